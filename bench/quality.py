@@ -1,0 +1,192 @@
+"""Search quality: BM25 only, dense only and hybrid, on two kinds of query.
+
+1. BEIR SciFact (natural-language claims, 300 test queries with relevance judgments):
+   nDCG@10 and Recall@100, the standard BEIR protocol.
+2. Known-item search on the bundled daily-papers corpus (short technical queries): for
+   a seeded sample of papers, a query made of a few of the title's rarest words, and a
+   query made of the title itself; the paper must come back. Reports MRR@10 and
+   Success@10 (found in the top 10).
+
+Run:  python bench/quality.py [--scifact-vectors bench/out/scifact_minilm] [--sample 300]
+It builds throw-away paperfeed homes under bench/out/ (re-used when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from paperfeed.config import Settings
+from paperfeed.index.builder import update_index
+from paperfeed.index.tokenizer import tokenize
+from paperfeed.models import Paper
+from paperfeed.quickstart import load_bundled_corpus
+from paperfeed.search.engine import SearchEngine
+from paperfeed.search.query import parse_query
+from paperfeed.store import Store
+from paperfeed.store.embedding_rows import save_embeddings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+OUT = ROOT / "bench" / "out"
+MODES = [
+    ("BM25 only", True, False, "rrf"),
+    ("dense only", False, True, "rrf"),
+    ("hybrid RRF (k=60)", True, True, "rrf"),
+    ("hybrid weighted (0.5)", True, True, "weighted"),
+]
+
+
+def _settings(home: Path, model: str) -> Settings:
+    return Settings.from_environment(
+        {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model}
+    )
+
+
+def ndcg_at(ranked: list[str], relevant: dict[str, int], depth: int = 10) -> float:
+    """nDCG@depth with graded gains rel / log2(rank + 1) (Järvelin & Kekäläinen 2002)."""
+    gain = sum(relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:depth]))
+    ideal = sorted(relevant.values(), reverse=True)[:depth]
+    best = sum(value / math.log2(rank + 2) for rank, value in enumerate(ideal))
+    return gain / best if best else 0.0
+
+
+def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
+    """A paperfeed home holding the SciFact corpus and its vectors."""
+    folder = SHARED / "eval" / "beir_scifact"
+    home = OUT / f"scifact_home_{model.replace(':', '_')}"
+    settings = _settings(home, model)
+    store = Store(settings.database_url)
+    if store.count_papers() == 0:
+        papers = []
+        with open(folder / "corpus.jsonl") as handle:
+            for line in handle:
+                record = json.loads(line)
+                papers.append(Paper(record["_id"], title=record["title"], abstract=record["text"]))
+        for start in range(0, len(papers), 1000):
+            store.upsert_papers(papers[start : start + 1000])
+        if vectors_folder is not None and (vectors_folder / "vectors.npy").exists():
+            ids = json.loads((vectors_folder / "ids.json").read_text())
+            vectors = np.load(vectors_folder / "vectors.npy")
+            keys, hashes, rows = [], [], []
+            for row, doc_id in enumerate(ids):
+                paper = store.get_paper(str(doc_id))
+                if paper is not None:
+                    keys.append(paper.key)
+                    hashes.append(paper.content_hash)
+                    rows.append(row)
+            save_embeddings(store, model, keys, hashes, vectors[rows])
+    update_index(store, settings)
+    return SearchEngine(store, settings)
+
+
+def evaluate_scifact(engine: SearchEngine) -> list[tuple[str, float, float]]:
+    folder = SHARED / "eval" / "beir_scifact"
+    queries = {}
+    with open(folder / "queries.jsonl") as handle:
+        for line in handle:
+            record = json.loads(line)
+            queries[record["_id"]] = record["text"]
+    judgments: dict[str, dict[str, int]] = {}
+    with open(folder / "qrels" / "test.tsv") as handle:
+        next(handle)
+        for line in handle:
+            query_id, doc_id, score = line.split()
+            judgments.setdefault(query_id, {})[doc_id] = int(score)
+    rows = []
+    for name, lexical, dense, fusion in MODES:
+        ndcg, recall = [], []
+        for query_id, relevant in tqdm(judgments.items(), desc=f"SciFact {name}", leave=False):
+            ranking = engine.rank(parse_query(queries[query_id]), [], lexical, dense, fusion)
+            papers = engine.store.get_papers(ranking.keys[:100])
+            ranked = [papers[key].arxiv_id for key in ranking.keys[:100] if key in papers]
+            ndcg.append(ndcg_at(ranked, relevant))
+            found = sum(1 for doc in relevant if doc in set(ranked))
+            recall.append(found / len(relevant))
+        rows.append((name, float(np.mean(ndcg)), float(np.mean(recall))))
+    return rows
+
+
+def known_item_queries(engine: SearchEngine, sample: int, seed: int = 7) -> list[tuple[str, str, str]]:
+    """(kind, query, arxiv id): rare title words, and the full title, of sampled papers."""
+    lexical = engine.lexical
+    assert lexical is not None
+    keys = lexical.live_keys().tolist()
+    random.Random(seed).shuffle(keys)
+    papers = engine.store.get_papers(keys[: sample * 2])
+    queries = []
+    for key in keys[: sample * 2]:
+        paper = papers.get(key)
+        if paper is None or not paper.title:
+            continue
+        words = [word for word in paper.title.replace(":", " ").split() if tokenize(word)]
+        # rarest three words of the title, by document frequency
+        words.sort(key=lambda word: len(lexical.keys_with(tokenize(word)[0])))
+        if len(words) < 3:
+            continue
+        queries.append(("3 rare title words", " ".join(words[:3]), paper.arxiv_id))
+        queries.append(("full title", paper.title.replace('"', ""), paper.arxiv_id))
+        if len(queries) >= sample * 2:
+            break
+    return queries
+
+
+def evaluate_known_items(engine: SearchEngine, sample: int) -> list[tuple[str, str, float, float]]:
+    queries = known_item_queries(engine, sample)
+    rows = []
+    for name, lexical, dense, fusion in MODES:
+        by_kind: dict[str, list[int | None]] = {}
+        for kind, text, arxiv_id in tqdm(queries, desc=f"known-item {name}", leave=False):
+            ranking = engine.rank(parse_query(text), [], lexical, dense, fusion)
+            top = engine.store.get_papers(ranking.keys[:10])
+            ranked = [top[key].arxiv_id for key in ranking.keys[:10] if key in top]
+            rank = ranked.index(arxiv_id) + 1 if arxiv_id in ranked else None
+            by_kind.setdefault(kind, []).append(rank)
+        for kind, ranks in by_kind.items():
+            mrr = float(np.mean([1 / rank if rank else 0.0 for rank in ranks]))
+            success = float(np.mean([rank is not None for rank in ranks]))
+            rows.append((name, f"{kind} (n={len(ranks)})", mrr, success))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--scifact-vectors", type=Path, default=OUT / "scifact_minilm")
+    parser.add_argument("--sample", type=int, default=300, help="known-item papers")
+    parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument("--skip-known-item", action="store_true")
+    arguments = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    if not arguments.skip_scifact:
+        engine = build_scifact(arguments.model, arguments.scifact_vectors)
+        print(f"\nBEIR SciFact, 300 test queries, model {arguments.model}")
+        print(f"{'ranking':<24} {'nDCG@10':>8} {'R@100':>8}")
+        for name, ndcg, recall in evaluate_scifact(engine):
+            print(f"{name:<24} {ndcg:>8.4f} {recall:>8.4f}")
+    if not arguments.skip_known_item:
+        home = OUT / f"daily_home_{arguments.model.replace(':', '_')}"
+        settings = _settings(home, arguments.model)
+        store = Store(settings.database_url)
+        load_bundled_corpus(store, settings)
+        engine = SearchEngine(store, replace(settings))
+        print(f"\nKnown-item search on the bundled daily-papers corpus ({store.count_papers()} papers)")
+        print(f"{'ranking':<24} {'queries':<30} {'MRR@10':>8} {'S@10':>8}")
+        for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample):
+            print(f"{name:<24} {kind:<30} {mrr:>8.4f} {success:>8.4f}")
+    print(f"\n({time.time() - started:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""The ``paperfeed`` command: thin wrappers over the library."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from paperfeed.config import Settings, SettingsError
+from paperfeed.ingest import FORMATS, IngestError
+from paperfeed.models import Hit, Rejection
+from paperfeed.store import Store, StoreError
+from paperfeed.store.loading import StrictIngestError, ingest_sources
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_environment()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _open_store(settings: Settings) -> Store:
+    try:
+        return Store(settings.database_url)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _plain_snippet(snippet: str, color: bool) -> str:
+    import html
+
+    if color:
+        marked = _MARK.sub(lambda match: click.style(match.group(1), bold=True, fg="yellow"), snippet)
+    else:
+        marked = _MARK.sub(lambda match: f"*{match.group(1)}*", snippet)
+    return html.unescape(marked)
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    """The JSON shape of a hit, shared by ``search --json`` and ``--batch``."""
+    paper = hit.paper
+    return {
+        "id": paper.arxiv_id,
+        "title": paper.title,
+        "authors": paper.authors,
+        "author_count": len(paper.authors),
+        "organization": paper.organization,
+        "date": paper.date,
+        "categories": paper.categories,
+        "upvotes": paper.upvotes,
+        "score": round(hit.score, 6),
+        "snippet": hit.snippet,
+        "matched_terms": hit.matched_terms,
+        "found_by": hit.found_by,
+        "lexical_rank": hit.lexical_rank,
+        "semantic_rank": hit.semantic_rank,
+    }
+
+
+def _print_hit(position: int, hit: Hit, color: bool) -> None:
+    paper = hit.paper
+    authors = paper.organization or (
+        ", ".join(paper.authors[:3]) + (f" +{len(paper.authors) - 3}" if len(paper.authors) > 3
+                                        else "")
+    )
+    title = paper.title or "(untitled)"
+    click.echo(click.style(f"{position:>3}. {title}", bold=True) if color else f"{position:>3}. {title}")
+    details = [paper.arxiv_id, paper.date or "no date", authors or "unknown authors"]
+    if paper.upvotes is not None:
+        details.append(f"▲ {paper.upvotes}")
+    click.echo("     " + " · ".join(details))
+    why = f"found by {hit.found_by}"
+    if hit.matched_terms:
+        why += "; matched " + ", ".join(hit.matched_terms)
+    click.echo(f"     {why}; score {hit.score:.4f}")
+    if hit.snippet:
+        click.echo("     " + _plain_snippet(hit.snippet, color))
+
+
+@click.group()
+@click.version_option(package_name="paperfeed")
+def main() -> None:
+    """paperfeed: follow and search research papers on your own machine.
+
+    Data lives in $PAPERFEED_HOME (default ~/.paperfeed); see README for settings.
+    """
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "source_format", type=click.Choice(FORMATS), help="Skip detection.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad record.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, quiet: bool) -> None:
+    """Add papers from files or folders (arXiv JSONL, daily-papers API, datasets...)."""
+    settings = _settings()
+    store = _open_store(settings)
+    shown = 0
+
+    def report(rejection: Rejection) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= 20:
+            click.echo(f"rejected {rejection}", err=True)
+        elif shown == 21:
+            click.echo("(more rejections: counted in the summary)", err=True)
+
+    try:
+        summary = ingest_sources(
+            store, list(sources), source_format, strict=strict, show_progress=not quiet,
+            on_rejection=report,
+        )
+    except StrictIngestError as error:
+        done = error.summary
+        click.echo(
+            f"stopped: added {done.added}, updated {done.updated}, "
+            f"unchanged {done.unchanged} before the bad record",
+            err=True,
+        )
+        raise click.ClickException(str(error)) from None
+    except IngestError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
+        f"rejected {summary.rejected}"
+    )
+    click.echo(f"{store.count_papers()} papers in the store; run `paperfeed index` to search them")
+
+
+@main.command()
+@click.option("--no-embed", is_flag=True, help="Lexical index only (fast); embed later.")
+@click.option("--embed-limit", type=click.IntRange(min=0), help="Embed at most N papers now.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def index(no_embed: bool, embed_limit: int | None, quiet: bool) -> None:
+    """Bring the search index up to date (resumable; only new or changed papers)."""
+    from paperfeed.index.builder import update_index
+    from paperfeed.index.embedder import EmbedderError
+
+    settings = _settings()
+    store = _open_store(settings)
+    try:
+        report = update_index(
+            store, settings, embed=not no_embed, embed_limit=embed_limit, show_progress=not quiet
+        )
+    except EmbedderError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"lexical: +{report.lexical_added} papers; embedded {report.embedded}; "
+        f"{report.vectors} of {report.papers} papers have vectors ({report.seconds:.1f}s)"
+    )
+
+
+def _engine() -> Any:
+    from paperfeed.search import SearchEngine
+
+    settings = _settings()
+    return SearchEngine(_open_store(settings), settings)
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many hits.")
+@click.option("--sort", default="relevance", type=click.Choice(["relevance", "date", "upvotes"]))
+@click.option("--since", help="Only papers dated on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", help="Only papers dated on or before (YYYY[-MM[-DD]]).")
+@click.option("--category", "categories", multiple=True, help="e.g. cs.LG (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option(
+    "--batch",
+    type=click.File("r"),
+    help="Read one query per line (- for stdin); write one JSON line of hits per query.",
+)
+def search(
+    query: str | None,
+    limit: int,
+    offset: int,
+    sort: str,
+    since: str | None,
+    until: str | None,
+    categories: tuple[str, ...],
+    as_json: bool,
+    batch: Any,
+) -> None:
+    """Search papers: words, "phrases", -exclude, ti: au: abs: cat: since: until:."""
+    from paperfeed.search import SearchError
+
+    if (query is None) == (batch is None):
+        raise click.UsageError("give a QUERY or --batch FILE (not both)")
+    engine = _engine()
+    options = {"limit": limit, "offset": offset, "sort": sort, "since": since, "until": until,
+               "categories": categories}
+    try:
+        if batch is not None:
+            for line in batch:
+                text = line.rstrip("\n")
+                results = engine.search(text, **options) if text.strip() else None
+                record = {
+                    "query": text,
+                    "hits": [hit_to_json(hit) for hit in results.hits] if results else [],
+                    "notes": results.notes if results else ["empty query"],
+                }
+                sys.stdout.write(json.dumps(record) + "\n")
+            return
+        results = engine.search(query, **options)
+    except SearchError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({
+            "query": results.query, "total": results.total, "offset": results.offset,
+            "notes": results.notes, "hits": [hit_to_json(hit) for hit in results.hits],
+        }, indent=1))
+        return
+    for note in results.notes:
+        click.echo(f"note: {note}", err=True)
+    if not results.hits:
+        click.echo("no papers match")
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{results.total} results; showing {offset + 1}–{offset + len(results.hits)}")
+    for position, hit in enumerate(results.hits, start=offset + 1):
+        _print_hit(position, hit, color)
+
+
+@main.command()
+@click.argument("arxiv_id", required=False)
+@click.option("--text", help="Find papers like this pasted abstract instead of an id.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True)
+def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -> None:
+    """Papers similar to ARXIV_ID (or to --text)."""
+    from paperfeed.ingest import normalize_arxiv_id
+    from paperfeed.search import SearchError
+
+    if (arxiv_id is None) == (text is None):
+        raise click.UsageError("give an ARXIV_ID or --text (not both)")
+    engine = _engine()
+    try:
+        if arxiv_id is not None:
+            normalized = normalize_arxiv_id(arxiv_id)
+            if normalized is None:
+                raise click.ClickException(
+                    f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)"
+                )
+            hits = engine.similar(normalized, limit)
+        else:
+            hits = engine.similar_to_text(text or "", limit)
+    except SearchError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps([hit_to_json(hit) for hit in hits], indent=1))
+        return
+    color = sys.stdout.isatty()
+    for position, hit in enumerate(hits, start=1):
+        _print_hit(position, hit, color)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+def stats(as_json: bool) -> None:
+    """Papers, sources and index state."""
+    from paperfeed.store.embedding_rows import count_fresh_embeddings
+
+    settings = _settings()
+    engine = _engine()
+    status = engine.status()
+    papers = engine.store.count_papers()
+    embedded = count_fresh_embeddings(engine.store, settings.embed_model)
+    report = {
+        "papers": papers,
+        "sources": engine.store.count_by_source(),
+        "database": settings.database_url.split("@")[-1],
+        "index_dir": str(settings.index_dir),
+        "embed_model": settings.embed_model,
+        "embedded": embedded,
+        "dense_coverage": round(status["vectors"] / papers, 4) if papers else 0.0,
+        **status,
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=1))
+        return
+    click.echo(f"papers:   {papers}")
+    for source, count in report["sources"].items():
+        click.echo(f"  from {source}: {count}")
+    click.echo(f"lexical:  {status['lexical_documents']} papers searchable "
+               f"({status['lexical_segments']} segments)")
+    click.echo(f"semantic: {status['vectors']} of {papers} papers "
+               f"({100 * report['dense_coverage']:.1f}%) with {status['vector_model']} vectors, "
+               f"{status['vector_search']} search")
+    if embedded > status["vectors"]:
+        click.echo(f"          {embedded - status['vectors']} more are embedded: run paperfeed index")
+    elif status["vectors"] < papers:
+        click.echo("          run `paperfeed index` to embed the rest")
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def quickstart(quiet: bool) -> None:
+    """Load the bundled corpus (~9.9k real daily papers, with vectors) and index it."""
+    from paperfeed.quickstart import load_bundled_corpus
+
+    settings = _settings()
+    store = _open_store(settings)
+    report = load_bundled_corpus(store, settings, show_progress=not quiet)
+    click.echo(report)
+    click.echo('try: paperfeed search "KL divergence"   or   paperfeed stats')
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

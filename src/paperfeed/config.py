@@ -1,0 +1,90 @@
+"""Settings read from ``PAPERFEED_*`` environment variables: the one place paths are decided."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A ``PAPERFEED_*`` variable holds a value that cannot be used."""
+
+
+def _read_float(environ: Mapping[str, str], key: str, default: float) -> float:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{key}={raw!r} is not a number") from None
+
+
+def _read_int(environ: Mapping[str, str], key: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{key}={raw!r} must be at least {minimum}")
+    return value
+
+
+FUSION_METHODS = ("rrf", "weighted")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a paperfeed installation.
+
+    Attributes:
+        home: folder holding the SQLite database and the index files.
+        database_url: SQLAlchemy URL; SQLite under ``home`` unless set.
+        index_dir: folder of the lexical and vector index files.
+        embed_model: embedding model spec (see ``paperfeed.index.embedder``).
+        embed_batch_size: texts per embedding batch (one committed unit of work).
+        embed_threads: CPU threads for the embedding runtime; 0 means all cores.
+        title_weight: BM25F weight of the title field relative to the abstract.
+        fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
+        exact_search_limit: below this many vectors the dense search is exact.
+    """
+
+    home: Path
+    database_url: str
+    index_dir: Path
+    embed_model: str = "minilm"
+    embed_batch_size: int = 32
+    embed_threads: int = 0
+    title_weight: float = 2.0
+    fusion: str = "rrf"
+    exact_search_limit: int = 200_000
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get("PAPERFEED_HOME") or Path.home() / ".paperfeed").expanduser()
+        database_url = env.get("PAPERFEED_DATABASE_URL") or f"sqlite:///{home / 'paperfeed.db'}"
+        index_dir = Path(env.get("PAPERFEED_INDEX_DIR") or home / "index").expanduser()
+        fusion = env.get("PAPERFEED_FUSION") or "rrf"
+        if fusion not in FUSION_METHODS:
+            raise SettingsError(
+                f"PAPERFEED_FUSION={fusion!r} is not a fusion method (expected one of "
+                f"{', '.join(FUSION_METHODS)})"
+            )
+        return cls(
+            home=home,
+            database_url=database_url,
+            index_dir=index_dir,
+            embed_model=env.get("PAPERFEED_EMBED_MODEL") or "minilm",
+            embed_batch_size=_read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
+            embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
+            title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
+            fusion=fusion,
+            exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+        )

@@ -1,0 +1,1 @@
+"""Lexical index, embedder and vector index: built, updated, saved and loaded as plain files."""

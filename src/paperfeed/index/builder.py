@@ -1,0 +1,276 @@
+"""``paperfeed index``: bring the index files up to date with the store.
+
+Three stages, each resumable: (1) the lexical index and the per-paper metadata
+arrays take every paper changed since the last run, so new papers are searchable
+at once; (2) papers without a fresh vector are embedded in batches, each batch
+committed to the store; (3) the vector index is rebuilt from the stored vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from tqdm import tqdm
+
+from paperfeed.config import Settings
+from paperfeed.index.embedder import Embedder, embedding_text, load_embedder
+from paperfeed.index.lexical import Document, LexicalIndex
+from paperfeed.index.tokenizer import tokenize
+from paperfeed.index.vectors import VectorIndex
+from paperfeed.models import StoredPaper
+from paperfeed.store import Store
+from paperfeed.store.embedding_rows import (
+    count_fresh_embeddings,
+    count_papers_to_embed,
+    iter_fresh_embeddings,
+    papers_to_embed,
+    save_embeddings,
+)
+
+# Rebuild the vector index this often while embedding, so a long first run makes
+# its vectors searchable as it goes.
+DENSE_REFRESH_SECONDS = 300.0
+
+
+@dataclass
+class IndexReport:
+    """What one ``index`` run did."""
+
+    lexical_added: int = 0
+    embedded: int = 0
+    vectors: int = 0
+    papers: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.lexical_added > 0 or self.embedded > 0
+
+
+def lexical_folder(settings: Settings) -> Path:
+    return settings.index_dir / "lexical"
+
+
+def dense_folder(settings: Settings) -> Path:
+    return settings.index_dir / "dense"
+
+
+def metadata_folder(settings: Settings) -> Path:
+    return settings.index_dir / "metadata"
+
+
+def read_state(settings: Settings) -> dict[str, object]:
+    path = settings.index_dir / "state.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write_state(settings: Settings, state: dict[str, object]) -> None:
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    staging = settings.index_dir / "state.tmp"
+    staging.write_text(json.dumps(state, indent=1))
+    os.replace(staging, settings.index_dir / "state.json")
+
+
+def document_of(paper: StoredPaper) -> Document:
+    """The fields of a paper as the lexical index sees them."""
+    return Document(
+        key=paper.key,
+        tokens={
+            "title": tokenize(paper.title),
+            "abstract": tokenize(paper.abstract),
+            "authors": tokenize(" ; ".join(paper.authors)),
+            "categories": [category.lower() for category in paper.categories],
+        },
+    )
+
+
+def date_number(date: str | None) -> int:
+    """``YYYY-MM-DD`` as the integer YYYYMMDD (0 when unknown), for range filters."""
+    if not date or len(date) < 10:
+        return 0
+    try:
+        return int(date[:4] + date[5:7] + date[8:10])
+    except ValueError:
+        return 0
+
+
+def _load_metadata(settings: Settings) -> dict[str, NDArray[np.int32]]:
+    folder = metadata_folder(settings)
+    return {
+        name: np.load(folder / f"{name}.npy") if (folder / f"{name}.npy").exists() else
+        np.zeros(0, np.int32)
+        for name in ("dates", "upvotes")
+    }
+
+
+def _save_metadata(settings: Settings, arrays: dict[str, NDArray[np.int32]]) -> None:
+    folder = metadata_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        staging = folder / f"{name}.tmp.npy"
+        np.save(staging, array)
+        os.replace(staging, folder / f"{name}.npy")
+
+
+def update_lexical(store: Store, settings: Settings, show_progress: bool = True) -> int:
+    """Index papers changed since the last run as a new segment. Returns how many."""
+    state = read_state(settings)
+    last_sequence = int(state.get("last_sequence", 0))  # type: ignore[call-overload]
+    folder = lexical_folder(settings)
+    if (folder / "manifest.json").exists():
+        lexical = LexicalIndex.load(folder)
+    else:
+        lexical = LexicalIndex(
+            field_weights={
+                "title": settings.title_weight,
+                "abstract": 1.0,
+                "authors": 1.0,
+                "categories": 0.0,
+            }
+        )
+    target_sequence = store.max_change_sequence()
+    total = store.count_papers_after(last_sequence)
+    if total == 0:
+        return 0
+    metadata = _load_metadata(settings)
+    documents: list[Document] = []
+    with tqdm(
+        total=total, unit=" papers", desc="lexical index", disable=not show_progress
+    ) as progress:
+        for batch in store.iter_papers(after_sequence=last_sequence):
+            largest = max(paper.key for paper in batch) + 1
+            for name, array in metadata.items():
+                if len(array) < largest:
+                    metadata[name] = np.concatenate(
+                        [array, np.zeros(largest - len(array) + 1024, np.int32)]
+                    )
+            for paper in batch:
+                documents.append(document_of(paper))
+                metadata["dates"][paper.key] = date_number(paper.date)
+                metadata["upvotes"][paper.key] = paper.upvotes or 0
+            progress.update(len(batch))
+    segment_name = f"segment-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+    lexical.add_documents(documents, segment_name)
+    lexical.save(folder)
+    _save_metadata(settings, metadata)
+    _write_state(settings, state | {"last_sequence": target_sequence})
+    return len(documents)
+
+
+def embed_pending(
+    store: Store,
+    settings: Settings,
+    embedder: Embedder,
+    limit: int | None = None,
+    show_progress: bool = True,
+    on_refresh: Callable[[], None] | None = None,
+) -> int:
+    """Embed papers with no fresh vector, committing each batch. Returns how many."""
+    pending = count_papers_to_embed(store, embedder.name)
+    if limit is not None:
+        pending = min(pending, limit)
+    done = 0
+    last_key = 0
+    last_refresh = time.monotonic()
+    chunk = max(settings.embed_batch_size * 4, 64)
+    with tqdm(
+        total=pending, unit=" papers", desc=f"embed ({embedder.name})", disable=not show_progress
+    ) as progress:
+        while done < pending:
+            tasks = papers_to_embed(store, embedder.name, min(chunk, pending - done), last_key)
+            if not tasks:
+                break
+            vectors = np.concatenate(
+                [
+                    embedder.embed(
+                        [
+                            embedding_text(task.title, task.abstract)
+                            for task in tasks[start : start + settings.embed_batch_size]
+                        ]
+                    )
+                    for start in range(0, len(tasks), settings.embed_batch_size)
+                ]
+            )
+            save_embeddings(
+                store,
+                embedder.name,
+                [task.key for task in tasks],
+                [task.content_hash for task in tasks],
+                vectors,
+            )
+            last_key = tasks[-1].key
+            done += len(tasks)
+            progress.update(len(tasks))
+            if on_refresh is not None and time.monotonic() - last_refresh > DENSE_REFRESH_SECONDS:
+                on_refresh()
+                last_refresh = time.monotonic()
+    return done
+
+
+def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
+    """Rebuild the vector index from the store's fresh vectors. Returns its size."""
+    key_parts: list[NDArray[np.int64]] = []
+    vector_parts: list[NDArray[np.float32]] = []
+    for keys, vectors in iter_fresh_embeddings(store, model):
+        key_parts.append(keys)
+        vector_parts.append(vectors)
+    if not key_parts:
+        return 0
+    index = VectorIndex.build(
+        model,
+        np.concatenate(key_parts),
+        np.concatenate(vector_parts),
+        exact_limit=settings.exact_search_limit,
+    )
+    index.save(dense_folder(settings))
+    return len(index)
+
+
+def update_index(
+    store: Store,
+    settings: Settings,
+    embed: bool = True,
+    embed_limit: int | None = None,
+    show_progress: bool = True,
+) -> IndexReport:
+    """Run the three stages; safe to interrupt and re-run at any point.
+
+    Args:
+        store: the papers.
+        settings: where the index lives and which model embeds.
+        embed: run the (slow) embedding stage.
+        embed_limit: embed at most this many papers in this run.
+        show_progress: progress bars on stderr.
+    """
+    started = time.monotonic()
+    report = IndexReport()
+    report.lexical_added = update_lexical(store, settings, show_progress)
+    model = settings.embed_model
+    if embed:
+        embedder = load_embedder(model, threads=settings.embed_threads)
+        report.embedded = embed_pending(
+            store,
+            settings,
+            embedder,
+            limit=embed_limit,
+            show_progress=show_progress,
+            on_refresh=lambda: rebuild_dense(store, settings, embedder.name),
+        )
+        model = embedder.name
+    existing = VectorIndex.load(dense_folder(settings))
+    fresh = count_fresh_embeddings(store, model)
+    if report.embedded or existing is None or existing.model != model or len(existing) != fresh:
+        report.vectors = rebuild_dense(store, settings, model)
+    else:
+        report.vectors = len(existing)
+    report.papers = store.count_papers()
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,379 @@
+"""BM25F lexical index kept as append-only segments of ``.npy`` postings.
+
+Scoring is the simple BM25F of Robertson & Zaragoza, "The Probabilistic Relevance
+Framework: BM25 and Beyond" (2009), section 3.7:
+
+    tf~(t, d) = sum_f  w_f * tf_f(t, d) / (1 - b + b * len_f(d) / avglen_f)
+    score(d)  = sum_t  idf(t) * tf~(t, d) / (k1 + tf~(t, d))
+    idf(t)    = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))        (Lucene's idf)
+
+With one field of weight 1 this is exactly Okapi BM25. ``tf~`` of the default
+fields is computed when a segment is built (with the average lengths of that
+moment) so a free-text query term costs one posting-list read; field-restricted
+terms (``ti:``, ``au:``) are normalised at query time from the per-field postings.
+An update adds a segment and marks older copies of the re-indexed papers dead, so
+a daily increment never rewrites the index.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+FIELDS = ("title", "abstract", "authors", "categories")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Postings:
+    """A term-major sparse matrix: docs of term t are ``docs[indptr[t]:indptr[t+1]]``."""
+
+    indptr: NDArray[np.int64]
+    docs: NDArray[np.int32]
+    values: NDArray[np.float32]
+
+    def slice(self, term: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+        if term + 1 >= len(self.indptr):
+            return np.empty(0, np.int32), np.empty(0, np.float32)
+        start, end = self.indptr[term], self.indptr[term + 1]
+        return self.docs[start:end], self.values[start:end]
+
+
+@dataclass
+class Segment:
+    """Documents added in one update."""
+
+    name: str
+    keys: NDArray[np.int64]
+    live: NDArray[np.bool_]
+    lengths: dict[str, NDArray[np.int32]]
+    fields: dict[str, Postings]
+    combined: Postings
+
+
+@dataclass
+class Document:
+    """Tokens of one paper per field, ready to index."""
+
+    key: int
+    tokens: dict[str, list[str]]
+
+
+@dataclass
+class LexicalIndex:
+    """Segments plus the shared vocabulary and statistics."""
+
+    field_weights: dict[str, float]
+    k1: float = 1.2
+    b: float = 0.75
+    terms: list[str] = field(default_factory=list)
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    segments: list[Segment] = field(default_factory=list)
+    length_totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    indexed_documents: int = 0
+    _offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    _keys: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    _live: NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, np.bool_))
+
+    # -- building --------------------------------------------------------------
+
+    def add_documents(self, documents: Sequence[Document], name: str) -> None:
+        """Index ``documents`` as a new segment; older copies of the same keys go dead."""
+        if not documents:
+            return
+        keys = np.array([document.key for document in documents], dtype=np.int64)
+        self._mark_dead(keys)
+        count = len(documents)
+        lengths: dict[str, NDArray[np.int32]] = {}
+        postings: dict[str, Postings] = {}
+        for field_name in FIELDS:
+            term_ids: list[int] = []
+            doc_ids: list[int] = []
+            field_lengths = np.zeros(count, np.int32)
+            for position, document in enumerate(documents):
+                tokens = document.tokens.get(field_name, ())
+                field_lengths[position] = len(tokens)
+                term_ids.extend(self._term_id(token) for token in tokens)
+                doc_ids.extend([position] * len(tokens))
+            lengths[field_name] = field_lengths
+            self.length_totals[field_name] += int(field_lengths.sum())
+            postings[field_name] = _count_postings(
+                np.array(term_ids, np.int64), np.array(doc_ids, np.int64), count, len(self.terms)
+            )
+        self.indexed_documents += count
+        combined = self._combine_fields(postings, lengths, count)
+        self.segments.append(
+            Segment(name, keys, np.ones(count, np.bool_), lengths, postings, combined)
+        )
+        self._refresh_global_arrays()
+
+    def _term_id(self, term: str) -> int:
+        term_id = self.vocabulary.get(term)
+        if term_id is None:
+            term_id = self.vocabulary[term] = len(self.terms)
+            self.terms.append(term)
+        return term_id
+
+    def average_length(self, field_name: str) -> float:
+        return max(self.length_totals[field_name] / max(self.indexed_documents, 1), 1e-9)
+
+    def _length_norm(self, lengths: NDArray[np.int32], field_name: str) -> NDArray[np.float32]:
+        return (1.0 - self.b + self.b * lengths / self.average_length(field_name)).astype(
+            np.float32
+        )
+
+    def _combine_fields(
+        self, postings: dict[str, Postings], lengths: dict[str, NDArray[np.int32]], count: int
+    ) -> Postings:
+        """tf~ of every (term, doc) over the weighted fields, as one posting matrix."""
+        term_parts: list[NDArray[np.int64]] = []
+        doc_parts: list[NDArray[np.int64]] = []
+        value_parts: list[NDArray[np.float32]] = []
+        for field_name, weight in self.field_weights.items():
+            if weight <= 0:
+                continue
+            matrix = postings[field_name]
+            norm = self._length_norm(lengths[field_name], field_name)
+            term_parts.append(np.repeat(np.arange(len(matrix.indptr) - 1), np.diff(matrix.indptr)))
+            doc_parts.append(matrix.docs.astype(np.int64))
+            value_parts.append(weight * matrix.values / norm[matrix.docs])
+        vocabulary_size = len(self.terms)
+        if not term_parts:
+            return _empty_postings(vocabulary_size)
+        codes = np.concatenate(term_parts) * count + np.concatenate(doc_parts)
+        unique, inverse = np.unique(codes, return_inverse=True)
+        values = np.bincount(inverse, weights=np.concatenate(value_parts)).astype(np.float32)
+        term_of = unique // count
+        indptr = np.zeros(vocabulary_size + 1, np.int64)
+        np.cumsum(np.bincount(term_of, minlength=vocabulary_size), out=indptr[1:])
+        return Postings(indptr, (unique % count).astype(np.int32), values)
+
+    def _mark_dead(self, keys: NDArray[np.int64]) -> None:
+        for segment in self.segments:
+            segment.live &= ~np.isin(segment.keys, keys)
+
+    def _refresh_global_arrays(self) -> None:
+        sizes = [len(segment.keys) for segment in self.segments]
+        self._offsets = np.zeros(len(sizes) + 1, np.int64)
+        np.cumsum(sizes, out=self._offsets[1:])
+        self._keys = (
+            np.concatenate([segment.keys for segment in self.segments])
+            if self.segments
+            else np.empty(0, np.int64)
+        )
+        self._live = (
+            np.concatenate([segment.live for segment in self.segments])
+            if self.segments
+            else np.empty(0, np.bool_)
+        )
+
+    # -- querying --------------------------------------------------------------
+
+    @property
+    def live_count(self) -> int:
+        return int(self._live.sum())
+
+    def _term_postings(
+        self, term_id: int, field_name: str | None
+    ) -> list[tuple[int, NDArray[np.int32], NDArray[np.float32]]]:
+        """(segment offset, docs, tf~) of one term, over the default fields or one field."""
+        found = []
+        for index, segment in enumerate(self.segments):
+            if field_name is None:
+                docs, values = segment.combined.slice(term_id)
+            else:
+                docs, raw = segment.fields[field_name].slice(term_id)
+                norm = self._length_norm(segment.lengths[field_name][docs], field_name)
+                values = (max(self.field_weights.get(field_name, 1.0), 1e-3) * raw / norm).astype(
+                    np.float32
+                )
+            if len(docs):
+                found.append((int(self._offsets[index]), docs, values))
+        return found
+
+    def score(self, terms: Sequence[tuple[str, str | None]]) -> NDArray[np.float32]:
+        """BM25F score of every document (dead ones 0) for ``(term, field or None)`` pairs."""
+        scores = np.zeros(len(self._keys), np.float32)
+        total = max(self.live_count, 1)
+        for term, field_name in dict.fromkeys(terms):
+            term_id = self.vocabulary.get(term)
+            if term_id is None:
+                continue
+            parts = self._term_postings(term_id, field_name)
+            frequency = sum(int(self._live[offset + docs].sum()) for offset, docs, _ in parts)
+            if frequency == 0:
+                continue
+            idf = math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
+            for offset, docs, values in parts:
+                scores[offset + docs] += idf * values / (self.k1 + values)
+        scores *= self._live
+        return scores
+
+    def top(
+        self, scores: NDArray[np.float32], limit: int, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Keys and scores of the best ``limit`` positive scores, best first.
+
+        ``allowed`` is a mask over paper keys (index = key) from the filters.
+        """
+        candidates = np.flatnonzero(scores > 0)
+        if allowed is not None and len(candidates):
+            keys = self._keys[candidates]
+            inside = keys < len(allowed)
+            candidates = candidates[inside][allowed[keys[inside]]]
+        if len(candidates) > limit:
+            best = np.argpartition(-scores[candidates], limit - 1)[:limit]
+            candidates = candidates[best]
+        order = np.argsort(-scores[candidates], kind="stable")
+        candidates = candidates[order]
+        return self._keys[candidates], scores[candidates]
+
+    def keys_with(self, term: str, field_name: str | None = None) -> NDArray[np.int64]:
+        """Keys of live papers containing ``term`` (in ``field_name``, or any default field)."""
+        term_id = self.vocabulary.get(term)
+        if term_id is None:
+            return np.empty(0, np.int64)
+        if field_name is None:
+            fields = [name for name, weight in self.field_weights.items() if weight > 0]
+        else:
+            fields = [field_name]
+        found = [
+            self._keys[offset + docs][self._live[offset + docs]]
+            for name in fields
+            for offset, docs, _ in self._term_postings(term_id, name)
+        ]
+        return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+
+    def live_keys(self) -> NDArray[np.int64]:
+        return self._keys[self._live]
+
+    # -- persistence -----------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write new segments and a new manifest; the manifest switch is atomic."""
+        folder.mkdir(parents=True, exist_ok=True)
+        generation = _next_generation(folder)
+        for segment in self.segments:
+            segment_folder = folder / segment.name
+            if not (segment_folder / "keys.npy").exists():
+                staging = folder / f".{segment.name}.tmp"
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir()
+                np.save(staging / "keys.npy", segment.keys)
+                for field_name in FIELDS:
+                    _save_postings(staging, field_name, segment.fields[field_name])
+                    np.save(staging / f"{field_name}.lengths.npy", segment.lengths[field_name])
+                _save_postings(staging, "combined", segment.combined)
+                os.replace(staging, segment_folder)
+            np.save(segment_folder / f"live.{generation}.npy", segment.live)
+        (folder / f"vocabulary.{generation}.json").write_text(json.dumps(self.terms))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "generation": generation,
+            "k1": self.k1,
+            "b": self.b,
+            "field_weights": self.field_weights,
+            "length_totals": self.length_totals,
+            "indexed_documents": self.indexed_documents,
+            "segments": [segment.name for segment in self.segments],
+        }
+        _write_json_atomically(folder / "manifest.json", manifest)
+        _remove_old_generations(folder, generation)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        generation = manifest["generation"]
+        terms = json.loads((folder / f"vocabulary.{generation}.json").read_text())
+        index = cls(
+            field_weights=manifest["field_weights"],
+            k1=manifest["k1"],
+            b=manifest["b"],
+            terms=terms,
+            vocabulary={term: position for position, term in enumerate(terms)},
+            length_totals=manifest["length_totals"],
+            indexed_documents=manifest["indexed_documents"],
+        )
+        for name in manifest["segments"]:
+            segment_folder = folder / name
+            index.segments.append(
+                Segment(
+                    name=name,
+                    keys=np.load(segment_folder / "keys.npy"),
+                    live=np.load(segment_folder / f"live.{generation}.npy"),
+                    lengths={
+                        field_name: np.load(segment_folder / f"{field_name}.lengths.npy")
+                        for field_name in FIELDS
+                    },
+                    fields={
+                        field_name: _load_postings(segment_folder, field_name)
+                        for field_name in FIELDS
+                    },
+                    combined=_load_postings(segment_folder, "combined"),
+                )
+            )
+        index._refresh_global_arrays()
+        return index
+
+
+def _empty_postings(vocabulary_size: int) -> Postings:
+    return Postings(
+        np.zeros(vocabulary_size + 1, np.int64), np.empty(0, np.int32), np.empty(0, np.float32)
+    )
+
+
+def _count_postings(
+    term_ids: NDArray[np.int64], doc_ids: NDArray[np.int64], count: int, vocabulary_size: int
+) -> Postings:
+    """Term frequencies as a term-major sparse matrix, from parallel (term, doc) arrays."""
+    if len(term_ids) == 0:
+        return _empty_postings(vocabulary_size)
+    unique, frequencies = np.unique(term_ids * count + doc_ids, return_counts=True)
+    indptr = np.zeros(vocabulary_size + 1, np.int64)
+    np.cumsum(np.bincount(unique // count, minlength=vocabulary_size), out=indptr[1:])
+    return Postings(indptr, (unique % count).astype(np.int32), frequencies.astype(np.float32))
+
+
+def _save_postings(folder: Path, name: str, postings: Postings) -> None:
+    np.save(folder / f"{name}.indptr.npy", postings.indptr)
+    np.save(folder / f"{name}.docs.npy", postings.docs)
+    np.save(folder / f"{name}.values.npy", postings.values)
+
+
+def _load_postings(folder: Path, name: str) -> Postings:
+    return Postings(
+        np.load(folder / f"{name}.indptr.npy"),
+        np.load(folder / f"{name}.docs.npy"),
+        np.load(folder / f"{name}.values.npy"),
+    )
+
+
+def _next_generation(folder: Path) -> int:
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return 1
+    return int(json.loads(manifest.read_text())["generation"]) + 1
+
+
+def _write_json_atomically(path: Path, value: object) -> None:
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps(value, indent=1))
+    os.replace(staging, path)
+
+
+def _remove_old_generations(folder: Path, generation: int) -> None:
+    """Drop live masks and vocabularies of generations before the previous one."""
+    for path in folder.glob("**/live.*.npy"):
+        if int(path.name.split(".")[1]) < generation - 1:
+            path.unlink(missing_ok=True)
+    for path in folder.glob("vocabulary.*.json"):
+        if int(path.name.split(".")[1]) < generation - 1:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,54 @@
+"""Text to index terms: accent folding, lower-casing, stop words, Snowball stemming."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import Stemmer
+
+# Lucene's English stop-word list (also bm25s's default): short enough that no
+# content word of a paper title is dropped.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with".split()
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_stemmer = Stemmer.Stemmer("english")
+
+
+_stems: dict[str, str] = {}
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (``Schrödinger`` and ``Schrodinger`` match)."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
+
+
+def stem(word: str) -> str:
+    """Snowball English stem of a folded word (cached: the vocabulary is small)."""
+    stemmed = _stems.get(word)
+    if stemmed is None:
+        stemmed = _stems[word] = str(_stemmer.stemWord(word))
+    return stemmed
+
+
+def words(text: str) -> list[str]:
+    """Folded words of ``text`` in order, stop words included (for snippets)."""
+    return _WORD.findall(fold(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """Index terms of ``text``: folded, stop words removed, stemmed."""
+    stems = _stems
+    terms = []
+    for word in _WORD.findall(fold(text)):
+        if word in STOP_WORDS:
+            continue
+        stemmed = stems.get(word)
+        terms.append(stemmed if stemmed is not None else stem(word))
+    return terms

@@ -1,0 +1,106 @@
+"""Plain records passed between the layers. Imports nothing of ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Paper:
+    """One paper as a source describes it; ``None`` means "this source does not say".
+
+    ``arxiv_id`` is normalised (no version, no ``arXiv:`` prefix). ``title`` and
+    ``abstract`` are the raw source text; cleaned copies are made by the store.
+    Dates are ISO ``YYYY-MM-DD`` strings.
+    """
+
+    arxiv_id: str
+    title: str | None = None
+    abstract: str | None = None
+    authors: list[str] | None = None
+    categories: list[str] | None = None
+    comment: str | None = None
+    published: str | None = None
+    first_listed: str | None = None
+    daily_date: str | None = None
+    upvotes: int | None = None
+    num_comments: int | None = None
+    organization: str | None = None
+    submitted_by: str | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A source record that could not be turned into a ``Paper``, and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class StoredPaper:
+    """A paper as the store holds it: merged over sources, with cleaned text."""
+
+    key: int
+    arxiv_id: str
+    title: str
+    abstract: str
+    title_raw: str
+    abstract_raw: str
+    authors: list[str]
+    categories: list[str]
+    comment: str | None
+    published: str | None
+    first_listed: str | None
+    daily_date: str | None
+    upvotes: int | None
+    num_comments: int | None
+    organization: str | None
+    submitted_by: str | None
+    github_repo: str | None
+    github_stars: int | None
+    project_page: str | None
+    doi: str | None
+    journal_ref: str | None
+    sources: list[str]
+    content_hash: str
+    change_sequence: int
+
+    @property
+    def date(self) -> str | None:
+        """The date shown for the paper: daily date, else first listing, else publication."""
+        return self.daily_date or self.first_listed or self.published
+
+
+@dataclass
+class Hit:
+    """One search result, with what a person needs to judge it."""
+
+    paper: StoredPaper
+    score: float
+    snippet: str
+    matched_terms: list[str]
+    found_by: str  # "lexical", "semantic", "both" or "identifier"
+    lexical_rank: int | None = None
+    semantic_rank: int | None = None
+
+
+@dataclass
+class SearchResults:
+    """A page of hits plus what the caller should know about how they were found."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    offset: int
+    notes: list[str] = field(default_factory=list)

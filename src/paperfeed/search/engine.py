@@ -1,0 +1,385 @@
+"""Hybrid search over the store and its index: the one ranking every caller uses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.config import Settings
+from paperfeed.index.builder import dense_folder, lexical_folder, metadata_folder, read_state
+from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.tokenizer import tokenize, words
+from paperfeed.index.vectors import VectorIndex
+from paperfeed.models import Hit, SearchResults, StoredPaper
+from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
+from paperfeed.search.query import ParsedQuery, parse_query
+from paperfeed.search.snippets import make_snippet, matched_terms, query_stems
+from paperfeed.store import Store
+
+SORTS = ("relevance", "date", "upvotes")
+LEXICAL_DEPTH = 1000
+DENSE_DEPTH = 100
+
+
+class SearchError(ValueError):
+    """A search parameter is out of range; the message names it and its value."""
+
+
+@dataclass
+class Ranking:
+    """Fused candidates of one query, best first, before paging."""
+
+    keys: list[int]
+    scores: dict[int, float]
+    lexical_ranks: dict[int, int]
+    semantic_ranks: dict[int, int]
+    timings: dict[str, float]
+
+
+class SearchEngine:
+    """Search and similar-paper lookups; load once, query many times."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.lexical: LexicalIndex | None = None
+        self.vectors: VectorIndex | None = None
+        self.dates = np.zeros(0, np.int32)
+        self.upvotes = np.zeros(0, np.int32)
+        self._embedder: Embedder | None = None
+        self._embedder_error: str | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the index files (after ``paperfeed index`` ran)."""
+        folder = lexical_folder(self.settings)
+        self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
+        self.vectors = VectorIndex.load(dense_folder(self.settings))
+        metadata = metadata_folder(self.settings)
+        if (metadata / "dates.npy").exists():
+            self.dates = np.load(metadata / "dates.npy")
+            self.upvotes = np.load(metadata / "upvotes.npy")
+
+    # -- the embedder is loaded on first use: a lexical-only query never pays for it --
+
+    def embedder(self) -> Embedder | None:
+        if self._embedder is None and self._embedder_error is None:
+            try:
+                self._embedder = load_embedder(
+                    self.settings.embed_model, threads=self.settings.embed_threads
+                )
+            except EmbedderError as error:
+                self._embedder_error = str(error)
+        return self._embedder
+
+    def _dense_usable(self, notes: list[str]) -> Embedder | None:
+        if self.vectors is None or len(self.vectors) == 0:
+            notes.append("semantic search is off: no paper is embedded yet (run paperfeed index)")
+            return None
+        embedder = self.embedder()
+        if embedder is None:
+            notes.append(f"semantic search is off: {self._embedder_error}")
+            return None
+        if embedder.name != self.vectors.model:
+            notes.append(
+                f"semantic search is off: the vectors were made by {self.vectors.model!r}, "
+                f"the configured model is {embedder.name!r} (run paperfeed index)"
+            )
+            return None
+        return embedder
+
+    # -- filters -----------------------------------------------------------------
+
+    def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
+        """Mask over paper keys from categories, dates, exclusions and required fields."""
+        lexical = self.lexical
+        if lexical is None:
+            return None
+        size = max(len(self.dates), int(lexical.live_keys().max(initial=0)) + 1)
+        allowed: NDArray[np.bool_] | None = None
+
+        def restrict(mask: NDArray[np.bool_]) -> None:
+            nonlocal allowed
+            allowed = mask if allowed is None else allowed & mask
+
+        def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+            mask = np.zeros(size, np.bool_)
+            mask[keys[keys < size]] = True
+            return mask
+
+        if query.categories:
+            restrict(mask_of(np.unique(np.concatenate([
+                lexical.keys_with(category.lower(), "categories") for category in query.categories
+            ]))))
+        if query.since or query.until:
+            dates = np.zeros(size, np.int32)
+            dates[: len(self.dates)] = self.dates[:size]
+            low = int(query.since.replace("-", "")) if query.since else 0
+            high = int(query.until.replace("-", "")) if query.until else 99_999_999
+            restrict((dates >= low) & (dates <= high))
+        for field_name, value in query.fielded:
+            for term in tokenize(value):
+                restrict(mask_of(lexical.keys_with(term, field_name)))
+        for phrase in query.phrases:
+            for term in tokenize(phrase):
+                restrict(mask_of(lexical.keys_with(term)))
+        for value in query.excluded:
+            for term in tokenize(value):
+                restrict(~mask_of(lexical.keys_with(term)))
+        return allowed
+
+    # -- ranking -----------------------------------------------------------------
+
+    def rank(
+        self,
+        query: ParsedQuery,
+        notes: list[str],
+        use_lexical: bool = True,
+        use_dense: bool = True,
+        fusion: str | None = None,
+    ) -> Ranking:
+        """Lexical and dense candidates under the query's filters, fused.
+
+        ``use_lexical``/``use_dense`` switch a side off and ``fusion`` overrides the
+        configured method (the evaluation compares them all on the same queries).
+        """
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        allowed = self._allowed_mask(query)
+        lexical_keys = np.empty(0, np.int64)
+        lexical_scores = np.empty(0, np.float32)
+        if self.lexical is not None and use_lexical:
+            terms: list[tuple[str, str | None]] = [
+                (term, None) for text in query.words + query.phrases for term in tokenize(text)
+            ]
+            terms += [
+                (term, field_name)
+                for field_name, value in query.fielded
+                for term in tokenize(value)
+            ]
+            if terms:
+                scores = self.lexical.score(terms)
+                lexical_keys, lexical_scores = self.lexical.top(scores, LEXICAL_DEPTH, allowed)
+            elif allowed is not None:
+                # filters alone (e.g. "cat:cs.CL since:2025-06"): every allowed paper matches
+                live = self.lexical.live_keys()
+                lexical_keys = live[allowed[live[live < len(allowed)]]]
+                lexical_scores = np.ones(len(lexical_keys), np.float32)
+        timings["lexical"] = time.perf_counter() - started
+        dense_keys = np.empty(0, np.int64)
+        dense_scores = np.empty(0, np.float32)
+        semantic_text = query.semantic_text
+        if semantic_text and self.vectors is not None and use_dense:
+            embedder = self._dense_usable(notes)
+            if embedder is not None:
+                started = time.perf_counter()
+                vector = embedder.embed([semantic_text])[0]
+                timings["embed"] = time.perf_counter() - started
+                started = time.perf_counter()
+                dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, allowed)
+                timings["dense"] = time.perf_counter() - started
+        started = time.perf_counter()
+        if query.phrases:
+            lexical_keys, dense_keys = self._keep_phrase_matches(query, lexical_keys, dense_keys)
+        if (fusion or self.settings.fusion) == "weighted":
+            fused = weighted_fusion((lexical_keys, lexical_scores), (dense_keys, dense_scores))
+        else:
+            fused = reciprocal_rank_fusion([lexical_keys, dense_keys])
+        ordered = sorted(fused, key=lambda key: -fused[key])
+        timings["fusion"] = time.perf_counter() - started
+        return Ranking(
+            keys=ordered,
+            scores=fused,
+            lexical_ranks={key: rank for rank, key in enumerate(lexical_keys.tolist(), 1)},
+            semantic_ranks={key: rank for rank, key in enumerate(dense_keys.tolist(), 1)},
+            timings=timings,
+        )
+
+    def _keep_phrase_matches(
+        self, query: ParsedQuery, *rankings: NDArray[np.int64]
+    ) -> list[NDArray[np.int64]]:
+        """Drop candidates whose text does not contain every quoted phrase, word for word."""
+        candidates = sorted({key for ranking in rankings for key in ranking.tolist()})
+        papers = self.store.get_papers(candidates)
+        phrases = [" " + " ".join(words(phrase)) + " " for phrase in query.phrases]
+        keep = set()
+        for key, paper in papers.items():
+            text = " " + " ".join(words(f"{paper.title} . {paper.abstract}")) + " "
+            if all(phrase in text for phrase in phrases):
+                keep.add(key)
+        return [
+            np.array([key for key in ranking.tolist() if key in keep], np.int64)
+            for ranking in rankings
+        ]
+
+    # -- public API --------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str = "relevance",
+        categories: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+    ) -> SearchResults:
+        """Search with the query syntax plus explicit filters.
+
+        Args:
+            text: the query (see ``paperfeed.search.query``).
+            limit: hits per page (1..1000).
+            offset: hits to skip (paging).
+            sort: ``relevance``, ``date`` (newest first) or ``upvotes``.
+            categories: extra ``cat:`` filters.
+            since, until: extra date bounds, ``YYYY-MM-DD`` (or ``YYYY``/``YYYY-MM``).
+        """
+        if sort not in SORTS:
+            raise SearchError(f"unknown sort {sort!r} (expected one of {', '.join(SORTS)})")
+        if not 1 <= limit <= 1000:
+            raise SearchError(f"limit {limit} is out of range (expected 1..1000)")
+        if offset < 0:
+            raise SearchError(f"offset {offset} is negative")
+        extra = " ".join(
+            [f"cat:{category}" for category in categories]
+            + ([f"since:{since}"] if since else [])
+            + ([f"until:{until}"] if until else [])
+        )
+        query = parse_query(f"{text} {extra}".strip() if extra else text)
+        notes = list(query.notes)
+        hits: list[Hit] = []
+        pinned: list[int] = []
+        for arxiv_id in query.arxiv_ids:
+            paper = self.store.get_paper(arxiv_id)
+            if paper is None:
+                notes.append(f"no paper {arxiv_id} in this collection")
+            else:
+                pinned.append(paper.key)
+        if not query.has_content and not query.categories and not (query.since or query.until):
+            if not pinned and not query.arxiv_ids:
+                notes.append("empty query: type some words, a phrase or a filter")
+            papers = self.store.get_papers(pinned)
+            hits = [self._hit(papers[key], 1.0, set(), "identifier", None, None) for key in pinned]
+            return SearchResults(text, hits[offset : offset + limit], len(hits), offset, notes)
+        ranking = self.rank(query, notes)
+        keys = pinned + [key for key in ranking.keys if key not in set(pinned)]
+        if sort == "date":
+            keys.sort(key=lambda key: -int(self.dates[key]) if key < len(self.dates) else 0)
+        elif sort == "upvotes":
+            keys.sort(key=lambda key: -int(self.upvotes[key]) if key < len(self.upvotes) else 0)
+        page = keys[offset : offset + limit]
+        papers = self.store.get_papers(page)
+        stems = query_stems(query.words + query.phrases + [value for _, value in query.fielded])
+        for key in page:
+            paper = papers.get(key)
+            if paper is None:
+                continue  # deleted since the index was built
+            lexical_rank = ranking.lexical_ranks.get(key)
+            semantic_rank = ranking.semantic_ranks.get(key)
+            if key in pinned:
+                found_by = "identifier"
+            elif lexical_rank and semantic_rank:
+                found_by = "both"
+            else:
+                found_by = "lexical" if lexical_rank else "semantic"
+            hits.append(
+                self._hit(
+                    paper, ranking.scores.get(key, 1.0), stems, found_by, lexical_rank,
+                    semantic_rank,
+                )
+            )
+        return SearchResults(text, hits, len(keys), offset, notes)
+
+    @staticmethod
+    def _hit(
+        paper: StoredPaper,
+        score: float,
+        stems: set[str],
+        found_by: str,
+        lexical_rank: int | None,
+        semantic_rank: int | None,
+    ) -> Hit:
+        body = paper.abstract or paper.title
+        return Hit(
+            paper=paper,
+            score=float(score),
+            snippet=make_snippet(body, stems),
+            matched_terms=matched_terms(f"{paper.title} {paper.abstract}", stems),
+            found_by=found_by,
+            lexical_rank=lexical_rank,
+            semantic_rank=semantic_rank,
+        )
+
+    def similar(self, arxiv_id: str, limit: int = 10) -> list[Hit]:
+        """Papers most like ``arxiv_id`` (never itself): its vector's neighbours,
+        or, before it is embedded, a lexical "more like this" on its title and abstract."""
+        paper = self.store.get_paper(arxiv_id)
+        if paper is None:
+            raise SearchError(f"no paper {arxiv_id!r} in this collection")
+        vector = self.vectors.vector_of(paper.key) if self.vectors is not None else None
+        if vector is not None:
+            keys, scores = self.vectors.search(vector, limit + 1)  # type: ignore[union-attr]
+            ranked = [(int(k), float(s)) for k, s in zip(keys, scores, strict=True)]
+            return self._hits_for(
+                [(k, s) for k, s in ranked if k != paper.key][:limit], "semantic"
+            )
+        return self._similar_lexical(f"{paper.title} {paper.abstract}", limit, exclude=paper.key)
+
+    def similar_to_text(self, text: str, limit: int = 10) -> list[Hit]:
+        """Papers most like a pasted abstract: dense and lexical neighbours fused."""
+        if not text.strip():
+            raise SearchError("empty text: paste an abstract or a title")
+        notes: list[str] = []
+        embedder = self._dense_usable(notes) if self.vectors is not None else None
+        lexical = self._lexical_neighbours(text, 100, exclude=None)
+        dense: list[int] = []
+        if embedder is not None and self.vectors is not None:
+            keys, _ = self.vectors.search(embedder.embed([embedding_text("", text)])[0], 100)
+            dense = keys.tolist()
+        fused = reciprocal_rank_fusion([np.array(lexical, np.int64), np.array(dense, np.int64)])
+        best = sorted(fused, key=lambda key: -fused[key])[:limit]
+        return self._hits_for([(key, fused[key]) for key in best], "both" if dense else "lexical")
+
+    def _lexical_neighbours(self, text: str, limit: int, exclude: int | None) -> list[int]:
+        if self.lexical is None:
+            return []
+        # the 40 most frequent content terms stand in for the whole text
+        counts: dict[str, int] = {}
+        for term in tokenize(text):
+            counts[term] = counts.get(term, 0) + 1
+        terms = sorted(counts, key=lambda term: -counts[term])[:40]
+        keys, _ = self.lexical.top(self.lexical.score([(t, None) for t in terms]), limit + 1)
+        return [int(key) for key in keys if key != exclude][:limit]
+
+    def _similar_lexical(self, text: str, limit: int, exclude: int) -> list[Hit]:
+        keys = self._lexical_neighbours(text, limit, exclude)
+        return self._hits_for([(key, 1.0 / rank) for rank, key in enumerate(keys, 1)], "lexical")
+
+    def _hits_for(self, ranked: list[tuple[int, float]], found_by: str) -> list[Hit]:
+        papers = self.store.get_papers([key for key, _ in ranked])
+        return [
+            self._hit(papers[key], score, set(), found_by, None, None)
+            for key, score in ranked
+            if key in papers
+        ]
+
+    def status(self) -> dict[str, Any]:
+        """Index state for ``paperfeed stats``."""
+        state = read_state(self.settings)
+        return {
+            "lexical_documents": self.lexical.live_count if self.lexical else 0,
+            "lexical_segments": len(self.lexical.segments) if self.lexical else 0,
+            "vectors": len(self.vectors) if self.vectors is not None else 0,
+            "vector_model": self.vectors.model if self.vectors is not None else None,
+            "vector_search": (
+                "none" if self.vectors is None
+                else "hnsw" if self.vectors.hnsw is not None else "exact"
+            ),
+            "last_sequence": state.get("last_sequence", 0),
+        }

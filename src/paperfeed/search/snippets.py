@@ -1,0 +1,65 @@
+"""Abstract snippets with the matched query terms marked."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from paperfeed.index.tokenizer import STOP_WORDS, fold, stem
+
+_WORD_SPAN = re.compile(r"[^\W_]+")
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+def query_stems(words: list[str]) -> set[str]:
+    """Stems of the content words of a query."""
+    stems = set()
+    for text in words:
+        for word in _WORD_SPAN.findall(fold(text)):
+            if word not in STOP_WORDS:
+                stems.add(stem(word))
+    return stems
+
+
+def matched_terms(text: str, stems: set[str]) -> list[str]:
+    """The distinct words of ``text`` (as written, first occurrence) whose stem is queried."""
+    seen: dict[str, str] = {}
+    for match in _WORD_SPAN.finditer(text):
+        word_stem = stem(fold(match.group()))
+        if word_stem in stems and word_stem not in seen:
+            seen[word_stem] = match.group()
+    return list(seen.values())
+
+
+def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
+    """About ``width`` words of ``text`` around the densest run of matches.
+
+    Returns HTML-escaped text in which matched words are wrapped in ``<mark>``.
+    """
+    spans = [(match.start(), match.end()) for match in _WORD_SPAN.finditer(text)]
+    if not spans:
+        return html.escape(text)
+    hits = [stem(fold(text[start:end])) in stems for start, end in spans]
+    best_start, best_count = 0, -1
+    window_count = sum(hits[:width])
+    for first in range(0, max(len(spans) - width, 0) + 1):
+        if first:
+            window_count += hits[first + width - 1] if first + width - 1 < len(hits) else 0
+            window_count -= hits[first - 1]
+        if window_count > best_count:
+            best_start, best_count = first, window_count
+    last = min(best_start + width, len(spans)) - 1
+    begin = spans[best_start][0] if best_start else 0
+    end = spans[last][1] if last < len(spans) - 1 else len(text)
+    pieces: list[str] = ["… " if begin else ""]
+    cursor = begin
+    for index in range(best_start, last + 1):
+        start, stop = spans[index]
+        if hits[index]:
+            pieces.append(html.escape(text[cursor:start]))
+            pieces.append(MARK_OPEN + html.escape(text[start:stop]) + MARK_CLOSE)
+            cursor = stop
+    pieces.append(html.escape(text[cursor:end]))
+    if end < len(text):
+        pieces.append(" …")
+    return "".join(pieces)

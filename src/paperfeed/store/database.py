@@ -1,0 +1,262 @@
+"""The store: every database read and write of papers goes through ``Store``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Row, bindparam, create_engine, event, func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from paperfeed.models import Paper, StoredPaper
+from paperfeed.store import schema
+from paperfeed.store.merging import merge_into_row, row_from_paper
+from paperfeed.store.migrations import migrate
+
+_COMPARED_COLUMNS = [
+    column.name
+    for column in schema.papers.columns
+    if column.name not in ("key", "change_sequence", "updated_at")
+]
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or used; the message names the URL."""
+
+
+@dataclass
+class UpsertCounts:
+    """What one upsert did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and their folder created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"PAPERFEED_DATABASE_URL {url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # WAL lets searches read while an ingest writes; NORMAL is still
+            # crash-safe for committed transactions in WAL mode.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as error:
+        raise StoreError(
+            f"cannot open {_redact(url)}: missing driver {error.name!r} "
+            "(install it with: pip install 'paperfeed[postgres]')"
+        ) from None
+
+
+def _stored_paper(row: Row[Any]) -> StoredPaper:
+    values = row._mapping
+    return StoredPaper(
+        key=values["key"],
+        arxiv_id=values["arxiv_id"],
+        title=values["title"],
+        abstract=values["abstract"],
+        title_raw=values["title_raw"],
+        abstract_raw=values["abstract_raw"],
+        authors=json.loads(values["authors"]),
+        categories=json.loads(values["categories"]),
+        comment=values["comment"],
+        published=values["published"],
+        first_listed=values["first_listed"],
+        daily_date=values["daily_date"],
+        upvotes=values["upvotes"],
+        num_comments=values["num_comments"],
+        organization=values["organization"],
+        submitted_by=values["submitted_by"],
+        github_repo=values["github_repo"],
+        github_stars=values["github_stars"],
+        project_page=values["project_page"],
+        doi=values["doi"],
+        journal_ref=values["journal_ref"],
+        sources=json.loads(values["sources"]),
+        content_hash=values["content_hash"],
+        change_sequence=values["change_sequence"],
+    )
+
+
+class Store:
+    """Papers and their embeddings in one SQL database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_database_engine(url)
+        try:
+            migrate(self.engine)
+        except OperationalError as error:
+            raise StoreError(f"cannot open database {_redact(url)}: {error.orig}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing ---------------------------------------------------------------
+
+    def upsert_papers(self, papers: Iterable[Paper]) -> UpsertCounts:
+        """Insert new papers and merge the rest into their stored rows, in one transaction.
+
+        Records of the same id within the batch are merged in order. A paper whose
+        merged row equals the stored one is left untouched (so re-ingesting is a no-op).
+        """
+        incoming: dict[str, list[Paper]] = {}
+        for paper in papers:
+            incoming.setdefault(paper.arxiv_id, []).append(paper)
+        counts = UpsertCounts()
+        if not incoming:
+            return counts
+        now = datetime.now(UTC).isoformat()
+        with self.engine.begin() as connection:
+            existing = {
+                row._mapping["arxiv_id"]: dict(row._mapping)
+                for row in connection.execute(
+                    select(schema.papers).where(schema.papers.c.arxiv_id.in_(list(incoming)))
+                )
+            }
+            sequence = (
+                connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0
+            ) + 1
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for arxiv_id, records in incoming.items():
+                old = existing.get(arxiv_id)
+                row = dict(old) if old else row_from_paper(records[0])
+                for record in records[1:] if old is None else records:
+                    row = merge_into_row(row, record)
+                if old is None:
+                    inserts.append(row | {"change_sequence": sequence, "updated_at": now})
+                elif any(row[name] != old[name] for name in _COMPARED_COLUMNS):
+                    updates.append(row | {"change_sequence": sequence, "updated_at": now})
+                else:
+                    counts.unchanged += 1
+            if inserts:
+                connection.execute(schema.papers.insert(), inserts)
+                counts.added = len(inserts)
+            if updates:
+                columns = {name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS}
+                columns["change_sequence"] = bindparam("new_change_sequence")
+                columns["updated_at"] = bindparam("new_updated_at")
+                statement = (
+                    update(schema.papers)
+                    .where(schema.papers.c.key == bindparam("old_key"))
+                    .values(columns)
+                )
+                connection.execute(
+                    statement,
+                    [
+                        {f"new_{name}": value for name, value in row.items() if name != "key"}
+                        | {"old_key": row["key"]}
+                        for row in updates
+                    ],
+                )
+                counts.updated = len(updates)
+        return counts
+
+    # -- reading ---------------------------------------------------------------
+
+    def count_papers(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(schema.papers)) or 0)
+
+    def get_paper(self, arxiv_id: str) -> StoredPaper | None:
+        """The paper with this (normalised) arXiv id, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(schema.papers).where(schema.papers.c.arxiv_id == arxiv_id)
+            ).first()
+        return _stored_paper(row) if row else None
+
+    def get_papers(self, keys: Sequence[int]) -> dict[int, StoredPaper]:
+        """Papers by store key; missing keys are simply absent from the result."""
+        found: dict[int, StoredPaper] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(keys), 900):
+                chunk = [int(key) for key in keys[start : start + 900]]
+                for row in connection.execute(
+                    select(schema.papers).where(schema.papers.c.key.in_(chunk))
+                ):
+                    paper = _stored_paper(row)
+                    found[paper.key] = paper
+        return found
+
+    def iter_papers(
+        self, after_sequence: int = 0, batch_size: int = 2000
+    ) -> Iterator[list[StoredPaper]]:
+        """Papers changed after ``after_sequence``, in key order, a batch at a time."""
+        last_key = 0
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(schema.papers)
+                    .where(
+                        schema.papers.c.change_sequence > after_sequence,
+                        schema.papers.c.key > last_key,
+                    )
+                    .order_by(schema.papers.c.key)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                return
+            batch = [_stored_paper(row) for row in rows]
+            last_key = batch[-1].key
+            yield batch
+
+    def count_papers_after(self, after_sequence: int) -> int:
+        with self.engine.connect() as connection:
+            return int(
+                connection.scalar(
+                    select(func.count())
+                    .select_from(schema.papers)
+                    .where(schema.papers.c.change_sequence > after_sequence)
+                )
+                or 0
+            )
+
+    def max_change_sequence(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0)
+
+    def count_by_source(self) -> dict[str, int]:
+        """How many papers each source contributed to (a paper counts for each)."""
+        counts: dict[str, int] = {}
+        with self.engine.connect() as connection:
+            for (sources,) in connection.execute(select(schema.papers.c.sources)):
+                for source in json.loads(sources):
+                    counts[source] = counts.get(source, 0) + 1
+        return dict(sorted(counts.items()))

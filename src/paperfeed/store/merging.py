@@ -1,0 +1,86 @@
+"""How records of one paper from several sources become one stored row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from paperfeed.ingest import clean_text
+from paperfeed.models import Paper
+
+# Scalar fields where the latest source that says something wins.
+_LATEST_WINS = (
+    "comment",
+    "published",
+    "daily_date",
+    "upvotes",
+    "num_comments",
+    "organization",
+    "submitted_by",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "doi",
+    "journal_ref",
+)
+
+
+def content_hash(title: str, abstract: str) -> str:
+    """SHA-256 of the cleaned text a paper is indexed and embedded by."""
+    return hashlib.sha256(f"{title}\n{abstract}".encode()).hexdigest()
+
+
+def row_from_paper(paper: Paper) -> dict[str, Any]:
+    """A fresh stored row (without key or bookkeeping) for a paper seen the first time."""
+    return merge_into_row(_empty_row(paper.arxiv_id), paper)
+
+
+def _empty_row(arxiv_id: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "arxiv_id": arxiv_id,
+        "title": "",
+        "abstract": "",
+        "title_raw": "",
+        "abstract_raw": "",
+        "authors": "[]",
+        "categories": "[]",
+        "first_listed": None,
+        "sources": "[]",
+    }
+    for name in _LATEST_WINS:
+        row[name] = None
+    return row
+
+
+def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
+    """Merge what ``paper`` says into a stored ``row``; returns a new row.
+
+    Non-empty values from the newer record replace older ones, except that
+    ``first_listed`` keeps the earliest date and ``sources`` accumulates.
+    """
+    merged = dict(row)
+    if paper.title and paper.title.strip():
+        merged["title_raw"] = paper.title
+        merged["title"] = clean_text(paper.title)
+    if paper.abstract and paper.abstract.strip():
+        merged["abstract_raw"] = paper.abstract
+        merged["abstract"] = clean_text(paper.abstract)
+    if paper.authors:
+        merged["authors"] = json.dumps([clean_text(name) for name in paper.authors])
+    if paper.categories:
+        merged["categories"] = json.dumps(paper.categories)
+    if paper.first_listed:
+        earlier = merged.get("first_listed")
+        merged["first_listed"] = min(earlier, paper.first_listed) if earlier else paper.first_listed
+    for name in _LATEST_WINS:
+        value = getattr(paper, name)
+        if value is not None and value != "":
+            merged[name] = value
+    sources = json.loads(merged["sources"])
+    for source in paper.sources:
+        if source not in sources:
+            sources.append(source)
+    merged["sources"] = json.dumps(sources)
+    merged["content_hash"] = content_hash(merged["title"], merged["abstract"])
+    return merged

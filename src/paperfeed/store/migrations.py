@@ -1,0 +1,56 @@
+"""Numbered schema migrations, applied in order and recorded in ``schema_migrations``.
+
+Add a change as a new ``mNNN_*`` function and append it to ``MIGRATIONS``; never edit
+one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from paperfeed.store import schema
+
+
+def m001_create_tables(connection: Connection) -> None:
+    """Create papers and embeddings."""
+    schema.papers.create(connection)
+    schema.embeddings.create(connection)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "create_tables", m001_create_tables),
+]
+
+
+def applied_versions(engine: Engine) -> set[int]:
+    """Versions already applied to the database behind ``engine``."""
+    if not inspect(engine).has_table("schema_migrations"):
+        return set()
+    with engine.connect() as connection:
+        return set(connection.scalars(select(schema.schema_migrations.c.version)))
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply every migration not yet applied, each in its own transaction.
+
+    Returns:
+        The versions applied by this call (empty when the schema was current).
+    """
+    schema.schema_migrations.create(engine, checkfirst=True)
+    done = applied_versions(engine)
+    applied: list[int] = []
+    for version, name, function in MIGRATIONS:
+        if version in done:
+            continue
+        with engine.begin() as connection:
+            function(connection)
+            connection.execute(
+                schema.schema_migrations.insert().values(
+                    version=version, name=name, applied_at=datetime.now(UTC).isoformat()
+                )
+            )
+        applied.append(version)
+    return applied

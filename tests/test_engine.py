@@ -1,0 +1,163 @@
+"""Hybrid search and similar papers over a small real-text corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperfeed.config import Settings
+from paperfeed.index.builder import update_index
+from paperfeed.models import Paper
+from paperfeed.search import SearchEngine, SearchError
+from paperfeed.store import Store
+
+PAPERS = [
+    Paper(
+        "2401.00001",
+        title="Mixture Density Networks with a Kullback-Leibler Penalty",
+        abstract="We bound the Kullback-Leibler divergence between Gaussian mixtures and use "
+        "the bound as a training penalty.",
+        authors=["Ada Lovelace"],
+        categories=["cs.LG"],
+        first_listed="2024-01-02",
+        upvotes=5,
+    ),
+    Paper(
+        "2401.00002",
+        title="Classifier-Free Guidance for Diffusion Models",
+        abstract="Diffusion models generate images; classifier-free guidance trades diversity "
+        "for fidelity without a separate classifier.",
+        authors=["Alan Turing", "Grace Hopper"],
+        categories=["cs.CV"],
+        first_listed="2024-02-10",
+        upvotes=50,
+    ),
+    Paper(
+        "2401.00003",
+        title="Video Diffusion at Scale",
+        abstract="We train video diffusion models with guidance on millions of clips.",
+        authors=["Grace Hopper"],
+        categories=["cs.CV"],
+        first_listed="2025-03-01",
+        upvotes=7,
+    ),
+    Paper(
+        "2401.00004",
+        title="Reinforcement Learning from Human Feedback for Dialogue",
+        abstract="Reward models trained on human preferences steer a dialogue policy with "
+        "proximal policy optimisation.",
+        authors=["Claude Shannon"],
+        categories=["cs.CL", "cs.LG"],
+        first_listed="2025-06-15",
+        upvotes=1,
+    ),
+    Paper(
+        "2401.00005",
+        title="Sparse Attention for Long Documents",
+        abstract="Sparse attention patterns let transformers read documents of 100k tokens.",
+        authors=["Alan Turing"],
+        categories=["cs.CL"],
+        first_listed="2025-07-01",
+        upvotes=20,
+    ),
+]
+
+
+@pytest.fixture
+def engine(settings: Settings) -> SearchEngine:
+    store = Store(settings.database_url)
+    store.upsert_papers(PAPERS)
+    update_index(store, settings, show_progress=False)
+    return SearchEngine(store, settings)
+
+
+def _ids(results: object) -> list[str]:
+    return [hit.paper.arxiv_id for hit in results.hits]  # type: ignore[attr-defined]
+
+
+def test_words_find_papers_and_explain_why(engine: SearchEngine) -> None:
+    results = engine.search("diffusion guidance")
+    assert set(_ids(results)[:2]) == {"2401.00002", "2401.00003"}
+    hit = results.hits[0]
+    assert hit.found_by in ("lexical", "both")
+    assert {term.lower() for term in hit.matched_terms} >= {"diffusion", "guidance"}
+    assert "<mark>" in hit.snippet
+
+
+def test_phrase_exclusion_and_field(engine: SearchEngine) -> None:
+    assert _ids(engine.search('"classifier-free guidance"')) == ["2401.00002"]
+    assert "2401.00003" not in _ids(engine.search("diffusion -video"))
+    assert _ids(engine.search("au:hopper video")) [0] == "2401.00003"
+    assert set(_ids(engine.search("au:turing"))) == {"2401.00002", "2401.00005"}
+
+
+def test_category_and_date_filters(engine: SearchEngine) -> None:
+    assert set(_ids(engine.search("models", categories=["cs.CV"]))) <= {"2401.00002", "2401.00003"}
+    results = engine.search("cat:cs.CL since:2025-07")
+    assert _ids(results) == ["2401.00005"]
+
+
+def test_sort_by_date_and_upvotes_and_paging(engine: SearchEngine) -> None:
+    by_date = _ids(engine.search("diffusion", sort="date"))
+    assert by_date.index("2401.00003") < by_date.index("2401.00002")
+    by_votes = _ids(engine.search("diffusion", sort="upvotes"))
+    assert by_votes[0] == "2401.00002"
+    first = engine.search("models", limit=1)
+    second = engine.search("models", limit=1, offset=1)
+    assert first.total == second.total >= 2
+    assert _ids(first) != _ids(second)
+
+
+def test_arxiv_id_comes_first(engine: SearchEngine) -> None:
+    results = engine.search("https://arxiv.org/abs/2401.00004v2")
+    assert _ids(results) == ["2401.00004"]
+    assert results.hits[0].found_by == "identifier"
+    missing = engine.search("2499.99999")
+    assert missing.hits == [] and "no paper 2499.99999" in missing.notes[0]
+
+
+def test_bad_parameters_raise_named_errors(engine: SearchEngine) -> None:
+    with pytest.raises(SearchError, match="'newest'"):
+        engine.search("x", sort="newest")
+    with pytest.raises(SearchError, match="limit 0"):
+        engine.search("x", limit=0)
+    with pytest.raises(SearchError, match="2499.00001"):
+        engine.similar("2499.00001")
+
+
+def test_malformed_query_still_answers_with_a_note(engine: SearchEngine) -> None:
+    results = engine.search('"sparse attention')
+    assert _ids(results)[0] == "2401.00005"
+    assert any("unbalanced" in note for note in results.notes)
+
+
+def test_similar_never_returns_the_paper_itself(engine: SearchEngine) -> None:
+    hits = engine.similar("2401.00002", limit=3)
+    ids = [hit.paper.arxiv_id for hit in hits]
+    assert "2401.00002" not in ids and len(ids) == 3
+    assert ids[0] == "2401.00003"
+    pasted = engine.similar_to_text("reward models and human preferences for dialogue")
+    assert pasted[0].paper.arxiv_id == "2401.00004"
+
+
+def test_semantic_side_finds_synonyms_with_the_bundled_model(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The point of hybrid search: "KL divergence" finds a paper that says Kullback-Leibler."""
+    monkeypatch.setenv("PAPERFEED_EMBED_MODEL", "minilm")
+    settings = Settings.from_environment()
+    store = Store(settings.database_url)
+    store.upsert_papers(
+        [
+            Paper("2402.00001", title="Bounding divergences between Gaussian mixtures",
+                  abstract="We derive bounds on the Kullback-Leibler information between two "
+                  "mixtures of Gaussians."),
+            Paper("2402.00002", title="Sparse attention for long documents",
+                  abstract="Attention patterns let transformers read long inputs."),
+            Paper("2402.00003", title="Robot grasping with tactile sensors",
+                  abstract="Tactile feedback improves grasp success on household objects."),
+        ]
+    )
+    update_index(store, settings, show_progress=False)
+    results = SearchEngine(store, settings).search("KL divergence")
+    assert results.hits[0].paper.arxiv_id == "2402.00001"
+    assert results.hits[0].found_by in ("semantic", "both")

@@ -1,0 +1,130 @@
+"""The store on a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import create_engine, text
+
+from paperfeed.models import Paper
+from paperfeed.store import Store, StoreError
+from paperfeed.store.embedding_rows import (
+    count_fresh_embeddings,
+    count_papers_to_embed,
+    iter_fresh_embeddings,
+    papers_to_embed,
+    save_embeddings,
+)
+
+
+def _paper(arxiv_id: str, **fields: object) -> Paper:
+    values: dict[str, object] = {
+        "title": f"Title of {arxiv_id}",
+        "abstract": f"Abstract of {arxiv_id} with\nhard line breaks and $\\alpha$ LaTeX.",
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "sources": ["arxiv-listing"],
+    }
+    values.update(fields)
+    return Paper(arxiv_id=arxiv_id, **values)  # type: ignore[arg-type]
+
+
+def test_new_papers_are_added_with_clean_and_raw_text(database_url: str) -> None:
+    store = Store(database_url)
+    counts = store.upsert_papers([_paper("2401.00001"), _paper("2401.00002")])
+    assert (counts.added, counts.updated, counts.unchanged) == (2, 0, 0)
+    paper = store.get_paper("2401.00001")
+    assert paper is not None
+    assert paper.abstract_raw.startswith("Abstract of 2401.00001 with\nhard")
+    assert "\n" not in paper.abstract
+    assert "α" in paper.abstract and "$" not in paper.abstract
+    assert paper.authors == ["Ada Lovelace", "Alan Turing"]
+    assert store.count_papers() == 2
+
+
+def test_reingesting_the_same_records_changes_nothing(database_url: str) -> None:
+    store = Store(database_url)
+    store.upsert_papers([_paper("2401.00001")])
+    sequence = store.max_change_sequence()
+    counts = store.upsert_papers([_paper("2401.00001")])
+    assert (counts.added, counts.updated, counts.unchanged) == (0, 0, 1)
+    assert store.max_change_sequence() == sequence
+
+
+def test_sources_merge_into_one_paper(database_url: str) -> None:
+    store = Store(database_url)
+    store.upsert_papers([_paper("2401.00001", categories=["cs.CL"], first_listed="2024-01-03")])
+    counts = store.upsert_papers(
+        [
+            Paper(
+                arxiv_id="2401.00001",
+                title="Title of 2401.00001",
+                upvotes=42,
+                organization="ByteDance Seed",
+                daily_date="2024-01-04",
+                first_listed="2024-01-05",
+                sources=["daily-papers"],
+            )
+        ]
+    )
+    assert counts.updated == 1
+    paper = store.get_paper("2401.00001")
+    assert paper is not None
+    assert paper.upvotes == 42 and paper.organization == "ByteDance Seed"
+    assert paper.categories == ["cs.CL"]  # kept: the daily record says nothing of them
+    assert paper.first_listed == "2024-01-03"  # the earliest listing wins
+    assert paper.sources == ["arxiv-listing", "daily-papers"]
+    assert paper.abstract.startswith("Abstract of 2401.00001")
+    assert store.count_by_source() == {"arxiv-listing": 1, "daily-papers": 1}
+
+
+def test_duplicates_within_one_batch_merge(database_url: str) -> None:
+    store = Store(database_url)
+    counts = store.upsert_papers([_paper("2401.00001"), _paper("2401.00001", upvotes=3)])
+    assert counts.added == 1
+    paper = store.get_paper("2401.00001")
+    assert paper is not None and paper.upvotes == 3
+
+
+def test_iter_papers_after_a_sequence_sees_only_changes(database_url: str) -> None:
+    store = Store(database_url)
+    store.upsert_papers([_paper(f"2401.{number:05d}") for number in range(1, 6)])
+    sequence = store.max_change_sequence()
+    store.upsert_papers([_paper("2401.00003", upvotes=9), _paper("2401.00009")])
+    changed = [paper.arxiv_id for batch in store.iter_papers(sequence, 2) for paper in batch]
+    assert changed == ["2401.00003", "2401.00009"]
+    assert store.count_papers_after(sequence) == 2
+
+
+def test_embeddings_go_stale_when_text_changes(database_url: str) -> None:
+    store = Store(database_url)
+    store.upsert_papers([_paper("2401.00001"), _paper("2401.00002")])
+    tasks = papers_to_embed(store, "hashing", 10)
+    assert [task.key for task in tasks] == sorted(task.key for task in tasks)
+    vectors = np.eye(2, 4, dtype=np.float32)
+    save_embeddings(
+        store, "hashing", [t.key for t in tasks], [t.content_hash for t in tasks], vectors
+    )
+    assert count_papers_to_embed(store, "hashing") == 0
+    assert count_fresh_embeddings(store, "hashing") == 2
+    store.upsert_papers([_paper("2401.00002", abstract="A rewritten abstract.")])
+    assert count_papers_to_embed(store, "hashing") == 1
+    keys, matrix = next(iter_fresh_embeddings(store, "hashing"))
+    assert len(keys) == 1 and matrix.shape == (1, 4)
+    np.testing.assert_array_equal(matrix[0], vectors[0])
+    # an upvote change does not touch the text, so the vector stays fresh
+    store.upsert_papers([_paper("2401.00001", upvotes=5)])
+    assert count_fresh_embeddings(store, "hashing") == 1
+
+
+def test_migrations_are_recorded_once(database_url: str) -> None:
+    Store(database_url).close()
+    Store(database_url).close()
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        versions = connection.execute(text("select version from schema_migrations")).all()
+    assert [row[0] for row in versions] == [1]
+
+
+def test_bad_database_url_names_it() -> None:
+    with pytest.raises(StoreError, match="not-a-url"):
+        Store("not-a-url")
