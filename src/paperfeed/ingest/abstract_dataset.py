@@ -1,0 +1,137 @@
+"""``(arxiv_id, abstract)`` datasets, as published for retrieval research: CSV, JSONL, Parquet.
+
+Columns: ``arxiv_id`` (or ``id``), ``abstract`` and optionally ``title``; other
+columns are ignored. Ids may carry a version (``2101.00436v3``). CSV rows and
+Parquet rows are numbered from 1 for rejections: a CSV row by the file line it
+starts on (the header is line 1), a Parquet row by its position. Parquet needs the
+optional ``pyarrow`` dependency (``pip install 'paperfeed[parquet]'``) and is read
+one record batch at a time, so a large file is never held in memory whole.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from paperfeed.ingest.errors import IngestError
+from paperfeed.ingest.records import (
+    Record,
+    convert_record,
+    read_arxiv_id,
+    read_json_records,
+    read_text,
+    require_text,
+)
+from paperfeed.ingest.source_files import (
+    PARQUET_MAGIC,
+    READ_ERRORS,
+    first_character,
+    open_text,
+    read_head,
+)
+from paperfeed.models import Paper, Rejection
+
+FORMAT = "abstract-dataset"
+SOURCE = "abstract-dataset"
+
+ID_COLUMNS = ("arxiv_id", "id")
+TEXT_COLUMNS = ("title", "abstract")
+_PARQUET_BATCH_ROWS = 8192
+_HEAD_SIZE = 4096
+
+
+def read_abstract_dataset(path: Path) -> Iterator[Paper | Rejection]:
+    """Read an abstract dataset file: Parquet, JSON Lines or CSV (told apart by content).
+
+    Args:
+        path: a ``.parquet``, ``.jsonl`` or ``.csv`` file (JSONL and CSV may be gzip).
+
+    Yields:
+        A ``Paper`` per valid row, a ``Rejection`` per invalid one.
+
+    Raises:
+        IngestError: the file cannot be read, lacks an id column, or is Parquet and
+            pyarrow is not installed.
+    """
+    head = read_head(path, _HEAD_SIZE)
+    if head.startswith(PARQUET_MAGIC):
+        return _read_parquet(path)
+    if first_character(head) in (b"{", b"["):
+        return read_json_records(path, _dataset_record_to_paper)
+    return _read_csv(path)
+
+
+def _dataset_record_to_paper(record: Record) -> Paper:
+    id_column = "arxiv_id" if "arxiv_id" in record else "id"
+    arxiv_id = read_arxiv_id(record, id_column)
+    title = read_text(record, "title")
+    abstract = read_text(record, "abstract")
+    require_text(title, abstract)
+    return Paper(arxiv_id=arxiv_id, title=title, abstract=abstract, sources=[SOURCE])
+
+
+def _choose_columns(path: Path, columns: Sequence[str]) -> list[str]:
+    """Pick the id column and the text columns present, or refuse the file."""
+    id_column = next((name for name in ID_COLUMNS if name in columns), None)
+    if id_column is None:
+        raise IngestError(
+            f"'{path}' has no 'arxiv_id' or 'id' column (columns: {', '.join(columns) or 'none'})"
+        )
+    text_columns = [name for name in TEXT_COLUMNS if name in columns]
+    if not text_columns:
+        raise IngestError(
+            f"'{path}' has no 'abstract' or 'title' column (columns: {', '.join(columns)})"
+        )
+    return [id_column, *text_columns]
+
+
+def _read_csv(path: Path) -> Iterator[Paper | Rejection]:
+    file = str(path)
+    with open_text(path) as text:
+        reader = csv.reader(text)
+        line_number = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            columns = [name.strip() for name in header]
+            _choose_columns(path, columns)
+            line_number = reader.line_num + 1
+            for row in reader:
+                if row:
+                    record = dict(zip(columns, row, strict=False))
+                    yield convert_record(record, file, line_number, _dataset_record_to_paper)
+                line_number = reader.line_num + 1
+        except (csv.Error, UnicodeDecodeError, *READ_ERRORS) as error:
+            raise IngestError(f"cannot read '{path}' at line {line_number}: {error}") from None
+
+
+def _import_parquet(path: Path) -> Any:
+    try:
+        import pyarrow.parquet
+    except ImportError:
+        raise IngestError(
+            f"reading the Parquet file '{path}' needs pyarrow: pip install 'paperfeed[parquet]'"
+        ) from None
+    return pyarrow.parquet
+
+
+def _read_parquet(path: Path) -> Iterator[Paper | Rejection]:
+    parquet = _import_parquet(path)
+    import pyarrow
+
+    file = str(path)
+    try:
+        parquet_file = parquet.ParquetFile(path)
+        columns = _choose_columns(path, parquet_file.schema_arrow.names)
+        row_number = 0
+        for batch in parquet_file.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
+            values = [batch.column(index).to_pylist() for index in range(len(columns))]
+            for row in zip(*values, strict=True):
+                row_number += 1
+                record = dict(zip(columns, row, strict=True))
+                yield convert_record(record, file, row_number, _dataset_record_to_paper)
+    except (pyarrow.ArrowException, *READ_ERRORS) as error:
+        raise IngestError(f"cannot read Parquet file '{path}': {error}") from None
