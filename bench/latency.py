@@ -73,8 +73,13 @@ def main() -> int:
         started = time.perf_counter()
         update_index(store, settings, embed=False)
         lexical_seconds = time.perf_counter() - started
-        rows.append(("ingest (all shared papers)", f"{ingest_seconds:.1f} s, "
-                     f"{summary.added / ingest_seconds:.0f} papers/s, {summary.rejected} rejected"))
+        rows.append(
+            (
+                "ingest (all shared papers)",
+                f"{ingest_seconds:.1f} s, "
+                f"{summary.added / ingest_seconds:.0f} papers/s, {summary.rejected} rejected",
+            )
+        )
         rows.append(("lexical index build", f"{lexical_seconds:.1f} s"))
         rows.append(("ingest + lexical, total", f"{ingest_seconds + lexical_seconds:.1f} s"))
     papers = store.count_papers()
@@ -97,19 +102,29 @@ def main() -> int:
                         0, 0.05, real.shape[1]
                     )
                     vectors[position] = noisy / np.linalg.norm(noisy)
-            save_embeddings(store, "minilm", [p.key for p in batch],
-                            [p.content_hash for p in batch], vectors)
+            save_embeddings(
+                store, "minilm", [p.key for p in batch], [p.content_hash for p in batch], vectors
+            )
         started = time.perf_counter()
         rebuild_dense(store, settings, "minilm")
-        rows.append(("vector index build", f"{time.perf_counter() - started:.1f} s "
-                     f"({real_count} real vectors, {papers - real_count} real+noise)"))
+        rows.append(
+            (
+                "vector index build",
+                f"{time.perf_counter() - started:.1f} s "
+                f"({real_count} real vectors, {papers - real_count} real+noise)",
+            )
+        )
     engine = SearchEngine(store, settings)
     # -- queries ------------------------------------------------------------------
-    claims = [json.loads(line)["text"] for line in open(SHARED / "eval/beir_scifact/queries.jsonl")]
+    with open(SHARED / "eval/beir_scifact/queries.jsonl") as handle:
+        claims = [json.loads(line)["text"] for line in handle]
     random.Random(1).shuffle(claims)
-    titles = [paper.title for paper in store.get_papers(
-        random.Random(2).sample(engine.lexical.live_keys().tolist(), arguments.queries)
-    ).values()]
+    titles = [
+        paper.title
+        for paper in store.get_papers(
+            random.Random(2).sample(engine.lexical.live_keys().tolist(), arguments.queries)
+        ).values()
+    ]
     keyword = [" ".join(title.split()[:4]) for title in titles]
     queries = claims[: arguments.queries // 2] + keyword[: arguments.queries // 2]
     engine.search("warm up the model and the caches")
@@ -153,20 +168,26 @@ def main() -> int:
         started = time.perf_counter()
         engine.search(query, limit=10)
         ours_same.append(time.perf_counter() - started)
-    print(f"\npaperfeed on {papers} papers ({len(engine.vectors or [])} vectors, "
-          f"{engine.status()['vector_search']} dense search), {len(queries)} queries")
+    print(
+        f"\npaperfeed on {papers} papers ({len(engine.vectors or [])} vectors, "
+        f"{engine.status()['vector_search']} dense search), {len(queries)} queries"
+    )
     for name, value in rows:
         print(f"  {name:<28} {value}")
     print(f"\n{'stage (ms)':<28} {'p50':>8} {'p95':>8} {'p99':>8}")
     for stage, values in stages.items():
         print(f"  {stage:<26} {percentiles(values)}")
     print(f"  {'end-to-end search':<26} {percentiles(totals)}")
-    print(f"\npeer on the same {len(peer_totals)} queries (rank_bm25 + numpy exact, build "
-          f"{peer_build:.1f} s)")
+    print(
+        f"\npeer on the same {len(peer_totals)} queries (rank_bm25 + numpy exact, build "
+        f"{peer_build:.1f} s)"
+    )
     print(f"  {'peer end-to-end':<26} {percentiles(peer_totals)}")
     print(f"  {'paperfeed end-to-end':<26} {percentiles(ours_same)}")
-    print(f"  ratio of medians (peer / paperfeed): "
-          f"{np.median(peer_totals) / np.median(ours_same):.1f}x")
+    print(
+        f"  ratio of medians (peer / paperfeed): "
+        f"{np.median(peer_totals) / np.median(ours_same):.1f}x"
+    )
     print(f"\npeak memory of this process: {peak_memory_mb():.0f} MB")
     return 0
 

@@ -47,14 +47,14 @@ MODES = [
 
 
 def _settings(home: Path, model: str) -> Settings:
-    return Settings.from_environment(
-        {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model}
-    )
+    return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
 
 
 def ndcg_at(ranked: list[str], relevant: dict[str, int], depth: int = 10) -> float:
     """nDCG@depth with graded gains rel / log2(rank + 1) (Järvelin & Kekäläinen 2002)."""
-    gain = sum(relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:depth]))
+    gain = sum(
+        relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:depth])
+    )
     ideal = sorted(relevant.values(), reverse=True)[:depth]
     best = sum(value / math.log2(rank + 2) for rank, value in enumerate(ideal))
     return gain / best if best else 0.0
@@ -116,7 +116,9 @@ def evaluate_scifact(engine: SearchEngine) -> list[tuple[str, float, float]]:
     return rows
 
 
-def known_item_queries(engine: SearchEngine, sample: int, seed: int = 7) -> list[tuple[str, str, str]]:
+def known_item_queries(
+    engine: SearchEngine, sample: int, seed: int = 7
+) -> list[tuple[str, str, str]]:
     """(kind, query, arxiv id): rare title words, and the full title, of sampled papers."""
     lexical = engine.lexical
     assert lexical is not None
@@ -180,7 +182,8 @@ def main() -> int:
         store = Store(settings.database_url)
         load_bundled_corpus(store, settings)
         engine = SearchEngine(store, replace(settings))
-        print(f"\nKnown-item search on the bundled daily-papers corpus ({store.count_papers()} papers)")
+        count = store.count_papers()
+        print(f"\nKnown-item search on the bundled daily-papers corpus ({count} papers)")
         print(f"{'ranking':<24} {'queries':<30} {'MRR@10':>8} {'S@10':>8}")
         for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample):
             print(f"{name:<24} {kind:<30} {mrr:>8.4f} {success:>8.4f}")

@@ -86,7 +86,7 @@ def test_words_find_papers_and_explain_why(engine: SearchEngine) -> None:
 def test_phrase_exclusion_and_field(engine: SearchEngine) -> None:
     assert _ids(engine.search('"classifier-free guidance"')) == ["2401.00002"]
     assert "2401.00003" not in _ids(engine.search("diffusion -video"))
-    assert _ids(engine.search("au:hopper video")) [0] == "2401.00003"
+    assert _ids(engine.search("au:hopper video"))[0] == "2401.00003"
     assert set(_ids(engine.search("au:turing"))) == {"2401.00002", "2401.00005"}
 
 
@@ -148,13 +148,22 @@ def test_semantic_side_finds_synonyms_with_the_bundled_model(
     store = Store(settings.database_url)
     store.upsert_papers(
         [
-            Paper("2402.00001", title="Bounding divergences between Gaussian mixtures",
-                  abstract="We derive bounds on the Kullback-Leibler information between two "
-                  "mixtures of Gaussians."),
-            Paper("2402.00002", title="Sparse attention for long documents",
-                  abstract="Attention patterns let transformers read long inputs."),
-            Paper("2402.00003", title="Robot grasping with tactile sensors",
-                  abstract="Tactile feedback improves grasp success on household objects."),
+            Paper(
+                "2402.00001",
+                title="Bounding divergences between Gaussian mixtures",
+                abstract="We derive bounds on the Kullback-Leibler information between two "
+                "mixtures of Gaussians.",
+            ),
+            Paper(
+                "2402.00002",
+                title="Sparse attention for long documents",
+                abstract="Attention patterns let transformers read long inputs.",
+            ),
+            Paper(
+                "2402.00003",
+                title="Robot grasping with tactile sensors",
+                abstract="Tactile feedback improves grasp success on household objects.",
+            ),
         ]
     )
     update_index(store, settings, show_progress=False)

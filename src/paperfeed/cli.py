@@ -37,7 +37,9 @@ def _plain_snippet(snippet: str, color: bool) -> str:
     import html
 
     if color:
-        marked = _MARK.sub(lambda match: click.style(match.group(1), bold=True, fg="yellow"), snippet)
+        marked = _MARK.sub(
+            lambda match: click.style(match.group(1), bold=True, fg="yellow"), snippet
+        )
     else:
         marked = _MARK.sub(lambda match: f"*{match.group(1)}*", snippet)
     return html.unescape(marked)
@@ -67,11 +69,13 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
 def _print_hit(position: int, hit: Hit, color: bool) -> None:
     paper = hit.paper
     authors = paper.organization or (
-        ", ".join(paper.authors[:3]) + (f" +{len(paper.authors) - 3}" if len(paper.authors) > 3
-                                        else "")
+        ", ".join(paper.authors[:3])
+        + (f" +{len(paper.authors) - 3}" if len(paper.authors) > 3 else "")
     )
     title = paper.title or "(untitled)"
-    click.echo(click.style(f"{position:>3}. {title}", bold=True) if color else f"{position:>3}. {title}")
+    click.echo(
+        click.style(f"{position:>3}. {title}", bold=True) if color else f"{position:>3}. {title}"
+    )
     details = [paper.arxiv_id, paper.date or "no date", authors or "unknown authors"]
     if paper.upvotes is not None:
         details.append(f"▲ {paper.upvotes}")
@@ -114,7 +118,11 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
 
     try:
         summary = ingest_sources(
-            store, list(sources), source_format, strict=strict, show_progress=not quiet,
+            store,
+            list(sources),
+            source_format,
+            strict=strict,
+            show_progress=not quiet,
             on_rejection=report,
         )
     except StrictIngestError as error:
@@ -195,8 +203,14 @@ def search(
     if (query is None) == (batch is None):
         raise click.UsageError("give a QUERY or --batch FILE (not both)")
     engine = _engine()
-    options = {"limit": limit, "offset": offset, "sort": sort, "since": since, "until": until,
-               "categories": categories}
+    options = {
+        "limit": limit,
+        "offset": offset,
+        "sort": sort,
+        "since": since,
+        "until": until,
+        "categories": categories,
+    }
     try:
         if batch is not None:
             for line in batch:
@@ -213,10 +227,18 @@ def search(
     except SearchError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
-        click.echo(json.dumps({
-            "query": results.query, "total": results.total, "offset": results.offset,
-            "notes": results.notes, "hits": [hit_to_json(hit) for hit in results.hits],
-        }, indent=1))
+        click.echo(
+            json.dumps(
+                {
+                    "query": results.query,
+                    "total": results.total,
+                    "offset": results.offset,
+                    "notes": results.notes,
+                    "hits": [hit_to_json(hit) for hit in results.hits],
+                },
+                indent=1,
+            )
+        )
         return
     for note in results.notes:
         click.echo(f"note: {note}", err=True)
@@ -289,13 +311,19 @@ def stats(as_json: bool) -> None:
     click.echo(f"papers:   {papers}")
     for source, count in report["sources"].items():
         click.echo(f"  from {source}: {count}")
-    click.echo(f"lexical:  {status['lexical_documents']} papers searchable "
-               f"({status['lexical_segments']} segments)")
-    click.echo(f"semantic: {status['vectors']} of {papers} papers "
-               f"({100 * report['dense_coverage']:.1f}%) with {status['vector_model']} vectors, "
-               f"{status['vector_search']} search")
+    click.echo(
+        f"lexical:  {status['lexical_documents']} papers searchable "
+        f"({status['lexical_segments']} segments)"
+    )
+    click.echo(
+        f"semantic: {status['vectors']} of {papers} papers "
+        f"({100 * report['dense_coverage']:.1f}%) with {status['vector_model']} vectors, "
+        f"{status['vector_search']} search"
+    )
     if embedded > status["vectors"]:
-        click.echo(f"          {embedded - status['vectors']} more are embedded: run paperfeed index")
+        click.echo(
+            f"          {embedded - status['vectors']} more are embedded: run paperfeed index"
+        )
     elif status["vectors"] < papers:
         click.echo("          run `paperfeed index` to embed the rest")
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from tqdm import tqdm
 
 from paperfeed.config import Settings
 from paperfeed.index.embedder import Embedder, embedding_text, load_embedder
@@ -26,6 +25,7 @@ from paperfeed.index.lexical import Document, LexicalIndex
 from paperfeed.index.tokenizer import tokenize
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
+from paperfeed.progress import progress_bar
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import (
     count_fresh_embeddings,
@@ -105,8 +105,9 @@ def date_number(date: str | None) -> int:
 def _load_metadata(settings: Settings) -> dict[str, NDArray[np.int32]]:
     folder = metadata_folder(settings)
     return {
-        name: np.load(folder / f"{name}.npy") if (folder / f"{name}.npy").exists() else
-        np.zeros(0, np.int32)
+        name: np.load(folder / f"{name}.npy")
+        if (folder / f"{name}.npy").exists()
+        else np.zeros(0, np.int32)
         for name in ("dates", "upvotes")
     }
 
@@ -142,9 +143,7 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
         return 0
     metadata = _load_metadata(settings)
     documents: list[Document] = []
-    with tqdm(
-        total=total, unit=" papers", desc="lexical index", disable=not show_progress
-    ) as progress:
+    with progress_bar("lexical index", total, enabled=show_progress) as progress:
         for batch in store.iter_papers(after_sequence=last_sequence):
             largest = max(paper.key for paper in batch) + 1
             for name, array in metadata.items():
@@ -171,7 +170,7 @@ def embed_pending(
     embedder: Embedder,
     limit: int | None = None,
     show_progress: bool = True,
-    on_refresh: Callable[[], None] | None = None,
+    on_refresh: Callable[[], object] | None = None,
 ) -> int:
     """Embed papers with no fresh vector, committing each batch. Returns how many."""
     pending = count_papers_to_embed(store, embedder.name)
@@ -181,9 +180,7 @@ def embed_pending(
     last_key = 0
     last_refresh = time.monotonic()
     chunk = max(settings.embed_batch_size * 4, 64)
-    with tqdm(
-        total=pending, unit=" papers", desc=f"embed ({embedder.name})", disable=not show_progress
-    ) as progress:
+    with progress_bar(f"embed ({embedder.name})", pending, enabled=show_progress) as progress:
         while done < pending:
             tasks = papers_to_embed(store, embedder.name, min(chunk, pending - done), last_key)
             if not tasks:

@@ -92,6 +92,12 @@ class SearchEngine:
                 f"the configured model is {embedder.name!r} (run paperfeed index)"
             )
             return None
+        searchable = self.lexical.live_count if self.lexical is not None else 0
+        if len(self.vectors) < searchable:
+            notes.append(
+                f"semantic search covers {len(self.vectors)} of {searchable} papers so far "
+                "(run paperfeed index to embed the rest)"
+            )
         return embedder
 
     # -- filters -----------------------------------------------------------------
@@ -114,9 +120,18 @@ class SearchEngine:
             return mask
 
         if query.categories:
-            restrict(mask_of(np.unique(np.concatenate([
-                lexical.keys_with(category.lower(), "categories") for category in query.categories
-            ]))))
+            restrict(
+                mask_of(
+                    np.unique(
+                        np.concatenate(
+                            [
+                                lexical.keys_with(category.lower(), "categories")
+                                for category in query.categories
+                            ]
+                        )
+                    )
+                )
+            )
         if query.since or query.until:
             dates = np.zeros(size, np.int32)
             dates[: len(self.dates)] = self.dates[:size]
@@ -175,9 +190,9 @@ class SearchEngine:
         dense_keys = np.empty(0, np.int64)
         dense_scores = np.empty(0, np.float32)
         semantic_text = query.semantic_text
-        if semantic_text and self.vectors is not None and use_dense:
+        if semantic_text and use_dense:
             embedder = self._dense_usable(notes)
-            if embedder is not None:
+            if embedder is not None and self.vectors is not None:
                 started = time.perf_counter()
                 vector = embedder.embed([semantic_text])[0]
                 timings["embed"] = time.perf_counter() - started
@@ -290,7 +305,11 @@ class SearchEngine:
                 found_by = "lexical" if lexical_rank else "semantic"
             hits.append(
                 self._hit(
-                    paper, ranking.scores.get(key, 1.0), stems, found_by, lexical_rank,
+                    paper,
+                    ranking.scores.get(key, 1.0),
+                    stems,
+                    found_by,
+                    lexical_rank,
                     semantic_rank,
                 )
             )
@@ -326,9 +345,7 @@ class SearchEngine:
         if vector is not None:
             keys, scores = self.vectors.search(vector, limit + 1)  # type: ignore[union-attr]
             ranked = [(int(k), float(s)) for k, s in zip(keys, scores, strict=True)]
-            return self._hits_for(
-                [(k, s) for k, s in ranked if k != paper.key][:limit], "semantic"
-            )
+            return self._hits_for([(k, s) for k, s in ranked if k != paper.key][:limit], "semantic")
         return self._similar_lexical(f"{paper.title} {paper.abstract}", limit, exclude=paper.key)
 
     def similar_to_text(self, text: str, limit: int = 10) -> list[Hit]:
@@ -378,8 +395,11 @@ class SearchEngine:
             "vectors": len(self.vectors) if self.vectors is not None else 0,
             "vector_model": self.vectors.model if self.vectors is not None else None,
             "vector_search": (
-                "none" if self.vectors is None
-                else "hnsw" if self.vectors.hnsw is not None else "exact"
+                "none"
+                if self.vectors is None
+                else "hnsw"
+                if self.vectors.hnsw is not None
+                else "exact"
             ),
             "last_sequence": state.get("last_sequence", 0),
         }

@@ -14,12 +14,21 @@ from dataclasses import dataclass, field
 
 from paperfeed.ingest import normalize_arxiv_id
 
-FIELD_PREFIXES = {"ti": "title", "title": "title", "au": "authors", "author": "authors",
-                  "abs": "abstract", "abstract": "abstract"}
+FIELD_PREFIXES = {
+    "ti": "title",
+    "title": "title",
+    "au": "authors",
+    "author": "authors",
+    "abs": "abstract",
+    "abstract": "abstract",
+}
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z][a-z\-]*)?$", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
-_URL_OR_ID = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$|^\S*\d{4}\.\d{4,5}(v\d+)?$|^[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?$", re.IGNORECASE)
+_URL_OR_ID = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$|^\S*\d{4}\.\d{4,5}(v\d+)?$|^[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -70,7 +79,7 @@ def parse_query(text: str) -> ParsedQuery:
     """Parse ``text``; malformed parts become plain words with a note."""
     query = ParsedQuery(text=text)
     if text.count('"') % 2:
-        query.notes.append('unbalanced quote ignored: searching the words as plain text')
+        query.notes.append("unbalanced quote ignored: searching the words as plain text")
         text = text.replace('"', " ")
     stripped = text.strip()
     if _URL_OR_ID.match(stripped):

@@ -169,7 +169,7 @@ class Store:
                 connection.execute(schema.papers.insert(), inserts)
                 counts.added = len(inserts)
             if updates:
-                columns = {name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS}
+                columns: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS}
                 columns["change_sequence"] = bindparam("new_change_sequence")
                 columns["updated_at"] = bindparam("new_updated_at")
                 statement = (

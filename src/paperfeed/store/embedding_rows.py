@@ -46,12 +46,12 @@ def count_papers_to_embed(store: Store, model: str) -> int:
     """Papers with no fresh vector for ``model``."""
     joined, stale = _stale_condition(model)
     with store.engine.connect() as connection:
-        return int(
-            connection.scalar(select(func.count()).select_from(joined).where(stale)) or 0
-        )
+        return int(connection.scalar(select(func.count()).select_from(joined).where(stale)) or 0)
 
 
-def papers_to_embed(store: Store, model: str, limit: int, after_key: int = 0) -> list[EmbeddingTask]:
+def papers_to_embed(
+    store: Store, model: str, limit: int, after_key: int = 0
+) -> list[EmbeddingTask]:
     """Up to ``limit`` papers with no fresh vector for ``model``, in key order."""
     joined, stale = _stale_condition(model)
     statement = (
@@ -128,9 +128,7 @@ def iter_fresh_embeddings(
         if not rows:
             return
         keys = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype="<f4").reshape(
-            len(rows), -1
-        )
+        matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype="<f4").reshape(len(rows), -1)
         last_key = int(keys[-1])
         yield keys, matrix.astype(np.float32, copy=False)
 

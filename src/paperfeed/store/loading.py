@@ -11,10 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from paperfeed.ingest import read_source
 from paperfeed.models import Paper, Rejection
+from paperfeed.progress import progress_bar
 from paperfeed.store.database import Store, UpsertCounts
 
 
@@ -84,9 +83,7 @@ def ingest_sources(
     """
     summary = IngestSummary()
     pending: list[Paper] = []
-    progress = tqdm(
-        unit=" records", desc="ingest", disable=not show_progress, dynamic_ncols=True
-    )
+    progress = progress_bar("ingest", unit=" records", enabled=show_progress)
 
     def flush() -> None:
         if pending:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy.exc import DatabaseError
 
 from paperfeed.store import schema
 
@@ -39,18 +40,28 @@ def migrate(engine: Engine) -> list[int]:
     Returns:
         The versions applied by this call (empty when the schema was current).
     """
-    schema.schema_migrations.create(engine, checkfirst=True)
+    try:
+        schema.schema_migrations.create(engine, checkfirst=True)
+    except DatabaseError:
+        if not inspect(engine).has_table("schema_migrations"):
+            raise
     done = applied_versions(engine)
     applied: list[int] = []
     for version, name, function in MIGRATIONS:
         if version in done:
             continue
-        with engine.begin() as connection:
-            function(connection)
-            connection.execute(
-                schema.schema_migrations.insert().values(
-                    version=version, name=name, applied_at=datetime.now(UTC).isoformat()
+        try:
+            with engine.begin() as connection:
+                function(connection)
+                connection.execute(
+                    schema.schema_migrations.insert().values(
+                        version=version, name=name, applied_at=datetime.now(UTC).isoformat()
+                    )
                 )
-            )
+        except DatabaseError:
+            # Another process applied it between our check and our attempt.
+            if version in applied_versions(engine):
+                continue
+            raise
         applied.append(version)
     return applied
