@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import time
@@ -28,9 +27,9 @@ from tqdm import tqdm
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.index.tokenizer import tokenize
-from paperfeed.models import Paper
 from paperfeed.quickstart import load_bundled_corpus
 from paperfeed.search.engine import SearchEngine
+from paperfeed.search.evaluation import load_beir, ndcg_at, recall_at
 from paperfeed.search.query import parse_query
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import save_embeddings
@@ -38,6 +37,7 @@ from paperfeed.store.embedding_rows import save_embeddings
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
+SCIFACT = SHARED / "eval" / "beir_scifact"
 MODES = [
     ("BM25 only", True, False, "rrf"),
     ("dense only", False, True, "rrf"),
@@ -50,28 +50,13 @@ def _settings(home: Path, model: str) -> Settings:
     return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
 
 
-def ndcg_at(ranked: list[str], relevant: dict[str, int], depth: int = 10) -> float:
-    """nDCG@depth with graded gains rel / log2(rank + 1) (Järvelin & Kekäläinen 2002)."""
-    gain = sum(
-        relevant.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:depth])
-    )
-    ideal = sorted(relevant.values(), reverse=True)[:depth]
-    best = sum(value / math.log2(rank + 2) for rank, value in enumerate(ideal))
-    return gain / best if best else 0.0
-
-
 def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
     """A paperfeed home holding the SciFact corpus and its vectors."""
-    folder = SHARED / "eval" / "beir_scifact"
     home = OUT / f"scifact_home_{model.replace(':', '_')}"
     settings = _settings(home, model)
     store = Store(settings.database_url)
     if store.count_papers() == 0:
-        papers = []
-        with open(folder / "corpus.jsonl") as handle:
-            for line in handle:
-                record = json.loads(line)
-                papers.append(Paper(record["_id"], title=record["title"], abstract=record["text"]))
+        papers = load_beir(SCIFACT).papers
         for start in range(0, len(papers), 1000):
             store.upsert_papers(papers[start : start + 1000])
         if vectors_folder is not None and (vectors_folder / "vectors.npy").exists():
@@ -90,28 +75,17 @@ def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
 
 
 def evaluate_scifact(engine: SearchEngine) -> list[tuple[str, float, float]]:
-    folder = SHARED / "eval" / "beir_scifact"
-    queries = {}
-    with open(folder / "queries.jsonl") as handle:
-        for line in handle:
-            record = json.loads(line)
-            queries[record["_id"]] = record["text"]
-    judgments: dict[str, dict[str, int]] = {}
-    with open(folder / "qrels" / "test.tsv") as handle:
-        next(handle)
-        for line in handle:
-            query_id, doc_id, score = line.split()
-            judgments.setdefault(query_id, {})[doc_id] = int(score)
+    dataset = load_beir(SCIFACT)
     rows = []
     for name, lexical, dense, fusion in MODES:
         ndcg, recall = [], []
-        for query_id, relevant in tqdm(judgments.items(), desc=f"SciFact {name}", leave=False):
-            ranking = engine.rank(parse_query(queries[query_id]), [], lexical, dense, fusion)
+        for query_id, relevant in tqdm(dataset.judgments.items(), desc=name, leave=False):
+            query = parse_query(dataset.queries[query_id])
+            ranking = engine.rank(query, [], lexical, dense, fusion)
             papers = engine.store.get_papers(ranking.keys[:100])
             ranked = [papers[key].arxiv_id for key in ranking.keys[:100] if key in papers]
             ndcg.append(ndcg_at(ranked, relevant))
-            found = sum(1 for doc in relevant if doc in set(ranked))
-            recall.append(found / len(relevant))
+            recall.append(recall_at(ranked, relevant))
         rows.append((name, float(np.mean(ndcg)), float(np.mean(recall))))
     return rows
 
