@@ -66,3 +66,14 @@ def test_no_embed_builds_the_lexical_side_only(settings: Settings) -> None:
     results = SearchEngine(store, settings).search("topic3")
     assert results.hits
     assert any("semantic search is off" in note for note in results.notes)
+
+
+def test_many_daily_updates_are_merged_into_few_segments(settings: Settings) -> None:
+    store = Store(settings.database_url)
+    for day in range(12):
+        store.upsert_papers(_papers(day * 3, 3))
+        update_index(store, settings, embed=False, show_progress=False)
+    engine = SearchEngine(store, settings)
+    assert engine.status()["lexical_segments"] <= 8
+    assert engine.status()["lexical_documents"] == 36
+    assert engine.search("paper number 35").hits[0].paper.arxiv_id == "2501.00035"

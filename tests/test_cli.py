@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from paperfeed.cli import main
@@ -101,3 +102,16 @@ def test_bad_options_name_the_value() -> None:
     assert code == 2 and "newest" in err
     code, _, err = _run("similar", "not-an-id")
     assert code == 1 and "'not-an-id'" in err
+
+
+@pytest.mark.postgres
+def test_the_same_commands_work_on_postgresql(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", postgres_url)
+    _ingest_and_index()
+    code, out, _ = _run("search", "flower pollination", "--json", "--limit", "1")
+    assert code == 0
+    assert json.loads(out)["hits"][0]["id"] == "2503.11692"
+    code, out, _ = _run("stats", "--json")
+    assert json.loads(out)["database"].startswith("/paperfeed_test_")

@@ -93,3 +93,20 @@ def test_title_weight_lifts_title_matches() -> None:
     assert keys.tolist() == [1, 2]
     title_only = index.score([(t, "title") for t in tokenize("sparse")])
     assert index.top(title_only, 2)[0].tolist() == [1]
+
+
+def test_merging_segments_keeps_scores_and_drops_dead_documents(tmp_path: Path) -> None:
+    index = _index()
+    index.add_documents([Document(3, {"abstract": tokenize("Protein folding")})], "s2")
+    index.add_documents([Document(6, {"abstract": tokenize("Protein design")})], "s3")
+    query = [(term, None) for term in tokenize("protein diffusion generation")]
+    before = dict(
+        zip(*(array.tolist() for array in index.top(index.score(query), 10)), strict=True)
+    )
+    index.merge_segments("merged")
+    assert len(index.segments) == 1 and index.live_count == 6
+    assert len(index.segments[0].keys) == 6  # the dead copy of key 3 is gone
+    after = dict(zip(*(array.tolist() for array in index.top(index.score(query), 10)), strict=True))
+    assert set(after) == set(before) == {3, 4, 6}
+    index.save(tmp_path)
+    assert LexicalIndex.load(tmp_path).keys_with("protein").tolist() == [3, 6]

@@ -38,6 +38,8 @@ from paperfeed.store.embedding_rows import (
 # Rebuild the vector index this often while embedding, so a long first run makes
 # its vectors searchable as it goes.
 DENSE_REFRESH_SECONDS = 300.0
+# Each update adds a segment; past this many they are merged into one.
+MAX_SEGMENTS = 8
 
 
 @dataclass
@@ -158,6 +160,8 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
             progress.update(len(batch))
     segment_name = f"segment-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     lexical.add_documents(documents, segment_name)
+    if len(lexical.segments) > MAX_SEGMENTS:
+        lexical.merge_segments(segment_name + "-merged")
     lexical.save(folder)
     _save_metadata(settings, metadata)
     _write_state(settings, state | {"last_sequence": target_sequence})

@@ -115,6 +115,52 @@ class LexicalIndex:
         )
         self._refresh_global_arrays()
 
+    def merge_segments(self, name: str) -> None:
+        """Rewrite all segments as one, dropping dead documents (keeps queries fast
+        after many daily updates; tf~ is recomputed with today's average lengths)."""
+        if len(self.segments) < 2:
+            return
+        live_keys = self._keys[self._live]
+        vocabulary_size = len(self.terms)
+        lengths = {
+            field_name: np.concatenate(
+                [segment.lengths[field_name][segment.live] for segment in self.segments]
+            )
+            for field_name in FIELDS
+        }
+        fields: dict[str, Postings] = {}
+        for field_name in FIELDS:
+            terms_parts, docs_parts, values_parts = [], [], []
+            base = 0
+            for segment in self.segments:
+                # new doc number of each live doc of this segment, -1 for dead ones
+                renumber = np.full(len(segment.keys), -1, np.int64)
+                renumber[segment.live] = base + np.arange(int(segment.live.sum()))
+                base += int(segment.live.sum())
+                matrix = segment.fields[field_name]
+                term_of = np.repeat(np.arange(len(matrix.indptr) - 1), np.diff(matrix.indptr))
+                new_docs = renumber[matrix.docs]
+                keep = new_docs >= 0
+                terms_parts.append(term_of[keep])
+                docs_parts.append(new_docs[keep])
+                values_parts.append(matrix.values[keep])
+            term_ids = np.concatenate(terms_parts)
+            doc_ids = np.concatenate(docs_parts)
+            values = np.concatenate(values_parts)
+            order = np.lexsort((doc_ids, term_ids))
+            indptr = np.zeros(vocabulary_size + 1, np.int64)
+            np.cumsum(np.bincount(term_ids, minlength=vocabulary_size), out=indptr[1:])
+            fields[field_name] = Postings(
+                indptr, doc_ids[order].astype(np.int32), values[order].astype(np.float32)
+            )
+        combined = self._combine_fields(fields, lengths, len(live_keys))
+        self.segments = [
+            Segment(name, live_keys, np.ones(len(live_keys), np.bool_), lengths, fields, combined)
+        ]
+        self.indexed_documents = len(live_keys)
+        self.length_totals = {name: int(lengths[name].sum()) for name in FIELDS}
+        self._refresh_global_arrays()
+
     def _term_id(self, term: str) -> int:
         term_id = self.vocabulary.get(term)
         if term_id is None:

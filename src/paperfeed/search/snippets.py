@@ -21,13 +21,28 @@ def query_stems(words: list[str]) -> set[str]:
     return stems
 
 
+_stem_of_word: dict[str, str] = {}
+
+
+def _word_stems(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stem) of every word of ``text``; one cached look-up per word."""
+    cache = _stem_of_word
+    found = []
+    for match in _WORD_SPAN.finditer(text):
+        word = match.group()
+        word_stem = cache.get(word)
+        if word_stem is None:
+            word_stem = cache[word] = stem(fold(word))
+        found.append((match.start(), match.end(), word_stem))
+    return found
+
+
 def matched_terms(text: str, stems: set[str]) -> list[str]:
     """The distinct words of ``text`` (as written, first occurrence) whose stem is queried."""
     seen: dict[str, str] = {}
-    for match in _WORD_SPAN.finditer(text):
-        word_stem = stem(fold(match.group()))
+    for start, end, word_stem in _word_stems(text):
         if word_stem in stems and word_stem not in seen:
-            seen[word_stem] = match.group()
+            seen[word_stem] = text[start:end]
     return list(seen.values())
 
 
@@ -36,10 +51,11 @@ def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
 
     Returns HTML-escaped text in which matched words are wrapped in ``<mark>``.
     """
-    spans = [(match.start(), match.end()) for match in _WORD_SPAN.finditer(text)]
-    if not spans:
+    words = _word_stems(text)
+    if not words:
         return html.escape(text)
-    hits = [stem(fold(text[start:end])) in stems for start, end in spans]
+    spans = [(start, end) for start, end, _ in words]
+    hits = [word_stem in stems for _, _, word_stem in words]
     best_start, best_count = 0, -1
     window_count = sum(hits[:width])
     for first in range(0, max(len(spans) - width, 0) + 1):
