@@ -1,16 +1,17 @@
-"""Ingest, index and search speed on all the shared papers, next to a peer pipeline.
+"""Search latency on all shared papers and on a 1M-paper scale-up, next to a peer pipeline.
 
-Steps, each timed in this one run:
-1. ingest every shared paper (arXiv listings + daily-papers) into a fresh SQLite home and
-   build the lexical index (`index --no-embed`): the "searchable in <= 2 minutes" target;
-2. vectors: the real all-MiniLM vectors of the bundled corpus, and for papers without one
-   a real vector plus Gaussian noise (re-normalised): marked as such in the output;
-3. end-to-end `SearchEngine.search` (query embedding included) for a set of queries
-   (SciFact claims + known-item title words), p50/p95/p99 per stage;
-4. the peer: rank_bm25 (BM25Okapi) + exact numpy dense search over the same texts and
-   vectors, with the same query embedding, timed on the same queries.
+Part 1, all shared papers (~89k), in a paperfeed home under bench/out/latency_home:
+  vectors are the real all-MiniLM vectors of the bundled corpus where a paper has one,
+  and a real vector plus Gaussian noise (re-normalised) elsewhere (embedding all 89k on
+  2 cores takes hours); end-to-end ``SearchEngine.search`` (query embedding, lexical,
+  dense, fusion, page fetch, snippets) for SciFact claims and short title-word queries;
+  p50/p95/p99 per stage. The peer: rank_bm25 (BM25Okapi) + exact numpy dense search +
+  RRF over the same texts, vectors and query embedder, on the same queries.
+Part 2, 1M papers: the 89k lexical index replicated with 10% of each replica's postings
+  dropped (noise), and 1M vectors (real + noise) in the HNSW index; the ranking stages
+  are timed at 1M (page fetch and snippets do not depend on collection size).
 
-Run:  python bench/latency.py [--queries 200] [--peer-queries 30]
+Run:  python bench/latency.py [--queries 200] [--peer-queries 30] [--scale 1000000]
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import rebuild_dense, update_index
 from paperfeed.index.embedder import load_embedder
+from paperfeed.index.lexical import LexicalIndex, Postings, Segment
 from paperfeed.index.tokenizer import tokenize
+from paperfeed.index.vectors import VectorIndex
 from paperfeed.quickstart import BUNDLE
 from paperfeed.search.engine import SearchEngine
 from paperfeed.search.query import parse_query
@@ -40,10 +44,11 @@ from paperfeed.store.loading import ingest_sources
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
+NOISE = 0.05
 
 
-def percentiles(values: list[float]) -> str:
-    array = np.array(values) * 1000
+def percentiles(seconds: list[float]) -> str:
+    array = np.array(seconds) * 1000
     return " ".join(f"{np.percentile(array, p):8.2f}" for p in (50, 95, 99))
 
 
@@ -51,144 +56,209 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def noisy_copies(
+    real: NDArray[np.float32], count: int, generator: np.random.Generator
+) -> NDArray[np.float32]:
+    """``count`` unit vectors: random real vectors plus Gaussian noise."""
+    picked = real[generator.integers(len(real), size=count)]
+    noisy = picked + generator.normal(0, NOISE, picked.shape).astype(np.float32)
+    return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+
+
+def build_home(settings: Settings, rows: list[tuple[str, str]]) -> Store:
+    store = Store(settings.database_url)
+    if store.count_papers():
+        return store
+    started = time.perf_counter()
+    ingest_sources(store, [SHARED / "arxiv", SHARED / "hf_daily_papers" / "papers.jsonl.gz"])
+    update_index(store, settings, embed=False)
+    rows.append(("ingest + lexical index", f"{time.perf_counter() - started:.1f} s"))
+    manifest = json.loads((BUNDLE / "vectors.json").read_text())
+    real = np.load(BUNDLE / "vectors.npy").astype(np.float32)
+    by_id = {arxiv_id: row for row, arxiv_id in enumerate(manifest["ids"])}
+    generator = np.random.default_rng(0)
+    real_count = 0
+    for batch in store.iter_papers(0, 5000):
+        vectors = noisy_copies(real, len(batch), generator)
+        for position, paper in enumerate(batch):
+            row = by_id.get(paper.arxiv_id)
+            if row is not None and manifest["hashes"][row] == paper.content_hash:
+                vectors[position] = real[row]
+                real_count += 1
+        keys = [paper.key for paper in batch]
+        save_embeddings(store, "minilm", keys, [p.content_hash for p in batch], vectors)
+    started = time.perf_counter()
+    rebuild_dense(store, settings, "minilm")
+    rows.append(
+        (
+            "vector index build",
+            f"{time.perf_counter() - started:.1f} s ({real_count} real vectors, "
+            f"{store.count_papers() - real_count} real + noise)",
+        )
+    )
+    return store
+
+
+def make_queries(store: Store, engine: SearchEngine, count: int) -> list[str]:
+    with open(SHARED / "eval" / "beir_scifact" / "queries.jsonl") as handle:
+        claims = [json.loads(line)["text"] for line in handle]
+    random.Random(1).shuffle(claims)
+    assert engine.lexical is not None
+    keys = random.Random(2).sample(engine.lexical.live_keys().tolist(), count)
+    titles = [" ".join(paper.title.split()[:4]) for paper in store.get_papers(keys).values()]
+    return claims[: count // 2] + titles[: count - count // 2]
+
+
+def time_engine(engine: SearchEngine, queries: list[str], full: bool) -> dict[str, list[float]]:
+    """Per-stage seconds of each query; ``full`` adds end-to-end ``search``."""
+    engine.search("warm up the model and the caches")
+    stages: dict[str, list[float]] = {}
+    for query in tqdm(queries, desc="paperfeed", leave=False):
+        started = time.perf_counter()
+        if full:
+            engine.search(query, limit=10)
+            stages.setdefault("end-to-end search", []).append(time.perf_counter() - started)
+        started = time.perf_counter()
+        ranking = engine.rank(parse_query(query), [])
+        stages.setdefault("rank (all stages)", []).append(time.perf_counter() - started)
+        for stage, seconds in ranking.timings.items():
+            stages.setdefault(stage, []).append(seconds)
+    return stages
+
+
+def time_peer(store: Store, engine: SearchEngine, queries: list[str]) -> tuple[float, list[float]]:
+    from rank_bm25 import BM25Okapi
+
+    started = time.perf_counter()
+    texts = [
+        tokenize(f"{paper.title} {paper.abstract}")
+        for batch in store.iter_papers(0, 5000)
+        for paper in batch
+    ]
+    bm25 = BM25Okapi(texts)
+    assert engine.vectors is not None
+    matrix = np.asarray(engine.vectors.vectors)
+    build = time.perf_counter() - started
+    embedder = load_embedder("minilm")
+    seconds = []
+    for query in tqdm(queries, desc="peer", leave=False):
+        started = time.perf_counter()
+        scores = bm25.get_scores(tokenize(query))
+        lexical_top = np.argsort(-scores)[:100]
+        dense_top = np.argsort(-(matrix @ embedder.embed([query])[0]))[:100]
+        fused: dict[int, float] = {}
+        for ranking in (lexical_top, dense_top):
+            for rank, position in enumerate(ranking.tolist(), 1):
+                fused[position] = fused.get(position, 0.0) + 1 / (60 + rank)
+        sorted(fused, key=lambda position: -fused[position])[:10]
+        seconds.append(time.perf_counter() - started)
+    return build, seconds
+
+
+def replicate_lexical(lexical: LexicalIndex, copies: int, seed: int) -> LexicalIndex:
+    """``copies`` copies of the index's live documents, each losing 10% of its postings."""
+    lexical.merge_segments("base")
+    base = lexical.segments[0]
+    span = int(base.keys.max()) + 1
+    generator = np.random.default_rng(seed)
+    replicated = LexicalIndex(
+        field_weights=lexical.field_weights,
+        k1=lexical.k1,
+        b=lexical.b,
+        terms=lexical.terms,
+        vocabulary=lexical.vocabulary,
+    )
+
+    def thin(postings: Postings) -> Postings:
+        keep = generator.random(len(postings.docs)) >= 0.1
+        term_of = np.repeat(np.arange(len(postings.indptr) - 1), np.diff(postings.indptr))
+        indptr = np.zeros_like(postings.indptr)
+        np.cumsum(np.bincount(term_of[keep], minlength=len(indptr) - 1), out=indptr[1:])
+        return Postings(indptr, postings.docs[keep], postings.values[keep])
+
+    for copy in range(copies):
+        replicated.segments.append(
+            Segment(
+                name=f"copy-{copy}",
+                keys=base.keys + copy * span,
+                live=np.ones(len(base.keys), np.bool_),
+                lengths=base.lengths,
+                fields={name: thin(p) if copy else p for name, p in base.fields.items()},
+                combined=thin(base.combined) if copy else base.combined,
+            )
+        )
+    replicated.length_totals = {k: v * copies for k, v in lexical.length_totals.items()}
+    replicated.indexed_documents = lexical.indexed_documents * copies
+    replicated._refresh_global_arrays()
+    return replicated
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--peer-queries", type=int, default=30)
+    parser.add_argument("--scale", type=int, default=1_000_000, help="0 skips part 2")
     arguments = parser.parse_args()
     home = OUT / "latency_home"
     settings = Settings.from_environment(
         {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": "minilm"}
     )
-    fresh = not (home / "paperfeed.db").exists()
-    store = Store(settings.database_url)
     rows: list[tuple[str, str]] = []
-    if fresh:
-        started = time.perf_counter()
-        summary = ingest_sources(
-            store,
-            [SHARED / "arxiv", SHARED / "hf_daily_papers" / "papers.jsonl.gz"],
-        )
-        ingest_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        update_index(store, settings, embed=False)
-        lexical_seconds = time.perf_counter() - started
-        rows.append(
-            (
-                "ingest (all shared papers)",
-                f"{ingest_seconds:.1f} s, "
-                f"{summary.added / ingest_seconds:.0f} papers/s, {summary.rejected} rejected",
-            )
-        )
-        rows.append(("lexical index build", f"{lexical_seconds:.1f} s"))
-        rows.append(("ingest + lexical, total", f"{ingest_seconds + lexical_seconds:.1f} s"))
-    papers = store.count_papers()
-    # -- vectors: real where the bundle has them, real + noise elsewhere ------------------
-    manifest = json.loads((BUNDLE / "vectors.json").read_text())
-    real = np.load(BUNDLE / "vectors.npy").astype(np.float32)
-    by_id = {arxiv_id: row for row, arxiv_id in enumerate(manifest["ids"])}
-    if fresh:
-        generator = np.random.default_rng(0)
-        real_count = 0
-        for batch in store.iter_papers(0, 5000):
-            vectors = np.empty((len(batch), real.shape[1]), np.float32)
-            for position, paper in enumerate(batch):
-                row = by_id.get(paper.arxiv_id)
-                if row is not None and manifest["hashes"][row] == paper.content_hash:
-                    vectors[position] = real[row]
-                    real_count += 1
-                else:
-                    noisy = real[generator.integers(len(real))] + generator.normal(
-                        0, 0.05, real.shape[1]
-                    )
-                    vectors[position] = noisy / np.linalg.norm(noisy)
-            save_embeddings(
-                store, "minilm", [p.key for p in batch], [p.content_hash for p in batch], vectors
-            )
-        started = time.perf_counter()
-        rebuild_dense(store, settings, "minilm")
-        rows.append(
-            (
-                "vector index build",
-                f"{time.perf_counter() - started:.1f} s "
-                f"({real_count} real vectors, {papers - real_count} real+noise)",
-            )
-        )
+    store = build_home(settings, rows)
     engine = SearchEngine(store, settings)
-    # -- queries ------------------------------------------------------------------
-    with open(SHARED / "eval/beir_scifact/queries.jsonl") as handle:
-        claims = [json.loads(line)["text"] for line in handle]
-    random.Random(1).shuffle(claims)
-    titles = [
-        paper.title
-        for paper in store.get_papers(
-            random.Random(2).sample(engine.lexical.live_keys().tolist(), arguments.queries)
-        ).values()
-    ]
-    keyword = [" ".join(title.split()[:4]) for title in titles]
-    queries = claims[: arguments.queries // 2] + keyword[: arguments.queries // 2]
-    engine.search("warm up the model and the caches")
-    stages: dict[str, list[float]] = {}
-    totals: list[float] = []
-    for query in tqdm(queries, desc="paperfeed search"):
-        started = time.perf_counter()
-        results = engine.search(query, limit=10)
-        totals.append(time.perf_counter() - started)
-        ranking = engine.rank(parse_query(query), [])
-        for stage, seconds in ranking.timings.items():
-            stages.setdefault(stage, []).append(seconds)
-        assert results.hits
-    # -- peer: rank_bm25 + exact numpy dense, same embedder -------------------------------
-    from rank_bm25 import BM25Okapi
-
-    started = time.perf_counter()
-    keys, texts = [], []
-    for batch in store.iter_papers(0, 5000):
-        for paper in batch:
-            keys.append(paper.key)
-            texts.append(tokenize(f"{paper.title} {paper.abstract}"))
-    bm25 = BM25Okapi(texts)
-    matrix = np.asarray(engine.vectors.vectors)  # type: ignore[union-attr]
-    peer_build = time.perf_counter() - started
-    embedder = load_embedder("minilm")
-    peer_totals: list[float] = []
-    ours_same: list[float] = []
-    for query in tqdm(queries[: arguments.peer_queries], desc="peer rank_bm25+numpy"):
-        started = time.perf_counter()
-        scores = bm25.get_scores(tokenize(query))
-        lexical_top = np.argsort(-scores)[:100]
-        dense_scores = matrix @ embedder.embed([query])[0]
-        dense_top = np.argsort(-dense_scores)[:100]
-        fused: dict[int, float] = {}
-        for ranking_list in (lexical_top, dense_top):
-            for rank, position in enumerate(ranking_list.tolist(), 1):
-                fused[position] = fused.get(position, 0.0) + 1 / (60 + rank)
-        sorted(fused, key=lambda position: -fused[position])[:10]
-        peer_totals.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        engine.search(query, limit=10)
-        ours_same.append(time.perf_counter() - started)
+    queries = make_queries(store, engine, arguments.queries)
+    stages = time_engine(engine, queries, full=True)
+    peer_build, peer = time_peer(store, engine, queries[: arguments.peer_queries])
+    ours = time_engine(engine, queries[: arguments.peer_queries], full=True)["end-to-end search"]
+    status = engine.status()
     print(
-        f"\npaperfeed on {papers} papers ({len(engine.vectors or [])} vectors, "
-        f"{engine.status()['vector_search']} dense search), {len(queries)} queries"
+        f"\nPart 1: {store.count_papers()} papers, {status['vectors']} vectors "
+        f"({status['vector_search']} dense search), {len(queries)} queries"
     )
     for name, value in rows:
-        print(f"  {name:<28} {value}")
-    print(f"\n{'stage (ms)':<28} {'p50':>8} {'p95':>8} {'p99':>8}")
+        print(f"  {name:<26} {value}")
+    print(f"  {'stage (ms)':<26} {'p50':>8} {'p95':>8} {'p99':>8}")
     for stage, values in stages.items():
         print(f"  {stage:<26} {percentiles(values)}")
-    print(f"  {'end-to-end search':<26} {percentiles(totals)}")
     print(
-        f"\npeer on the same {len(peer_totals)} queries (rank_bm25 + numpy exact, build "
-        f"{peer_build:.1f} s)"
+        f"\n  peer on the same {len(peer)} queries: rank_bm25 + numpy exact + RRF "
+        f"(build {peer_build:.1f} s)"
     )
-    print(f"  {'peer end-to-end':<26} {percentiles(peer_totals)}")
-    print(f"  {'paperfeed end-to-end':<26} {percentiles(ours_same)}")
-    print(
-        f"  ratio of medians (peer / paperfeed): "
-        f"{np.median(peer_totals) / np.median(ours_same):.1f}x"
-    )
-    print(f"\npeak memory of this process: {peak_memory_mb():.0f} MB")
+    print(f"  {'peer end-to-end':<26} {percentiles(peer)}")
+    print(f"  {'paperfeed end-to-end':<26} {percentiles(ours)}")
+    print(f"  median ratio peer / paperfeed: {np.median(peer) / np.median(ours):.1f}x")
+    print(f"  peak memory so far: {peak_memory_mb():.0f} MB")
+
+    if arguments.scale:
+        assert engine.lexical is not None and engine.vectors is not None
+        copies = -(-arguments.scale // engine.lexical.live_count)
+        started = time.perf_counter()
+        big_lexical = replicate_lexical(engine.lexical, copies, seed=3)
+        lexical_seconds = time.perf_counter() - started
+        count = big_lexical.live_count
+        real = np.asarray(engine.vectors.vectors, dtype=np.float32)
+        keys = big_lexical.live_keys()
+        vectors = noisy_copies(real, count, np.random.default_rng(4))
+        started = time.perf_counter()
+        big_vectors = VectorIndex.build("minilm", keys, vectors, settings.exact_search_limit)
+        vector_seconds = time.perf_counter() - started
+        engine.lexical, engine.vectors = big_lexical, big_vectors
+        span = int(keys.max()) + 1
+        engine.dates = np.resize(engine.dates, span)
+        engine.upvotes = np.resize(engine.upvotes, span)
+        big = time_engine(engine, queries, full=False)
+        print(
+            f"\nPart 2: {count:,} papers ({copies} noisy copies), {len(big_vectors):,} vectors "
+            f"({'hnsw' if big_vectors.hnsw is not None else 'exact'})"
+        )
+        print(f"  {'lexical replicas built':<26} {lexical_seconds:.1f} s")
+        print(f"  {'vector index build':<26} {vector_seconds:.1f} s")
+        print(f"  {'stage (ms)':<26} {'p50':>8} {'p95':>8} {'p99':>8}")
+        for stage, values in big.items():
+            print(f"  {stage:<26} {percentiles(values)}")
+        fetch = np.array(stages["end-to-end search"]) - np.array(stages["rank (all stages)"])
+        print(f"  {'+ page fetch & snippets':<26} {percentiles(list(fetch))}  (from part 1)")
+        print(f"  peak memory: {peak_memory_mb():.0f} MB")
     return 0
 
 

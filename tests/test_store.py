@@ -128,3 +128,8 @@ def test_migrations_are_recorded_once(database_url: str) -> None:
 def test_bad_database_url_names_it() -> None:
     with pytest.raises(StoreError, match="not-a-url"):
         Store("not-a-url")
+
+
+def test_unsupported_database_is_named() -> None:
+    with pytest.raises(StoreError, match="unsupported database 'mysql'"):
+        Store("mysql://user:secret@host/papers")

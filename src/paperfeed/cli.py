@@ -315,11 +315,14 @@ def stats(as_json: bool) -> None:
         f"lexical:  {status['lexical_documents']} papers searchable "
         f"({status['lexical_segments']} segments)"
     )
-    click.echo(
-        f"semantic: {status['vectors']} of {papers} papers "
-        f"({100 * report['dense_coverage']:.1f}%) with {status['vector_model']} vectors, "
-        f"{status['vector_search']} search"
-    )
+    if status["vectors"]:
+        click.echo(
+            f"semantic: {status['vectors']} of {papers} papers "
+            f"({100 * report['dense_coverage']:.1f}%) with {status['vector_model']} vectors, "
+            f"{status['vector_search']} search"
+        )
+    else:
+        click.echo("semantic: no vectors yet")
     if embedded > status["vectors"]:
         click.echo(
             f"          {embedded - status['vectors']} more are embedded: run paperfeed index"

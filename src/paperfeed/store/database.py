@@ -72,7 +72,12 @@ def create_database_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreError(
+            f"unsupported database {parsed.get_backend_name()!r} in {_redact(url)!r} "
+            "(expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE)"
+        )
+    if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         return create_engine(parsed, pool_pre_ping=True)
@@ -169,7 +174,9 @@ class Store:
                 connection.execute(schema.papers.insert(), inserts)
                 counts.added = len(inserts)
             if updates:
-                columns: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS}
+                columns: dict[str, Any] = {
+                    name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS
+                }
                 columns["change_sequence"] = bindparam("new_change_sequence")
                 columns["updated_at"] = bindparam("new_updated_at")
                 statement = (

@@ -83,6 +83,9 @@ def ingest_sources(
     """
     summary = IngestSummary()
     pending: list[Paper] = []
+    # read_source checks each path and format now, so a missing second file fails
+    # before the first one is half-loaded
+    readers = [read_source(Path(source), format) for source in sources]
     progress = progress_bar("ingest", unit=" records", enabled=show_progress)
 
     def flush() -> None:
@@ -94,8 +97,8 @@ def ingest_sources(
             )
 
     try:
-        for source in sources:
-            for record in read_source(Path(source), format):
+        for reader in readers:
+            for record in reader:
                 progress.update(1)
                 if isinstance(record, Rejection):
                     summary.rejections.append(record)

@@ -1,0 +1,300 @@
+"""Text embedders: turn paper text into L2-normalised float32 vectors for dense search.
+
+The default, ``minilm``, is sentence-transformers/all-MiniLM-L6-v2 exported to ONNX and shipped
+inside the package (``paperfeed/data/models/minilm``), so the runtime needs only onnxruntime
+and ``tokenizers``, never torch, and nothing is downloaded. Specs accepted by
+:func:`load_embedder`:
+
+* ``minilm``: the bundled ONNX model (default).
+* ``onnx:/path/to/dir``: a folder holding ``model.onnx`` + ``tokenizer.json`` (and optionally
+  ``model.json``); mean pooling over the attention mask, then L2 normalisation.
+* ``sentence-transformers:NAME_OR_PATH``: any sentence-transformers model (extra
+  ``sentence-transformers``).
+* ``model2vec:NAME_OR_PATH``: a static Model2Vec model (extra ``model2vec``).
+* ``hashing`` / ``hashing:DIM``: dependency-free feature hashing, used by the fast tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+DEFAULT_SPEC = "minilm"
+BUNDLED_MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+DEFAULT_HASHING_DIMENSION = 256
+# Texts per onnxruntime call. Inputs are sorted by length first, so a batch pads to the
+# longest of similar-length texts; 32 keeps the (batch, seq, 384) activations small.
+_ONNX_BATCH_SIZE = 32
+_FALLBACK_MAX_TOKENS = 512
+_WORD = re.compile(r"\w+")
+
+FloatMatrix = npt.NDArray[np.float32]
+
+
+class EmbedderError(ValueError):
+    """An embedder spec that cannot be loaded: unknown, missing files or a missing extra."""
+
+
+class Embedder(Protocol):
+    """Anything that maps texts to L2-normalised float32 rows of a fixed dimension."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        """Return a ``(len(texts), dimension)`` float32 array, one L2-normalised row per text."""
+        ...
+
+
+def embedding_text(title: str, abstract: str) -> str:
+    """What a paper is embedded as: ``title + ". " + abstract``, skipping empty parts.
+
+    Args:
+        title: the paper title.
+        abstract: the paper abstract.
+
+    Returns:
+        The text to embed; a title already ending in punctuation gets no extra full stop.
+    """
+    title, abstract = title.strip(), abstract.strip()
+    if not title:
+        return abstract
+    if not abstract:
+        return title
+    separator = " " if title[-1] in ".?!" else ". "
+    return f"{title}{separator}{abstract}"
+
+
+def normalize_rows(matrix: npt.NDArray[Any]) -> FloatMatrix:
+    """L2-normalise each row as float32; all-zero rows stay zero instead of becoming NaN."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.ascontiguousarray(matrix / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
+
+
+def available_threads() -> int:
+    """CPU cores this process may run on (respects affinity masks, unlike ``os.cpu_count``)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class HashingEmbedder:
+    """Signed feature hashing of lowercased word unigrams and bigrams.
+
+    The "hashing trick" (Weinberger et al., 2009, "Feature Hashing for Large Scale Multitask
+    Learning"): each feature is hashed to a bucket and a sign, so collisions cancel in
+    expectation. blake2b makes it stable across processes (Python's ``hash`` is salted).
+    A text without any word embeds as the zero vector.
+    """
+
+    def __init__(self, dimension: int = DEFAULT_HASHING_DIMENSION, name: str = "hashing") -> None:
+        if dimension < 2:
+            raise EmbedderError(f"hashing dimension {dimension} is too small (expected >= 2)")
+        self.name = name
+        self.dimension = dimension
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        """Return one signed, hashed, L2-normalised bag of unigrams and bigrams per text."""
+        matrix = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = _WORD.findall(text.lower())
+            features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            for feature in features:
+                bucket, sign = _hashed_feature(feature, self.dimension)
+                matrix[row, bucket] += sign
+        return normalize_rows(matrix)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _hashed_feature(feature: str, dimension: int) -> tuple[int, float]:
+    digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+    # The low bit picks the sign, the remaining bits the bucket, so the two are independent.
+    return (digest >> 1) % dimension, 1.0 if digest & 1 else -1.0
+
+
+@dataclass(frozen=True)
+class _OnnxRuntime:
+    """A loaded ONNX session with its tokenizer; shared by every embedder of the same folder."""
+
+    session: Any  # onnxruntime.InferenceSession (untyped library)
+    tokenizer: Any  # tokenizers.Tokenizer, padding disabled: batches are padded here
+    input_names: frozenset[str]
+    pad_id: int
+    dimension: int
+    pooling: str
+
+
+class OnnxEmbedder:
+    """A transformer encoder run by onnxruntime: tokenise, encode, mean-pool, normalise."""
+
+    def __init__(self, name: str, runtime: _OnnxRuntime) -> None:
+        self.name = name
+        self.dimension = runtime.dimension
+        self._runtime = runtime
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        """Embed ``texts`` in length-sorted batches; rows come back in input order."""
+        result = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return result
+        encodings = self._runtime.tokenizer.encode_batch(list(texts))
+        # Sorting by token count means each batch pads to a similar length, which cuts the
+        # wasted attention work on padding; ``order`` maps the rows back afterwards.
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), _ONNX_BATCH_SIZE):
+            batch = order[start : start + _ONNX_BATCH_SIZE]
+            result[batch] = self._embed_batch([encodings[i] for i in batch])
+        return result
+
+    def _embed_batch(self, encodings: Sequence[Any]) -> FloatMatrix:
+        runtime = self._runtime
+        width = max(len(encoding.ids) for encoding in encodings)
+        input_ids = np.full((len(encodings), width), runtime.pad_id, dtype=np.int64)
+        attention_mask = np.zeros((len(encodings), width), dtype=np.int64)
+        token_type_ids = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            length = len(encoding.ids)
+            input_ids[row, :length] = encoding.ids
+            attention_mask[row, :length] = encoding.attention_mask
+            token_type_ids[row, :length] = encoding.type_ids
+        feeds = {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "token_type_ids": token_type_ids,
+        }
+        # Exports differ in which inputs they declare (e.g. no token_type_ids); feed only those.
+        outputs = runtime.session.run(
+            None, {key: value for key, value in feeds.items() if key in runtime.input_names}
+        )
+        hidden = np.asarray(outputs[0], dtype=np.float32)
+        if hidden.ndim == 2:  # the export already pools (e.g. a "sentence_embedding" output)
+            return normalize_rows(hidden)
+        if runtime.pooling == "cls":
+            return normalize_rows(hidden[:, 0, :])
+        # Mean pooling over real tokens only, as sentence-transformers' Pooling module does.
+        mask = attention_mask[:, :, None].astype(np.float32)
+        summed = (hidden * mask).sum(axis=1)
+        counts = np.maximum(mask.sum(axis=1), np.float32(1e-9))
+        return normalize_rows(summed / counts)
+
+
+def load_embedder(spec: str, threads: int = 0) -> Embedder:
+    """Load the embedder named by ``spec`` (see the module docstring for the specs).
+
+    Args:
+        spec: ``minilm``, ``onnx:DIR``, ``sentence-transformers:NAME``, ``model2vec:NAME``,
+            ``hashing`` or ``hashing:DIM``.
+        threads: CPU threads for the runtime; 0 means all cores available to this process.
+
+    Returns:
+        An :class:`Embedder` whose ``name`` is ``spec``.
+
+    Raises:
+        EmbedderError: the spec is unknown, its files are missing or its extra is not installed.
+    """
+    if threads < 0:
+        raise EmbedderError(f"threads={threads} must be >= 0 (0 means all cores)")
+    kind, _, argument = spec.strip().partition(":")
+    if kind == "minilm" and not argument:
+        return OnnxEmbedder(spec, _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads))
+    if kind == "onnx" and argument:
+        folder = Path(argument).expanduser().resolve()
+        return OnnxEmbedder(spec, _load_onnx_runtime(folder, threads))
+    if kind == "hashing":
+        return HashingEmbedder(_parse_hashing_dimension(spec, argument), name=spec)
+    if kind in ("sentence-transformers", "model2vec") and argument:
+        # Imported here because the backends import this module (extras depend on the core).
+        from paperfeed.index import embedder_backends
+
+        if kind == "model2vec":
+            return embedder_backends.load_model2vec(spec, argument)
+        return embedder_backends.load_sentence_transformer(spec, argument, threads)
+    raise EmbedderError(
+        f"unknown embedder spec {spec!r} (expected minilm, onnx:DIR, hashing[:DIM], "
+        "sentence-transformers:NAME or model2vec:NAME)"
+    )
+
+
+def _parse_hashing_dimension(spec: str, argument: str) -> int:
+    if not argument:
+        return DEFAULT_HASHING_DIMENSION
+    try:
+        return int(argument)
+    except ValueError:
+        raise EmbedderError(
+            f"embedder spec {spec!r}: hashing dimension {argument!r} is not a whole number"
+        ) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_onnx_runtime(folder: Path, threads: int) -> _OnnxRuntime:
+    """Load (once per process and folder) the ONNX session and tokenizer under ``folder``."""
+    model_path, tokenizer_path = folder / "model.onnx", folder / "tokenizer.json"
+    for required in (model_path, tokenizer_path):
+        if not required.is_file():
+            raise EmbedderError(f"embedding model file not found: {required}")
+    metadata = _read_model_metadata(folder / "model.json")
+
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or available_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        session = onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own untyped exception classes
+        raise EmbedderError(f"cannot load ONNX model {model_path}: {error}") from error
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_path))
+    truncation = tokenizer.truncation or {}
+    max_tokens = int(metadata.get("max_tokens") or truncation.get("max_length") or 0)
+    tokenizer.enable_truncation(max_length=max_tokens or _FALLBACK_MAX_TOKENS)
+    padding = tokenizer.padding or {}
+    pad_id = int(padding.get("pad_id", tokenizer.token_to_id("[PAD]") or 0))
+    tokenizer.no_padding()
+
+    pooling = str(metadata.get("pooling", "mean"))
+    if pooling not in ("mean", "cls"):
+        raise EmbedderError(f"{folder / 'model.json'}: pooling {pooling!r} is not mean or cls")
+    output_shape = session.get_outputs()[0].shape
+    dimension = metadata.get("dimension") or output_shape[-1]
+    if not isinstance(dimension, int):
+        raise EmbedderError(
+            f"cannot tell the embedding dimension of {model_path} (output shape {output_shape}); "
+            f"add a model.json with a 'dimension' next to it"
+        )
+    return _OnnxRuntime(
+        session=session,
+        tokenizer=tokenizer,
+        input_names=frozenset(node.name for node in session.get_inputs()),
+        pad_id=pad_id,
+        dimension=dimension,
+        pooling=pooling,
+    )
+
+
+def _read_model_metadata(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise EmbedderError(f"cannot read model metadata {path}: {error}") from error
+    if not isinstance(metadata, dict):
+        raise EmbedderError(f"model metadata {path} is not a JSON object")
+    return metadata
