@@ -38,11 +38,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
 SCIFACT = SHARED / "eval" / "beir_scifact"
-MODES = [
-    ("BM25 only", True, False, "rrf"),
-    ("dense only", False, True, "rrf"),
-    ("hybrid RRF (k=60)", True, True, "rrf"),
-    ("hybrid weighted (0.5)", True, True, "weighted"),
+# (name, lexical side, dense side, fusion, dense weight)
+MODES: list[tuple[str, bool, bool, str, float | None]] = [
+    ("BM25 only", True, False, "rrf", None),
+    ("dense only", False, True, "rrf", None),
+    ("hybrid RRF (k=60)", True, True, "rrf", 0.5),
+    ("hybrid weighted (0.5)", True, True, "weighted", 0.5),
+]
+SWEEP = [
+    (f"{fusion} w={weight}", True, True, fusion, weight)
+    for fusion in ("rrf", "weighted")
+    for weight in (0.3, 0.4, 0.5, 0.6, 0.7)
 ]
 
 
@@ -74,14 +80,16 @@ def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
     return SearchEngine(store, settings)
 
 
-def evaluate_scifact(engine: SearchEngine) -> list[tuple[str, float, float]]:
-    dataset = load_beir(SCIFACT)
+def evaluate_scifact(
+    engine: SearchEngine, modes: list[tuple[str, bool, bool, str, float | None]], split: str
+) -> list[tuple[str, float, float]]:
+    dataset = load_beir(SCIFACT, split)
     rows = []
-    for name, lexical, dense, fusion in MODES:
+    for name, lexical, dense, fusion, weight in modes:
         ndcg, recall = [], []
         for query_id, relevant in tqdm(dataset.judgments.items(), desc=name, leave=False):
             query = parse_query(dataset.queries[query_id])
-            ranking = engine.rank(query, [], lexical, dense, fusion)
+            ranking = engine.rank(query, [], lexical, dense, fusion, weight)
             papers = engine.store.get_papers(ranking.keys[:100])
             ranked = [papers[key].arxiv_id for key in ranking.keys[:100] if key in papers]
             ndcg.append(ndcg_at(ranked, relevant))
@@ -116,13 +124,15 @@ def known_item_queries(
     return queries
 
 
-def evaluate_known_items(engine: SearchEngine, sample: int) -> list[tuple[str, str, float, float]]:
+def evaluate_known_items(
+    engine: SearchEngine, sample: int, modes: list[tuple[str, bool, bool, str, float | None]]
+) -> list[tuple[str, str, float, float]]:
     queries = known_item_queries(engine, sample)
     rows = []
-    for name, lexical, dense, fusion in MODES:
+    for name, lexical, dense, fusion, weight in modes:
         by_kind: dict[str, list[int | None]] = {}
         for kind, text, arxiv_id in tqdm(queries, desc=f"known-item {name}", leave=False):
-            ranking = engine.rank(parse_query(text), [], lexical, dense, fusion)
+            ranking = engine.rank(parse_query(text), [], lexical, dense, fusion, weight)
             top = engine.store.get_papers(ranking.keys[:10])
             ranked = [top[key].arxiv_id for key in ranking.keys[:10] if key in top]
             rank = ranked.index(arxiv_id) + 1 if arxiv_id in ranked else None
@@ -141,6 +151,12 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=300, help="known-item papers")
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--skip-known-item", action="store_true")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also sweep fusion method and dense weight on SciFact's train split (809 "
+        "queries, not the test split) and on the known-item queries",
+    )
     arguments = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -148,8 +164,12 @@ def main() -> int:
         engine = build_scifact(arguments.model, arguments.scifact_vectors)
         print(f"\nBEIR SciFact, 300 test queries, model {arguments.model}")
         print(f"{'ranking':<24} {'nDCG@10':>8} {'R@100':>8}")
-        for name, ndcg, recall in evaluate_scifact(engine):
+        for name, ndcg, recall in evaluate_scifact(engine, MODES, "test"):
             print(f"{name:<24} {ndcg:>8.4f} {recall:>8.4f}")
+        if arguments.sweep:
+            print("\nfusion sweep, SciFact train split (tuning data)")
+            for name, ndcg, recall in evaluate_scifact(engine, SWEEP, "train"):
+                print(f"{name:<24} {ndcg:>8.4f} {recall:>8.4f}")
     if not arguments.skip_known_item:
         home = OUT / f"daily_home_{arguments.model.replace(':', '_')}"
         settings = _settings(home, arguments.model)
@@ -159,7 +179,8 @@ def main() -> int:
         count = store.count_papers()
         print(f"\nKnown-item search on the bundled daily-papers corpus ({count} papers)")
         print(f"{'ranking':<24} {'queries':<30} {'MRR@10':>8} {'S@10':>8}")
-        for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample):
+        modes = MODES + SWEEP if arguments.sweep else MODES
+        for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample, modes):
             print(f"{name:<24} {kind:<30} {mrr:>8.4f} {success:>8.4f}")
     print(f"\n({time.time() - started:.0f}s)")
     return 0

@@ -51,6 +51,7 @@ class Settings:
         embed_threads: CPU threads for the embedding runtime; 0 means all cores.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
+        dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
         exact_search_limit: below this many vectors the dense search is exact.
     """
 
@@ -62,6 +63,7 @@ class Settings:
     embed_threads: int = 0
     title_weight: float = 2.0
     fusion: str = "rrf"
+    dense_weight: float = 0.5
     exact_search_limit: int = 200_000
 
     @classmethod
@@ -77,6 +79,9 @@ class Settings:
                 f"PAPERFEED_FUSION={fusion!r} is not a fusion method (expected one of "
                 f"{', '.join(FUSION_METHODS)})"
             )
+        dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.5)
+        if not 0.0 <= dense_weight <= 1.0:
+            raise SettingsError(f"PAPERFEED_DENSE_WEIGHT={dense_weight!r} must be between 0 and 1")
         return cls(
             home=home,
             database_url=database_url,
@@ -86,5 +91,6 @@ class Settings:
             embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
+            dense_weight=dense_weight,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
         )

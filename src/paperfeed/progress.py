@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 def progress_bar(
     description: str, total: int | None = None, unit: str = " papers", enabled: bool = True
-) -> "tqdm[object]":
+) -> tqdm[object]:
     """A tqdm bar with count, rate and ETA; redrawn at most every 30 s when not a terminal."""
     interactive = sys.stderr.isatty()
     return tqdm(

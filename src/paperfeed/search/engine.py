@@ -158,11 +158,12 @@ class SearchEngine:
         use_lexical: bool = True,
         use_dense: bool = True,
         fusion: str | None = None,
+        dense_weight: float | None = None,
     ) -> Ranking:
         """Lexical and dense candidates under the query's filters, fused.
 
-        ``use_lexical``/``use_dense`` switch a side off and ``fusion`` overrides the
-        configured method (the evaluation compares them all on the same queries).
+        ``use_lexical``/``use_dense`` switch a side off; ``fusion`` and ``dense_weight``
+        override the settings (the evaluation compares them on the same queries).
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -202,10 +203,16 @@ class SearchEngine:
         started = time.perf_counter()
         if query.phrases:
             lexical_keys, dense_keys = self._keep_phrase_matches(query, lexical_keys, dense_keys)
+        weight = self.settings.dense_weight if dense_weight is None else dense_weight
         if (fusion or self.settings.fusion) == "weighted":
-            fused = weighted_fusion((lexical_keys, lexical_scores), (dense_keys, dense_scores))
+            fused = weighted_fusion(
+                (lexical_keys, lexical_scores), (dense_keys, dense_scores), alpha=weight
+            )
         else:
-            fused = reciprocal_rank_fusion([lexical_keys, dense_keys])
+            # weights 2(1-w) and 2w: w = 0.5 is plain RRF
+            fused = reciprocal_rank_fusion(
+                [lexical_keys, dense_keys], weights=[2 * (1 - weight), 2 * weight]
+            )
         ordered = sorted(fused, key=lambda key: -fused[key])
         timings["fusion"] = time.perf_counter() - started
         return Ranking(
