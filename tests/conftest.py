@@ -6,7 +6,7 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +69,14 @@ def database_url(request: pytest.FixtureRequest, paperfeed_home: Path) -> str:
     return url
 
 
-def shared_file(*parts: str) -> Path:
-    """A file of the real data in ../shared/data; skips the test when it is absent."""
+def _shared_file(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"real data not found: {path}")
     return path
+
+
+@pytest.fixture
+def shared_file() -> Callable[..., Path]:
+    """Finds a file of the real data in ../shared/data; skips the test when it is absent."""
+    return _shared_file

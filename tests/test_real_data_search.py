@@ -6,6 +6,7 @@ Run with ``pytest -m realdata`` (CI does); skipped when ../shared/data is absent
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,13 @@ from paperfeed.search import SearchEngine, parse_query
 from paperfeed.search.evaluation import load_beir, ndcg_at
 from paperfeed.store import Store
 from paperfeed.store.loading import ingest_sources
-from tests.conftest import shared_file
 
 pytestmark = pytest.mark.realdata
 
 
-def test_scifact_bm25_matches_the_published_reference(settings: Settings) -> None:
+def test_scifact_bm25_matches_the_published_reference(
+    settings: Settings, shared_file: Callable[..., Path]
+) -> None:
     """Our BM25F alone lands on BM25's published SciFact nDCG@10 (0.665, BEIR paper),
     and is no worse than rank_bm25's Okapi BM25 over the same tokens."""
     from rank_bm25 import BM25Okapi
@@ -35,9 +37,7 @@ def test_scifact_bm25_matches_the_published_reference(settings: Settings) -> Non
     update_index(store, settings, embed=False, show_progress=False)
     engine = SearchEngine(store, settings)
     ids = [paper.arxiv_id for paper in dataset.papers]
-    reference = BM25Okapi(
-        [tokenize(f"{paper.title} {paper.abstract}") for paper in dataset.papers]
-    )
+    reference = BM25Okapi([tokenize(f"{paper.title} {paper.abstract}") for paper in dataset.papers])
     ours, theirs = [], []
     for query_id, relevant in dataset.judgments.items():
         text = dataset.queries[query_id]
@@ -51,7 +51,9 @@ def test_scifact_bm25_matches_the_published_reference(settings: Settings) -> Non
     assert float(np.mean(ours)) >= float(np.mean(theirs)) - 0.005
 
 
-def test_all_shared_papers_ingest_and_are_found_by_title_words(settings: Settings) -> None:
+def test_all_shared_papers_ingest_and_are_found_by_title_words(
+    settings: Settings, shared_file: Callable[..., Path]
+) -> None:
     arxiv = shared_file("arxiv")
     daily = shared_file("hf_daily_papers", "daily_papers_api.tar.gz")
     store = Store(settings.database_url)
@@ -76,11 +78,11 @@ def test_all_shared_papers_ingest_and_are_found_by_title_words(settings: Setting
     assert (again.added, again.updated) == (0, 0)
 
 
-def test_daily_papers_keep_their_upvotes_and_organisation(settings: Settings) -> None:
+def test_daily_papers_keep_their_upvotes_and_organisation(
+    settings: Settings, shared_file: Callable[..., Path]
+) -> None:
     store = Store(settings.database_url)
-    ingest_sources(
-        store, [shared_file("hf_daily_papers", "papers.jsonl.gz")], show_progress=False
-    )
+    ingest_sources(store, [shared_file("hf_daily_papers", "papers.jsonl.gz")], show_progress=False)
     paper = store.get_paper("2405.15738")
     assert paper is not None
     assert paper.title.startswith("ConvLLaVA")

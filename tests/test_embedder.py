@@ -1,0 +1,165 @@
+"""Embedders: the hashing fallback, the bundled ONNX MiniLM against sentence-transformers, specs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperfeed.index.embedder import (
+    BUNDLED_MODELS_DIR,
+    EmbedderError,
+    embedding_text,
+    load_embedder,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINILM_METADATA = json.loads((BUNDLED_MODELS_DIR / "minilm" / "model.json").read_text())
+# Dynamic int8 quantisation moves vectors a little (measured 0.98-0.995 on the fixture);
+# the fp32 export matches sentence-transformers to float rounding.
+REFERENCE_MIN_COSINE = 0.995 if MINILM_METADATA.get("precision") == "fp32" else 0.98
+
+
+def test_embedding_text_joins_title_and_abstract() -> None:
+    assert embedding_text("Deep nets", "We study them.") == "Deep nets. We study them."
+    assert embedding_text("Why deep nets?", "Because.") == "Why deep nets? Because."
+    assert embedding_text("", " Only abstract. ") == "Only abstract."
+    assert embedding_text("Only title", "") == "Only title"
+
+
+def test_hashing_is_deterministic_and_normalised() -> None:
+    texts = ["Graph neural networks for molecules", "graph NEURAL networks for molecules!", ""]
+    first = load_embedder("hashing").embed(texts)
+    second = load_embedder("hashing").embed(texts)
+    assert first.dtype == np.float32
+    assert first.shape == (3, 256)
+    np.testing.assert_array_equal(first, second)
+    # Case and punctuation do not matter; a text without words is the zero vector.
+    np.testing.assert_allclose(first[0], first[1])
+    np.testing.assert_allclose(np.linalg.norm(first[:2], axis=1), 1.0, rtol=1e-6)
+    assert not first[2].any()
+
+
+def test_hashing_puts_similar_texts_closer() -> None:
+    vectors = load_embedder("hashing:512").embed(
+        [
+            "convolutional neural networks for image classification",
+            "image classification with deep convolutional networks",
+            "a survey of medieval church architecture in france",
+        ]
+    )
+    assert vectors.shape == (3, 512)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+@pytest.mark.parametrize("spec", ["hashing:abc", "hashing:1"])
+def test_bad_hashing_dimension_is_named(spec: str) -> None:
+    with pytest.raises(EmbedderError, match=spec.partition(":")[2]):
+        load_embedder(spec)
+
+
+def test_bundled_minilm_matches_sentence_transformers() -> None:
+    fixture = json.loads((FIXTURES / "minilm_reference.json").read_text())
+    reference = np.load(FIXTURES / "minilm_reference.npy")
+    embedder = load_embedder("minilm")
+    vectors = embedder.embed(fixture["sentences"])
+    assert embedder.name == "minilm"
+    assert embedder.dimension == 384
+    assert vectors.dtype == np.float32
+    assert vectors.shape == reference.shape
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    cosines = (vectors * reference).sum(axis=1)
+    assert cosines.min() >= REFERENCE_MIN_COSINE, dict(
+        zip(fixture["sentences"], cosines, strict=True)
+    )
+
+
+def test_minilm_knows_kl_divergence_is_kullback_leibler() -> None:
+    query, related, unrelated = load_embedder("minilm").embed(
+        [
+            "KL divergence",
+            "The Kullback-Leibler divergence between probability distributions.",
+            "A recipe for sourdough bread with a crisp crust.",
+        ]
+    )
+    assert query @ related > query @ unrelated + 0.3
+
+
+def test_minilm_keeps_input_order_across_length_sorted_batches() -> None:
+    texts = [
+        "short",
+        " ".join(["a much longer text about variational inference"] * 20),
+        "medium length text about transformers",
+        "",
+        " ".join(["text longer than the 256-token window of the model"] * 40),
+    ] * 8  # 40 texts: more than one internal batch
+    embedder = load_embedder("minilm")
+    together = embedder.embed(texts)
+    # The same texts in another order must come back permuted the same way.
+    permutation = np.random.default_rng(0).permutation(len(texts))
+    shuffled = embedder.embed([texts[i] for i in permutation])
+    np.testing.assert_allclose(shuffled, together[permutation], atol=1e-5)
+    # Each row is its own text's vector, not a neighbour's.
+    alone = np.concatenate([embedder.embed([text]) for text in texts[:5]])
+    similarity = together[:5] @ alone.T
+    assert (similarity.argmax(axis=1) == np.arange(5)).all()
+    assert similarity.diagonal().min() > 0.95
+
+
+def test_empty_input_gives_empty_matrix() -> None:
+    vectors = load_embedder("minilm").embed([])
+    assert vectors.shape == (0, 384)
+    assert vectors.dtype == np.float32
+
+
+def test_onnx_session_is_loaded_once_per_process() -> None:
+    first, second = load_embedder("minilm"), load_embedder("minilm", threads=0)
+    assert first._runtime is second._runtime  # type: ignore[attr-defined]
+
+
+def test_onnx_spec_loads_a_model_folder() -> None:
+    embedder = load_embedder(f"onnx:{BUNDLED_MODELS_DIR / 'minilm'}")
+    assert embedder.dimension == 384
+    np.testing.assert_allclose(
+        embedder.embed(["same model"]), load_embedder("minilm").embed(["same model"]), atol=1e-6
+    )
+
+
+def test_unknown_spec_is_named() -> None:
+    with pytest.raises(EmbedderError, match="'bert-large'"):
+        load_embedder("bert-large")
+
+
+def test_missing_onnx_folder_names_the_path() -> None:
+    with pytest.raises(EmbedderError, match="/nonexistent/model.onnx"):
+        load_embedder("onnx:/nonexistent")
+
+
+def test_onnx_folder_without_tokenizer_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "model.onnx").write_bytes(b"")
+    with pytest.raises(EmbedderError, match="tokenizer.json"):
+        load_embedder(f"onnx:{tmp_path}")
+
+
+@pytest.mark.parametrize(
+    ("spec", "module", "extra"),
+    [
+        (
+            "sentence-transformers:all-MiniLM-L6-v2",
+            "sentence_transformers",
+            "sentence-transformers",
+        ),
+        ("model2vec:minishlab/potion-base-8M", "model2vec", "model2vec"),
+    ],
+)
+def test_missing_extra_gives_install_hint(
+    spec: str, module: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # None in sys.modules makes the import fail even where the package is installed.
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(EmbedderError, match=rf"pip install 'paperfeed\[{extra}\]'"):
+        load_embedder(spec)
