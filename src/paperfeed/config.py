@@ -62,8 +62,10 @@ class Settings:
     embed_batch_size: int = 32
     embed_threads: int = 0
     title_weight: float = 2.0
-    fusion: str = "rrf"
-    dense_weight: float = 0.5
+    # Chosen on SciFact's train split (bench/quality.py --sweep): weighted fusion with a
+    # dense share of 0.4 beat RRF at every weight; see docs/benchmarks.md.
+    fusion: str = "weighted"
+    dense_weight: float = 0.4
     exact_search_limit: int = 200_000
 
     @classmethod
@@ -73,13 +75,13 @@ class Settings:
         home = Path(env.get("PAPERFEED_HOME") or Path.home() / ".paperfeed").expanduser()
         database_url = env.get("PAPERFEED_DATABASE_URL") or f"sqlite:///{home / 'paperfeed.db'}"
         index_dir = Path(env.get("PAPERFEED_INDEX_DIR") or home / "index").expanduser()
-        fusion = env.get("PAPERFEED_FUSION") or "rrf"
+        fusion = env.get("PAPERFEED_FUSION") or "weighted"
         if fusion not in FUSION_METHODS:
             raise SettingsError(
                 f"PAPERFEED_FUSION={fusion!r} is not a fusion method (expected one of "
                 f"{', '.join(FUSION_METHODS)})"
             )
-        dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.5)
+        dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.4)
         if not 0.0 <= dense_weight <= 1.0:
             raise SettingsError(f"PAPERFEED_DENSE_WEIGHT={dense_weight!r} must be between 0 and 1")
         return cls(
