@@ -7,7 +7,7 @@ import pytest
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.models import Paper
-from paperfeed.search import SearchEngine, SearchError
+from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.store import Store
 
 PAPERS = [
@@ -170,3 +170,12 @@ def test_semantic_side_finds_synonyms_with_the_bundled_model(
     results = SearchEngine(store, settings).search("KL divergence")
     assert results.hits[0].paper.arxiv_id == "2402.00001"
     assert results.hits[0].found_by in ("semantic", "both")
+
+
+def test_phrase_with_other_words_keeps_scores_aligned(engine: SearchEngine) -> None:
+    """A phrase plus free words: the phrase filter drops candidates from both sides."""
+    for fusion in ("weighted", "rrf"):
+        # 2401.00003 has both words ("with guidance on") but not the phrase
+        ranking = engine.rank(parse_query('"guidance for" video'), [], fusion=fusion)
+        ids = [paper.arxiv_id for paper in engine.store.get_papers(ranking.keys).values()]
+        assert ids == ["2401.00002"]

@@ -202,7 +202,11 @@ class SearchEngine:
                 timings["dense"] = time.perf_counter() - started
         started = time.perf_counter()
         if query.phrases:
-            lexical_keys, dense_keys = self._keep_phrase_matches(query, lexical_keys, dense_keys)
+            keep = self._phrase_matches(query, np.concatenate([lexical_keys, dense_keys]))
+            lexical_mask = np.isin(lexical_keys, keep)
+            dense_mask = np.isin(dense_keys, keep)
+            lexical_keys, lexical_scores = lexical_keys[lexical_mask], lexical_scores[lexical_mask]
+            dense_keys, dense_scores = dense_keys[dense_mask], dense_scores[dense_mask]
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
         if (fusion or self.settings.fusion) == "weighted":
             fused = weighted_fusion(
@@ -223,22 +227,16 @@ class SearchEngine:
             timings=timings,
         )
 
-    def _keep_phrase_matches(
-        self, query: ParsedQuery, *rankings: NDArray[np.int64]
-    ) -> list[NDArray[np.int64]]:
-        """Drop candidates whose text does not contain every quoted phrase, word for word."""
-        candidates = sorted({key for ranking in rankings for key in ranking.tolist()})
-        papers = self.store.get_papers(candidates)
+    def _phrase_matches(self, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
+        """The candidates whose text contains every quoted phrase, word for word."""
+        papers = self.store.get_papers(sorted(set(candidates.tolist())))
         phrases = [" " + " ".join(words(phrase)) + " " for phrase in query.phrases]
-        keep = set()
+        keep = []
         for key, paper in papers.items():
             text = " " + " ".join(words(f"{paper.title} . {paper.abstract}")) + " "
             if all(phrase in text for phrase in phrases):
-                keep.add(key)
-        return [
-            np.array([key for key in ranking.tolist() if key in keep], np.int64)
-            for ranking in rankings
-        ]
+                keep.append(key)
+        return keep
 
     # -- public API --------------------------------------------------------------
 
