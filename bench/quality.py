@@ -44,7 +44,7 @@ MODES: list[tuple[str, bool, bool, str, float | None]] = [
     ("dense only", False, True, "rrf", None),
     ("hybrid RRF (k=60)", True, True, "rrf", 0.5),
     ("hybrid weighted (0.5)", True, True, "weighted", 0.5),
-    ("hybrid weighted (0.4) *", True, True, "weighted", 0.4),
+    ("hybrid weighted (0.3) *", True, True, "weighted", 0.3),
 ]
 SWEEP = [
     (f"{fusion} w={weight}", True, True, fusion, weight)
