@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from tqdm import tqdm
 
 
 def progress_bar(
     description: str, total: int | None = None, unit: str = " papers", enabled: bool = True
-) -> tqdm[object]:
+) -> tqdm[Any]:
     """A tqdm bar with count, rate and ETA; redrawn at most every 30 s when not a terminal."""
     interactive = sys.stderr.isatty()
-    return tqdm(
+    bar: tqdm[Any] = tqdm(
         total=total,
         desc=description,
         unit=unit,
@@ -21,3 +22,4 @@ def progress_bar(
         dynamic_ncols=interactive,
         smoothing=0.1,
     )
+    return bar
