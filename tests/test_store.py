@@ -133,3 +133,33 @@ def test_bad_database_url_names_it() -> None:
 def test_unsupported_database_is_named() -> None:
     with pytest.raises(StoreError, match="unsupported database 'mysql'"):
         Store("mysql://user:secret@host/papers")
+
+
+def test_merged_paper_does_not_depend_on_ingest_order(database_url: str) -> None:
+    """arXiv's text wins over the daily feed's, whichever comes first, so re-ingesting
+    either source afterwards changes nothing."""
+    listing = _paper("2401.00001", title="Title as arXiv lists it", sources=["arxiv-listing"])
+    daily = _paper(
+        "2401.00001", title="Title as the feed shows it", upvotes=7, sources=["daily-papers"]
+    )
+    store = Store(database_url)
+    store.upsert_papers([daily])
+    store.upsert_papers([listing])
+    paper = store.get_paper("2401.00001")
+    assert paper is not None
+    assert paper.title == "Title as arXiv lists it" and paper.upvotes == 7
+    for source in (daily, listing, daily):
+        counts = store.upsert_papers([source])
+        assert (counts.added, counts.updated, counts.unchanged) == (0, 0, 1)
+    other = (
+        Store(database_url.replace("paperfeed.db", "other.db"))
+        if "sqlite" in database_url
+        else None
+    )
+    if other is not None:
+        other.upsert_papers([listing])
+        other.upsert_papers([daily])
+        reversed_order = other.get_paper("2401.00001")
+        assert reversed_order is not None
+        assert reversed_order.title == paper.title
+        assert reversed_order.content_hash == paper.content_hash

@@ -26,6 +26,21 @@ _LATEST_WINS = (
 )
 
 
+# Which source's text wins when several describe a paper: arXiv's own records first. A
+# fixed order (not "latest wins") makes the merged paper the same whatever order the
+# sources are ingested in, so re-ingesting any of them changes nothing.
+SOURCE_PRIORITY = {
+    "arxiv-snapshot": 3,
+    "arxiv-listing": 3,
+    "daily-papers": 2,
+    "abstract-dataset": 1,
+}
+
+
+def _priority(sources: list[str]) -> int:
+    return max((SOURCE_PRIORITY.get(source, 0) for source in sources), default=0)
+
+
 def content_hash(title: str, abstract: str) -> str:
     """SHA-256 of the cleaned text a paper is indexed and embedded by."""
     return hashlib.sha256(f"{title}\n{abstract}".encode()).hexdigest()
@@ -56,17 +71,19 @@ def _empty_row(arxiv_id: str) -> dict[str, Any]:
 def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
     """Merge what ``paper`` says into a stored ``row``; returns a new row.
 
-    Non-empty values from the newer record replace older ones, except that
-    ``first_listed`` keeps the earliest date and ``sources`` accumulates.
+    Title, abstract and authors come from the highest-priority source that has them
+    (``SOURCE_PRIORITY``); other non-empty values from the newer record replace older
+    ones, except that ``first_listed`` keeps the earliest date and ``sources`` accumulates.
     """
     merged = dict(row)
-    if paper.title and paper.title.strip():
+    outranks = _priority(paper.sources) >= _priority(json.loads(row["sources"]))
+    if paper.title and paper.title.strip() and (outranks or not row["title"]):
         merged["title_raw"] = paper.title
         merged["title"] = clean_text(paper.title)
-    if paper.abstract and paper.abstract.strip():
+    if paper.abstract and paper.abstract.strip() and (outranks or not row["abstract"]):
         merged["abstract_raw"] = paper.abstract
         merged["abstract"] = clean_text(paper.abstract)
-    if paper.authors:
+    if paper.authors and (outranks or row["authors"] == "[]"):
         merged["authors"] = json.dumps([clean_text(name) for name in paper.authors])
     if paper.categories:
         merged["categories"] = json.dumps(paper.categories)
