@@ -19,7 +19,7 @@ from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from paperfeed.search.query import ParsedQuery, parse_query
-from paperfeed.search.snippets import make_snippet, matched_terms, query_stems
+from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
 
 SORTS = ("relevance", "date", "upvotes")
@@ -329,12 +329,12 @@ class SearchEngine:
         lexical_rank: int | None,
         semantic_rank: int | None,
     ) -> Hit:
-        body = paper.abstract or paper.title
+        snippet, matched = describe_match(paper.title, paper.abstract or paper.title, stems)
         return Hit(
             paper=paper,
             score=float(score),
-            snippet=make_snippet(body, stems),
-            matched_terms=matched_terms(f"{paper.title} {paper.abstract}", stems),
+            snippet=snippet,
+            matched_terms=matched,
             found_by=found_by,
             lexical_rank=lexical_rank,
             semantic_rank=semantic_rank,

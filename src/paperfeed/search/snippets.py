@@ -37,13 +37,26 @@ def _word_stems(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def matched_terms(text: str, stems: set[str]) -> list[str]:
-    """The distinct words of ``text`` (as written, first occurrence) whose stem is queried."""
+def _matched(text: str, words: list[tuple[int, int, str]], stems: set[str]) -> dict[str, str]:
     seen: dict[str, str] = {}
-    for start, end, word_stem in _word_stems(text):
+    for start, end, word_stem in words:
         if word_stem in stems and word_stem not in seen:
             seen[word_stem] = text[start:end]
-    return list(seen.values())
+    return seen
+
+
+def matched_terms(text: str, stems: set[str]) -> list[str]:
+    """The distinct words of ``text`` (as written, first occurrence) whose stem is queried."""
+    return list(_matched(text, _word_stems(text), stems).values())
+
+
+def describe_match(title: str, body: str, stems: set[str]) -> tuple[str, list[str]]:
+    """The snippet of ``body`` and the matched words of title and body, in one pass each."""
+    body_words = _word_stems(body)
+    seen = _matched(title, _word_stems(title), stems)
+    for word_stem, word in _matched(body, body_words, stems).items():
+        seen.setdefault(word_stem, word)
+    return _snippet(body, body_words, stems), list(seen.values())
 
 
 def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
@@ -51,7 +64,10 @@ def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
 
     Returns HTML-escaped text in which matched words are wrapped in ``<mark>``.
     """
-    words = _word_stems(text)
+    return _snippet(text, _word_stems(text), stems, width)
+
+
+def _snippet(text: str, words: list[tuple[int, int, str]], stems: set[str], width: int = 40) -> str:
     if not words:
         return html.escape(text)
     spans = [(start, end) for start, end, _ in words]
