@@ -180,6 +180,8 @@ def embed_pending(
     pending = count_papers_to_embed(store, embedder.name)
     if limit is not None:
         pending = min(pending, limit)
+    if pending == 0:
+        return 0
     done = 0
     last_key = 0
     last_refresh = time.monotonic()
