@@ -18,7 +18,6 @@ import json
 import random
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -176,7 +175,7 @@ def main() -> int:
         settings = _settings(home, arguments.model)
         store = Store(settings.database_url)
         load_bundled_corpus(store, settings)
-        engine = SearchEngine(store, replace(settings))
+        engine = SearchEngine(store, settings)
         count = store.count_papers()
         print(f"\nKnown-item search on the bundled daily-papers corpus ({count} papers)")
         print(f"{'ranking':<24} {'queries':<30} {'MRR@10':>8} {'S@10':>8}")

@@ -29,8 +29,8 @@ from paperfeed.ingest.records import (
     Record,
     RecordError,
     convert_record,
-    describe_json_error,
     describe_type,
+    parse_json_document,
     read_arxiv_id,
     read_count,
     read_date,
@@ -132,11 +132,9 @@ def _read_day_file_at(path: Path) -> Iterator[Paper | Rejection]:
 
 
 def _read_day_file(data: bytes, file: str, day: str | None) -> Iterator[Paper | Rejection]:
-    try:
-        document = json.loads(data)
-    except ValueError as error:
-        line = error.lineno if isinstance(error, json.JSONDecodeError) else 1
-        yield Rejection(file, line, describe_json_error(error))
+    document = parse_json_document(data, file)
+    if isinstance(document, Rejection):
+        yield document
         return
     if not isinstance(document, list):
         yield Rejection(

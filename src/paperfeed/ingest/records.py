@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
@@ -218,14 +219,21 @@ def read_json_records(path: Path, to_paper: RecordConverter) -> Iterator[Paper |
             raise IngestError(f"cannot read '{path}' after line {line_number}: {error}") from None
 
 
+def parse_json_document(data: bytes, file: str) -> Any:
+    """The JSON value in ``data``, or a ``Rejection`` naming the line where it breaks."""
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        line = error.lineno if isinstance(error, json.JSONDecodeError) else 1
+        return Rejection(file, line, describe_json_error(error))
+
+
 def _read_json_list(
     data: bytes, file: str, to_paper: RecordConverter
 ) -> Iterator[Paper | Rejection]:
-    try:
-        document = json.loads(data)
-    except ValueError as error:
-        line = error.lineno if isinstance(error, json.JSONDecodeError) else 1
-        yield Rejection(file, line, describe_json_error(error))
+    document = parse_json_document(data, file)
+    if isinstance(document, Rejection):
+        yield document
         return
     for position, value in enumerate(document, 1):
         yield convert_record(value, file, position, to_paper)

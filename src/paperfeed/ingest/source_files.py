@@ -6,7 +6,7 @@ import gzip
 import io
 import zlib
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO, cast
 
 from paperfeed.ingest.errors import IngestError
 
@@ -44,14 +44,7 @@ def open_text(path: Path) -> TextIO:
     Raises:
         IngestError: the file cannot be opened.
     """
-    try:
-        with path.open("rb") as probe:
-            compressed = probe.read(2) == GZIP_MAGIC
-        if compressed:
-            return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-        return path.open(encoding="utf-8-sig", newline="")
-    except OSError as error:
-        raise IngestError(f"cannot read '{path}': {error.strerror or error}") from None
+    return io.TextIOWrapper(cast(BinaryIO, open_binary(path)), encoding="utf-8-sig", newline="")
 
 
 def read_head(path: Path, size: int) -> bytes:

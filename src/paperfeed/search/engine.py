@@ -288,7 +288,8 @@ class SearchEngine:
             hits = [self._hit(papers[key], 1.0, set(), "identifier", None, None) for key in pinned]
             return SearchResults(text, hits[offset : offset + limit], len(hits), offset, notes)
         ranking = self.rank(query, notes)
-        keys = pinned + [key for key in ranking.keys if key not in set(pinned)]
+        pinned_keys = set(pinned)
+        keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
         if sort == "date":
             keys.sort(key=lambda key: -int(self.dates[key]) if key < len(self.dates) else 0)
         elif sort == "upvotes":
