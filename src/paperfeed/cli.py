@@ -344,5 +344,38 @@ def quickstart(quiet: bool) -> None:
     click.echo('try: paperfeed search "KL divergence"   or   paperfeed stats')
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (each loads the index; one per core is a good start).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
+    import uvicorn
+
+    from paperfeed.web import create_app
+
+    settings = _settings()
+    try:
+        create_app(settings)  # fail here, readably, on a bad database or settings
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"paperfeed on http://{host}:{port}/  (API docs: /api/docs; Ctrl+C stops)")
+    uvicorn.run(
+        "paperfeed.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

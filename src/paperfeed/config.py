@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,41 @@ def _read_int(environ: Mapping[str, str], key: str, default: int, minimum: int =
     return value
 
 
+def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = environ.get(key)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
+
+
+def secret_key_of(settings: Settings) -> str:
+    """The configured secret key, or one made on first use and kept in ``home/secret_key``.
+
+    The file is created with mode 0600 so other users of the machine cannot forge sessions.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.home / "secret_key"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        draft = settings.home / f"secret_key.{os.getpid()}.tmp"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        # link() is atomic and refuses to replace: concurrent first starts agree on one key.
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 FUSION_METHODS = ("rrf", "weighted")
 
 
@@ -53,6 +89,13 @@ class Settings:
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
         exact_search_limit: below this many vectors the dense search is exact.
+        trending_half_life_hours: hours after which a vote counts half in trending.
+        secret_key: signs session cookies and links; empty means "made once and kept
+            in ``home/secret_key``" (see ``secret_key_of``).
+        secure_cookies: send the session cookie over HTTPS only (set behind TLS).
+        base_url: the site's public address, for links in feeds and mails.
+        arxiv_api_url: where submissions of papers not yet stored are looked up;
+            empty turns the look-up off (offline installs).
     """
 
     home: Path
@@ -68,6 +111,11 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.3
     exact_search_limit: int = 200_000
+    trending_half_life_hours: float = 48.0
+    secret_key: str = ""
+    secure_cookies: bool = False
+    base_url: str = "http://127.0.0.1:8000"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +133,17 @@ class Settings:
         dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.3)
         if not 0.0 <= dense_weight <= 1.0:
             raise SettingsError(f"PAPERFEED_DENSE_WEIGHT={dense_weight!r} must be between 0 and 1")
+        half_life = _read_float(env, "PAPERFEED_TRENDING_HALF_LIFE_HOURS", 48.0)
+        if half_life <= 0:
+            raise SettingsError(
+                f"PAPERFEED_TRENDING_HALF_LIFE_HOURS={half_life!r} must be positive"
+            )
+        base_url = env.get("PAPERFEED_BASE_URL") or "http://127.0.0.1:8000"
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"PAPERFEED_BASE_URL={base_url!r} is not an http(s) URL "
+                "(expected e.g. https://papers.example.org)"
+            )
         return cls(
             home=home,
             database_url=database_url,
@@ -96,4 +155,11 @@ class Settings:
             fusion=fusion,
             dense_weight=dense_weight,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+            trending_half_life_hours=half_life,
+            secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
+            secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),
+            base_url=base_url.rstrip("/"),
+            arxiv_api_url=env.get(
+                "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
+            ).strip(),
         )

@@ -234,6 +234,8 @@ def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
         exact_limit=settings.exact_search_limit,
     )
     index.save(dense_folder(settings))
+    # a new state stamp tells running servers (SearchEngine.reload_if_changed) to reload
+    _write_state(settings, read_state(settings) | {"vectors": len(index), "model": model})
     return len(index)
 
 

@@ -21,6 +21,7 @@ from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
+from paperfeed.store.accounts import count_all_votes
 
 SORTS = ("relevance", "date", "upvotes")
 LEXICAL_DEPTH = 1000
@@ -54,10 +55,29 @@ class SearchEngine:
         self.upvotes = np.zeros(0, np.int32)
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
+        self._loaded_state: tuple[int, int] | None = None
         self.reload()
+
+    def _state_stamp(self) -> tuple[int, int] | None:
+        try:
+            status = (self.settings.index_dir / "state.json").stat()
+        except FileNotFoundError:
+            return None
+        return (status.st_mtime_ns, status.st_size)
+
+    def reload_if_changed(self) -> bool:
+        """Reload when ``paperfeed index`` has written a new index since the last load.
+
+        One ``stat`` per call, so a long-running server can call it on every request.
+        """
+        if self._state_stamp() == self._loaded_state:
+            return False
+        self.reload()
+        return True
 
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
+        self._loaded_state = self._state_stamp()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         self.vectors = VectorIndex.load(dense_folder(self.settings))
@@ -293,7 +313,16 @@ class SearchEngine:
         if sort == "date":
             keys.sort(key=lambda key: -int(self.dates[key]) if key < len(self.dates) else 0)
         elif sort == "upvotes":
-            keys.sort(key=lambda key: -int(self.upvotes[key]) if key < len(self.upvotes) else 0)
+            # source upvotes from the index plus the votes cast here since
+            local = count_all_votes(self.store)
+            keys.sort(
+                key=lambda key: (
+                    -(
+                        (int(self.upvotes[key]) if key < len(self.upvotes) else 0)
+                        + local.get(key, 0)
+                    )
+                )
+            )
         page = keys[offset : offset + limit]
         papers = self.store.get_papers(page)
         stems = query_stems(query.words + query.phrases + [value for _, value in query.fielded])

@@ -88,7 +88,7 @@ def create_database_engine(url: str) -> Engine:
         ) from None
 
 
-def _stored_paper(row: Row[Any]) -> StoredPaper:
+def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
     values = row._mapping
     return StoredPaper(
         key=values["key"],
@@ -207,7 +207,7 @@ class Store:
             row = connection.execute(
                 select(schema.papers).where(schema.papers.c.arxiv_id == arxiv_id)
             ).first()
-        return _stored_paper(row) if row else None
+        return stored_paper_from_row(row) if row else None
 
     def get_papers(self, keys: Sequence[int]) -> dict[int, StoredPaper]:
         """Papers by store key; missing keys are simply absent from the result."""
@@ -218,7 +218,7 @@ class Store:
                 for row in connection.execute(
                     select(schema.papers).where(schema.papers.c.key.in_(chunk))
                 ):
-                    paper = _stored_paper(row)
+                    paper = stored_paper_from_row(row)
                     found[paper.key] = paper
         return found
 
@@ -240,7 +240,7 @@ class Store:
                 ).all()
             if not rows:
                 return
-            batch = [_stored_paper(row) for row in rows]
+            batch = [stored_paper_from_row(row) for row in rows]
             last_key = batch[-1].key
             yield batch
 

@@ -21,8 +21,15 @@ def m001_create_tables(connection: Connection) -> None:
     schema.embeddings.create(connection)
 
 
+def m002_create_accounts(connection: Connection) -> None:
+    """Create users, API tokens, votes and rate-limit events."""
+    for table in (schema.users, schema.api_tokens, schema.votes, schema.rate_events):
+        table.create(connection)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "create_tables", m001_create_tables),
+    (2, "create_accounts", m002_create_accounts),
 ]
 
 

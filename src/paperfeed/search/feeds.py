@@ -1,0 +1,222 @@
+"""The daily, weekly and monthly lists and trending: the one feed ranking every caller uses.
+
+A paper's upvotes are the count its source reported (the daily-papers crawl) plus the
+votes cast here. Trending decays each vote by its age with a half-life ``h``
+("forward decay", Cormode, Shkapenyuk, Srivastava and Xu, ICDE 2009):
+
+    trending(p) = sum over votes v of p:  2 ** (-(t_anchor - t_v) / h)
+
+so a vote cast ``h`` hours ago counts half as much as one cast now. Votes reported by a
+source carry no timestamp; they count as cast at noon UTC of the paper's daily date.
+Because every term shares the factor ``2 ** (-t_anchor / h)``, the order never depends
+on the anchor; it is the latest activity in the store (or now, if earlier) so the
+scores read as "votes as fresh as the latest ones", and an archive that stopped
+updating still shows what was trending at its end.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from paperfeed.models import StoredPaper
+from paperfeed.store import Store
+from paperfeed.store.accounts import count_votes, latest_vote_time, votes_since
+from paperfeed.store.daily import latest_daily_date, neighbouring_daily_dates, papers_between
+
+DEFAULT_HALF_LIFE_HOURS = 48.0
+# Beyond ten half-lives a vote weighs under 1/1000 of a fresh one: not worth reading.
+_WINDOW_HALF_LIVES = 10
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class FeedError(ValueError):
+    """A feed parameter is malformed; the message names the parameter and its value."""
+
+
+@dataclass
+class FeedItem:
+    """A paper in a feed, with its total upvotes and the score it was ordered by."""
+
+    paper: StoredPaper
+    upvotes: int
+    score: float
+
+
+@dataclass
+class DailyFeed:
+    """One day, ISO week or month of the daily list, most upvoted first."""
+
+    period: str  # "day", "week" or "month"
+    label: str  # "2026-08-21", "2026-W34" or "2026-08"
+    first: str
+    last: str
+    items: list[FeedItem]
+    previous: str  # label of the period before
+    next: str  # label of the period after
+    nearest_before: str | None = None  # days with papers, for an empty period
+    nearest_after: str | None = None
+    latest: str | None = None  # the most recent day with papers at all
+    notes: list[str] = field(default_factory=list)
+
+
+def total_upvotes(store: Store, papers: Sequence[StoredPaper]) -> dict[int, int]:
+    """Source upvotes plus local votes, by paper key."""
+    local = count_votes(store, [paper.key for paper in papers])
+    return {paper.key: (paper.upvotes or 0) + local.get(paper.key, 0) for paper in papers}
+
+
+def _parse_date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FeedError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _period_bounds(
+    day: str | None, week: str | None, month: str | None
+) -> tuple[str, date, date] | None:
+    given = [(name, value) for name, value in (("date", day), ("week", week), ("month", month))]
+    chosen = [(name, value) for name, value in given if value]
+    if len(chosen) > 1:
+        names = " and ".join(name for name, _ in chosen)
+        raise FeedError(f"give one of date, week or month, not {names}")
+    if not chosen:
+        return None
+    name, value = chosen[0]
+    assert value is not None
+    if name == "date":
+        parsed = _parse_date("date", value)
+        return "day", parsed, parsed
+    if name == "week":
+        match = _WEEK.match(value)
+        if not match:
+            raise FeedError(f"week {value!r} is not an ISO week (expected YYYY-Www, e.g. 2026-W34)")
+        try:
+            monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        except ValueError:
+            raise FeedError(f"week {value!r} does not exist") from None
+        return "week", monday, monday + timedelta(days=6)
+    match = _MONTH.match(value)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise FeedError(f"month {value!r} is not a month (expected YYYY-MM, e.g. 2026-08)")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return "month", first, following - timedelta(days=1)
+
+
+def _label(period: str, first: date) -> str:
+    if period == "day":
+        return first.isoformat()
+    if period == "week":
+        year, week, _ = first.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{first.year}-{first.month:02d}"
+
+
+def _ranked(store: Store, papers: list[StoredPaper]) -> list[FeedItem]:
+    upvotes = total_upvotes(store, papers)
+    items = [FeedItem(paper, upvotes[paper.key], float(upvotes[paper.key])) for paper in papers]
+    items.sort(key=lambda item: (-item.upvotes, item.paper.arxiv_id))
+    return items
+
+
+def daily_feed(
+    store: Store,
+    day: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    today: date | None = None,
+) -> DailyFeed:
+    """The daily list for a day, ISO week or month; by default the latest day with papers.
+
+    Args:
+        day: ``YYYY-MM-DD``.
+        week: ISO week ``YYYY-Www``.
+        month: ``YYYY-MM``.
+        today: the current date (default: today in UTC); later days are never "latest".
+
+    Raises:
+        FeedError: a malformed parameter, or more than one given.
+    """
+    today = today or datetime.now(UTC).date()
+    bounds = _period_bounds(day, week, month)
+    latest = latest_daily_date(store, until=today.isoformat()) or latest_daily_date(store)
+    if bounds is None:
+        start = date.fromisoformat(latest) if latest else today
+        bounds = ("day", start, start)
+    period, first, last = bounds
+    items = _ranked(store, papers_between(store, first.isoformat(), last.isoformat()))
+    span = last - first + timedelta(days=1)
+    if period == "month":
+        before = first - timedelta(days=1)
+        previous_first = date(before.year, before.month, 1)
+        next_first = last + timedelta(days=1)
+    else:
+        previous_first, next_first = first - span, first + span
+    feed = DailyFeed(
+        period=period,
+        label=_label(period, first),
+        first=first.isoformat(),
+        last=last.isoformat(),
+        items=items,
+        previous=_label(period, previous_first),
+        next=_label(period, next_first),
+        latest=latest,
+    )
+    if not items:
+        before_date, _ = neighbouring_daily_dates(store, first.isoformat())
+        _, after_date = neighbouring_daily_dates(store, last.isoformat())
+        feed.nearest_before, feed.nearest_after = before_date, after_date
+    return feed
+
+
+def _noon(day: str) -> float:
+    return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC).timestamp()
+
+
+def trending(
+    store: Store,
+    half_life_hours: float = DEFAULT_HALF_LIFE_HOURS,
+    limit: int = 50,
+    now: float | None = None,
+) -> list[FeedItem]:
+    """Papers ordered by time-decayed votes (see the module docstring for the formula).
+
+    Args:
+        half_life_hours: hours after which a vote counts half.
+        limit: how many papers to return.
+        now: the current time in epoch seconds (default: the clock).
+    """
+    if half_life_hours <= 0:
+        raise FeedError(f"half-life {half_life_hours!r} hours must be positive")
+    now = time.time() if now is None else now
+    half_life = half_life_hours * 3600.0
+    latest_day = latest_daily_date(store, until=datetime.fromtimestamp(now, UTC).date().isoformat())
+    activity = [
+        t for t in (latest_vote_time(store), _noon(latest_day) if latest_day else None) if t
+    ]
+    if not activity:
+        return []
+    anchor = min(now, max(activity))
+    window_start = anchor - _WINDOW_HALF_LIVES * half_life
+    first_day = datetime.fromtimestamp(window_start, UTC).date().isoformat()
+    last_day = datetime.fromtimestamp(anchor, UTC).date().isoformat()
+    candidates = {paper.key: paper for paper in papers_between(store, first_day, last_day)}
+    recent_votes = [(key, at) for key, at in votes_since(store, window_start) if at <= anchor]
+    missing = [key for key, _ in recent_votes if key not in candidates]
+    candidates.update(store.get_papers(sorted(set(missing))))
+    scores: dict[int, float] = {}
+    for paper in candidates.values():
+        if paper.upvotes and paper.daily_date and paper.daily_date <= last_day:
+            age = anchor - _noon(paper.daily_date)
+            scores[paper.key] = paper.upvotes * 2.0 ** (-max(age, 0.0) / half_life)
+    for key, at in recent_votes:
+        scores[key] = scores.get(key, 0.0) + 2.0 ** (-(anchor - at) / half_life)
+    best = sorted(scores, key=lambda key: (-scores[key], candidates[key].arxiv_id))[:limit]
+    upvotes = total_upvotes(store, [candidates[key] for key in best])
+    return [FeedItem(candidates[key], upvotes[key], scores[key]) for key in best]

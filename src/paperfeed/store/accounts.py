@@ -1,0 +1,238 @@
+"""Users, API tokens, votes and rate-limit events: their database reads and writes.
+
+Policy (password hashing, what counts as too many attempts) lives in
+``paperfeed.accounts``; this module only stores and counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from paperfeed.store import schema
+from paperfeed.store.database import Store
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-up person."""
+
+    id: int
+    email: str
+    name: str
+    password_hash: str
+
+
+class DuplicateEmailError(ValueError):
+    """An account with this email address exists already."""
+
+
+def insert_user(store: Store, email: str, name: str, password_hash: str) -> User:
+    """Add a user; ``email`` must already be normalised (lower case, trimmed)."""
+    try:
+        with store.engine.begin() as connection:
+            result = connection.execute(
+                schema.users.insert().values(
+                    email=email, name=name, password_hash=password_hash, created_at=time.time()
+                )
+            )
+            user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    except IntegrityError:
+        raise DuplicateEmailError(f"an account for {email!r} exists already") from None
+    return User(user_id, email, name, password_hash)
+
+
+def find_user_by_email(store: Store, email: str) -> User | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(schema.users).where(schema.users.c.email == email)).first()
+    return User(row.id, row.email, row.name, row.password_hash) if row else None
+
+
+def find_user(store: Store, user_id: int) -> User | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(schema.users).where(schema.users.c.id == user_id)).first()
+    return User(row.id, row.email, row.name, row.password_hash) if row else None
+
+
+def update_password_hash(store: Store, user_id: int, password_hash: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            schema.users.update()
+            .where(schema.users.c.id == user_id)
+            .values(password_hash=password_hash)
+        )
+
+
+# -- API tokens -------------------------------------------------------------------
+
+
+def insert_token(store: Store, user_id: int, token_hash: str, label: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            schema.api_tokens.insert().values(
+                token_hash=token_hash, user_id=user_id, label=label, created_at=time.time()
+            )
+        )
+
+
+def find_token_user(store: Store, token_hash: str) -> User | None:
+    """The owner of the token with this hash, or None."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(schema.users)
+            .join(schema.api_tokens, schema.api_tokens.c.user_id == schema.users.c.id)
+            .where(schema.api_tokens.c.token_hash == token_hash)
+        ).first()
+    return User(row.id, row.email, row.name, row.password_hash) if row else None
+
+
+def list_tokens(store: Store, user_id: int) -> list[tuple[str, str, float]]:
+    """``(token hash, label, created_at)`` of a user's tokens, newest first."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                schema.api_tokens.c.token_hash,
+                schema.api_tokens.c.label,
+                schema.api_tokens.c.created_at,
+            )
+            .where(schema.api_tokens.c.user_id == user_id)
+            .order_by(schema.api_tokens.c.created_at.desc())
+        ).all()
+    return [(row.token_hash, row.label, row.created_at) for row in rows]
+
+
+def delete_token(store: Store, user_id: int, token_hash: str) -> bool:
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            delete(schema.api_tokens).where(
+                schema.api_tokens.c.user_id == user_id,
+                schema.api_tokens.c.token_hash == token_hash,
+            )
+        )
+    return bool(result.rowcount)
+
+
+# -- votes ------------------------------------------------------------------------
+
+
+def insert_vote(store: Store, user_id: int, paper_key: int, at: float | None = None) -> bool:
+    """Record a vote. Returns False when the user had voted for the paper already.
+
+    The primary key (user, paper) makes the database refuse a second vote, so
+    concurrent requests cannot double-count.
+    """
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(
+                schema.votes.insert().values(
+                    user_id=user_id,
+                    paper_key=paper_key,
+                    created_at=time.time() if at is None else at,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def delete_vote(store: Store, user_id: int, paper_key: int) -> bool:
+    """Withdraw a vote. Returns False when there was none."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            delete(schema.votes).where(
+                schema.votes.c.user_id == user_id, schema.votes.c.paper_key == paper_key
+            )
+        )
+    return bool(result.rowcount)
+
+
+def count_votes(store: Store, paper_keys: Sequence[int]) -> dict[int, int]:
+    """Local votes per paper; papers without votes are absent."""
+    counts: dict[int, int] = {}
+    keys = [int(key) for key in paper_keys]
+    with store.engine.connect() as connection:
+        for start in range(0, len(keys), 900):
+            for paper_key, count in connection.execute(
+                select(schema.votes.c.paper_key, func.count())
+                .where(schema.votes.c.paper_key.in_(keys[start : start + 900]))
+                .group_by(schema.votes.c.paper_key)
+            ):
+                counts[int(paper_key)] = int(count)
+    return counts
+
+
+def count_all_votes(store: Store) -> dict[int, int]:
+    """Local votes of every paper that has any."""
+    with store.engine.connect() as connection:
+        return {
+            int(paper_key): int(count)
+            for paper_key, count in connection.execute(
+                select(schema.votes.c.paper_key, func.count()).group_by(schema.votes.c.paper_key)
+            )
+        }
+
+
+def voted_keys(store: Store, user_id: int, paper_keys: Sequence[int]) -> set[int]:
+    """Which of ``paper_keys`` the user has voted for."""
+    keys = [int(key) for key in paper_keys]
+    found: set[int] = set()
+    with store.engine.connect() as connection:
+        for start in range(0, len(keys), 900):
+            found.update(
+                connection.scalars(
+                    select(schema.votes.c.paper_key).where(
+                        schema.votes.c.user_id == user_id,
+                        schema.votes.c.paper_key.in_(keys[start : start + 900]),
+                    )
+                )
+            )
+    return found
+
+
+def votes_since(store: Store, since: float) -> list[tuple[int, float]]:
+    """``(paper key, time)`` of every vote cast at or after ``since`` (epoch seconds)."""
+    with store.engine.connect() as connection:
+        return [
+            (int(row.paper_key), float(row.created_at))
+            for row in connection.execute(
+                select(schema.votes.c.paper_key, schema.votes.c.created_at).where(
+                    schema.votes.c.created_at >= since
+                )
+            )
+        ]
+
+
+def latest_vote_time(store: Store) -> float | None:
+    with store.engine.connect() as connection:
+        value = connection.scalar(select(func.max(schema.votes.c.created_at)))
+    return float(value) if value is not None else None
+
+
+# -- rate limiting ------------------------------------------------------------------
+
+
+def record_rate_event(store: Store, bucket: str, window_seconds: float, at: float) -> int:
+    """Record one event in ``bucket`` and return how many fall within the window.
+
+    Events older than the window are deleted on the way, so the table stays small.
+    """
+    with store.engine.begin() as connection:
+        connection.execute(
+            delete(schema.rate_events).where(
+                schema.rate_events.c.bucket == bucket,
+                schema.rate_events.c.at < at - window_seconds,
+            )
+        )
+        connection.execute(schema.rate_events.insert().values(bucket=bucket, at=at))
+        return int(
+            connection.scalar(
+                select(func.count())
+                .select_from(schema.rate_events)
+                .where(schema.rate_events.c.bucket == bucket)
+            )
+            or 0
+        )

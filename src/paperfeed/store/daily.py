@@ -1,0 +1,77 @@
+"""Reads and writes behind the daily list: papers by daily date, submissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from paperfeed.models import StoredPaper
+from paperfeed.store import schema
+from paperfeed.store.database import Store, stored_paper_from_row
+
+_DAILY = schema.papers.c.daily_date
+
+
+def papers_between(store: Store, first: str, last: str) -> list[StoredPaper]:
+    """Papers whose daily date is in ``first..last`` (ISO dates, inclusive), by key."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(schema.papers)
+            .where(first <= _DAILY, last >= _DAILY)
+            .order_by(schema.papers.c.key)
+        ).all()
+    return [stored_paper_from_row(row) for row in rows]
+
+
+def latest_daily_date(store: Store, until: str | None = None) -> str | None:
+    """The most recent daily date with papers (on or before ``until`` when given)."""
+    statement = select(func.max(_DAILY))
+    if until is not None:
+        statement = statement.where(until >= _DAILY)
+    with store.engine.connect() as connection:
+        value = connection.scalar(statement)
+    return str(value) if value else None
+
+
+def neighbouring_daily_dates(store: Store, date: str) -> tuple[str | None, str | None]:
+    """The nearest daily dates with papers strictly before and after ``date``."""
+    with store.engine.connect() as connection:
+        before = connection.scalar(select(func.max(_DAILY)).where(date > _DAILY))
+        after = connection.scalar(select(func.min(_DAILY)).where(date < _DAILY))
+    return (str(before) if before else None, str(after) if after else None)
+
+
+def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -> StoredPaper:
+    """Put a stored paper on the daily list of ``date``.
+
+    The change sequence is bumped like any other change, so the next index update
+    sees the new date.
+
+    Raises:
+        LookupError: no paper with that id is stored.
+        ValueError: the paper is on a daily list already (the message names its date).
+    """
+    with store.engine.begin() as connection:
+        row = connection.execute(
+            select(schema.papers).where(schema.papers.c.arxiv_id == arxiv_id)
+        ).first()
+        if row is None:
+            raise LookupError(f"no paper {arxiv_id!r} in this collection")
+        if row.daily_date:
+            raise ValueError(f"paper {arxiv_id} is already on the daily list of {row.daily_date}")
+        sequence = (connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0) + 1
+        connection.execute(
+            schema.papers.update()
+            .where(schema.papers.c.key == row.key)
+            .values(
+                daily_date=date,
+                submitted_by=submitted_by,
+                change_sequence=sequence,
+                updated_at=datetime.now(UTC).isoformat(),
+            )
+        )
+        updated = connection.execute(
+            select(schema.papers).where(schema.papers.c.key == row.key)
+        ).one()
+    return stored_paper_from_row(updated)

@@ -1,0 +1,138 @@
+"""RSS 2.0 feeds of the daily list, trending and any search, for feed readers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Annotated
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from paperfeed.models import StoredPaper
+from paperfeed.search import SearchError
+from paperfeed.search.feeds import FeedError, daily_feed, trending
+from paperfeed.web.pages import engine_of
+from paperfeed.web.presentation import author_line
+from paperfeed.web.security import store_of
+
+router = APIRouter(prefix="/rss", tags=["feeds"])
+FEED_SIZE = 50
+
+
+def _rfc822(day: str | None) -> str:
+    moment = datetime.fromisoformat(day).replace(tzinfo=UTC) if day else datetime.now(UTC)
+    return format_datetime(moment)
+
+
+def render_rss(
+    title: str,
+    link: str,
+    self_link: str,
+    description: str,
+    papers: Sequence[StoredPaper],
+    base: str,
+) -> str:
+    """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
+    items = []
+    for paper in papers:
+        url = f"{base}/papers/{paper.arxiv_id}"
+        byline = paper.organization or author_line(paper)
+        items.append(
+            "<item>"
+            f"<title>{escape(paper.title)}</title>"
+            f"<link>{escape(url)}</link>"
+            f'<guid isPermaLink="true">{escape(url)}</guid>'
+            f"<pubDate>{_rfc822(paper.date)}</pubDate>"
+            f"<description>{escape(byline + ' — ' + paper.abstract)}</description>"
+            + "".join(f"<category>{escape(c)}</category>" for c in paper.categories)
+            + "</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+        f"<title>{escape(title)}</title><link>{escape(link)}</link>"
+        f"<description>{escape(description)}</description>"
+        f'<atom:link href="{escape(self_link)}" rel="self" type="application/rss+xml"/>'
+        f"<lastBuildDate>{format_datetime(datetime.now(UTC))}</lastBuildDate>"
+        + "".join(items)
+        + "</channel></rss>"
+    )
+
+
+def _response(document: str) -> Response:
+    return Response(document, media_type="application/rss+xml; charset=utf-8")
+
+
+def _base(request: Request) -> str:
+    base: str = request.app.state.settings.base_url
+    return base
+
+
+@router.get("/daily", summary="The latest daily list (or a given day, week or month)")
+def daily_rss(
+    request: Request,
+    date: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+) -> Response:
+    try:
+        feed = daily_feed(store_of(request), date, week, month)
+    except FeedError as error:
+        raise HTTPException(400, str(error)) from None
+    base = _base(request)
+    query = str(request.url.query)
+    return _response(
+        render_rss(
+            f"Daily papers — {feed.label}",
+            f"{base}/" + (f"?{query}" if query else ""),
+            f"{base}/rss/daily" + (f"?{query}" if query else ""),
+            "The daily list of papers, most upvoted first",
+            [item.paper for item in feed.items[:FEED_SIZE]],
+            base,
+        )
+    )
+
+
+@router.get("/trending", summary="Trending papers")
+def trending_rss(request: Request) -> Response:
+    base = _base(request)
+    half_life = request.app.state.settings.trending_half_life_hours
+    items = trending(store_of(request), half_life, limit=FEED_SIZE)
+    return _response(
+        render_rss(
+            "Trending papers",
+            f"{base}/trending",
+            f"{base}/rss/trending",
+            f"Papers by upvotes decayed with a {half_life:g}-hour half-life",
+            [item.paper for item in items],
+            base,
+        )
+    )
+
+
+@router.get("/search", summary="A saved search as a feed, newest first")
+def search_rss(
+    request: Request,
+    q: Annotated[str, Query(description="the query, in the search syntax")],
+    sort: str = "date",
+) -> Response:
+    try:
+        results = engine_of(request).search(q, limit=FEED_SIZE, sort=sort)
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
+    base = _base(request)
+    parameters = urlencode({"q": q} | ({"sort": sort} if sort != "date" else {}))
+    return _response(
+        render_rss(
+            f"Papers matching “{q}”",
+            f"{base}/search?{urlencode({'q': q})}",
+            f"{base}/rss/search?{parameters}",
+            f"Search results for {q}",
+            [hit.paper for hit in results.hits],
+            base,
+        )
+    )

@@ -1,0 +1,306 @@
+"""The HTML pages: daily list, trending, search, paper, sign-in, account, submit."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from paperfeed import accounts
+from paperfeed.ingest import IngestError, normalize_arxiv_id
+from paperfeed.search import SearchEngine, SearchError, parse_query
+from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
+from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.web.presentation import arxiv_links, bibtex
+from paperfeed.web.security import (
+    check_csrf,
+    session_user,
+    sign_in_session,
+    sign_out_session,
+    store_of,
+)
+from paperfeed.web.templating import render, safe_next
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+SIGN_IN_LIMIT = (10, 15 * 60)  # attempts per window (seconds), per address and per client
+SIGN_UP_LIMIT = (5, 3600)
+SUBMIT_LIMIT = (10, 3600)
+
+
+def engine_of(request: Request) -> SearchEngine:
+    engine: SearchEngine = request.app.state.engine
+    engine.reload_if_changed()
+    return engine
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/", response_class=HTMLResponse)
+def daily(
+    request: Request,
+    date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
+    week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
+    month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+) -> HTMLResponse:
+    store = store_of(request)
+    try:
+        feed = daily_feed(store, date, week, month)
+    except FeedError as error:
+        raise HTTPException(400, str(error)) from None
+    voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
+    return render(request, "daily.html", {"feed": feed, "voted": voted})
+
+
+@router.get("/trending", response_class=HTMLResponse)
+def trending_page(request: Request) -> HTMLResponse:
+    store = store_of(request)
+    half_life = request.app.state.settings.trending_half_life_hours
+    items = trending(store, half_life, limit=50)
+    voted = accounts.voted_ids(store, session_user(request), [item.paper for item in items])
+    return render(
+        request, "trending.html", {"items": items, "voted": voted, "half_life": half_life}
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    q: str = "",
+    cat: Annotated[list[str] | None, Query()] = None,
+    since: str | None = None,
+    until: str | None = None,
+    sort: str = "relevance",
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+) -> Response:
+    store = store_of(request)
+    # the page's category box may hold several, separated by spaces or commas
+    cat = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    context: dict[str, object] = {"q": q, "cat": cat, "since": since or "", "sort": sort}
+    if not q.strip() and not cat and not since and not until:
+        return render(request, "search.html", context | {"results": None})
+    parsed = parse_query(q)
+    if len(parsed.arxiv_ids) == 1 and not parsed.has_content and not cat:
+        paper = store.get_paper(parsed.arxiv_ids[0])
+        if paper is not None:
+            return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+    try:
+        results = engine_of(request).search(
+            q,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            sort=sort,
+            categories=cat or (),
+            since=since or None,
+            until=until or None,
+        )
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
+    papers = [hit.paper for hit in results.hits]
+    return render(
+        request,
+        "search.html",
+        context
+        | {
+            "results": results,
+            "upvotes": total_upvotes(store, papers),
+            "voted": accounts.voted_ids(store, session_user(request), papers),
+            "page": page,
+            "pages": max(1, -(-results.total // PAGE_SIZE)),
+        },
+    )
+
+
+@router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
+def paper_page(request: Request, arxiv_id: str) -> Response:
+    store = store_of(request)
+    normalized = normalize_arxiv_id(arxiv_id)
+    if normalized is None:
+        raise HTTPException(404, f"{arxiv_id!r} is not an arXiv id")
+    if normalized != arxiv_id:
+        return RedirectResponse(f"/papers/{normalized}", status_code=301)
+    paper = store.get_paper(normalized)
+    if paper is None:
+        raise HTTPException(404, f"no paper {normalized} in this collection")
+    try:
+        similar = engine_of(request).similar(normalized, limit=8)
+    except SearchError:
+        similar = []
+    counts = total_upvotes(store, [paper] + [hit.paper for hit in similar])
+    return render(
+        request,
+        "paper.html",
+        {
+            "paper": paper,
+            "upvotes": counts,
+            "voted": accounts.voted_ids(store, session_user(request), [paper]),
+            "similar": similar,
+            "links": arxiv_links(paper),
+            "bibtex": bibtex(paper),
+        },
+    )
+
+
+@router.post("/papers/{arxiv_id:path}/upvote")
+def upvote_form(request: Request, arxiv_id: str, csrf_token: str = Form("")) -> Response:
+    """The upvote button: toggles the vote. Answers JSON to scripts, redirects forms."""
+    check_csrf(request, csrf_token)
+    user = session_user(request)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "/")
+    if user is None:
+        if wants_json:
+            raise HTTPException(401, "sign in to upvote")
+        return RedirectResponse(f"/signin?next={back}", status_code=303)
+    try:
+        result = accounts.toggle_vote(store_of(request), user, arxiv_id)
+    except LookupError as error:
+        raise HTTPException(404, str(error)) from None
+    if wants_json:
+        return JSONResponse(
+            {"id": result.arxiv_id, "upvoted": result.upvoted, "upvotes": result.upvotes}
+        )
+    return RedirectResponse(back, status_code=303)
+
+
+# -- sign-in --------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "signin.html", {"next": safe_next(next), "error": None, "email": ""})
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    email: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    store = store_of(request)
+    try:
+        accounts.check_rate(store, f"signin:client:{_client(request)}", *SIGN_IN_LIMIT)
+        accounts.check_rate(store, f"signin:email:{email.strip().lower()}", *SIGN_IN_LIMIT)
+    except accounts.RateLimitedError as error:
+        context = {"next": safe_next(next), "error": str(error), "email": email}
+        return render(request, "signin.html", context, status_code=429)
+    user = accounts.authenticate(store, email, password)
+    if user is None:
+        context = {"next": safe_next(next), "error": "wrong email or password", "email": email}
+        return render(request, "signin.html", context, status_code=401)
+    sign_in_session(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(request: Request, next: str = "/") -> HTMLResponse:
+    context = {"next": safe_next(next), "error": None, "email": "", "name": ""}
+    return render(request, "signup.html", context)
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    email: str = Form(""),
+    name: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    store = store_of(request)
+    context = {"next": safe_next(next), "email": email, "name": name}
+    try:
+        accounts.check_rate(store, f"signup:client:{_client(request)}", *SIGN_UP_LIMIT)
+        user = accounts.sign_up(store, email, password, name)
+    except accounts.RateLimitedError as error:
+        return render(request, "signup.html", context | {"error": str(error)}, status_code=429)
+    except (accounts.AccountError, accounts.DuplicateEmailError) as error:
+        return render(request, "signup.html", context | {"error": str(error)}, status_code=400)
+    sign_in_session(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/signout")
+def signout(request: Request, csrf_token: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    sign_out_session(request)
+    return RedirectResponse("/", status_code=303)
+
+
+# -- account: API tokens ------------------------------------------------------------------
+
+
+def _require_user(request: Request) -> accounts.User:
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(
+            303, "sign in first", headers={"Location": f"/signin?next={request.url.path}"}
+        )
+    return user
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request) -> HTMLResponse:
+    user = _require_user(request)
+    tokens = list_tokens(store_of(request), user.id)
+    return render(request, "account.html", {"tokens": tokens, "new_token": None})
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(request: Request, label: str = Form(""), csrf_token: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    user = _require_user(request)
+    store = store_of(request)
+    try:
+        token = accounts.create_api_token(store, user, label)
+    except accounts.AccountError as error:
+        raise HTTPException(400, str(error)) from None
+    tokens = list_tokens(store, user.id)
+    return render(request, "account.html", {"tokens": tokens, "new_token": token})
+
+
+@router.post("/account/tokens/delete")
+def revoke_token(
+    request: Request, token_hash: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = _require_user(request)
+    delete_token(store_of(request), user.id, token_hash)
+    return RedirectResponse("/account", status_code=303)
+
+
+# -- submit ------------------------------------------------------------------------------
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_form(request: Request) -> HTMLResponse:
+    _require_user(request)
+    return render(request, "submit.html", {"error": None, "arxiv_id": ""})
+
+
+@router.post("/submit")
+def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    user = _require_user(request)
+    store = store_of(request)
+    try:
+        accounts.check_rate(store, f"submit:user:{user.id}", *SUBMIT_LIMIT)
+        paper = accounts.submit_paper(
+            store, user, arxiv_id, request.app.state.settings.arxiv_api_url or None
+        )
+    except accounts.RateLimitedError as error:
+        context = {"error": str(error), "arxiv_id": arxiv_id}
+        return render(request, "submit.html", context, status_code=429)
+    except (LookupError, ValueError, IngestError) as error:
+        message = error.args[0] if error.args else str(error)
+        context = {"error": message, "arxiv_id": arxiv_id}
+        return render(request, "submit.html", context, status_code=400)
+    return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)

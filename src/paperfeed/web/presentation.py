@@ -1,0 +1,186 @@
+"""How papers are shown: author lines, dates, links, BibTeX and the JSON shapes of the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from paperfeed.models import Hit, StoredPaper
+
+_NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+_BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
+_KEY_WORD = re.compile(r"[A-Za-z]+")
+_SMALL_WORDS = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"}
+
+
+def author_line(paper: StoredPaper, shown: int = 3) -> str:
+    """ "A, B, C +6" — the first authors and how many more."""
+    names = paper.authors[:shown]
+    extra = len(paper.authors) - len(names)
+    return ", ".join(names) + (f" +{extra}" if extra > 0 else "")
+
+
+def display_date(value: str | None) -> str:
+    """``2026-08-21`` as ``Aug 21, 2026``; other text unchanged."""
+    if not value:
+        return ""
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return parsed.strftime("%b %d, %Y").replace(" 0", " ")
+
+
+def paper_year(paper: StoredPaper) -> str:
+    """The year from the publication date, else from a new-style id (YYMM.NNNNN)."""
+    if paper.published:
+        return paper.published[:4]
+    match = _NEW_STYLE_ID.match(paper.arxiv_id)
+    if match:
+        return f"20{match.group(1)}"
+    return (paper.date or "")[:4]
+
+
+def arxiv_links(paper: StoredPaper) -> dict[str, str]:
+    return {
+        "abstract": f"https://arxiv.org/abs/{paper.arxiv_id}",
+        "pdf": f"https://arxiv.org/pdf/{paper.arxiv_id}",
+    }
+
+
+def _bibtex_text(text: str) -> str:
+    return _BIBTEX_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def bibtex(paper: StoredPaper) -> str:
+    """A BibTeX ``@misc`` entry in the form arXiv's own "Export BibTeX" gives."""
+    surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
+    surname = "".join(_KEY_WORD.findall(surname)) or "anonymous"
+    title_words = [w.lower() for w in _KEY_WORD.findall(paper.title)]
+    first_word = next((w for w in title_words if w not in _SMALL_WORDS), "paper")
+    year = paper_year(paper)
+    lines = [
+        f"@misc{{{surname}{year}{first_word},",
+        f"      title={{{_bibtex_text(paper.title)}}},",
+        f"      author={{{' and '.join(_bibtex_text(name) for name in paper.authors)}}},",
+        f"      year={{{year}}},",
+        f"      eprint={{{paper.arxiv_id}}},",
+        "      archivePrefix={arXiv},",
+    ]
+    if paper.categories:
+        lines.append(f"      primaryClass={{{paper.categories[0]}}},")
+    lines.append(f"      url={{https://arxiv.org/abs/{paper.arxiv_id}}},")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _timestamp(day: str | None) -> str | None:
+    return f"{day}T00:00:00.000Z" if day else None
+
+
+def daily_papers_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+    """One element of ``GET /api/daily_papers``, in the original site's shape.
+
+    Fields this collection does not know (avatars, internal ``_id``s, thumbnails) are
+    left out rather than invented; timestamps carry the date at midnight UTC.
+    """
+    published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
+    organization = (
+        {"name": paper.organization, "fullname": paper.organization} if paper.organization else None
+    )
+    inner: dict[str, Any] = {
+        "id": paper.arxiv_id,
+        "authors": [{"name": name, "hidden": False} for name in paper.authors],
+        "publishedAt": published,
+        "title": paper.title,
+        "summary": paper.abstract,
+        "upvotes": upvotes,
+    }
+    if paper.daily_date:
+        inner["submittedOnDailyAt"] = _timestamp(paper.daily_date)
+    if paper.submitted_by:
+        inner["submittedOnDailyBy"] = {"fullname": paper.submitted_by, "type": "user"}
+    if paper.github_repo:
+        inner["githubRepo"] = paper.github_repo
+    if paper.github_stars is not None:
+        inner["githubStars"] = paper.github_stars
+    if paper.project_page:
+        inner["projectPage"] = paper.project_page
+    if organization:
+        inner["organization"] = organization
+    entry: dict[str, Any] = {
+        "paper": inner,
+        "publishedAt": published,
+        "title": paper.title,
+        "summary": paper.abstract,
+        "numComments": paper.num_comments or 0,
+        "isAuthorParticipating": False,
+    }
+    if paper.submitted_by:
+        entry["submittedBy"] = {"fullname": paper.submitted_by, "type": "user"}
+    if organization:
+        entry["organization"] = organization
+    return entry
+
+
+def paper_json(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+    """``GET /api/papers/{id}``: everything stored about a paper."""
+    return {
+        "id": paper.arxiv_id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": paper.authors,
+        "categories": paper.categories,
+        "date": paper.date,
+        "published": paper.published,
+        "first_listed": paper.first_listed,
+        "daily_date": paper.daily_date,
+        "upvotes": upvotes,
+        "num_comments": paper.num_comments,
+        "organization": paper.organization,
+        "submitted_by": paper.submitted_by,
+        "github_repo": paper.github_repo,
+        "github_stars": paper.github_stars,
+        "project_page": paper.project_page,
+        "doi": paper.doi,
+        "journal_ref": paper.journal_ref,
+        "comment": paper.comment,
+        "links": arxiv_links(paper),
+    }
+
+
+def hit_json(hit: Hit, upvotes: int) -> dict[str, Any]:
+    """One search hit in the JSON API: the paper's summary plus why it matched."""
+    paper = hit.paper
+    return {
+        "id": paper.arxiv_id,
+        "title": paper.title,
+        "authors": paper.authors,
+        "organization": paper.organization,
+        "date": paper.date,
+        "categories": paper.categories,
+        "upvotes": upvotes,
+        "score": round(hit.score, 6),
+        "snippet": hit.snippet,
+        "matched_terms": hit.matched_terms,
+        "found_by": hit.found_by,
+        "lexical_rank": hit.lexical_rank,
+        "semantic_rank": hit.semantic_rank,
+    }
+
+
+def why_matched(hit: Hit) -> str:
+    """A sentence saying how the hit was found."""
+    terms = ", ".join(hit.matched_terms)
+    if hit.found_by == "identifier":
+        return "its arXiv id is in the query"
+    if hit.found_by == "both":
+        return f"words ({terms}) and meaning both match" if terms else "words and meaning match"
+    if hit.found_by == "lexical":
+        return f"contains {terms}" if terms else "its words match"
+    return (
+        "close in meaning (no query word in the text)"
+        if not terms
+        else f"close in meaning; contains {terms}"
+    )

@@ -1,0 +1,54 @@
+// Progressive enhancement only: every action also works as a plain form without scripts.
+"use strict";
+
+function csrfOf(form) {
+  const field = form.querySelector('input[name="csrf_token"]');
+  return field ? field.value : "";
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.classList || !form.classList.contains("vote")) return;
+  event.preventDefault();
+  const button = form.querySelector("button.upvote");
+  button.disabled = true;
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
+      credentials: "same-origin",
+    });
+    if (response.status === 401) {
+      window.location = "/signin?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+      return;
+    }
+    if (!response.ok) return;
+    const result = await response.json();
+    // the same paper may be shown more than once on a page (e.g. in similar papers)
+    document.querySelectorAll('button.upvote[data-paper="' + CSS.escape(result.id) + '"]').forEach((other) => {
+      other.classList.toggle("voted", result.upvoted);
+      other.setAttribute("aria-pressed", result.upvoted ? "true" : "false");
+      other.querySelector(".count").textContent = String(result.upvotes);
+    });
+  } finally {
+    button.disabled = false;
+  }
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.getElementById("cite-toggle");
+  const cite = document.getElementById("cite");
+  if (toggle && cite) toggle.addEventListener("click", () => cite.classList.toggle("open"));
+  const copy = document.getElementById("copy-bibtex");
+  if (copy) {
+    copy.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(document.getElementById("bibtex").textContent);
+        copy.textContent = "Copied";
+      } catch (error) {
+        window.getSelection().selectAllChildren(document.getElementById("bibtex"));
+        copy.textContent = "Press Ctrl+C to copy";
+      }
+    });
+  }
+});

@@ -1,0 +1,58 @@
+"""Jinja templates (autoescaped) and the context every page shares."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from paperfeed.web.presentation import author_line, display_date, why_matched
+from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def iso_week(day: str) -> str:
+    """``2026-08-21`` as its ISO week, ``2026-W34``."""
+    year, week, _ = date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    environment = templates.env
+    environment.autoescape = True  # every variable is HTML-escaped unless marked safe
+    environment.filters["author_line"] = author_line
+    environment.filters["display_date"] = display_date
+    environment.filters["why_matched"] = why_matched
+    environment.filters["iso_week"] = iso_week
+    environment.globals["CSRF_FIELD"] = CSRF_FIELD
+    environment.globals["urlencode"] = urlencode
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the signed-in user and the CSRF token available to it."""
+    templates: Jinja2Templates = request.app.state.templates
+    shared = {
+        "user": session_user(request),
+        "csrf": csrf_token(request),
+        "settings": request.app.state.settings,
+        "path": request.url.path,
+        "query_string": str(request.url.query),
+    }
+    return templates.TemplateResponse(request, name, shared | context, status_code=status_code)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to; anything else (another host, ``//x``) becomes ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
