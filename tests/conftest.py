@@ -80,3 +80,19 @@ def _shared_file(*parts: str) -> Path:
 def shared_file() -> Callable[..., Path]:
     """Finds a file of the real data in ../shared/data; skips the test when it is absent."""
     return _shared_file
+
+
+@pytest.fixture
+def site(database_url: str, paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real server on the fixture corpus, on SQLite and on PostgreSQL."""
+    from running_site import Site, load_site_corpus, serve
+
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
+    settings = Settings.from_environment()
+    folder = paperfeed_home.parent / "site"
+    folder.mkdir()
+    store = load_site_corpus(settings, folder)
+    with serve(settings) as url:
+        yield Site(url, settings, store)
+    store.close()
