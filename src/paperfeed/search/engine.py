@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from paperfeed.store.accounts import count_all_votes
 SORTS = ("relevance", "date", "upvotes")
 LEXICAL_DEPTH = 1000
 DENSE_DEPTH = 100
+RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 
 
 class SearchError(ValueError):
@@ -56,6 +59,8 @@ class SearchEngine:
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
+        self._cache: OrderedDict[tuple[Any, ...], SearchResults] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -78,6 +83,9 @@ class SearchEngine:
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
         self._loaded_state = self._state_stamp()
+        if hasattr(self, "_cache"):
+            with self._cache_lock:
+                self._cache.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         self.vectors = VectorIndex.load(dense_folder(self.settings))
@@ -279,7 +287,36 @@ class SearchEngine:
             sort: ``relevance``, ``date`` (newest first) or ``upvotes``.
             categories: extra ``cat:`` filters.
             since, until: extra date bounds, ``YYYY-MM-DD`` (or ``YYYY``/``YYYY-MM``).
+
+        Pages are cached until the index is reloaded: the answer depends only on the
+        index and the stored papers it points at. Upvote order is not cached, since
+        votes change between index updates.
         """
+        key = (text, limit, offset, sort, tuple(categories), since, until)
+        if sort != "upvotes":
+            with self._cache_lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    return cached
+        results = self._search(text, limit, offset, sort, categories, since, until)
+        if sort != "upvotes":
+            with self._cache_lock:
+                self._cache[key] = results
+                while len(self._cache) > RESULT_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return results
+
+    def _search(
+        self,
+        text: str,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str = "relevance",
+        categories: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+    ) -> SearchResults:
         if sort not in SORTS:
             raise SearchError(f"unknown sort {sort!r} (expected one of {', '.join(SORTS)})")
         if not 1 <= limit <= 1000:
