@@ -122,7 +122,7 @@ def test_migrations_are_recorded_once(database_url: str) -> None:
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
         versions = connection.execute(text("select version from schema_migrations")).all()
-    assert [row[0] for row in versions] == [1, 2]
+    assert [row[0] for row in versions] == [1, 2, 3]
 
 
 def test_bad_database_url_names_it() -> None:

@@ -366,6 +366,12 @@ def serve(host: str, port: int, workers: int) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"paperfeed on http://{host}:{port}/  (API docs: /api/docs; Ctrl+C stops)")
+    if settings.digest_hour is not None:
+        from paperfeed.digest.scheduling import start_scheduler
+
+        # one scheduler in this process, however many server workers
+        start_scheduler(settings)
+        click.echo(f"digests are sent at {settings.digest_hour}:00 in each subscriber's zone")
     uvicorn.run(
         "paperfeed.web.app:create_app",
         factory=True,
@@ -375,6 +381,93 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="warning",
         access_log=False,
     )
+
+
+@main.group()
+def digest() -> None:
+    """Email digests: compose, queue and send."""
+
+
+@digest.command("send")
+@click.option(
+    "--period",
+    "frequency",
+    type=click.Choice(["daily", "weekly"]),
+    default="daily",
+    show_default=True,
+    help="Which subscribers: daily or weekly.",
+)
+@click.option(
+    "--for",
+    "label",
+    metavar="DAY|WEEK",
+    help="Compose for this day (2026-08-21) or ISO week (2026-W34) instead of each "
+    "subscriber's last complete one.",
+)
+@click.option("--dry-run", is_flag=True, help="Compose and print; queue and send nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -> None:
+    """Queue every due digest in the outbox, then send what the outbox holds.
+
+    Safe to run as often as you like (e.g. hourly from cron): a period is composed
+    once per subscriber, a message is sent once, failures are retried with backoff.
+    Exit status 0 when everything due was sent, 1 when some mail is left to retry.
+    """
+    from paperfeed.digest.composing import Period, PeriodError
+    from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
+    from paperfeed.search import SearchEngine
+    from paperfeed.store.subscriptions import Subscription
+
+    settings = _settings()
+    store = _open_store(settings)
+    if label is not None:
+        try:
+            Period.parse(frequency, label)
+        except PeriodError as error:
+            raise click.BadParameter(str(error), param_hint="--for") from None
+    engine = SearchEngine(store, settings)
+
+    def show(subscription: Subscription, message: bytes | None) -> None:
+        if message is None:
+            click.echo(f"{subscription.email}: nothing new in the period, no mail")
+        else:
+            click.echo(f"--- {subscription.email}\n{message.decode('utf-8', 'replace')}")
+
+    report = queue_digests(
+        store,
+        engine,
+        settings,
+        frequency,
+        period=label,
+        dry_run=dry_run,
+        show_progress=not quiet,
+        on_digest=show if dry_run else None,
+    )
+    click.echo(
+        f"{frequency} digests: {report.subscribers} confirmed subscribers, "
+        f"{report.queued if not dry_run else report.subscribers - report.already - report.empty}"
+        f" {'composed' if dry_run else 'queued'}, {report.empty} with nothing new, "
+        f"{report.already} composed before; {report.searches} topic searches "
+        f"in {report.seconds:.1f} s"
+    )
+    if dry_run:
+        return
+    delivery = deliver_due(store, Mailer(settings), show_progress=not quiet)
+    click.echo(f"sent {delivery.sent}, failed {delivery.failed} (retried later with backoff)")
+    for problem in delivery.errors:
+        click.echo(f"  {problem}", err=True)
+    if delivery.failed:
+        sys.exit(1)
+
+
+@digest.command("status")
+def digest_status() -> None:
+    """Outbox messages by status."""
+    from paperfeed.store.subscriptions import outbox_counts
+
+    counts = outbox_counts(_open_store(_settings()))
+    summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+    click.echo(summary or "the outbox is empty")
 
 
 if __name__ == "__main__":  # pragma: no cover

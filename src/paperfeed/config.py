@@ -72,6 +72,7 @@ def secret_key_of(settings: Settings) -> str:
 
 
 FUSION_METHODS = ("rrf", "weighted")
+SMTP_SECURITY = ("none", "starttls", "tls")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,13 @@ class Settings:
         base_url: the site's public address, for links in feeds and mails.
         arxiv_api_url: where submissions of papers not yet stored are looked up;
             empty turns the look-up off (offline installs).
+        smtp_host: mail server for digests and confirmations; empty prints each mail
+            to the console instead (development).
+        smtp_port, smtp_security, smtp_user, smtp_password: how to reach it;
+            security is ``none``, ``starttls`` or ``tls`` (implicit TLS, port 465).
+        mail_from: the From address of every mail.
+        digest_hour: local hour (0..23) at which ``paperfeed serve`` sends each
+            subscriber's digest; None leaves sending to ``paperfeed digest send``.
     """
 
     home: Path
@@ -116,6 +124,13 @@ class Settings:
     secure_cookies: bool = False
     base_url: str = "http://127.0.0.1:8000"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_security: str = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "paperfeed <paperfeed@localhost>"
+    digest_hour: int | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +159,21 @@ class Settings:
                 f"PAPERFEED_BASE_URL={base_url!r} is not an http(s) URL "
                 "(expected e.g. https://papers.example.org)"
             )
+        smtp_security = (env.get("PAPERFEED_SMTP_SECURITY") or "none").lower()
+        if smtp_security not in SMTP_SECURITY:
+            raise SettingsError(
+                f"PAPERFEED_SMTP_SECURITY={smtp_security!r} is not one of "
+                f"{', '.join(SMTP_SECURITY)}"
+            )
+        digest_hour_text = env.get("PAPERFEED_DIGEST_HOUR") or ""
+        digest_hour = (
+            _read_int(env, "PAPERFEED_DIGEST_HOUR", 0) if digest_hour_text.strip() else None
+        )
+        if digest_hour is not None and digest_hour > 23:
+            raise SettingsError(f"PAPERFEED_DIGEST_HOUR={digest_hour_text!r} must be 0..23")
+        mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
+        if any(character in mail_from for character in "\r\n"):
+            raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
         return cls(
             home=home,
             database_url=database_url,
@@ -162,4 +192,13 @@ class Settings:
             arxiv_api_url=env.get(
                 "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
             ).strip(),
+            smtp_host=(env.get("PAPERFEED_SMTP_HOST") or "").strip(),
+            smtp_port=_read_int(
+                env, "PAPERFEED_SMTP_PORT", 465 if smtp_security == "tls" else 25, minimum=1
+            ),
+            smtp_security=smtp_security,
+            smtp_user=env.get("PAPERFEED_SMTP_USER") or "",
+            smtp_password=env.get("PAPERFEED_SMTP_PASSWORD") or "",
+            mail_from=mail_from,
+            digest_hour=digest_hour,
         )

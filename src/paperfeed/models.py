@@ -93,6 +93,7 @@ class Hit:
     found_by: str  # "lexical", "semantic", "both" or "identifier"
     lexical_rank: int | None = None
     semantic_rank: int | None = None
+    similarity: float | None = None  # cosine of query and paper vectors, when both exist
 
 
 @dataclass

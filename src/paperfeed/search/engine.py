@@ -44,6 +44,7 @@ class Ranking:
     lexical_ranks: dict[int, int]
     semantic_ranks: dict[int, int]
     timings: dict[str, float]
+    query_vector: NDArray[np.float32] | None = None
 
 
 class SearchEngine:
@@ -218,6 +219,7 @@ class SearchEngine:
         timings["lexical"] = time.perf_counter() - started
         dense_keys = np.empty(0, np.int64)
         dense_scores = np.empty(0, np.float32)
+        vector: NDArray[np.float32] | None = None
         semantic_text = query.semantic_text
         if semantic_text and use_dense:
             embedder = self._dense_usable(notes)
@@ -253,6 +255,7 @@ class SearchEngine:
             lexical_ranks={key: rank for rank, key in enumerate(lexical_keys.tolist(), 1)},
             semantic_ranks={key: rank for rank, key in enumerate(dense_keys.tolist(), 1)},
             timings=timings,
+            query_vector=vector,
         )
 
     def _phrase_matches(self, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
@@ -375,17 +378,19 @@ class SearchEngine:
                 found_by = "both"
             else:
                 found_by = "lexical" if lexical_rank else "semantic"
-            hits.append(
-                self._hit(
-                    paper,
-                    ranking.scores.get(key, 1.0),
-                    stems,
-                    found_by,
-                    lexical_rank,
-                    semantic_rank,
-                )
+            hit = self._hit(
+                paper, ranking.scores.get(key, 1.0), stems, found_by, lexical_rank, semantic_rank
             )
+            hit.similarity = self._similarity(ranking.query_vector, key)
+            hits.append(hit)
         return SearchResults(text, hits, len(keys), offset, notes)
+
+    def _similarity(self, query_vector: NDArray[np.float32] | None, key: int) -> float | None:
+        """Cosine of the query and the paper (both vectors are unit length), when both exist."""
+        if query_vector is None or self.vectors is None:
+            return None
+        vector = self.vectors.vector_of(key)
+        return None if vector is None else float(np.dot(query_vector, vector))
 
     @staticmethod
     def _hit(

@@ -27,9 +27,21 @@ def m002_create_accounts(connection: Connection) -> None:
         table.create(connection)
 
 
+def m003_create_digests(connection: Connection) -> None:
+    """Create subscriptions, their topics, the mail outbox and the papers already sent."""
+    for table in (
+        schema.subscriptions,
+        schema.subscription_topics,
+        schema.outbox,
+        schema.sent_papers,
+    ):
+        table.create(connection)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "create_tables", m001_create_tables),
     (2, "create_accounts", m002_create_accounts),
+    (3, "create_digests", m003_create_digests),
 ]
 
 

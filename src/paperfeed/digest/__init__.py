@@ -1,0 +1,1 @@
+"""Email digests: who gets which papers, rendering, sending."""

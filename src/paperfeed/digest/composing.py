@@ -1,0 +1,176 @@
+"""Who gets which papers: the period's top papers plus each topic's best new matches.
+
+One ranking everywhere: the period's papers come from ``daily_feed`` (the daily list's
+order, most upvoted first) and topic matches from ``SearchEngine.search`` restricted to
+the period, exactly what the site shows for the same day and query. Work is batched:
+subscribers sharing a period share its feed, and a topic query is searched once per
+period however many subscribers saved it.
+
+A topic match's relevance is the cosine similarity of the topic and the paper (their
+embeddings); for a paper not yet embedded, or a topic with only filters, a paper the
+search found by its words counts as fully relevant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from paperfeed.models import Hit, StoredPaper
+from paperfeed.search import SearchEngine, SearchError
+from paperfeed.search.feeds import daily_feed
+from paperfeed.store import Store
+from paperfeed.store.subscriptions import Subscription, Topic
+
+TOP_PAPERS = 5  # the period's most upvoted papers in a digest
+TOPIC_PAPERS = 5  # matches per topic
+TOPIC_DEPTH = 50  # search results looked at per topic
+
+
+class PeriodError(ValueError):
+    """A malformed period; the message names it."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A day (``2026-08-21``) or an ISO week (``2026-W34``) and its dates."""
+
+    frequency: str
+    label: str
+    first: date
+    last: date
+
+    @classmethod
+    def parse(cls, frequency: str, label: str) -> Period:
+        try:
+            if frequency == "daily":
+                day = date.fromisoformat(label)
+                return cls(frequency, label, day, day)
+            year, week = label.split("-W")
+            monday = date.fromisocalendar(int(year), int(week), 1)
+        except ValueError:
+            expected = "YYYY-MM-DD" if frequency == "daily" else "YYYY-Www, e.g. 2026-W34"
+            raise PeriodError(f"{frequency} period {label!r} is malformed ({expected})") from None
+        return cls(frequency, label, monday, monday + timedelta(days=6))
+
+
+def last_complete_period(frequency: str, time_zone: str, now: float) -> Period:
+    """The latest day (or ISO week) that has ended in the subscriber's time zone."""
+    local_today = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(time_zone)).date()
+    if frequency == "daily":
+        return Period.parse("daily", (local_today - timedelta(days=1)).isoformat())
+    previous_week = local_today - timedelta(days=7)
+    year, week, _ = previous_week.isocalendar()
+    return Period.parse("weekly", f"{year}-W{week:02d}")
+
+
+@dataclass
+class TopicSection:
+    topic: Topic
+    hits: list[Hit]
+
+
+@dataclass
+class Digest:
+    """What one subscriber gets for one period."""
+
+    subscription: Subscription
+    period: Period
+    top: list[tuple[StoredPaper, int]]  # (paper, upvotes)
+    topics: list[TopicSection] = field(default_factory=list)
+
+    @property
+    def paper_keys(self) -> list[int]:
+        keys = [paper.key for paper, _ in self.top]
+        keys += [hit.paper.key for section in self.topics for hit in section.hits]
+        return keys
+
+    @property
+    def empty(self) -> bool:
+        return not self.paper_keys
+
+
+def relevance(hit: Hit) -> float:
+    """See the module docstring."""
+    if hit.similarity is not None:
+        return hit.similarity
+    return 1.0 if hit.found_by in ("lexical", "both", "identifier") else 0.0
+
+
+class Composer:
+    """Composes digests for many subscribers, sharing feeds and searches between them."""
+
+    def __init__(self, store: Store, engine: SearchEngine) -> None:
+        self.store = store
+        self.engine = engine
+        self._feeds: dict[str, list[tuple[StoredPaper, int]]] = {}
+        self._searches: dict[tuple[str, str], list[Hit]] = {}
+        self.searches = 0
+
+    def _top_papers(self, period: Period) -> list[tuple[StoredPaper, int]]:
+        if period.label not in self._feeds:
+            feed = (
+                daily_feed(self.store, day=period.label)
+                if period.frequency == "daily"
+                else daily_feed(self.store, week=period.label)
+            )
+            self._feeds[period.label] = [(item.paper, item.upvotes) for item in feed.items]
+        return self._feeds[period.label]
+
+    def _topic_hits(self, topic: Topic, period: Period) -> list[Hit]:
+        key = (topic.query, period.label)
+        if key not in self._searches:
+            try:
+                results = self.engine.search(
+                    topic.query,
+                    limit=TOPIC_DEPTH,
+                    since=period.first.isoformat(),
+                    until=period.last.isoformat(),
+                )
+                hits = results.hits
+            except SearchError:
+                hits = []
+            self._searches[key] = hits
+            self.searches += 1
+        return self._searches[key]
+
+    def compose(self, subscription: Subscription, period: Period, already: set[int]) -> Digest:
+        """The digest of one subscriber: nothing they were sent before, nothing twice."""
+        seen = set(already)
+        top = []
+        for paper, upvotes in self._top_papers(period):
+            if paper.key not in seen:
+                top.append((paper, upvotes))
+                seen.add(paper.key)
+            if len(top) == TOP_PAPERS:
+                break
+        digest = Digest(subscription, period, top)
+        for topic in subscription.topics:
+            chosen: list[Hit] = []
+            for hit in self._topic_hits(topic, period):
+                if hit.paper.key in seen or relevance(hit) < topic.min_relevance:
+                    continue
+                chosen.append(hit)
+                seen.add(hit.paper.key)
+                if len(chosen) == TOPIC_PAPERS:
+                    break
+            if chosen:
+                digest.topics.append(TopicSection(topic, chosen))
+        return digest
+
+
+def periods_due(
+    subscriptions: Sequence[Subscription], now: float, label: str | None = None
+) -> dict[int, Period]:
+    """Each subscription's period: ``label`` when given, else its last complete one."""
+    due: dict[int, Period] = {}
+    for subscription in subscriptions:
+        if label is not None:
+            due[subscription.id] = Period.parse(subscription.frequency, label)
+        else:
+            due[subscription.id] = last_complete_period(
+                subscription.frequency, subscription.time_zone, now
+            )
+    return due

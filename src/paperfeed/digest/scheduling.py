@@ -1,0 +1,65 @@
+"""Sending on a schedule inside ``paperfeed serve``: each subscriber at their local hour.
+
+Every few minutes the scheduler queues the digests of subscribers whose local time has
+reached the configured hour (daily: yesterday's papers; weekly: last week's, from
+Monday on) and delivers what is due. Each step is idempotent, so a missed tick, a
+restart or a cron job running ``paperfeed digest send`` alongside changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from paperfeed.config import Settings
+from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
+from paperfeed.search import SearchEngine
+from paperfeed.store import Store
+from paperfeed.store.subscriptions import Subscription
+
+TICK_SECONDS = 300.0
+log = logging.getLogger("paperfeed.digest")
+
+
+def is_due(subscription: Subscription, hour: int, now: float) -> bool:
+    """Whether the subscriber's local clock has reached ``hour`` today."""
+    local = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(subscription.time_zone))
+    return local.hour >= hour
+
+
+def run_once(store: Store, engine: SearchEngine, settings: Settings, now: float) -> None:
+    """Queue what is due at ``now`` for both frequencies, then deliver."""
+    hour = settings.digest_hour if settings.digest_hour is not None else 0
+    for frequency in ("daily", "weekly"):
+        queue_digests(
+            store,
+            engine,
+            settings,
+            frequency,
+            now=now,
+            include=lambda subscription: is_due(subscription, hour, now),
+        )
+    deliver_due(store, Mailer(settings), now=now)
+
+
+def start_scheduler(settings: Settings) -> threading.Event:
+    """Run ``run_once`` every ``TICK_SECONDS`` in a daemon thread; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        store = Store(settings.database_url)
+        engine = SearchEngine(store, settings)
+        while not stop.is_set():
+            try:
+                engine.reload_if_changed()
+                run_once(store, engine, settings, time.time())
+            except Exception:  # a bad tick must not kill the schedule; it is retried
+                log.exception("digest run failed; retrying in %s s", TICK_SECONDS)
+            stop.wait(TICK_SECONDS)
+        store.close()
+
+    threading.Thread(target=loop, name="paperfeed-digests", daemon=True).start()
+    return stop

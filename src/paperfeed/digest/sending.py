@@ -1,0 +1,253 @@
+"""Queue and send: compose every due digest into the outbox, then deliver what is due.
+
+Delivery is at-least-once with the window made as small as SMTP allows: a message is
+claimed just before it is handed to the server and marked sent right after the server
+accepts it. A refused or failed hand-over is retried with exponential backoff (1 min,
+2, 4, … capped at 6 h; given up after 10 attempts). Only a process killed between the
+server's "250 OK" and the database update can leave a message that is sent again, after
+``STALE_CLAIM_SECONDS``; every other failure loses nothing and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import SMTP
+
+from paperfeed.config import Settings
+from paperfeed.digest.composing import Composer, periods_due
+from paperfeed.digest.rendering import render_confirmation, render_digest
+from paperfeed.progress import progress_bar
+from paperfeed.search import SearchEngine
+from paperfeed.store import Store
+from paperfeed.store.subscriptions import (
+    NewMessage,
+    OutboxMessage,
+    Subscription,
+    claim_due_messages,
+    composed_periods,
+    confirmed_subscriptions,
+    mark_failed,
+    mark_sent,
+    queue_messages,
+    sent_paper_keys,
+)
+
+MAX_ATTEMPTS = 10
+FIRST_RETRY_SECONDS = 60.0
+MAX_RETRY_SECONDS = 6 * 3600.0
+STALE_CLAIM_SECONDS = 600.0
+SMTP_TIMEOUT = 30.0
+
+
+class MailError(RuntimeError):
+    """The mail server could not be reached or refused a message."""
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt ``attempts + 1``: 60 s doubled per failure, at most 6 h."""
+    return float(min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+
+
+class Mailer:
+    """One SMTP connection for a batch, opened on first use (host, port, TLS, login from
+    the settings). With no host configured, mails are printed instead (development)."""
+
+    def __init__(self, settings: Settings, echo: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self.echo = echo or (lambda text: print(text, file=sys.stdout, flush=True))
+        self._connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        try:
+            connection: smtplib.SMTP
+            if settings.smtp_security == "tls":
+                connection = smtplib.SMTP_SSL(
+                    settings.smtp_host,
+                    settings.smtp_port,
+                    timeout=SMTP_TIMEOUT,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                connection = smtplib.SMTP(
+                    settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT
+                )
+                if settings.smtp_security == "starttls":
+                    connection.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                connection.login(settings.smtp_user, settings.smtp_password)
+        except (OSError, smtplib.SMTPException) as error:
+            raise MailError(
+                f"cannot reach the mail server {settings.smtp_host}:{settings.smtp_port} "
+                f"({settings.smtp_security}): {error}"
+            ) from None
+        return connection
+
+    def send(self, recipient: str, message: bytes) -> None:
+        if not self.settings.smtp_host:
+            parsed = message_from_bytes(message, policy=SMTP)
+            body = parsed.get_body(("plain",))
+            text = body.get_content() if body is not None else ""
+            self.echo(f"--- mail to {recipient}: {parsed['Subject']}\n{text}")
+            return
+        if self._connection is None:
+            self._connection = self._connect()
+        try:
+            self._connection.sendmail(self.settings.mail_from, [recipient], message)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise MailError(f"the server refused {recipient!r}: {error.recipients}") from None
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()  # the connection may be unusable: open a fresh one next time
+            raise MailError(f"sending to {recipient!r} failed: {error}") from None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._connection.quit()
+            self._connection = None
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    given_up: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def deliver_due(
+    store: Store, mailer: Mailer, now: float | None = None, show_progress: bool = False
+) -> DeliveryReport:
+    """Send every outbox message that is due, one claim at a time."""
+    report = DeliveryReport()
+    bar = progress_bar("send", total=None, unit=" mails", enabled=show_progress)
+    try:
+        while True:
+            moment = time.time() if now is None else now
+            claimed = claim_due_messages(store, moment, limit=1, stale_after=STALE_CLAIM_SECONDS)
+            if not claimed:
+                break
+            message: OutboxMessage = claimed[0]
+            try:
+                mailer.send(message.recipient, message.message)
+            except MailError as error:
+                attempts = message.attempts + 1
+                retry_at = moment + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
+                mark_failed(store, message.id, str(error), retry_at)
+                report.failed += 1
+                report.given_up += retry_at is None
+                report.errors.append(str(error))
+                # the server is down or refusing: later messages wait for the next run
+                break
+            mark_sent(store, message.id)
+            report.sent += 1
+            bar.update(1)
+    finally:
+        bar.close()
+        mailer.close()
+    return report
+
+
+@dataclass
+class ComposeReport:
+    subscribers: int = 0
+    queued: int = 0
+    empty: int = 0
+    already: int = 0
+    searches: int = 0
+    seconds: float = 0.0
+
+
+def queue_digests(
+    store: Store,
+    engine: SearchEngine,
+    settings: Settings,
+    frequency: str,
+    now: float | None = None,
+    period: str | None = None,
+    dry_run: bool = False,
+    show_progress: bool = False,
+    on_digest: Callable[[Subscription, bytes | None], None] | None = None,
+    include: Callable[[Subscription], bool] | None = None,
+) -> ComposeReport:
+    """Compose the due digest of every confirmed ``frequency`` subscriber into the outbox.
+
+    Args:
+        period: force a period (``2026-08-21`` or ``2026-W34``) instead of each
+            subscriber's last complete day or week in their time zone.
+        dry_run: compose but queue nothing (``on_digest`` still sees every message).
+        on_digest: called with each subscriber and the message bytes (None: empty period).
+        include: only subscribers it accepts (the scheduler's "local hour reached").
+
+    An empty period sends nothing (it is recorded so the run stays a no-op when repeated).
+    """
+    started = time.monotonic()
+    moment = time.time() if now is None else now
+    subscriptions = confirmed_subscriptions(store, frequency)
+    if include is not None:
+        subscriptions = [s for s in subscriptions if include(s)]
+    due = periods_due(subscriptions, moment, period)
+    report = ComposeReport(subscribers=len(subscriptions))
+    done = composed_periods(store, "digest", sorted({p.label for p in due.values()}))
+    todo = [s for s in subscriptions if (s.id, due[s.id].label) not in done]
+    report.already = len(subscriptions) - len(todo)
+    already_sent = sent_paper_keys(store, [s.id for s in todo])
+    composer = Composer(store, engine)
+    batch: list[NewMessage] = []
+    bar = progress_bar("compose", total=len(todo), unit=" digests", enabled=show_progress)
+    for subscription in todo:
+        digest = composer.compose(
+            subscription, due[subscription.id], already_sent.get(subscription.id, set())
+        )
+        rendered = None if digest.empty else render_digest(settings, digest)
+        body = None if rendered is None else rendered.as_bytes()
+        if on_digest is not None:
+            on_digest(subscription, body)
+        report.empty += body is None
+        batch.append(
+            NewMessage(
+                subscription_id=subscription.id,
+                recipient=subscription.email,
+                kind="digest",
+                period=digest.period.label,
+                subject="" if rendered is None else str(rendered["Subject"]),
+                message=body or b"",
+                paper_keys=digest.paper_keys,
+                empty=body is None,
+            )
+        )
+        if len(batch) >= 500 and not dry_run:
+            report.queued += queue_messages(store, batch)
+            batch = []
+        bar.update(1)
+    bar.close()
+    if batch and not dry_run:
+        report.queued += queue_messages(store, batch)
+    report.searches = composer.searches
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def queue_confirmation(store: Store, settings: Settings, subscription: Subscription) -> None:
+    """Queue the double opt-in mail (one per request, hence the time in its period)."""
+    message = render_confirmation(settings, subscription)
+    queue_messages(
+        store,
+        [
+            NewMessage(
+                subscription_id=subscription.id,
+                recipient=subscription.email,
+                kind="confirmation",
+                period=f"{time.time():.6f}",
+                subject=str(message["Subject"]),
+                message=message.as_bytes(),
+            )
+        ],
+    )

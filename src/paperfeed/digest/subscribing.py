@@ -1,0 +1,147 @@
+"""Subscribing: checking what a visitor typed, double opt-in, and the signed links.
+
+Links in mails carry a token signed with the site's secret key (itsdangerous, HMAC-SHA1
+over the subscription id and a purpose-specific salt), so they cannot be forged or
+turned from one purpose to another. Confirmation links expire after a week; manage and
+unsubscribe links do not, so an old digest can always unsubscribe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from paperfeed.accounts import AccountError, normalize_email
+from paperfeed.search.query import parse_query
+from paperfeed.store import Store
+from paperfeed.store.subscriptions import (
+    Subscription,
+    Topic,
+    save_subscription,
+)
+
+FREQUENCIES = ("daily", "weekly")
+MAX_TOPICS = 10
+MAX_TOPIC_LENGTH = 300
+DEFAULT_MIN_RELEVANCE = 0.3
+CONFIRMATION_MAX_AGE = 7 * 24 * 3600
+PURPOSES = ("confirm", "manage", "unsubscribe")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+class SubscriptionError(ValueError):
+    """Bad subscription input, or a bad or expired link; the message names the value."""
+
+
+@dataclass(frozen=True)
+class TopicInput:
+    query: str
+    min_relevance: float = DEFAULT_MIN_RELEVANCE
+
+
+def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
+    """Validate saved searches: no line breaks or control characters (they would end up
+    in mail headers and bodies), a sane length, a relevance in 0..1."""
+    if len(topics) > MAX_TOPICS:
+        raise SubscriptionError(f"{len(topics)} topics is too many (at most {MAX_TOPICS})")
+    checked: list[Topic] = []
+    for topic in topics:
+        query = topic.query
+        if _CONTROL.search(query):
+            raise SubscriptionError(f"topic {query!r} contains a line break or control character")
+        query = query.strip()
+        if not query:
+            continue
+        if len(query) > MAX_TOPIC_LENGTH:
+            raise SubscriptionError(
+                f"topic {query[:40]!r}… is {len(query)} characters (at most {MAX_TOPIC_LENGTH})"
+            )
+        parsed = parse_query(query)
+        if not parsed.has_content and not parsed.categories:
+            raise SubscriptionError(f"topic {query!r} has no words or categories to match")
+        if not 0.0 <= topic.min_relevance <= 1.0:
+            raise SubscriptionError(
+                f"minimum relevance {topic.min_relevance!r} of topic {query!r} must be 0..1"
+            )
+        checked.append(Topic(query, float(topic.min_relevance)))
+    return checked
+
+
+def check_time_zone(name: str) -> str:
+    name = name.strip()
+    if _CONTROL.search(name) or not name:
+        raise SubscriptionError(f"time zone {name!r} is not a time zone (expected e.g. UTC)")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SubscriptionError(
+            f"time zone {name!r} is not a time zone (expected e.g. Europe/Paris or UTC)"
+        ) from None
+    return name
+
+
+def time_zone_names() -> list[str]:
+    """Every IANA time zone this machine knows, for the form's list."""
+    return sorted(available_timezones())
+
+
+def subscribe(
+    store: Store,
+    email: str,
+    frequency: str = "daily",
+    time_zone: str = "UTC",
+    topics: Sequence[TopicInput] = (),
+) -> Subscription:
+    """Create or update a subscription (unconfirmed until its link is followed).
+
+    Raises:
+        SubscriptionError: naming the bad email, frequency, time zone or topic.
+    """
+    try:
+        address = normalize_email(email)
+    except AccountError as error:
+        raise SubscriptionError(str(error)) from None
+    if frequency not in FREQUENCIES:
+        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+    return save_subscription(
+        store, address, frequency, check_time_zone(time_zone), check_topics(topics)
+    )
+
+
+def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown link purpose {purpose!r}")
+    return URLSafeTimedSerializer(secret_key, salt=f"paperfeed-subscription-{purpose}")
+
+
+def make_token(secret_key: str, purpose: str, subscription: Subscription) -> str:
+    """A signed token naming the subscription (and its address, so a link for an
+    address that unsubscribed and came back does not act on the new subscription)."""
+    return _serializer(secret_key, purpose).dumps([subscription.id, subscription.email])
+
+
+def read_token(secret_key: str, purpose: str, token: str) -> tuple[int, str]:
+    """The ``(subscription id, email)`` a token was made for.
+
+    Raises:
+        SubscriptionError: a forged, mangled or (for confirmations) expired token.
+    """
+    max_age = CONFIRMATION_MAX_AGE if purpose == "confirm" else None
+    try:
+        value = _serializer(secret_key, purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise SubscriptionError("this link has expired: subscribe again") from None
+    except BadSignature:
+        raise SubscriptionError("this link is not valid (it may be cut short)") from None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or not isinstance(value[1], str)
+    ):
+        raise SubscriptionError("this link is not valid")
+    return value[0], value[1]

@@ -1,0 +1,361 @@
+"""Digest subscriptions, their topics, the mail outbox and the papers already sent.
+
+Every message is written to the outbox before any attempt to send it, in the same
+transaction that records which papers it carries; sending claims a row, and only a
+successful hand-over to the SMTP server marks it sent. So a crash or an SMTP failure
+leaves the row to retry, and the unique (subscription, kind, period) key means a
+period is composed once however often the run is repeated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from paperfeed.store import schema
+from paperfeed.store.database import Store
+
+_SUBSCRIPTIONS = schema.subscriptions
+_TOPICS = schema.subscription_topics
+_OUTBOX = schema.outbox
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A saved search in the search syntax, and the least relevance a match needs."""
+
+    query: str
+    min_relevance: float
+
+
+@dataclass
+class Subscription:
+    id: int
+    email: str
+    frequency: str
+    time_zone: str
+    confirmed: bool
+    topics: list[Topic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    subscription_id: int
+    recipient: str
+    kind: str
+    period: str
+    subject: str
+    message: bytes
+    status: str
+    attempts: int
+
+
+def _topics_of(store: Store, ids: Sequence[int]) -> dict[int, list[Topic]]:
+    found: dict[int, list[Topic]] = {}
+    with store.engine.connect() as connection:
+        for start in range(0, len(ids), 900):
+            for row in connection.execute(
+                select(_TOPICS)
+                .where(_TOPICS.c.subscription_id.in_(list(ids[start : start + 900])))
+                .order_by(_TOPICS.c.id)
+            ):
+                found.setdefault(row.subscription_id, []).append(
+                    Topic(row.query, row.min_relevance)
+                )
+    return found
+
+
+def _subscriptions(store: Store, rows: Sequence[Row[Any]]) -> list[Subscription]:
+    topics = _topics_of(store, [row.id for row in rows])
+    return [
+        Subscription(
+            row.id,
+            row.email,
+            row.frequency,
+            row.time_zone,
+            row.confirmed_at is not None,
+            topics.get(row.id, []),
+        )
+        for row in rows
+    ]
+
+
+def save_subscription(
+    store: Store, email: str, frequency: str, time_zone: str, topics: Sequence[Topic]
+) -> Subscription:
+    """Create the subscription of ``email``, or replace its settings and topics.
+
+    An existing subscription keeps its confirmation: changing topics needs no new opt-in.
+    """
+    now = time.time()
+    with store.engine.begin() as connection:
+        existing = connection.execute(
+            select(_SUBSCRIPTIONS.c.id).where(_SUBSCRIPTIONS.c.email == email)
+        ).first()
+        if existing is None:
+            try:
+                result = connection.execute(
+                    _SUBSCRIPTIONS.insert().values(
+                        email=email, frequency=frequency, time_zone=time_zone, created_at=now
+                    )
+                )
+            except IntegrityError:  # subscribed concurrently: settle on that row
+                connection.rollback()
+                return save_subscription(store, email, frequency, time_zone, topics)
+            subscription_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        else:
+            subscription_id = int(existing.id)
+            connection.execute(
+                update(_SUBSCRIPTIONS)
+                .where(_SUBSCRIPTIONS.c.id == subscription_id)
+                .values(frequency=frequency, time_zone=time_zone)
+            )
+            connection.execute(delete(_TOPICS).where(_TOPICS.c.subscription_id == subscription_id))
+        if topics:
+            connection.execute(
+                _TOPICS.insert(),
+                [
+                    {
+                        "subscription_id": subscription_id,
+                        "query": topic.query,
+                        "min_relevance": topic.min_relevance,
+                    }
+                    for topic in topics
+                ],
+            )
+    found = get_subscription(store, subscription_id)
+    assert found is not None
+    return found
+
+
+def get_subscription(store: Store, subscription_id: int) -> Subscription | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.id == subscription_id)
+        ).first()
+    return _subscriptions(store, [row])[0] if row else None
+
+
+def find_subscription(store: Store, email: str) -> Subscription | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.email == email)
+        ).first()
+    return _subscriptions(store, [row])[0] if row else None
+
+
+def confirm_subscription(store: Store, subscription_id: int) -> bool:
+    """Mark confirmed (idempotent). Returns False when the subscription is gone."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            update(_SUBSCRIPTIONS)
+            .where(_SUBSCRIPTIONS.c.id == subscription_id)
+            .values(confirmed_at=time.time())
+        )
+    return bool(result.rowcount)
+
+
+def delete_subscription(store: Store, subscription_id: int) -> bool:
+    """Delete a subscription, its topics and its unsent mail."""
+    with store.engine.begin() as connection:
+        connection.execute(delete(_TOPICS).where(_TOPICS.c.subscription_id == subscription_id))
+        connection.execute(
+            delete(_OUTBOX).where(
+                _OUTBOX.c.subscription_id == subscription_id,
+                _OUTBOX.c.status.in_(["pending", "sending"]),
+            )
+        )
+        result = connection.execute(
+            delete(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.id == subscription_id)
+        )
+    return bool(result.rowcount)
+
+
+def confirmed_subscriptions(store: Store, frequency: str) -> list[Subscription]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_SUBSCRIPTIONS)
+            .where(
+                _SUBSCRIPTIONS.c.frequency == frequency,
+                _SUBSCRIPTIONS.c.confirmed_at.is_not(None),
+            )
+            .order_by(_SUBSCRIPTIONS.c.id)
+        ).all()
+    return _subscriptions(store, rows)
+
+
+# -- the outbox -------------------------------------------------------------------------
+
+
+def composed_periods(store: Store, kind: str, periods: Sequence[str]) -> set[tuple[int, str]]:
+    """``(subscription id, period)`` pairs already in the outbox (sent or not)."""
+    with store.engine.connect() as connection:
+        return {
+            (int(row.subscription_id), str(row.period))
+            for row in connection.execute(
+                select(_OUTBOX.c.subscription_id, _OUTBOX.c.period).where(
+                    _OUTBOX.c.kind == kind, _OUTBOX.c.period.in_(list(periods))
+                )
+            )
+        }
+
+
+def sent_paper_keys(store: Store, subscription_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The papers each subscriber has been sent (or has queued), by subscription id."""
+    found: dict[int, set[int]] = {}
+    with store.engine.connect() as connection:
+        for start in range(0, len(subscription_ids), 900):
+            chunk = list(subscription_ids[start : start + 900])
+            for row in connection.execute(
+                select(schema.sent_papers.c.subscription_id, schema.sent_papers.c.paper_key).where(
+                    schema.sent_papers.c.subscription_id.in_(chunk)
+                )
+            ):
+                found.setdefault(int(row.subscription_id), set()).add(int(row.paper_key))
+    return found
+
+
+@dataclass
+class NewMessage:
+    """A message to queue: for whom, which period, what, and which papers it carries."""
+
+    subscription_id: int
+    recipient: str
+    kind: str
+    period: str
+    subject: str
+    message: bytes
+    paper_keys: list[int] = field(default_factory=list)
+    empty: bool = False  # an empty period: recorded so it is not composed again, never sent
+
+
+def queue_messages(store: Store, messages: Sequence[NewMessage]) -> int:
+    """Write messages to the outbox with the papers they carry; one transaction each.
+
+    A message for a (subscription, kind, period) already queued is skipped, so two
+    concurrent runs cannot queue a period twice. Returns how many were queued.
+    """
+    queued = 0
+    now = time.time()
+    for new in messages:
+        try:
+            with store.engine.begin() as connection:
+                result = connection.execute(
+                    _OUTBOX.insert().values(
+                        subscription_id=new.subscription_id,
+                        recipient=new.recipient,
+                        kind=new.kind,
+                        period=new.period,
+                        subject=new.subject,
+                        message=new.message,
+                        status="empty" if new.empty else "pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+                outbox_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+                if new.paper_keys:
+                    connection.execute(
+                        schema.sent_papers.insert(),
+                        [
+                            {
+                                "subscription_id": new.subscription_id,
+                                "paper_key": key,
+                                "outbox_id": outbox_id,
+                            }
+                            for key in new.paper_keys
+                        ],
+                    )
+        except IntegrityError:
+            continue
+        queued += not new.empty
+    return queued
+
+
+def claim_due_messages(
+    store: Store, now: float, limit: int = 100, stale_after: float = 600.0
+) -> list[OutboxMessage]:
+    """Claim pending messages whose next attempt is due (and ones left "sending" by a
+    crashed run for longer than ``stale_after`` seconds). A message is claimed by one
+    runner only: the conditional update succeeds for exactly one of them."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_OUTBOX)
+            .where(
+                ((_OUTBOX.c.status == "pending") & (_OUTBOX.c.next_attempt_at <= now))
+                | ((_OUTBOX.c.status == "sending") & (_OUTBOX.c.claimed_at < now - stale_after))
+            )
+            .order_by(_OUTBOX.c.id)
+            .limit(limit)
+        ).all()
+    claimed: list[OutboxMessage] = []
+    for row in rows:
+        with store.engine.begin() as connection:
+            result = connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id == row.id, _OUTBOX.c.status == row.status)
+                .where(
+                    (_OUTBOX.c.claimed_at.is_(None))
+                    if row.claimed_at is None
+                    else (_OUTBOX.c.claimed_at == row.claimed_at)
+                )
+                .values(status="sending", claimed_at=now)
+            )
+        if result.rowcount == 1:
+            claimed.append(
+                OutboxMessage(
+                    row.id,
+                    row.subscription_id,
+                    row.recipient,
+                    row.kind,
+                    row.period,
+                    row.subject,
+                    bytes(row.message),
+                    "sending",
+                    row.attempts,
+                )
+            )
+    return claimed
+
+
+def mark_sent(store: Store, outbox_id: int) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == outbox_id)
+            .values(status="sent", sent_at=time.time(), attempts=_OUTBOX.c.attempts + 1)
+        )
+
+
+def mark_failed(store: Store, outbox_id: int, error: str, retry_at: float | None) -> None:
+    """Record a failed attempt; ``retry_at`` None gives the message up ("dead")."""
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == outbox_id)
+            .values(
+                status="pending" if retry_at is not None else "dead",
+                next_attempt_at=retry_at if retry_at is not None else time.time(),
+                attempts=_OUTBOX.c.attempts + 1,
+                last_error=error[:2000],
+                claimed_at=None,
+            )
+        )
+
+
+def outbox_counts(store: Store) -> dict[str, int]:
+    """Messages by status."""
+    with store.engine.connect() as connection:
+        return {
+            str(status): int(count)
+            for status, count in connection.execute(
+                select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status)
+            )
+        }
