@@ -21,6 +21,7 @@ from paperfeed.store import Store
 from paperfeed.store.subscriptions import (
     Subscription,
     Topic,
+    find_subscription,
     save_subscription,
 )
 
@@ -96,20 +97,48 @@ def subscribe(
     time_zone: str = "UTC",
     topics: Sequence[TopicInput] = (),
 ) -> Subscription:
-    """Create or update a subscription (unconfirmed until its link is followed).
+    """Create a subscription, unconfirmed until its link is followed.
+
+    An address that is subscribed already keeps its settings: only its manage link
+    (sent to that address) may change them, so nobody can rewrite another person's
+    subscription by typing their address.
+
+    Returns:
+        The new subscription, or the existing one unchanged.
 
     Raises:
         SubscriptionError: naming the bad email, frequency, time zone or topic.
     """
+    address, checked_topics = _check(email, frequency, time_zone, topics)
+    existing = find_subscription(store, address)
+    if existing is not None:
+        return existing
+    return save_subscription(store, address, frequency, time_zone.strip(), checked_topics)
+
+
+def update_subscription(
+    store: Store,
+    subscription: Subscription,
+    frequency: str,
+    time_zone: str,
+    topics: Sequence[TopicInput],
+) -> Subscription:
+    """Change the frequency, time zone and topics (from the manage page)."""
+    address, checked_topics = _check(subscription.email, frequency, time_zone, topics)
+    return save_subscription(store, address, frequency, time_zone.strip(), checked_topics)
+
+
+def _check(
+    email: str, frequency: str, time_zone: str, topics: Sequence[TopicInput]
+) -> tuple[str, list[Topic]]:
     try:
         address = normalize_email(email)
     except AccountError as error:
         raise SubscriptionError(str(error)) from None
     if frequency not in FREQUENCIES:
         raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
-    return save_subscription(
-        store, address, frequency, check_time_zone(time_zone), check_topics(topics)
-    )
+    check_time_zone(time_zone)
+    return address, check_topics(topics)
 
 
 def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:

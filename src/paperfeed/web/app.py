@@ -19,7 +19,7 @@ from paperfeed import __version__
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.web import api, feeds, pages
+from paperfeed.web import api, feeds, pages, subscriptions
 from paperfeed.web.templating import make_templates, render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -51,7 +51,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                # a route that set its own policy (the digest preview) keeps it
+                headers += [item for item in _SECURITY_HEADERS if item[0] not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -139,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(subscriptions.api_router)
+    app.include_router(subscriptions.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
 

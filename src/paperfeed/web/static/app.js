@@ -36,6 +36,12 @@ document.addEventListener("submit", async (event) => {
 });
 
 document.addEventListener("DOMContentLoaded", () => {
+  // a new subscription defaults to the browser's own time zone
+  const zone = document.getElementById("time-zone");
+  if (zone && zone.value === "UTC" && window.Intl) {
+    const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (mine && zone.querySelector('option[value="' + CSS.escape(mine) + '"]')) zone.value = mine;
+  }
   const toggle = document.getElementById("cite-toggle");
   const cite = document.getElementById("cite");
   if (toggle && cite) toggle.addEventListener("click", () => cite.classList.toggle("open"));

@@ -1,0 +1,267 @@
+"""Digest subscriptions on the site: subscribe, confirm, manage, unsubscribe, preview."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from paperfeed import accounts
+from paperfeed.config import Settings, secret_key_of
+from paperfeed.digest.composing import Composer, Period, PeriodError
+from paperfeed.digest.rendering import link, render_digest_html
+from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
+from paperfeed.digest.subscribing import (
+    FREQUENCIES,
+    MAX_TOPICS,
+    SubscriptionError,
+    TopicInput,
+    read_token,
+    subscribe,
+    time_zone_names,
+    update_subscription,
+)
+from paperfeed.search.feeds import daily_feed
+from paperfeed.store.daily import latest_daily_date
+from paperfeed.store.subscriptions import (
+    Subscription,
+    Topic,
+    confirm_subscription,
+    delete_subscription,
+    get_subscription,
+)
+from paperfeed.web.pages import engine_of
+from paperfeed.web.security import check_csrf, store_of
+from paperfeed.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api", tags=["api"])
+SUBSCRIBE_LIMIT = (5, 3600)  # per client and per address
+TOPIC_ROWS = 3
+# The preview shows the mail's own HTML, whose inline styles mail clients need.
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _topics_from_form(queries: list[str], relevances: list[str]) -> list[TopicInput]:
+    topics = []
+    for position, query in enumerate(queries):
+        raw = relevances[position] if position < len(relevances) else ""
+        try:
+            relevance = float(raw) if raw.strip() else 0.3
+        except ValueError:
+            raise SubscriptionError(
+                f"minimum relevance {raw!r} of topic {query!r} is not a number"
+            ) from None
+        topics.append(TopicInput(query, relevance))
+    return topics
+
+
+def _form_context(
+    subscription: Subscription | None, error: str | None = None, **values: Any
+) -> dict[str, Any]:
+    topics: list[Topic] = list(subscription.topics) if subscription else []
+    rows = max(TOPIC_ROWS, len(topics) + 1)
+    return {
+        "error": error,
+        "email": values.get("email", subscription.email if subscription else ""),
+        "frequency": values.get("frequency", subscription.frequency if subscription else "daily"),
+        "time_zone": values.get("time_zone", subscription.time_zone if subscription else "UTC"),
+        "topics": topics + [Topic("", 0.3)] * (min(rows, MAX_TOPICS) - len(topics)),
+        "frequencies": FREQUENCIES,
+        "time_zones": time_zone_names(),
+    }
+
+
+def _start_subscription(request: Request, subscription: Subscription) -> None:
+    """Queue the confirmation mail and try to send it now; if the mail server is down,
+    the outbox keeps it for the next ``paperfeed digest send``."""
+    store = store_of(request)
+    if subscription.confirmed:
+        return
+    queue_confirmation(store, _settings(request), subscription)
+    deliver_due(store, Mailer(_settings(request)))
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/subscribe", response_class=HTMLResponse)
+def subscribe_form(request: Request) -> HTMLResponse:
+    return render(request, "subscribe.html", _form_context(None))
+
+
+@router.post("/subscribe", response_class=HTMLResponse)
+def subscribe_submit(
+    request: Request,
+    email: Annotated[str, Form()] = "",
+    frequency: Annotated[str, Form()] = "daily",
+    time_zone: Annotated[str, Form()] = "UTC",
+    topic: Annotated[list[str] | None, Form()] = None,
+    relevance: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    store = store_of(request)
+    values = {"email": email, "frequency": frequency, "time_zone": time_zone}
+    try:
+        accounts.check_rate(store, f"subscribe:client:{_client(request)}", *SUBSCRIBE_LIMIT)
+        accounts.check_rate(store, f"subscribe:email:{email.strip().lower()}", *SUBSCRIBE_LIMIT)
+        topics = _topics_from_form(topic or [], relevance or [])
+        subscription = subscribe(store, email, frequency, time_zone, topics)
+    except accounts.RateLimitedError as error:
+        return render(
+            request, "subscribe.html", _form_context(None, str(error), **values), status_code=429
+        )
+    except SubscriptionError as error:
+        return render(
+            request, "subscribe.html", _form_context(None, str(error), **values), status_code=400
+        )
+    _start_subscription(request, subscription)
+    # the same answer whether or not the address was subscribed: no address probing
+    return render(request, "subscribe_sent.html", {"email": subscription.email})
+
+
+@router.get("/subscribe/confirm", response_class=HTMLResponse)
+def confirm(request: Request, token: str = "") -> HTMLResponse:
+    subscription = _subscription_of(request, "confirm", token)
+    confirm_subscription(store_of(request), subscription.id)
+    manage = link(_settings(request), "/subscribe/manage", "manage", subscription)
+    return render(request, "subscribe_done.html", {"message": "confirmed", "manage_url": manage})
+
+
+def _subscription_of(request: Request, purpose: str, token: str) -> Subscription:
+    try:
+        subscription_id, email = read_token(secret_key_of(_settings(request)), purpose, token)
+    except SubscriptionError as error:
+        raise HTTPException(400, str(error)) from None
+    subscription = get_subscription(store_of(request), subscription_id)
+    if subscription is None or subscription.email != email:
+        raise HTTPException(404, "this subscription does not exist any more")
+    return subscription
+
+
+@router.get("/subscribe/manage", response_class=HTMLResponse)
+def manage_form(request: Request, token: str = "") -> HTMLResponse:
+    subscription = _subscription_of(request, "manage", token)
+    context = _form_context(subscription) | {"token": token, "saved": False}
+    return render(request, "manage.html", context)
+
+
+@router.post("/subscribe/manage", response_class=HTMLResponse)
+def manage_submit(
+    request: Request,
+    token: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "save",
+    frequency: Annotated[str, Form()] = "daily",
+    time_zone: Annotated[str, Form()] = "UTC",
+    topic: Annotated[list[str] | None, Form()] = None,
+    relevance: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    check_csrf(request, csrf_token)
+    subscription = _subscription_of(request, "manage", token)
+    store = store_of(request)
+    if action == "delete":
+        delete_subscription(store, subscription.id)
+        return render(request, "subscribe_done.html", {"message": "deleted", "manage_url": None})
+    try:
+        topics = _topics_from_form(topic or [], relevance or [])
+        subscription = update_subscription(store, subscription, frequency, time_zone, topics)
+    except SubscriptionError as error:
+        values = {"frequency": frequency, "time_zone": time_zone}
+        context = _form_context(subscription, str(error), **values) | {"token": token}
+        return render(request, "manage.html", context | {"saved": False}, status_code=400)
+    context = _form_context(subscription) | {"token": token, "saved": True}
+    return render(request, "manage.html", context)
+
+
+@router.get("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe_form(request: Request, token: str = "") -> HTMLResponse:
+    subscription = _subscription_of(request, "unsubscribe", token)
+    return render(request, "unsubscribe.html", {"token": token, "email": subscription.email})
+
+
+@router.post("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe(request: Request, token: str = "") -> HTMLResponse:
+    """One click, from the page's button or a mail client's RFC 8058 POST: the signed
+    token is the authorisation, so no session or CSRF token is needed."""
+    subscription = _subscription_of(request, "unsubscribe", token)
+    delete_subscription(store_of(request), subscription.id)
+    return render(request, "subscribe_done.html", {"message": "unsubscribed", "manage_url": None})
+
+
+@router.get("/digest/preview", response_class=HTMLResponse)
+def preview(request: Request, token: str = "", period: str = "", q: str = "") -> Response:
+    """The digest a subscriber would get (their manage link's token), or a sample one
+    (trending plus the topic ``q``), for a day; by default the latest day with papers."""
+    store = store_of(request)
+    if token:
+        subscription = _subscription_of(request, "manage", token)
+    else:
+        topics = [Topic(q.strip(), 0.0)] if q.strip() else []
+        subscription = Subscription(0, "you@example.org", "daily", "UTC", True, topics)
+    label = period or latest_daily_date(store) or ""
+    frequency = "weekly" if "-W" in label else "daily"
+    try:
+        chosen = Period.parse(frequency, label)
+    except PeriodError as error:
+        raise HTTPException(400, f"parameter 'period': {error}") from None
+    digest = Composer(store, engine_of(request)).compose(subscription, chosen, set())
+    if digest.empty:
+        feed = daily_feed(store, day=chosen.first.isoformat()) if frequency == "daily" else None
+        nearest = feed.nearest_before if feed else None
+        raise HTTPException(
+            404,
+            f"no papers for {label}: nothing would be sent"
+            + (f" (try period={nearest})" if nearest else ""),
+        )
+    html = render_digest_html(_settings(request), digest)
+    return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_POLICY})
+
+
+class TopicBody(BaseModel):
+    query: str = Field(description="a saved search in the search syntax")
+    min_relevance: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class SubscriptionBody(BaseModel):
+    email: str
+    frequency: str = Field("daily", description="daily or weekly")
+    time_zone: str = Field("UTC", description="IANA name, e.g. Europe/Paris")
+    topics: list[TopicBody] = Field(default_factory=list)
+
+
+@api_router.post("/subscriptions", status_code=202, summary="Subscribe to email digests")
+def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
+    """Starts a double opt-in: a confirmation mail is sent; nothing else is sent before
+    its link is followed. The answer is the same for an address already subscribed."""
+    store = store_of(request)
+    try:
+        accounts.check_rate(store, f"subscribe:client:{_client(request)}", *SUBSCRIBE_LIMIT)
+        accounts.check_rate(
+            store, f"subscribe:email:{body.email.strip().lower()}", *SUBSCRIBE_LIMIT
+        )
+        subscription = subscribe(
+            store,
+            body.email,
+            body.frequency,
+            body.time_zone,
+            [TopicInput(topic.query, topic.min_relevance) for topic in body.topics],
+        )
+    except accounts.RateLimitedError as error:
+        raise HTTPException(429, str(error)) from None
+    except SubscriptionError as error:
+        raise HTTPException(400, str(error)) from None
+    _start_subscription(request, subscription)
+    return {"status": "confirmation sent", "email": subscription.email}

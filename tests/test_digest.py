@@ -1,0 +1,330 @@
+"""Email digests against a real SMTP server (aiosmtpd on loopback), SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from paperfeed.cli import main
+from paperfeed.config import Settings
+from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
+from paperfeed.digest.subscribing import TopicInput, subscribe
+from paperfeed.search import SearchEngine
+from paperfeed.store import Store
+from paperfeed.store.subscriptions import confirm_subscription, outbox_counts
+from running_site import Site, csrf_of, load_site_corpus, serve
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server received; ``refuse_after`` makes it fail like a server in trouble."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse_after: int | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse_after is not None and len(self.messages) >= self.refuse_after:
+            return "451 4.3.0 try again later"
+        message = message_from_bytes(envelope.content, policy=default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    # aiosmtpd's readiness check connects to the configured port, so it cannot be 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port  # type: ignore[attr-defined]
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(inbox: Inbox, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    monkeypatch.setenv("PAPERFEED_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(inbox.port))  # type: ignore[attr-defined]
+    monkeypatch.setenv("PAPERFEED_MAIL_FROM", "Daily Papers <papers@example.org>")
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
+    return Settings.from_environment()
+
+
+@pytest.fixture
+def mail_site(mail_settings: Settings, paperfeed_home: Path) -> Iterator[Site]:
+    folder = paperfeed_home.parent / "site"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    with serve(mail_settings) as url:
+        yield Site(url, mail_settings, store)
+    store.close()
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())  # type: ignore[attr-defined]
+
+
+def _html(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert part is not None
+    return str(part.get_content())  # type: ignore[attr-defined]
+
+
+def _local(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def _send(
+    site: Site, frequency: str = "daily", period: str | None = "2026-08-21", **kw: Any
+) -> Any:
+    engine = SearchEngine(site.store, site.settings)
+    report = queue_digests(site.store, engine, site.settings, frequency, period=period)
+    delivery = deliver_due(site.store, Mailer(site.settings), **kw)
+    return report, delivery
+
+
+def test_subscribe_confirm_receive_and_unsubscribe_by_the_mailed_links(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    with mail_site.client() as client:
+        form = client.get("/subscribe").text
+        answer = client.post(
+            "/subscribe",
+            data={
+                "email": "Reader@Example.org",
+                "frequency": "daily",
+                "time_zone": "Europe/Paris",
+                "topic": ["terminal agents", ""],
+                "relevance": ["0", "0.3"],
+                "csrf_token": csrf_of(form),
+            },
+        )
+        assert answer.status_code == 200 and "Check your inbox" in answer.text
+        # double opt-in: only the confirmation so far, and no digest before it is followed
+        assert [m["Subject"] for m in inbox.messages] == ["Confirm your paperfeed subscription"]
+        assert _send(mail_site)[1].sent == 0
+        confirm_url = re.search(r"(http\S+/subscribe/confirm\?token=\S+)", _text(inbox.messages[0]))
+        assert confirm_url
+        confirmed = client.get(_local(confirm_url.group(1)))
+        assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
+
+        report, delivery = _send(mail_site)
+        assert (report.queued, delivery.sent) == (1, 1)
+        digest = inbox.to("reader@example.org")[-1]
+        assert digest["Subject"] == "Daily papers 2026-08-21: 10 papers"
+        assert digest["From"] == "Daily Papers <papers@example.org>"
+        assert digest.get_content_type() == "multipart/alternative"
+        text, html = _text(digest), _html(digest)
+        assert "EnvHarness: Awakening Static Worlds for Agent Learning" in text
+        assert f"{mail_site.settings.base_url}/papers/2608.19880" in text
+        assert 'MATCHING "terminal agents"' in text and "2608.18580" in text
+        assert "&lt;script&gt;" in html or "<script>" not in html
+        assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        # running again for the same period sends nothing new
+        assert _send(mail_site)[1].sent == 0
+        assert len(inbox.to("reader@example.org")) == 2
+
+        # the mail client's one-click unsubscribe (RFC 8058) with the header's link
+        unsubscribe = digest["List-Unsubscribe"].strip("<>")
+        done = client.post(_local(unsubscribe), content=b"List-Unsubscribe=One-Click")
+        assert done.status_code == 200 and "You are unsubscribed" in done.text
+    report, delivery = _send(mail_site, period="2026-08-20")
+    assert report.subscribers == 0 and delivery.sent == 0
+
+
+def test_papers_are_never_sent_twice(mail_site: Site, inbox: Inbox) -> None:
+    subscription = subscribe(mail_site.store, "twice@example.org", "daily", "UTC")
+    confirm_subscription(mail_site.store, subscription.id)
+    _send(mail_site)
+    first = set(re.findall(r"/papers/(\d{4}\.\d{5})", _text(inbox.messages[-1])))
+    # the same subscriber switches to weekly: the week holding 2026-08-21 skips its papers
+    subscribe(mail_site.store, "twice@example.org")  # no change: only the manage link may
+    from paperfeed.digest.subscribing import update_subscription
+
+    update_subscription(mail_site.store, subscription, "weekly", "UTC", [])
+    _send(mail_site, frequency="weekly", period="2026-W34")
+    second = set(re.findall(r"/papers/(\d{4}\.\d{5})", _text(inbox.messages[-1])))
+    assert len(first) == 5 and len(second) == 5 and not first & second
+
+
+def test_an_empty_period_sends_nothing(mail_site: Site, inbox: Inbox) -> None:
+    subscription = subscribe(mail_site.store, "weekend@example.org", "daily", "UTC")
+    confirm_subscription(mail_site.store, subscription.id)
+    report, delivery = _send(mail_site, period="2026-08-16")  # a Sunday
+    assert (report.empty, report.queued, delivery.sent) == (1, 0, 0)
+    assert inbox.messages == []
+    assert _send(mail_site, period="2026-08-16")[0].already == 1  # not composed again
+
+
+def test_server_failing_partway_then_recovering_sends_each_digest_once(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    addresses = [f"reader{number}@example.org" for number in range(6)]
+    for address in addresses:
+        confirm_subscription(mail_site.store, subscribe(mail_site.store, address).id)
+    inbox.refuse_after = 2
+    now = time.time() + 5  # just after the messages are queued
+    report, delivery = _send(mail_site, now=now)
+    assert (report.queued, delivery.sent, delivery.failed) == (6, 2, 1)
+    assert "451" in delivery.errors[0]
+    # retried with backoff: a run a moment later does not hammer the server
+    assert _send(mail_site, now=now + 1)[1].sent == 0
+    inbox.refuse_after = None
+    assert _send(mail_site, now=now + 3600)[1].sent == 4
+    assert _send(mail_site, now=now + 7200)[1].sent == 0
+    assert sorted(message["To"] for message in inbox.messages) == sorted(addresses)
+    assert outbox_counts(mail_site.store) == {"sent": 6}
+
+
+def test_a_run_killed_mid_send_is_resumed(mail_site: Site, inbox: Inbox) -> None:
+    from paperfeed.store.subscriptions import claim_due_messages
+
+    confirm_subscription(mail_site.store, subscribe(mail_site.store, "k@example.org").id)
+    engine = SearchEngine(mail_site.store, mail_site.settings)
+    queue_digests(mail_site.store, engine, mail_site.settings, "daily", period="2026-08-21")
+    now = time.time()
+    # a runner claims the message and dies before handing it to the server
+    assert len(claim_due_messages(mail_site.store, now, limit=1)) == 1
+    assert deliver_due(mail_site.store, Mailer(mail_site.settings), now=now + 1).sent == 0
+    assert deliver_due(mail_site.store, Mailer(mail_site.settings), now=now + 601).sent == 1
+    assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "topic", "message"),
+    [
+        ("a@example.org\r\nBcc: victim@example.org", "", "line break"),
+        ("not-an-address", "", "not an email address"),
+        ("b@example.org", "agents\r\nBcc: victim@example.org", "line break"),
+    ],
+)
+def test_header_injection_and_bad_addresses_are_refused(
+    mail_site: Site, inbox: Inbox, email: str, topic: str, message: str
+) -> None:
+    with mail_site.client() as client:
+        form = client.get("/subscribe").text
+        answer = client.post(
+            "/subscribe",
+            data={
+                "email": email,
+                "topic": [topic],
+                "relevance": ["0.3"],
+                "csrf_token": csrf_of(form),
+            },
+        )
+        api = client.post("/api/subscriptions", json={"email": email, "topics": [{"query": topic}]})
+    assert answer.status_code == 400 and message in answer.text
+    assert api.status_code == 400 and message in api.json()["detail"]
+    assert inbox.messages == []
+
+
+def test_subscribe_through_the_api_and_manage_by_link(mail_site: Site, inbox: Inbox) -> None:
+    with mail_site.client() as client:
+        answer = client.post(
+            "/api/subscriptions",
+            json={
+                "email": "api@example.org",
+                "frequency": "weekly",
+                "time_zone": "America/New_York",
+                "topics": [{"query": "video generation", "min_relevance": 0.4}],
+            },
+        )
+        assert answer.status_code == 202 and answer.json()["status"] == "confirmation sent"
+        confirm_url = re.search(r"(http\S+/subscribe/confirm\?token=\S+)", _text(inbox.messages[0]))
+        assert confirm_url
+        page = client.get(_local(confirm_url.group(1)))
+        manage_url = re.search(r'href="http[^"]+(/subscribe/manage\?token=[^"]+)"', page.text)
+        assert manage_url
+        manage = client.get(manage_url.group(1).replace("&amp;", "&"))
+        assert 'value="video generation"' in manage.text and "America/New_York" in manage.text
+        token = re.search(r'name="token" value="([^"]+)"', manage.text)
+        assert token
+        saved = client.post(
+            "/subscribe/manage",
+            data={
+                "token": token.group(1),
+                "frequency": "daily",
+                "time_zone": "Asia/Tokyo",
+                "topic": ["diffusion"],
+                "relevance": ["0.5"],
+                "csrf_token": csrf_of(manage.text),
+                "action": "save",
+            },
+        )
+        assert saved.status_code == 200 and "Saved." in saved.text
+        assert 'value="diffusion"' in saved.text
+        preview = client.get("/digest/preview", params={"token": token.group(1)})
+        assert preview.status_code == 200 and "Your daily papers" in preview.text
+        assert "unsafe-inline" in preview.headers["content-security-policy"]
+        forged = client.get("/subscribe/manage", params={"token": token.group(1) + "x"})
+        wrong_purpose = client.post("/unsubscribe", params={"token": token.group(1)})
+        assert forged.status_code == 400 and "not valid" in forged.text
+        assert wrong_purpose.status_code == 400
+        deleted = client.post(
+            "/subscribe/manage",
+            data={"token": token.group(1), "csrf_token": csrf_of(manage.text), "action": "delete"},
+        )
+        assert "Subscription deleted" in deleted.text
+        assert client.get(manage_url.group(1).replace("&amp;", "&")).status_code == 404
+
+
+def test_sample_preview_without_a_subscription(mail_site: Site) -> None:
+    with mail_site.client() as client:
+        sample = client.get("/digest/preview", params={"q": "agents"})
+        weekend = client.get("/digest/preview", params={"period": "2026-08-16"})
+        bad = client.get("/digest/preview", params={"period": "yesterday"})
+    assert sample.status_code == 200 and "EnvHarness" in sample.text
+    assert "Matching “agents”" in sample.text
+    assert weekend.status_code == 404 and "period=2026-08-14" in weekend.text
+    assert bad.status_code == 400 and "yesterday" in bad.text
+
+
+def test_cli_digest_send_dry_run_then_for_real(
+    mail_settings: Settings, paperfeed_home: Path, inbox: Inbox
+) -> None:
+    folder = paperfeed_home.parent / "cli"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    confirm_subscription(
+        store, subscribe(store, "cli@example.org", "daily", "UTC", [TopicInput("agents", 0)]).id
+    )
+    runner = CliRunner()
+    dry = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--dry-run", "--quiet"])
+    assert dry.exit_code == 0, dry.output
+    assert "--- cli@example.org" in dry.output and "1 composed" in dry.output
+    assert inbox.messages == []
+    real = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert real.exit_code == 0 and "sent 1, failed 0" in real.output
+    again = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert "0 queued" in again.output and "1 composed before" in again.output
+    assert len(inbox.messages) == 1
+    bad = runner.invoke(main, ["digest", "send", "--for", "2026-8-21"])
+    assert bad.exit_code != 0 and "'2026-8-21' is malformed" in bad.output
+    assert "sent 1" in runner.invoke(main, ["digest", "status"]).output
+    store.close()
+    Store(mail_settings.database_url).close()
