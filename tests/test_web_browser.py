@@ -7,12 +7,14 @@ similar papers, signing up to upvote, and the vote kept across reloads.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site
 
 pytestmark = pytest.mark.browser
@@ -36,6 +38,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 WAIT_S = 15
 TOP_PAPER_ID = "2608.19880"
 TOP_PAPER_TITLE = "EnvHarness: Awakening Static Worlds for Agent Learning"
+# read at import: the autouse ``paperfeed_home`` fixture clears PAPERFEED_* before each test
+SCREENSHOTS = os.environ.get("PAPERFEED_SCREENSHOTS")
 
 
 @pytest.fixture
@@ -62,7 +66,7 @@ def browser() -> Iterator[WebDriver]:
 
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
-    return Path(os.environ.get("PAPERFEED_SCREENSHOTS") or tmp_path / "screenshots")
+    return Path(SCREENSHOTS) if SCREENSHOTS else tmp_path / "screenshots"
 
 
 def _wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
@@ -71,18 +75,13 @@ def _wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
 
 def _shot(driver: WebDriver, folder: Path, name: str) -> None:
     """A full-page screenshot, best effort: a failure here never fails the test."""
-    try:
+    with contextlib.suppress(WebDriverException, OSError, ValueError, TypeError):
         folder.mkdir(parents=True, exist_ok=True)
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1280, min(max(int(height), 800), 6000))
         driver.save_screenshot(str(folder / f"{name}.png"))
-    except (WebDriverException, OSError, ValueError, TypeError):
-        pass
-    finally:
-        try:
-            driver.set_window_size(1280, 1400)
-        except WebDriverException:
-            pass
+    with contextlib.suppress(WebDriverException):
+        driver.set_window_size(1280, 1400)
 
 
 def _open(driver: WebDriver, site: Site, path: str) -> None:
@@ -115,7 +114,10 @@ def _wait_vote(driver: WebDriver, selector: str, expected: tuple[int, bool]) -> 
 
 
 def _page_errors(driver: WebDriver) -> list[str]:
-    """Script errors and CSP violations in the console (missing favicons aside)."""
+    """Script errors and CSP violations in the console.
+
+    Not counted: a missing favicon, and the 401 of the signed-out upvote (expected: the
+    script answers it by going to the sign-in page)."""
     try:
         entries = driver.get_log("browser")
     except WebDriverException:
@@ -123,10 +125,13 @@ def _page_errors(driver: WebDriver) -> list[str]:
     return [
         entry["message"]
         for entry in entries
-        if entry.get("level") == "SEVERE" and "favicon.ico" not in entry.get("message", "")
+        if entry.get("level") == "SEVERE"
+        and "favicon.ico" not in entry.get("message", "")
+        and not re.search(r"/upvote - .* 401 ", entry.get("message", ""))
     ]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_reader_browses_searches_signs_up_and_upvotes(
     site: Site, browser: WebDriver, screenshots: Path
 ) -> None:
@@ -264,5 +269,4 @@ def test_a_reader_browses_searches_signs_up_and_upvotes(
     _shot(driver, screenshots, "10-weekend")
 
     _open(driver, site, f"/?date={LATEST_DAY}")
-    errors = [e for e in _page_errors(driver) if not re.search(r"/favicon", e)]
-    assert errors == []
+    assert _page_errors(driver) == []
