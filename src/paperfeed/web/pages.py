@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -155,7 +156,7 @@ def upvote_form(request: Request, arxiv_id: str, csrf_token: str = Form("")) -> 
     if user is None:
         if wants_json:
             raise HTTPException(401, "sign in to upvote")
-        return RedirectResponse(f"/signin?next={back}", status_code=303)
+        return RedirectResponse(f"/signin?next={quote(back, safe='/')}", status_code=303)
     try:
         result = accounts.toggle_vote(store_of(request), user, arxiv_id)
     except LookupError as error:
