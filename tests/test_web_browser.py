@@ -270,3 +270,27 @@ def test_a_reader_browses_searches_signs_up_and_upvotes(
 
     _open(driver, site, f"/?date={LATEST_DAY}")
     assert _page_errors(driver) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_subscribe_form_and_digest_preview(
+    site: Site, browser: WebDriver, screenshots: Path
+) -> None:
+    driver = browser
+    _open(driver, site, "/")
+    driver.find_element(By.CSS_SELECTOR, ".promo a").click()
+    _wait(driver).until(EC.url_contains("/subscribe"))
+    heading = driver.find_element(By.TAG_NAME, "h1").text
+    assert heading == "Get trending papers in your inbox"
+    zones = driver.find_element(By.ID, "time-zone")
+    assert zones.get_attribute("value")  # a zone is chosen (the browser's, or UTC)
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".topic-row")) == 3
+    _shot(driver, screenshots, "11-subscribe")
+    driver.find_element(By.LINK_TEXT, "See a sample digest").click()
+    _wait(driver).until(EC.url_contains("/digest/preview"))
+    _wait(driver).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Your daily papers"
+    links = driver.find_elements(By.CSS_SELECTOR, f'a[href$="/papers/{TOP_PAPER_ID}"]')
+    assert links and links[0].text == TOP_PAPER_TITLE
+    assert "Unsubscribe" in driver.find_element(By.TAG_NAME, "body").text
+    _shot(driver, screenshots, "12-digest-preview")
