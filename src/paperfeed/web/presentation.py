@@ -86,9 +86,8 @@ def daily_papers_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
     left out rather than invented; timestamps carry the date at midnight UTC.
     """
     published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
-    organization = (
-        {"name": paper.organization, "fullname": paper.organization} if paper.organization else None
-    )
+    # we keep the organisation's display name only; its handle ("name") is not invented
+    organization = {"fullname": paper.organization} if paper.organization else None
     inner: dict[str, Any] = {
         "id": paper.arxiv_id,
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
@@ -100,7 +99,7 @@ def daily_papers_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
     if paper.daily_date:
         inner["submittedOnDailyAt"] = _timestamp(paper.daily_date)
     if paper.submitted_by:
-        inner["submittedOnDailyBy"] = {"fullname": paper.submitted_by, "type": "user"}
+        inner["submittedOnDailyBy"] = {"name": paper.submitted_by, "type": "user"}
     if paper.github_repo:
         inner["githubRepo"] = paper.github_repo
     if paper.github_stars is not None:
@@ -115,10 +114,9 @@ def daily_papers_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
         "title": paper.title,
         "summary": paper.abstract,
         "numComments": paper.num_comments or 0,
-        "isAuthorParticipating": False,
     }
     if paper.submitted_by:
-        entry["submittedBy"] = {"fullname": paper.submitted_by, "type": "user"}
+        entry["submittedBy"] = {"name": paper.submitted_by, "type": "user"}
     if organization:
         entry["organization"] = organization
     return entry

@@ -1,0 +1,97 @@
+"""The RSS feeds over real HTTP against a running server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def _channel(response: httpx.Response) -> ElementTree.Element:
+    """The parsed ``<channel>`` of an RSS 2.0 response."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == RSS_TYPE
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    channel = root.find("channel")
+    assert channel is not None
+    return channel
+
+
+def _linked_ids(channel: ElementTree.Element, base: str) -> list[str]:
+    """The arXiv ids the items link to, checking every link points at our paper page."""
+    ids = []
+    for item in channel.findall("item"):
+        link = item.findtext("link") or ""
+        assert link.startswith(f"{base}/papers/"), link
+        assert item.findtext("guid") == link
+        ids.append(link.removeprefix(f"{base}/papers/"))
+    return ids
+
+
+def test_daily_feed_lists_the_latest_day_and_escapes_titles(site: Site) -> None:
+    base = site.settings.base_url
+    with site.client() as client:
+        response = client.get("/rss/daily")
+        api = client.get("/api/daily_papers").json()
+    channel = _channel(response)
+    assert channel.findtext("title") == f"Daily papers — {LATEST_DAY}"
+    assert channel.findtext("link") == f"{base}/"
+    self_link = channel.find(f"{ATOM}link")
+    assert self_link is not None and self_link.get("href") == f"{base}/rss/daily"
+    items = channel.findall("item")
+    assert len(items) == 18  # 17 real papers plus the hostile one
+    assert _linked_ids(channel, base) == [entry["paper"]["id"] for entry in api]
+    assert items[0].findtext("title") == "EnvHarness: Awakening Static Worlds for Agent Learning"
+    for item in items:
+        published = parsedate_to_datetime(item.findtext("pubDate") or "")
+        assert published.date().isoformat() == LATEST_DAY
+    # The hostile title survives as text: escaped once in the XML, literal once parsed.
+    hostile = next(item for item in items if (item.findtext("link") or "").endswith(XSS_ID))
+    assert hostile.findtext("title") == XSS_TITLE
+    assert "<img src=x onerror=alert(2)>" in (hostile.findtext("description") or "")
+    assert "<script>" not in response.text and "<img" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+def test_daily_feed_for_a_weekend_week_or_bad_date(site: Site) -> None:
+    with site.client() as client:
+        weekend = client.get("/rss/daily", params={"date": "2026-08-16"})
+        week = client.get("/rss/daily", params={"week": "2026-W34"})
+        bad = client.get("/rss/daily", params={"date": "bad"})
+        both = client.get("/rss/daily", params={"date": LATEST_DAY, "month": "2026-08"})
+    empty = _channel(weekend)
+    assert empty.findtext("title") == "Daily papers — 2026-08-16"
+    assert empty.findall("item") == []
+    assert len(_channel(week).findall("item")) == 50  # 109 papers, the feed keeps 50
+    assert bad.status_code == 400 and "'bad'" in bad.json()["detail"]
+    assert both.status_code == 400 and "date and month" in both.json()["detail"]
+
+
+def test_trending_feed_follows_the_trending_api(site: Site) -> None:
+    with site.client() as client:
+        feed = _channel(client.get("/rss/trending"))
+        api = client.get("/api/trending").json()
+    assert feed.findtext("title") == "Trending papers"
+    ids = _linked_ids(feed, site.settings.base_url)
+    assert len(ids) == 50 and ids == [entry["paper"]["id"] for entry in api]
+
+
+def test_search_feed_follows_the_newest_first_search(site: Site) -> None:
+    with site.client() as client:
+        response = client.get("/rss/search", params={"q": "agent"})
+        api = client.get(
+            "/api/papers/search", params={"q": "agent", "sort": "date", "limit": 50}
+        ).json()
+        missing = client.get("/rss/search")
+    feed = _channel(response)
+    assert feed.findtext("title") == "Papers matching “agent”"
+    ids = _linked_ids(feed, site.settings.base_url)
+    assert ids and ids == [hit["id"] for hit in api["hits"]]
+    assert missing.status_code == 400 and "'q'" in missing.json()["detail"]
