@@ -14,7 +14,7 @@ search found by its words counts as fully relevant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from paperfeed.store.subscriptions import Subscription, Topic
 
 TOP_PAPERS = 5  # the period's most upvoted papers in a digest
 TOPIC_PAPERS = 5  # matches per topic
-TOPIC_DEPTH = 50  # search results looked at per topic
+TOPIC_DEPTH = 20  # search results looked at per topic
 
 
 class PeriodError(ValueError):
@@ -107,6 +107,7 @@ class Composer:
         self.engine = engine
         self._feeds: dict[str, list[tuple[StoredPaper, int]]] = {}
         self._searches: dict[tuple[str, str], list[Hit]] = {}
+        self._snippets: dict[tuple[str, int], Hit] = {}
         self.searches = 0
 
     def _top_papers(self, period: Period) -> list[tuple[StoredPaper, int]]:
@@ -128,6 +129,7 @@ class Composer:
                     limit=TOPIC_DEPTH,
                     since=period.first.isoformat(),
                     until=period.last.isoformat(),
+                    snippets=False,  # made below for the few hits a digest keeps
                 )
                 hits = results.hits
             except SearchError:
@@ -135,6 +137,12 @@ class Composer:
             self._searches[key] = hits
             self.searches += 1
         return self._searches[key]
+
+    def _explained(self, hit: Hit, topic: Topic) -> Hit:
+        key = (topic.query, hit.paper.key)
+        if key not in self._snippets:
+            self._snippets[key] = self.engine.explain(replace(hit), topic.query)
+        return self._snippets[key]
 
     def compose(self, subscription: Subscription, period: Period, already: set[int]) -> Digest:
         """The digest of one subscriber: nothing they were sent before, nothing twice."""
@@ -152,7 +160,7 @@ class Composer:
             for hit in self._topic_hits(topic, period):
                 if hit.paper.key in seen or relevance(hit) < topic.min_relevance:
                     continue
-                chosen.append(hit)
+                chosen.append(self._explained(hit, topic))
                 seen.add(hit.paper.key)
                 if len(chosen) == TOPIC_PAPERS:
                     break

@@ -22,7 +22,12 @@ from email.policy import SMTP
 
 from paperfeed.config import Settings
 from paperfeed.digest.composing import Composer, periods_due
-from paperfeed.digest.rendering import render_confirmation, render_digest
+from paperfeed.digest.rendering import (
+    CONFIRMATION_SUBJECT,
+    digest_subject,
+    render_confirmation,
+    render_digest,
+)
 from paperfeed.progress import progress_bar
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
@@ -206,8 +211,7 @@ def queue_digests(
         digest = composer.compose(
             subscription, due[subscription.id], already_sent.get(subscription.id, set())
         )
-        rendered = None if digest.empty else render_digest(settings, digest)
-        body = None if rendered is None else rendered.as_bytes()
+        body = None if digest.empty else render_digest(settings, digest)
         if on_digest is not None:
             on_digest(subscription, body)
         report.empty += body is None
@@ -217,7 +221,7 @@ def queue_digests(
                 recipient=subscription.email,
                 kind="digest",
                 period=digest.period.label,
-                subject="" if rendered is None else str(rendered["Subject"]),
+                subject="" if body is None else digest_subject(digest),
                 message=body or b"",
                 paper_keys=digest.paper_keys,
                 empty=body is None,
@@ -246,8 +250,8 @@ def queue_confirmation(store: Store, settings: Settings, subscription: Subscript
                 recipient=subscription.email,
                 kind="confirmation",
                 period=f"{time.time():.6f}",
-                subject=str(message["Subject"]),
-                message=message.as_bytes(),
+                subject=CONFIRMATION_SUBJECT,
+                message=message,
             )
         ],
     )

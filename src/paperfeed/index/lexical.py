@@ -296,7 +296,12 @@ class LexicalIndex:
             for name in fields
             for offset, docs, _ in self._term_postings(term_id, name)
         ]
-        return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+        if not found:
+            return np.empty(0, np.int64)
+        if len(fields) == 1:
+            # a live key is in one segment only, so one field's keys are already distinct
+            return np.concatenate(found)
+        return np.unique(np.concatenate(found))
 
     def live_keys(self) -> NDArray[np.int64]:
         return self._keys[self._live]

@@ -149,15 +149,14 @@ class SearchEngine:
             return mask
 
         if query.categories:
+            # duplicates across categories are harmless in a mask: no np.unique needed
             restrict(
                 mask_of(
-                    np.unique(
-                        np.concatenate(
-                            [
-                                lexical.keys_with(category.lower(), "categories")
-                                for category in query.categories
-                            ]
-                        )
+                    np.concatenate(
+                        [
+                            lexical.keys_with(category.lower(), "categories")
+                            for category in query.categories
+                        ]
                     )
                 )
             )
@@ -280,6 +279,7 @@ class SearchEngine:
         categories: Sequence[str] = (),
         since: str | None = None,
         until: str | None = None,
+        snippets: bool = True,
     ) -> SearchResults:
         """Search with the query syntax plus explicit filters.
 
@@ -290,19 +290,21 @@ class SearchEngine:
             sort: ``relevance``, ``date`` (newest first) or ``upvotes``.
             categories: extra ``cat:`` filters.
             since, until: extra date bounds, ``YYYY-MM-DD`` (or ``YYYY``/``YYYY-MM``).
+            snippets: make snippets and matched terms (``explain`` makes them later
+                for the few hits a caller keeps; the digest does).
 
         Pages are cached until the index is reloaded: the answer depends only on the
         index and the stored papers it points at. Upvote order is not cached, since
         votes change between index updates.
         """
-        key = (text, limit, offset, sort, tuple(categories), since, until)
+        key = (text, limit, offset, sort, tuple(categories), since, until, snippets)
         if sort != "upvotes":
             with self._cache_lock:
                 cached = self._cache.get(key)
                 if cached is not None:
                     self._cache.move_to_end(key)
                     return cached
-        results = self._search(text, limit, offset, sort, categories, since, until)
+        results = self._search(text, limit, offset, sort, categories, since, until, snippets)
         if sort != "upvotes":
             with self._cache_lock:
                 self._cache[key] = results
@@ -319,6 +321,7 @@ class SearchEngine:
         categories: Sequence[str] = (),
         since: str | None = None,
         until: str | None = None,
+        snippets: bool = True,
     ) -> SearchResults:
         if sort not in SORTS:
             raise SearchError(f"unknown sort {sort!r} (expected one of {', '.join(SORTS)})")
@@ -365,7 +368,7 @@ class SearchEngine:
             )
         page = keys[offset : offset + limit]
         papers = self.store.get_papers(page)
-        stems = query_stems(query.words + query.phrases + [value for _, value in query.fielded])
+        stems = self._stems(query) if snippets else None
         for key in page:
             paper = papers.get(key)
             if paper is None:
@@ -393,15 +396,30 @@ class SearchEngine:
         return None if vector is None else float(np.dot(query_vector, vector))
 
     @staticmethod
+    def _stems(query: ParsedQuery) -> set[str]:
+        return query_stems(query.words + query.phrases + [value for _, value in query.fielded])
+
+    def explain(self, hit: Hit, text: str) -> Hit:
+        """Fill in the snippet and matched terms of a hit found with ``snippets=False``."""
+        stems = self._stems(parse_query(text))
+        paper = hit.paper
+        hit.snippet, hit.matched_terms = describe_match(
+            paper.title, paper.abstract or paper.title, stems
+        )
+        return hit
+
+    @staticmethod
     def _hit(
         paper: StoredPaper,
         score: float,
-        stems: set[str],
+        stems: set[str] | None,
         found_by: str,
         lexical_rank: int | None,
         semantic_rank: int | None,
     ) -> Hit:
-        snippet, matched = describe_match(paper.title, paper.abstract or paper.title, stems)
+        snippet, matched = "", list[str]()
+        if stems is not None:
+            snippet, matched = describe_match(paper.title, paper.abstract or paper.title, stems)
         return Hit(
             paper=paper,
             score=float(score),

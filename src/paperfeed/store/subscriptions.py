@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
@@ -236,47 +236,56 @@ class NewMessage:
 
 
 def queue_messages(store: Store, messages: Sequence[NewMessage]) -> int:
-    """Write messages to the outbox with the papers they carry; one transaction each.
+    """Write messages to the outbox with the papers they carry.
 
-    A message for a (subscription, kind, period) already queued is skipped, so two
-    concurrent runs cannot queue a period twice. Returns how many were queued.
+    All in one transaction when none was queued before (the usual case, and fast); if
+    another run queued one of them meanwhile, the unique (subscription, kind, period)
+    key refuses it and the messages are written one transaction each, skipping those.
+    Returns how many were queued to be sent.
     """
+    try:
+        with store.engine.begin() as connection:
+            for new in messages:
+                _insert_message(connection, new)
+        return sum(not new.empty for new in messages)
+    except IntegrityError:
+        pass
     queued = 0
-    now = time.time()
     for new in messages:
         try:
             with store.engine.begin() as connection:
-                result = connection.execute(
-                    _OUTBOX.insert().values(
-                        subscription_id=new.subscription_id,
-                        recipient=new.recipient,
-                        kind=new.kind,
-                        period=new.period,
-                        subject=new.subject,
-                        message=new.message,
-                        status="empty" if new.empty else "pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-                outbox_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-                if new.paper_keys:
-                    connection.execute(
-                        schema.sent_papers.insert(),
-                        [
-                            {
-                                "subscription_id": new.subscription_id,
-                                "paper_key": key,
-                                "outbox_id": outbox_id,
-                            }
-                            for key in new.paper_keys
-                        ],
-                    )
+                _insert_message(connection, new)
         except IntegrityError:
             continue
         queued += not new.empty
     return queued
+
+
+def _insert_message(connection: Connection, new: NewMessage) -> None:
+    now = time.time()
+    result = connection.execute(
+        _OUTBOX.insert().values(
+            subscription_id=new.subscription_id,
+            recipient=new.recipient,
+            kind=new.kind,
+            period=new.period,
+            subject=new.subject,
+            message=new.message,
+            status="empty" if new.empty else "pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    outbox_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if new.paper_keys:
+        connection.execute(
+            schema.sent_papers.insert(),
+            [
+                {"subscription_id": new.subscription_id, "paper_key": key, "outbox_id": outbox_id}
+                for key in new.paper_keys
+            ],
+        )
 
 
 def claim_due_messages(
