@@ -104,6 +104,8 @@ class Settings:
         mail_from: the From address of every mail.
         digest_hour: local hour (0..23) at which ``paperfeed serve`` sends each
             subscriber's digest; None leaves sending to ``paperfeed digest send``.
+        page_cache_seconds: how long a page rendered for anonymous visitors is
+            served again as it is (0 turns the cache off).
     """
 
     home: Path
@@ -131,6 +133,7 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
+    page_cache_seconds: float = 10.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -201,4 +204,5 @@ class Settings:
             smtp_password=env.get("PAPERFEED_SMTP_PASSWORD") or "",
             mail_from=mail_from,
             digest_hour=digest_hour,
+            page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
         )

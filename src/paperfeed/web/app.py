@@ -20,6 +20,7 @@ from paperfeed.config import Settings, secret_key_of
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.web import api, feeds, pages, subscriptions
+from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # added first, so it runs inside the session middleware and can see who is signed in
+    app.add_middleware(AnonymousPageCache, seconds=settings.page_cache_seconds)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key_of(settings),

@@ -149,14 +149,16 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
 @router.post("/papers/{arxiv_id:path}/upvote")
 def upvote_form(request: Request, arxiv_id: str, csrf_token: str = Form("")) -> Response:
     """The upvote button: toggles the vote. Answers JSON to scripts, redirects forms."""
-    check_csrf(request, csrf_token)
     user = session_user(request)
     wants_json = "application/json" in request.headers.get("accept", "")
     back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "/")
     if user is None:
+        # nothing changes, so no CSRF check: an anonymous page may be a cached one
+        # whose token belongs to another visitor
         if wants_json:
             raise HTTPException(401, "sign in to upvote")
         return RedirectResponse(f"/signin?next={quote(back, safe='/')}", status_code=303)
+    check_csrf(request, csrf_token)
     try:
         result = accounts.toggle_vote(store_of(request), user, arxiv_id)
     except LookupError as error:

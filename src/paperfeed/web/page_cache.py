@@ -1,0 +1,76 @@
+"""A short-lived cache of the pages anonymous visitors see (micro-caching).
+
+The daily list, trending, search pages, search JSON and feeds are the same for every
+visitor who is not signed in, so for ``seconds`` after one is rendered the same bytes
+are served again without running the search or the templates. Signed-in visitors
+(their own votes are marked), API token holders and anything but GET/HEAD always get a
+fresh answer; a cached answer never carries a cookie. The price is that an anonymous
+visitor may see an upvote count up to ``seconds`` old.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CACHEABLE_PATHS = ("/", "/trending", "/search", "/api/papers/search", "/api/daily_papers")
+CACHEABLE_PREFIXES = ("/rss/",)
+MAX_ENTRIES = 1024
+_Key = tuple[str, str, bytes]  # method, path, query string
+
+
+class AnonymousPageCache:
+    """ASGI middleware; must run inside the session middleware (it reads the session)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+        self._entries: OrderedDict[_Key, tuple[float, Message, bytes]] = OrderedDict()
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if self.seconds <= 0 or scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return False
+        path: str = scope["path"]
+        if path not in CACHEABLE_PATHS and not path.startswith(CACHEABLE_PREFIXES):
+            return False
+        if any(name == b"authorization" for name, _ in scope["headers"]):
+            return False
+        session = scope.get("session") or {}
+        return "user_id" not in session
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"], scope["query_string"])
+        entry = self._entries.get(key)
+        now = time.monotonic()
+        if entry is not None and now - entry[0] < self.seconds:
+            _, start, body = entry
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        captured: dict[str, Message] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["start"] = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._store(key, captured.get("start"), b"".join(chunks), now)
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _store(self, key: _Key, start: Message | None, body: bytes, now: float) -> None:
+        if start is None or start["status"] != 200:
+            return
+        headers = [(n, v) for n, v in start.get("headers", []) if n.lower() != b"set-cookie"]
+        self._entries[key] = (now, {**start, "headers": headers}, body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)
