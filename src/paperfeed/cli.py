@@ -356,31 +356,35 @@ def quickstart(quiet: bool) -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
-    import uvicorn
-
     from paperfeed.web import create_app
+    from paperfeed.web.serving import serve_forever
 
     settings = _settings()
     try:
-        create_app(settings)  # fail here, readably, on a bad database or settings
+        # fail here, readably, on a bad database or settings; workers build their own
+        create_app(settings).state.store.close()
     except StoreError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"paperfeed on http://{host}:{port}/  (API docs: /api/docs; Ctrl+C stops)")
-    if settings.digest_hour is not None:
+
+    def start_digests() -> None:
         from paperfeed.digest.scheduling import start_scheduler
 
-        # one scheduler in this process, however many server workers
         start_scheduler(settings)
-        click.echo(f"digests are sent at {settings.digest_hour}:00 in each subscriber's zone")
-    uvicorn.run(
-        "paperfeed.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+        click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
+
+    try:
+        click.echo(
+            f"paperfeed on http://{host}:{port}/ with {workers} worker(s) "
+            "(API docs: /api/docs; Ctrl+C stops)"
+        )
+        serve_forever(
+            host,
+            port,
+            workers,
+            after_start=start_digests if settings.digest_hour is not None else None,
+        )
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
 
 
 @main.group()

@@ -1,0 +1,98 @@
+"""Running the site: one listening socket, N forked uvicorn worker processes.
+
+Pre-forking (as gunicorn does) rather than ``uvicorn --workers``: uvicorn hands its
+workers the socket in a way that leaves Nagle's algorithm on for their connections
+(asyncio only sets TCP_NODELAY on sockets it knows are TCP), and every keep-alive
+response then waits ~40 ms for the client's delayed ACK. Here the listening socket gets
+TCP_NODELAY, which accepted connections inherit. Each worker builds its own app (store,
+index, model) after the fork, so nothing is shared but the socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+
+import uvicorn
+
+log = logging.getLogger("paperfeed.web")
+APP_FACTORY = "paperfeed.web.app:create_app"
+RESTART_PAUSE_SECONDS = 1.0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket with TCP_NODELAY (inherited by accepted sockets)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=2048)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_worker(sock: socket.socket) -> None:
+    config = uvicorn.Config(
+        APP_FACTORY, factory=True, log_level="warning", access_log=False, lifespan="on"
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _start_worker(sock: socket.socket) -> int:
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 0
+        try:
+            _run_worker(sock)
+        except BaseException:  # noqa: BLE001 - report, then leave without the parent's atexit
+            log.exception("worker %s failed", os.getpid())
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+def serve_forever(
+    host: str, port: int, workers: int, after_start: Callable[[], None] | None = None
+) -> None:
+    """Serve until SIGINT or SIGTERM; a worker that dies is replaced.
+
+    Args:
+        after_start: run in this (parent) process once the workers are forked, e.g.
+            the digest scheduler: one of it, however many workers.
+    """
+    sock = listening_socket(host, port)
+    children = {_start_worker(sock) for _ in range(workers)}
+    stopping = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    if after_start is not None:
+        after_start()
+    while children:
+        try:
+            pid, _status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:
+            log.warning("worker %s exited; starting another", pid)
+            time.sleep(RESTART_PAUSE_SECONDS)
+            children.add(_start_worker(sock))
+    sock.close()

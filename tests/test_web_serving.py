@@ -1,0 +1,74 @@
+"""``paperfeed serve`` as a user runs it: a real process with worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from paperfeed.config import Settings
+from running_site import load_site_corpus
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_with_two_workers_answers_and_stops_cleanly(
+    settings: Settings, paperfeed_home: Path
+) -> None:
+    folder = paperfeed_home.parent / "corpus"
+    folder.mkdir()
+    load_site_corpus(settings, folder).close()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[0]
+                assert time.monotonic() < deadline, "the server did not answer in 60 s"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "EnvHarness" in response.text
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            statuses = {client.get("/api/papers/2608.19880").status_code for _ in range(20)}
+        assert statuses == {200}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert server.returncode == 0, output
+    assert f"paperfeed on http://127.0.0.1:{port}/ with 2 worker(s)" in output
+
+
+def test_serve_names_a_port_in_use(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port)],
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
