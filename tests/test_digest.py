@@ -328,3 +328,26 @@ def test_cli_digest_send_dry_run_then_for_real(
     assert "sent 1" in runner.invoke(main, ["digest", "status"]).output
     store.close()
     Store(mail_settings.database_url).close()
+
+
+def test_the_schedule_sends_at_each_subscribers_local_hour(mail_site: Site, inbox: Inbox) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from paperfeed.digest.scheduling import run_once
+
+    settings = replace(mail_site.settings, digest_hour=7)
+    for address, zone in (
+        ("tokyo@example.org", "Asia/Tokyo"),
+        ("ny@example.org", "America/New_York"),
+    ):
+        confirm_subscription(mail_site.store, subscribe(mail_site.store, address, "daily", zone).id)
+    engine = SearchEngine(mail_site.store, settings)
+    early = datetime(2026, 8, 22, 6, 30, tzinfo=UTC).timestamp()  # Tokyo 15:30, New York 02:30
+    run_once(mail_site.store, engine, settings, early)
+    assert [m["To"] for m in inbox.messages] == ["tokyo@example.org"]
+    assert inbox.messages[0]["Subject"].startswith("Daily papers 2026-08-21")
+    later = datetime(2026, 8, 22, 12, 0, tzinfo=UTC).timestamp()  # New York 08:00
+    run_once(mail_site.store, engine, settings, later)
+    run_once(mail_site.store, engine, settings, later + 600)  # another tick: nothing new
+    assert sorted(m["To"] for m in inbox.messages) == ["ny@example.org", "tokyo@example.org"]

@@ -42,7 +42,7 @@ def run_once(store: Store, engine: SearchEngine, settings: Settings, now: float)
             now=now,
             include=lambda subscription: is_due(subscription, hour, now),
         )
-    deliver_due(store, Mailer(settings), now=now)
+    deliver_due(store, Mailer(settings))  # what is due by the clock, whatever ``now`` says
 
 
 def start_scheduler(settings: Settings) -> threading.Event:
