@@ -101,6 +101,8 @@ class Settings:
             to the console instead (development).
         smtp_port, smtp_security, smtp_user, smtp_password: how to reach it;
             security is ``none``, ``starttls`` or ``tls`` (implicit TLS, port 465).
+        smtp_ca_file: extra CA certificates (PEM) to trust for a private mail relay;
+            the server's certificate is always verified.
         mail_from: the From address of every mail.
         digest_hour: local hour (0..23) at which ``paperfeed serve`` sends each
             subscriber's digest; None leaves sending to ``paperfeed digest send``.
@@ -131,6 +133,7 @@ class Settings:
     smtp_security: str = "none"
     smtp_user: str = ""
     smtp_password: str = ""
+    smtp_ca_file: str = ""
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
@@ -202,6 +205,7 @@ class Settings:
             smtp_security=smtp_security,
             smtp_user=env.get("PAPERFEED_SMTP_USER") or "",
             smtp_password=env.get("PAPERFEED_SMTP_PASSWORD") or "",
+            smtp_ca_file=env.get("PAPERFEED_SMTP_CA_FILE") or "",
             mail_from=mail_from,
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),

@@ -69,6 +69,12 @@ class Mailer:
         self.echo = echo or (lambda text: print(text, file=sys.stdout, flush=True))
         self._connection: smtplib.SMTP | None = None
 
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()  # verifies the certificate and host name
+        if self.settings.smtp_ca_file:
+            context.load_verify_locations(cafile=self.settings.smtp_ca_file)
+        return context
+
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
         try:
@@ -78,14 +84,14 @@ class Mailer:
                     settings.smtp_host,
                     settings.smtp_port,
                     timeout=SMTP_TIMEOUT,
-                    context=ssl.create_default_context(),
+                    context=self._tls_context(),
                 )
             else:
                 connection = smtplib.SMTP(
                     settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT
                 )
                 if settings.smtp_security == "starttls":
-                    connection.starttls(context=ssl.create_default_context())
+                    connection.starttls(context=self._tls_context())
             if settings.smtp_user:
                 connection.login(settings.smtp_user, settings.smtp_password)
         except (OSError, smtplib.SMTPException) as error:
