@@ -25,12 +25,15 @@ def _sign_up(client, email: str = "ada@example.org", password: str = "correct ho
 def test_daily_page_shows_the_latest_day_most_upvoted_first(site: Site) -> None:
     with site.client() as client:
         page = client.get("/")
+        earlier = client.get("/", params={"date": "2026-08-19"}).text
     assert page.status_code == 200
     ids = _titles(page.text)
     assert len(ids) == 18  # 17 real papers of 2026-08-21 plus the hostile one
     assert ids[0] == "2608.19880"  # EnvHarness, 163 upvotes, the day's top paper
     assert "Aug 21, 2026" in page.text
-    assert 'href="/?date=2026-08-20"' in page.text and 'href="/?date=2026-08-22"' in page.text
+    assert 'href="/?date=2026-08-20"' in page.text
+    assert 'href="/?date=2026-08-22"' not in page.text  # no later list: "next" is disabled
+    assert 'href="/?date=2026-08-18"' in earlier and 'href="/?date=2026-08-20"' in earlier
     assert "17 authors" in page.text and "Google" in page.text  # author count, organisation
 
 

@@ -81,7 +81,13 @@ def search_page(
     store = store_of(request)
     # the page's category box may hold several, separated by spaces or commas
     cat = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
-    context: dict[str, object] = {"q": q, "cat": cat, "since": since or "", "sort": sort}
+    context: dict[str, object] = {
+        "q": q,
+        "cat": cat,
+        "since": since or "",
+        "until": until or "",
+        "sort": sort,
+    }
     if not q.strip() and not cat and not since and not until:
         return render(request, "search.html", context | {"results": None})
     parsed = parse_query(q)
