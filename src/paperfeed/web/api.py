@@ -11,7 +11,7 @@ from paperfeed.ingest import normalize_arxiv_id
 from paperfeed.search import SORTS, SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.web.pages import engine_of
-from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json
+from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json, vote_json
 from paperfeed.web.security import api_user, bearer_user, session_user, store_of
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -104,8 +104,7 @@ def upvote(
     request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
-    result = accounts.upvote(store_of(request), user, paper.arxiv_id)
-    return {"id": result.arxiv_id, "upvoted": result.upvoted, "upvotes": result.upvotes}
+    return vote_json(accounts.upvote(store_of(request), user, paper.arxiv_id))
 
 
 @router.delete("/papers/{id:path}/upvote", summary="Withdraw an upvote")
@@ -113,8 +112,7 @@ def withdraw_upvote(
     request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
-    result = accounts.withdraw_vote(store_of(request), user, paper.arxiv_id)
-    return {"id": result.arxiv_id, "upvoted": result.upvoted, "upvotes": result.upvotes}
+    return vote_json(accounts.withdraw_vote(store_of(request), user, paper.arxiv_id))
 
 
 @router.get("/papers/{id:path}", summary="One paper")

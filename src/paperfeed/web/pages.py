@@ -14,7 +14,7 @@ from paperfeed.ingest import IngestError, normalize_arxiv_id
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.store.accounts import delete_token, list_tokens
-from paperfeed.web.presentation import arxiv_links, bibtex
+from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
     session_user,
@@ -170,9 +170,7 @@ def upvote_form(request: Request, arxiv_id: str, csrf_token: str = Form("")) -> 
     except LookupError as error:
         raise HTTPException(404, str(error)) from None
     if wants_json:
-        return JSONResponse(
-            {"id": result.arxiv_id, "upvoted": result.upvoted, "upvotes": result.upvotes}
-        )
+        return JSONResponse(vote_json(result))
     return RedirectResponse(back, status_code=303)
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
+from paperfeed.accounts import VoteResult
 from paperfeed.models import Hit, StoredPaper
 
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
@@ -166,6 +167,11 @@ def hit_json(hit: Hit, upvotes: int) -> dict[str, Any]:
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
     }
+
+
+def vote_json(result: VoteResult) -> dict[str, Any]:
+    """A paper's vote state for one user, as the API and the upvote button answer it."""
+    return {"id": result.arxiv_id, "upvoted": result.upvoted, "upvotes": result.upvotes}
 
 
 def why_matched(hit: Hit) -> str:
