@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from paperfeed.config import Settings
 from running_site import load_site_corpus
@@ -72,3 +74,57 @@ def test_serve_names_a_port_in_use(settings: Settings) -> None:
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_sends_due_digests_on_its_schedule(
+    settings: Settings, paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from aiosmtpd.controller import Controller
+
+    from paperfeed.digest.subscribing import subscribe
+    from paperfeed.models import Paper
+    from paperfeed.store import Store
+    from paperfeed.store.subscriptions import confirm_subscription
+
+    received: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+            received.append(envelope.content)
+            return "250 OK"
+
+    smtp_port = _free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    store = Store(settings.database_url)
+    store.upsert_papers(
+        [Paper("2611.00001", "Scheduled papers arrive", "An abstract.", ["A. Author"],
+               daily_date=yesterday, upvotes=3, sources=["daily-papers-flat"])]
+    )  # fmt: skip
+    confirm_subscription(store, subscribe(store, "early@example.org", "daily", "UTC").id)
+    store.close()
+    monkeypatch.setenv("PAPERFEED_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(smtp_port))
+    monkeypatch.setenv("PAPERFEED_DIGEST_HOUR", "0")  # every local hour is past midnight
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port)],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not received and time.monotonic() < deadline and server.poll() is None:
+            time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+        controller.stop()
+    assert len(received) == 1, output
+    assert f"Subject: Daily papers {yesterday}: 1 paper".encode() in received[0]
+    assert "digests go out at 0:00" in output
