@@ -117,7 +117,7 @@ def main() -> None:
         if frequency == "weekly":  # the same subscribers, now weekly
             with store.engine.begin() as connection:
                 connection.execute(schema.subscriptions.update().values(frequency="weekly"))
-        engine._cache.clear()  # every period starts cold
+        engine.reload()  # every period starts cold (empties the result caches)
         started = time.perf_counter()
         report = queue_digests(store, engine, settings, frequency, period=label, show_progress=True)
         seconds = time.perf_counter() - started

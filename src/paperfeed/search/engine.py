@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +17,7 @@ from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize, words
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
+from paperfeed.search.caching import ResultCache
 from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
 from paperfeed.search.query import ParsedQuery, parse_query
 from paperfeed.search.snippets import describe_match, query_stems
@@ -60,8 +59,8 @@ class SearchEngine:
         self._embedder: Embedder | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
-        self._cache: OrderedDict[tuple[Any, ...], SearchResults] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
+        self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -84,9 +83,9 @@ class SearchEngine:
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
         self._loaded_state = self._state_stamp()
-        if hasattr(self, "_cache"):
-            with self._cache_lock:
-                self._cache.clear()
+        if hasattr(self, "_results"):
+            self._results.clear()
+            self._similar.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         self.vectors = VectorIndex.load(dense_folder(self.settings))
@@ -297,20 +296,14 @@ class SearchEngine:
         index and the stored papers it points at. Upvote order is not cached, since
         votes change between index updates.
         """
+
+        def run() -> SearchResults:
+            return self._search(text, limit, offset, sort, categories, since, until, snippets)
+
+        if sort == "upvotes":
+            return run()
         key = (text, limit, offset, sort, tuple(categories), since, until, snippets)
-        if sort != "upvotes":
-            with self._cache_lock:
-                cached = self._cache.get(key)
-                if cached is not None:
-                    self._cache.move_to_end(key)
-                    return cached
-        results = self._search(text, limit, offset, sort, categories, since, until, snippets)
-        if sort != "upvotes":
-            with self._cache_lock:
-                self._cache[key] = results
-                while len(self._cache) > RESULT_CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return results
+        return self._results.get_or_make(key, run)
 
     def _search(
         self,
@@ -432,7 +425,13 @@ class SearchEngine:
 
     def similar(self, arxiv_id: str, limit: int = 10) -> list[Hit]:
         """Papers most like ``arxiv_id`` (never itself): its vector's neighbours,
-        or, before it is embedded, a lexical "more like this" on its title and abstract."""
+        or, before it is embedded, a lexical "more like this" on its title and abstract.
+        Cached until the index is reloaded, like ``search``."""
+        return self._similar.get_or_make(
+            (arxiv_id, limit), lambda: self._similar_uncached(arxiv_id, limit)
+        )
+
+    def _similar_uncached(self, arxiv_id: str, limit: int) -> list[Hit]:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
             raise SearchError(f"no paper {arxiv_id!r} in this collection")
