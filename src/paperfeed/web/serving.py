@@ -1,11 +1,14 @@
 """Running the site: one listening socket, N forked uvicorn worker processes.
 
-Pre-forking (as gunicorn does) rather than ``uvicorn --workers``: uvicorn hands its
-workers the socket in a way that leaves Nagle's algorithm on for their connections
-(asyncio only sets TCP_NODELAY on sockets it knows are TCP), and every keep-alive
-response then waits ~40 ms for the client's delayed ACK. Here the listening socket gets
-TCP_NODELAY, which accepted connections inherit. Each worker builds its own app (store,
-index, model) after the fork, so nothing is shared but the socket.
+Pre-forking rather than ``uvicorn --workers``: uvicorn hands its workers the socket in
+a way that leaves Nagle's algorithm on for their connections (asyncio only sets
+TCP_NODELAY on sockets it knows are TCP), and every keep-alive response then waits
+~40 ms for the client's delayed ACK. Here each listening socket gets TCP_NODELAY, which
+accepted connections inherit. Where the system has SO_REUSEPORT (Linux), each worker
+listens on its own socket and the kernel spreads new connections over them; with one
+shared socket, whichever worker wakes first takes the connection, and long keep-alive
+connections piled up on one worker (16 of 16 seen). Each worker builds its own app
+(store, index, model) after the fork.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ APP_FACTORY = "paperfeed.web.app:create_app"
 RESTART_PAUSE_SECONDS = 1.0
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
+
+
+def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     """A bound, listening TCP socket with TCP_NODELAY (inherited by accepted sockets)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=2048)
+    sock = socket.create_server((host, port), family=family, backlog=2048, reuse_port=reuse_port)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.set_inheritable(True)
     return sock
 
 
@@ -43,12 +48,12 @@ def _run_worker(sock: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def _start_worker(sock: socket.socket) -> int:
+def _start_worker(host: str, port: int, shared: socket.socket | None) -> int:
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
         try:
-            _run_worker(sock)
+            _run_worker(shared or listening_socket(host, port, reuse_port=True))
         except BaseException:  # noqa: BLE001 - report, then leave without the parent's atexit
             log.exception("worker %s failed", os.getpid())
             code = 1
@@ -68,8 +73,12 @@ def serve_forever(
         after_start: run in this (parent) process once the workers are forked, e.g.
             the digest scheduler: one of it, however many workers.
     """
-    sock = listening_socket(host, port)
-    children = {_start_worker(sock) for _ in range(workers)}
+    # bound here first either way, so a port in use fails in this process, readably
+    sock = listening_socket(host, port, reuse_port=REUSE_PORT)
+    shared = None if REUSE_PORT else sock
+    if REUSE_PORT:
+        sock.close()  # workers open their own; an idle listener here would hold connections
+    children = {_start_worker(host, port, shared) for _ in range(workers)}
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -94,5 +103,6 @@ def serve_forever(
         if not stopping:
             log.warning("worker %s exited; starting another", pid)
             time.sleep(RESTART_PAUSE_SECONDS)
-            children.add(_start_worker(sock))
-    sock.close()
+            children.add(_start_worker(host, port, shared))
+    if shared is not None:
+        shared.close()
