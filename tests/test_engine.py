@@ -179,3 +179,17 @@ def test_phrase_with_other_words_keeps_scores_aligned(engine: SearchEngine) -> N
         ranking = engine.rank(parse_query('"guidance for" video'), [], fusion=fusion)
         ids = [paper.arxiv_id for paper in engine.store.get_papers(ranking.keys).values()]
         assert ids == ["2401.00002"]
+
+
+def test_pages_of_one_query_come_from_one_ranking(engine: SearchEngine) -> None:
+    whole = engine.search("model", limit=6)
+    pages = [engine.search("model", limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [hit.paper.key for page in pages for hit in page.hits] == [
+        hit.paper.key for hit in whole.hits
+    ]
+    assert {page.total for page in pages} == {whole.total}
+    # a changed index empties the caches: the next answer is ranked afresh
+    engine.reload()
+    assert [h.paper.key for h in engine.search("model", limit=6).hits] == [
+        h.paper.key for h in whole.hits
+    ]

@@ -28,6 +28,7 @@ SORTS = ("relevance", "date", "upvotes")
 LEXICAL_DEPTH = 1000
 DENSE_DEPTH = 100
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
+RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
 
 
 class SearchError(ValueError):
@@ -61,6 +62,7 @@ class SearchEngine:
         self._loaded_state: tuple[int, int] | None = None
         self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
         self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
+        self._rankings: ResultCache[tuple[Ranking, list[str]]] = ResultCache(RANKING_CACHE_SIZE)
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -86,6 +88,7 @@ class SearchEngine:
         if hasattr(self, "_results"):
             self._results.clear()
             self._similar.clear()
+            self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         self.vectors = VectorIndex.load(dense_folder(self.settings))
@@ -256,6 +259,10 @@ class SearchEngine:
             query_vector=vector,
         )
 
+    def _rank_noted(self, query: ParsedQuery) -> tuple[Ranking, list[str]]:
+        notes: list[str] = []
+        return self.rank(query, notes), notes
+
     def _phrase_matches(self, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
         """The candidates whose text contains every quoted phrase, word for word."""
         papers = self.store.get_papers(sorted(set(candidates.tolist())))
@@ -327,7 +334,8 @@ class SearchEngine:
             + ([f"since:{since}"] if since else [])
             + ([f"until:{until}"] if until else [])
         )
-        query = parse_query(f"{text} {extra}".strip() if extra else text)
+        query_text = f"{text} {extra}".strip() if extra else text
+        query = parse_query(query_text)
         notes = list(query.notes)
         hits: list[Hit] = []
         pinned: list[int] = []
@@ -343,7 +351,11 @@ class SearchEngine:
             papers = self.store.get_papers(pinned)
             hits = [self._hit(papers[key], 1.0, set(), "identifier", None, None) for key in pinned]
             return SearchResults(text, hits[offset : offset + limit], len(hits), offset, notes)
-        ranking = self.rank(query, notes)
+        # one ranking serves every page and sort order of the same query
+        ranking, ranking_notes = self._rankings.get_or_make(
+            query_text, lambda: self._rank_noted(query)
+        )
+        notes += ranking_notes
         pinned_keys = set(pinned)
         keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
         if sort == "date":
