@@ -17,6 +17,7 @@ from paperfeed.store.accounts import delete_token, list_tokens
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
+    client_address,
     session_user,
     sign_in_session,
     sign_out_session,
@@ -35,10 +36,6 @@ def engine_of(request: Request) -> SearchEngine:
     engine: SearchEngine = request.app.state.engine
     engine.reload_if_changed()
     return engine
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -193,7 +190,7 @@ def signin(
     check_csrf(request, csrf_token)
     store = store_of(request)
     try:
-        accounts.check_rate(store, f"signin:client:{_client(request)}", *SIGN_IN_LIMIT)
+        accounts.check_rate(store, f"signin:client:{client_address(request)}", *SIGN_IN_LIMIT)
         accounts.check_rate(store, f"signin:email:{email.strip().lower()}", *SIGN_IN_LIMIT)
     except accounts.RateLimitedError as error:
         context = {"next": safe_next(next), "error": str(error), "email": email}
@@ -225,7 +222,7 @@ def signup(
     store = store_of(request)
     context = {"next": safe_next(next), "email": email, "name": name}
     try:
-        accounts.check_rate(store, f"signup:client:{_client(request)}", *SIGN_UP_LIMIT)
+        accounts.check_rate(store, f"signup:client:{client_address(request)}", *SIGN_UP_LIMIT)
         user = accounts.sign_up(store, email, password, name)
     except accounts.RateLimitedError as error:
         return render(request, "signup.html", context | {"error": str(error)}, status_code=429)

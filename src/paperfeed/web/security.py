@@ -28,6 +28,11 @@ def store_of(request: Request) -> Store:
     return store
 
 
+def client_address(request: Request) -> str:
+    """The peer's address, for per-client rate limits."""
+    return request.client.host if request.client else "unknown"
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, made on first use."""
     token = request.session.get("csrf")

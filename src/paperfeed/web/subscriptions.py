@@ -33,7 +33,7 @@ from paperfeed.store.subscriptions import (
     get_subscription,
 )
 from paperfeed.web.pages import engine_of
-from paperfeed.web.security import check_csrf, store_of
+from paperfeed.web.security import check_csrf, client_address, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -92,8 +92,11 @@ def _start_subscription(request: Request, subscription: Subscription) -> None:
     deliver_due(store, Mailer(_settings(request)))
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _check_subscribe_rate(request: Request, email: str) -> None:
+    """Count one attempt per client and per address (the page and the API share them)."""
+    store = store_of(request)
+    accounts.check_rate(store, f"subscribe:client:{client_address(request)}", *SUBSCRIBE_LIMIT)
+    accounts.check_rate(store, f"subscribe:email:{email.strip().lower()}", *SUBSCRIBE_LIMIT)
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -115,8 +118,7 @@ def subscribe_submit(
     store = store_of(request)
     values = {"email": email, "frequency": frequency, "time_zone": time_zone}
     try:
-        accounts.check_rate(store, f"subscribe:client:{_client(request)}", *SUBSCRIBE_LIMIT)
-        accounts.check_rate(store, f"subscribe:email:{email.strip().lower()}", *SUBSCRIBE_LIMIT)
+        _check_subscribe_rate(request, email)
         topics = _topics_from_form(topic or [], relevance or [])
         subscription = subscribe(store, email, frequency, time_zone, topics)
     except accounts.RateLimitedError as error:
@@ -248,10 +250,7 @@ def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
     its link is followed. The answer is the same for an address already subscribed."""
     store = store_of(request)
     try:
-        accounts.check_rate(store, f"subscribe:client:{_client(request)}", *SUBSCRIBE_LIMIT)
-        accounts.check_rate(
-            store, f"subscribe:email:{body.email.strip().lower()}", *SUBSCRIBE_LIMIT
-        )
+        _check_subscribe_rate(request, body.email)
         subscription = subscribe(
             store,
             body.email,
