@@ -47,6 +47,9 @@ def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
 
 
+_secret_keys: dict[Path, str] = {}
+
+
 def secret_key_of(settings: Settings) -> str:
     """The configured secret key, or one made on first use and kept in ``home/secret_key``.
 
@@ -55,6 +58,9 @@ def secret_key_of(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
     path = settings.home / "secret_key"
+    known = _secret_keys.get(path)
+    if known is not None:
+        return known  # every signed link asks: read the file once per process
     if not path.exists():
         settings.home.mkdir(parents=True, exist_ok=True)
         draft = settings.home / f"secret_key.{os.getpid()}.tmp"
@@ -68,7 +74,8 @@ def secret_key_of(settings: Settings) -> str:
             pass
         finally:
             draft.unlink()
-    return path.read_text().strip()
+    key = _secret_keys[path] = path.read_text().strip()
+    return key
 
 
 FUSION_METHODS = ("rrf", "weighted")
