@@ -145,10 +145,15 @@ def user_for_token(store: Store, token: str) -> User | None:
 # -- votes and submissions ------------------------------------------------------------
 
 
-def _paper(store: Store, arxiv_id: str) -> StoredPaper:
+def _normalized_id(arxiv_id: str) -> str:
     normalized = normalize_arxiv_id(arxiv_id)
     if normalized is None:
         raise LookupError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+    return normalized
+
+
+def _paper(store: Store, arxiv_id: str) -> StoredPaper:
+    normalized = _normalized_id(arxiv_id)
     paper = store.get_paper(normalized)
     if paper is None:
         raise LookupError(f"no paper {normalized!r} in this collection")
@@ -206,9 +211,7 @@ def submit_paper(
         ValueError: the paper is on a daily list already.
         IngestError: the arXiv API could not be reached or answered garbage.
     """
-    normalized = normalize_arxiv_id(arxiv_id)
-    if normalized is None:
-        raise LookupError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+    normalized = _normalized_id(arxiv_id)
     if store.get_paper(normalized) is None and arxiv_api_url:
         fetched = fetch_arxiv_paper(normalized, arxiv_api_url)
         if fetched is None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
@@ -46,16 +47,22 @@ def insert_user(store: Store, email: str, name: str, password_hash: str) -> User
     return User(user_id, email, name, password_hash)
 
 
+def _user(row: Row[Any] | None) -> User | None:
+    return User(row.id, row.email, row.name, row.password_hash) if row else None
+
+
 def find_user_by_email(store: Store, email: str) -> User | None:
     with store.engine.connect() as connection:
-        row = connection.execute(select(schema.users).where(schema.users.c.email == email)).first()
-    return User(row.id, row.email, row.name, row.password_hash) if row else None
+        return _user(
+            connection.execute(select(schema.users).where(schema.users.c.email == email)).first()
+        )
 
 
 def find_user(store: Store, user_id: int) -> User | None:
     with store.engine.connect() as connection:
-        row = connection.execute(select(schema.users).where(schema.users.c.id == user_id)).first()
-    return User(row.id, row.email, row.name, row.password_hash) if row else None
+        return _user(
+            connection.execute(select(schema.users).where(schema.users.c.id == user_id)).first()
+        )
 
 
 def update_password_hash(store: Store, user_id: int, password_hash: str) -> None:
@@ -87,7 +94,7 @@ def find_token_user(store: Store, token_hash: str) -> User | None:
             .join(schema.api_tokens, schema.api_tokens.c.user_id == schema.users.c.id)
             .where(schema.api_tokens.c.token_hash == token_hash)
         ).first()
-    return User(row.id, row.email, row.name, row.password_hash) if row else None
+    return _user(row)
 
 
 def list_tokens(store: Store, user_id: int) -> list[tuple[str, str, float]]:

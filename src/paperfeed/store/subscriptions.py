@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.expression import ColumnElement
 
 from paperfeed.store import schema
 from paperfeed.store.database import Store
@@ -134,20 +135,18 @@ def save_subscription(
     return found
 
 
-def get_subscription(store: Store, subscription_id: int) -> Subscription | None:
+def _one_subscription(store: Store, condition: ColumnElement[bool]) -> Subscription | None:
     with store.engine.connect() as connection:
-        row = connection.execute(
-            select(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.id == subscription_id)
-        ).first()
+        row = connection.execute(select(_SUBSCRIPTIONS).where(condition)).first()
     return _subscriptions(store, [row])[0] if row else None
+
+
+def get_subscription(store: Store, subscription_id: int) -> Subscription | None:
+    return _one_subscription(store, _SUBSCRIPTIONS.c.id == subscription_id)
 
 
 def find_subscription(store: Store, email: str) -> Subscription | None:
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            select(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.email == email)
-        ).first()
-    return _subscriptions(store, [row])[0] if row else None
+    return _one_subscription(store, _SUBSCRIPTIONS.c.email == email)
 
 
 def confirm_subscription(store: Store, subscription_id: int) -> bool:
