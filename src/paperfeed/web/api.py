@@ -12,7 +12,7 @@ from paperfeed.search import SORTS, SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json, vote_json
-from paperfeed.web.security import api_user, bearer_user, session_user, store_of
+from paperfeed.web.security import api_user, bearer_user, session_user, settings_of, store_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -50,7 +50,7 @@ def trending_papers(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200, description="how many papers")] = 50,
 ) -> list[dict[str, Any]]:
-    half_life = request.app.state.settings.trending_half_life_hours
+    half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=limit)
     return [
         daily_papers_entry(item.paper, item.upvotes) | {"trendingScore": round(item.score, 4)}

@@ -17,7 +17,7 @@ from paperfeed.search import SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, trending
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
-from paperfeed.web.security import store_of
+from paperfeed.web.security import settings_of, store_of
 
 router = APIRouter(prefix="/rss", tags=["feeds"])
 FEED_SIZE = 50
@@ -67,11 +67,6 @@ def _response(document: str) -> Response:
     return Response(document, media_type="application/rss+xml; charset=utf-8")
 
 
-def _base(request: Request) -> str:
-    base: str = request.app.state.settings.base_url
-    return base
-
-
 @router.get("/daily", summary="The latest daily list (or a given day, week or month)")
 def daily_rss(
     request: Request,
@@ -83,7 +78,7 @@ def daily_rss(
         feed = daily_feed(store_of(request), date, week, month)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    base = _base(request)
+    base = settings_of(request).base_url
     query = str(request.url.query)
     return _response(
         render_rss(
@@ -99,8 +94,8 @@ def daily_rss(
 
 @router.get("/trending", summary="Trending papers")
 def trending_rss(request: Request) -> Response:
-    base = _base(request)
-    half_life = request.app.state.settings.trending_half_life_hours
+    base = settings_of(request).base_url
+    half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=FEED_SIZE)
     return _response(
         render_rss(
@@ -124,7 +119,7 @@ def search_rss(
         results = engine_of(request).search(q, limit=FEED_SIZE, sort=sort)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
-    base = _base(request)
+    base = settings_of(request).base_url
     parameters = urlencode({"q": q} | ({"sort": sort} if sort != "date" else {}))
     return _response(
         render_rss(

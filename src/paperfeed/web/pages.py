@@ -19,6 +19,7 @@ from paperfeed.web.security import (
     check_csrf,
     client_address,
     session_user,
+    settings_of,
     sign_in_session,
     sign_out_session,
     store_of,
@@ -57,7 +58,7 @@ def daily(
 @router.get("/trending", response_class=HTMLResponse)
 def trending_page(request: Request) -> HTMLResponse:
     store = store_of(request)
-    half_life = request.app.state.settings.trending_half_life_hours
+    half_life = settings_of(request).trending_half_life_hours
     items = trending(store, half_life, limit=50)
     voted = accounts.voted_ids(store, session_user(request), [item.paper for item in items])
     return render(
@@ -298,7 +299,7 @@ def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form(""
     try:
         accounts.check_rate(store, f"submit:user:{user.id}", *SUBMIT_LIMIT)
         paper = accounts.submit_paper(
-            store, user, arxiv_id, request.app.state.settings.arxiv_api_url or None
+            store, user, arxiv_id, settings_of(request).arxiv_api_url or None
         )
     except accounts.RateLimitedError as error:
         context = {"error": str(error), "arxiv_id": arxiv_id}

@@ -16,6 +16,7 @@ import secrets
 from fastapi import HTTPException, Request
 
 from paperfeed.accounts import User, user_for_token
+from paperfeed.config import Settings
 from paperfeed.store import Store
 from paperfeed.store.accounts import find_user
 
@@ -26,6 +27,11 @@ CSRF_HEADER = "X-CSRF-Token"
 def store_of(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def client_address(request: Request) -> str:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from paperfeed import accounts
-from paperfeed.config import Settings, secret_key_of
+from paperfeed.config import secret_key_of
 from paperfeed.digest.composing import Composer, Period, PeriodError
 from paperfeed.digest.rendering import link, render_digest_html
 from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
@@ -33,7 +33,7 @@ from paperfeed.store.subscriptions import (
     get_subscription,
 )
 from paperfeed.web.pages import engine_of
-from paperfeed.web.security import check_csrf, client_address, store_of
+from paperfeed.web.security import check_csrf, client_address, settings_of, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,11 +45,6 @@ PREVIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _topics_from_form(queries: list[str], relevances: list[str]) -> list[TopicInput]:
@@ -88,8 +83,8 @@ def _start_subscription(request: Request, subscription: Subscription) -> None:
     store = store_of(request)
     if subscription.confirmed:
         return
-    queue_confirmation(store, _settings(request), subscription)
-    deliver_due(store, Mailer(_settings(request)))
+    queue_confirmation(store, settings_of(request), subscription)
+    deliver_due(store, Mailer(settings_of(request)))
 
 
 def _check_subscribe_rate(request: Request, email: str) -> None:
@@ -138,13 +133,13 @@ def subscribe_submit(
 def confirm(request: Request, token: str = "") -> HTMLResponse:
     subscription = _subscription_of(request, "confirm", token)
     confirm_subscription(store_of(request), subscription.id)
-    manage = link(_settings(request), "/subscribe/manage", "manage", subscription)
+    manage = link(settings_of(request), "/subscribe/manage", "manage", subscription)
     return render(request, "subscribe_done.html", {"message": "confirmed", "manage_url": manage})
 
 
 def _subscription_of(request: Request, purpose: str, token: str) -> Subscription:
     try:
-        subscription_id, email = read_token(secret_key_of(_settings(request)), purpose, token)
+        subscription_id, email = read_token(secret_key_of(settings_of(request)), purpose, token)
     except SubscriptionError as error:
         raise HTTPException(400, str(error)) from None
     subscription = get_subscription(store_of(request), subscription_id)
@@ -228,7 +223,7 @@ def preview(request: Request, token: str = "", period: str = "", q: str = "") ->
             f"no papers for {label}: nothing would be sent"
             + (f" (try period={nearest})" if nearest else ""),
         )
-    html = render_digest_html(_settings(request), digest)
+    html = render_digest_html(settings_of(request), digest)
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_POLICY})
 
 

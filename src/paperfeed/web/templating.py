@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from paperfeed.web.presentation import author_line, display_date, why_matched
-from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user
+from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -44,7 +44,7 @@ def render(
     shared = {
         "user": session_user(request),
         "csrf": csrf_token(request),
-        "settings": request.app.state.settings,
+        "settings": settings_of(request),
         "path": request.url.path,
         "query_string": str(request.url.query),
     }
