@@ -6,7 +6,8 @@ import re
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -20,11 +21,12 @@ from click.testing import CliRunner
 
 from paperfeed.cli import main
 from paperfeed.config import Settings
+from paperfeed.digest.scheduling import run_once
 from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
-from paperfeed.digest.subscribing import TopicInput, subscribe
+from paperfeed.digest.subscribing import TopicInput, subscribe, update_subscription
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.store.subscriptions import confirm_subscription, outbox_counts
+from paperfeed.store.subscriptions import claim_due_messages, confirm_subscription, outbox_counts
 from running_site import Site, csrf_of, load_site_corpus, serve
 
 
@@ -164,7 +166,6 @@ def test_papers_are_never_sent_twice(mail_site: Site, inbox: Inbox) -> None:
     first = set(re.findall(r"/papers/(\d{4}\.\d{5})", _text(inbox.messages[-1])))
     # the same subscriber switches to weekly: the week holding 2026-08-21 skips its papers
     subscribe(mail_site.store, "twice@example.org")  # no change: only the manage link may
-    from paperfeed.digest.subscribing import update_subscription
 
     update_subscription(mail_site.store, subscription, "weekly", "UTC", [])
     _send(mail_site, frequency="weekly", period="2026-W34")
@@ -202,7 +203,6 @@ def test_server_failing_partway_then_recovering_sends_each_digest_once(
 
 
 def test_a_run_killed_mid_send_is_resumed(mail_site: Site, inbox: Inbox) -> None:
-    from paperfeed.store.subscriptions import claim_due_messages
 
     confirm_subscription(mail_site.store, subscribe(mail_site.store, "k@example.org").id)
     engine = SearchEngine(mail_site.store, mail_site.settings)
@@ -331,10 +331,6 @@ def test_cli_digest_send_dry_run_then_for_real(
 
 
 def test_the_schedule_sends_at_each_subscribers_local_hour(mail_site: Site, inbox: Inbox) -> None:
-    from dataclasses import replace
-    from datetime import UTC, datetime
-
-    from paperfeed.digest.scheduling import run_once
 
     settings = replace(mail_site.settings, digest_hour=7)
     for address, zone in (

@@ -8,13 +8,19 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from paperfeed.config import Settings
+from paperfeed.digest.subscribing import subscribe
+from paperfeed.models import Paper
+from paperfeed.store import Store
+from paperfeed.store.subscriptions import confirm_subscription
 from running_site import load_site_corpus
 
 
@@ -79,14 +85,6 @@ def test_serve_names_a_port_in_use(settings: Settings) -> None:
 def test_serve_sends_due_digests_on_its_schedule(
     settings: Settings, paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from aiosmtpd.controller import Controller
-
-    from paperfeed.digest.subscribing import subscribe
-    from paperfeed.models import Paper
-    from paperfeed.store import Store
-    from paperfeed.store.subscriptions import confirm_subscription
 
     received: list[bytes] = []
 
