@@ -1,7 +1,9 @@
 """Numbered schema migrations, applied in order and recorded in ``schema_migrations``.
 
-Add a change as a new ``mNNN_*`` function and append it to ``MIGRATIONS``; never edit
-one that has shipped.
+Each migration is a module ``mNNN_<name>.py`` holding its own table definitions as they
+were when it shipped (never the live ones in ``store/schema.py``), so a later migration
+that adds a column also works on a fresh database. Add a change as a new module and
+append it to ``MIGRATIONS``; never edit one that has shipped.
 """
 
 from __future__ import annotations
@@ -13,35 +15,18 @@ from sqlalchemy import Connection, Engine, inspect, select
 from sqlalchemy.exc import DatabaseError
 
 from paperfeed.store import schema
+from paperfeed.store.migrations import (
+    m001_create_tables,
+    m002_create_accounts,
+    m003_create_digests,
+)
 
+Migration = Callable[[Connection], None]
 
-def m001_create_tables(connection: Connection) -> None:
-    """Create papers and embeddings."""
-    schema.papers.create(connection)
-    schema.embeddings.create(connection)
-
-
-def m002_create_accounts(connection: Connection) -> None:
-    """Create users, API tokens, votes and rate-limit events."""
-    for table in (schema.users, schema.api_tokens, schema.votes, schema.rate_events):
-        table.create(connection)
-
-
-def m003_create_digests(connection: Connection) -> None:
-    """Create subscriptions, their topics, the mail outbox and the papers already sent."""
-    for table in (
-        schema.subscriptions,
-        schema.subscription_topics,
-        schema.outbox,
-        schema.sent_papers,
-    ):
-        table.create(connection)
-
-
-MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
-    (1, "create_tables", m001_create_tables),
-    (2, "create_accounts", m002_create_accounts),
-    (3, "create_digests", m003_create_digests),
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "create_tables", m001_create_tables.apply),
+    (2, "create_accounts", m002_create_accounts.apply),
+    (3, "create_digests", m003_create_digests.apply),
 ]
 
 
