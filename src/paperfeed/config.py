@@ -78,7 +78,7 @@ def secret_key_of(settings: Settings) -> str:
     return key
 
 
-FUSION_METHODS = ("rrf", "weighted")
+FUSION_METHODS = ("calibrated", "weighted", "rrf")
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 
@@ -94,8 +94,11 @@ class Settings:
         embed_batch_size: texts per embedding batch (one committed unit of work).
         embed_threads: CPU threads for the embedding runtime; 0 means all cores.
         title_weight: BM25F weight of the title field relative to the abstract.
-        fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
-        dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
+        fusion: how lexical and dense evidence are combined: ``calibrated`` (the
+            default, see ``search.fusion``), ``weighted`` (min-max) or ``rrf``.
+        dense_weight: share of the dense ranking in ``weighted`` and ``rrf`` fusion, 0..1.
+        min_similarity: the relevance floor: when no paper matches a query's words and
+            no cosine reaches this, the search answers "no close match".
         exact_search_limit: below this many vectors the dense search is exact.
         trending_half_life_hours: hours after which a vote counts half in trending.
         secret_key: signs session cookies and links; empty means "made once and kept
@@ -124,11 +127,12 @@ class Settings:
     embed_batch_size: int = 32
     embed_threads: int = 0
     title_weight: float = 2.0
-    # Chosen by bench/quality.py --sweep (docs/benchmarks.md): weighted fusion beat RRF at
-    # every weight on SciFact's train split; 0.3 and 0.4 tie there (0.7367 vs 0.7372) and
-    # 0.3 keeps known-item keyword queries closer to BM25 alone (MRR 0.983 vs 0.971).
-    fusion: str = "weighted"
+    # Chosen by bench/quality.py --sweep on training splits (docs/benchmarks.md).
+    fusion: str = "calibrated"
     dense_weight: float = 0.3
+    # Calibrated on the bundled corpus (bench/quality.py, "relevance floor"): above the
+    # best cosine of 99% of nonsense queries, below that of 99% of real keyword queries.
+    min_similarity: float = 0.3
     exact_search_limit: int = 200_000
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
@@ -152,13 +156,18 @@ class Settings:
         home = Path(env.get("PAPERFEED_HOME") or Path.home() / ".paperfeed").expanduser()
         database_url = env.get("PAPERFEED_DATABASE_URL") or f"sqlite:///{home / 'paperfeed.db'}"
         index_dir = Path(env.get("PAPERFEED_INDEX_DIR") or home / "index").expanduser()
-        fusion = env.get("PAPERFEED_FUSION") or "weighted"
+        fusion = env.get("PAPERFEED_FUSION") or "calibrated"
         if fusion not in FUSION_METHODS:
             raise SettingsError(
                 f"PAPERFEED_FUSION={fusion!r} is not a fusion method (expected one of "
                 f"{', '.join(FUSION_METHODS)})"
             )
         dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.3)
+        min_similarity = _read_float(env, "PAPERFEED_MIN_SIMILARITY", 0.3)
+        if not -1.0 <= min_similarity <= 1.0:
+            raise SettingsError(
+                f"PAPERFEED_MIN_SIMILARITY={min_similarity!r} must be between -1 and 1"
+            )
         if not 0.0 <= dense_weight <= 1.0:
             raise SettingsError(f"PAPERFEED_DENSE_WEIGHT={dense_weight!r} must be between 0 and 1")
         half_life = _read_float(env, "PAPERFEED_TRENDING_HALF_LIFE_HOURS", 48.0)
@@ -197,6 +206,7 @@ class Settings:
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
+            min_similarity=min_similarity,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",

@@ -82,26 +82,32 @@ class StoredPaper:
         return self.daily_date or self.first_listed or self.published
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hit:
-    """One search result, with what a person needs to judge it."""
+    """One search result, with what a person needs to judge it. Immutable: cached
+    results are shared between callers (``dataclasses.replace`` makes a changed copy)."""
 
     paper: StoredPaper
     score: float
     snippet: str
-    matched_terms: list[str]
+    matched_terms: tuple[str, ...]
     found_by: str  # "lexical", "semantic", "both" or "identifier"
     lexical_rank: int | None = None
     semantic_rank: int | None = None
     similarity: float | None = None  # cosine of query and paper vectors, when both exist
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchResults:
-    """A page of hits plus what the caller should know about how they were found."""
+    """A page of hits plus what the caller should know about how they were found.
+
+    ``total`` counts the papers that match; when nothing does (``close_match`` false),
+    it is 0 and ``hits`` holds at most a few nearest papers by meaning, with a note.
+    """
 
     query: str
-    hits: list[Hit]
+    hits: tuple[Hit, ...]
     total: int
     offset: int
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    close_match: bool = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 from paperfeed.config import Settings
 from paperfeed.index.embedder import Embedder, embedding_text, load_embedder
 from paperfeed.index.lexical import Document, LexicalIndex
-from paperfeed.index.tokenizer import tokenize
+from paperfeed.index.tokenizer import TOKENIZER_VERSION, tokenize
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
 from paperfeed.progress import progress_bar
@@ -128,7 +129,12 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     state = read_state(settings)
     last_sequence = int(state.get("last_sequence", 0))  # type: ignore[call-overload]
     folder = lexical_folder(settings)
-    if (folder / "manifest.json").exists():
+    stale = (folder / "manifest.json").exists() and not tokenizer_is_current(state)
+    if stale:
+        # terms made by another tokenizer would never match today's query terms:
+        # index every paper again into fresh segments (the old ones go after the switch)
+        last_sequence = 0
+    if (folder / "manifest.json").exists() and not stale:
         lexical = LexicalIndex.load(folder)
     else:
         lexical = LexicalIndex(
@@ -163,9 +169,23 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     if len(lexical.segments) > MAX_SEGMENTS:
         lexical.merge_segments(segment_name + "-merged")
     lexical.save(folder)
+    if stale:
+        current = {segment.name for segment in lexical.segments}
+        for old in folder.glob("segment-*"):
+            if old.is_dir() and old.name not in current:
+                shutil.rmtree(old, ignore_errors=True)
     _save_metadata(settings, metadata)
-    _write_state(settings, state | {"last_sequence": target_sequence})
+    _write_state(
+        settings,
+        state | {"last_sequence": target_sequence, "tokenizer_version": TOKENIZER_VERSION},
+    )
     return len(documents)
+
+
+def tokenizer_is_current(state: dict[str, object]) -> bool:
+    """Whether the lexical index of ``state`` was built by today's tokenizer (indexes
+    from before the version was recorded count as version 1)."""
+    return state.get("tokenizer_version", 1) == TOKENIZER_VERSION
 
 
 def embed_pending(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import Stemmer
+
+from paperfeed.ingest.text_cleaning import fold_for_matching
 
 # Lucene's English stop-word list (also bm25s's default): short enough that no
 # content word of a paper title is dropped.
@@ -47,6 +48,12 @@ STOP_WORDS = frozenset(
     ]
 )
 
+# Bumped whenever the terms a text gives change (folding, stop words, stemming): an index
+# built by another version is rebuilt from scratch by ``paperfeed index`` (see
+# ``index.builder.update_lexical``), never searched with mismatched terms.
+# 1: lower-case + NFKD accent stripping. 2: ``fold_for_matching`` (ł, ø, æ, ß too).
+TOKENIZER_VERSION = 2
+
 _WORD = re.compile(r"[^\W_]+")
 _stemmer = Stemmer.Stemmer("english")
 
@@ -55,12 +62,9 @@ _stems: dict[str, str] = {}
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip accents (``Schrödinger`` and ``Schrodinger`` match)."""
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(character for character in decomposed if not unicodedata.combining(character))
+    """Lower-case and strip accents: the one folding of indexing, querying and snippets
+    (``Schrödinger``/``Schrodinger``, ``Łukasz``/``Lukasz``, ``Ø``/``o``, ``ß``/``ss``)."""
+    return fold_for_matching(text)
 
 
 def stem(word: str) -> str:

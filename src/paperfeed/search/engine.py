@@ -3,48 +3,60 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.config import Settings
-from paperfeed.index.builder import dense_folder, lexical_folder, metadata_folder, read_state
+from paperfeed.index.builder import (
+    dense_folder,
+    lexical_folder,
+    metadata_folder,
+    read_state,
+    tokenizer_is_current,
+)
 from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize, words
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
-from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
-from paperfeed.search.query import ParsedQuery, parse_query
+from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights, fuse
+from paperfeed.search.query import ParsedQuery, SearchError, parse_query
+from paperfeed.search.ranking import DENSE_DEPTH, LEXICAL_DEPTH, gather, restrict
 from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
 from paperfeed.store.accounts import count_all_votes
 
 SORTS = ("relevance", "date", "upvotes")
-LEXICAL_DEPTH = 1000
-DENSE_DEPTH = 100
+NEAREST_WHEN_NO_MATCH = 3  # papers shown, with a note, when nothing is a close match
+__all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
 
 
-class SearchError(ValueError):
-    """A search parameter is out of range; the message names it and its value."""
-
-
-@dataclass
+@dataclass(frozen=True)
 class Ranking:
-    """Fused candidates of one query, best first, before paging."""
+    """Fused candidates of one query, best first, before paging (cached and shared:
+    never changed once made).
 
-    keys: list[int]
-    scores: dict[int, float]
-    lexical_ranks: dict[int, int]
-    semantic_ranks: dict[int, int]
-    timings: dict[str, float]
-    query_vector: NDArray[np.float32] | None = None
+    ``close_match`` is false when no paper matched the query's words and none came
+    within the relevance floor by meaning; ``keys`` then holds the nearest few only.
+    """
+
+    keys: tuple[int, ...]
+    scores: Mapping[int, float]
+    lexical_ranks: Mapping[int, int]
+    semantic_ranks: Mapping[int, int]
+    similarities: Mapping[int, float]
+    timings: Mapping[str, float]
+    close_match: bool = True
+    best_similarity: float | None = None
+    notes: tuple[str, ...] = field(default=())
 
 
 class SearchEngine:
@@ -62,7 +74,8 @@ class SearchEngine:
         self._loaded_state: tuple[int, int] | None = None
         self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
         self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
-        self._rankings: ResultCache[tuple[Ranking, list[str]]] = ResultCache(RANKING_CACHE_SIZE)
+        self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
+        self._tokenizer_current = True
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -85,6 +98,7 @@ class SearchEngine:
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
         self._loaded_state = self._state_stamp()
+        self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
         if hasattr(self, "_results"):
             self._results.clear()
             self._similar.clear()
@@ -155,10 +169,7 @@ class SearchEngine:
             restrict(
                 mask_of(
                     np.concatenate(
-                        [
-                            lexical.keys_with(category.lower(), "categories")
-                            for category in query.categories
-                        ]
+                        [lexical.keys_with(category, "categories") for category in query.categories]
                     )
                 )
             )
@@ -168,100 +179,148 @@ class SearchEngine:
             low = int(query.since.replace("-", "")) if query.since else 0
             high = int(query.until.replace("-", "")) if query.until else 99_999_999
             restrict((dates >= low) & (dates <= high))
-        for field_name, value in query.fielded:
-            for term in tokenize(value):
+        for field_name, terms in query.fielded_terms:
+            for term in terms:
                 restrict(mask_of(lexical.keys_with(term, field_name)))
-        for phrase in query.phrases:
-            for term in tokenize(phrase):
+        for terms in query.phrase_terms:
+            for term in terms:
                 restrict(mask_of(lexical.keys_with(term)))
-        for value in query.excluded:
-            for term in tokenize(value):
+        for terms in query.excluded_terms:
+            for term in terms:
                 restrict(~mask_of(lexical.keys_with(term)))
         return allowed
 
     # -- ranking -----------------------------------------------------------------
 
+    def query_vector(self, query: ParsedQuery, notes: list[str]) -> NDArray[np.float32] | None:
+        """The embedding of the query's text, or None (a note says why) when the dense
+        side is off."""
+        if not query.semantic_text:
+            return None
+        embedder = self._dense_usable(notes)
+        if embedder is None:
+            return None
+        vector: NDArray[np.float32] = embedder.embed([query.semantic_text])[0]
+        return vector
+
+    def candidates(
+        self,
+        query: ParsedQuery,
+        use_lexical: bool = True,
+        use_dense: bool = True,
+        query_vector: NDArray[np.float32] | None = None,
+    ) -> tuple[Candidates, list[str], dict[str, float]]:
+        """The query's candidates with every fusion feature, before fusion (the
+        evaluation fuses the same candidates many ways).
+
+        ``query_vector`` skips embedding the query when the caller has its vector.
+        """
+        notes: list[str] = []
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        allowed = self._allowed_mask(query)
+        timings["filters"] = time.perf_counter() - started
+        if use_dense and query_vector is None:
+            started = time.perf_counter()
+            query_vector = self.query_vector(query, notes)
+            timings["embed"] = time.perf_counter() - started
+        started = time.perf_counter()
+        found = gather(
+            self.store,
+            self.lexical if use_lexical else None,
+            self.vectors if use_dense else None,
+            query.scored_terms,
+            query.segments,
+            query_vector if use_dense else None,
+            allowed,
+        )
+        if query.phrases:
+            found = restrict(found, np.isin(found.keys, self._phrase_matches(query, found.keys)))
+        timings["candidates"] = time.perf_counter() - started
+        return found, notes, timings
+
     def rank(
         self,
         query: ParsedQuery,
-        notes: list[str],
         use_lexical: bool = True,
         use_dense: bool = True,
         fusion: str | None = None,
         dense_weight: float | None = None,
+        weights: FusionWeights | None = None,
+        query_vector: NDArray[np.float32] | None = None,
     ) -> Ranking:
-        """Lexical and dense candidates under the query's filters, fused.
+        """Lexical and dense candidates under the query's filters, fused, floored.
 
-        ``use_lexical``/``use_dense`` switch a side off; ``fusion`` and ``dense_weight``
-        override the settings (the evaluation compares them on the same queries).
+        ``use_lexical``/``use_dense`` switch a side off; ``fusion``, ``dense_weight`` and
+        ``weights`` override the settings (the evaluation compares them on the same
+        queries). Dense-only candidates under the relevance floor are dropped; when no
+        paper matches the words and none reaches the floor, ``close_match`` is false.
         """
-        timings: dict[str, float] = {}
+        method = fusion or self.settings.fusion
+        if method not in FUSIONS:
+            raise SearchError(f"unknown fusion {method!r} (expected one of {', '.join(FUSIONS)})")
+        if not query.scored_terms and not query.semantic_text:
+            return self._filters_only(query)
+        found, notes, timings = self.candidates(query, use_lexical, use_dense, query_vector)
         started = time.perf_counter()
-        allowed = self._allowed_mask(query)
-        lexical_keys = np.empty(0, np.int64)
-        lexical_scores = np.empty(0, np.float32)
-        if self.lexical is not None and use_lexical:
-            terms: list[tuple[str, str | None]] = [
-                (term, None) for text in query.words + query.phrases for term in tokenize(text)
-            ]
-            terms += [
-                (term, field_name)
-                for field_name, value in query.fielded
-                for term in tokenize(value)
-            ]
-            if terms:
-                scores = self.lexical.score(terms)
-                lexical_keys, lexical_scores = self.lexical.top(scores, LEXICAL_DEPTH, allowed)
-            elif allowed is not None:
-                # filters alone (e.g. "cat:cs.CL since:2025-06"): every allowed paper matches
-                live = self.lexical.live_keys()
-                lexical_keys = live[allowed[live[live < len(allowed)]]]
-                lexical_scores = np.ones(len(lexical_keys), np.float32)
-        timings["lexical"] = time.perf_counter() - started
-        dense_keys = np.empty(0, np.int64)
-        dense_scores = np.empty(0, np.float32)
-        vector: NDArray[np.float32] | None = None
-        semantic_text = query.semantic_text
-        if semantic_text and use_dense:
-            embedder = self._dense_usable(notes)
-            if embedder is not None and self.vectors is not None:
-                started = time.perf_counter()
-                vector = embedder.embed([semantic_text])[0]
-                timings["embed"] = time.perf_counter() - started
-                started = time.perf_counter()
-                dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, allowed)
-                timings["dense"] = time.perf_counter() - started
-        started = time.perf_counter()
-        if query.phrases:
-            keep = self._phrase_matches(query, np.concatenate([lexical_keys, dense_keys]))
-            lexical_mask = np.isin(lexical_keys, keep)
-            dense_mask = np.isin(dense_keys, keep)
-            lexical_keys, lexical_scores = lexical_keys[lexical_mask], lexical_scores[lexical_mask]
-            dense_keys, dense_scores = dense_keys[dense_mask], dense_scores[dense_mask]
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        if (fusion or self.settings.fusion) == "weighted":
-            fused = weighted_fusion(
-                (lexical_keys, lexical_scores), (dense_keys, dense_scores), alpha=weight
-            )
-        else:
-            # weights 2(1-w) and 2w: w = 0.5 is plain RRF
-            fused = reciprocal_rank_fusion(
-                [lexical_keys, dense_keys], weights=[2 * (1 - weight), 2 * weight]
-            )
-        ordered = sorted(fused, key=lambda key: -fused[key])
+        scores = fuse(found, method, weights, weight)
+        order = np.argsort(-scores, kind="stable")
+        floor = self.settings.min_similarity
+        cosine = np.nan_to_num(found.cosine, nan=-1.0)
+        matched = found.lexical > 0
+        close = bool(matched.any())
+        best = float(cosine.max()) if len(cosine) and not np.isnan(found.cosine).all() else None
+        if best is not None:
+            order = order[(matched | (cosine >= floor))[order]]
+            if not close and best >= floor:
+                close = True
+        if not close:
+            # nothing matches: the few nearest by meaning, with a note, and a count of 0
+            order = np.argsort(-cosine, kind="stable")[: NEAREST_WHEN_NO_MATCH if best else 0]
+            notes.append(_no_match_note(best, floor))
         timings["fusion"] = time.perf_counter() - started
+        keys = found.keys[order].tolist()
+        keys_all = found.keys.tolist()
         return Ranking(
-            keys=ordered,
-            scores=fused,
-            lexical_ranks={key: rank for rank, key in enumerate(lexical_keys.tolist(), 1)},
-            semantic_ranks={key: rank for rank, key in enumerate(dense_keys.tolist(), 1)},
-            timings=timings,
-            query_vector=vector,
+            keys=tuple(keys),
+            scores=MappingProxyType(dict(zip(keys, scores[order].tolist(), strict=True))),
+            lexical_ranks=MappingProxyType(
+                {keys_all[index]: rank for rank, index in enumerate(found.lexical_order, 1)}
+            ),
+            semantic_ranks=MappingProxyType(
+                {keys_all[index]: rank for rank, index in enumerate(found.dense_order, 1)}
+            ),
+            similarities=MappingProxyType(
+                {
+                    key: float(value)
+                    for key, value in zip(keys_all, found.cosine.tolist(), strict=True)
+                    if value == value
+                }
+            ),
+            timings=MappingProxyType(timings),
+            close_match=close,
+            best_similarity=best,
+            notes=tuple(notes),
         )
 
-    def _rank_noted(self, query: ParsedQuery) -> tuple[Ranking, list[str]]:
-        notes: list[str] = []
-        return self.rank(query, notes), notes
+    def _filters_only(self, query: ParsedQuery) -> Ranking:
+        """``cat:cs.CL since:2025-06`` alone: every allowed paper matches."""
+        allowed = self._allowed_mask(query)
+        keys: list[int] = []
+        if self.lexical is not None and allowed is not None:
+            live = self.lexical.live_keys()
+            live = live[live < len(allowed)]
+            keys = live[allowed[live]].tolist()
+        empty: Mapping[int, int] = MappingProxyType({})
+        return Ranking(
+            keys=tuple(keys),
+            scores=MappingProxyType(dict.fromkeys(keys, 1.0)),
+            lexical_ranks=MappingProxyType({key: rank for rank, key in enumerate(keys, 1)}),
+            semantic_ranks=empty,
+            similarities=MappingProxyType({}),
+            timings=MappingProxyType({}),
+        )
 
     def _phrase_matches(self, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
         """The candidates whose text contains every quoted phrase, word for word."""
@@ -278,7 +337,7 @@ class SearchEngine:
 
     def search(
         self,
-        text: str,
+        query: ParsedQuery | str,
         limit: int = 10,
         offset: int = 0,
         sort: str = "relevance",
@@ -287,57 +346,56 @@ class SearchEngine:
         until: str | None = None,
         snippets: bool = True,
     ) -> SearchResults:
-        """Search with the query syntax plus explicit filters.
+        """Search with a parsed query (or its text) plus explicit filters.
 
         Args:
-            text: the query (see ``paperfeed.search.query``).
+            query: the query, parsed at the edge by ``parse_query`` (text is parsed here).
             limit: hits per page (1..1000).
             offset: hits to skip (paging).
             sort: ``relevance``, ``date`` (newest first) or ``upvotes``.
-            categories: extra ``cat:`` filters.
+            categories: extra category filters, e.g. ``cs.LG``.
             since, until: extra date bounds, ``YYYY-MM-DD`` (or ``YYYY``/``YYYY-MM``).
             snippets: make snippets and matched terms (``explain`` makes them later
                 for the few hits a caller keeps; the digest does).
 
-        Pages are cached until the index is reloaded: the answer depends only on the
-        index and the stored papers it points at. Upvote order is not cached, since
-        votes change between index updates.
+        Raises:
+            SearchError: naming the bad value: a sort, limit or offset out of range, a
+                category that is not a category name, a date that is not a date.
+
+        Pages are cached, keyed by the query's canonical form, until the index is
+        reloaded. Upvote order is not cached, since votes change between index updates.
+        Results and hits are immutable and may be shared between callers.
         """
-
-        def run() -> SearchResults:
-            return self._search(text, limit, offset, sort, categories, since, until, snippets)
-
-        if sort == "upvotes":
-            return run()
-        key = (text, limit, offset, sort, tuple(categories), since, until, snippets)
-        return self._results.get_or_make(key, run)
-
-    def _search(
-        self,
-        text: str,
-        limit: int = 10,
-        offset: int = 0,
-        sort: str = "relevance",
-        categories: Sequence[str] = (),
-        since: str | None = None,
-        until: str | None = None,
-        snippets: bool = True,
-    ) -> SearchResults:
+        parsed = parse_query(query) if isinstance(query, str) else query
+        if categories or since or until:
+            parsed = parsed.with_filters(categories, since, until)
         if sort not in SORTS:
             raise SearchError(f"unknown sort {sort!r} (expected one of {', '.join(SORTS)})")
         if not 1 <= limit <= 1000:
             raise SearchError(f"limit {limit} is out of range (expected 1..1000)")
         if offset < 0:
             raise SearchError(f"offset {offset} is negative")
-        extra = " ".join(
-            [f"cat:{category}" for category in categories]
-            + ([f"since:{since}"] if since else [])
-            + ([f"until:{until}"] if until else [])
+
+        def run() -> SearchResults:
+            return self._search(parsed, limit, offset, sort, snippets)
+
+        found = (
+            run()
+            if sort == "upvotes"
+            else self._results.get_or_make((parsed.canonical, limit, offset, sort, snippets), run)
         )
-        query_text = f"{text} {extra}".strip() if extra else text
-        query = parse_query(query_text)
-        notes = list(query.notes)
-        hits: list[Hit] = []
+        # the cached page belongs to the canonical form: this spelling's text and notes
+        return replace(found, query=parsed.text, notes=parsed.notes + found.notes)
+
+    def _search(
+        self, query: ParsedQuery, limit: int, offset: int, sort: str, snippets: bool
+    ) -> SearchResults:
+        notes: list[str] = []
+        if not self._tokenizer_current:
+            notes.append(
+                "the index was built by an older version of the tokenizer: "
+                "run paperfeed index to rebuild it"
+            )
         pinned: list[int] = []
         for arxiv_id in query.arxiv_ids:
             paper = self.store.get_paper(arxiv_id)
@@ -345,17 +403,23 @@ class SearchEngine:
                 notes.append(f"no paper {arxiv_id} in this collection")
             else:
                 pinned.append(paper.key)
-        if not query.has_content and not query.categories and not (query.since or query.until):
+        if not query.has_content and not query.has_filters:
             if not pinned and not query.arxiv_ids:
                 notes.append("empty query: type some words, a phrase or a filter")
             papers = self.store.get_papers(pinned)
-            hits = [self._hit(papers[key], 1.0, set(), "identifier", None, None) for key in pinned]
-            return SearchResults(text, hits[offset : offset + limit], len(hits), offset, notes)
+            pinned_hits = [
+                self._hit(papers[key], 1.0, set(), "identifier", None, None) for key in pinned
+            ]
+            return SearchResults(
+                query.text,
+                tuple(pinned_hits[offset : offset + limit]),
+                len(pinned_hits),
+                offset,
+                tuple(notes),
+            )
         # one ranking serves every page and sort order of the same query
-        ranking, ranking_notes = self._rankings.get_or_make(
-            query_text, lambda: self._rank_noted(query)
-        )
-        notes += ranking_notes
+        ranking = self._rankings.get_or_make(query.canonical, lambda: self.rank(query))
+        notes += ranking.notes
         pinned_keys = set(pinned)
         keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
         if sort == "date":
@@ -374,44 +438,55 @@ class SearchEngine:
         page = keys[offset : offset + limit]
         papers = self.store.get_papers(page)
         stems = self._stems(query) if snippets else None
+        hits: list[Hit] = []
         for key in page:
             paper = papers.get(key)
             if paper is None:
                 continue  # deleted since the index was built
             lexical_rank = ranking.lexical_ranks.get(key)
             semantic_rank = ranking.semantic_ranks.get(key)
-            if key in pinned:
+            if key in pinned_keys:
                 found_by = "identifier"
             elif lexical_rank and semantic_rank:
                 found_by = "both"
             else:
                 found_by = "lexical" if lexical_rank else "semantic"
-            hit = self._hit(
-                paper, ranking.scores.get(key, 1.0), stems, found_by, lexical_rank, semantic_rank
+            hits.append(
+                self._hit(
+                    paper,
+                    ranking.scores.get(key, 1.0),
+                    stems,
+                    found_by,
+                    lexical_rank,
+                    semantic_rank,
+                    ranking.similarities.get(key),
+                )
             )
-            hit.similarity = self._similarity(ranking.query_vector, key)
-            hits.append(hit)
-        return SearchResults(text, hits, len(keys), offset, notes)
-
-    def _similarity(self, query_vector: NDArray[np.float32] | None, key: int) -> float | None:
-        """Cosine of the query and the paper (both vectors are unit length), when both exist."""
-        if query_vector is None or self.vectors is None:
-            return None
-        vector = self.vectors.vector_of(key)
-        return None if vector is None else float(np.dot(query_vector, vector))
+        total = len(keys) if ranking.close_match else len(pinned)
+        return SearchResults(
+            query.text,
+            tuple(hits),
+            total,
+            offset,
+            tuple(notes),
+            ranking.close_match or bool(pinned),
+        )
 
     @staticmethod
     def _stems(query: ParsedQuery) -> set[str]:
-        return query_stems(query.words + query.phrases + [value for _, value in query.fielded])
-
-    def explain(self, hit: Hit, text: str) -> Hit:
-        """Fill in the snippet and matched terms of a hit found with ``snippets=False``."""
-        stems = self._stems(parse_query(text))
-        paper = hit.paper
-        hit.snippet, hit.matched_terms = describe_match(
-            paper.title, paper.abstract or paper.title, stems
+        return query_stems(
+            list(query.words + query.phrases) + [value for _, value in query.fielded]
         )
-        return hit
+
+    def explain(self, hit: Hit, query: ParsedQuery | str) -> Hit:
+        """A copy of ``hit`` (found with ``snippets=False``) with its snippet and matched
+        terms for ``query``; the hit itself, shared by the result cache, is unchanged."""
+        parsed = parse_query(query) if isinstance(query, str) else query
+        paper = hit.paper
+        snippet, matched = describe_match(
+            paper.title, paper.abstract or paper.title, self._stems(parsed)
+        )
+        return replace(hit, snippet=snippet, matched_terms=tuple(matched))
 
     @staticmethod
     def _hit(
@@ -421,6 +496,7 @@ class SearchEngine:
         found_by: str,
         lexical_rank: int | None,
         semantic_rank: int | None,
+        similarity: float | None = None,
     ) -> Hit:
         snippet, matched = "", list[str]()
         if stems is not None:
@@ -429,18 +505,23 @@ class SearchEngine:
             paper=paper,
             score=float(score),
             snippet=snippet,
-            matched_terms=matched,
+            matched_terms=tuple(matched),
             found_by=found_by,
             lexical_rank=lexical_rank,
             semantic_rank=semantic_rank,
+            similarity=similarity,
         )
 
+    # -- similar papers: the same candidates and fusion, the paper's text as the query --
+
     def similar(self, arxiv_id: str, limit: int = 10) -> list[Hit]:
-        """Papers most like ``arxiv_id`` (never itself): its vector's neighbours,
-        or, before it is embedded, a lexical "more like this" on its title and abstract.
+        """Papers most like ``arxiv_id`` (never itself): its vector's neighbours and a
+        lexical "more like this" on its title and abstract, fused like a search.
         Cached until the index is reloaded, like ``search``."""
-        return self._similar.get_or_make(
-            (arxiv_id, limit), lambda: self._similar_uncached(arxiv_id, limit)
+        return list(
+            self._similar.get_or_make(
+                (arxiv_id, limit), lambda: self._similar_uncached(arxiv_id, limit)
+            )
         )
 
     def _similar_uncached(self, arxiv_id: str, limit: int) -> list[Hit]:
@@ -448,11 +529,7 @@ class SearchEngine:
         if paper is None:
             raise SearchError(f"no paper {arxiv_id!r} in this collection")
         vector = self.vectors.vector_of(paper.key) if self.vectors is not None else None
-        if vector is not None:
-            keys, scores = self.vectors.search(vector, limit + 1)  # type: ignore[union-attr]
-            ranked = [(int(k), float(s)) for k, s in zip(keys, scores, strict=True)]
-            return self._hits_for([(k, s) for k, s in ranked if k != paper.key][:limit], "semantic")
-        return self._similar_lexical(f"{paper.title} {paper.abstract}", limit, exclude=paper.key)
+        return self.similar_ranked(f"{paper.title} {paper.abstract}", vector, limit, paper.key)
 
     def similar_to_text(self, text: str, limit: int = 10) -> list[Hit]:
         """Papers most like a pasted abstract: dense and lexical neighbours fused."""
@@ -460,37 +537,64 @@ class SearchEngine:
             raise SearchError("empty text: paste an abstract or a title")
         notes: list[str] = []
         embedder = self._dense_usable(notes) if self.vectors is not None else None
-        lexical = self._lexical_neighbours(text, 100, exclude=None)
-        dense: list[int] = []
-        if embedder is not None and self.vectors is not None:
-            keys, _ = self.vectors.search(embedder.embed([embedding_text("", text)])[0], 100)
-            dense = keys.tolist()
-        fused = reciprocal_rank_fusion([np.array(lexical, np.int64), np.array(dense, np.int64)])
-        best = sorted(fused, key=lambda key: -fused[key])[:limit]
-        return self._hits_for([(key, fused[key]) for key in best], "both" if dense else "lexical")
+        vector = embedder.embed([embedding_text("", text)])[0] if embedder is not None else None
+        return self.similar_ranked(text, vector, limit, None)
 
-    def _lexical_neighbours(self, text: str, limit: int, exclude: int | None) -> list[int]:
-        if self.lexical is None:
-            return []
-        # the 40 most frequent content terms stand in for the whole text
-        counts: dict[str, int] = {}
-        for term in tokenize(text):
-            counts[term] = counts.get(term, 0) + 1
-        terms = sorted(counts, key=lambda term: -counts[term])[:40]
-        keys, _ = self.lexical.top(self.lexical.score([(t, None) for t in terms]), limit + 1)
-        return [int(key) for key in keys if key != exclude][:limit]
-
-    def _similar_lexical(self, text: str, limit: int, exclude: int) -> list[Hit]:
-        keys = self._lexical_neighbours(text, limit, exclude)
-        return self._hits_for([(key, 1.0 / rank) for rank, key in enumerate(keys, 1)], "lexical")
-
-    def _hits_for(self, ranked: list[tuple[int, float]], found_by: str) -> list[Hit]:
+    def similar_ranked(
+        self,
+        text: str,
+        vector: NDArray[np.float32] | None,
+        limit: int,
+        exclude: int | None,
+        fusion: str | None = None,
+        use_lexical: bool = True,
+    ) -> list[Hit]:
+        """The ``limit`` papers most like ``text`` (whose embedding is ``vector``, when
+        there is one), by the engine's fusion; ``exclude`` is never returned."""
+        found = gather(
+            self.store,
+            self.lexical if use_lexical else None,
+            self.vectors,
+            [(term, None) for term in _salient_terms(text)],
+            (),
+            vector,
+            None,
+            lexical_depth=DENSE_DEPTH,
+        )
+        method = fusion or self.settings.fusion
+        scores = fuse(found, method, None, 0.5 if method == "rrf" else self.settings.dense_weight)
+        order = [int(index) for index in np.argsort(-scores, kind="stable")]
+        ranked = [
+            (int(found.keys[index]), float(scores[index]))
+            for index in order
+            if int(found.keys[index]) != exclude
+        ][:limit]
         papers = self.store.get_papers([key for key, _ in ranked])
-        return [
-            self._hit(papers[key], score, set(), found_by, None, None)
-            for key, score in ranked
-            if key in papers
-        ]
+        cosine = dict(zip(found.keys.tolist(), found.cosine.tolist(), strict=True))
+        lexical_keys = set(found.keys[found.lexical_order].tolist())
+        dense_keys = set(found.keys[found.dense_order].tolist())
+        hits = []
+        for key, score in ranked:
+            if key not in papers:
+                continue
+            by = (
+                "both"
+                if key in lexical_keys and key in dense_keys
+                else ("lexical" if key in lexical_keys else "semantic")
+            )
+            similarity = cosine.get(key)
+            hits.append(
+                self._hit(
+                    papers[key],
+                    score,
+                    set(),
+                    by,
+                    None,
+                    None,
+                    similarity if similarity == similarity else None,
+                )
+            )
+        return hits
 
     def status(self) -> dict[str, Any]:
         """Index state for ``paperfeed stats``."""
@@ -509,3 +613,20 @@ class SearchEngine:
             ),
             "last_sequence": state.get("last_sequence", 0),
         }
+
+
+def _salient_terms(text: str, count: int = 40) -> list[str]:
+    """The ``count`` most frequent index terms of ``text``: a long text's lexical query."""
+    counts: dict[str, int] = {}
+    for term in tokenize(text):
+        counts[term] = counts.get(term, 0) + 1
+    return sorted(counts, key=lambda term: -counts[term])[:count]
+
+
+def _no_match_note(best: float | None, floor: float) -> str:
+    if best is None:
+        return "no paper matches these words"
+    return (
+        f"no close match: no paper has these words, and the nearest by meaning is only "
+        f"{best:.2f} similar (a close match is at least {floor:.2f}); showing the nearest few"
+    )

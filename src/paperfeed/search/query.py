@@ -10,8 +10,11 @@ parsing never raises.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
+from paperfeed.index.tokenizer import tokenize
 from paperfeed.ingest import normalize_arxiv_id
 
 FIELD_PREFIXES = {
@@ -31,31 +34,141 @@ _URL_OR_ID = re.compile(
 )
 
 
-@dataclass
+class SearchError(ValueError):
+    """A search parameter is out of range; the message names it and its value."""
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
-    """A query split into what each part asks for."""
+    """A query split into what each part asks for; immutable, so it can key a cache.
+
+    Build one with ``parse_query`` (the typed box) and add the typed filters of a form
+    or an API call with ``with_filters``; the engine takes this, never raw text.
+    """
 
     text: str
-    words: list[str] = field(default_factory=list)
-    phrases: list[str] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
-    fielded: list[tuple[str, str]] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    fielded: tuple[tuple[str, str], ...] = ()
+    categories: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
-    arxiv_ids: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    arxiv_ids: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def semantic_text(self) -> str:
         """What the embedder sees: the words, phrases and title/abstract values."""
-        parts = self.words + self.phrases
+        parts = list(self.words + self.phrases)
         parts += [value for name, value in self.fielded if name != "authors"]
         return " ".join(parts).strip()
 
     @property
     def has_content(self) -> bool:
         return bool(self.words or self.phrases or self.fielded)
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.categories or self.since or self.until)
+
+    # -- tokenised once per query (cached on the instance; the dataclass is frozen) --
+
+    @cached_property
+    def word_terms(self) -> tuple[str, ...]:
+        """Index terms of the free words, in order."""
+        return tuple(term for text in self.words for term in tokenize(text))
+
+    @cached_property
+    def phrase_terms(self) -> tuple[tuple[str, ...], ...]:
+        """Index terms of each quoted phrase."""
+        return tuple(tuple(tokenize(phrase)) for phrase in self.phrases)
+
+    @cached_property
+    def fielded_terms(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``(field, terms)`` of each ``ti:``/``au:``/``abs:`` value."""
+        return tuple((name, tuple(tokenize(value))) for name, value in self.fielded)
+
+    @cached_property
+    def excluded_terms(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(tokenize(value)) for value in self.excluded)
+
+    @cached_property
+    def scored_terms(self) -> tuple[tuple[str, str | None], ...]:
+        """What BM25F scores: ``(term, None)`` for words and phrases, ``(term, field)``
+        for fielded values."""
+        terms: list[tuple[str, str | None]] = [(term, None) for term in self.word_terms]
+        terms += [(term, None) for phrase in self.phrase_terms for term in phrase]
+        terms += [(term, name) for name, values in self.fielded_terms for term in values]
+        return tuple(terms)
+
+    @cached_property
+    def segments(self) -> tuple[tuple[str, ...], ...]:
+        """Runs of terms meant together, for the proximity feature: each phrase, each
+        comma-separated keyword of the free text, each fielded value."""
+        runs: list[tuple[str, ...]] = list(self.phrase_terms)
+        runs += [values for name, values in self.fielded_terms if name != "authors"]
+        runs += [tuple(tokenize(part)) for part in _keyword_parts(self.words)]
+        return tuple(run for run in runs if run)
+
+    @property
+    def canonical(self) -> str:
+        """One spelling per meaning: the cache key (word order kept: it changes phrases
+        of the free text; filters sorted and lower-cased)."""
+        parts = list(self.words)
+        parts += [f'"{phrase}"' for phrase in self.phrases]
+        parts += [f'-"{value}"' for value in sorted(self.excluded)]
+        parts += [f'{name}:"{value}"' for name, value in sorted(self.fielded)]
+        parts += [f"cat:{category}" for category in sorted(set(self.categories))]
+        parts += [f"since:{self.since}"] if self.since else []
+        parts += [f"until:{self.until}"] if self.until else []
+        parts += [f"id:{arxiv_id}" for arxiv_id in self.arxiv_ids]
+        return " ".join(parts)
+
+    def with_filters(
+        self,
+        categories: Sequence[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+    ) -> ParsedQuery:
+        """This query narrowed by typed filters (a form's boxes, API parameters).
+
+        Raises:
+            SearchError: naming the value, for a category that is not a category name
+                (``"cs LG"``, a quote) or a date that is not ``YYYY[-MM[-DD]]``.
+        """
+        checked = []
+        for category in categories:
+            if not isinstance(category, str) or not _CATEGORY.match(category.strip()):
+                raise SearchError(
+                    f"category {category!r} is not a category name (expected e.g. cs.LG)"
+                )
+            checked.append(category.strip().lower())
+        bounds: dict[str, str | None] = {"since": self.since, "until": self.until}
+        for name, value in (("since", since), ("until", until)):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            expanded = _expand_date(value.strip(), end=name == "until")
+            if expanded is None:
+                raise SearchError(
+                    f"{name} {value!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
+                )
+            bounds[name] = expanded
+        low, high = bounds["since"], bounds["until"]
+        if low and high and low > high:
+            raise SearchError(f"since {low} is after until {high}: no date is in between")
+        return replace(
+            self,
+            categories=tuple(dict.fromkeys(self.categories + tuple(checked))),
+            since=low,
+            until=high,
+        )
+
+
+def _keyword_parts(words: Sequence[str]) -> list[str]:
+    """The free words split at commas and semicolons ("sparse autoencoders, steering"):
+    the keywords a person listed. Without any, the whole run is one part."""
+    return [part for part in re.split(r"[,;]", " ".join(words)) if part.strip()]
 
 
 def _expand_date(raw: str, end: bool) -> str | None:
@@ -75,9 +188,39 @@ def _expand_date(raw: str, end: bool) -> str | None:
     return f"{year}-{month}-{day}"
 
 
+@dataclass
+class _Parts:
+    """The lists ``parse_query`` fills before freezing them into a ``ParsedQuery``."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    fielded: list[tuple[str, str]] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    since: str | None = None
+    until: str | None = None
+    arxiv_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def freeze(self, text: str) -> ParsedQuery:
+        return ParsedQuery(
+            text=text,
+            words=tuple(self.words),
+            phrases=tuple(self.phrases),
+            excluded=tuple(self.excluded),
+            fielded=tuple(self.fielded),
+            categories=tuple(dict.fromkeys(self.categories)),
+            since=self.since,
+            until=self.until,
+            arxiv_ids=tuple(dict.fromkeys(self.arxiv_ids)),
+            notes=tuple(self.notes),
+        )
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Parse ``text``; malformed parts become plain words with a note."""
-    query = ParsedQuery(text=text)
+    original = text
+    query = _Parts()
     if text.count('"') % 2:
         query.notes.append("unbalanced quote ignored: searching the words as plain text")
         text = text.replace('"', " ")
@@ -86,7 +229,7 @@ def parse_query(text: str) -> ParsedQuery:
         arxiv_id = normalize_arxiv_id(stripped)
         if arxiv_id:
             query.arxiv_ids.append(arxiv_id)
-            return query
+            return query.freeze(original)
     for match in _TOKEN.finditer(text):
         negated, prefix, quoted, bare = match.groups()
         value = quoted if quoted is not None else bare
@@ -110,7 +253,7 @@ def parse_query(text: str) -> ParsedQuery:
                 query.fielded.append((FIELD_PREFIXES[prefix_lower], value))
         elif prefix_lower == "cat":
             if _CATEGORY.match(value):
-                query.categories.append(value)
+                query.categories.append(value.lower())
             else:
                 query.notes.append(f"ignored category {value!r} (expected e.g. cs.LG)")
         elif prefix_lower in ("id", "arxiv"):
@@ -121,10 +264,10 @@ def parse_query(text: str) -> ParsedQuery:
                 query.notes.append(f"ignored arXiv id {value!r} (expected e.g. 2401.00165)")
         else:
             _add_date(query, prefix_lower, value)
-    return query
+    return query.freeze(original)
 
 
-def _add_text(query: ParsedQuery, value: str, negated: bool, is_phrase: bool) -> None:
+def _add_text(query: _Parts, value: str, negated: bool, is_phrase: bool) -> None:
     if negated:
         query.excluded.append(value)
     elif is_phrase:
@@ -135,7 +278,7 @@ def _add_text(query: ParsedQuery, value: str, negated: bool, is_phrase: bool) ->
         query.words.append(value)
 
 
-def _add_date(query: ParsedQuery, prefix: str, value: str) -> None:
+def _add_date(query: _Parts, prefix: str, value: str) -> None:
     if prefix == "date":
         first, _, last = value.partition("..")
         start = _expand_date(first, end=False) if first else None

@@ -61,6 +61,15 @@ def _matched(words: list[str], word_stems: list[str], stems: set[str]) -> dict[s
     return seen
 
 
+_STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
+
+
+def content_stems(text: str) -> list[str]:
+    """The index terms of ``text`` in order (stop words out), as ``tokenize`` gives them,
+    from the same per-text cache as the snippets."""
+    return [word_stem for word_stem in _analyse(text)[2] if word_stem not in _STOP_STEMS]
+
+
 def matched_terms(text: str, stems: set[str]) -> list[str]:
     """The distinct words of ``text`` (as written, first occurrence) whose stem is queried."""
     _, words, word_stems = _analyse(text)

@@ -1,0 +1,150 @@
+"""A query's candidates and the features fusion scores them on (see ``search.fusion``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.vectors import VectorIndex
+from paperfeed.search.fusion import Candidates, proximity_share
+from paperfeed.search.snippets import content_stems
+from paperfeed.store import Store
+
+LEXICAL_DEPTH = 1000
+DENSE_DEPTH = 100
+# The proximity feature needs the papers' text: it is computed for the best of each list.
+PROXIMITY_LEXICAL = 50
+PROXIMITY_DENSE = 20
+
+
+def cosines(
+    vectors: VectorIndex | None, query_vector: NDArray[np.float32] | None, keys: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """Cosine of the query and each paper (unit vectors); nan where either is missing."""
+    result = np.full(len(keys), np.nan, np.float32)
+    if vectors is None or query_vector is None or len(vectors) == 0 or len(keys) == 0:
+        return result
+    positions = np.searchsorted(vectors.keys, keys)
+    positions = np.minimum(positions, len(vectors.keys) - 1)
+    found = vectors.keys[positions] == keys
+    if found.any():
+        result[found] = np.asarray(vectors.vectors[positions[found]]) @ query_vector
+    return result
+
+
+def term_holders(lexical: LexicalIndex, terms: Sequence[str]) -> dict[str, NDArray[np.int64]]:
+    """Keys holding each distinct term (in any default field)."""
+    return {term: lexical.keys_with(term) for term in dict.fromkeys(terms)}
+
+
+def coverage(
+    lexical: LexicalIndex | None, terms: Sequence[str], keys: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """The idf-weighted share of ``terms`` (distinct) each of ``keys`` contains."""
+    result = np.zeros(len(keys), np.float64)
+    if lexical is None or not terms or len(keys) == 0:
+        return result.astype(np.float32)
+    total = max(lexical.live_count, 1)
+    weight_sum = 0.0
+    for holders in term_holders(lexical, terms).values():
+        frequency = len(holders)
+        idf = math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
+        weight_sum += idf
+        if frequency:
+            result += idf * np.isin(keys, holders)
+    return (result / weight_sum if weight_sum > 0 else result).astype(np.float32)
+
+
+def proximity(
+    store: Store, segments: Sequence[Sequence[str]], keys: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """The proximity feature of ``keys`` (from their stored title and abstract)."""
+    result = np.zeros(len(keys), np.float32)
+    if not any(len(run) > 1 for run in segments) or len(keys) == 0:
+        return result
+    papers = store.get_papers(keys.tolist())
+    for position, key in enumerate(keys.tolist()):
+        paper = papers.get(key)
+        if paper is not None:
+            # a sentinel between title and abstract: no pair spans the two
+            text_terms = content_stems(paper.title) + ["\0"] + content_stems(paper.abstract)
+            result[position] = proximity_share(segments, text_terms)
+    return result
+
+
+def gather(
+    store: Store,
+    lexical: LexicalIndex | None,
+    vectors: VectorIndex | None,
+    scored_terms: Sequence[tuple[str, str | None]],
+    segments: Sequence[Sequence[str]],
+    query_vector: NDArray[np.float32] | None,
+    allowed: NDArray[np.bool_] | None,
+    lexical_depth: int = LEXICAL_DEPTH,
+    dense_depth: int = DENSE_DEPTH,
+) -> Candidates:
+    """The lexical top ``lexical_depth`` and the dense top ``dense_depth`` under
+    ``allowed``, with every feature of each."""
+    lexical_keys = np.empty(0, np.int64)
+    lexical_scores = np.empty(0, np.float32)
+    scores: NDArray[np.float32] | None = None
+    if lexical is not None and scored_terms:
+        scores = lexical.score(list(scored_terms))
+        lexical_keys, lexical_scores = lexical.top(scores, lexical_depth, allowed)
+    dense_keys = np.empty(0, np.int64)
+    if vectors is not None and query_vector is not None:
+        dense_keys, _ = vectors.search(query_vector, dense_depth, allowed)
+    extra = dense_keys[~np.isin(dense_keys, lexical_keys)]
+    keys = np.concatenate([lexical_keys, extra]).astype(np.int64)
+    lexical_all = np.concatenate([lexical_scores, np.zeros(len(extra), np.float32)])
+    if scores is not None and lexical is not None and len(extra):
+        # the BM25F of dense candidates outside the lexical list: looked up, not taken as 0
+        mask = np.zeros(int(extra.max()) + 1, np.bool_)
+        mask[extra] = True
+        found_keys, found_scores = lexical.top(scores, len(extra), mask)
+        by_key = dict(zip(found_keys.tolist(), found_scores.tolist(), strict=True))
+        lexical_all[len(lexical_keys) :] = [by_key.get(key, 0.0) for key in extra.tolist()]
+    position = {key: index for index, key in enumerate(keys.tolist())}
+    dense_order = np.array([position[key] for key in dense_keys.tolist()], np.int64)
+    distinct = list(dict.fromkeys(term for term, _ in scored_terms))
+    window = np.union1d(
+        np.arange(min(PROXIMITY_LEXICAL, len(lexical_keys))), dense_order[:PROXIMITY_DENSE]
+    ).astype(np.int64)
+    near = np.zeros(len(keys), np.float32)
+    near[window] = proximity(store, segments, keys[window])
+    return Candidates(
+        keys=keys,
+        lexical=lexical_all.astype(np.float32),
+        cosine=cosines(vectors, query_vector, keys),
+        coverage=coverage(lexical, distinct, keys),
+        proximity=near,
+        lexical_order=np.arange(len(lexical_keys), dtype=np.int64),
+        dense_order=dense_order,
+        terms=len(distinct),
+    )
+
+
+def restrict(candidates: Candidates, keep: NDArray[np.bool_]) -> Candidates:
+    """The candidates where ``keep`` is true, lists and features re-aligned."""
+    positions = np.flatnonzero(keep)
+    new_position = np.full(len(candidates.keys), -1, np.int64)
+    new_position[positions] = np.arange(len(positions))
+
+    def order(old: NDArray[np.int64]) -> NDArray[np.int64]:
+        mapped = new_position[old]
+        return mapped[mapped >= 0]
+
+    return Candidates(
+        keys=candidates.keys[positions],
+        lexical=candidates.lexical[positions],
+        cosine=candidates.cosine[positions],
+        coverage=candidates.coverage[positions],
+        proximity=candidates.proximity[positions],
+        lexical_order=order(candidates.lexical_order),
+        dense_order=order(candidates.dense_order),
+        terms=candidates.terms,
+    )
