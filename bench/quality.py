@@ -1,62 +1,155 @@
-"""Search quality: BM25 only, dense only and hybrid, on two kinds of query.
+"""Search quality: every ranking on every kind of query, plus the relevance floor.
 
-1. BEIR SciFact (natural-language claims, 300 test queries with relevance judgments):
-   nDCG@10 and Recall@100, the standard BEIR protocol.
-2. Known-item search on the bundled daily-papers corpus (short technical queries): for
-   a seeded sample of papers, a query made of a few of the title's rarest words, and a
-   query made of the title itself; the paper must come back. Reports MRR@10 and
-   Success@10 (found in the top 10).
+Query sets (bench/query_sets.py; seeded, split into train and test by paper id):
 
-Run:  python bench/quality.py [--scifact-vectors bench/out/scifact_minilm] [--sample 300]
-It builds throw-away paperfeed homes under bench/out/ (re-used when present).
+1. BEIR SciFact: natural-language claims, nDCG@10 and Recall@100 (test: 300 queries,
+   train: 809, the tuning data).
+2. Keyword lists on the bundled daily-papers corpus (9,877 papers with vectors): 2-4
+   technical terms or noun phrases from a paper's abstract, as an author lists them;
+   the paper must come back. MRR@10 and Success@10.
+3. Known-item: the three rarest title words, and the full title.
+4. Keyword lists over all ~89k shared papers (``--full``), lexical side only: the shared
+   arXiv papers have no vectors here (embedding 89k abstracts takes hours on 2 cores).
+5. Similar papers: for a paper, the others sharing two or more of its authors count as
+   relevant; nDCG@10 and Success@10 of ``similar`` under each fusion.
+6. The relevance floor: the best cosine of nonsense queries against real keyword queries.
+
+Run:  python bench/quality.py [--sweep] [--full] [--sample 1000]
+It builds throw-away paperfeed homes under bench/out/ (re-used when present); SciFact's
+vectors come from ``python bench/embedders.py --models minilm --save-vectors
+bench/out/scifact_minilm``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-import random
+import os
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
-from paperfeed.index.tokenizer import tokenize
+from paperfeed.models import StoredPaper
 from paperfeed.quickstart import load_bundled_corpus
 from paperfeed.search.engine import SearchEngine
 from paperfeed.search.evaluation import load_beir, ndcg_at, recall_at
+from paperfeed.search.fusion import Candidates, FusionWeights, fuse
 from paperfeed.search.query import parse_query
+from paperfeed.search.ranking import floored_order
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import save_embeddings
+from paperfeed.store.loading import ingest_sources
+from query_sets import (
+    Case,
+    coauthor_cases,
+    keyword_queries,
+    known_item_queries,
+    nonsense_queries,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
 SCIFACT = SHARED / "eval" / "beir_scifact"
-# (name, lexical side, dense side, fusion, dense weight)
-MODES: list[tuple[str, bool, bool, str, float | None]] = [
-    ("BM25 only", True, False, "rrf", None),
-    ("dense only", False, True, "rrf", None),
-    ("hybrid RRF (k=60)", True, True, "rrf", 0.5),
-    ("hybrid weighted (0.5)", True, True, "weighted", 0.5),
-    ("hybrid weighted (0.3) *", True, True, "weighted", 0.3),
+DEFAULT = FusionWeights()
+
+# A ranking: its name and how it orders one query's candidates (positions into keys).
+Ranker = Callable[[Candidates], NDArray[np.int64]]
+
+
+def _fused(method: str, weights: FusionWeights | None = None, dense: float = 0.3) -> Ranker:
+    def order(found: Candidates) -> NDArray[np.int64]:
+        return floored_order(found, fuse(found, method, weights, dense), MIN_SIMILARITY[0])
+
+    return order
+
+
+MIN_SIMILARITY = [Settings.from_environment({"PAPERFEED_HOME": "/nonexistent"}).min_similarity]
+RANKINGS: list[tuple[str, Ranker]] = [
+    ("BM25F only", lambda found: found.lexical_order),
+    ("dense only", lambda found: found.dense_order),
+    ("RRF (k=60)", _fused("rrf", dense=0.5)),
+    ("weighted min-max 0.3 (old)", _fused("weighted", dense=0.3)),
+    ("calibrated, no prox/cov", _fused("calibrated", FusionWeights(coverage=0, proximity=0))),
+    ("calibrated *", _fused("calibrated", DEFAULT)),
 ]
-SWEEP = [
-    (f"{fusion} w={weight}", True, True, fusion, weight)
-    for fusion in ("rrf", "weighted")
-    for weight in (0.3, 0.4, 0.5, 0.6, 0.7)
+LEXICAL_RANKINGS = [
+    ("BM25F only", RANKINGS[0][1]),
+    ("BM25F + coverage + proximity *", _fused("calibrated", DEFAULT)),
 ]
+
+
+@dataclass
+class Prepared:
+    """One query set's cases with their candidates, gathered once, fused many ways."""
+
+    name: str
+    metric: str  # "mrr" or "ndcg"
+    cases: list[Case]
+    candidates: list[Candidates]
+    ids: list[dict[int, str]]  # key -> arXiv id, for each case's candidates
 
 
 def _settings(home: Path, model: str) -> Settings:
     return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
 
 
-def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
+def prepare(
+    engine: SearchEngine, name: str, metric: str, cases: list[Case], use_dense: bool = True
+) -> Prepared:
+    found_all, ids_all = [], []
+    for case in tqdm(cases, desc=name, leave=False):
+        found, _, _ = engine.candidates(parse_query(case.text), use_dense=use_dense)
+        papers = engine.store.get_papers(found.keys.tolist())
+        found_all.append(found)
+        ids_all.append({key: paper.arxiv_id for key, paper in papers.items()})
+    return Prepared(name, metric, cases, found_all, ids_all)
+
+
+def score(prepared: Prepared, ranker: Ranker, split: str | None = None) -> tuple[float, float]:
+    """(MRR@10, Success@10) or (nDCG@10, Recall@100) of ``ranker`` over the set."""
+    first, second = [], []
+    for case, found, ids in zip(prepared.cases, prepared.candidates, prepared.ids, strict=True):
+        if split is not None and case.split != split:
+            continue
+        order = ranker(found)
+        ranked = [ids.get(int(key), "") for key in found.keys[order[:100]]]
+        if prepared.metric == "ndcg":
+            relevant = {target: 1 for target in case.targets}
+            first.append(ndcg_at(ranked, relevant))
+            second.append(recall_at(ranked, relevant))
+        else:
+            rank = next((i for i, doc in enumerate(ranked[:10], 1) if doc in case.targets), None)
+            first.append(1.0 / rank if rank else 0.0)
+            second.append(1.0 if rank else 0.0)
+    return (float(np.mean(first)), float(np.mean(second))) if first else (0.0, 0.0)
+
+
+def table(
+    sets: Sequence[tuple[Prepared, str | None]], rankings: Sequence[tuple[str, Ranker]]
+) -> None:
+    print(f"{'ranking':<31} {'query set':<40} {'metric':<15} {'value':>7} {'2nd':>7}")
+    for (prepared, split), (name, ranker) in itertools.product(sets, rankings):
+        first, second = score(prepared, ranker, split)
+        label = f"{prepared.name}" + (f" [{split}]" if split else "")
+        count = sum(1 for case in prepared.cases if split is None or case.split == split)
+        metric = "nDCG@10 / R@100" if prepared.metric == "ndcg" else "MRR@10 / S@10"
+        print(f"{name:<31} {label + f' (n={count})':<40} {metric:<15} {first:>7.4f} {second:>7.4f}")
+
+
+# -- the homes ---------------------------------------------------------------------
+
+
+def build_scifact(model: str, vectors_folder: Path) -> SearchEngine:
     """A paperfeed home holding the SciFact corpus and its vectors."""
     home = OUT / f"scifact_home_{model.replace(':', '_')}"
     settings = _settings(home, model)
@@ -65,7 +158,7 @@ def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
         papers = load_beir(SCIFACT).papers
         for start in range(0, len(papers), 1000):
             store.upsert_papers(papers[start : start + 1000])
-        if vectors_folder is not None and (vectors_folder / "vectors.npy").exists():
+        if (vectors_folder / "vectors.npy").exists():
             ids = json.loads((vectors_folder / "ids.json").read_text())
             vectors = np.load(vectors_folder / "vectors.npy")
             keys, hashes, rows = [], [], []
@@ -76,113 +169,196 @@ def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
                     hashes.append(paper.content_hash)
                     rows.append(row)
             save_embeddings(store, model, keys, hashes, vectors[rows])
-    update_index(store, settings)
+    update_index(store, settings, embed=False, show_progress=False)
     return SearchEngine(store, settings)
 
 
-def evaluate_scifact(
-    engine: SearchEngine, modes: list[tuple[str, bool, bool, str, float | None]], split: str
-) -> list[tuple[str, float, float]]:
+def scifact_cases(split: str) -> list[Case]:
     dataset = load_beir(SCIFACT, split)
-    rows = []
-    for name, lexical, dense, fusion, weight in modes:
-        ndcg, recall = [], []
-        for query_id, relevant in tqdm(dataset.judgments.items(), desc=name, leave=False):
-            query = parse_query(dataset.queries[query_id])
-            ranking = engine.rank(query, [], lexical, dense, fusion, weight)
-            papers = engine.store.get_papers(ranking.keys[:100])
-            ranked = [papers[key].arxiv_id for key in ranking.keys[:100] if key in papers]
-            ndcg.append(ndcg_at(ranked, relevant))
-            recall.append(recall_at(ranked, relevant))
-        rows.append((name, float(np.mean(ndcg)), float(np.mean(recall))))
-    return rows
+    return [
+        Case("claim", dataset.queries[query_id], frozenset(relevant), split)
+        for query_id, relevant in dataset.judgments.items()
+    ]
 
 
-def known_item_queries(
-    engine: SearchEngine, sample: int, seed: int = 7
-) -> list[tuple[str, str, str]]:
-    """(kind, query, arxiv id): rare title words, and the full title, of sampled papers."""
-    lexical = engine.lexical
-    assert lexical is not None
-    keys = lexical.live_keys().tolist()
-    random.Random(seed).shuffle(keys)
-    papers = engine.store.get_papers(keys[: sample * 2])
-    queries = []
-    for key in keys[: sample * 2]:
-        paper = papers.get(key)
-        if paper is None or not paper.title:
-            continue
-        words = [word for word in paper.title.replace(":", " ").split() if tokenize(word)]
-        # rarest three words of the title, by document frequency
-        words.sort(key=lambda word: len(lexical.keys_with(tokenize(word)[0])))
-        if len(words) < 3:
-            continue
-        queries.append(("3 rare title words", " ".join(words[:3]), paper.arxiv_id))
-        queries.append(("full title", paper.title.replace('"', ""), paper.arxiv_id))
-        if len(queries) >= sample * 2:
-            break
-    return queries
+def all_papers(store: Store) -> dict[int, StoredPaper]:
+    return {paper.key: paper for batch in store.iter_papers() for paper in batch}
 
 
-def evaluate_known_items(
-    engine: SearchEngine, sample: int, modes: list[tuple[str, bool, bool, str, float | None]]
-) -> list[tuple[str, str, float, float]]:
-    queries = known_item_queries(engine, sample)
-    rows = []
-    for name, lexical, dense, fusion, weight in modes:
-        by_kind: dict[str, list[int | None]] = {}
-        for kind, text, arxiv_id in tqdm(queries, desc=f"known-item {name}", leave=False):
-            ranking = engine.rank(parse_query(text), [], lexical, dense, fusion, weight)
-            top = engine.store.get_papers(ranking.keys[:10])
-            ranked = [top[key].arxiv_id for key in ranking.keys[:10] if key in top]
-            rank = ranked.index(arxiv_id) + 1 if arxiv_id in ranked else None
-            by_kind.setdefault(kind, []).append(rank)
-        for kind, ranks in by_kind.items():
-            mrr = float(np.mean([1 / rank if rank else 0.0 for rank in ranks]))
-            success = float(np.mean([rank is not None for rank in ranks]))
-            rows.append((name, f"{kind} (n={len(ranks)})", mrr, success))
-    return rows
+def full_corpus_engine() -> SearchEngine:
+    """Every shared paper (arXiv listings + the daily-papers archive), lexical only."""
+    settings = _settings(OUT / "full_home", "minilm")
+    store = Store(settings.database_url)
+    if store.count_papers() == 0:
+        sources = sorted((SHARED / "arxiv").glob("*.jsonl.gz"))
+        sources.append(SHARED / "hf_daily_papers" / "papers.jsonl.gz")
+        ingest_sources(store, sources, show_progress=False)
+    update_index(store, settings, embed=False, show_progress=False)
+    return SearchEngine(store, settings)
+
+
+# -- the sweep ------------------------------------------------------------------------
+
+
+def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
+    """Grid over the calibrated weights on the train splits; the best mean wins."""
+    grid = [
+        FusionWeights(short, long, short_terms, long_terms, coverage, proximity)
+        for short in (0.0, 0.05, 0.1, 0.2)
+        for long in (0.3, 0.4, 0.5)
+        for short_terms, long_terms in ((3, 8), (4, 10), (5, 14))
+        for coverage in (0.0, 0.05, 0.1, 0.2)
+        for proximity in (0.0, 0.05, 0.1, 0.2)
+    ]
+    header = " ".join(f"{prepared.name[:18]:>18}" for prepared in train_sets)
+    print(f"{'dense short/long, terms, cov, prox':<38} {header} {'mean':>7}")
+    results = []
+    for weights in tqdm(grid, desc="sweep", leave=False):
+        values = [score(p, _fused("calibrated", weights), "train")[0] for p in train_sets]
+        results.append((float(np.mean(values)), weights, values))
+    results.sort(key=lambda item: -item[0])
+    for mean, weights, values in results[:25] + [item for item in results if item[1] == DEFAULT]:
+        label = (
+            f"{weights.dense_short:.2f}/{weights.dense_long:.2f}, "
+            f"{weights.short_terms}-{weights.long_terms}, {weights.coverage:.2f}, "
+            f"{weights.proximity:.2f}" + (" *" if weights == DEFAULT else "")
+        )
+        print(f"{label:<38} " + " ".join(f"{v:>18.4f}" for v in values) + f" {mean:>7.4f}")
+    print(f"({len(grid)} settings; the 25 best and the default shown)")
+    return results[0][1]
+
+
+def floor_report(engine: SearchEngine, keyword: Prepared) -> None:
+    """Best cosine of nonsense queries vs. real keyword queries (the floor's calibration)."""
+    nonsense = []
+    lexical_hits = 0
+    for text in nonsense_queries(300):
+        found, _, _ = engine.candidates(parse_query(text))
+        if (found.lexical > 0).any():
+            lexical_hits += 1
+        if len(found.cosine) and not np.isnan(found.cosine).all():
+            nonsense.append(float(np.nanmax(found.cosine)))
+    real = [
+        float(np.nanmax(found.cosine))
+        for found in keyword.candidates
+        if len(found.cosine) and not np.isnan(found.cosine).all()
+    ]
+    percentiles = (1, 5, 50, 95, 99)
+    print(f"{'queries':<40} " + " ".join(f"{f'p{p}':>6}" for p in percentiles) + f" {'max':>6}")
+    for label, values in (
+        ("nonsense (n=300), best cosine", nonsense),
+        (f"keyword lists (n={len(real)}), best cosine", real),
+    ):
+        cells = " ".join(f"{np.percentile(values, p):>6.3f}" for p in percentiles)
+        print(f"{label:<40} {cells} {max(values):>6.3f}")
+    floor = MIN_SIMILARITY[0]
+    print(
+        f"floor {floor:.2f}: nonsense queries above it {np.mean(np.array(nonsense) >= floor):.1%}, "
+        f"keyword queries below it {np.mean(np.array(real) < floor):.1%}; "
+        f"nonsense queries with some lexical match: {lexical_hits}/300"
+    )
+
+
+def similar_report(engine: SearchEngine, cases: list[Case]) -> None:
+    rows: list[tuple[str, str | None, bool]] = [
+        ("dense only (old similar)", "dense", True),
+        ("lexical only", "lexical", True),
+        ("RRF (old similar_to_text)", "rrf", True),
+        ("calibrated *", None, True),
+    ]
+    print(f"{'ranking':<31} {'query set':<40} {'nDCG@10':>7} {'S@10':>7}")
+    for name, method, _ in rows:
+        ndcg, success = [], []
+        for case in tqdm(cases, desc=name, leave=False):
+            paper = engine.store.get_paper(case.text)
+            assert paper is not None and engine.vectors is not None
+            vector = engine.vectors.vector_of(paper.key)
+            text = f"{paper.title} {paper.abstract}"
+            if method == "dense":
+                hits = engine.similar_ranked(text, vector, 10, paper.key, use_lexical=False)
+            elif method == "lexical":
+                hits = engine.similar_ranked(text, None, 10, paper.key)
+            else:
+                hits = engine.similar_ranked(text, vector, 10, paper.key, fusion=method)
+            ranked = [hit.paper.arxiv_id for hit in hits]
+            ndcg.append(ndcg_at(ranked, dict.fromkeys(case.targets, 1)))
+            success.append(any(doc in case.targets for doc in ranked))
+        label = f"co-authored papers (n={len(cases)})"
+        print(f"{name:<31} {label:<40} {np.mean(ndcg):>7.4f} {np.mean(success):>7.4f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--scifact-vectors", type=Path, default=OUT / "scifact_minilm")
-    parser.add_argument("--sample", type=int, default=300, help="known-item papers")
-    parser.add_argument("--skip-scifact", action="store_true")
-    parser.add_argument("--skip-known-item", action="store_true")
-    parser.add_argument(
-        "--sweep",
-        action="store_true",
-        help="also sweep fusion method and dense weight on SciFact's train split (809 "
-        "queries, not the test split) and on the known-item queries",
-    )
+    parser.add_argument("--sample", type=int, default=1000, help="keyword queries per corpus")
+    parser.add_argument("--known-items", type=int, default=300, help="known-item papers")
+    parser.add_argument("--similar", type=int, default=300, help="similar-paper cases")
+    parser.add_argument("--sweep", action="store_true", help="grid over the fusion weights")
+    parser.add_argument("--full", action="store_true", help="also the ~89k shared papers")
     arguments = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    if not arguments.skip_scifact:
-        engine = build_scifact(arguments.model, arguments.scifact_vectors)
-        print(f"\nBEIR SciFact, 300 test queries, model {arguments.model}")
-        print(f"{'ranking':<24} {'nDCG@10':>8} {'R@100':>8}")
-        for name, ndcg, recall in evaluate_scifact(engine, MODES, "test"):
-            print(f"{name:<24} {ndcg:>8.4f} {recall:>8.4f}")
-        if arguments.sweep:
-            print("\nfusion sweep, SciFact train split (tuning data)")
-            for name, ndcg, recall in evaluate_scifact(engine, SWEEP, "train"):
-                print(f"{name:<24} {ndcg:>8.4f} {recall:>8.4f}")
-    if not arguments.skip_known_item:
-        home = OUT / f"daily_home_{arguments.model.replace(':', '_')}"
-        settings = _settings(home, arguments.model)
-        store = Store(settings.database_url)
-        load_bundled_corpus(store, settings)
-        engine = SearchEngine(store, settings)
-        count = store.count_papers()
-        print(f"\nKnown-item search on the bundled daily-papers corpus ({count} papers)")
-        print(f"{'ranking':<24} {'queries':<30} {'MRR@10':>8} {'S@10':>8}")
-        modes = MODES + SWEEP if arguments.sweep else MODES
-        for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample, modes):
-            print(f"{name:<24} {kind:<30} {mrr:>8.4f} {success:>8.4f}")
-    print(f"\n({time.time() - started:.0f}s)")
+    print(f"load average before: {os.getloadavg()}")
+
+    scifact = build_scifact(arguments.model, arguments.scifact_vectors)
+    scifact_test = prepare(scifact, "SciFact", "ndcg", scifact_cases("test"))
+    scifact_train = prepare(scifact, "SciFact", "ndcg", scifact_cases("train"))
+
+    settings = _settings(OUT / f"daily_home_{arguments.model.replace(':', '_')}", arguments.model)
+    store = Store(settings.database_url)
+    load_bundled_corpus(store, settings, show_progress=False)
+    daily = SearchEngine(store, settings)
+    assert daily.lexical is not None
+    papers = all_papers(store)
+    keywords = prepare(
+        daily,
+        "keyword lists, bundled",
+        "mrr",
+        keyword_queries(papers, arguments.sample),
+    )
+    known = known_item_queries(papers, daily.lexical, arguments.known_items)
+    rare = prepare(daily, "3 rare title words", "mrr", [c for c in known if c.kind[0] == "3"])
+    titles = prepare(daily, "full title", "mrr", [c for c in known if c.kind[0] == "f"])
+    print(f"\n{store.count_papers()} bundled papers, {len(scifact.vectors or ())} SciFact vectors")
+    print("keyword query examples:")
+    for case in keywords.cases[:6]:
+        print(f"  {case.text!r} -> {next(iter(case.targets))}")
+
+    if arguments.sweep:
+        print("\n## sweep of calibrated fusion, train splits only")
+        sweep([keywords, scifact_train])
+
+    print("\n## every ranking, test splits (and the whole known-item sets)")
+    table(
+        [
+            (scifact_test, None),
+            (scifact_train, None),
+            (keywords, "test"),
+            (keywords, "train"),
+            (rare, None),
+            (titles, None),
+        ],
+        RANKINGS,
+    )
+    if arguments.full:
+        full = full_corpus_engine()
+        assert full.lexical is not None
+        full_keywords = prepare(
+            full,
+            "keyword lists, all shared",
+            "mrr",
+            keyword_queries(all_papers(full.store), arguments.sample),
+            use_dense=False,
+        )
+        print(f"\n## all {full.store.count_papers()} shared papers, lexical side only")
+        table([(full_keywords, "test"), (full_keywords, "train")], LEXICAL_RANKINGS)
+
+    print("\n## similar papers (bundled corpus)")
+    similar_report(daily, coauthor_cases(papers, arguments.similar))
+    print("\n## relevance floor (bundled corpus)")
+    floor_report(daily, keywords)
+    print(f"\n({time.time() - started:.0f}s; load average after: {os.getloadavg()})")
     return 0
 
 

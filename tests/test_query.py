@@ -7,9 +7,9 @@ from paperfeed.search.query import parse_query
 
 def test_plain_words() -> None:
     query = parse_query("KL divergence")
-    assert query.words == ["KL", "divergence"]
+    assert list(query.words) == ["KL", "divergence"]
     assert query.semantic_text == "KL divergence"
-    assert query.notes == []
+    assert list(query.notes) == []
 
 
 def test_phrases_exclusions_fields_and_filters() -> None:
@@ -17,11 +17,11 @@ def test_phrases_exclusions_fields_and_filters() -> None:
         'diffusion "classifier-free guidance" -video ti:sampling au:"Yang Song" '
         "cat:cs.LG since:2025-01 until:2025-06-30"
     )
-    assert query.words == ["diffusion"]
-    assert query.phrases == ["classifier-free guidance"]
-    assert query.excluded == ["video"]
-    assert query.fielded == [("title", "sampling"), ("authors", "Yang Song")]
-    assert query.categories == ["cs.LG"]
+    assert list(query.words) == ["diffusion"]
+    assert list(query.phrases) == ["classifier-free guidance"]
+    assert list(query.excluded) == ["video"]
+    assert list(query.fielded) == [("title", "sampling"), ("authors", "Yang Song")]
+    assert list(query.categories) == ["cs.LG"]
     assert (query.since, query.until) == ("2025-01-01", "2025-06-30")
     assert "Yang Song" not in query.semantic_text
 
@@ -34,23 +34,23 @@ def test_date_range_and_year() -> None:
 
 
 def test_arxiv_id_and_url_are_recognised() -> None:
-    assert parse_query("2401.00165v2").arxiv_ids == ["2401.00165"]
-    assert parse_query("https://arxiv.org/abs/2401.00165").arxiv_ids == ["2401.00165"]
-    assert parse_query("arxiv.org/pdf/2401.00165v1.pdf").arxiv_ids == ["2401.00165"]
-    assert parse_query("hep-th/9901001").arxiv_ids == ["hep-th/9901001"]
-    assert parse_query("see 2401.00165 retrieval").arxiv_ids == ["2401.00165"]
+    assert list(parse_query("2401.00165v2").arxiv_ids) == ["2401.00165"]
+    assert list(parse_query("https://arxiv.org/abs/2401.00165").arxiv_ids) == ["2401.00165"]
+    assert list(parse_query("arxiv.org/pdf/2401.00165v1.pdf").arxiv_ids) == ["2401.00165"]
+    assert list(parse_query("hep-th/9901001").arxiv_ids) == ["hep-th/9901001"]
+    assert list(parse_query("see 2401.00165 retrieval").arxiv_ids) == ["2401.00165"]
 
 
 def test_malformed_syntax_falls_back_with_a_note() -> None:
     query = parse_query('"unbalanced phrase search')
-    assert query.words == ["unbalanced", "phrase", "search"]
+    assert list(query.words) == ["unbalanced", "phrase", "search"]
     assert any("unbalanced quote" in note for note in query.notes)
     query = parse_query("since:yesterday cat:!!")
-    assert query.since is None and query.categories == []
+    assert query.since is None and list(query.categories) == []
     assert any("since:yesterday" in note for note in query.notes)
     assert any("'!!'" in note for note in query.notes)
 
 
 def test_unknown_prefix_is_text() -> None:
     query = parse_query("BERT: pretraining foo:bar")
-    assert query.words == ["BERT:", "pretraining", "foo:bar"]
+    assert list(query.words) == ["BERT:", "pretraining", "foo:bar"]

@@ -59,7 +59,7 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "upvotes": paper.upvotes,
         "score": round(hit.score, 6),
         "snippet": hit.snippet,
-        "matched_terms": hit.matched_terms,
+        "matched_terms": list(hit.matched_terms),
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
@@ -198,32 +198,34 @@ def search(
     batch: Any,
 ) -> None:
     """Search papers: words, "phrases", -exclude, ti: au: abs: cat: since: until:."""
-    from paperfeed.search import SearchError
+    from paperfeed.models import SearchResults
+    from paperfeed.search import SearchError, parse_query
 
     if (query is None) == (batch is None):
         raise click.UsageError("give a QUERY or --batch FILE (not both)")
     engine = _engine()
-    options = {
-        "limit": limit,
-        "offset": offset,
-        "sort": sort,
-        "since": since,
-        "until": until,
-        "categories": categories,
-    }
+
+    def run(text: str) -> SearchResults:
+        # parsed once, here; the typed options merge into the parsed query
+        parsed = parse_query(text).with_filters(categories, since, until)
+        found: SearchResults = engine.search(parsed, limit=limit, offset=offset, sort=sort)
+        return found
+
     try:
         if batch is not None:
             for line in batch:
                 text = line.rstrip("\n")
-                results = engine.search(text, **options) if text.strip() else None
+                found = run(text) if text.strip() else None
                 record = {
                     "query": text,
-                    "hits": [hit_to_json(hit) for hit in results.hits] if results else [],
-                    "notes": results.notes if results else ["empty query"],
+                    "total": found.total if found else 0,
+                    "close_match": found.close_match if found else False,
+                    "hits": [hit_to_json(hit) for hit in found.hits] if found else [],
+                    "notes": list(found.notes) if found else ["empty query"],
                 }
                 sys.stdout.write(json.dumps(record) + "\n")
             return
-        results = engine.search(query, **options)
+        results = run(query or "")
     except SearchError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -233,7 +235,8 @@ def search(
                     "query": results.query,
                     "total": results.total,
                     "offset": results.offset,
-                    "notes": results.notes,
+                    "close_match": results.close_match,
+                    "notes": list(results.notes),
                     "hits": [hit_to_json(hit) for hit in results.hits],
                 },
                 indent=1,
@@ -244,6 +247,11 @@ def search(
         click.echo(f"note: {note}", err=True)
     if not results.hits:
         click.echo("no papers match")
+        return
+    if not results.close_match:
+        click.echo("no close match; the nearest papers by meaning:")
+        for position, hit in enumerate(results.hits, start=1):
+            _print_hit(position, hit, sys.stdout.isatty())
         return
     color = sys.stdout.isatty()
     click.echo(f"{results.total} results; showing {offset + 1}–{offset + len(results.hits)}")

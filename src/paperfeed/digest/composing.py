@@ -14,12 +14,12 @@ search found by its words counts as fully relevant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from paperfeed.models import Hit, StoredPaper
-from paperfeed.search import SearchEngine, SearchError
+from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import daily_feed
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import Subscription, Topic
@@ -124,14 +124,16 @@ class Composer:
         key = (topic.query, period.label)
         if key not in self._searches:
             try:
+                query = parse_query(topic.query).with_filters(
+                    since=period.first.isoformat(), until=period.last.isoformat()
+                )
                 results = self.engine.search(
-                    topic.query,
+                    query,
                     limit=TOPIC_DEPTH,
-                    since=period.first.isoformat(),
-                    until=period.last.isoformat(),
                     snippets=False,  # made below for the few hits a digest keeps
                 )
-                hits = results.hits
+                # a weak match is not news: no close match, no section
+                hits = list(results.hits) if results.close_match else []
             except SearchError:
                 hits = []
             self._searches[key] = hits
@@ -141,7 +143,7 @@ class Composer:
     def _explained(self, hit: Hit, topic: Topic) -> Hit:
         key = (topic.query, hit.paper.key)
         if key not in self._snippets:
-            self._snippets[key] = self.engine.explain(replace(hit), topic.query)
+            self._snippets[key] = self.engine.explain(hit, topic.query)
         return self._snippets[key]
 
     def compose(self, subscription: Subscription, period: Period, already: set[int]) -> Digest:

@@ -27,13 +27,20 @@ from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights, fuse
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
-from paperfeed.search.ranking import DENSE_DEPTH, LEXICAL_DEPTH, gather, restrict
+from paperfeed.search.ranking import (
+    DENSE_DEPTH,
+    LEXICAL_DEPTH,
+    best_similarity,
+    floored_order,
+    gather,
+    is_close_match,
+    restrict,
+)
 from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
 from paperfeed.store.accounts import count_all_votes
 
 SORTS = ("relevance", "date", "upvotes")
-NEAREST_WHEN_NO_MATCH = 3  # papers shown, with a note, when nothing is a close match
 __all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
@@ -169,7 +176,10 @@ class SearchEngine:
             restrict(
                 mask_of(
                     np.concatenate(
-                        [lexical.keys_with(category, "categories") for category in query.categories]
+                        [
+                            lexical.keys_with(category.lower(), "categories")
+                            for category in query.categories
+                        ]
                     )
                 )
             )
@@ -265,19 +275,12 @@ class SearchEngine:
         started = time.perf_counter()
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
         scores = fuse(found, method, weights, weight)
-        order = np.argsort(-scores, kind="stable")
         floor = self.settings.min_similarity
-        cosine = np.nan_to_num(found.cosine, nan=-1.0)
-        matched = found.lexical > 0
-        close = bool(matched.any())
-        best = float(cosine.max()) if len(cosine) and not np.isnan(found.cosine).all() else None
-        if best is not None:
-            order = order[(matched | (cosine >= floor))[order]]
-            if not close and best >= floor:
-                close = True
+        order = floored_order(found, scores, floor)
+        close = is_close_match(found, floor)
+        best = best_similarity(found)
         if not close:
             # nothing matches: the few nearest by meaning, with a note, and a count of 0
-            order = np.argsort(-cosine, kind="stable")[: NEAREST_WHEN_NO_MATCH if best else 0]
             notes.append(_no_match_note(best, floor))
         timings["fusion"] = time.perf_counter() - started
         keys = found.keys[order].tolist()

@@ -119,7 +119,7 @@ class ParsedQuery:
         parts += [f'"{phrase}"' for phrase in self.phrases]
         parts += [f'-"{value}"' for value in sorted(self.excluded)]
         parts += [f'{name}:"{value}"' for name, value in sorted(self.fielded)]
-        parts += [f"cat:{category}" for category in sorted(set(self.categories))]
+        parts += [f"cat:{name}" for name in sorted({name.lower() for name in self.categories})]
         parts += [f"since:{self.since}"] if self.since else []
         parts += [f"until:{self.until}"] if self.until else []
         parts += [f"id:{arxiv_id}" for arxiv_id in self.arxiv_ids]
@@ -143,7 +143,7 @@ class ParsedQuery:
                 raise SearchError(
                     f"category {category!r} is not a category name (expected e.g. cs.LG)"
                 )
-            checked.append(category.strip().lower())
+            checked.append(category.strip())
         bounds: dict[str, str | None] = {"since": self.since, "until": self.until}
         for name, value in (("since", since), ("until", until)):
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -253,7 +253,7 @@ def parse_query(text: str) -> ParsedQuery:
                 query.fielded.append((FIELD_PREFIXES[prefix_lower], value))
         elif prefix_lower == "cat":
             if _CATEGORY.match(value):
-                query.categories.append(value.lower())
+                query.categories.append(value)
             else:
                 query.notes.append(f"ignored category {value!r} (expected e.g. cs.LG)")
         elif prefix_lower in ("id", "arxiv"):

@@ -19,6 +19,7 @@ DENSE_DEPTH = 100
 # The proximity feature needs the papers' text: it is computed for the best of each list.
 PROXIMITY_LEXICAL = 50
 PROXIMITY_DENSE = 20
+NEAREST_WHEN_NO_MATCH = 3  # papers shown, with a note, when nothing is a close match
 
 
 def cosines(
@@ -148,3 +149,32 @@ def restrict(candidates: Candidates, keep: NDArray[np.bool_]) -> Candidates:
         dense_order=order(candidates.dense_order),
         terms=candidates.terms,
     )
+
+
+def best_similarity(candidates: Candidates) -> float | None:
+    """The best cosine among the candidates, or None without a dense side."""
+    if not len(candidates.cosine) or np.isnan(candidates.cosine).all():
+        return None
+    return float(np.nanmax(candidates.cosine))
+
+
+def is_close_match(candidates: Candidates, floor: float) -> bool:
+    """Some candidate has a query term, or one is at least ``floor`` similar."""
+    best = best_similarity(candidates)
+    return bool((candidates.lexical > 0).any()) or (best is not None and best >= floor)
+
+
+def floored_order(
+    candidates: Candidates, scores: NDArray[np.float64], floor: float
+) -> NDArray[np.int64]:
+    """Positions of the candidates best first by ``scores``, under the relevance floor:
+    a candidate without any query term must be at least ``floor`` similar; when no
+    candidate is a close match, the nearest few by meaning (none without vectors)."""
+    cosine = np.nan_to_num(candidates.cosine, nan=-1.0)
+    if not is_close_match(candidates, floor):
+        nearest = NEAREST_WHEN_NO_MATCH if best_similarity(candidates) is not None else 0
+        return np.argsort(-cosine, kind="stable")[:nearest].astype(np.int64)
+    order = np.argsort(-scores, kind="stable")
+    if best_similarity(candidates) is not None:
+        order = order[((candidates.lexical > 0) | (cosine >= floor))[order]]
+    return order.astype(np.int64)

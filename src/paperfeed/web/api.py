@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from paperfeed import accounts
 from paperfeed.ingest import normalize_arxiv_id
-from paperfeed.search import SORTS, SearchError
+from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json, vote_json
@@ -74,9 +74,8 @@ def search_papers(
             400, f"parameter 'sort': unknown sort {sort!r} (expected one of {', '.join(SORTS)})"
         )
     try:
-        results = engine_of(request).search(
-            q, limit, offset, sort, categories=cat or (), since=since, until=until
-        )
+        query = parse_query(q).with_filters(cat or (), since, until)
+        results = engine_of(request).search(query, limit, offset, sort)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
@@ -84,7 +83,8 @@ def search_papers(
         "query": results.query,
         "total": results.total,
         "offset": results.offset,
-        "notes": results.notes,
+        "notes": list(results.notes),
+        "close_match": results.close_match,
         "hits": [hit_json(hit, upvotes[hit.paper.key]) for hit in results.hits],
     }
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from paperfeed.models import StoredPaper
-from paperfeed.search import SearchError
+from paperfeed.search import SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
@@ -116,7 +116,7 @@ def search_rss(
     sort: str = "date",
 ) -> Response:
     try:
-        results = engine_of(request).search(q, limit=FEED_SIZE, sort=sort)
+        results = engine_of(request).search(parse_query(q), limit=FEED_SIZE, sort=sort)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
     base = settings_of(request).base_url
@@ -127,7 +127,7 @@ def search_rss(
             f"{base}/search?{urlencode({'q': q})}",
             f"{base}/rss/search?{parameters}",
             f"Search results for {q}",
-            [hit.paper for hit in results.hits],
+            [hit.paper for hit in results.hits] if results.close_match else [],  # not news
             base,
         )
     )

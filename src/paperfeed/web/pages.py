@@ -88,20 +88,18 @@ def search_page(
     }
     if not q.strip() and not cat and not since and not until:
         return render(request, "search.html", context | {"results": None})
-    parsed = parse_query(q)
+    try:
+        # parsed once, here: the engine takes the query with the form's filters merged in
+        parsed = parse_query(q).with_filters(cat or (), since or None, until or None)
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
     if len(parsed.arxiv_ids) == 1 and not parsed.has_content and not cat:
         paper = store.get_paper(parsed.arxiv_ids[0])
         if paper is not None:
             return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
     try:
         results = engine_of(request).search(
-            q,
-            limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
-            sort=sort,
-            categories=cat or (),
-            since=since or None,
-            until=until or None,
+            parsed, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort
         )
     except SearchError as error:
         raise HTTPException(400, str(error)) from None

@@ -162,7 +162,7 @@ def hit_json(hit: Hit, upvotes: int) -> dict[str, Any]:
         "upvotes": upvotes,
         "score": round(hit.score, 6),
         "snippet": hit.snippet,
-        "matched_terms": hit.matched_terms,
+        "matched_terms": list(hit.matched_terms),
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
