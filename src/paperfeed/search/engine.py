@@ -21,10 +21,10 @@ from paperfeed.index.builder import (
 )
 from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
 from paperfeed.index.lexical import LexicalIndex
-from paperfeed.index.tokenizer import tokenize, words
 from paperfeed.index.vectors import VectorIndex
-from paperfeed.models import Hit, SearchResults, StoredPaper
+from paperfeed.models import Hit, SearchResults
 from paperfeed.search.caching import ResultCache
+from paperfeed.search.filters import allowed_mask, phrase_matches
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights, fuse
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
@@ -36,6 +36,7 @@ from paperfeed.search.ranking import (
     is_close_match,
     restrict,
 )
+from paperfeed.search.similar import make_hit, similar_hits
 from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
 from paperfeed.store.accounts import count_all_votes
@@ -155,50 +156,7 @@ class SearchEngine:
     # -- filters -----------------------------------------------------------------
 
     def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
-        """Mask over paper keys from categories, dates, exclusions and required fields."""
-        lexical = self.lexical
-        if lexical is None:
-            return None
-        size = max(len(self.dates), int(lexical.live_keys().max(initial=0)) + 1)
-        allowed: NDArray[np.bool_] | None = None
-
-        def restrict(mask: NDArray[np.bool_]) -> None:
-            nonlocal allowed
-            allowed = mask if allowed is None else allowed & mask
-
-        def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
-            mask = np.zeros(size, np.bool_)
-            mask[keys[keys < size]] = True
-            return mask
-
-        if query.categories:
-            # duplicates across categories are harmless in a mask: no np.unique needed
-            restrict(
-                mask_of(
-                    np.concatenate(
-                        [
-                            lexical.keys_with(category.lower(), "categories")
-                            for category in query.categories
-                        ]
-                    )
-                )
-            )
-        if query.since or query.until:
-            dates = np.zeros(size, np.int32)
-            dates[: len(self.dates)] = self.dates[:size]
-            low = int(query.since.replace("-", "")) if query.since else 0
-            high = int(query.until.replace("-", "")) if query.until else 99_999_999
-            restrict((dates >= low) & (dates <= high))
-        for field_name, terms in query.fielded_terms:
-            for term in terms:
-                restrict(mask_of(lexical.keys_with(term, field_name)))
-        for terms in query.phrase_terms:
-            for term in terms:
-                restrict(mask_of(lexical.keys_with(term)))
-        for terms in query.excluded_terms:
-            for term in terms:
-                restrict(~mask_of(lexical.keys_with(term)))
-        return allowed
+        return allowed_mask(self.lexical, self.dates, query)
 
     # -- ranking -----------------------------------------------------------------
 
@@ -326,15 +284,7 @@ class SearchEngine:
         )
 
     def _phrase_matches(self, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
-        """The candidates whose text contains every quoted phrase, word for word."""
-        papers = self.store.get_papers(sorted(set(candidates.tolist())))
-        phrases = [" " + " ".join(words(phrase)) + " " for phrase in query.phrases]
-        keep = []
-        for key, paper in papers.items():
-            text = " " + " ".join(words(f"{paper.title} . {paper.abstract}")) + " "
-            if all(phrase in text for phrase in phrases):
-                keep.append(key)
-        return keep
+        return phrase_matches(self.store, query, candidates)
 
     # -- public API --------------------------------------------------------------
 
@@ -491,29 +441,7 @@ class SearchEngine:
         )
         return replace(hit, snippet=snippet, matched_terms=tuple(matched))
 
-    @staticmethod
-    def _hit(
-        paper: StoredPaper,
-        score: float,
-        stems: set[str] | None,
-        found_by: str,
-        lexical_rank: int | None,
-        semantic_rank: int | None,
-        similarity: float | None = None,
-    ) -> Hit:
-        snippet, matched = "", list[str]()
-        if stems is not None:
-            snippet, matched = describe_match(paper.title, paper.abstract or paper.title, stems)
-        return Hit(
-            paper=paper,
-            score=float(score),
-            snippet=snippet,
-            matched_terms=tuple(matched),
-            found_by=found_by,
-            lexical_rank=lexical_rank,
-            semantic_rank=semantic_rank,
-            similarity=similarity,
-        )
+    _hit = staticmethod(make_hit)
 
     # -- similar papers: the same candidates and fusion, the paper's text as the query --
 
@@ -554,50 +482,17 @@ class SearchEngine:
     ) -> list[Hit]:
         """The ``limit`` papers most like ``text`` (whose embedding is ``vector``, when
         there is one), by the engine's fusion; ``exclude`` is never returned."""
-        found = gather(
+        return similar_hits(
             self.store,
             self.lexical if use_lexical else None,
             self.vectors,
-            [(term, None) for term in _salient_terms(text)],
-            (),
+            text,
             vector,
-            None,
-            lexical_depth=DENSE_DEPTH,
+            limit,
+            exclude,
+            fusion or self.settings.fusion,
+            self.settings.dense_weight,
         )
-        method = fusion or self.settings.fusion
-        scores = fuse(found, method, None, 0.5 if method == "rrf" else self.settings.dense_weight)
-        order = [int(index) for index in np.argsort(-scores, kind="stable")]
-        ranked = [
-            (int(found.keys[index]), float(scores[index]))
-            for index in order
-            if int(found.keys[index]) != exclude
-        ][:limit]
-        papers = self.store.get_papers([key for key, _ in ranked])
-        cosine = dict(zip(found.keys.tolist(), found.cosine.tolist(), strict=True))
-        lexical_keys = set(found.keys[found.lexical_order].tolist())
-        dense_keys = set(found.keys[found.dense_order].tolist())
-        hits = []
-        for key, score in ranked:
-            if key not in papers:
-                continue
-            by = (
-                "both"
-                if key in lexical_keys and key in dense_keys
-                else ("lexical" if key in lexical_keys else "semantic")
-            )
-            similarity = cosine.get(key)
-            hits.append(
-                self._hit(
-                    papers[key],
-                    score,
-                    set(),
-                    by,
-                    None,
-                    None,
-                    similarity if similarity == similarity else None,
-                )
-            )
-        return hits
 
     def status(self) -> dict[str, Any]:
         """Index state for ``paperfeed stats``."""
@@ -616,14 +511,6 @@ class SearchEngine:
             ),
             "last_sequence": state.get("last_sequence", 0),
         }
-
-
-def _salient_terms(text: str, count: int = 40) -> list[str]:
-    """The ``count`` most frequent index terms of ``text``: a long text's lexical query."""
-    counts: dict[str, int] = {}
-    for term in tokenize(text):
-        counts[term] = counts.get(term, 0) + 1
-    return sorted(counts, key=lambda term: -counts[term])[:count]
 
 
 def _no_match_note(best: float | None, floor: float) -> str:

@@ -1,0 +1,72 @@
+"""The query's filters as a mask over paper keys, and exact phrase matching."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.tokenizer import words
+from paperfeed.search.query import ParsedQuery
+from paperfeed.store import Store
+
+
+def allowed_mask(
+    lexical: LexicalIndex | None, dates: NDArray[np.int32], query: ParsedQuery
+) -> NDArray[np.bool_] | None:
+    """Mask over paper keys from categories, dates, exclusions and required fields
+    (None: no filter)."""
+    if lexical is None:
+        return None
+    size = max(len(dates), int(lexical.live_keys().max(initial=0)) + 1)
+    allowed: NDArray[np.bool_] | None = None
+
+    def restrict(mask: NDArray[np.bool_]) -> None:
+        nonlocal allowed
+        allowed = mask if allowed is None else allowed & mask
+
+    def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+        mask = np.zeros(size, np.bool_)
+        mask[keys[keys < size]] = True
+        return mask
+
+    if query.categories:
+        # duplicates across categories are harmless in a mask: no np.unique needed
+        restrict(
+            mask_of(
+                np.concatenate(
+                    [
+                        lexical.keys_with(category.lower(), "categories")
+                        for category in query.categories
+                    ]
+                )
+            )
+        )
+    if query.since or query.until:
+        padded = np.zeros(size, np.int32)
+        padded[: len(dates)] = dates[:size]
+        low = int(query.since.replace("-", "")) if query.since else 0
+        high = int(query.until.replace("-", "")) if query.until else 99_999_999
+        restrict((padded >= low) & (padded <= high))
+    for field_name, terms in query.fielded_terms:
+        for term in terms:
+            restrict(mask_of(lexical.keys_with(term, field_name)))
+    for terms in query.phrase_terms:
+        for term in terms:
+            restrict(mask_of(lexical.keys_with(term)))
+    for terms in query.excluded_terms:
+        for term in terms:
+            restrict(~mask_of(lexical.keys_with(term)))
+    return allowed
+
+
+def phrase_matches(store: Store, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
+    """The candidates whose text contains every quoted phrase, word for word."""
+    papers = store.get_papers(sorted(set(candidates.tolist())))
+    phrases = [" " + " ".join(words(phrase)) + " " for phrase in query.phrases]
+    keep = []
+    for key, paper in papers.items():
+        text = " " + " ".join(words(f"{paper.title} . {paper.abstract}")) + " "
+        if all(phrase in text for phrase in phrases):
+            keep.append(key)
+    return keep
