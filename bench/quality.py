@@ -29,7 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,13 +38,14 @@ from tqdm import tqdm
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
+from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
 from paperfeed.quickstart import load_bundled_corpus
 from paperfeed.search.engine import SearchEngine
 from paperfeed.search.evaluation import load_beir, ndcg_at, recall_at
-from paperfeed.search.fusion import Candidates, FusionWeights, fuse
+from paperfeed.search.fusion import Candidates, FusionWeights
 from paperfeed.search.query import parse_query
-from paperfeed.search.ranking import floored_order
+from paperfeed.search.ranking import floored_order, fused_scores
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import save_embeddings
 from paperfeed.store.loading import ingest_sources
@@ -62,24 +63,30 @@ OUT = ROOT / "bench" / "out"
 SCIFACT = SHARED / "eval" / "beir_scifact"
 DEFAULT = FusionWeights()
 
-# A ranking: its name and how it orders one query's candidates (positions into keys).
-Ranker = Callable[[Candidates], NDArray[np.int64]]
+# A ranking: its name and how it orders one query's candidates (positions into keys),
+# given the vectors of the corpus (for dense feedback).
+Ranker = Callable[[Candidates, VectorIndex | None], NDArray[np.int64]]
 
 
 def _fused(method: str, weights: FusionWeights | None = None, dense: float = 0.3) -> Ranker:
-    def order(found: Candidates) -> NDArray[np.int64]:
-        return floored_order(found, fuse(found, method, weights, dense), MIN_SIMILARITY[0])
+    def order(found: Candidates, vectors: VectorIndex | None) -> NDArray[np.int64]:
+        scores = fused_scores(found, vectors, method, weights, dense)
+        return floored_order(found, scores, MIN_SIMILARITY[0])
 
     return order
 
 
 MIN_SIMILARITY = [Settings.from_environment({"PAPERFEED_HOME": "/nonexistent"}).min_similarity]
 RANKINGS: list[tuple[str, Ranker]] = [
-    ("BM25F only", lambda found: found.lexical_order),
-    ("dense only", lambda found: found.dense_order),
+    ("BM25F only", lambda found, _: found.lexical_order),
+    ("dense only", lambda found, _: found.dense_order),
     ("RRF (k=60)", _fused("rrf", dense=0.5)),
     ("weighted min-max 0.3 (old)", _fused("weighted", dense=0.3)),
-    ("calibrated, no prox/cov", _fused("calibrated", FusionWeights(coverage=0, proximity=0))),
+    (
+        "calibrated, scores only",
+        _fused("calibrated", replace(DEFAULT, coverage=0, proximity=0, feedback_weight=0)),
+    ),
+    ("calibrated, no feedback", _fused("calibrated", replace(DEFAULT, feedback_weight=0))),
     ("calibrated *", _fused("calibrated", DEFAULT)),
 ]
 LEXICAL_RANKINGS = [
@@ -97,6 +104,7 @@ class Prepared:
     cases: list[Case]
     candidates: list[Candidates]
     ids: list[dict[int, str]]  # key -> arXiv id, for each case's candidates
+    vectors: VectorIndex | None
 
 
 def _settings(home: Path, model: str) -> Settings:
@@ -112,7 +120,7 @@ def prepare(
         papers = engine.store.get_papers(found.keys.tolist())
         found_all.append(found)
         ids_all.append({key: paper.arxiv_id for key, paper in papers.items()})
-    return Prepared(name, metric, cases, found_all, ids_all)
+    return Prepared(name, metric, cases, found_all, ids_all, engine.vectors if use_dense else None)
 
 
 def score(prepared: Prepared, ranker: Ranker, split: str | None = None) -> tuple[float, float]:
@@ -121,7 +129,7 @@ def score(prepared: Prepared, ranker: Ranker, split: str | None = None) -> tuple
     for case, found, ids in zip(prepared.cases, prepared.candidates, prepared.ids, strict=True):
         if split is not None and case.split != split:
             continue
-        order = ranker(found)
+        order = ranker(found, prepared.vectors)
         ranked = [ids.get(int(key), "") for key in found.keys[order[:100]]]
         if prepared.metric == "ndcg":
             relevant = {target: 1 for target in case.targets}
@@ -203,15 +211,16 @@ def full_corpus_engine() -> SearchEngine:
 def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
     """Grid over the calibrated weights on the train splits; the best mean wins."""
     grid = [
-        FusionWeights(short, long, short_terms, long_terms, coverage, proximity)
-        for short in (0.0, 0.05, 0.1, 0.2)
+        FusionWeights(short, long, short_terms, long_terms, coverage, proximity, 3, feedback)
+        for short in (0.0, 0.05, 0.1)
         for long in (0.3, 0.4, 0.5)
-        for short_terms, long_terms in ((3, 8), (4, 10), (5, 14))
-        for coverage in (0.0, 0.05, 0.1, 0.2)
-        for proximity in (0.0, 0.05, 0.1, 0.2)
+        for short_terms, long_terms in ((3, 8), (4, 10))
+        for coverage in (0.1, 0.2, 0.3)
+        for proximity in (0.05, 0.1, 0.2)
+        for feedback in (0.0, 0.5, 1.0)
     ]
     header = " ".join(f"{prepared.name[:18]:>18}" for prepared in train_sets)
-    print(f"{'dense short/long, terms, cov, prox':<38} {header} {'mean':>7}")
+    print(f"{'dense short/long, terms, cov, prox, fb':<38} {header} {'mean':>7}")
     results = []
     for weights in tqdm(grid, desc="sweep", leave=False):
         values = [score(p, _fused("calibrated", weights), "train")[0] for p in train_sets]
@@ -221,7 +230,8 @@ def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
         label = (
             f"{weights.dense_short:.2f}/{weights.dense_long:.2f}, "
             f"{weights.short_terms}-{weights.long_terms}, {weights.coverage:.2f}, "
-            f"{weights.proximity:.2f}" + (" *" if weights == DEFAULT else "")
+            f"{weights.proximity:.2f}, {weights.feedback_weight:.1f}"
+            + (" *" if weights == DEFAULT else "")
         )
         print(f"{label:<38} " + " ".join(f"{v:>18.4f}" for v in values) + f" {mean:>7.4f}")
     print(f"({len(grid)} settings; the 25 best and the default shown)")
@@ -267,7 +277,7 @@ def similar_report(engine: SearchEngine, cases: list[Case]) -> None:
         ("calibrated *", None, True),
     ]
     print(f"{'ranking':<31} {'query set':<40} {'nDCG@10':>7} {'S@10':>7}")
-    for name, method, _ in rows:
+    for name, method, _ in rows:  # the similar-paper path of the engine, as the site calls it
         ndcg, success = [], []
         for case in tqdm(cases, desc=name, leave=False):
             paper = engine.store.get_paper(case.text)

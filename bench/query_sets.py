@@ -135,8 +135,8 @@ def keyword_candidates(
     for key, shown in _grams(paper).items():
         terms = key.split()
         frequency = frequencies.get(key, 0)
-        # used by 3+ papers (a term of the field), by at most 2% (not generic)
-        if frequency < 3 or frequency > 0.02 * total:
+        # used by 3+ papers (a term of the field), by at most 5% (not generic)
+        if frequency < 3 or frequency > 0.05 * total:
             continue
         if len(terms) == 1 and uses[key] < 2 and key not in title_terms:
             continue  # a single word must matter to the paper
@@ -147,10 +147,12 @@ def keyword_candidates(
             cohesion = frequency / max(1, min(frequencies.get(term, 1) for term in terms))
             if cohesion < 0.15:
                 continue
-        elif frequency > 0.01 * total:
+        elif frequency > 0.03 * total:
             continue
         in_title = all(term in title_terms for term in terms)
-        idf = min(8.0, math.log(total / frequency)) * math.sqrt(cohesion)
+        # not the rarest words first: an author lists the field's usual terms, so
+        # rarity counts only weakly (the square root of the idf)
+        idf = math.sqrt(min(8.0, math.log(total / frequency))) * math.sqrt(cohesion)
         length_bonus = {1: 1.0, 2: 1.5, 3: 1.2}[len(terms)]
         weight = min(uses[key], 3) * idf * length_bonus * (0.7 if in_title else 1.0)
         scored.append((weight, shown))

@@ -132,7 +132,7 @@ class Settings:
     dense_weight: float = 0.3
     # Calibrated on the bundled corpus (bench/quality.py, "relevance floor"): above the
     # best cosine of 99% of nonsense queries, below that of 99% of real keyword queries.
-    min_similarity: float = 0.3
+    min_similarity: float = 0.33
     exact_search_limit: int = 200_000
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
@@ -163,7 +163,7 @@ class Settings:
                 f"{', '.join(FUSION_METHODS)})"
             )
         dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.3)
-        min_similarity = _read_float(env, "PAPERFEED_MIN_SIMILARITY", 0.3)
+        min_similarity = _read_float(env, "PAPERFEED_MIN_SIMILARITY", 0.33)
         if not -1.0 <= min_similarity <= 1.0:
             raise SettingsError(
                 f"PAPERFEED_MIN_SIMILARITY={min_similarity!r} must be between -1 and 1"

@@ -25,13 +25,14 @@ from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults
 from paperfeed.search.caching import ResultCache
 from paperfeed.search.filters import allowed_mask, phrase_matches
-from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights, fuse
+from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
     LEXICAL_DEPTH,
     best_similarity,
     floored_order,
+    fused_scores,
     gather,
     is_close_match,
     restrict,
@@ -232,7 +233,7 @@ class SearchEngine:
         found, notes, timings = self.candidates(query, use_lexical, use_dense, query_vector)
         started = time.perf_counter()
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        scores = fuse(found, method, weights, weight)
+        scores = fused_scores(found, self.vectors, method, weights, weight)
         floor = self.settings.min_similarity
         order = floored_order(found, scores, floor)
         close = is_close_match(found, floor)

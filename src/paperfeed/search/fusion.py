@@ -56,6 +56,8 @@ class FusionWeights:
     long_terms: int = 10
     coverage: float = 0.1
     proximity: float = 0.1
+    feedback_depth: int = 3  # dense pseudo-relevance feedback: first-pass papers used
+    feedback_weight: float = 0.5  # ... and how far the query vector moves towards them
 
     def dense_share(self, terms: int) -> float:
         """The dense weight for a query of ``terms`` distinct index terms."""
@@ -79,6 +81,7 @@ class Candidates:
     lexical_order: NDArray[np.int64]  # positions of the lexical list, best first
     dense_order: NDArray[np.int64]  # positions of the dense list, best first
     terms: int  # distinct index terms of the query
+    query_vector: NDArray[np.float32] | None = None
 
 
 def calibrated_fusion(candidates: Candidates, weights: FusionWeights) -> NDArray[np.float64]:

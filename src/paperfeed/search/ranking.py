@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.vectors import VectorIndex
-from paperfeed.search.fusion import Candidates, proximity_share
+from paperfeed.search.fusion import Candidates, FusionWeights, fuse, proximity_share
 from paperfeed.search.snippets import content_stems
 from paperfeed.store import Store
 
@@ -126,6 +127,7 @@ def gather(
         lexical_order=np.arange(len(lexical_keys), dtype=np.int64),
         dense_order=dense_order,
         terms=len(distinct),
+        query_vector=query_vector,
     )
 
 
@@ -148,6 +150,7 @@ def restrict(candidates: Candidates, keep: NDArray[np.bool_]) -> Candidates:
         lexical_order=order(candidates.lexical_order),
         dense_order=order(candidates.dense_order),
         terms=candidates.terms,
+        query_vector=candidates.query_vector,
     )
 
 
@@ -178,3 +181,52 @@ def floored_order(
     if best_similarity(candidates) is not None:
         order = order[((candidates.lexical > 0) | (cosine >= floor))[order]]
     return order.astype(np.int64)
+
+
+def with_feedback(
+    candidates: Candidates,
+    first_scores: NDArray[np.float64],
+    vectors: VectorIndex | None,
+    depth: int,
+    weight: float,
+) -> Candidates:
+    """Rocchio pseudo-relevance feedback on the dense side: the query vector moved
+    towards the mean vector of the ``depth`` best candidates of a first fusion
+    (``q' = q + weight * mean``, renormalised), and every candidate's cosine to ``q'``.
+    Without vectors, or with ``weight`` 0, the candidates are returned as they are."""
+    query_vector = candidates.query_vector
+    if vectors is None or query_vector is None or weight <= 0 or depth <= 0:
+        return candidates
+    best = np.argsort(-first_scores, kind="stable")[:depth]
+    top = cosines(vectors, query_vector, candidates.keys[best])
+    rows = [
+        vectors.vector_of(int(key))
+        for key, value in zip(candidates.keys[best].tolist(), top.tolist(), strict=True)
+        if value == value
+    ]
+    present = [row for row in rows if row is not None]
+    if not present:
+        return candidates
+    moved = query_vector + weight * np.mean(present, axis=0)
+    moved = (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
+    return replace(candidates, cosine=cosines(vectors, moved, candidates.keys))
+
+
+def fused_scores(
+    candidates: Candidates,
+    vectors: VectorIndex | None,
+    method: str,
+    weights: FusionWeights | None,
+    dense_weight: float,
+) -> NDArray[np.float64]:
+    """``fuse`` the candidates; for calibrated fusion with feedback, a second pass over
+    the cosines to the fed-back query vector."""
+    scores = fuse(candidates, method, weights, dense_weight)
+    if method == "calibrated":
+        weights = weights or FusionWeights()
+        if weights.feedback_weight > 0:
+            moved = with_feedback(
+                candidates, scores, vectors, weights.feedback_depth, weights.feedback_weight
+            )
+            scores = fuse(moved, method, weights, dense_weight)
+    return scores
