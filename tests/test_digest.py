@@ -137,7 +137,10 @@ def test_subscribe_confirm_receive_and_unsubscribe_by_the_mailed_links(
         report, delivery = _send(mail_site)
         assert (report.queued, delivery.sent) == (1, 1)
         digest = inbox.to("reader@example.org")[-1]
-        assert digest["Subject"] == "Daily papers 2026-08-21: 10 papers"
+        # the 5 top papers, then the 3 others of the day that match "terminal agents" by
+        # their words; papers matching neither word and under the relevance floor by
+        # meaning are not news, whatever the topic's minimum relevance
+        assert digest["Subject"] == "Daily papers 2026-08-21: 8 papers"
         assert digest["From"] == "Daily Papers <papers@example.org>"
         assert digest.get_content_type() == "multipart/alternative"
         text, html = _text(digest), _html(digest)

@@ -202,6 +202,7 @@ class SearchEngine:
             query.segments,
             query_vector if use_dense else None,
             allowed,
+            prose=query.reads_as_prose,
         )
         if query.phrases:
             found = restrict(found, np.isin(found.keys, self._phrase_matches(query, found.keys)))
@@ -239,8 +240,10 @@ class SearchEngine:
         close = is_close_match(found, floor)
         best = best_similarity(found)
         if not close:
-            # nothing matches: the few nearest by meaning, with a note, and a count of 0
+            # nothing matches: the few nearest by meaning, scored by their cosine, with a
+            # note, and a count of 0
             notes.append(_no_match_note(best, floor))
+            scores = np.nan_to_num(found.cosine.astype(np.float64), nan=0.0)
         timings["fusion"] = time.perf_counter() - started
         keys = found.keys[order].tolist()
         keys_all = found.keys.tolist()

@@ -21,8 +21,9 @@ taken as 0), so a paper just outside one side's list is not punished for it.
 
 with the dense share ``w`` adapted to the query: ``dense_short`` for keyword-like
 queries (up to ``short_terms`` terms), ``dense_long`` for natural-language ones (from
-``long_terms``), linear in between. Constants were fitted on training splits only
-(``bench/quality.py --sweep``; docs/benchmarks.md).
+``long_terms`` terms, or any query with a stop word: a sentence), linear in between.
+Constants were fitted on training splits only (``bench/quality.py --sweep``;
+docs/benchmarks.md).
 
 The older methods remain for comparison: ``weighted`` (min-max normalised scores, missing
 as 0) and ``rrf``, reciprocal rank fusion (Cormack, Clarke & Buettcher, SIGIR 2009):
@@ -59,8 +60,11 @@ class FusionWeights:
     feedback_depth: int = 3  # dense pseudo-relevance feedback: first-pass papers used
     feedback_weight: float = 0.5  # ... and how far the query vector moves towards them
 
-    def dense_share(self, terms: int) -> float:
-        """The dense weight for a query of ``terms`` distinct index terms."""
+    def dense_share(self, terms: int, prose: bool = False) -> float:
+        """The dense weight for a query of ``terms`` distinct index terms (a sentence,
+        ``prose``, counts as long whatever its length)."""
+        if prose or terms >= self.long_terms:
+            return self.dense_long
         if terms <= self.short_terms:
             return self.dense_short
         if terms >= self.long_terms:
@@ -81,6 +85,7 @@ class Candidates:
     lexical_order: NDArray[np.int64]  # positions of the lexical list, best first
     dense_order: NDArray[np.int64]  # positions of the dense list, best first
     terms: int  # distinct index terms of the query
+    prose: bool = False  # the query reads as a sentence (has stop words)
     query_vector: NDArray[np.float32] | None = None
 
 
@@ -89,7 +94,9 @@ def calibrated_fusion(candidates: Candidates, weights: FusionWeights) -> NDArray
     lexical = candidates.lexical.astype(np.float64)
     best_lexical = float(lexical.max(initial=0.0))
     lexical = lexical / best_lexical if best_lexical > 0 else np.zeros_like(lexical)
-    dense_share = weights.dense_share(candidates.terms) if candidates.terms else 1.0
+    dense_share = (
+        weights.dense_share(candidates.terms, candidates.prose) if candidates.terms else 1.0
+    )
     cosine = np.nan_to_num(candidates.cosine.astype(np.float64), nan=DENSE_FLOOR)
     if best_lexical <= 0:
         # no lexical evidence at all: the dense order decides

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from paperfeed.index.tokenizer import tokenize
+from paperfeed.index.tokenizer import STOP_WORDS, tokenize, words
 from paperfeed.ingest import normalize_arxiv_id
 
 FIELD_PREFIXES = {
@@ -67,6 +67,12 @@ class ParsedQuery:
     @property
     def has_content(self) -> bool:
         return bool(self.words or self.phrases or self.fielded)
+
+    @cached_property
+    def reads_as_prose(self) -> bool:
+        """Whether the free text has stop words ("making models cheaper to run"): a
+        sentence, not a keyword list; fusion then leans on meaning more."""
+        return any(word in STOP_WORDS for text in self.words + self.phrases for word in words(text))
 
     @property
     def has_filters(self) -> bool:

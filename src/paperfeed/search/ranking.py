@@ -88,6 +88,7 @@ def gather(
     allowed: NDArray[np.bool_] | None,
     lexical_depth: int = LEXICAL_DEPTH,
     dense_depth: int = DENSE_DEPTH,
+    prose: bool = False,
 ) -> Candidates:
     """The lexical top ``lexical_depth`` and the dense top ``dense_depth`` under
     ``allowed``, with every feature of each."""
@@ -127,6 +128,7 @@ def gather(
         lexical_order=np.arange(len(lexical_keys), dtype=np.int64),
         dense_order=dense_order,
         terms=len(distinct),
+        prose=prose,
         query_vector=query_vector,
     )
 
@@ -150,6 +152,7 @@ def restrict(candidates: Candidates, keep: NDArray[np.bool_]) -> Candidates:
         lexical_order=order(candidates.lexical_order),
         dense_order=order(candidates.dense_order),
         terms=candidates.terms,
+        prose=candidates.prose,
         query_vector=candidates.query_vector,
     )
 

@@ -72,6 +72,7 @@ def similar_hits(
         vector,
         None,
         lexical_depth=DENSE_DEPTH,
+        prose=True,  # an abstract: the dense share of natural-language queries
     )
     scores = fuse(found, fusion, None, 0.5 if fusion == "rrf" else dense_weight)
     order = [int(index) for index in np.argsort(-scores, kind="stable")]
