@@ -93,15 +93,17 @@ def parse_list_records(body: bytes, where: str = "response") -> OaiPage:
     if not body.strip():
         raise IngestError("the response is empty")
     page = OaiPage()
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     root_seen = False
     complete = False
     position = 0
     try:
         for start in range(0, len(body), _CHUNK):
             parser.feed(body[start : start + _CHUNK])
-            for event, item in parser.read_events():
-                element = cast(ET.Element, item)  # "start"/"end" events carry elements
+            for pair in parser.read_events():
+                # "start" and "end" events are (event, element) pairs
+                event, item = cast(tuple[str, ET.Element], pair)
+                element = item
                 if event == "start":
                     if not root_seen:
                         root_seen = True
