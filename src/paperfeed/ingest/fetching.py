@@ -134,6 +134,7 @@ class PoliteClient:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 body: bytes = response.read(LARGEST_RESPONSE + 1)
                 content_type = response.headers.get("Content-Type", "")
+                length = response.headers.get("Content-Length", "")
         except urllib.error.HTTPError as error:
             problem = f"HTTP {error.code} {error.reason}"
             if error.code == 503:
@@ -152,6 +153,9 @@ class PoliteClient:
             raise _Retryable(f"the response was cut off after {len(error.partial)} bytes") from None
         except (OSError, http.client.HTTPException) as error:
             raise _Retryable(str(error) or type(error).__name__) from None
+        if length.isdigit() and len(body) < int(length):
+            # read(amount) returns what came before the connection closed, without raising
+            raise _Retryable(f"the response was cut off after {len(body)} of {length} bytes")
         if len(body) > LARGEST_RESPONSE:
             raise FetchError(url, f"response larger than {LARGEST_RESPONSE} bytes")
         return body, content_type

@@ -132,11 +132,19 @@ def parse_list_records(body: bytes, where: str = "response") -> OaiPage:
                         raise OaiError(code, " ".join((element.text or "").split()) or code)
                 elif tag == f"{OAI}OAI-PMH":
                     complete = True
-        parser.close()
     except ET.ParseError as error:
         raise IngestError(f"not well-formed XML: {error}") from None
+    try:
+        parser.close()
+    except ET.ParseError as error:
+        complete = False
+        ending = str(error)
+    else:
+        ending = "no </OAI-PMH>"
     if not complete:
-        raise IngestError("the response is truncated: the XML ends before </OAI-PMH>")
+        raise IngestError(
+            f"the response is truncated: the XML ends after {len(body)} bytes ({ending})"
+        )
     page.records = position
     return page
 
