@@ -115,8 +115,11 @@ def test_one_paperfeed_follows_another(
     folder.mkdir()
     settings_a = Settings.from_environment(
         # no page cache on A: the test reads it again within a second
-        {"PAPERFEED_HOME": str(folder), "PAPERFEED_EMBED_MODEL": "hashing",
-         "PAPERFEED_PAGE_CACHE_SECONDS": "0"}  # fmt: skip
+        {
+            "PAPERFEED_HOME": str(folder),
+            "PAPERFEED_EMBED_MODEL": "hashing",
+            "PAPERFEED_PAGE_CACHE_SECONDS": "0",
+        }  # fmt: skip
     )
     store_a = load_site_corpus(settings_a, folder)
     with serve(settings_a) as url_a:
