@@ -383,18 +383,22 @@ def serve(host: str, port: int, workers: int) -> None:
 
     def start_schedules() -> None:
         if settings.digest_hour is not None:
-            from paperfeed.digest.scheduling import start_scheduler
-
-            start_scheduler(settings)
             click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
         if settings.sync_interval_minutes is not None:
+            # digests then go out after each sync, so they carry what it brought in (a
+            # digest composed before would find the period empty, and that is final)
             from paperfeed.sync.scheduling import start_sync_scheduler
 
             start_sync_scheduler(settings, on_report=_print_sync_report)
             click.echo(
                 f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
                 f"{settings.sync_interval_minutes:g} min (first sync now)"
+                + ("; digests after each sync" if settings.digest_hour is not None else "")
             )
+        elif settings.digest_hour is not None:
+            from paperfeed.digest.scheduling import start_scheduler
+
+            start_scheduler(settings)
 
     try:
         click.echo(
