@@ -263,3 +263,26 @@ def test_kill_9_mid_harvest_loses_nothing_and_the_next_run_completes_it(
     assert distinct == 45
     final = _run_cli("arxiv", "--from", DAY, "--no-index", "--quiet")
     assert "added 0, updated 0, unchanged 45" in final.communicate(timeout=120)[0]
+
+
+def test_harvest_state_and_withdrawals_on_both_databases(
+    oai_url: str, replay: Replay, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    settings = Settings.from_environment()
+    store = Store(database_url)
+    store.upsert_papers([Paper(RECORDS[0]["id"], "Old title", None, sources=["daily-papers"])])
+    replay.faults[3] = ["html"]
+    first = harvest_arxiv(store, settings, DAY)
+    assert first.error is not None and first.counts.added == 19 and first.counts.updated == 1
+    state = harvest_state(store, "arxiv:cs")
+    assert state is not None and state.resumption_token and state.window_from == DAY
+    replay.deleted.append((RECORDS[1]["id"], DAY))
+    second = harvest_arxiv(store, settings)  # carries on at page 3
+    assert second.error is None and second.counts.added == 25 and second.withdrawn == 1
+    assert store.count_papers() == 45
+    state = harvest_state(store, "arxiv:cs")
+    assert state is not None and state.resumption_token is None and state.last_datestamp == DAY
+    withdrawn = store.get_paper(RECORDS[1]["id"])
+    assert withdrawn is not None and withdrawn.withdrawn_on == "2026-07-02"
+    store.close()
