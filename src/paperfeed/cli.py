@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +289,7 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
 def stats(as_json: bool) -> None:
     """Papers, sources and index state."""
     from paperfeed.store.embedding_rows import count_fresh_embeddings
-    from paperfeed.store.syncing import sync_overview
+    from paperfeed.store.syncing import overview_lines, sync_overview
 
     settings = _settings()
     engine = _engine()
@@ -333,15 +332,8 @@ def stats(as_json: bool) -> None:
         )
     elif status["vectors"] < papers:
         click.echo("          run `paperfeed index` to embed the rest")
-    if not syncs:
-        click.echo("sync:     never run (paperfeed sync)")
-    for entry in syncs:
-        last = entry.last
-        when = datetime.fromtimestamp(last.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"sync:     {entry.source} {last.status.upper()} at {when}: {last.detail or ''}")
-        if entry.failing and entry.last_ok is not None:
-            ok_when = datetime.fromtimestamp(entry.last_ok.started_at, UTC)
-            click.echo(f"          last successful sync {ok_when:%Y-%m-%d %H:%M} UTC")
+    for line in overview_lines(syncs):
+        click.echo(line)
 
 
 @main.command()

@@ -293,3 +293,21 @@ def sync_overview(store: Store) -> list[SourceStatus]:
         for name, run in sorted(runs.items())
         if not name.endswith(":ok")
     ]
+
+
+def overview_lines(overview: Sequence[SourceStatus]) -> list[str]:
+    """The sync lines of ``paperfeed stats``: each source's last run, and its last success
+    when the last run failed."""
+    if not overview:
+        return ["sync:     never run (paperfeed sync)"]
+    lines = []
+    for entry in overview:
+        last = entry.last
+        when = datetime.fromtimestamp(last.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(
+            f"sync:     {entry.source} {last.status.upper()} at {when}: {last.detail or ''}"
+        )
+        if entry.failing and entry.last_ok is not None:
+            ok_when = datetime.fromtimestamp(entry.last_ok.started_at, UTC)
+            lines.append(f"          last successful sync {ok_when:%Y-%m-%d %H:%M} UTC")
+    return lines
