@@ -224,12 +224,11 @@ async def _uploaded(request: Request) -> bytes:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
         upload = form.get("file")
-        if not isinstance(upload, UploadFile) and not isinstance(upload, str):
-            raise HTTPException(400, "the form has no 'file' field")
         if isinstance(upload, str):
             return upload.encode()
-        content = await upload.read(MAX_IMPORT_BYTES + 1)
-        return content
+        if upload is None:
+            raise HTTPException(400, "the form has no 'file' field")
+        return await upload.read(MAX_IMPORT_BYTES + 1)
     chunks = []
     size = 0
     async for chunk in request.stream():
