@@ -162,16 +162,16 @@ def test_pages_escape_names_and_cards_have_a_save_menu(site: Site) -> None:
         daily = browser.get("/", params={"date": LATEST_DAY}).text
         toggled = browser.post(
             f"/collections/{cid}/papers",
-            data={"arxiv_id": TOP_PAPER, "action": "add", "csrf_token": csrf},
+            data={"arxiv_id": TOP_PAPER, "change": "add", "csrf_token": csrf},
             headers={"Accept": "application/json"},
         )
         by_form = browser.post(
             f"/collections/{cid}/papers",
-            data={"arxiv_id": "2608.10615", "action": "add", "csrf_token": csrf},
+            data={"arxiv_id": "2608.10615", "change": "add", "csrf_token": csrf},
             headers={"Referer": f"{site.url}/?date={LATEST_DAY}"},
         )
         forged = browser.post(
-            f"/collections/{cid}/papers", data={"arxiv_id": "2608.08888", "action": "add"}
+            f"/collections/{cid}/papers", data={"arxiv_id": "2608.08888", "change": "add"}
         )
         page = browser.get(path).text
         paper_page = browser.get(f"/papers/{TOP_PAPER}").text

@@ -343,16 +343,16 @@ def toggle_form(
     request: Request,
     collection_id: int,
     arxiv_id: str = Form(""),
-    action: str = Form("add"),
+    change: str = Form("add"),
     csrf_token: str = Form(""),
 ) -> Response:
-    """The save menu: ``action`` add or remove. Answers JSON to scripts, redirects forms."""
+    """The save menu: ``change`` is add or remove. Answers JSON to scripts, redirects forms."""
     user = _form_user(request, csrf_token)
     store = store_of(request)
-    if action not in ("add", "remove"):
-        raise HTTPException(400, f"action {action!r} is not 'add' or 'remove'")
+    if change not in ("add", "remove"):
+        raise HTTPException(400, f"change {change!r} is not 'add' or 'remove'")
     try:
-        if action == "add":
+        if change == "add":
             lists.add_paper(store, user, collection_id, arxiv_id)
         else:
             lists.remove_paper(store, user, collection_id, arxiv_id)
@@ -361,7 +361,7 @@ def toggle_form(
         raise _http_error(error) from None
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
-            {"collection": collection_id, "id": paper.arxiv_id, "saved": action == "add"}
+            {"collection": collection_id, "id": paper.arxiv_id, "saved": change == "add"}
         )
     return RedirectResponse(_back(request, f"/collections/{collection_id}"), status_code=303)
 

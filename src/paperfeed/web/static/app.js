@@ -65,10 +65,10 @@ document.addEventListener("submit", async (event) => {
   if (!form.classList || !form.classList.contains("save-toggle")) return;
   event.preventDefault();
   const button = form.querySelector("button");
-  const action = form.querySelector('input[name="action"]');
+  const change = form.querySelector('input[name="change"]');
   button.disabled = true;
   try {
-    const response = await fetch(form.action, {
+    const response = await fetch(form.getAttribute("action"), {
       method: "POST",
       headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
       body: new FormData(form),
@@ -81,7 +81,7 @@ document.addEventListener("submit", async (event) => {
     document.querySelectorAll('details.save[data-paper="' + CSS.escape(paper) + '"]').forEach((menu) => {
       menu.querySelectorAll('form.save-toggle[action="' + form.getAttribute("action") + '"]').forEach((other) => {
         const option = other.querySelector("button");
-        other.querySelector('input[name="action"]').value = result.saved ? "remove" : "add";
+        other.querySelector('input[name="change"]').value = result.saved ? "remove" : "add";
         option.classList.toggle("in", result.saved);
         option.setAttribute("aria-pressed", result.saved ? "true" : "false");
         option.querySelector(".mark").textContent = result.saved ? "✓" : "+";
@@ -93,6 +93,6 @@ document.addEventListener("submit", async (event) => {
     });
   } finally {
     button.disabled = false;
-    if (action) button.blur();
+    if (change) button.blur();
   }
 });
