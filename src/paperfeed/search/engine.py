@@ -159,6 +159,21 @@ class SearchEngine:
     def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
         return allowed_mask(self.lexical, self.dates, query)
 
+    def _category_notes(self, categories: Sequence[str]) -> list[str]:
+        """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
+        lexical = self.lexical
+        if lexical is None:
+            return []
+        if any(len(lexical.keys_with(name.lower(), "categories")) for name in categories):
+            return []
+        asked = ", ".join(f"cat:{name}" for name in categories)
+        if not lexical.length_totals.get("categories", 0):
+            return [
+                f"no paper in this collection has categories, so {asked} matches nothing "
+                "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
+            ]
+        return [f"no paper in this collection is in {asked.replace('cat:', '')}"]
+
     # -- ranking -----------------------------------------------------------------
 
     def query_vector(self, query: ParsedQuery, notes: list[str]) -> NDArray[np.float32] | None:
@@ -377,6 +392,8 @@ class SearchEngine:
         # one ranking serves every page and sort order of the same query
         ranking = self._rankings.get_or_make(query.canonical, lambda: self.rank(query))
         notes += ranking.notes
+        if query.categories and not ranking.keys:
+            notes += self._category_notes(query.categories)
         pinned_keys = set(pinned)
         keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
         if sort == "date":
