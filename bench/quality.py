@@ -23,6 +23,7 @@ bench/out/scifact_minilm``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import os
@@ -42,10 +43,10 @@ from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
 from paperfeed.quickstart import load_bundled_corpus
 from paperfeed.search.engine import SearchEngine
-from paperfeed.search.evaluation import load_beir, ndcg_at, recall_at
-from paperfeed.search.fusion import Candidates, FusionWeights
+from paperfeed.search.evaluation import load_beir, ndcg_at
+from paperfeed.search.fusion import Candidates, FusionWeights, fuse
 from paperfeed.search.query import parse_query
-from paperfeed.search.ranking import floored_order, fused_scores
+from paperfeed.search.ranking import floored_order, fused_scores, with_feedback
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import save_embeddings
 from paperfeed.store.loading import ingest_sources
@@ -62,6 +63,8 @@ SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
 SCIFACT = SHARED / "eval" / "beir_scifact"
 DEFAULT = FusionWeights()
+CACHE_VERSION = 1  # bump when the candidates' features change
+REUSE = [False]  # --reuse: read candidates gathered by an earlier run
 
 # A ranking: its name and how it orders one query's candidates (positions into keys),
 # given the vectors of the corpus (for dense feedback).
@@ -103,7 +106,7 @@ class Prepared:
     metric: str  # "mrr" or "ndcg"
     cases: list[Case]
     candidates: list[Candidates]
-    ids: list[dict[int, str]]  # key -> arXiv id, for each case's candidates
+    relevant: list[NDArray[np.bool_]]  # which candidates are targets, for each case
     vectors: VectorIndex | None
 
 
@@ -111,34 +114,96 @@ def _settings(home: Path, model: str) -> Settings:
     return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
 
 
+FIELDS = ("keys", "lexical", "cosine", "coverage", "proximity", "lexical_order", "dense_order")
+
+
+def _cache_path(name: str, cases: list[Case], use_dense: bool) -> Path:
+    digest = hashlib.sha256(
+        json.dumps([CACHE_VERSION, use_dense] + [c.text for c in cases]).encode()
+    ).hexdigest()[:16]
+    return OUT / "candidates" / f"{name.replace(' ', '_').replace(',', '')}-{digest}.npz"
+
+
+def _save(path: Path, found_all: list[Candidates], relevant: list[NDArray[np.bool_]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, NDArray[np.generic]] = {}
+    for field in FIELDS:
+        arrays[field] = np.concatenate([getattr(found, field) for found in found_all])
+        arrays[field + "_sizes"] = np.array([len(getattr(f, field)) for f in found_all])
+    arrays["relevant"] = np.concatenate(relevant)
+    arrays["terms"] = np.array([found.terms for found in found_all])
+    arrays["prose"] = np.array([found.prose for found in found_all])
+    dimension = next((len(f.query_vector) for f in found_all if f.query_vector is not None), 0)
+    arrays["query_vectors"] = np.array(
+        [
+            f.query_vector if f.query_vector is not None else np.full(dimension, np.nan)
+            for f in found_all
+        ],
+        np.float32,
+    ).reshape(len(found_all), dimension)
+    np.savez(path, **arrays)  # plain arrays, no pickle
+
+
+def _load(path: Path) -> tuple[list[Candidates], list[NDArray[np.bool_]]]:
+    data = np.load(path)
+    parts = {
+        field: np.split(data[field], np.cumsum(data[field + "_sizes"])[:-1]) for field in FIELDS
+    }
+    relevant = np.split(data["relevant"], np.cumsum(data["keys_sizes"])[:-1])
+    found_all = []
+    for index in range(len(data["terms"])):
+        vector = data["query_vectors"][index] if data["query_vectors"].shape[1] else None
+        found_all.append(
+            Candidates(
+                **{field: parts[field][index] for field in FIELDS},
+                terms=int(data["terms"][index]),
+                prose=bool(data["prose"][index]),
+                query_vector=None if vector is None or np.isnan(vector).any() else vector,
+            )
+        )
+    return found_all, relevant
+
+
 def prepare(
     engine: SearchEngine, name: str, metric: str, cases: list[Case], use_dense: bool = True
 ) -> Prepared:
-    found_all, ids_all = [], []
+    """Gather every case's candidates (or read them back from bench/out/candidates)."""
+    path = _cache_path(name, cases, use_dense)
+    vectors = engine.vectors if use_dense else None
+    if REUSE[0] and path.exists():
+        found_all, relevant = _load(path)
+        return Prepared(name, metric, cases, found_all, relevant, vectors)
+    found_all, relevant = [], []
     for case in tqdm(cases, desc=name, leave=False):
         found, _, _ = engine.candidates(parse_query(case.text), use_dense=use_dense)
         papers = engine.store.get_papers(found.keys.tolist())
+        ids = [papers[key].arxiv_id if key in papers else "" for key in found.keys.tolist()]
         found_all.append(found)
-        ids_all.append({key: paper.arxiv_id for key, paper in papers.items()})
-    return Prepared(name, metric, cases, found_all, ids_all, engine.vectors if use_dense else None)
+        relevant.append(np.array([doc in case.targets for doc in ids], np.bool_))
+    _save(path, found_all, relevant)
+    return Prepared(name, metric, cases, found_all, relevant, vectors)
+
+
+_DISCOUNT = 1.0 / np.log2(np.arange(2, 102))
 
 
 def score(prepared: Prepared, ranker: Ranker, split: str | None = None) -> tuple[float, float]:
     """(MRR@10, Success@10) or (nDCG@10, Recall@100) of ``ranker`` over the set."""
     first, second = [], []
-    for case, found, ids in zip(prepared.cases, prepared.candidates, prepared.ids, strict=True):
+    for case, found, relevant in zip(
+        prepared.cases, prepared.candidates, prepared.relevant, strict=True
+    ):
         if split is not None and case.split != split:
             continue
-        order = ranker(found, prepared.vectors)
-        ranked = [ids.get(int(key), "") for key in found.keys[order[:100]]]
-        if prepared.metric == "ndcg":
-            relevant = {target: 1 for target in case.targets}
-            first.append(ndcg_at(ranked, relevant))
-            second.append(recall_at(ranked, relevant))
+        hits = relevant[ranker(found, prepared.vectors)[:100]]
+        if prepared.metric == "ndcg":  # binary gains (SciFact's judgments are all 1)
+            ideal = _DISCOUNT[: min(len(case.targets), 10)].sum()
+            first.append(float((hits[:10] * _DISCOUNT[: len(hits[:10])]).sum() / ideal))
+            second.append(float(hits.sum()) / len(case.targets))
         else:
-            rank = next((i for i, doc in enumerate(ranked[:10], 1) if doc in case.targets), None)
-            first.append(1.0 / rank if rank else 0.0)
-            second.append(1.0 if rank else 0.0)
+            top = np.flatnonzero(hits[:10])
+            first.append(1.0 / (top[0] + 1) if len(top) else 0.0)
+            second.append(1.0 if len(top) else 0.0)
     return (float(np.mean(first)), float(np.mean(second))) if first else (0.0, 0.0)
 
 
@@ -209,7 +274,10 @@ def full_corpus_engine() -> SearchEngine:
 
 
 def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
-    """Grid over the calibrated weights on the train splits; the best mean wins."""
+    """Grid over the calibrated weights on the train splits; the best mean wins.
+
+    Feedback is computed once per set from the default first pass (the engine feeds back
+    from the first pass of the weights in use; the tables use the engine's way)."""
     grid = [
         FusionWeights(short, long, short_terms, long_terms, coverage, proximity, 3, feedback)
         for short in (0.0, 0.05, 0.1)
@@ -219,11 +287,31 @@ def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
         for proximity in (0.05, 0.1, 0.2)
         for feedback in (0.0, 0.5, 1.0)
     ]
+    # (id of the candidates, feedback weight) -> the candidates with fed-back cosines
+    moved: dict[tuple[int, float], Candidates] = {}
+    first_pass = replace(DEFAULT, feedback_weight=0)
+    for prepared in train_sets:
+        for case, found in zip(prepared.cases, prepared.candidates, strict=True):
+            if case.split != "train":
+                continue
+            first = fuse(found, "calibrated", first_pass)
+            for feedback in {weights.feedback_weight for weights in grid}:
+                moved[(id(found), feedback)] = with_feedback(
+                    found, first, prepared.vectors, 3, feedback
+                )
+
+    def ranker_for(weights: FusionWeights) -> Ranker:
+        def order(found: Candidates, _: VectorIndex | None) -> NDArray[np.int64]:
+            scores = fuse(moved[(id(found), weights.feedback_weight)], "calibrated", weights)
+            return floored_order(found, scores, MIN_SIMILARITY[0])
+
+        return order
+
     header = " ".join(f"{prepared.name[:18]:>18}" for prepared in train_sets)
     print(f"{'dense short/long, terms, cov, prox, fb':<38} {header} {'mean':>7}")
     results = []
     for weights in tqdm(grid, desc="sweep", leave=False):
-        values = [score(p, _fused("calibrated", weights), "train")[0] for p in train_sets]
+        values = [score(p, ranker_for(weights), "train")[0] for p in train_sets]
         results.append((float(np.mean(values)), weights, values))
     results.sort(key=lambda item: -item[0])
     for mean, weights, values in results[:25] + [item for item in results if item[1] == DEFAULT]:
@@ -304,16 +392,25 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=1000, help="keyword queries per corpus")
     parser.add_argument("--known-items", type=int, default=300, help="known-item papers")
     parser.add_argument("--similar", type=int, default=300, help="similar-paper cases")
+    parser.add_argument("--scifact-limit", type=int, default=0, help="first N queries (smoke)")
     parser.add_argument("--sweep", action="store_true", help="grid over the fusion weights")
     parser.add_argument("--full", action="store_true", help="also the ~89k shared papers")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="read the candidates an earlier run gathered (bench/out/candidates) instead of "
+        "searching again; only for tuning the fusion on unchanged features",
+    )
     arguments = parser.parse_args()
+    REUSE[0] = arguments.reuse
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
     print(f"load average before: {os.getloadavg()}")
 
     scifact = build_scifact(arguments.model, arguments.scifact_vectors)
-    scifact_test = prepare(scifact, "SciFact", "ndcg", scifact_cases("test"))
-    scifact_train = prepare(scifact, "SciFact", "ndcg", scifact_cases("train"))
+    limit = arguments.scifact_limit or None
+    scifact_test = prepare(scifact, "SciFact", "ndcg", scifact_cases("test")[:limit])
+    scifact_train = prepare(scifact, "SciFact", "ndcg", scifact_cases("train")[:limit])
 
     settings = _settings(OUT / f"daily_home_{arguments.model.replace(':', '_')}", arguments.model)
     store = Store(settings.database_url)
