@@ -193,3 +193,13 @@ def test_an_index_of_an_older_tokenizer_is_rebuilt(settings: Settings) -> None:
     assert not any("tokenizer" in note for note in fresh.search("diffusion").notes)
     assert fresh.search("au:Lukasz").hits[0].paper.arxiv_id == "2401.00002"
     assert fresh.status()["lexical_documents"] == len(PAPERS)
+
+
+def test_a_nonsense_topic_adds_nothing_to_a_digest(site: Site) -> None:
+    with site.client() as client:
+        nonsense = client.get("/digest/preview", params={"q": NONSENSE})
+        real = client.get("/digest/preview", params={"q": "agents"})
+    assert nonsense.status_code == 200 and real.status_code == 200
+    assert "Matching “agents”" in real.text
+    # a weak match is not news: no section for the topic, only the day's top papers
+    assert f"Matching “{NONSENSE}”" not in nonsense.text
