@@ -119,7 +119,7 @@ def time_engine(engine: SearchEngine, queries: list[str], full: bool) -> dict[st
             engine.search(query, limit=10)
             stages.setdefault("end-to-end search", []).append(time.perf_counter() - started)
         started = time.perf_counter()
-        ranking = engine.rank(parse_query(query), [])
+        ranking = engine.rank(parse_query(query))
         stages.setdefault("rank (all stages)", []).append(time.perf_counter() - started)
         for stage, seconds in ranking.timings.items():
             stages.setdefault(stage, []).append(seconds)
