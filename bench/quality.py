@@ -281,11 +281,11 @@ def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
     grid = [
         FusionWeights(short, long, short_terms, long_terms, coverage, proximity, 3, feedback)
         for short in (0.0, 0.05, 0.1)
-        for long in (0.3, 0.4, 0.5)
+        for long in (0.5, 0.6, 0.7, 0.8, 0.9)
         for short_terms, long_terms in ((3, 8), (4, 10))
-        for coverage in (0.1, 0.2, 0.3)
-        for proximity in (0.05, 0.1, 0.2)
-        for feedback in (0.0, 0.5, 1.0)
+        for coverage in (0.2, 0.3, 0.5)
+        for proximity in (0.2, 0.3, 0.5)
+        for feedback in (0.0, 0.25, 0.5, 0.75)
     ]
     # (id of the candidates, feedback weight) -> the candidates with fed-back cosines
     moved: dict[tuple[int, float], Candidates] = {}
