@@ -1,16 +1,22 @@
-"""RSS 2.0 feeds of the daily list, trending and any search, for feed readers."""
+"""RSS 2.0 feeds of the daily list, trending and any search, for feed readers.
+
+The documents are written by feedgen (a maintained feed library) rather than by hand;
+text from papers and queries is first stripped of the characters XML 1.0 forbids
+(C0 controls other than tab and line breaks, lone surrogates, U+FFFE/U+FFFF), which
+would otherwise make the whole feed unreadable for every reader.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from email.utils import format_datetime
-from typing import Annotated
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
 from urllib.parse import urlencode
-from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
 
 from paperfeed.models import StoredPaper
 from paperfeed.search import SearchError
@@ -21,11 +27,30 @@ from paperfeed.web.security import settings_of, store_of
 
 router = APIRouter(prefix="/rss", tags=["feeds"])
 FEED_SIZE = 50
+RSS_MEDIA_TYPE = "application/rss+xml"
+# XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What the OpenAPI document says these routes answer.
+RSS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An RSS 2.0 document",
+        "content": {RSS_MEDIA_TYPE: {"schema": {"type": "string"}}},
+    },
+}
 
 
-def _rfc822(day: str | None) -> str:
-    moment = datetime.fromisoformat(day).replace(tzinfo=UTC) if day else datetime.now(UTC)
-    return format_datetime(moment)
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry."""
+    return _NOT_XML.sub("", value)
+
+
+def _moment(day: str | None) -> datetime:
+    if day:
+        try:
+            return datetime.combine(datetime.fromisoformat(day).date(), time(), UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
 
 
 def render_rss(
@@ -35,39 +60,38 @@ def render_rss(
     description: str,
     papers: Sequence[StoredPaper],
     base: str,
-) -> str:
+) -> bytes:
     """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
-    items = []
+    feed = FeedGenerator()
+    feed.title(xml_text(title))
+    feed.link(href=xml_text(self_link), rel="self", type=RSS_MEDIA_TYPE)
+    feed.link(href=xml_text(link), rel="alternate")
+    feed.description(xml_text(description) or "papers")
+    feed.lastBuildDate(datetime.now(UTC))
     for paper in papers:
         url = f"{base}/papers/{paper.arxiv_id}"
         byline = paper.organization or author_line(paper)
-        items.append(
-            "<item>"
-            f"<title>{escape(paper.title)}</title>"
-            f"<link>{escape(url)}</link>"
-            f'<guid isPermaLink="true">{escape(url)}</guid>'
-            f"<pubDate>{_rfc822(paper.date)}</pubDate>"
-            f"<description>{escape(byline + ' — ' + paper.abstract)}</description>"
-            + "".join(f"<category>{escape(c)}</category>" for c in paper.categories)
-            + "</item>"
-        )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
-        f"<title>{escape(title)}</title><link>{escape(link)}</link>"
-        f"<description>{escape(description)}</description>"
-        f'<atom:link href="{escape(self_link)}" rel="self" type="application/rss+xml"/>'
-        f"<lastBuildDate>{format_datetime(datetime.now(UTC))}</lastBuildDate>"
-        + "".join(items)
-        + "</channel></rss>"
-    )
+        entry = feed.add_entry(order="append")
+        entry.title(xml_text(paper.title) or paper.arxiv_id)
+        entry.link(href=url)
+        entry.guid(url, permalink=True)
+        entry.pubDate(_moment(paper.date))
+        entry.description(xml_text(f"{byline} — {paper.abstract}"))
+        for category in paper.categories:
+            entry.category(term=xml_text(category))
+    document: bytes = feed.rss_str(pretty=False)
+    return document
 
 
-def _response(document: str) -> Response:
-    return Response(document, media_type="application/rss+xml; charset=utf-8")
+def _response(document: bytes) -> Response:
+    return Response(document, media_type=f"{RSS_MEDIA_TYPE}; charset=utf-8")
 
 
-@router.get("/daily", summary="The latest daily list (or a given day, week or month)")
+@router.get(
+    "/daily",
+    response_class=Response,
+    responses=RSS_RESPONSES,
+    summary="The latest daily list (or a given day, week or month)")
 def daily_rss(
     request: Request,
     date: str | None = None,
@@ -92,7 +116,9 @@ def daily_rss(
     )
 
 
-@router.get("/trending", summary="Trending papers")
+@router.get(
+    "/trending", response_class=Response, responses=RSS_RESPONSES, summary="Trending papers"
+)
 def trending_rss(request: Request) -> Response:
     base = settings_of(request).base_url
     half_life = settings_of(request).trending_half_life_hours
@@ -109,7 +135,12 @@ def trending_rss(request: Request) -> Response:
     )
 
 
-@router.get("/search", summary="A saved search as a feed, newest first")
+@router.get(
+    "/search",
+    response_class=Response,
+    responses=RSS_RESPONSES,
+    summary="A saved search as a feed, newest first",
+)
 def search_rss(
     request: Request,
     q: Annotated[str, Query(description="the query, in the search syntax")],

@@ -20,7 +20,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def iso_week(day: str) -> str:
     """``2026-08-21`` as its ISO week, ``2026-W34``."""
     year, week, _ = date.fromisoformat(day).isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def make_templates() -> Jinja2Templates:
