@@ -88,9 +88,7 @@ def test_trending_feed_follows_the_trending_api(site: Site) -> None:
 def test_search_feed_follows_the_newest_first_search(site: Site) -> None:
     with site.client() as client:
         response = client.get("/rss/search", params={"q": "agent"})
-        api = client.get(
-            "/api/papers/search", params={"q": "agent", "sort": "date", "limit": 50}
-        ).json()
+        api = client.get("/api/search", params={"q": "agent", "sort": "date", "limit": 50}).json()
         missing = client.get("/rss/search")
     feed = _channel(response)
     assert feed.findtext("title") == "Papers matching “agent”"

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from paperfeed.accounts import AccountError, normalize_email
+from paperfeed.ingest import quoted
 from paperfeed.search.query import parse_query
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import (
@@ -53,7 +54,9 @@ def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
     for topic in topics:
         query = topic.query
         if _CONTROL.search(query):
-            raise SubscriptionError(f"topic {query!r} contains a line break or control character")
+            raise SubscriptionError(
+                f"topic {quoted(query)} contains a line break or control character"
+            )
         query = query.strip()
         if not query:
             continue
@@ -75,12 +78,12 @@ def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
 def check_time_zone(name: str) -> str:
     name = name.strip()
     if _CONTROL.search(name) or not name:
-        raise SubscriptionError(f"time zone {name!r} is not a time zone (expected e.g. UTC)")
+        raise SubscriptionError(f"time zone {quoted(name)} is not a time zone (expected e.g. UTC)")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SubscriptionError(
-            f"time zone {name!r} is not a time zone (expected e.g. Europe/Paris or UTC)"
+            f"time zone {quoted(name)} is not a time zone (expected e.g. Europe/Paris or UTC)"
         ) from None
     return name
 
@@ -136,7 +139,9 @@ def _check(
     except AccountError as error:
         raise SubscriptionError(str(error)) from None
     if frequency not in FREQUENCIES:
-        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+        raise SubscriptionError(
+            f"frequency {quoted(frequency)} is not one of {', '.join(FREQUENCIES)}"
+        )
     check_time_zone(time_zone)
     return address, check_topics(topics)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
 
 from paperfeed import accounts
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.models import SearchResults
 from paperfeed.search import SORTS, SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.web.pages import engine_of
@@ -17,11 +19,36 @@ from paperfeed.web.security import api_user, bearer_user, session_user, settings
 router = APIRouter(prefix="/api", tags=["api"])
 
 
+class ErrorAnswer(BaseModel):
+    """Every 4xx answer of the API: what was wrong, naming the parameter and value."""
+
+    detail: str
+
+
+_ERRORS = {
+    400: "a parameter is malformed (the detail names it and the value given)",
+    401: "no valid API token or signed-in session",
+    403: "a browser session without its CSRF token",
+    404: "no such paper in this collection",
+    413: "the request body is too large",
+    429: "too many attempts; try again later",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route may give, for its OpenAPI ``responses``."""
+    return {
+        status: {"model": ErrorAnswer, "description": _ERRORS[status]} for status in statuses
+    }
+
+
 def _stored(request: Request, arxiv_id: str) -> Any:
     normalized = normalize_arxiv_id(arxiv_id)
     if normalized is None:
+        # any text is a valid path segment: one that names no paper is "not found"
         raise HTTPException(
-            400, f"parameter 'id': {arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)"
+            404, f"no paper {quoted(arxiv_id)} in this collection (expected an arXiv id "
+            "such as 2401.00165)"
         )
     paper = store_of(request).get_paper(normalized)
     if paper is None:
@@ -29,7 +56,11 @@ def _stored(request: Request, arxiv_id: str) -> Any:
     return paper
 
 
-@router.get("/daily_papers", summary="The daily list, in the original site's JSON shape")
+@router.get(
+    "/daily_papers",
+    summary="The daily list, in the original site's JSON shape",
+    responses=errors(400),
+)
 def daily_papers(
     request: Request,
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
@@ -58,27 +89,87 @@ def trending_papers(
     ]
 
 
-@router.get("/papers/search", summary="Hybrid lexical + semantic search")
-def search_papers(
+_SEARCH_PARAMETERS = """
+    q: the query, in the search syntax (required).
+    limit, offset: paging.
+    sort: relevance, date or upvotes.
+    cat: category filter, repeatable.
+    since, until: date bounds, YYYY, YYYY-MM or YYYY-MM-DD.
+"""
+
+
+def _run_search(
     request: Request,
-    q: Annotated[str, Query(description="the query, in the search syntax")],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    sort: Annotated[str, Query(description=f"one of {', '.join(SORTS)}")] = "relevance",
-    cat: Annotated[list[str] | None, Query(description="category filter, repeatable")] = None,
-    since: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-) -> dict[str, Any]:
+    q: str,
+    limit: int,
+    offset: int,
+    sort: str,
+    cat: list[str] | None,
+    since: str | None,
+    until: str | None,
+) -> SearchResults:
     if sort not in SORTS:
         raise HTTPException(
-            400, f"parameter 'sort': unknown sort {sort!r} (expected one of {', '.join(SORTS)})"
+            400,
+            f"parameter 'sort': unknown sort {quoted(sort)} (expected one of {', '.join(SORTS)})",
         )
     try:
-        results = engine_of(request).search(
+        return engine_of(request).search(
             q, limit, offset, sort, categories=cat or (), since=since, until=until
         )
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
+
+
+Q = Annotated[str, Query(description="the query, in the search syntax")]
+LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
+OFFSET = Annotated[int, Query(ge=0, le=10_000, description="hits to skip")]
+SORT = Annotated[str, Query(description=f"one of {', '.join(SORTS)}")]
+CATEGORIES = Annotated[list[str] | None, Query(description="category filter, repeatable")]
+SINCE = Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")]
+UNTIL = Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")]
+
+
+@router.get(
+    "/papers/search",
+    summary="Search, answered in the original site's shape",
+    responses=errors(400),
+)
+def search_papers(
+    request: Request,
+    q: Q,
+    limit: LIMIT = 20,
+    offset: OFFSET = 0,
+    sort: SORT = "relevance",
+    cat: CATEGORIES = None,
+    since: SINCE = None,
+    until: UNTIL = None,
+) -> list[dict[str, Any]]:
+    """The hybrid search's hits as the original site answers a search: a list of
+    ``{paper: {id, authors: [{name}], publishedAt, title, summary, upvotes, ...},
+    title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
+    ``HfApi.list_papers`` reads). ``/api/search`` answers the same search with notes,
+    totals, snippets and why each paper matched."""
+    results = _run_search(request, q, limit, offset, sort, cat, since, until)
+    papers = [hit.paper for hit in results.hits]
+    upvotes = total_upvotes(store_of(request), papers)
+    return [daily_papers_entry(paper, upvotes[paper.key]) for paper in papers]
+
+
+@router.get("/search", summary="Hybrid lexical + semantic search, explained", responses=errors(400))
+def search_explained(
+    request: Request,
+    q: Q,
+    limit: LIMIT = 20,
+    offset: OFFSET = 0,
+    sort: SORT = "relevance",
+    cat: CATEGORIES = None,
+    since: SINCE = None,
+    until: UNTIL = None,
+) -> dict[str, Any]:
+    """``{query, total, offset, notes, hits: [{id, title, authors, score, snippet,
+    matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``."""
+    results = _run_search(request, q, limit, offset, sort, cat, since, until)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
     return {
         "query": results.query,
@@ -89,7 +180,9 @@ def search_papers(
     }
 
 
-@router.get("/papers/{id:path}/similar", summary="Papers most like this one")
+@router.get(
+    "/papers/{id:path}/similar", summary="Papers most like this one", responses=errors(400, 404)
+)
 def similar_papers(
     request: Request, id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> list[dict[str, Any]]:
@@ -99,7 +192,11 @@ def similar_papers(
     return [hit_json(hit, upvotes[hit.paper.key]) for hit in hits]
 
 
-@router.post("/papers/{id:path}/upvote", summary="Upvote (API token or session + CSRF)")
+@router.post(
+    "/papers/{id:path}/upvote",
+    summary="Upvote (API token or session + CSRF)",
+    responses=errors(401, 403, 404),
+)
 def upvote(
     request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
@@ -107,7 +204,9 @@ def upvote(
     return vote_json(accounts.upvote(store_of(request), user, paper.arxiv_id))
 
 
-@router.delete("/papers/{id:path}/upvote", summary="Withdraw an upvote")
+@router.delete(
+    "/papers/{id:path}/upvote", summary="Withdraw an upvote", responses=errors(401, 403, 404)
+)
 def withdraw_upvote(
     request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
@@ -115,8 +214,12 @@ def withdraw_upvote(
     return vote_json(accounts.withdraw_vote(store_of(request), user, paper.arxiv_id))
 
 
-@router.get("/papers/{id:path}", summary="One paper")
+@router.get("/papers/{id:path}", summary="One paper", responses=errors(401, 404))
 def get_paper(request: Request, id: str) -> dict[str, Any]:
+    """The original site's paper object (``id``, ``authors: [{name}]``, ``publishedAt``,
+    ``title``, ``summary``, ``upvotes``, ...: what ``huggingface_hub``'s
+    ``HfApi.paper_info`` reads) plus what else is stored: ``abstract``, ``categories``,
+    ``date``, ``links``, ``upvoted`` (by the caller), ..."""
     paper = _stored(request, id)
     upvotes = total_upvotes(store_of(request), [paper])[paper.key]
     return paper_json(paper, upvotes) | {
