@@ -42,6 +42,7 @@ class Subscription:
     time_zone: str
     confirmed: bool
     topics: list[Topic] = field(default_factory=list)
+    created_at: float = 0.0  # signed links carry it: a link names one subscription ever
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def _subscriptions(store: Store, rows: Sequence[Row[Any]]) -> list[Subscription]
             row.time_zone,
             row.confirmed_at is not None,
             topics.get(row.id, []),
+            float(row.created_at),
         )
         for row in rows
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from paperfeed import accounts
@@ -14,6 +14,13 @@ from paperfeed.search import SORTS, SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json, vote_json
+from paperfeed.web.schema_hints import (
+    ARXIV_ID_PATTERN,
+    bound_schema,
+    day_schema,
+    month_schema,
+    week_schema,
+)
 from paperfeed.web.security import api_user, bearer_user, session_user, settings_of, store_of
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -42,6 +49,24 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+DAY = Annotated[
+    str | None, Query(description="a day, YYYY-MM-DD", json_schema_extra=day_schema())
+]
+WEEK = Annotated[
+    str | None, Query(description="an ISO week, YYYY-Www", json_schema_extra=week_schema())
+]
+MONTH = Annotated[
+    str | None, Query(description="a month, YYYY-MM", json_schema_extra=month_schema())
+]
+PAPER_ID = Annotated[
+    str,
+    Path(
+        description="an arXiv id, e.g. 2401.00165, arXiv:2401.00165v2 or hep-th/9901001",
+        json_schema_extra={"pattern": ARXIV_ID_PATTERN},
+    ),
+]
+
+
 def _stored(request: Request, arxiv_id: str) -> Any:
     normalized = normalize_arxiv_id(arxiv_id)
     if normalized is None:
@@ -63,9 +88,9 @@ def _stored(request: Request, arxiv_id: str) -> Any:
 )
 def daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
-    month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+    date: DAY = None,
+    week: WEEK = None,
+    month: MONTH = None,
 ) -> list[dict[str, Any]]:
     """The papers of a day (default: the latest with papers), a week or a month, most
     upvoted first: a list of ``{paper: {...}, title, summary, numComments, ...}``."""
@@ -124,10 +149,18 @@ def _run_search(
 Q = Annotated[str, Query(description="the query, in the search syntax")]
 LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
 OFFSET = Annotated[int, Query(ge=0, le=10_000, description="hits to skip")]
-SORT = Annotated[str, Query(description=f"one of {', '.join(SORTS)}")]
+SORT = Annotated[
+    str, Query(description=f"one of {', '.join(SORTS)}", json_schema_extra={"enum": list(SORTS)})
+]
 CATEGORIES = Annotated[list[str] | None, Query(description="category filter, repeatable")]
-SINCE = Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")]
-UNTIL = Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")]
+SINCE = Annotated[
+    str | None,
+    Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
+]
+UNTIL = Annotated[
+    str | None,
+    Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
+]
 
 
 @router.get(
@@ -181,10 +214,10 @@ def search_explained(
 
 
 @router.get(
-    "/papers/{id:path}/similar", summary="Papers most like this one", responses=errors(400, 404)
+    "/papers/{id:arxiv}/similar", summary="Papers most like this one", responses=errors(400, 404)
 )
 def similar_papers(
-    request: Request, id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
+    request: Request, id: PAPER_ID, limit: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> list[dict[str, Any]]:
     paper = _stored(request, id)
     hits = engine_of(request).similar(paper.arxiv_id, limit)
@@ -193,29 +226,29 @@ def similar_papers(
 
 
 @router.post(
-    "/papers/{id:path}/upvote",
+    "/papers/{id:arxiv}/upvote",
     summary="Upvote (API token or session + CSRF)",
     responses=errors(401, 403, 404),
 )
 def upvote(
-    request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
+    request: Request, id: PAPER_ID, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
     return vote_json(accounts.upvote(store_of(request), user, paper.arxiv_id))
 
 
 @router.delete(
-    "/papers/{id:path}/upvote", summary="Withdraw an upvote", responses=errors(401, 403, 404)
+    "/papers/{id:arxiv}/upvote", summary="Withdraw an upvote", responses=errors(401, 403, 404)
 )
 def withdraw_upvote(
-    request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
+    request: Request, id: PAPER_ID, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
     return vote_json(accounts.withdraw_vote(store_of(request), user, paper.arxiv_id))
 
 
-@router.get("/papers/{id:path}", summary="One paper", responses=errors(401, 404))
-def get_paper(request: Request, id: str) -> dict[str, Any]:
+@router.get("/papers/{id:arxiv}", summary="One paper", responses=errors(401, 404))
+def get_paper(request: Request, id: PAPER_ID) -> dict[str, Any]:
     """The original site's paper object (``id``, ``authors: [{name}]``, ``publishedAt``,
     ``title``, ``summary``, ``upvotes``, ...: what ``huggingface_hub``'s
     ``HfApi.paper_info`` reads) plus what else is stored: ``abstract``, ``categories``,

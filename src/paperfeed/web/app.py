@@ -194,7 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _markdown_descriptions(default_openapi())
+            app.openapi_schema = _markdown_descriptions(_validation_is_400(default_openapi()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -202,6 +202,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 _REST_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def _validation_is_400(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents invalid parameters as 422; this site answers them with a 400
+    (``_validation_error``), so the document says 400."""
+    error = {
+        "description": "a parameter is malformed (the detail names it and the value given)",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}
+        },
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is not None:
+                responses.setdefault("400", error)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    components.setdefault(
+        "ErrorAnswer",
+        {
+            "title": "ErrorAnswer",
+            "type": "object",
+            "properties": {"detail": {"title": "Detail", "type": "string"}},
+            "required": ["detail"],
+        },
+    )
+    return schema
 
 
 def _markdown_descriptions(value: Any) -> Any:

@@ -22,6 +22,8 @@ from paperfeed.models import StoredPaper
 from paperfeed.search import SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, trending
 from paperfeed.web.pages import engine_of
+from paperfeed.search import SORTS
+from paperfeed.web.api import DAY, MONTH, WEEK, errors
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import settings_of, store_of
 
@@ -36,7 +38,7 @@ RSS_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "An RSS 2.0 document",
         "content": {RSS_MEDIA_TYPE: {"schema": {"type": "string"}}},
     },
-}
+} | errors(400)
 
 
 def xml_text(value: str) -> str:
@@ -94,9 +96,9 @@ def _response(document: bytes) -> Response:
     summary="The latest daily list (or a given day, week or month)")
 def daily_rss(
     request: Request,
-    date: str | None = None,
-    week: str | None = None,
-    month: str | None = None,
+    date: DAY = None,
+    week: WEEK = None,
+    month: MONTH = None,
 ) -> Response:
     try:
         feed = daily_feed(store_of(request), date, week, month)
@@ -144,7 +146,9 @@ def trending_rss(request: Request) -> Response:
 def search_rss(
     request: Request,
     q: Annotated[str, Query(description="the query, in the search syntax")],
-    sort: str = "date",
+    sort: Annotated[
+        str, Query(description="date (default), relevance or upvotes", json_schema_extra={"enum": list(SORTS)})
+    ] = "date",
 ) -> Response:
     try:
         results = engine_of(request).search(q, limit=FEED_SIZE, sort=sort)
