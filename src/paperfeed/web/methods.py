@@ -14,21 +14,26 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
 def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> set[str]:
-    """Every method some route answers for the scope's path (with HEAD and OPTIONS)."""
-    probe = dict(scope, method="GET")
-    methods: set[str] = set()
+    """Every method some route answers for the scope's path (with HEAD and OPTIONS).
+
+    Each method is tried against the routes as the router would (a route, a mount, or
+    an included router): one that matches fully with that method is answered.
+    """
+    methods = set()
     for route in routes:
-        if isinstance(route, Mount):
-            match, _ = route.matches(probe)
-            if match != Match.NONE:
-                methods |= {"GET"}
+        if isinstance(route, Mount):  # the static files: GET (and HEAD) only
+            if route.matches(dict(scope, method="GET"))[0] == Match.FULL:
+                methods.add("GET")
             continue
-        match, _ = route.matches(probe)
-        if match == Match.NONE:
-            continue
-        route_methods = getattr(route, "methods", None)
-        methods |= set(route_methods) if route_methods else {"GET"}
+        methods |= {
+            method
+            for method in _METHODS
+            if route.matches(dict(scope, method=method))[0] == Match.FULL
+        }
     if "GET" in methods:
         methods.add("HEAD")
     if methods:
