@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -357,9 +359,16 @@ def quickstart(quiet: bool) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
     from paperfeed.web import create_app
-    from paperfeed.web.serving import serve_forever
+    from paperfeed.web.serving import default_base_url, serve_forever
 
     settings = _settings()
+    if not settings.base_url_configured:
+        # workers read the settings from the environment: links follow the real port
+        base_url, warning = default_base_url(host, port)
+        os.environ["PAPERFEED_BASE_URL"] = base_url
+        settings = replace(settings, base_url=base_url)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     try:
         # fail here, readably, on a bad database or settings; workers build their own
         create_app(settings).state.store.close()
