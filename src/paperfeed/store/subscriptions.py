@@ -369,3 +369,14 @@ def outbox_counts(store: Store) -> dict[str, int]:
                 select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status)
             )
         }
+
+
+def waiting_for_retry(store: Store) -> tuple[int, float | None]:
+    """Messages that failed and wait for another attempt, and when the next one is due."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(func.count(), func.min(_OUTBOX.c.next_attempt_at)).where(
+                _OUTBOX.c.status.in_(["pending", "sending"]), _OUTBOX.c.attempts > 0
+            )
+        ).one()
+    return int(row[0] or 0), float(row[1]) if row[1] is not None else None
