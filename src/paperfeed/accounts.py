@@ -7,16 +7,18 @@ recommended parameter set); API tokens are random and stored only as their SHA-2
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.ingest import IngestError, normalize_arxiv_id, quoted
 from paperfeed.ingest.arxiv_api import fetch_arxiv_paper
 from paperfeed.models import StoredPaper
 from paperfeed.search.feeds import total_upvotes
@@ -27,6 +29,7 @@ from paperfeed.store.daily import submit_to_daily
 
 __all__ = ["AccountError", "DuplicateEmailError", "RateLimitedError", "User"]
 
+_log = logging.getLogger("paperfeed.accounts")
 MINIMUM_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pf_"
 # A deliberately loose check: one @, no spaces or control characters, a dot in the domain.
@@ -316,14 +319,33 @@ def submit_paper(
     A paper not yet in the collection is fetched from the arXiv API at ``arxiv_api_url``
     (when given) and stored first.
 
+    A stored paper goes on today's list whichever list it was on before; one not
+    stored needs the arXiv API, and without it (an offline install, or no network) the
+    message says so rather than showing the network error.
+
     Raises:
-        LookupError: not an arXiv id, or no such paper (stored or on arXiv).
-        ValueError: the paper is on a daily list already.
-        IngestError: the arXiv API could not be reached or answered garbage.
+        LookupError: not an arXiv id, or no such paper (stored or on arXiv), or arXiv
+            could not be asked.
+        ValueError: the paper is on today's list already.
     """
     normalized = _normalized_id(arxiv_id)
-    if store.get_paper(normalized) is None and arxiv_api_url:
-        fetched = fetch_arxiv_paper(normalized, arxiv_api_url)
+    if store.get_paper(normalized) is None:
+        if not arxiv_api_url:
+            raise LookupError(
+                f"no paper {normalized!r} in this collection, and looking papers up on "
+                "arXiv is turned off here (PAPERFEED_ARXIV_API_URL is empty): only stored "
+                "papers can be submitted"
+            )
+        try:
+            fetched = fetch_arxiv_paper(normalized, arxiv_api_url)
+        except IngestError as error:
+            _log.warning("arXiv look-up of %s failed: %s", normalized, error)
+            host = urlsplit(arxiv_api_url).hostname or arxiv_api_url
+            raise LookupError(
+                f"no paper {normalized!r} in this collection, and arXiv ({host}) could not "
+                "be reached to look it up; try again later (papers already stored can be "
+                "submitted without it)"
+            ) from None
         if fetched is None:
             raise LookupError(f"arXiv has no paper {normalized!r}")
         store.upsert_papers([fetched])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -150,11 +150,16 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
 
 
 @router.post("/papers/{arxiv_id:path}/upvote")
-def upvote_form(request: Request, arxiv_id: str, csrf_token: str = Form("")) -> Response:
-    """The upvote button: toggles the vote. Answers JSON to scripts, redirects forms."""
+def upvote_form(
+    request: Request, arxiv_id: str, csrf_token: str = Form(""), next: str = Form("")
+) -> Response:
+    """The upvote button: toggles the vote. Answers JSON to scripts; a plain form goes
+    back to the page it was on (its ``next`` field, else the Referer)."""
     user = session_user(request)
     wants_json = "application/json" in request.headers.get("accept", "")
-    back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "/")
+    referer = urlsplit(request.headers.get("referer", ""))
+    came_from = referer.path + (f"?{referer.query}" if referer.query else "")
+    back = safe_next(next, "") or safe_next(came_from, "/")
     if user is None:
         # nothing changes, so no CSRF check: an anonymous page may be a cached one
         # whose token belongs to another visitor
