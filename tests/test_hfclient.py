@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from running_site import LATEST_DAY, Site
 
 huggingface_hub = pytest.importorskip("huggingface_hub")

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from running_site import Site
 
 pytestmark = pytest.mark.schemathesis

@@ -58,9 +58,7 @@ def test_migration_5_keeps_subscriptions_and_never_reuses_their_ids(
         connection.execute(text("DELETE FROM subscription_topics WHERE subscription_id = 4"))
         connection.execute(text("DELETE FROM subscriptions WHERE id = 4"))
         connection.execute(
-            text(
-                "INSERT INTO sent_papers (subscription_id, paper_key, outbox_id) VALUES (4, 1, 9)"
-            )
+            text("INSERT INTO sent_papers (subscription_id, paper_key, outbox_id) VALUES (4, 1, 9)")
         )
     engine.dispose()
 

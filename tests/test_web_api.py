@@ -192,9 +192,7 @@ def test_explained_search_api_explains_hits_and_pages(site: Site) -> None:
     with site.client() as client:
         found = client.get("/api/search", params={"q": "terminal agents"}).json()
         first = client.get("/api/search", params={"q": "model", "limit": 5}).json()
-        second = client.get(
-            "/api/search", params={"q": "model", "limit": 5, "offset": 5}
-        ).json()
+        second = client.get("/api/search", params={"q": "model", "limit": 5, "offset": 5}).json()
         both = client.get("/api/search", params={"q": "model", "limit": 10}).json()
     assert found["query"] == "terminal agents" and found["total"] >= len(found["hits"]) > 0
     top = found["hits"][0]
@@ -218,7 +216,10 @@ def test_search_in_the_original_shape_lists_the_same_hits(site: Site) -> None:
     assert [entry["paper"]["id"] for entry in entries] == [hit["id"] for hit in explained["hits"]]
     first = entries[0]
     assert set(first) >= {"paper", "title", "summary", "publishedAt", "numComments"}
-    assert first["paper"]["authors"][0] == {"name": first["paper"]["authors"][0]["name"], "hidden": False}
+    assert first["paper"]["authors"][0] == {
+        "name": first["paper"]["authors"][0]["name"],
+        "hidden": False,
+    }
     assert first["paper"]["title"] == first["title"] and first["paper"]["summary"]
     assert isinstance(first["paper"]["upvotes"], int)
 

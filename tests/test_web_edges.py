@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import feedparser
 import pytest
+
 from running_site import Site
 
 EDGE_PERIODS = [

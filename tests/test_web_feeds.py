@@ -7,9 +7,9 @@ from email.utils import parsedate_to_datetime
 
 import feedparser
 import httpx
-from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site
 
 from paperfeed.models import Paper
+from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS_TYPE = "application/rss+xml; charset=utf-8"

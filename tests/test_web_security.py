@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from running_site import LATEST_DAY, Site, csrf_of, serve
 
 from paperfeed.digest.rendering import link
 from paperfeed.digest.subscribing import subscribe
@@ -18,6 +17,7 @@ from paperfeed.store.subscriptions import (
     find_subscription,
     get_subscription,
 )
+from running_site import LATEST_DAY, Site, csrf_of, serve
 
 HOSTILE_LINKS = "2608.99997"
 
@@ -62,8 +62,16 @@ def test_only_http_links_from_data_are_stored_or_shown(site: Site, tmp_path: Pat
             {"id": HOSTILE_LINKS},
         )
     site.store.upsert_papers(
-        [Paper("2608.99996", title="Fine links", abstract="ok", github_repo="https://github.com/a/b",
-               daily_date=LATEST_DAY, sources=["test"])]
+        [
+            Paper(
+                "2608.99996",
+                title="Fine links",
+                abstract="ok",
+                github_repo="https://github.com/a/b",
+                daily_date=LATEST_DAY,
+                sources=["test"],
+            )
+        ]
     )
     with site.client() as client:
         pages = [client.get("/").text, client.get(f"/papers/{HOSTILE_LINKS}").text]

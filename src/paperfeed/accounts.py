@@ -191,7 +191,8 @@ def sign_in_delay(failures: int) -> float:
     """Seconds a pair with ``failures`` recent failures waits after its latest one."""
     if failures < SIGN_IN_FREE_FAILURES:
         return 0.0
-    return min(SIGN_IN_FIRST_DELAY * 2 ** (failures - SIGN_IN_FREE_FAILURES), SIGN_IN_MAX_DELAY)
+    doublings = min(failures - SIGN_IN_FREE_FAILURES, 32)
+    return float(min(SIGN_IN_FIRST_DELAY * 2.0**doublings, SIGN_IN_MAX_DELAY))
 
 
 def _wait_message(seconds: float) -> str:

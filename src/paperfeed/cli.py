@@ -442,8 +442,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
             raise click.BadParameter(str(error), param_hint="--for") from None
     if not settings.base_url_configured:
         click.echo(
-            f"warning: PAPERFEED_BASE_URL is not set: links in the mails say "
-            f"{settings.base_url}",
+            f"warning: PAPERFEED_BASE_URL is not set: links in the mails say {settings.base_url}",
             err=True,
         )
     engine = SearchEngine(store, settings)

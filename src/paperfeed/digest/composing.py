@@ -73,8 +73,8 @@ class Period:
             raise PeriodError(f"{frequency} period {label!r} is malformed ({expected})") from None
         # the calendar ends on Friday 9999-12-31, inside week 9999-W52
         sunday = date.max if monday > date.max - timedelta(days=6) else monday + timedelta(days=6)
-        year, week, _ = monday.isocalendar()
-        return cls(frequency, f"{year:04d}-W{week:02d}", monday, sunday)
+        iso_year, iso_week, _ = monday.isocalendar()
+        return cls(frequency, f"{iso_year:04d}-W{iso_week:02d}", monday, sunday)
 
 
 def last_complete_period(frequency: str, time_zone: str, now: float) -> Period:

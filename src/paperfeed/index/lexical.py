@@ -453,7 +453,9 @@ def remove_leftovers(folder: Path) -> list[str]:
     removed = []
     for path in folder.iterdir():
         staging = path.name.startswith(".") and path.name.endswith(".tmp")
-        if path.is_dir() and (staging or (path.name.startswith("segment-") and path.name not in live)):
+        if path.is_dir() and (
+            staging or (path.name.startswith("segment-") and path.name not in live)
+        ):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     (folder / "manifest.tmp").unlink(missing_ok=True)

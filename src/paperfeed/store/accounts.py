@@ -106,7 +106,9 @@ def find_session_user(store: Store, token_hash: str, now: float) -> User | None:
 
 def delete_session(store: Store, token_hash: str) -> None:
     with store.engine.begin() as connection:
-        connection.execute(delete(schema.sessions).where(schema.sessions.c.token_hash == token_hash))
+        connection.execute(
+            delete(schema.sessions).where(schema.sessions.c.token_hash == token_hash)
+        )
 
 
 def delete_user_sessions(store: Store, user_id: int) -> int:

@@ -44,14 +44,10 @@ _ERRORS = {
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The error answers a route may give, for its OpenAPI ``responses``."""
-    return {
-        status: {"model": ErrorAnswer, "description": _ERRORS[status]} for status in statuses
-    }
+    return {status: {"model": ErrorAnswer, "description": _ERRORS[status]} for status in statuses}
 
 
-DAY = Annotated[
-    str | None, Query(description="a day, YYYY-MM-DD", json_schema_extra=day_schema())
-]
+DAY = Annotated[str | None, Query(description="a day, YYYY-MM-DD", json_schema_extra=day_schema())]
 WEEK = Annotated[
     str | None, Query(description="an ISO week, YYYY-Www", json_schema_extra=week_schema())
 ]
@@ -72,8 +68,9 @@ def _stored(request: Request, arxiv_id: str) -> Any:
     if normalized is None:
         # any text is a valid path segment: one that names no paper is "not found"
         raise HTTPException(
-            404, f"no paper {quoted(arxiv_id)} in this collection (expected an arXiv id "
-            "such as 2401.00165)"
+            404,
+            f"no paper {quoted(arxiv_id)} in this collection (expected an arXiv id "
+            "such as 2401.00165)",
         )
     paper = store_of(request).get_paper(normalized)
     if paper is None:

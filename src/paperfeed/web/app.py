@@ -209,9 +209,7 @@ def _validation_is_400(schema: dict[str, Any]) -> dict[str, Any]:
     (``_validation_error``), so the document says 400."""
     error = {
         "description": "a parameter is malformed (the detail names it and the value given)",
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}
-        },
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}},
     }
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():

@@ -19,26 +19,27 @@ from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
 from paperfeed.models import StoredPaper
-from paperfeed.search import SearchError
+from paperfeed.search import SORTS, SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, trending
-from paperfeed.web.pages import engine_of
-from paperfeed.search import SORTS
 from paperfeed.web.api import DAY, MONTH, WEEK, errors
+from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import settings_of, store_of
 
 router = APIRouter(prefix="/rss", tags=["feeds"])
 FEED_SIZE = 50
 RSS_MEDIA_TYPE = "application/rss+xml"
-# XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+# XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD]
+#                               | [#x10000-#x10FFFF]
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # What the OpenAPI document says these routes answer.
-RSS_RESPONSES: dict[int | str, dict[str, Any]] = {
+_RSS_DOCUMENT: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "An RSS 2.0 document",
         "content": {RSS_MEDIA_TYPE: {"schema": {"type": "string"}}},
     },
-} | errors(400)
+}
+RSS_RESPONSES = _RSS_DOCUMENT | errors(400)
 
 
 def xml_text(value: str) -> str:
@@ -93,7 +94,8 @@ def _response(document: bytes) -> Response:
     "/daily",
     response_class=Response,
     responses=RSS_RESPONSES,
-    summary="The latest daily list (or a given day, week or month)")
+    summary="The latest daily list (or a given day, week or month)",
+)
 def daily_rss(
     request: Request,
     date: DAY = None,
@@ -147,7 +149,11 @@ def search_rss(
     request: Request,
     q: Annotated[str, Query(description="the query, in the search syntax")],
     sort: Annotated[
-        str, Query(description="date (default), relevance or upvotes", json_schema_extra={"enum": list(SORTS)})
+        str,
+        Query(
+            description="date (default), relevance or upvotes",
+            json_schema_extra={"enum": list(SORTS)},
+        ),
     ] = "date",
 ) -> Response:
     try:

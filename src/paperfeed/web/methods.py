@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 

@@ -289,7 +289,9 @@ def change_password(
         return render(request, "account.html", context, status_code=400)
     sign_in_session(request, changed)
     message = "Password changed; every other session of your account has ended."
-    return render(request, "account.html", _account_context(request, changed, password_message=message))
+    return render(
+        request, "account.html", _account_context(request, changed, password_message=message)
+    )
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
