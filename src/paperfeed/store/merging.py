@@ -23,6 +23,8 @@ _LATEST_WINS = (
     "project_page",
     "doi",
     "journal_ref",
+    "license",
+    "updated",
 )
 # Links shown as clickable hrefs: http(s) only (see ``paperfeed.ingest.links``).
 _LINKS = ("github_repo", "project_page")
@@ -34,6 +36,7 @@ _LINKS = ("github_repo", "project_page")
 SOURCE_PRIORITY = {
     "arxiv-snapshot": 3,
     "arxiv-listing": 3,
+    "arxiv-oai": 3,
     "daily-papers": 2,
     "abstract-dataset": 1,
 }

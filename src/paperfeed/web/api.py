@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from paperfeed import accounts
+from paperfeed.discussion import comment_totals
 from paperfeed.ingest import normalize_arxiv_id, quoted
 from paperfeed.models import SearchResults
 from paperfeed.search import SORTS, SearchError
@@ -95,7 +96,11 @@ def daily_papers(
         feed = daily_feed(store_of(request), date, week, month)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    return [daily_papers_entry(item.paper, item.upvotes) for item in feed.items]
+    comments = comment_totals(store_of(request), [item.paper for item in feed.items])
+    return [
+        daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
+        for item in feed.items
+    ]
 
 
 @router.get("/trending", summary="Papers ordered by time-decayed upvotes")
@@ -105,8 +110,10 @@ def trending_papers(
 ) -> list[dict[str, Any]]:
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=limit)
+    comments = comment_totals(store_of(request), [item.paper for item in items])
     return [
-        daily_papers_entry(item.paper, item.upvotes) | {"trendingScore": round(item.score, 4)}
+        daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
+        | {"trendingScore": round(item.score, 4)}
         for item in items
     ]
 
@@ -183,7 +190,10 @@ def search_papers(
     results = _run_search(request, q, limit, offset, sort, cat, since, until)
     papers = [hit.paper for hit in results.hits]
     upvotes = total_upvotes(store_of(request), papers)
-    return [daily_papers_entry(paper, upvotes[paper.key]) for paper in papers]
+    comments = comment_totals(store_of(request), papers)
+    return [
+        daily_papers_entry(paper, upvotes[paper.key], comments[paper.key]) for paper in papers
+    ]
 
 
 @router.get("/search", summary="Hybrid lexical + semantic search, explained", responses=errors(400))

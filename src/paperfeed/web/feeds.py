@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -56,6 +57,40 @@ def _moment(day: str | None) -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    """One ``<item>`` of a feed."""
+
+    title: str
+    link: str
+    published: datetime
+    description: str
+    categories: tuple[str, ...] = ()
+
+
+def render_rss_entries(
+    title: str, link: str, self_link: str, description: str, entries: Sequence[FeedEntry]
+) -> bytes:
+    """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
+    feed = FeedGenerator()
+    feed.title(xml_text(title) or "paperfeed")
+    feed.link(href=xml_text(self_link), rel="self", type=RSS_MEDIA_TYPE)
+    feed.link(href=xml_text(link), rel="alternate")
+    feed.description(xml_text(description) or "papers")
+    feed.lastBuildDate(datetime.now(UTC))
+    for item in entries:
+        entry = feed.add_entry(order="append")
+        entry.title(xml_text(item.title) or item.link)
+        entry.link(href=xml_text(item.link))
+        entry.guid(xml_text(item.link), permalink=True)
+        entry.pubDate(item.published)
+        entry.description(xml_text(item.description))
+        for category in item.categories:
+            entry.category(term=xml_text(category))
+    document: bytes = feed.rss_str(pretty=False)
+    return document
+
+
 def render_rss(
     title: str,
     link: str,
@@ -64,29 +99,21 @@ def render_rss(
     papers: Sequence[StoredPaper],
     base: str,
 ) -> bytes:
-    """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
-    feed = FeedGenerator()
-    feed.title(xml_text(title))
-    feed.link(href=xml_text(self_link), rel="self", type=RSS_MEDIA_TYPE)
-    feed.link(href=xml_text(link), rel="alternate")
-    feed.description(xml_text(description) or "papers")
-    feed.lastBuildDate(datetime.now(UTC))
-    for paper in papers:
-        url = f"{base}/papers/{paper.arxiv_id}"
-        byline = paper.organization or author_line(paper)
-        entry = feed.add_entry(order="append")
-        entry.title(xml_text(paper.title) or paper.arxiv_id)
-        entry.link(href=url)
-        entry.guid(url, permalink=True)
-        entry.pubDate(_moment(paper.date))
-        entry.description(xml_text(f"{byline} — {paper.abstract}"))
-        for category in paper.categories:
-            entry.category(term=xml_text(category))
-    document: bytes = feed.rss_str(pretty=False)
-    return document
+    """An RSS 2.0 document with one item per paper."""
+    entries = [
+        FeedEntry(
+            title=paper.title or paper.arxiv_id,
+            link=f"{base}/papers/{paper.arxiv_id}",
+            published=_moment(paper.date),
+            description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
+            categories=tuple(paper.categories),
+        )
+        for paper in papers
+    ]
+    return render_rss_entries(title, link, self_link, description, entries)
 
 
-def _response(document: bytes) -> Response:
+def rss_response(document: bytes | str) -> Response:
     return Response(document, media_type=f"{RSS_MEDIA_TYPE}; charset=utf-8")
 
 
@@ -108,7 +135,7 @@ def daily_rss(
         raise HTTPException(400, str(error)) from None
     base = settings_of(request).base_url
     query = str(request.url.query)
-    return _response(
+    return rss_response(
         render_rss(
             f"Daily papers — {feed.label}",
             f"{base}/" + (f"?{query}" if query else ""),
@@ -127,7 +154,7 @@ def trending_rss(request: Request) -> Response:
     base = settings_of(request).base_url
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=FEED_SIZE)
-    return _response(
+    return rss_response(
         render_rss(
             "Trending papers",
             f"{base}/trending",
@@ -162,7 +189,7 @@ def search_rss(
         raise HTTPException(400, str(error)) from None
     base = settings_of(request).base_url
     parameters = urlencode({"q": q} | ({"sort": sort} if sort != "date" else {}))
-    return _response(
+    return rss_response(
         render_rss(
             f"Papers matching “{q}”",
             f"{base}/search?{urlencode({'q': q})}",

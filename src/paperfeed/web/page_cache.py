@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CACHEABLE_PATHS = (
     "/",
     "/trending",
+    "/new",
     "/search",
     "/api/search",
     "/api/papers/search",

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperfeed import accounts
+from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_arxiv_id
+from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.store.accounts import delete_token, list_tokens
@@ -24,6 +26,7 @@ from paperfeed.web.security import (
     sign_out_session,
     store_of,
 )
+from paperfeed.web.sync_pages import status_line
 from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +54,8 @@ def daily(
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
-    return render(request, "daily.html", {"feed": feed, "voted": voted})
+    context = {"feed": feed, "voted": voted, "sync": status_line(store)}
+    return render(request, "daily.html", context)
 
 
 @router.get("/trending", response_class=HTMLResponse)
@@ -145,6 +149,8 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "similar": similar,
             "links": arxiv_links(paper),
             "bibtex": bibtex(paper),
+            "threads": paper_threads(store, paper),
+            "max_comment": MAX_COMMENT_CHARACTERS,
         },
     )
 
@@ -257,9 +263,11 @@ def _require_user(request: Request) -> accounts.User:
 
 
 def _account_context(request: Request, user: accounts.User, **values: object) -> dict[str, object]:
+    store = store_of(request)
     context: dict[str, object] = {
-        "tokens": list_tokens(store_of(request), user.id),
+        "tokens": list_tokens(store, user.id),
         "new_token": None,
+        "profile": profile_of(store, user),
         "password_message": None,
         "password_error": False,
     }

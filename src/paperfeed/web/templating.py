@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,9 +13,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
+from paperfeed.web.page_context import CommentTotals, Saving
 from paperfeed.web.presentation import author_line, display_date, why_matched
-from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of
+from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -41,6 +43,12 @@ def inline_code(text: str) -> Markup:
     return Markup("").join(pieces)
 
 
+def display_timestamp(moment: float) -> str:
+    """Epoch seconds as ``Aug 21, 2026 14:05 UTC``."""
+    shown = datetime.fromtimestamp(moment, UTC)
+    return display_date(shown.date().isoformat()) + shown.strftime(" %H:%M UTC")
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     environment = templates.env
@@ -51,6 +59,8 @@ def make_templates() -> Jinja2Templates:
     environment.filters["iso_week"] = iso_week
     environment.filters["inline_code"] = inline_code
     environment.filters["web_link"] = web_link  # http(s) or nothing, for every data href
+    environment.filters["text_segments"] = text_segments
+    environment.filters["timestamp"] = display_timestamp
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
     return templates
@@ -61,8 +71,11 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the signed-in user and the CSRF token available to it."""
     templates: Jinja2Templates = request.app.state.templates
+    user = session_user(request)
     shared = {
-        "user": session_user(request),
+        "user": user,
+        "comment_total": CommentTotals(store_of(request)),
+        "saving": Saving(store_of(request), user) if user else None,
         "csrf": csrf_token(request),
         "settings": settings_of(request),
         "path": request.url.path,
