@@ -191,9 +191,7 @@ def search_papers(
     papers = [hit.paper for hit in results.hits]
     upvotes = total_upvotes(store_of(request), papers)
     comments = comment_totals(store_of(request), papers)
-    return [
-        daily_papers_entry(paper, upvotes[paper.key], comments[paper.key]) for paper in papers
-    ]
+    return [daily_papers_entry(paper, upvotes[paper.key], comments[paper.key]) for paper in papers]
 
 
 @router.get("/search", summary="Hybrid lexical + semantic search, explained", responses=errors(400))

@@ -211,6 +211,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 _REST_LITERAL = re.compile(r"``([^`]+)``")
 
 
+_SITE_ERRORS = {
+    "400": "a parameter is malformed (the detail names it and the value given)",
+    "401": "no valid API token or signed-in session",
+    "403": "not allowed (someone else's, or a browser session without its CSRF token)",
+    "404": "not found",
+    "429": "too many attempts; try again later",
+}
+
+
+def _error_answer(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}},
+    }
+
+
 def _validation_is_400(schema: dict[str, Any]) -> dict[str, Any]:
     """FastAPI documents invalid parameters as 422; this site answers them with a 400
     (``_validation_error``), so the document says 400."""
@@ -223,6 +239,13 @@ def _validation_is_400(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.get("responses", {})
             if responses.pop("422", None) is not None:
                 responses.setdefault("400", error)
+            if not any(code.startswith("4") and code != "400" for code in responses):
+                # an operation that declares no errors of its own may give any of the
+                # site's: not signed in, not allowed, not found, too many attempts
+                for code, description in _SITE_ERRORS.items():
+                    responses.setdefault(code, _error_answer(description))
+            if "requestBody" in operation:
+                responses.setdefault("413", _error_answer("the request body is too large"))
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
