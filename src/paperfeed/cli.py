@@ -371,7 +371,14 @@ def serve(host: str, port: int, workers: int) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
 
-    from paperfeed.sync.running import configured_sources
+    from paperfeed.sync.reports import SyncError
+    from paperfeed.sync.running import check_settings, configured_sources
+
+    if settings.sync_interval_minutes is not None:
+        try:
+            check_settings(settings)
+        except SyncError as error:
+            raise click.ClickException(f"cannot sync on a schedule: {error}") from None
 
     def start_schedules() -> None:
         if settings.digest_hour is not None:
