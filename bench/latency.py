@@ -28,6 +28,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,72 @@ def time_engine(engine: SearchEngine, queries: list[str], full: bool) -> dict[st
         for stage, seconds in ranking.timings.items():
             stages.setdefault(stage, []).append(seconds)
     return stages
+
+
+def time_lexical_peers(
+    store: Store, engine: SearchEngine, queries: list[str]
+) -> list[tuple[str, float, list[float]]]:
+    """(peer, build seconds, per-query seconds) of the lexical stage alone, top 10, over
+    paperfeed's own tokens (so every peer ranks the same terms): ours, and the peers that
+    are installed."""
+    assert engine.lexical is not None
+    lexical = engine.lexical
+    papers = [paper for batch in store.iter_papers(0, 5000) for paper in batch]
+    texts = [tokenize(f"{paper.title} {paper.abstract}") for paper in papers]
+    tokenized = [tokenize(query) for query in queries]
+    results: list[tuple[str, float, list[float]]] = []
+
+    def timed(name: str, build: float, search: Callable[[list[str]], object]) -> None:
+        seconds = []
+        for tokens in tqdm(tokenized, desc=name, leave=False):
+            started = time.perf_counter()
+            search(tokens)
+            seconds.append(time.perf_counter() - started)
+        results.append((name, build, seconds))
+
+    timed(
+        "paperfeed BM25F (top 10)",
+        0.0,
+        lambda tokens: lexical.top(lexical.score([(t, None) for t in tokens]), 10),
+    )
+    try:
+        import bm25s
+
+        started = time.perf_counter()
+        retriever = bm25s.BM25()
+        retriever.index(texts, show_progress=False)
+        build = time.perf_counter() - started
+        timed(
+            "bm25s",
+            build,
+            lambda tokens: retriever.retrieve([tokens or ["_"]], k=10, show_progress=False),
+        )
+    except ImportError:
+        print("[latency] bm25s not installed: pip install -e '.[bench]'", file=sys.stderr)
+    try:
+        import tantivy
+
+        started = time.perf_counter()
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("text", stored=False)
+        index = tantivy.Index(builder.build())
+        writer = index.writer(heap_size=200_000_000, num_threads=1)
+        for tokens in texts:
+            writer.add_document(tantivy.Document(text=" ".join(tokens)))
+        writer.commit()
+        index.reload()
+        searcher = index.searcher()
+        build = time.perf_counter() - started
+        timed(
+            "tantivy",
+            build,
+            lambda tokens: searcher.search(
+                index.parse_query(" ".join(tokens) or "_", ["text"]), 10
+            ),
+        )
+    except ImportError:
+        print("[latency] tantivy not installed: pip install -e '.[bench]'", file=sys.stderr)
+    return results
 
 
 def time_peer(store: Store, engine: SearchEngine, queries: list[str]) -> tuple[float, list[float]]:
