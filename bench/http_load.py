@@ -1,7 +1,8 @@
 """Throughput and latency of ``paperfeed serve`` over real HTTP, on all shared papers.
 
 Serves the home of bench/latency.py ($PAPERFEED_HOME, else bench/out/latency_home: ~89k
-papers with vectors; built here through latency.py's ``build_home`` when missing, which takes a few minutes)
+papers with vectors; built here through latency.py's ``build_home`` when missing, which
+takes a few minutes)
 with ``paperfeed serve --workers N`` and drives it from a separate client process: C
 keep-alive HTTP/1.1 connections on raw asyncio streams, each sending its next request as
 soon as the last one answered (a closed loop), for D seconds or a bounded request count.
