@@ -3,7 +3,8 @@
 Three stages, each resumable: (1) the lexical index and the per-paper metadata
 arrays take every paper changed since the last run, so new papers are searchable
 at once; (2) papers without a fresh vector are embedded in batches, each batch
-committed to the store; (3) the vector index is rebuilt from the stored vectors.
+committed to the store; (3) the vector index is rewritten from the stored vectors;
+its HNSW graph (above PAPERFEED_EXACT_SEARCH_LIMIT vectors) is grown, not rebuilt.
 """
 
 from __future__ import annotations
@@ -226,6 +227,7 @@ def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
         np.concatenate(key_parts),
         np.concatenate(vector_parts),
         exact_limit=settings.exact_search_limit,
+        previous=VectorIndex.load(dense_folder(settings)),  # its HNSW graph is grown
     )
     index.save(dense_folder(settings))
     # a new state stamp tells running servers (SearchEngine.reload_if_changed) to reload
