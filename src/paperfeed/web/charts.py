@@ -18,6 +18,7 @@ _LEFT = 44  # room for the y-axis labels
 _BOTTOM = 22  # room for the x-axis labels
 _TOP = 8
 _GAP = 0.15  # share of each slot left empty between bars
+_MAX_SLOT = 48.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def month_chart(
     if not months or max(values, default=0) <= 0:
         return None
     maximum = max(values)
-    slot = (WIDTH - _LEFT - 4) / len(months)
+    # a few months get bars of at most _MAX_SLOT, left-aligned, not one bar filling the width
+    slot = min((WIDTH - _LEFT - 4) / len(months), _MAX_SLOT)
     plot_height = HEIGHT - _BOTTOM - _TOP
     bars = []
     for position, (value, title) in enumerate(zip(values, titles, strict=True)):
