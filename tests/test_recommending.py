@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
@@ -22,6 +21,7 @@ from paperfeed.search.recommending import (
 )
 from paperfeed.store import Store
 from paperfeed.store.accounts import insert_user, insert_vote
+from paperfeed.store.collections import add_papers, insert_collection
 from paperfeed.store.positives import SAVED, UPVOTED, user_positives
 
 ROBOT_WORDS = "robot grasping manipulation gripper arm dexterous tactile object pick place"
@@ -144,66 +144,13 @@ def test_without_positives_or_vectors_the_result_says_why(
         recommend(engine, user.id, limit=0)
 
 
-def _create_collection_tables(store: Store) -> None:
-    """The collections feature's tables as its migration defines them, if not there yet."""
-    if inspect(store.engine).has_table("collection_papers"):
-        return
-    metadata = MetaData()
-    Table(
-        "collections",
-        metadata,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("user_id", Integer, nullable=False),
-        Column("name", String(200), nullable=False),
-        Column("description", Text, nullable=False, default=""),
-        Column("is_public", Integer, nullable=False, default=0),
-        Column("created_at", Float, nullable=False),
-        Column("updated_at", Float, nullable=False),
-    )
-    Table(
-        "collection_papers",
-        metadata,
-        Column("collection_id", Integer, primary_key=True),
-        Column("paper_key", Integer, primary_key=True),
-        Column("added_at", Float, nullable=False),
-    )
-    metadata.create_all(store.engine)
-
-
 def _insert_collection(store: Store, user_id: int, name: str, numbers: list[int]) -> int:
-    """A collection as the collections feature stores one (columns as its migration has)."""
-    metadata = MetaData()
-    collections = Table("collections", metadata, autoload_with=store.engine)
-    collection_papers = Table("collection_papers", metadata, autoload_with=store.engine)
-    flag = getattr(collections.c.is_public.type, "python_type", int)
-    now = time.time()
-    with store.engine.begin() as connection:
-        result = connection.execute(
-            collections.insert().values(
-                user_id=user_id,
-                name=name,
-                description="",
-                is_public=False if flag is bool else 0,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        collection_id = int(result.inserted_primary_key[0])
-        connection.execute(
-            collection_papers.insert(),
-            [
-                {
-                    "collection_id": collection_id,
-                    "paper_key": _key(store, n),
-                    "added_at": time.time(),
-                }
-                for n in numbers
-            ],
-        )
+    collection_id = insert_collection(store, user_id, name, "", False, time.time())
+    add_papers(store, collection_id, [_key(store, n) for n in numbers], time.time())
     return collection_id
 
 
-def test_saved_papers_count_as_positives_once_the_collections_tables_exist(
+def test_saved_papers_count_as_positives(
     corpus: tuple[Store, SearchEngine],
 ) -> None:
     store, engine = corpus
@@ -211,7 +158,6 @@ def test_saved_papers_count_as_positives_once_the_collections_tables_exist(
     other = insert_user(store, "ed@example.org", "Ed", "x")
     insert_vote(store, user.id, _key(store, 30))
     assert user_positives(store, user.id)[0].reason == UPVOTED
-    _create_collection_tables(store)
     robots = _insert_collection(store, user.id, "robots", [30, 33, 36])
     _insert_collection(store, other.id, "someone else's", [31])
     assert robots > 0

@@ -4,8 +4,10 @@ ranked list with its explanations, and the JSON API with a token or a session.""
 from __future__ import annotations
 
 import re
+import time
 
 from paperfeed.accounts import create_api_token, sign_up
+from paperfeed.store.collections import add_papers, insert_collection
 from running_site import Site, csrf_of
 
 # Three agent-harness papers of the site corpus (2026-08): the positives.
@@ -102,3 +104,16 @@ def test_the_api_takes_a_bearer_token_and_checks_limit(site: Site) -> None:
     assert {paper["because"]["id"] for paper in body["papers"]} == {AGENT_PAPERS[0]}
     assert too_many.status_code == 400 and "limit" in too_many.json()["detail"]
     assert wrong.status_code == 401 and "not valid" in wrong.json()["detail"]
+
+
+def test_saved_papers_are_positives_and_explained_as_saved(site: Site) -> None:
+    user = sign_up(site.store, "cy@example.org", "correct horse", "Cy")
+    token = create_api_token(site.store, user, "script")
+    keys = [site.store.get_paper(arxiv_id).key for arxiv_id in AGENT_PAPERS]  # type: ignore[union-attr]
+    collection = insert_collection(site.store, user.id, "harnesses", "", False, time.time())
+    add_papers(site.store, collection, keys, time.time())
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as client:
+        body = client.get("/api/for_you", params={"limit": 4}).json()
+    assert body["method"] == "svm" and body["positives"] == 3
+    assert {paper["because"]["reason"] for paper in body["papers"]} == {"saved"}
+    assert not {paper["id"] for paper in body["papers"]} & set(AGENT_PAPERS)

@@ -19,7 +19,18 @@ from paperfeed import __version__
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.web import api, feeds, for_you, pages, people, subscriptions, trends
+from paperfeed.web import (
+    api,
+    collections,
+    discussion,
+    feeds,
+    for_you,
+    pages,
+    people,
+    subscriptions,
+    sync_pages,
+    trends,
+)
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -145,6 +156,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # before api and pages: their /papers/{id:path} routes would swallow .../comments
+    app.include_router(discussion.api_router)
+    app.include_router(discussion.router)
+    app.include_router(discussion.feed_router)
+    app.include_router(collections.api_router)
+    app.include_router(collections.router)
     # before api.router, whose /api/papers/{id:path} would take /api/papers/search/trend
     app.include_router(trends.api_router)
     app.include_router(for_you.api_router)
@@ -152,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
     app.include_router(feeds.router)
+    app.include_router(sync_pages.router)
     app.include_router(for_you.router)
     people.install(app, store)
     app.include_router(pages.router)
