@@ -47,6 +47,15 @@ def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
 
 
+def _read_embed_max_tokens(environ: Mapping[str, str]) -> int:
+    value = _read_int(environ, "PAPERFEED_EMBED_MAX_TOKENS", 0)
+    if 0 < value < 8:
+        raise SettingsError(
+            f"PAPERFEED_EMBED_MAX_TOKENS={value} is too short (0 for the model's window, or >= 8)"
+        )
+    return value
+
+
 def _read_positive(environ: Mapping[str, str], key: str, default: float) -> float:
     value = _read_float(environ, key, default)
     if value <= 0:
@@ -122,6 +131,11 @@ class Settings:
         embed_model: embedding model spec (see ``paperfeed.index.embedder``).
         embed_batch_size: texts per embedding batch (one committed unit of work).
         embed_threads: CPU threads for the embedding runtime; 0 means all cores.
+        embed_max_tokens: truncate texts to this many tokens before embedding (ONNX
+            models); 0 means the model's own window (256 for the bundled MiniLM).
+        embed_spinning: let idle embedding threads spin for work (onnxruntime
+            ``allow_spinning``); off, they sleep between calls and burn no CPU.
+        query_cache_size: query embeddings kept per process (LRU by text); 0 turns it off.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
@@ -165,6 +179,9 @@ class Settings:
     embed_model: str = "minilm"
     embed_batch_size: int = 32
     embed_threads: int = 0
+    embed_max_tokens: int = 0
+    embed_spinning: bool = False
+    query_cache_size: int = 4096
     title_weight: float = 2.0
     # Chosen by bench/quality.py --sweep (docs/benchmarks.md): weighted fusion beat RRF at
     # every weight on SciFact's train split; 0.3 and 0.4 tie there (0.7367 vs 0.7372) and
@@ -251,6 +268,9 @@ class Settings:
             embed_model=env.get("PAPERFEED_EMBED_MODEL") or "minilm",
             embed_batch_size=_read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
             embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
+            embed_max_tokens=_read_embed_max_tokens(env),
+            embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
+            query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
