@@ -13,6 +13,7 @@ import pytest
 import rispy
 
 from paperfeed import collections as lists
+from paperfeed.accounts import RateLimitedError
 from paperfeed.collections import (
     CollectionError,
     CollectionNotFoundError,
@@ -24,7 +25,11 @@ from paperfeed.collections.exporting import (
     export_papers,
     to_bibtex,
 )
-from paperfeed.collections.importing import ImportFileError, import_references
+from paperfeed.collections.importing import (
+    IMPORT_RATE_LIMIT,
+    ImportFileError,
+    import_references,
+)
 from paperfeed.models import Paper
 from paperfeed.store import Store
 from paperfeed.store.accounts import User, insert_user
@@ -292,3 +297,15 @@ def test_a_broken_entry_among_good_ones_is_listed_not_dropped(store: Store) -> N
     report = import_references(store, ada, reading.id, text)
     assert dict(report.added) == {"good": "2608.19880"}
     assert len(report.unmatched) == 1 and "not valid BibTeX" in report.unmatched[0][1]
+
+
+def test_imports_are_rate_limited_per_user(store: Store) -> None:
+    ada, bob = _user(store, "ada"), _user(store, "bob")
+    mine = lists.create_collection(store, ada, "Mine")
+    entry = "@misc{good, eprint = {2608.19880}, archivePrefix = {arXiv}}"
+    for _ in range(IMPORT_RATE_LIMIT[0]):
+        import_references(store, ada, mine.id, entry)
+    with pytest.raises(RateLimitedError):
+        import_references(store, ada, mine.id, entry)
+    theirs = lists.create_collection(store, bob, "Theirs")
+    assert len(import_references(store, bob, theirs.id, entry).added) == 1

@@ -18,6 +18,7 @@ import rispy
 from bibtexparser import model
 from bibtexparser.entrypoint import parse_string
 
+from paperfeed.accounts import check_rate
 from paperfeed.collections import add_papers, owned_collection
 from paperfeed.ingest import clean_text, fold_for_matching, normalize_arxiv_id
 from paperfeed.store import Store
@@ -26,6 +27,8 @@ from paperfeed.store.accounts import User
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ENTRIES = 5000
+# imports per user per window of seconds (matching by title reads every stored title)
+IMPORT_RATE_LIMIT = (30, 3600)
 IMPORT_FORMATS = ("auto", "bibtex", "ris")
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf|html)/)"
@@ -250,8 +253,10 @@ def import_references(
     Raises:
         ImportFileError: too big, not UTF-8, or not BibTeX/RIS.
         CollectionNotFoundError, NotYourCollectionError: not the user's collection.
+        RateLimitedError: more than ``IMPORT_RATE_LIMIT`` imports in the window.
     """
     owned_collection(store, collection_id, user)
+    check_rate(store, f"import:user:{user.id}", *IMPORT_RATE_LIMIT)
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFileError(
             f"the file is {len(content):,} bytes (at most {MAX_IMPORT_BYTES:,} at a time)"
