@@ -1,7 +1,8 @@
 """Throughput and latency of ``paperfeed serve`` over real HTTP, on all shared papers.
 
-Serves the home of bench/latency.py (bench/out/latency_home: ~89k papers with vectors;
-built here through latency.py's ``build_home`` when missing, which takes a few minutes)
+Serves the home of bench/latency.py ($PAPERFEED_HOME, else bench/out/latency_home: ~89k
+papers with vectors; built here through latency.py's ``build_home`` when missing, which
+takes a few minutes)
 with ``paperfeed serve --workers N`` and drives it from a separate client process: C
 keep-alive HTTP/1.1 connections on raw asyncio streams, each sending its next request as
 soon as the last one answered (a closed loop), for D seconds or a bounded request count.
@@ -43,8 +44,20 @@ sys.path = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH
 ROOT = BENCH.parent
 SHARED = ROOT.parent / "shared" / "data"
 OUT = BENCH / "out"
-HOME = OUT / "latency_home"
+HOME = Path(os.environ.get("PAPERFEED_HOME") or OUT / "latency_home")  # latency.py --build
 REPEATED_POOL = 50
+
+
+def _machine_module() -> Any:
+    """bench/_machine.py (this folder is off sys.path, see above)."""
+    spec = importlib.util.spec_from_file_location("bench_machine", BENCH / "_machine.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_machine"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -302,7 +315,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--max-requests", type=int, default=10_000, help="per measurement")
+    machine_module = _machine_module()
+    machine_module.add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = machine_module.Machine.check(arguments)
     total, warm, load = arguments.max_requests, 4 * arguments.workers * 2, os.getloadavg()[0]
     OUT.mkdir(parents=True, exist_ok=True)
     log(f"load average {load:.2f}; reading {HOME}, making queries and ids")
@@ -322,6 +338,9 @@ def main() -> int:
                 f"{arguments.seconds:g} s or {len(urls)} requests")  # fmt: skip
             numbers = measure(server.pid, port, urls, arguments.concurrency, arguments.seconds)
             rows.append(f"{endpoint:<24} {workload:<14} {numbers}")
+        # the server's processes are this benchmark's own work, not other load
+        machine.exclude(sum(group_cpu_seconds(server.pid).values()))
+        verdict = machine.verdict()
     finally:
         stop_server(server)
         log("server stopped")
@@ -335,6 +354,7 @@ def main() -> int:
         "client cpu: % of one core used by the load generator; server cpu: cores used by each",
         "server process; other cpu: cores used by everything else on the machine (competing",
         f"with the server); 1-min load average before the run: {load:.2f}",
+        *verdict,
     ]
     print("\n".join(table))
     (OUT / "http.txt").write_text("\n".join(table) + "\n")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.index.tokenizer import tokenize
@@ -157,7 +158,9 @@ def main() -> int:
         help="also sweep fusion method and dense weight on SciFact's train split (809 "
         "queries, not the test split) and on the known-item queries",
     )
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = Machine.check(arguments)
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
     if not arguments.skip_scifact:
@@ -183,6 +186,7 @@ def main() -> int:
         for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample, modes):
             print(f"{name:<24} {kind:<30} {mrr:>8.4f} {success:>8.4f}")
     print(f"\n({time.time() - started:.0f}s)")
+    machine.report()
     return 0
 
 

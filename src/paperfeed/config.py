@@ -47,6 +47,41 @@ def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
 
 
+def _read_embed_max_tokens(environ: Mapping[str, str]) -> int:
+    value = _read_int(environ, "PAPERFEED_EMBED_MAX_TOKENS", 0)
+    if 0 < value < 8:
+        raise SettingsError(
+            f"PAPERFEED_EMBED_MAX_TOKENS={value} is too short (0 for the model's window, or >= 8)"
+        )
+    return value
+
+
+def _read_positive(environ: Mapping[str, str], key: str, default: float) -> float:
+    value = _read_float(environ, key, default)
+    if value <= 0:
+        raise SettingsError(f"{key}={environ.get(key)!r} must be a positive number")
+    return value
+
+
+def _read_url(environ: Mapping[str, str], key: str, default: str) -> str:
+    """An http(s) URL; set but empty means "off" (returned as "")."""
+    raw = environ.get(key)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{key}={raw!r} is not an http(s) URL (or empty, to turn it off)")
+    return value
+
+
+def _read_words(environ: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Space- or comma-separated names, e.g. ``cs.CL cs.LG``."""
+    raw = environ.get(key)
+    if raw is None:
+        return default
+    return tuple(word for word in raw.replace(",", " ").split() if word)
+
+
 _secret_keys: dict[Path, str] = {}
 
 
@@ -79,6 +114,9 @@ def secret_key_of(settings: Settings) -> str:
 
 
 FUSION_METHODS = ("rrf", "weighted")
+# arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
+DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
+DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 
@@ -93,6 +131,11 @@ class Settings:
         embed_model: embedding model spec (see ``paperfeed.index.embedder``).
         embed_batch_size: texts per embedding batch (one committed unit of work).
         embed_threads: CPU threads for the embedding runtime; 0 means all cores.
+        embed_max_tokens: truncate texts to this many tokens before embedding (ONNX
+            models); 0 means the model's own window (256 for the bundled MiniLM).
+        embed_spinning: let idle embedding threads spin for work (onnxruntime
+            ``allow_spinning``); off, they sleep between calls and burn no CPU.
+        query_cache_size: query embeddings kept per process (LRU by text); 0 turns it off.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
@@ -115,6 +158,19 @@ class Settings:
             subscriber's digest; None leaves sending to ``paperfeed digest send``.
         page_cache_seconds: how long a page rendered for anonymous visitors is
             served again as it is (0 turns the cache off).
+        arxiv_oai_url: arXiv's OAI-PMH base URL; empty turns the arXiv sync off.
+        arxiv_sets: OAI-PMH sets harvested (``cs``, ``math``, ``physics:hep-th``...).
+        arxiv_categories: the categories followed; a harvested paper in none of them is
+            skipped (empty: everything in the sets).
+        daily_papers_url: base URL of a daily-papers site (the original, or another
+            paperfeed) whose ``/api/daily_papers`` is followed; empty turns it off.
+        daily_papers_refresh_days: how many recent days each sync fetches again, so
+            upvotes and comment counts stay current.
+        sync_interval_minutes: how often ``paperfeed serve`` syncs; None: never.
+        sync_delay_seconds: pause between two requests to a source (politeness).
+        sync_timeout_seconds: how long one request may take before it is retried.
+        sync_retries: how many times a failed request (timeout, 5xx, 503) is retried.
+        sync_backoff_seconds: the wait before the first retry; it doubles each time.
     """
 
     home: Path
@@ -123,6 +179,9 @@ class Settings:
     embed_model: str = "minilm"
     embed_batch_size: int = 32
     embed_threads: int = 0
+    embed_max_tokens: int = 0
+    embed_spinning: bool = False
+    query_cache_size: int = 4096
     title_weight: float = 2.0
     # Chosen by bench/quality.py --sweep (docs/benchmarks.md): weighted fusion beat RRF at
     # every weight on SciFact's train split; 0.3 and 0.4 tie there (0.7367 vs 0.7372) and
@@ -144,6 +203,16 @@ class Settings:
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
+    arxiv_oai_url: str = DEFAULT_ARXIV_OAI_URL
+    arxiv_sets: tuple[str, ...] = ("cs",)
+    arxiv_categories: tuple[str, ...] = ()
+    daily_papers_url: str = DEFAULT_DAILY_PAPERS_URL
+    daily_papers_refresh_days: int = 3
+    sync_interval_minutes: float | None = None
+    sync_delay_seconds: float = 3.0
+    sync_timeout_seconds: float = 60.0
+    sync_retries: int = 4
+    sync_backoff_seconds: float = 10.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -187,6 +256,11 @@ class Settings:
         mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
         if any(character in mail_from for character in "\r\n"):
             raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
+        sync_interval = _read_float(env, "PAPERFEED_SYNC_INTERVAL_MINUTES", 0.0)
+        if sync_interval < 0:
+            raise SettingsError(
+                f"PAPERFEED_SYNC_INTERVAL_MINUTES={sync_interval!r} must not be negative"
+            )
         return cls(
             home=home,
             database_url=database_url,
@@ -194,6 +268,9 @@ class Settings:
             embed_model=env.get("PAPERFEED_EMBED_MODEL") or "minilm",
             embed_batch_size=_read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
             embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
+            embed_max_tokens=_read_embed_max_tokens(env),
+            embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
+            query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
@@ -216,4 +293,18 @@ class Settings:
             mail_from=mail_from,
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
+            arxiv_oai_url=_read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),
+            arxiv_sets=_read_words(env, "PAPERFEED_ARXIV_SETS", ("cs",)),
+            arxiv_categories=_read_words(env, "PAPERFEED_ARXIV_CATEGORIES", ()),
+            daily_papers_url=_read_url(
+                env, "PAPERFEED_DAILY_PAPERS_URL", DEFAULT_DAILY_PAPERS_URL
+            ).rstrip("/"),
+            daily_papers_refresh_days=_read_int(
+                env, "PAPERFEED_DAILY_PAPERS_REFRESH_DAYS", 3, minimum=1
+            ),
+            sync_interval_minutes=sync_interval or None,
+            sync_delay_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_DELAY_SECONDS", 3.0)),
+            sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
+            sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
+            sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
         )

@@ -60,8 +60,13 @@ papers = Table(
     Column("content_hash", String(64), nullable=False),
     Column("change_sequence", Integer, nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # migration 4: the rest of arXiv's metadata, and withdrawals seen in a harvest
+    Column("license", Text),
+    Column("updated", String(10)),
+    Column("withdrawn_on", String(10)),
     Index("ix_papers_change_sequence", "change_sequence"),
     Index("ix_papers_daily_date", "daily_date"),
+    Index("ix_papers_first_listed", "first_listed"),
 )
 
 embeddings = Table(
@@ -178,6 +183,38 @@ sent_papers = Table(
     Column("paper_key", Integer, nullable=False),
     Column("outbox_id", Integer, nullable=False),
     PrimaryKeyConstraint("subscription_id", "paper_key", name="pk_sent_papers"),
+)
+
+# -- syncing (migration 4) -----------------------------------------------------------
+
+harvest_state = Table(
+    "harvest_state",
+    metadata,
+    # "arxiv:cs", "daily-papers": one row per thing harvested incrementally
+    Column("source", String(200), primary_key=True),
+    Column("last_datestamp", String(10)),  # the latest day completely harvested
+    # a harvest under way: its window and the resumption token of the next page
+    Column("window_from", String(10)),
+    Column("window_until", String(10)),
+    Column("resumption_token", Text),
+    Column("updated_at", Float, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),  # "arxiv", "daily-papers", "index"
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("status", String(10), nullable=False),  # running, ok, failed
+    Column("added", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("withdrawn", Integer, nullable=False, default=0),
+    Column("detail", Text),  # the window harvested, or the failure's reason
+    Index("ix_sync_runs_source_started", "source", "started_at"),
 )
 
 # -- discussion, collections, submissions (migration 6) -------------------------------

@@ -15,7 +15,9 @@ from paperfeed.ingest import IngestError, normalize_arxiv_id
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
+from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
@@ -26,6 +28,7 @@ from paperfeed.web.security import (
     sign_out_session,
     store_of,
 )
+from paperfeed.web.sync_pages import status_line
 from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +57,8 @@ def daily(
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
-    return render(request, "daily.html", {"feed": feed, "voted": voted})
+    context = {"feed": feed, "voted": voted, "sync": status_line(store)}
+    return render(request, "daily.html", context)
 
 
 @router.get("/trending", response_class=HTMLResponse)
@@ -118,8 +122,20 @@ def search_page(
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
             "pages": max(1, -(-results.total // PAGE_SIZE)),
+            "trend": _search_trend(request, q, cat, since, until),
         },
     )
+
+
+def _search_trend(
+    request: Request, q: str, cat: list[str], since: str | None, until: str | None
+) -> BarChart | None:
+    """The chart of papers per month matching the search, when it has any."""
+    try:
+        trend = monthly_trend(engine_of(request), q, cat, since or None, until or None)
+    except SearchError:
+        return None
+    return trend_chart(trend)
 
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
