@@ -290,6 +290,35 @@ def test_bad_import_files_are_refused_and_nothing_is_added(
     assert lists.visible_collection(store, reading.id, ada).paper_count == 0
 
 
+def test_other_managers_ways_of_naming_the_arxiv_id(store: Store) -> None:
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Mendeley and friends")
+    text = r"""
+@article{Huang2026,
+  archivePrefix = {arXiv},
+  arxivId = {2608.19880},
+  author = {Huang, Chengsong},
+  title = {{EnvHarness}},
+  year = {2026}
+}
+@online{sakurai,
+  eprint = {arXiv:2608.10615v1},
+  eprinttype = {arxiv},
+  eprintclass = {cs.LG},
+  title = {Simplex relaxation}
+}
+@misc{pubmed, eprint = {2608.08888}, eprinttype = {pubmed}, title = {Not an arXiv id}}
+@misc{howpublished, howpublished = {\url{https://arxiv.org/pdf/2608.13430v2.pdf}}}
+"""
+    report = import_references(store, ada, reading.id, text)
+    assert dict(report.added) == {
+        "Huang2026": "2608.19880",
+        "sakurai": "2608.10615",
+        "howpublished": "2608.13430",
+    }
+    assert [label for label, _ in report.unmatched] == ["pubmed"]
+
+
 def test_a_broken_entry_among_good_ones_is_listed_not_dropped(store: Store) -> None:
     ada = _user(store, "ada")
     reading = lists.create_collection(store, ada, "Mixed")

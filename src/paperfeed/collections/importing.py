@@ -1,7 +1,7 @@
 """Import a reference manager's file (BibTeX or RIS, e.g. a Zotero export) into a collection.
 
 Each entry is matched to a stored paper by, in order: its arXiv id (an ``eprint``
-field, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/``N1``, or arXiv's own
+field, Mendeley's ``arxivId``, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/``N1``, or arXiv's own
 DOI ``10.48550/arXiv.<id>``), its DOI, then its title (case, accents, LaTeX, braces and
 punctuation folded away). Every entry comes back in the report, added, already there,
 or unmatched with the reason: none is dropped silently. Files are parsed by
@@ -132,6 +132,8 @@ def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
                 _bibtex_value(entry, "title") or "",
                 _bibtex_value(entry, "doi"),
                 eprint if prefix == "arxiv" else None,
+                # Mendeley writes arxivId = {...}; some tools a plain arxiv = {...}
+                _bibtex_value(entry, "arxivid", "arxiv"),
                 _bibtex_value(entry, "url"),
                 _bibtex_value(entry, "journal", "journaltitle"),
                 _bibtex_value(entry, "note"),
