@@ -338,3 +338,30 @@ def test_imports_are_rate_limited_per_user(store: Store) -> None:
         import_references(store, ada, mine.id, entry)
     theirs = lists.create_collection(store, bob, "Theirs")
     assert len(import_references(store, bob, theirs.id, entry).added) == 1
+
+
+def test_withdrawn_papers_stay_saved_but_are_not_added(store: Store) -> None:
+    from paperfeed.store import schema
+
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Reading")
+    lists.add_paper(store, ada, reading.id, "2608.19880")
+    with store.engine.begin() as connection:
+        connection.execute(
+            schema.papers.update()
+            .where(schema.papers.c.arxiv_id.in_(["2608.19880", "2608.10615"]))
+            .values(withdrawn_on="2026-09-01")
+        )
+    # already saved: kept, and adding it again changes nothing
+    assert not lists.add_paper(store, ada, reading.id, "2608.19880")
+    with pytest.raises(lists.PaperWithdrawnError, match="2608.10615 was withdrawn"):
+        lists.add_paper(store, ada, reading.id, "2608.10615")
+    collection = lists.visible_collection(store, reading.id, ada)
+    assert collection.paper_count == 1
+    text, _ = export_papers(collection, lists.collection_papers(store, collection), "bibtex")
+    assert "eprint = {2608.19880}" in text
+    report = import_references(store, ada, reading.id, ZOTERO_BIB.read_bytes())
+    unmatched = dict(report.unmatched)
+    assert "withdrawn from arXiv" in unmatched["sakurai_simplex_2026"]
+    assert dict(report.already)["huang_envharness_2026"] == "2608.19880"
+    assert lists.visible_collection(store, reading.id, ada).paper_count == 4

@@ -1,9 +1,10 @@
 """Import a reference manager's file (BibTeX or RIS, e.g. a Zotero export) into a collection.
 
 Each entry is matched to a stored paper by, in order: its arXiv id (an ``eprint``
-field, Mendeley's ``arxivId``, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/``N1``, or arXiv's own
-DOI ``10.48550/arXiv.<id>``), its DOI, then its title (case, accents, LaTeX, braces and
-punctuation folded away). Every entry comes back in the report, added, already there,
+field, Mendeley's ``arxivId``, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/
+``N1``, or arXiv's own DOI ``10.48550/arXiv.<id>``), its DOI, then its title (case,
+accents, LaTeX, braces and punctuation folded away). A paper withdrawn from arXiv is
+listed back, not added. Every entry comes back in the report, added, already there,
 or unmatched with the reason: none is dropped silently. Files are parsed by
 bibtexparser (v2) and rispy.
 """
@@ -19,7 +20,7 @@ from bibtexparser import model
 from bibtexparser.entrypoint import parse_string
 
 from paperfeed.accounts import check_rate
-from paperfeed.collections import add_papers, owned_collection
+from paperfeed.collections import add_papers, memberships, owned_collection, withdrawn_message
 from paperfeed.ingest import clean_text, fold_for_matching, normalize_arxiv_id
 from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
@@ -278,12 +279,16 @@ def import_references(
     keys = match_references(store, references)
     papers = store.get_papers([key for key in keys if key is not None])
     report = ImportReport(chosen)
-    matched = [key for key in keys if key is not None]
+    present = memberships(store, user).get(collection_id, set())
+    withdrawn = {key for key, paper in papers.items() if paper.withdrawn_on and key not in present}
+    matched = [key for key in keys if key is not None and key not in withdrawn]
     added = set(add_papers(store, user, collection_id, matched)) if matched else set()
     seen: set[int] = set()
     for ref, key in zip(references, keys, strict=True):
         if key is None:
             report.unmatched.append((ref.label, _unmatched_reason(ref)))
+        elif key in withdrawn:
+            report.unmatched.append((ref.label, withdrawn_message(papers[key])))
         elif key in added and key not in seen:
             report.added.append((ref.label, papers[key].arxiv_id))
         else:

@@ -19,6 +19,7 @@ from paperfeed.collections import (
     CollectionError,
     CollectionNotFoundError,
     NotYourCollectionError,
+    PaperWithdrawnError,
 )
 from paperfeed.collections.exporting import ExportError, collection_json, export_papers
 from paperfeed.collections.importing import (
@@ -50,6 +51,8 @@ def _http_error(error: Exception) -> HTTPException:
         return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, NotYourCollectionError):
         return HTTPException(403, message)
+    if isinstance(error, PaperWithdrawnError):
+        return HTTPException(409, message)
     if isinstance(error, CollectionNotFoundError):
         return HTTPException(404, message)
     return HTTPException(400, message)
