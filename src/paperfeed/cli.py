@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from paperfeed.cli_collections import collections_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
@@ -557,6 +558,8 @@ def digest_status() -> None:
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     click.echo(summary or "the outbox is empty")
 
+
+main.add_command(collections_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
