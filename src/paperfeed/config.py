@@ -140,6 +140,7 @@ class Settings:
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
         exact_search_limit: below this many vectors the dense search is exact.
+        hnsw_ef_search: HNSW search breadth above that (more: better recall, slower).
         trending_half_life_hours: hours after which a vote counts half in trending.
         secret_key: signs session cookies and links; empty means "made once and kept
             in ``home/secret_key``" (see ``secret_key_of``).
@@ -189,6 +190,7 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.3
     exact_search_limit: int = 200_000
+    hnsw_ef_search: int = 256
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
     secure_cookies: bool = False
@@ -275,6 +277,7 @@ class Settings:
             fusion=fusion,
             dense_weight=dense_weight,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+            hnsw_ef_search=_read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
             secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),

@@ -98,7 +98,7 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = VectorIndex.load(dense_folder(self.settings))
+        self.vectors = VectorIndex.load(dense_folder(self.settings), self.settings.hnsw_ef_search)
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
