@@ -136,6 +136,8 @@ class Settings:
         embed_spinning: let idle embedding threads spin for work (onnxruntime
             ``allow_spinning``); off, they sleep between calls and burn no CPU.
         query_cache_size: query embeddings kept per process (LRU by text); 0 turns it off.
+        query_threads: CPU threads that embed one search query (0: all cores); 1 costs the
+            least CPU per query, which is what a server with several workers wants.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
@@ -183,6 +185,7 @@ class Settings:
     embed_max_tokens: int = 0
     embed_spinning: bool = False
     query_cache_size: int = 4096
+    query_threads: int = 1
     title_weight: float = 2.0
     # Chosen by bench/quality.py --sweep (docs/benchmarks.md): weighted fusion beat RRF at
     # every weight on SciFact's train split; 0.3 and 0.4 tie there (0.7367 vs 0.7372) and
@@ -273,6 +276,7 @@ class Settings:
             embed_max_tokens=_read_embed_max_tokens(env),
             embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
             query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
+            query_threads=_read_int(env, "PAPERFEED_QUERY_THREADS", 1),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
