@@ -41,7 +41,7 @@ from paperfeed.index.builder import rebuild_dense, update_index
 from paperfeed.index.embedder import load_embedder
 from paperfeed.index.lexical import LexicalIndex, Postings, Segment
 from paperfeed.index.tokenizer import tokenize
-from paperfeed.index.vectors import VectorIndex
+from paperfeed.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_LINKS, VectorIndex
 from paperfeed.quickstart import BUNDLE
 from paperfeed.search.engine import SearchEngine
 from paperfeed.search.query import parse_query
@@ -251,6 +251,47 @@ def time_lexical_peers(
     return results
 
 
+def compare_dense(
+    engine: SearchEngine, queries: list[str], hnsw: VectorIndex | None = None
+) -> tuple[list[str], VectorIndex]:
+    """Exact scan vs HNSW over the engine's vectors on the queries' real embeddings: the
+    dense stage's ms (top 100, as the engine asks) and HNSW's recall@10 / @100 vs exact.
+    Returns the table lines and the HNSW index (built here, timed, unless given)."""
+    assert engine.vectors is not None
+    exact = VectorIndex(engine.vectors.model, engine.vectors.keys, engine.vectors.vectors)
+    lines = []
+    if hnsw is None or hnsw.hnsw is None:
+        started = time.perf_counter()
+        hnsw = VectorIndex.build(exact.model, exact.keys, np.asarray(exact.vectors), 0)
+        label = f"HNSW build (M={HNSW_LINKS}, efC={HNSW_EF_CONSTRUCTION})"
+        lines.append(f"  {label:<26} {time.perf_counter() - started:.1f} s")
+    vectors = [engine.query_vector(query) for query in queries]
+    seconds: list[float] = []
+    exact_top = []
+    for vector in vectors:
+        assert vector is not None
+        started = time.perf_counter()
+        exact_top.append(exact.search(vector, 100)[0])
+        seconds.append(time.perf_counter() - started)
+    lines.append(f"  {'dense exact':<26} {percentiles(seconds)}")
+    configured = hnsw.ef_search
+    for ef in sorted({128, 256, 512, configured}):
+        hnsw.ef_search = ef
+        seconds, recall10, recall100 = [], [], []
+        for vector, expected in zip(vectors, exact_top, strict=True):
+            started = time.perf_counter()
+            found, _ = hnsw.search(vector, 100)  # type: ignore[arg-type]
+            seconds.append(time.perf_counter() - started)
+            recall10.append(len(set(found[:10].tolist()) & set(expected[:10].tolist())) / 10)
+            recall100.append(len(set(found.tolist()) & set(expected.tolist())) / 100)
+        lines.append(
+            f"  {f'dense HNSW ef={ef}':<26} {percentiles(seconds)}  recall vs exact @10 "
+            f"{np.mean(recall10):.4f} @100 {np.mean(recall100):.4f}"
+        )
+    hnsw.ef_search = configured
+    return lines, hnsw
+
+
 def time_peer(store: Store, engine: SearchEngine, queries: list[str]) -> tuple[float, list[float]]:
     from rank_bm25 import BM25Okapi
 
@@ -369,6 +410,9 @@ def main() -> int:
     print(f"  {'lexical (ms)':<26} {'p50':>8} {'p95':>8} {'p99':>8}    build")
     for name, build, seconds in lexical_peers:
         print(f"  {name:<26} {percentiles(seconds)} {build:7.1f} s")
+    dense_lines, _ = compare_dense(engine, queries)
+    print(f"\n  dense stage alone, {len(queries)} queries   (ms)  p50      p95      p99")
+    print("\n".join(dense_lines))
     print(f"  peak memory so far: {peak_memory_mb():.0f} MB")
 
     if arguments.scale:
@@ -398,6 +442,8 @@ def main() -> int:
         print(f"  {'stage (ms)':<26} {'p50':>8} {'p95':>8} {'p99':>8}")
         for stage, values in big.items():
             print(f"  {stage:<26} {percentiles(values)}")
+        if big_vectors.hnsw is not None:
+            print("\n".join(compare_dense(engine, queries, big_vectors)[0]))
         fetch = np.array(stages["end-to-end search"]) - np.array(stages["rank (all stages)"])
         print(f"  {'+ page fetch & snippets':<26} {percentiles(list(fetch))}  (from part 1)")
         print(f"  peak memory: {peak_memory_mb():.0f} MB")

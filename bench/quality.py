@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -53,8 +54,18 @@ SWEEP = [
 ]
 
 
+# PAPERFEED_EXACT_SEARCH_LIMIT / PAPERFEED_HNSW_EF_SEARCH from the environment: compare
+# the dense side's exact scan with HNSW (each limit gets its own homes under bench/out).
+_PASSED_THROUGH = ("PAPERFEED_EXACT_SEARCH_LIMIT", "PAPERFEED_HNSW_EF_SEARCH")
+
+
 def _settings(home: Path, model: str) -> Settings:
-    return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
+    passed = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+    if "PAPERFEED_EXACT_SEARCH_LIMIT" in passed:
+        home = home.with_name(f"{home.name}_exact{passed['PAPERFEED_EXACT_SEARCH_LIMIT']}")
+    return Settings.from_environment(
+        {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model} | passed
+    )
 
 
 def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:

@@ -136,10 +136,13 @@ class Settings:
         embed_spinning: let idle embedding threads spin for work (onnxruntime
             ``allow_spinning``); off, they sleep between calls and burn no CPU.
         query_cache_size: query embeddings kept per process (LRU by text); 0 turns it off.
+        query_threads: CPU threads that embed one search query (0: all cores); 1 costs the
+            least CPU per query, which is what a server with several workers wants.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
         exact_search_limit: below this many vectors the dense search is exact.
+        hnsw_ef_search: HNSW search breadth above that (more: better recall, slower).
         trending_half_life_hours: hours after which a vote counts half in trending.
         secret_key: signs session cookies and links; empty means "made once and kept
             in ``home/secret_key``" (see ``secret_key_of``).
@@ -182,6 +185,7 @@ class Settings:
     embed_max_tokens: int = 0
     embed_spinning: bool = False
     query_cache_size: int = 4096
+    query_threads: int = 1
     title_weight: float = 2.0
     # Chosen by bench/quality.py --sweep (docs/benchmarks.md): weighted fusion beat RRF at
     # every weight on SciFact's train split; 0.3 and 0.4 tie there (0.7367 vs 0.7372) and
@@ -189,6 +193,7 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.3
     exact_search_limit: int = 200_000
+    hnsw_ef_search: int = 256
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
     secure_cookies: bool = False
@@ -271,10 +276,12 @@ class Settings:
             embed_max_tokens=_read_embed_max_tokens(env),
             embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
             query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
+            query_threads=_read_int(env, "PAPERFEED_QUERY_THREADS", 1),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+            hnsw_ef_search=_read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
             secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),

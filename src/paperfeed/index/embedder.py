@@ -272,11 +272,12 @@ def load_embedder(
     )
 
 
-def load_configured_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name, with their thread, window and spinning options."""
+def load_configured_embedder(settings: Settings, for_queries: bool = False) -> Embedder:
+    """The embedder the settings name, with their thread, window and spinning options;
+    ``for_queries``: with ``PAPERFEED_QUERY_THREADS`` threads (one query at a time)."""
     return load_embedder(
         settings.embed_model,
-        threads=settings.embed_threads,
+        threads=settings.query_threads if for_queries else settings.embed_threads,
         max_tokens=settings.embed_max_tokens,
         spinning=settings.embed_spinning,
     )

@@ -98,7 +98,7 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = VectorIndex.load(dense_folder(self.settings))
+        self.vectors = VectorIndex.load(dense_folder(self.settings), self.settings.hnsw_ef_search)
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
@@ -109,7 +109,7 @@ class SearchEngine:
     def embedder(self) -> Embedder | None:
         if self._embedder is None and self._embedder_error is None:
             try:
-                self._embedder = load_configured_embedder(self.settings)
+                self._embedder = load_configured_embedder(self.settings, for_queries=True)
                 self._query_vectors = QueryVectors(self._embedder, self.settings.query_cache_size)
             except EmbedderError as error:
                 self._embedder_error = str(error)
