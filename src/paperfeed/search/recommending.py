@@ -20,8 +20,8 @@ the recent papers; here the features are the paper embeddings of the vector inde
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -162,8 +162,20 @@ def _iso(number: int) -> str:
     return _day(number).isoformat()
 
 
+def _between(first: str, last: str) -> tuple[int, int]:
+    try:
+        return _number(date.fromisoformat(first)), _number(date.fromisoformat(last))
+    except ValueError:
+        raise ValueError(f"window {first!r}..{last!r} is not two YYYY-MM-DD dates") from None
+
+
 def recommend(
-    engine: SearchEngine, user_id: int, limit: int = 20, window_days: int = WINDOW_DAYS
+    engine: SearchEngine,
+    user_id: int,
+    limit: int = 20,
+    window_days: int = WINDOW_DAYS,
+    between: tuple[str, str] | None = None,
+    exclude: Collection[int] = (),
 ) -> Recommendations:
     """The user's "For you" list: recent papers ranked from their upvotes and saved papers.
 
@@ -172,13 +184,15 @@ def recommend(
         user_id: whose positives to read.
         limit: how many papers (1..200).
         window_days: how many days, up to the newest, count as recent.
+        between: instead, this window, ``(first, last)`` ISO dates (a digest's period).
+        exclude: store keys never to recommend (e.g. papers already mailed).
 
     Raises:
-        ValueError: ``limit`` or ``window_days`` out of range.
+        ValueError: ``limit``, ``window_days`` or ``between`` out of range.
     """
     if not 1 <= limit <= 200:
         raise ValueError(f"limit {limit} is out of range (expected 1..200)")
-    window = window_of(engine.dates, window_days)
+    window = _between(*between) if between else window_of(engine.dates, window_days)
     first, last = (_iso(window[0]), _iso(window[1])) if window else (None, None)
     positives = user_positives(engine.store, user_id)
     vectors = engine.vectors
@@ -196,7 +210,16 @@ def recommend(
         return nothing(
             f"none of your {len(positives)} papers is embedded yet (run paperfeed index)"
         )
-    ranked = rank_window(vectors, engine.dates, list(by_key), window, limit=limit)
+    ranked = rank_window(vectors, engine.dates, list(by_key), window, limit=limit + len(exclude))
+    if exclude:
+        keep = ~np.isin(ranked.keys, np.asarray(list(exclude), np.int64))
+        ranked = replace(
+            ranked,
+            keys=ranked.keys[keep][:limit],
+            scores=ranked.scores[keep][:limit],
+            because=ranked.because[keep][:limit],
+            similarity=ranked.similarity[keep][:limit],
+        )
     notes: list[str] = []
     if usable < len(positives):
         notes.append(f"{len(positives) - usable} of your papers are not embedded yet")
