@@ -12,7 +12,13 @@ from numpy.typing import NDArray
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import dense_folder, lexical_folder, metadata_folder, read_state
-from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
+from paperfeed.index.embedder import (
+    Embedder,
+    EmbedderError,
+    QueryVectors,
+    embedding_text,
+    load_configured_embedder,
+)
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize, words
 from paperfeed.index.vectors import VectorIndex
@@ -58,6 +64,7 @@ class SearchEngine:
         self.dates = np.zeros(0, np.int32)
         self.upvotes = np.zeros(0, np.int32)
         self._embedder: Embedder | None = None
+        self._query_vectors: QueryVectors | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
         self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
@@ -91,7 +98,7 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = VectorIndex.load(dense_folder(self.settings))
+        self.vectors = VectorIndex.load(dense_folder(self.settings), self.settings.hnsw_ef_search)
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
@@ -102,12 +109,17 @@ class SearchEngine:
     def embedder(self) -> Embedder | None:
         if self._embedder is None and self._embedder_error is None:
             try:
-                self._embedder = load_embedder(
-                    self.settings.embed_model, threads=self.settings.embed_threads
-                )
+                self._embedder = load_configured_embedder(self.settings, for_queries=True)
+                self._query_vectors = QueryVectors(self._embedder, self.settings.query_cache_size)
             except EmbedderError as error:
                 self._embedder_error = str(error)
         return self._embedder
+
+    def query_vector(self, text: str) -> NDArray[np.float32] | None:
+        """The embedding of a query text (cached by text), or None without an embedder."""
+        if self.embedder() is None or self._query_vectors is None:
+            return None
+        return self._query_vectors.vector(text)
 
     def _dense_usable(self, notes: list[str]) -> Embedder | None:
         if self.vectors is None or len(self.vectors) == 0:
@@ -239,9 +251,9 @@ class SearchEngine:
         semantic_text = query.semantic_text
         if semantic_text and use_dense:
             embedder = self._dense_usable(notes)
-            if embedder is not None and self.vectors is not None:
+            if embedder is not None and self.vectors is not None and self._query_vectors:
                 started = time.perf_counter()
-                vector = embedder.embed([semantic_text])[0]
+                vector = self._query_vectors.vector(semantic_text)
                 timings["embed"] = time.perf_counter() - started
                 started = time.perf_counter()
                 dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, allowed)
