@@ -368,9 +368,23 @@ def serve(host: str, port: int, workers: int) -> None:
 
     def start_digests() -> None:
         from paperfeed.digest.scheduling import start_scheduler
+        from paperfeed.store.scheduler_lock import run_when_elected
 
-        start_scheduler(settings)
-        click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
+        def start() -> Any:
+            click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
+            return start_scheduler(settings)
+
+        # one replica sends, however many serve the same database; another takes over
+        # within seconds when it stops
+        run_when_elected(
+            settings.database_url,
+            "digests",
+            start,
+            on_standby=lambda: click.echo(
+                "digests: another replica holds the scheduler lock; this one takes over "
+                "if that one stops"
+            ),
+        )
 
     try:
         click.echo(
