@@ -33,6 +33,7 @@ from paperfeed.index.builder import rebuild_dense, update_index
 from paperfeed.index.embedder import load_embedder
 from paperfeed.index.lexical import LexicalIndex, Postings, Segment
 from paperfeed.index.tokenizer import tokenize
+from paperfeed.index.vector_search import InProcessVectors
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.quickstart import BUNDLE
 from paperfeed.search.engine import SearchEngine
@@ -136,8 +137,8 @@ def time_peer(store: Store, engine: SearchEngine, queries: list[str]) -> tuple[f
         for paper in batch
     ]
     bm25 = BM25Okapi(texts)
-    assert engine.vectors is not None
-    matrix = np.asarray(engine.vectors.vectors)
+    assert isinstance(engine.vectors, InProcessVectors)
+    matrix = np.asarray(engine.vectors.index.vectors)
     build = time.perf_counter() - started
     embedder = load_embedder("minilm")
     seconds = []
@@ -230,19 +231,19 @@ def main() -> int:
     print(f"  peak memory so far: {peak_memory_mb():.0f} MB")
 
     if arguments.scale:
-        assert engine.lexical is not None and engine.vectors is not None
+        assert engine.lexical is not None and isinstance(engine.vectors, InProcessVectors)
         copies = -(-arguments.scale // engine.lexical.live_count)
         started = time.perf_counter()
         big_lexical = replicate_lexical(engine.lexical, copies, seed=3)
         lexical_seconds = time.perf_counter() - started
         count = big_lexical.live_count
-        real = np.asarray(engine.vectors.vectors, dtype=np.float32)
+        real = np.asarray(engine.vectors.index.vectors, dtype=np.float32)
         keys = big_lexical.live_keys()
         vectors = noisy_copies(real, count, np.random.default_rng(4))
         started = time.perf_counter()
         big_vectors = VectorIndex.build("minilm", keys, vectors, settings.exact_search_limit)
         vector_seconds = time.perf_counter() - started
-        engine.lexical, engine.vectors = big_lexical, big_vectors
+        engine.lexical, engine.vectors = big_lexical, InProcessVectors(big_vectors)
         span = int(keys.max()) + 1
         engine.dates = np.resize(engine.dates, span)
         engine.upvotes = np.resize(engine.upvotes, span)

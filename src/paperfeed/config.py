@@ -79,6 +79,8 @@ def secret_key_of(settings: Settings) -> str:
 
 
 FUSION_METHODS = ("rrf", "weighted")
+VECTOR_BACKENDS = ("in-process", "pgvector")
+EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 
@@ -115,6 +117,10 @@ class Settings:
             subscriber's digest; None leaves sending to ``paperfeed digest send``.
         page_cache_seconds: how long a page rendered for anonymous visitors is
             served again as it is (0 turns the cache off).
+        vector_backend: where dense search runs: ``in-process`` (index files each
+            process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
+        embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
+            ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
     """
 
     home: Path
@@ -144,6 +150,8 @@ class Settings:
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
+    vector_backend: str = "in-process"
+    embed_provider: str = "cpu"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -184,6 +192,23 @@ class Settings:
         )
         if digest_hour is not None and digest_hour > 23:
             raise SettingsError(f"PAPERFEED_DIGEST_HOUR={digest_hour_text!r} must be 0..23")
+        vector_backend = (env.get("PAPERFEED_VECTOR_BACKEND") or "in-process").lower()
+        if vector_backend not in VECTOR_BACKENDS:
+            raise SettingsError(
+                f"PAPERFEED_VECTOR_BACKEND={vector_backend!r} is not one of "
+                f"{', '.join(VECTOR_BACKENDS)}"
+            )
+        if vector_backend == "pgvector" and not database_url.startswith("postgresql"):
+            raise SettingsError(
+                "PAPERFEED_VECTOR_BACKEND='pgvector' needs a PostgreSQL database "
+                f"(PAPERFEED_DATABASE_URL is {database_url.split('://')[0] + '://...'!r})"
+            )
+        embed_provider = (env.get("PAPERFEED_EMBED_PROVIDER") or "cpu").lower()
+        if embed_provider not in EMBED_PROVIDERS:
+            raise SettingsError(
+                f"PAPERFEED_EMBED_PROVIDER={embed_provider!r} is not one of "
+                f"{', '.join(EMBED_PROVIDERS)}"
+            )
         mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
         if any(character in mail_from for character in "\r\n"):
             raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
@@ -216,4 +241,6 @@ class Settings:
             mail_from=mail_from,
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
+            vector_backend=vector_backend,
+            embed_provider=embed_provider,
         )

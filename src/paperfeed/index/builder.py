@@ -239,6 +239,26 @@ def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
     return len(index)
 
 
+def update_pgvector(
+    store: Store, settings: Settings, model: str, show_progress: bool = False
+) -> int:
+    """Copy new vectors into PostgreSQL's HNSW index (``PAPERFEED_VECTOR_BACKEND=pgvector``);
+    no index files are written. Returns how many papers pgvector can search."""
+    from paperfeed.index import pgvector_index
+
+    dimension = pgvector_index.stored_dimension(store, model)
+    if dimension is None:
+        return 0
+    pgvector_index.prepare(store, model, dimension)
+    pgvector_index.sync_vectors(store, model, show_progress)
+    count = pgvector_index.count_vectors(store, model)
+    # a new state stamp tells running servers to look again (new count, new model)
+    state = read_state(settings)
+    if state.get("vectors") != count or state.get("model") != model:
+        _write_state(settings, state | {"vectors": count, "model": model})
+    return count
+
+
 def update_index(
     store: Store,
     settings: Settings,
@@ -259,17 +279,29 @@ def update_index(
     report = IndexReport()
     report.lexical_added = update_lexical(store, settings, show_progress)
     model = settings.embed_model
+    in_database = settings.vector_backend == "pgvector"
     if embed:
-        embedder = load_embedder(model, threads=settings.embed_threads)
+        embedder = load_embedder(
+            model, threads=settings.embed_threads, provider=settings.embed_provider
+        )
         report.embedded = embed_pending(
             store,
             settings,
             embedder,
             limit=embed_limit,
             show_progress=show_progress,
-            on_refresh=lambda: rebuild_dense(store, settings, embedder.name),
+            on_refresh=lambda: (
+                update_pgvector(store, settings, embedder.name)
+                if in_database
+                else rebuild_dense(store, settings, embedder.name)
+            ),
         )
         model = embedder.name
+    if in_database:
+        report.vectors = update_pgvector(store, settings, model, show_progress)
+        report.papers = store.count_papers()
+        report.seconds = time.monotonic() - started
+        return report
     existing = VectorIndex.load(dense_folder(settings))
     fresh = count_fresh_embeddings(store, model)
     if report.embedded or existing is None or existing.model != model or len(existing) != fresh:

@@ -29,6 +29,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from paperfeed.index.execution_providers import check_session, session_providers
+
 DEFAULT_SPEC = "minilm"
 BUNDLED_MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 DEFAULT_HASHING_DIMENSION = 256
@@ -189,13 +191,15 @@ class OnnxEmbedder:
         return normalize_rows(summed / counts)
 
 
-def load_embedder(spec: str, threads: int = 0) -> Embedder:
+def load_embedder(spec: str, threads: int = 0, provider: str = "cpu") -> Embedder:
     """Load the embedder named by ``spec`` (see the module docstring for the specs).
 
     Args:
         spec: ``minilm``, ``onnx:DIR``, ``sentence-transformers:NAME``, ``model2vec:NAME``,
             ``hashing`` or ``hashing:DIM``.
         threads: CPU threads for the runtime; 0 means all cores available to this process.
+        provider: onnxruntime execution provider for ONNX models, ``cpu`` or ``cuda``
+            (see :mod:`paperfeed.index.execution_providers`).
 
     Returns:
         An :class:`Embedder` whose ``name`` is ``spec``.
@@ -207,10 +211,12 @@ def load_embedder(spec: str, threads: int = 0) -> Embedder:
         raise EmbedderError(f"threads={threads} must be >= 0 (0 means all cores)")
     kind, _, argument = spec.strip().partition(":")
     if kind == "minilm" and not argument:
-        return OnnxEmbedder(spec, _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads))
+        return OnnxEmbedder(
+            spec, _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads, provider)
+        )
     if kind == "onnx" and argument:
         folder = Path(argument).expanduser().resolve()
-        return OnnxEmbedder(spec, _load_onnx_runtime(folder, threads))
+        return OnnxEmbedder(spec, _load_onnx_runtime(folder, threads, provider))
     if kind == "hashing":
         return HashingEmbedder(_parse_hashing_dimension(spec, argument), name=spec)
     if kind in ("sentence-transformers", "model2vec") and argument:
@@ -238,7 +244,7 @@ def _parse_hashing_dimension(spec: str, argument: str) -> int:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_onnx_runtime(folder: Path, threads: int) -> _OnnxRuntime:
+def _load_onnx_runtime(folder: Path, threads: int, provider: str = "cpu") -> _OnnxRuntime:
     """Load (once per process and folder) the ONNX session and tokenizer under ``folder``."""
     model_path, tokenizer_path = folder / "model.onnx", folder / "tokenizer.json"
     for required in (model_path, tokenizer_path):
@@ -255,10 +261,13 @@ def _load_onnx_runtime(folder: Path, threads: int) -> _OnnxRuntime:
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
         session = onnxruntime.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model_path),
+            sess_options=options,
+            providers=session_providers(provider, onnxruntime.get_available_providers()),
         )
     except Exception as error:  # onnxruntime raises its own untyped exception classes
         raise EmbedderError(f"cannot load ONNX model {model_path}: {error}") from error
+    check_session(session, provider)
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
     truncation = tokenizer.truncation or {}

@@ -15,7 +15,7 @@ from paperfeed.index.builder import dense_folder, lexical_folder, metadata_folde
 from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize, words
-from paperfeed.index.vectors import VectorIndex
+from paperfeed.index.vector_search import DenseFilter, VectorSearch, load_vector_search
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
 from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
@@ -54,7 +54,7 @@ class SearchEngine:
         self.store = store
         self.settings = settings
         self.lexical: LexicalIndex | None = None
-        self.vectors: VectorIndex | None = None
+        self.vectors: VectorSearch | None = None
         self.dates = np.zeros(0, np.int32)
         self.upvotes = np.zeros(0, np.int32)
         self._embedder: Embedder | None = None
@@ -91,7 +91,7 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = VectorIndex.load(dense_folder(self.settings))
+        self.vectors = load_vector_search(self.store, self.settings, dense_folder(self.settings))
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
@@ -103,7 +103,9 @@ class SearchEngine:
         if self._embedder is None and self._embedder_error is None:
             try:
                 self._embedder = load_embedder(
-                    self.settings.embed_model, threads=self.settings.embed_threads
+                    self.settings.embed_model,
+                    threads=self.settings.embed_threads,
+                    provider=self.settings.embed_provider,
                 )
             except EmbedderError as error:
                 self._embedder_error = str(error)
@@ -133,17 +135,22 @@ class SearchEngine:
 
     # -- filters -----------------------------------------------------------------
 
-    def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
-        """Mask over paper keys from categories, dates, exclusions and required fields."""
+    def _filters(self, query: ParsedQuery) -> DenseFilter:
+        """The query's restrictions: as one mask over paper keys (categories, dates,
+        exclusions, required fields), and split for a database that filters by category
+        and date itself but cannot see the word-based ones."""
         lexical = self.lexical
         if lexical is None:
-            return None
+            return DenseFilter()
         size = max(len(self.dates), int(lexical.live_keys().max(initial=0)) + 1)
         allowed: NDArray[np.bool_] | None = None
+        by_terms: NDArray[np.bool_] | None = None
 
-        def restrict(mask: NDArray[np.bool_]) -> None:
-            nonlocal allowed
+        def restrict(mask: NDArray[np.bool_], term: bool = False) -> None:
+            nonlocal allowed, by_terms
             allowed = mask if allowed is None else allowed & mask
+            if term:
+                by_terms = mask if by_terms is None else by_terms & mask
 
         def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
             mask = np.zeros(size, np.bool_)
@@ -170,14 +177,20 @@ class SearchEngine:
             restrict((dates >= low) & (dates <= high))
         for field_name, value in query.fielded:
             for term in tokenize(value):
-                restrict(mask_of(lexical.keys_with(term, field_name)))
+                restrict(mask_of(lexical.keys_with(term, field_name)), term=True)
         for phrase in query.phrases:
             for term in tokenize(phrase):
-                restrict(mask_of(lexical.keys_with(term)))
+                restrict(mask_of(lexical.keys_with(term)), term=True)
         for value in query.excluded:
             for term in tokenize(value):
-                restrict(~mask_of(lexical.keys_with(term)))
-        return allowed
+                restrict(~mask_of(lexical.keys_with(term)), term=True)
+        return DenseFilter(
+            mask=allowed,
+            categories=tuple(category.lower() for category in query.categories),
+            since=query.since,
+            until=query.until,
+            term_mask=by_terms,
+        )
 
     # -- ranking -----------------------------------------------------------------
 
@@ -197,7 +210,8 @@ class SearchEngine:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        allowed = self._allowed_mask(query)
+        filters = self._filters(query)
+        allowed = filters.mask
         lexical_keys = np.empty(0, np.int64)
         lexical_scores = np.empty(0, np.float32)
         if self.lexical is not None and use_lexical:
@@ -229,7 +243,7 @@ class SearchEngine:
                 vector = embedder.embed([semantic_text])[0]
                 timings["embed"] = time.perf_counter() - started
                 started = time.perf_counter()
-                dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, allowed)
+                dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, filters)
                 timings["dense"] = time.perf_counter() - started
         started = time.perf_counter()
         if query.phrases:
@@ -500,12 +514,6 @@ class SearchEngine:
             "lexical_segments": len(self.lexical.segments) if self.lexical else 0,
             "vectors": len(self.vectors) if self.vectors is not None else 0,
             "vector_model": self.vectors.model if self.vectors is not None else None,
-            "vector_search": (
-                "none"
-                if self.vectors is None
-                else "hnsw"
-                if self.vectors.hnsw is not None
-                else "exact"
-            ),
+            "vector_search": "none" if self.vectors is None else self.vectors.kind,
             "last_sequence": state.get("last_sequence", 0),
         }

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData()
 
@@ -177,4 +178,30 @@ sent_papers = Table(
     Column("paper_key", Integer, nullable=False),
     Column("outbox_id", Integer, nullable=False),
     PrimaryKeyConstraint("subscription_id", "paper_key", name="pk_sent_papers"),
+)
+
+# -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------
+
+
+class Vector(UserDefinedType[object]):
+    """pgvector's ``vector`` type, undimensioned (each model's index casts to its own)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_options: object) -> str:
+        return "vector"
+
+
+# Its own MetaData: these tables exist only where the extension does, so the portable
+# ``metadata`` above (what every database gets) does not list them.
+pgvector_metadata = MetaData()
+
+paper_vectors = Table(
+    "paper_vectors",
+    pgvector_metadata,
+    Column("paper_key", Integer, ForeignKey(papers.c.key), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("embedding", Vector(), nullable=False),
+    PrimaryKeyConstraint("paper_key", "model", name="pk_paper_vectors"),
 )

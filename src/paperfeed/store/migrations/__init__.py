@@ -19,6 +19,7 @@ from paperfeed.store.migrations import (
     m001_create_tables,
     m002_create_accounts,
     m003_create_digests,
+    m008_create_paper_vectors,
 )
 
 Migration = Callable[[Connection], None]
@@ -27,6 +28,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "create_tables", m001_create_tables.apply),
     (2, "create_accounts", m002_create_accounts.apply),
     (3, "create_digests", m003_create_digests.apply),
+    (8, "create_paper_vectors", m008_create_paper_vectors.apply),
 ]
 
 
