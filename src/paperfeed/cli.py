@@ -145,19 +145,33 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
 @main.command()
 @click.option("--no-embed", is_flag=True, help="Lexical index only (fast); embed later.")
 @click.option("--embed-limit", type=click.IntRange(min=0), help="Embed at most N papers now.")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS|auto",
+    help="Embed on this Ray cluster (host:port, ray://host:port, or auto); needs paperfeed[ray].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def index(no_embed: bool, embed_limit: int | None, quiet: bool) -> None:
+def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quiet: bool) -> None:
     """Bring the search index up to date (resumable; only new or changed papers)."""
     from paperfeed.index.builder import update_index
     from paperfeed.index.embedder import EmbedderError
+    from paperfeed.index.pgvector_index import PgVectorError
 
+    if ray_address is not None and no_embed:
+        raise click.UsageError("--ray embeds: it cannot go with --no-embed")
     settings = _settings()
     store = _open_store(settings)
     try:
         report = update_index(
-            store, settings, embed=not no_embed, embed_limit=embed_limit, show_progress=not quiet
+            store,
+            settings,
+            embed=not no_embed,
+            embed_limit=embed_limit,
+            show_progress=not quiet,
+            ray_address=ray_address,
         )
-    except EmbedderError as error:
+    except (EmbedderError, PgVectorError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"lexical: +{report.lexical_added} papers; embedded {report.embedded}; "

@@ -265,6 +265,7 @@ def update_index(
     embed: bool = True,
     embed_limit: int | None = None,
     show_progress: bool = True,
+    ray_address: str | None = None,
 ) -> IndexReport:
     """Run the three stages; safe to interrupt and re-run at any point.
 
@@ -274,29 +275,44 @@ def update_index(
         embed: run the (slow) embedding stage.
         embed_limit: embed at most this many papers in this run.
         show_progress: progress bars on stderr.
+        ray_address: embed on this Ray cluster (``auto`` or ``host:port``) instead of
+            in this process (see :mod:`paperfeed.index.ray_backfill`).
     """
     started = time.monotonic()
     report = IndexReport()
     report.lexical_added = update_lexical(store, settings, show_progress)
     model = settings.embed_model
     in_database = settings.vector_backend == "pgvector"
-    if embed:
+
+    def refresh() -> object:
+        if in_database:
+            return update_pgvector(store, settings, model)
+        return rebuild_dense(store, settings, model)
+
+    if embed and ray_address is not None:
+        from paperfeed.index.ray_backfill import embed_pending_on_ray
+
+        report.embedded = embed_pending_on_ray(
+            store,
+            settings,
+            ray_address,
+            limit=embed_limit,
+            show_progress=show_progress,
+            on_refresh=refresh,
+        )
+    elif embed:
         embedder = load_embedder(
             model, threads=settings.embed_threads, provider=settings.embed_provider
         )
+        model = embedder.name
         report.embedded = embed_pending(
             store,
             settings,
             embedder,
             limit=embed_limit,
             show_progress=show_progress,
-            on_refresh=lambda: (
-                update_pgvector(store, settings, embedder.name)
-                if in_database
-                else rebuild_dense(store, settings, embedder.name)
-            ),
+            on_refresh=refresh,
         )
-        model = embedder.name
     if in_database:
         report.vectors = update_pgvector(store, settings, model, show_progress)
         report.papers = store.count_papers()
