@@ -28,6 +28,9 @@ def test_quickstart_loads_the_bundle_with_its_vectors(monkeypatch: pytest.Monkey
     search = runner.invoke(main, ["search", query, "--json", "--limit", "30"])
     found_by = {hit["found_by"] for hit in json.loads(search.output)["hits"]}
     assert {"both", "semantic"} <= found_by
+    # papers the arXiv crawl knows carry its categories, so cat: works on a fresh install
+    filtered = json.loads(runner.invoke(main, ["search", "cat:cs.CL agents", "--json"]).output)
+    assert filtered["hits"] and all("cs.CL" in hit["categories"] for hit in filtered["hits"])
     # running it again changes nothing
     again = runner.invoke(main, ["quickstart", "--quiet"])
     assert "added 0, unchanged 9877" in again.output

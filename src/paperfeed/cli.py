@@ -303,9 +303,11 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
 def stats(as_json: bool) -> None:
     """Papers, sources and index state."""
     from paperfeed.store.embedding_rows import count_fresh_embeddings
+    from paperfeed.store.syncing import overview_lines, sync_overview
 
     settings = _settings()
     engine = _engine()
+    syncs = sync_overview(engine.store)
     status = engine.status()
     papers = engine.store.count_papers()
     embedded = count_fresh_embeddings(engine.store, settings.embed_model)
@@ -318,6 +320,7 @@ def stats(as_json: bool) -> None:
         "embedded": embedded,
         "dense_coverage": round(status["vectors"] / papers, 4) if papers else 0.0,
         **status,
+        "sync": [entry.to_json() for entry in syncs],
     }
     if as_json:
         click.echo(json.dumps(report, indent=1))
@@ -343,6 +346,8 @@ def stats(as_json: bool) -> None:
         )
     elif status["vectors"] < papers:
         click.echo("          run `paperfeed index` to embed the rest")
+    for line in overview_lines(syncs):
+        click.echo(line)
 
 
 @main.command()
@@ -380,22 +385,40 @@ def serve(host: str, port: int, workers: int) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
 
-    def start_digests() -> None:
-        from paperfeed.digest.scheduling import start_scheduler
+    from paperfeed.sync.running import configured_sources
+
+    def start_schedules() -> Any:
+        stops: list[Any] = []
+        if settings.digest_hour is not None:
+            click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
+        if settings.sync_interval_minutes is not None:
+            # digests then go out after each sync, so they carry what it brought in (a
+            # digest composed before would find the period empty, and that is final)
+            from paperfeed.sync.scheduling import start_sync_scheduler
+
+            stops.append(start_sync_scheduler(settings, on_report=_print_sync_report))
+            click.echo(
+                f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
+                f"{settings.sync_interval_minutes:g} min (first sync now)"
+                + ("; digests after each sync" if settings.digest_hour is not None else "")
+            )
+        elif settings.digest_hour is not None:
+            from paperfeed.digest.scheduling import start_scheduler
+
+            stops.append(start_scheduler(settings))
+        return lambda: [stop.set() for stop in stops]
+
+    def elect_scheduler() -> None:
         from paperfeed.store.scheduler_lock import run_when_elected
 
-        def start() -> Any:
-            click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
-            return start_scheduler(settings)
-
-        # one replica sends, however many serve the same database; another takes over
-        # within seconds when it stops
+        # however many replicas serve the same database, one runs the schedules; when it
+        # stops, another takes over within seconds
         run_when_elected(
             settings.database_url,
-            "digests",
-            start,
+            "schedulers",
+            start_schedules,
             on_standby=lambda: click.echo(
-                "digests: another replica holds the scheduler lock; this one takes over "
+                "schedules: another replica holds the scheduler lock; this one takes over "
                 "if that one stops"
             ),
         )
@@ -409,10 +432,67 @@ def serve(host: str, port: int, workers: int) -> None:
             host,
             port,
             workers,
-            after_start=start_digests if settings.digest_hour is not None else None,
+            after_start=elect_scheduler
+            if settings.digest_hour is not None or settings.sync_interval_minutes is not None
+            else None,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+
+
+def _print_sync_report(report: Any) -> None:
+    from paperfeed.sync.running import report_lines
+
+    for line in report_lines(report):
+        click.echo(line, err="FAILED" in line)
+
+
+@main.command()
+@click.argument("source", required=False, type=click.Choice(["arxiv", "daily-papers"]))
+@click.option("--from", "first", metavar="YYYY-MM-DD", help="Start of the window.")
+@click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
+@click.option("--no-index", is_flag=True, help="Store only; update the index later.")
+@click.option("--no-embed", is_flag=True, help="Update the lexical index only; embed later.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def sync(
+    source: str | None,
+    first: str | None,
+    last: str | None,
+    no_index: bool,
+    no_embed: bool,
+    quiet: bool,
+) -> None:
+    """Fetch new papers (arXiv OAI-PMH, the daily-papers API), then update the index.
+
+    Without SOURCE, every configured source. Without --from, each source carries on
+    from where its last sync stopped (the first time: the last 7 days). Exit status 0
+    when every source synced (whether or not anything was new), 1 when one failed or
+    was left incomplete: what it fetched is stored and the next run carries on.
+    """
+    from paperfeed.sync.reports import SyncError
+    from paperfeed.sync.running import run_sync
+
+    settings = _settings()
+    store = _open_store(settings)
+    try:
+        report = run_sync(
+            store,
+            settings,
+            [source] if source else None,
+            first,
+            last,
+            index=not no_index,
+            embed=not no_embed,
+            show_progress=not quiet,
+        )
+    except SyncError as error:
+        raise click.ClickException(str(error)) from None
+    _print_sync_report(report)
+    for result in report.sources:
+        for rejection in result.rejections[:20]:
+            click.echo(f"rejected {rejection}", err=True)
+    if report.failed:
+        sys.exit(1)
 
 
 @main.group()

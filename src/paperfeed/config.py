@@ -47,6 +47,32 @@ def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
 
 
+def _read_positive(environ: Mapping[str, str], key: str, default: float) -> float:
+    value = _read_float(environ, key, default)
+    if value <= 0:
+        raise SettingsError(f"{key}={environ.get(key)!r} must be a positive number")
+    return value
+
+
+def _read_url(environ: Mapping[str, str], key: str, default: str) -> str:
+    """An http(s) URL; set but empty means "off" (returned as "")."""
+    raw = environ.get(key)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{key}={raw!r} is not an http(s) URL (or empty, to turn it off)")
+    return value
+
+
+def _read_words(environ: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Space- or comma-separated names, e.g. ``cs.CL cs.LG``."""
+    raw = environ.get(key)
+    if raw is None:
+        return default
+    return tuple(word for word in raw.replace(",", " ").split() if word)
+
+
 _secret_keys: dict[Path, str] = {}
 
 
@@ -79,6 +105,9 @@ def secret_key_of(settings: Settings) -> str:
 
 
 FUSION_METHODS = ("rrf", "weighted")
+# arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
+DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
+DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
 VECTOR_BACKENDS = ("in-process", "pgvector")
 EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
@@ -117,6 +146,19 @@ class Settings:
             subscriber's digest; None leaves sending to ``paperfeed digest send``.
         page_cache_seconds: how long a page rendered for anonymous visitors is
             served again as it is (0 turns the cache off).
+        arxiv_oai_url: arXiv's OAI-PMH base URL; empty turns the arXiv sync off.
+        arxiv_sets: OAI-PMH sets harvested (``cs``, ``math``, ``physics:hep-th``...).
+        arxiv_categories: the categories followed; a harvested paper in none of them is
+            skipped (empty: everything in the sets).
+        daily_papers_url: base URL of a daily-papers site (the original, or another
+            paperfeed) whose ``/api/daily_papers`` is followed; empty turns it off.
+        daily_papers_refresh_days: how many recent days each sync fetches again, so
+            upvotes and comment counts stay current.
+        sync_interval_minutes: how often ``paperfeed serve`` syncs; None: never.
+        sync_delay_seconds: pause between two requests to a source (politeness).
+        sync_timeout_seconds: how long one request may take before it is retried.
+        sync_retries: how many times a failed request (timeout, 5xx, 503) is retried.
+        sync_backoff_seconds: the wait before the first retry; it doubles each time.
         vector_backend: where dense search runs: ``in-process`` (index files each
             process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
         embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
@@ -150,6 +192,16 @@ class Settings:
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
+    arxiv_oai_url: str = DEFAULT_ARXIV_OAI_URL
+    arxiv_sets: tuple[str, ...] = ("cs",)
+    arxiv_categories: tuple[str, ...] = ()
+    daily_papers_url: str = DEFAULT_DAILY_PAPERS_URL
+    daily_papers_refresh_days: int = 3
+    sync_interval_minutes: float | None = None
+    sync_delay_seconds: float = 3.0
+    sync_timeout_seconds: float = 60.0
+    sync_retries: int = 4
+    sync_backoff_seconds: float = 10.0
     vector_backend: str = "in-process"
     embed_provider: str = "cpu"
 
@@ -212,6 +264,11 @@ class Settings:
         mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
         if any(character in mail_from for character in "\r\n"):
             raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
+        sync_interval = _read_float(env, "PAPERFEED_SYNC_INTERVAL_MINUTES", 0.0)
+        if sync_interval < 0:
+            raise SettingsError(
+                f"PAPERFEED_SYNC_INTERVAL_MINUTES={sync_interval!r} must not be negative"
+            )
         return cls(
             home=home,
             database_url=database_url,
@@ -241,6 +298,20 @@ class Settings:
             mail_from=mail_from,
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
+            arxiv_oai_url=_read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),
+            arxiv_sets=_read_words(env, "PAPERFEED_ARXIV_SETS", ("cs",)),
+            arxiv_categories=_read_words(env, "PAPERFEED_ARXIV_CATEGORIES", ()),
+            daily_papers_url=_read_url(
+                env, "PAPERFEED_DAILY_PAPERS_URL", DEFAULT_DAILY_PAPERS_URL
+            ).rstrip("/"),
+            daily_papers_refresh_days=_read_int(
+                env, "PAPERFEED_DAILY_PAPERS_REFRESH_DAYS", 3, minimum=1
+            ),
+            sync_interval_minutes=sync_interval or None,
+            sync_delay_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_DELAY_SECONDS", 3.0)),
+            sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
+            sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
+            sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
             vector_backend=vector_backend,
             embed_provider=embed_provider,
         )

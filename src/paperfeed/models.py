@@ -33,6 +33,8 @@ class Paper:
     doi: str | None = None
     journal_ref: str | None = None
     sources: list[str] = field(default_factory=list)
+    license: str | None = None  # a license URL, as arXiv gives it
+    updated: str | None = None  # when the latest version was submitted (arXiv)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class StoredPaper:
     sources: list[str]
     content_hash: str
     change_sequence: int
+    license: str | None = None
+    updated: str | None = None
+    withdrawn_on: str | None = None  # the harvest that said arXiv deleted the record
 
     @property
     def date(self) -> str | None:

@@ -141,8 +141,24 @@ def _read_day_file(data: bytes, file: str, day: str | None) -> Iterator[Paper | 
             file, 1, f"a day file must hold a JSON list of entries, got {describe_type(document)}"
         )
         return
+    yield from read_day_entries(document, file, day)
+
+
+def read_day_entries(
+    entries: list[object], file: str, day: str | None
+) -> Iterator[Paper | Rejection]:
+    """Turn one day's parsed list of entries (an API response) into papers.
+
+    Args:
+        entries: the JSON list ``/api/daily_papers?date=`` answered.
+        file: names the response in rejections (a file name or the URL).
+        day: the day asked for, ``YYYY-MM-DD`` (the papers' daily date).
+
+    Yields:
+        A ``Paper`` per entry, a ``Rejection`` (1-based position) per invalid one.
+    """
     to_paper = partial(_entry_to_paper, day=day)
-    for position, entry in enumerate(document, 1):
+    for position, entry in enumerate(entries, 1):
         yield convert_record(entry, file, position, to_paper)
 
 

@@ -48,6 +48,8 @@ def _flat_record_to_paper(record: Record) -> Paper:
         title=title,
         abstract=abstract,
         authors=read_string_list(record, "authors"),
+        # not in the crawl itself; the bundled quick-start copy adds arXiv's
+        categories=read_string_list(record, "categories"),
         published=read_date(record, "published_at"),
         daily_date=read_date(record, "daily_date") or read_date(record, "submitted_on_daily_at"),
         upvotes=read_count(record, "upvotes"),

@@ -192,6 +192,21 @@ class SearchEngine:
             term_mask=by_terms,
         )
 
+    def _category_notes(self, categories: Sequence[str]) -> list[str]:
+        """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
+        lexical = self.lexical
+        if lexical is None:
+            return []
+        if any(len(lexical.keys_with(name.lower(), "categories")) for name in categories):
+            return []
+        asked = ", ".join(f"cat:{name}" for name in categories)
+        if not lexical.length_totals.get("categories", 0):
+            return [
+                f"no paper in this collection has categories, so {asked} matches nothing "
+                "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
+            ]
+        return [f"no paper in this collection is in {asked.replace('cat:', '')}"]
+
     # -- ranking -----------------------------------------------------------------
 
     def rank(
@@ -370,6 +385,8 @@ class SearchEngine:
             query_text, lambda: self._rank_noted(query)
         )
         notes += ranking_notes
+        if query.categories and not ranking.keys:
+            notes += self._category_notes(query.categories)
         pinned_keys = set(pinned)
         keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
         if sort == "date":

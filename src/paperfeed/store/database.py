@@ -9,7 +9,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -115,6 +125,9 @@ def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
         sources=json.loads(values["sources"]),
         content_hash=values["content_hash"],
         change_sequence=values["change_sequence"],
+        license=values["license"],
+        updated=values["updated"],
+        withdrawn_on=values["withdrawn_on"],
     )
 
 
@@ -140,60 +153,8 @@ class Store:
         Records of the same id within the batch are merged in order. A paper whose
         merged row equals the stored one is left untouched (so re-ingesting is a no-op).
         """
-        incoming: dict[str, list[Paper]] = {}
-        for paper in papers:
-            incoming.setdefault(paper.arxiv_id, []).append(paper)
-        counts = UpsertCounts()
-        if not incoming:
-            return counts
-        now = datetime.now(UTC).isoformat()
         with self.engine.begin() as connection:
-            existing = {
-                row._mapping["arxiv_id"]: dict(row._mapping)
-                for row in connection.execute(
-                    select(schema.papers).where(schema.papers.c.arxiv_id.in_(list(incoming)))
-                )
-            }
-            sequence = (
-                connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0
-            ) + 1
-            inserts: list[dict[str, Any]] = []
-            updates: list[dict[str, Any]] = []
-            for arxiv_id, records in incoming.items():
-                old = existing.get(arxiv_id)
-                row = dict(old) if old else row_from_paper(records[0])
-                for record in records[1:] if old is None else records:
-                    row = merge_into_row(row, record)
-                if old is None:
-                    inserts.append(row | {"change_sequence": sequence, "updated_at": now})
-                elif any(row[name] != old[name] for name in _COMPARED_COLUMNS):
-                    updates.append(row | {"change_sequence": sequence, "updated_at": now})
-                else:
-                    counts.unchanged += 1
-            if inserts:
-                connection.execute(schema.papers.insert(), inserts)
-                counts.added = len(inserts)
-            if updates:
-                columns: dict[str, Any] = {
-                    name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS
-                }
-                columns["change_sequence"] = bindparam("new_change_sequence")
-                columns["updated_at"] = bindparam("new_updated_at")
-                statement = (
-                    update(schema.papers)
-                    .where(schema.papers.c.key == bindparam("old_key"))
-                    .values(columns)
-                )
-                connection.execute(
-                    statement,
-                    [
-                        {f"new_{name}": value for name, value in row.items() if name != "key"}
-                        | {"old_key": row["key"]}
-                        for row in updates
-                    ],
-                )
-                counts.updated = len(updates)
-        return counts
+            return upsert_papers_in(connection, papers)
 
     # -- reading ---------------------------------------------------------------
 
@@ -267,3 +228,55 @@ class Store:
                 for source in json.loads(sources):
                     counts[source] = counts.get(source, 0) + 1
         return dict(sorted(counts.items()))
+
+
+def upsert_papers_in(connection: Connection, papers: Iterable[Paper]) -> UpsertCounts:
+    """``Store.upsert_papers`` inside the caller's transaction (a harvest page commits its
+    papers and its resumption point together)."""
+    incoming: dict[str, list[Paper]] = {}
+    for paper in papers:
+        incoming.setdefault(paper.arxiv_id, []).append(paper)
+    counts = UpsertCounts()
+    if not incoming:
+        return counts
+    now = datetime.now(UTC).isoformat()
+    existing = {
+        row._mapping["arxiv_id"]: dict(row._mapping)
+        for row in connection.execute(
+            select(schema.papers).where(schema.papers.c.arxiv_id.in_(list(incoming)))
+        )
+    }
+    sequence = (connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0) + 1
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for arxiv_id, records in incoming.items():
+        old = existing.get(arxiv_id)
+        row = dict(old) if old else row_from_paper(records[0])
+        for record in records[1:] if old is None else records:
+            row = merge_into_row(row, record)
+        if old is None:
+            inserts.append(row | {"change_sequence": sequence, "updated_at": now})
+        elif any(row[name] != old[name] for name in _COMPARED_COLUMNS):
+            updates.append(row | {"change_sequence": sequence, "updated_at": now})
+        else:
+            counts.unchanged += 1
+    if inserts:
+        connection.execute(schema.papers.insert(), inserts)
+        counts.added = len(inserts)
+    if updates:
+        columns: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _COMPARED_COLUMNS}
+        columns["change_sequence"] = bindparam("new_change_sequence")
+        columns["updated_at"] = bindparam("new_updated_at")
+        statement = (
+            update(schema.papers).where(schema.papers.c.key == bindparam("old_key")).values(columns)
+        )
+        connection.execute(
+            statement,
+            [
+                {f"new_{name}": value for name, value in row.items() if name != "key"}
+                | {"old_key": row["key"]}
+                for row in updates
+            ],
+        )
+        counts.updated = len(updates)
+    return counts

@@ -23,6 +23,8 @@ _LATEST_WINS = (
     "project_page",
     "doi",
     "journal_ref",
+    "license",
+    "updated",
 )
 
 
@@ -32,6 +34,7 @@ _LATEST_WINS = (
 SOURCE_PRIORITY = {
     "arxiv-snapshot": 3,
     "arxiv-listing": 3,
+    "arxiv-oai": 3,
     "daily-papers": 2,
     "abstract-dataset": 1,
 }

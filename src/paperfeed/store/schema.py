@@ -7,6 +7,7 @@ statements run unchanged on both engines.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -60,8 +61,13 @@ papers = Table(
     Column("content_hash", String(64), nullable=False),
     Column("change_sequence", Integer, nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # migration 4: the rest of arXiv's metadata, and withdrawals seen in a harvest
+    Column("license", Text),
+    Column("updated", String(10)),
+    Column("withdrawn_on", String(10)),
     Index("ix_papers_change_sequence", "change_sequence"),
     Index("ix_papers_daily_date", "daily_date"),
+    Index("ix_papers_first_listed", "first_listed"),
 )
 
 embeddings = Table(
@@ -178,6 +184,98 @@ sent_papers = Table(
     Column("paper_key", Integer, nullable=False),
     Column("outbox_id", Integer, nullable=False),
     PrimaryKeyConstraint("subscription_id", "paper_key", name="pk_sent_papers"),
+)
+
+# -- syncing (migration 4) -----------------------------------------------------------
+
+harvest_state = Table(
+    "harvest_state",
+    metadata,
+    # "arxiv:cs", "daily-papers": one row per thing harvested incrementally
+    Column("source", String(200), primary_key=True),
+    Column("last_datestamp", String(10)),  # the latest day completely harvested
+    # a harvest under way: its window and the resumption token of the next page
+    Column("window_from", String(10)),
+    Column("window_until", String(10)),
+    Column("resumption_token", Text),
+    Column("updated_at", Float, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),  # "arxiv", "daily-papers", "index"
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("status", String(10), nullable=False),  # running, ok, failed
+    Column("added", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("withdrawn", Integer, nullable=False, default=0),
+    Column("detail", Text),  # the window harvested, or the failure's reason
+    Index("ix_sync_runs_source_started", "source", "started_at"),
+)
+
+# -- discussion, collections, submissions (migration 6) -------------------------------
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_key", Integer, ForeignKey("papers.key"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # None for a thread; the thread's id for a reply (one level only)
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("edited_at", Float),
+    Column("deleted_at", Float),
+    Index("ix_comments_paper", "paper_key", "created_at"),
+    Index("ix_comments_user", "user_id", "created_at"),
+    Index("ix_comments_parent", "parent_id"),
+    # ids are never reused, so a link to a deleted comment never shows another one
+    sqlite_autoincrement=True,
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("is_public", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_collections_user", "user_id"),
+    sqlite_autoincrement=True,
+)
+
+collection_papers = Table(
+    "collection_papers",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("paper_key", Integer, ForeignKey("papers.key"), nullable=False),
+    Column("added_at", Float, nullable=False),
+    PrimaryKeyConstraint("collection_id", "paper_key", name="pk_collection_papers"),
+    Index("ix_collection_papers_paper", "paper_key"),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    # a paper is put on a daily list once, by one user
+    Column("paper_key", Integer, ForeignKey("papers.key"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("submitted_at", Float, nullable=False),
+    Index("ix_submissions_user", "user_id"),
 )
 
 # -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------

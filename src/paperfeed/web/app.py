@@ -19,7 +19,7 @@ from paperfeed import __version__
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.web import api, feeds, pages, subscriptions
+from paperfeed.web import api, feeds, pages, subscriptions, sync_pages
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -149,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
     app.include_router(feeds.router)
+    app.include_router(sync_pages.router)
     app.include_router(pages.router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CACHEABLE_PATHS = ("/", "/trending", "/search", "/api/papers/search", "/api/daily_papers")
+CACHEABLE_PATHS = ("/", "/trending", "/new", "/search", "/api/papers/search", "/api/daily_papers")
 CACHEABLE_PREFIXES = ("/rss/",)
 MAX_ENTRIES = 1024
 _Key = tuple[str, str, bytes]  # method, path, query string

@@ -24,6 +24,7 @@ from paperfeed.web.security import (
     sign_out_session,
     store_of,
 )
+from paperfeed.web.sync_pages import status_line
 from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +53,8 @@ def daily(
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
-    return render(request, "daily.html", {"feed": feed, "voted": voted})
+    context = {"feed": feed, "voted": voted, "sync": status_line(store)}
+    return render(request, "daily.html", context)
 
 
 @router.get("/trending", response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from paperfeed.store.migrations import (
     m001_create_tables,
     m002_create_accounts,
     m003_create_digests,
+    m004_sync,
     m008_create_paper_vectors,
 )
 
@@ -28,6 +29,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "create_tables", m001_create_tables.apply),
     (2, "create_accounts", m002_create_accounts.apply),
     (3, "create_digests", m003_create_digests.apply),
+    (4, "sync", m004_sync.apply),
     (8, "create_paper_vectors", m008_create_paper_vectors.apply),
 ]
 

@@ -1,0 +1,313 @@
+"""What the syncs keep in the database: where each harvest stands, and every sync run.
+
+A harvest page is stored in one transaction together with the point to resume from
+(its resumption token), so a process killed at any moment leaves either the whole page
+and the token after it, or neither. Sync runs are recorded as they start and end, so
+a failure (or a run that was killed and never ended) is visible on ``/status`` and in
+``paperfeed stats``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, select
+
+from paperfeed.models import Paper
+from paperfeed.store import schema
+from paperfeed.store.database import Store, UpsertCounts, upsert_papers_in
+
+_STATE = schema.harvest_state
+_RUNS = schema.sync_runs
+
+
+@dataclass(frozen=True)
+class HarvestState:
+    """Where the incremental harvest of one source stands."""
+
+    source: str
+    last_datestamp: str | None  # the latest day completely harvested
+    window_from: str | None  # a harvest under way: its window...
+    window_until: str | None
+    resumption_token: str | None  # ...and the token of its next page
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    """One run of one source (or of the index update), as recorded."""
+
+    id: int
+    source: str
+    started_at: float
+    finished_at: float | None
+    status: str  # "running", "ok" or "failed"
+    added: int
+    updated: int
+    unchanged: int
+    rejected: int
+    withdrawn: int
+    detail: str | None
+
+    @property
+    def seconds(self) -> float | None:
+        return self.finished_at - self.started_at if self.finished_at is not None else None
+
+
+def harvest_state(store: Store, source: str) -> HarvestState | None:
+    """The stored state of ``source`` (``"arxiv:cs"``), or None before its first harvest."""
+    with store.engine.connect() as connection:
+        row = connection.execute(select(_STATE).where(_STATE.c.source == source)).first()
+    if row is None:
+        return None
+    return HarvestState(
+        row.source, row.last_datestamp, row.window_from, row.window_until, row.resumption_token
+    )
+
+
+def _write_state(connection: Connection, source: str, **values: object) -> None:
+    values["updated_at"] = time.time()
+    exists = connection.scalar(
+        select(func.count()).select_from(_STATE).where(_STATE.c.source == source)
+    )
+    if exists:
+        connection.execute(_STATE.update().where(_STATE.c.source == source).values(**values))
+    else:
+        connection.execute(_STATE.insert().values(source=source, **values))
+
+
+def _mark_withdrawn(connection: Connection, arxiv_ids: Sequence[str], day: str) -> int:
+    """Mark stored papers withdrawn (votes, lists and collections stay); returns how many."""
+    if not arxiv_ids:
+        return 0
+    papers = schema.papers
+    keys = list(
+        connection.scalars(
+            select(papers.c.key).where(
+                papers.c.arxiv_id.in_(list(arxiv_ids)), papers.c.withdrawn_on.is_(None)
+            )
+        )
+    )
+    if not keys:
+        return 0
+    sequence = (connection.scalar(select(func.max(papers.c.change_sequence))) or 0) + 1
+    connection.execute(
+        papers.update()
+        .where(papers.c.key.in_(keys))
+        .values(
+            withdrawn_on=day,
+            change_sequence=sequence,
+            updated_at=datetime.now(UTC).isoformat(),
+        )
+    )
+    return len(keys)
+
+
+def store_harvest_page(
+    store: Store,
+    source: str,
+    papers: Iterable[Paper],
+    deleted: Sequence[str],
+    deleted_on: str,
+    window: tuple[str | None, str | None],
+    next_token: str | None,
+) -> tuple[UpsertCounts, int]:
+    """Store one page and the point to resume from, in one transaction.
+
+    Args:
+        source: e.g. ``"arxiv:cs"``.
+        papers: the page's papers.
+        deleted: arXiv ids the page reports deleted; stored ones are marked withdrawn.
+        deleted_on: the date to mark them with.
+        window: the harvest's ``(from, until)``.
+        next_token: the resumption token of the next page (None: the list is done).
+
+    Returns:
+        The upsert counts and how many stored papers were marked withdrawn.
+    """
+    with store.engine.begin() as connection:
+        counts = upsert_papers_in(connection, papers)
+        withdrawn = _mark_withdrawn(connection, deleted, deleted_on)
+        _write_state(
+            connection,
+            source,
+            window_from=window[0],
+            window_until=window[1],
+            resumption_token=next_token,
+        )
+    return counts, withdrawn
+
+
+def upsert_with_state(
+    store: Store, source: str, papers: Iterable[Paper], last_datestamp: str
+) -> UpsertCounts:
+    """Store papers and advance ``source``'s last datestamp together (one transaction).
+
+    The datestamp never moves back: re-fetching an earlier day leaves it where it is.
+    """
+    with store.engine.begin() as connection:
+        counts = upsert_papers_in(connection, papers)
+        old = connection.scalar(select(_STATE.c.last_datestamp).where(_STATE.c.source == source))
+        _write_state(connection, source, last_datestamp=max(filter(None, [old, last_datestamp])))
+    return counts
+
+
+def finish_harvest(store: Store, source: str, last_datestamp: str | None) -> None:
+    """A harvest window is complete: forget its token, remember how far it reached."""
+    with store.engine.begin() as connection:
+        values: dict[str, object] = {
+            "window_from": None,
+            "window_until": None,
+            "resumption_token": None,
+        }
+        if last_datestamp is not None:
+            old = connection.scalar(
+                select(_STATE.c.last_datestamp).where(_STATE.c.source == source)
+            )
+            values["last_datestamp"] = max(filter(None, [old, last_datestamp]))
+        _write_state(connection, source, **values)
+
+
+def forget_resumption(store: Store, source: str) -> None:
+    """Drop a stale token (the server no longer knows it); the window is harvested anew."""
+    with store.engine.begin() as connection:
+        _write_state(connection, source, resumption_token=None)
+
+
+# -- sync runs -----------------------------------------------------------------------
+
+
+def start_run(store: Store, source: str) -> int:
+    """Record that a run of ``source`` started; returns its id."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            _RUNS.insert().values(source=source, started_at=time.time(), status="running")
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def finish_run(
+    store: Store,
+    run_id: int,
+    status: str,
+    counts: UpsertCounts | None = None,
+    rejected: int = 0,
+    withdrawn: int = 0,
+    detail: str | None = None,
+) -> None:
+    """Record how a run ended: ``ok`` or ``failed`` (``detail`` says why)."""
+    counts = counts or UpsertCounts()
+    with store.engine.begin() as connection:
+        connection.execute(
+            _RUNS.update()
+            .where(_RUNS.c.id == run_id)
+            .values(
+                finished_at=time.time(),
+                status=status,
+                added=counts.added,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                rejected=rejected,
+                withdrawn=withdrawn,
+                detail=detail,
+            )
+        )
+
+
+def _run_from_row(row: object) -> SyncRun:
+    values = row._mapping  # type: ignore[attr-defined]
+    return SyncRun(**{name: values[name] for name in SyncRun.__dataclass_fields__})
+
+
+def recent_runs(store: Store, limit: int = 20) -> list[SyncRun]:
+    """The latest runs, newest first."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_RUNS).order_by(_RUNS.c.started_at.desc(), _RUNS.c.id.desc()).limit(limit)
+        ).all()
+    return [_run_from_row(row) for row in rows]
+
+
+def latest_runs(store: Store) -> dict[str, SyncRun]:
+    """The latest run of each source, and the latest successful one as ``"<source>:ok"``."""
+    found: dict[str, SyncRun] = {}
+    with store.engine.connect() as connection:
+        newest = (
+            select(_RUNS.c.source, func.max(_RUNS.c.id).label("id"))
+            .group_by(_RUNS.c.source)
+            .subquery()
+        )
+        newest_ok = (
+            select(_RUNS.c.source, func.max(_RUNS.c.id).label("id"))
+            .where(_RUNS.c.status == "ok")
+            .group_by(_RUNS.c.source)
+            .subquery()
+        )
+        for suffix, chosen in (("", newest), (":ok", newest_ok)):
+            for row in connection.execute(select(_RUNS).where(_RUNS.c.id.in_(select(chosen.c.id)))):
+                run = _run_from_row(row)
+                found[run.source + suffix] = run
+    return found
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """The latest run of one source, and its latest successful one."""
+
+    source: str
+    last: SyncRun
+    last_ok: SyncRun | None
+
+    @property
+    def failing(self) -> bool:
+        return self.last.status == "failed"
+
+    def to_json(self) -> dict[str, object]:
+        def run(value: SyncRun | None) -> dict[str, object] | None:
+            if value is None:
+                return None
+            return {
+                "status": value.status,
+                "started_at": datetime.fromtimestamp(value.started_at, UTC).isoformat(),
+                "seconds": round(value.seconds, 3) if value.seconds is not None else None,
+                "added": value.added,
+                "updated": value.updated,
+                "unchanged": value.unchanged,
+                "rejected": value.rejected,
+                "withdrawn": value.withdrawn,
+                "detail": value.detail,
+            }
+
+        return {"source": self.source, "last": run(self.last), "last_ok": run(self.last_ok)}
+
+
+def sync_overview(store: Store) -> list[SourceStatus]:
+    """Every source that ever ran, with its latest and latest successful run."""
+    runs = latest_runs(store)
+    return [
+        SourceStatus(name, run, runs.get(f"{name}:ok"))
+        for name, run in sorted(runs.items())
+        if not name.endswith(":ok")
+    ]
+
+
+def overview_lines(overview: Sequence[SourceStatus]) -> list[str]:
+    """The sync lines of ``paperfeed stats``: each source's last run, and its last success
+    when the last run failed."""
+    if not overview:
+        return ["sync:     never run (paperfeed sync)"]
+    lines = []
+    for entry in overview:
+        last = entry.last
+        when = datetime.fromtimestamp(last.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(
+            f"sync:     {entry.source} {last.status.upper()} at {when}: {last.detail or ''}"
+        )
+        if entry.failing and entry.last_ok is not None:
+            ok_when = datetime.fromtimestamp(entry.last_ok.started_at, UTC)
+            lines.append(f"          last successful sync {ok_when:%Y-%m-%d %H:%M} UTC")
+    return lines

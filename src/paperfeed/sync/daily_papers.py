@@ -1,0 +1,131 @@
+"""Follow a daily-papers site: ``GET {base}/api/daily_papers?date=YYYY-MM-DD`` per day.
+
+The answer is a JSON list of entries in the original site's shape (the shared
+``daily_papers_api.tar.gz`` holds 580 of them), read by ``ingest.daily_papers_api``.
+paperfeed serves the same endpoint, so one paperfeed can follow another. Each run
+fetches the days since the last one it completed plus the last
+``PAPERFEED_DAILY_PAPERS_REFRESH_DAYS`` again, so upvotes and comment counts stay
+current; the upvotes a source reports are stored apart from the votes cast here, which
+are still added on top. Each day is one transaction with the day it completes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+
+from paperfeed.config import Settings
+from paperfeed.ingest import IngestError
+from paperfeed.ingest.daily_papers_api import read_day_entries
+from paperfeed.ingest.fetching import PoliteClient
+from paperfeed.ingest.records import describe_type
+from paperfeed.models import Paper, Rejection
+from paperfeed.store import Store
+from paperfeed.store.syncing import harvest_state, upsert_with_state
+from paperfeed.sync.arxiv import fetch_policy
+from paperfeed.sync.reports import (
+    SourceReport,
+    SyncError,
+    check_window,
+    first_run_start,
+    parse_day,
+    today_utc,
+)
+
+SOURCE = "daily-papers"
+
+
+def day_url(base: str, day: str) -> str:
+    return f"{base.rstrip('/')}/api/daily_papers?date={day}"
+
+
+def days_to_fetch(last_done: str | None, today: date, refresh_days: int) -> tuple[date, date]:
+    """The default window: the days since the last completed one, and the refresh days."""
+    refresh_start = today - timedelta(days=refresh_days - 1)
+    if last_done is None:
+        return min(first_run_start(today), refresh_start), today
+    following = date.fromisoformat(last_done) + timedelta(days=1)
+    return min(following, refresh_start), today
+
+
+def parse_day_response(
+    body: bytes, content_type: str, url: str, day: str
+) -> list[Paper | Rejection]:
+    """The papers of one day's answer.
+
+    Raises:
+        IngestError: the answer is an HTML page, not JSON, or not a list; the message
+            names the URL.
+    """
+    text_start = body[:512].lstrip().lower()
+    if "html" in content_type.lower() or text_start.startswith((b"<!doctype html", b"<html")):
+        raise IngestError(f"{url}: got an HTML page instead of a JSON list")
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        problem = str(error)
+        if isinstance(error, json.JSONDecodeError) and error.pos >= len(body.rstrip()) - 1:
+            problem = f"the JSON ends early (truncated after {len(body)} bytes)"
+        raise IngestError(f"{url}: not valid JSON: {problem}") from None
+    if not isinstance(document, list):
+        detail = ""
+        if isinstance(document, dict) and isinstance(document.get("error"), str):
+            detail = f": {document['error']}"
+        raise IngestError(
+            f"{url}: expected a JSON list of entries, got {describe_type(document)}{detail}"
+        )
+    return list(read_day_entries(document, url, day))
+
+
+def sync_daily_papers(
+    store: Store,
+    settings: Settings,
+    first: str | None = None,
+    last: str | None = None,
+    today: date | None = None,
+    client: PoliteClient | None = None,
+) -> SourceReport:
+    """Fetch each day of the window and store its papers.
+
+    Args:
+        first, last: the window (``YYYY-MM-DD``); default: see ``days_to_fetch``.
+        today: the current date (default: today in UTC).
+        client: the HTTP client (default: one with the settings' policy).
+
+    Returns:
+        The counts; ``error`` set when a day failed (the days before it are stored).
+
+    Raises:
+        SyncError: a bad date, or the source is off; nothing was fetched.
+    """
+    today = today or today_utc()
+    first_day = parse_day("--from", first, today)
+    last_day = parse_day("--until", last, today)
+    check_window(first_day, last_day)
+    if not settings.daily_papers_url:
+        raise SyncError("the daily-papers sync is off: PAPERFEED_DAILY_PAPERS_URL is empty")
+    state = harvest_state(store, SOURCE)
+    default_first, default_last = days_to_fetch(
+        state.last_datestamp if state else None, today, settings.daily_papers_refresh_days
+    )
+    start = first_day or default_first
+    end = last_day or (default_last if first_day is None else today)
+    client = client or PoliteClient(fetch_policy(settings))
+    report = SourceReport(SOURCE, window=f"{start}..{end}")
+    began = time.monotonic()
+    day = start
+    try:
+        while day <= end:
+            url = day_url(settings.daily_papers_url, day.isoformat())
+            body, content_type = client.get(url, accept="application/json")
+            records = parse_day_response(body, content_type, url, day.isoformat())
+            papers = [record for record in records if isinstance(record, Paper)]
+            report.rejections.extend(record for record in records if isinstance(record, Rejection))
+            report.counts.add(upsert_with_state(store, SOURCE, papers, day.isoformat()))
+            day += timedelta(days=1)
+    except IngestError as error:
+        report.error = str(error)
+    report.requests = client.requests
+    report.seconds = time.monotonic() - began
+    return report

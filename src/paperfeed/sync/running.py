@@ -1,0 +1,168 @@
+"""``paperfeed sync``: every configured source, then the index, each run recorded.
+
+A source is configured when its URL setting is not empty. A failing source does not
+stop the others; its failure (with the URL and the reason) is recorded as a failed
+run, shown on ``/status`` and in ``paperfeed stats``, and the next sync retries it
+from where it stopped. The index update runs after the sources: lexical at once (new
+papers are searchable as soon as it ends), then the embeddings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from paperfeed.config import Settings
+from paperfeed.index.builder import IndexReport, update_index
+from paperfeed.index.embedder import EmbedderError
+from paperfeed.store import Store
+from paperfeed.store.syncing import finish_run, start_run
+from paperfeed.sync import arxiv, daily_papers
+from paperfeed.sync.reports import SourceReport, SyncError
+
+SOURCES = (arxiv.SOURCE, daily_papers.SOURCE)
+INDEX = "index"
+
+
+@dataclass
+class SyncReport:
+    """What one ``paperfeed sync`` did."""
+
+    sources: list[SourceReport] = field(default_factory=list)
+    index: IndexReport | None = None
+    index_error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.index_error is not None or any(source.error for source in self.sources)
+
+    @property
+    def changed(self) -> bool:
+        return any(source.changed for source in self.sources) or bool(
+            self.index and self.index.changed
+        )
+
+
+def configured_sources(settings: Settings) -> list[str]:
+    """The sources whose URL is set, in the order they run."""
+    found = []
+    if settings.arxiv_oai_url:
+        found.append(arxiv.SOURCE)
+    if settings.daily_papers_url:
+        found.append(daily_papers.SOURCE)
+    return found
+
+
+def _run_source(
+    store: Store, settings: Settings, source: str, first: str | None, last: str | None
+) -> SourceReport:
+    if source == arxiv.SOURCE:
+        return arxiv.harvest_arxiv(store, settings, first, last)
+    return daily_papers.sync_daily_papers(store, settings, first, last)
+
+
+def _detail(report: SourceReport) -> str:
+    text = f"{report.window}: {report.summary()}" if report.window else report.summary()
+    return f"{report.error} (after {text})" if report.error else text
+
+
+def run_sync(
+    store: Store,
+    settings: Settings,
+    sources: Sequence[str] | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    index: bool = True,
+    embed: bool = True,
+    show_progress: bool = False,
+    on_source: Callable[[SourceReport], None] | None = None,
+) -> SyncReport:
+    """Sync ``sources`` (default: every configured one), then update the index.
+
+    Args:
+        sources: names from ``SOURCES``.
+        first, last: the window for every source (``YYYY-MM-DD``); default: each
+            source's own (since its last run).
+        index: update the index afterwards.
+        embed: include the embedding stage in that update.
+        show_progress: progress bars for the index update.
+        on_source: called with each source's report as it finishes.
+
+    Raises:
+        SyncError: an unknown source, or no source configured.
+    """
+    chosen = list(sources) if sources else configured_sources(settings)
+    for source in chosen:
+        if source not in SOURCES:
+            raise SyncError(f"unknown source {source!r} (expected one of {', '.join(SOURCES)})")
+    if not chosen:
+        raise SyncError(
+            "no source is configured: set PAPERFEED_ARXIV_OAI_URL or PAPERFEED_DAILY_PAPERS_URL"
+        )
+    started = time.monotonic()
+    report = SyncReport()
+    for source in chosen:
+        run_id = start_run(store, source)
+        try:
+            result = _run_source(store, settings, source, first, last)
+        except SyncError as error:
+            finish_run(store, run_id, "failed", detail=str(error))
+            raise
+        except Exception as error:  # recorded, so a failure is never silent; then raised
+            finish_run(store, run_id, "failed", detail=f"{type(error).__name__}: {error}")
+            raise
+        finish_run(
+            store,
+            run_id,
+            "failed" if result.error else "ok",
+            result.counts,
+            rejected=len(result.rejections),
+            withdrawn=result.withdrawn,
+            detail=_detail(result),
+        )
+        report.sources.append(result)
+        if on_source is not None:
+            on_source(result)
+    if index:
+        run_id = start_run(store, INDEX)
+        try:
+            report.index = update_index(store, settings, embed=embed, show_progress=show_progress)
+        except EmbedderError as error:
+            report.index_error = str(error)
+            finish_run(store, run_id, "failed", detail=str(error))
+        else:
+            finish_run(
+                store,
+                run_id,
+                "ok",
+                detail=(
+                    f"lexical +{report.index.lexical_added}, embedded {report.index.embedded}; "
+                    f"{report.index.vectors} of {report.index.papers} papers have vectors"
+                ),
+            )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def report_lines(report: SyncReport) -> list[str]:
+    """The summary ``paperfeed sync`` prints: one line per source, one for the index."""
+    lines = []
+    for source in report.sources:
+        line = f"{source.source}: {source.summary()} in {source.seconds:.1f} s"
+        if source.window:
+            line += f" [{source.window}]"
+        lines.append(line)
+        if source.error:
+            lines.append(f"{source.source}: FAILED: {source.error}")
+    if report.index is not None:
+        index = report.index
+        lines.append(
+            f"index: +{index.lexical_added} searchable, embedded {index.embedded}; "
+            f"{index.vectors} of {index.papers} papers have vectors in {index.seconds:.1f} s"
+        )
+    if report.index_error:
+        lines.append(f"index: FAILED: {report.index_error}")
+    lines.append(f"sync {'FAILED' if report.failed else 'done'} in {report.seconds:.1f} s")
+    return lines
