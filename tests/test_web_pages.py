@@ -126,7 +126,7 @@ def test_paper_page(site: Site) -> None:
     assert "Chengsong Huang" in page.text
     assert 'href="https://arxiv.org/abs/2608.19880"' in page.text
     assert 'href="https://arxiv.org/pdf/2608.19880"' in page.text
-    assert "@misc{huang2026envharness," in page.text and "eprint={2608.19880}" in page.text
+    assert "@misc{huang2026envharness," in page.text and "eprint = {2608.19880}" in page.text
     assert "Similar papers" in page.text and len(_titles(page.text)) == 8
     assert "2608.19880" not in _titles(page.text)  # never similar to itself
     assert versioned.status_code == 301 and versioned.headers["location"] == "/papers/2608.19880"

@@ -23,6 +23,7 @@ from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
 from paperfeed.store import accounts as account_rows
 from paperfeed.store.accounts import DuplicateEmailError, User
+from paperfeed.store.activity import record_submission
 from paperfeed.store.daily import submit_to_daily
 
 __all__ = ["AccountError", "DuplicateEmailError", "RateLimitedError", "User"]
@@ -219,4 +220,6 @@ def submit_paper(
         store.upsert_papers([fetched])
     paper = _paper(store, normalized)
     day = (today or datetime.now(UTC).date()).isoformat()
-    return submit_to_daily(store, paper.arxiv_id, day, user.name)
+    submitted = submit_to_daily(store, paper.arxiv_id, day, user.name)
+    record_submission(store, submitted.key, user.id, time.time())
+    return submitted

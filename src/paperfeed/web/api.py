@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from paperfeed import accounts
+from paperfeed.discussion import comment_totals
 from paperfeed.ingest import normalize_arxiv_id
 from paperfeed.search import SORTS, SearchError
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
@@ -42,7 +43,11 @@ def daily_papers(
         feed = daily_feed(store_of(request), date, week, month)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    return [daily_papers_entry(item.paper, item.upvotes) for item in feed.items]
+    comments = comment_totals(store_of(request), [item.paper for item in feed.items])
+    return [
+        daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
+        for item in feed.items
+    ]
 
 
 @router.get("/trending", summary="Papers ordered by time-decayed upvotes")
@@ -52,8 +57,10 @@ def trending_papers(
 ) -> list[dict[str, Any]]:
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=limit)
+    comments = comment_totals(store_of(request), [item.paper for item in items])
     return [
-        daily_papers_entry(item.paper, item.upvotes) | {"trendingScore": round(item.score, 4)}
+        daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
+        | {"trendingScore": round(item.score, 4)}
         for item in items
     ]
 

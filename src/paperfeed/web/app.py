@@ -19,7 +19,7 @@ from paperfeed import __version__
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.web import api, feeds, pages, subscriptions, sync_pages
+from paperfeed.web import api, collections, discussion, feeds, pages, subscriptions, sync_pages
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -145,6 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # before api and pages: their /papers/{id:path} routes would swallow .../comments
+    app.include_router(discussion.api_router)
+    app.include_router(discussion.router)
+    app.include_router(discussion.feed_router)
+    app.include_router(collections.api_router)
+    app.include_router(collections.router)
     app.include_router(api.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)

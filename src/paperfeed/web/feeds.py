@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated
@@ -23,34 +24,36 @@ router = APIRouter(prefix="/rss", tags=["feeds"])
 FEED_SIZE = 50
 
 
-def _rfc822(day: str | None) -> str:
-    moment = datetime.fromisoformat(day).replace(tzinfo=UTC) if day else datetime.now(UTC)
-    return format_datetime(moment)
+def _moment(day: str | None) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC) if day else datetime.now(UTC)
 
 
-def render_rss(
-    title: str,
-    link: str,
-    self_link: str,
-    description: str,
-    papers: Sequence[StoredPaper],
-    base: str,
+@dataclass(frozen=True)
+class FeedEntry:
+    """One ``<item>`` of a feed."""
+
+    title: str
+    link: str
+    published: datetime
+    description: str
+    categories: tuple[str, ...] = ()
+
+
+def render_rss_entries(
+    title: str, link: str, self_link: str, description: str, entries: Sequence[FeedEntry]
 ) -> str:
     """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
-    items = []
-    for paper in papers:
-        url = f"{base}/papers/{paper.arxiv_id}"
-        byline = paper.organization or author_line(paper)
-        items.append(
-            "<item>"
-            f"<title>{escape(paper.title)}</title>"
-            f"<link>{escape(url)}</link>"
-            f'<guid isPermaLink="true">{escape(url)}</guid>'
-            f"<pubDate>{_rfc822(paper.date)}</pubDate>"
-            f"<description>{escape(byline + ' — ' + paper.abstract)}</description>"
-            + "".join(f"<category>{escape(c)}</category>" for c in paper.categories)
-            + "</item>"
-        )
+    items = [
+        "<item>"
+        f"<title>{escape(entry.title)}</title>"
+        f"<link>{escape(entry.link)}</link>"
+        f'<guid isPermaLink="true">{escape(entry.link)}</guid>'
+        f"<pubDate>{format_datetime(entry.published)}</pubDate>"
+        f"<description>{escape(entry.description)}</description>"
+        + "".join(f"<category>{escape(c)}</category>" for c in entry.categories)
+        + "</item>"
+        for entry in entries
+    ]
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
@@ -63,7 +66,29 @@ def render_rss(
     )
 
 
-def _response(document: str) -> Response:
+def render_rss(
+    title: str,
+    link: str,
+    self_link: str,
+    description: str,
+    papers: Sequence[StoredPaper],
+    base: str,
+) -> str:
+    """An RSS 2.0 document with one item per paper."""
+    entries = [
+        FeedEntry(
+            title=paper.title,
+            link=f"{base}/papers/{paper.arxiv_id}",
+            published=_moment(paper.date),
+            description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
+            categories=tuple(paper.categories),
+        )
+        for paper in papers
+    ]
+    return render_rss_entries(title, link, self_link, description, entries)
+
+
+def rss_response(document: str) -> Response:
     return Response(document, media_type="application/rss+xml; charset=utf-8")
 
 
@@ -80,7 +105,7 @@ def daily_rss(
         raise HTTPException(400, str(error)) from None
     base = settings_of(request).base_url
     query = str(request.url.query)
-    return _response(
+    return rss_response(
         render_rss(
             f"Daily papers — {feed.label}",
             f"{base}/" + (f"?{query}" if query else ""),
@@ -97,7 +122,7 @@ def trending_rss(request: Request) -> Response:
     base = settings_of(request).base_url
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=FEED_SIZE)
-    return _response(
+    return rss_response(
         render_rss(
             "Trending papers",
             f"{base}/trending",
@@ -121,7 +146,7 @@ def search_rss(
         raise HTTPException(400, str(error)) from None
     base = settings_of(request).base_url
     parameters = urlencode({"q": q} | ({"sort": sort} if sort != "date" else {}))
-    return _response(
+    return rss_response(
         render_rss(
             f"Papers matching “{q}”",
             f"{base}/search?{urlencode({'q': q})}",

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperfeed import accounts
+from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_arxiv_id
+from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.store.accounts import delete_token, list_tokens
@@ -148,6 +150,8 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "similar": similar,
             "links": arxiv_links(paper),
             "bibtex": bibtex(paper),
+            "threads": paper_threads(store, paper),
+            "max_comment": MAX_COMMENT_CHARACTERS,
         },
     )
 
@@ -257,8 +261,10 @@ def _require_user(request: Request) -> accounts.User:
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request) -> HTMLResponse:
     user = _require_user(request)
-    tokens = list_tokens(store_of(request), user.id)
-    return render(request, "account.html", {"tokens": tokens, "new_token": None})
+    store = store_of(request)
+    tokens = list_tokens(store, user.id)
+    context = {"tokens": tokens, "new_token": None, "profile": profile_of(store, user)}
+    return render(request, "account.html", context)
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -271,7 +277,8 @@ def create_token(request: Request, label: str = Form(""), csrf_token: str = Form
     except accounts.AccountError as error:
         raise HTTPException(400, str(error)) from None
     tokens = list_tokens(store, user.id)
-    return render(request, "account.html", {"tokens": tokens, "new_token": token})
+    context = {"tokens": tokens, "new_token": token, "profile": profile_of(store, user)}
+    return render(request, "account.html", context)
 
 
 @router.post("/account/tokens/delete")

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from paperfeed.accounts import VoteResult
+from paperfeed.collections.exporting import to_bibtex
 from paperfeed.models import Hit, StoredPaper
-
-_NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
-_BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
-_KEY_WORD = re.compile(r"[A-Za-z]+")
-_SMALL_WORDS = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"}
 
 
 def author_line(paper: StoredPaper, shown: int = 3) -> str:
@@ -33,16 +28,6 @@ def display_date(value: str | None) -> str:
     return parsed.strftime("%b %d, %Y").replace(" 0", " ")
 
 
-def paper_year(paper: StoredPaper) -> str:
-    """The year from the publication date, else from a new-style id (YYMM.NNNNN)."""
-    if paper.published:
-        return paper.published[:4]
-    match = _NEW_STYLE_ID.match(paper.arxiv_id)
-    if match:
-        return f"20{match.group(1)}"
-    return (paper.date or "")[:4]
-
-
 def arxiv_links(paper: StoredPaper) -> dict[str, str]:
     return {
         "abstract": f"https://arxiv.org/abs/{paper.arxiv_id}",
@@ -50,38 +35,22 @@ def arxiv_links(paper: StoredPaper) -> dict[str, str]:
     }
 
 
-def _bibtex_text(text: str) -> str:
-    return _BIBTEX_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
 def bibtex(paper: StoredPaper) -> str:
-    """A BibTeX ``@misc`` entry in the form arXiv's own "Export BibTeX" gives."""
-    surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
-    surname = "".join(_KEY_WORD.findall(surname)) or "anonymous"
-    title_words = [w.lower() for w in _KEY_WORD.findall(paper.title)]
-    first_word = next((w for w in title_words if w not in _SMALL_WORDS), "paper")
-    year = paper_year(paper)
-    lines = [
-        f"@misc{{{surname}{year}{first_word},",
-        f"      title={{{_bibtex_text(paper.title)}}},",
-        f"      author={{{' and '.join(_bibtex_text(name) for name in paper.authors)}}},",
-        f"      year={{{year}}},",
-        f"      eprint={{{paper.arxiv_id}}},",
-        "      archivePrefix={arXiv},",
-    ]
-    if paper.categories:
-        lines.append(f"      primaryClass={{{paper.categories[0]}}},")
-    lines.append(f"      url={{https://arxiv.org/abs/{paper.arxiv_id}}},")
-    lines.append("}")
-    return "\n".join(lines)
+    """The paper's BibTeX entry, the same one a collection export gives."""
+    return to_bibtex([paper])
 
 
 def _timestamp(day: str | None) -> str | None:
     return f"{day}T00:00:00.000Z" if day else None
 
 
-def daily_papers_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+def daily_papers_entry(
+    paper: StoredPaper, upvotes: int, num_comments: int | None = None
+) -> dict[str, Any]:
     """One element of ``GET /api/daily_papers``, in the original site's shape.
+
+    ``num_comments`` is the source's comments plus this site's (``comment_totals``);
+    without it, the source's count alone.
 
     Fields this collection does not know (avatars, internal ``_id``s, thumbnails) are
     left out rather than invented; timestamps carry the date at midnight UTC.
@@ -114,7 +83,7 @@ def daily_papers_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
         "publishedAt": published,
         "title": paper.title,
         "summary": paper.abstract,
-        "numComments": paper.num_comments or 0,
+        "numComments": paper.num_comments or 0 if num_comments is None else num_comments,
     }
     if paper.submitted_by:
         entry["submittedBy"] = {"name": paper.submitted_by, "type": "user"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -11,8 +11,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from paperfeed.discussion import text_segments
+from paperfeed.web.page_context import CommentTotals, Saving
 from paperfeed.web.presentation import author_line, display_date, why_matched
-from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of
+from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -23,6 +25,12 @@ def iso_week(day: str) -> str:
     return f"{year}-W{week:02d}"
 
 
+def display_timestamp(moment: float) -> str:
+    """Epoch seconds as ``Aug 21, 2026 14:05 UTC``."""
+    shown = datetime.fromtimestamp(moment, UTC)
+    return display_date(shown.date().isoformat()) + shown.strftime(" %H:%M UTC")
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     environment = templates.env
@@ -31,6 +39,8 @@ def make_templates() -> Jinja2Templates:
     environment.filters["display_date"] = display_date
     environment.filters["why_matched"] = why_matched
     environment.filters["iso_week"] = iso_week
+    environment.filters["text_segments"] = text_segments
+    environment.filters["timestamp"] = display_timestamp
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
     return templates
@@ -41,8 +51,11 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the signed-in user and the CSRF token available to it."""
     templates: Jinja2Templates = request.app.state.templates
+    user = session_user(request)
     shared = {
-        "user": session_user(request),
+        "user": user,
+        "comment_total": CommentTotals(store_of(request)),
+        "saving": Saving(store_of(request), user) if user else None,
         "csrf": csrf_token(request),
         "settings": settings_of(request),
         "path": request.url.path,

@@ -20,6 +20,7 @@ from paperfeed.store.migrations import (
     m002_create_accounts,
     m003_create_digests,
     m004_sync,
+    m006_create_discussion_and_collections,
     m008_create_paper_vectors,
 )
 
@@ -30,6 +31,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "create_accounts", m002_create_accounts.apply),
     (3, "create_digests", m003_create_digests.apply),
     (4, "sync", m004_sync.apply),
+    (
+        6,
+        "create_discussion_and_collections",
+        m006_create_discussion_and_collections.apply,
+    ),
     (8, "create_paper_vectors", m008_create_paper_vectors.apply),
 ]
 

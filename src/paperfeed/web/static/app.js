@@ -58,3 +58,41 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The save menu: add to or remove from a collection without leaving the page.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.classList || !form.classList.contains("save-toggle")) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  const change = form.querySelector('input[name="change"]');
+  button.disabled = true;
+  try {
+    const response = await fetch(form.getAttribute("action"), {
+      method: "POST",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
+      body: new FormData(form),
+      credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    const result = await response.json();
+    const paper = result.id;
+    // the same paper may be on the page twice; each copy's menu has a form per collection
+    document.querySelectorAll('details.save[data-paper="' + CSS.escape(paper) + '"]').forEach((menu) => {
+      menu.querySelectorAll('form.save-toggle[action="' + form.getAttribute("action") + '"]').forEach((other) => {
+        const option = other.querySelector("button");
+        other.querySelector('input[name="change"]').value = result.saved ? "remove" : "add";
+        option.classList.toggle("in", result.saved);
+        option.setAttribute("aria-pressed", result.saved ? "true" : "false");
+        option.querySelector(".mark").textContent = result.saved ? "✓" : "+";
+      });
+      const saved = menu.querySelector(".save-option.in") !== null;
+      const summary = menu.querySelector("summary");
+      summary.classList.toggle("saved", saved);
+      summary.textContent = saved ? "★ Saved" : "☆ Save";
+    });
+  } finally {
+    button.disabled = false;
+    if (change) button.blur();
+  }
+});

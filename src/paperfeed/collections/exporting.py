@@ -1,0 +1,276 @@
+"""Export papers for reference managers: BibTeX, RIS, CSV and JSON.
+
+BibTeX follows arXiv's own "Export BibTeX Citation" (``@misc`` with ``eprint``,
+``archivePrefix = {arXiv}``, ``primaryClass``), which Zotero, JabRef and biber all read
+as an arXiv e-print; a paper with a journal reference is an ``@article`` with the same
+e-print fields. The file is written by bibtexparser. Keys are stable across exports:
+first author's surname, year, first significant title word (``vaswani2017attention``),
+with ``a``, ``b``, ... appended, in arXiv-id order, when two papers would share one.
+
+RIS follows the RIS format specification (Research Information Systems, 2012):
+``TY`` first, ``ER`` last, one ``AU`` per author, written by rispy.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rispy
+from bibtexparser import model
+from bibtexparser.entrypoint import write_string
+from bibtexparser.library import Library
+from bibtexparser.writer import BibtexFormat
+
+from paperfeed.models import StoredPaper
+from paperfeed.store.collections import Collection
+
+_NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+_BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
+_BRACES = re.compile(r"[{}]")
+_KEY_WORD = re.compile(r"[A-Za-z]+")
+_SMALL_WORDS = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"}
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A file format: its media type and file-name extension."""
+
+    name: str
+    media_type: str
+    extension: str
+
+
+FORMATS = {
+    "bibtex": ExportFormat("bibtex", "application/x-bibtex; charset=utf-8", "bib"),
+    "ris": ExportFormat("ris", "application/x-research-info-systems; charset=utf-8", "ris"),
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8", "csv"),
+    "json": ExportFormat("json", "application/json", "json"),
+}
+
+
+class ExportError(ValueError):
+    """An unknown export format; the message names it and the known ones."""
+
+
+def publication_year(paper: StoredPaper) -> str:
+    """The year from the publication date, else from a new-style id (YYMM.NNNNN)."""
+    if paper.published:
+        return paper.published[:4]
+    match = _NEW_STYLE_ID.match(paper.arxiv_id)
+    if match:
+        return f"20{match.group(1)}"
+    return (paper.date or "")[:4]
+
+
+def citation_key(paper: StoredPaper) -> str:
+    """``surnameYEARword``: the first author's surname, the year, the first significant
+    title word, ASCII letters only (the form arXiv and Google Scholar use)."""
+    surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
+    surname = "".join(_KEY_WORD.findall(surname)) or "anonymous"
+    title_words = [word.lower() for word in _KEY_WORD.findall(paper.title)]
+    first_word = next((word for word in title_words if word not in _SMALL_WORDS), "paper")
+    return f"{surname}{publication_year(paper)}{first_word}"
+
+
+def citation_keys(papers: Sequence[StoredPaper]) -> dict[int, str]:
+    """A unique key for each paper (by store key); clashes get ``a``, ``b``, ... in
+    arXiv-id order, so the same set of papers always gets the same keys."""
+    by_key: dict[str, list[StoredPaper]] = {}
+    for paper in papers:
+        by_key.setdefault(citation_key(paper), []).append(paper)
+    keys: dict[int, str] = {}
+    for base, group in by_key.items():
+        ordered = sorted(group, key=lambda paper: paper.arxiv_id)
+        if len(ordered) == 1:
+            keys[ordered[0].key] = base
+            continue
+        for index, paper in enumerate(ordered):
+            keys[paper.key] = base + _suffix(index)
+    return keys
+
+
+def _suffix(index: int) -> str:
+    letters = string.ascii_lowercase
+    return letters[index] if index < 26 else _suffix(index // 26 - 1) + letters[index % 26]
+
+
+def _bibtex_text(text: str) -> str:
+    return _BIBTEX_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _bibtex_name(name: str) -> str:
+    # "and" inside a name (a consortium) would split it: braces keep it one name
+    text = _bibtex_text(name)
+    return f"{{{text}}}" if re.search(r"\sand\s", text, re.IGNORECASE) else text
+
+
+def _bibtex_entry(paper: StoredPaper, key: str) -> model.Entry:
+    fields = [
+        ("title", _bibtex_text(paper.title)),
+        ("author", " and ".join(_bibtex_name(name) for name in paper.authors)),
+        ("year", publication_year(paper)),
+    ]
+    if paper.journal_ref:
+        fields.append(("journal", _bibtex_text(paper.journal_ref)))
+    fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+    if paper.categories:
+        fields.append(("primaryClass", paper.categories[0]))
+    if paper.doi:
+        # verbatim in biblatex: no escapes, only braces (which would end the field) dropped
+        fields.append(("doi", _BRACES.sub("", paper.doi.strip())))
+    fields.append(("url", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+    if paper.abstract:
+        fields.append(("abstract", _bibtex_text(paper.abstract)))
+    kind = "article" if paper.journal_ref else "misc"
+    return model.Entry(kind, key, [model.Field(name, value) for name, value in fields if value])
+
+
+def to_bibtex(papers: Sequence[StoredPaper]) -> str:
+    """A BibTeX file with one entry per paper."""
+    keys = citation_keys(papers)
+    library = Library([_bibtex_entry(paper, keys[paper.key]) for paper in papers])
+    layout = BibtexFormat()  # type: ignore[no-untyped-call]
+    layout.indent = "  "
+    layout.block_separator = "\n\n"
+    return str(write_string(library, bibtex_format=layout)).strip() + "\n"
+
+
+class _RisWriter(rispy.RisWriter):  # type: ignore[misc]
+    """rispy's writer without its numbered ``1.`` headers, which the RIS spec lacks."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def _ris_date(day: str | None) -> str | None:
+    # RIS DA is YYYY/MM/DD/other-info
+    return f"{day[:4]}/{day[5:7]}/{day[8:10]}/" if day and len(day) == 10 else None
+
+
+def _ris_record(paper: StoredPaper, key: str) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "type_of_reference": "JOUR" if paper.journal_ref else "UNPB",
+        "id": key,
+        "authors": list(paper.authors),
+        "title": " ".join(paper.title.split()),
+        "abstract": " ".join(paper.abstract.split()),
+        "year": publication_year(paper),
+        "date": _ris_date(paper.published or paper.first_listed),
+        "urls": [f"https://arxiv.org/abs/{paper.arxiv_id}"],
+        "doi": paper.doi,
+        "journal_name": " ".join(paper.journal_ref.split()) if paper.journal_ref else None,
+        "keywords": list(paper.categories),
+        "notes": [f"arXiv:{paper.arxiv_id}"],
+    }
+    return {name: value for name, value in record.items() if value}
+
+
+def to_ris(papers: Sequence[StoredPaper]) -> str:
+    """A RIS file with one record per paper (``UNPB`` for a preprint, ``JOUR`` with a
+    journal reference)."""
+    keys = citation_keys(papers)
+    records = [_ris_record(paper, keys[paper.key]) for paper in papers]
+    return str(rispy.dumps(records, implementation=_RisWriter)).lstrip("\n")
+
+
+CSV_COLUMNS = ["arxiv_id", "title", "authors", "year", "categories", "doi", "url", "added_at"]
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+
+
+def to_csv(papers: Sequence[tuple[StoredPaper, float]]) -> str:
+    """A CSV table (RFC 4180), one row per paper; authors and categories joined by ``; ``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for paper, added in papers:
+        writer.writerow(
+            [
+                paper.arxiv_id,
+                paper.title,
+                "; ".join(paper.authors),
+                publication_year(paper),
+                "; ".join(paper.categories),
+                paper.doi or "",
+                f"https://arxiv.org/abs/{paper.arxiv_id}",
+                _iso(added),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def collection_json(collection: Collection) -> dict[str, Any]:
+    """A collection's own fields, as the API shows them."""
+    return {
+        "id": collection.id,
+        "name": collection.name,
+        "description": collection.description,
+        "is_public": collection.is_public,
+        "owner": collection.owner,
+        "paper_count": collection.paper_count,
+        "created_at": _iso(collection.created_at),
+        "updated_at": _iso(collection.updated_at),
+    }
+
+
+def to_json(collection: Collection, papers: Sequence[tuple[StoredPaper, float]]) -> str:
+    """The collection and its papers as one JSON document."""
+    keys = citation_keys([paper for paper, _ in papers])
+    document = collection_json(collection) | {
+        "papers": [
+            {
+                "id": paper.arxiv_id,
+                "citation_key": keys[paper.key],
+                "title": paper.title,
+                "authors": paper.authors,
+                "abstract": paper.abstract,
+                "year": publication_year(paper),
+                "categories": paper.categories,
+                "doi": paper.doi,
+                "journal_ref": paper.journal_ref,
+                "url": f"https://arxiv.org/abs/{paper.arxiv_id}",
+                "added_at": _iso(added),
+            }
+            for paper, added in papers
+        ]
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_format(name: str) -> ExportFormat:
+    """The format called ``name``, or ``ExportError`` listing the known ones."""
+    try:
+        return FORMATS[name.lower()]
+    except KeyError:
+        raise ExportError(
+            f"unknown export format {name!r} (expected one of {', '.join(FORMATS)})"
+        ) from None
+
+
+def export_papers(
+    collection: Collection, papers: Sequence[tuple[StoredPaper, float]], name: str
+) -> tuple[str, ExportFormat]:
+    """The collection's papers in the format called ``name``, and that format.
+
+    Raises:
+        ExportError: an unknown format.
+    """
+    chosen = export_format(name)
+    plain = [paper for paper, _ in papers]
+    if chosen.name == "bibtex":
+        return to_bibtex(plain), chosen
+    if chosen.name == "ris":
+        return to_ris(plain), chosen
+    if chosen.name == "csv":
+        return to_csv(papers), chosen
+    return to_json(collection, papers), chosen

@@ -1,0 +1,287 @@
+"""Import a reference manager's file (BibTeX or RIS, e.g. a Zotero export) into a collection.
+
+Each entry is matched to a stored paper by, in order: its arXiv id (an ``eprint``
+field, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/``N1``, or arXiv's own
+DOI ``10.48550/arXiv.<id>``), its DOI, then its title (case, accents, LaTeX, braces and
+punctuation folded away). Every entry comes back in the report, added, already there,
+or unmatched with the reason: none is dropped silently. Files are parsed by
+bibtexparser (v2) and rispy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import rispy
+from bibtexparser import model
+from bibtexparser.entrypoint import parse_string
+
+from paperfeed.collections import add_papers, owned_collection
+from paperfeed.ingest import clean_text, fold_for_matching, normalize_arxiv_id
+from paperfeed.store import Store
+from paperfeed.store import collections as collection_rows
+from paperfeed.store.accounts import User
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ENTRIES = 5000
+IMPORT_FORMATS = ("auto", "bibtex", "ris")
+_ARXIV_IN_TEXT = re.compile(
+    r"(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf|html)/)"
+    r"(\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})",
+    re.IGNORECASE,
+)
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_RIS_START = re.compile(r"^\s*TY  - ", re.MULTILINE)
+_NOT_WORD = re.compile(r"[^\w]+")
+_BRACES = re.compile(r"[{}]")
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read as BibTeX or RIS; the message says why."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of the imported file, with what can identify its paper."""
+
+    label: str  # the citation key, else the title, else "entry N"
+    title: str
+    arxiv_id: str | None
+    doi: str | None
+
+
+@dataclass
+class ImportReport:
+    """What an import did with each entry."""
+
+    format: str
+    added: list[tuple[str, str]] = field(default_factory=list)  # (label, arXiv id)
+    already: list[tuple[str, str]] = field(default_factory=list)
+    unmatched: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
+
+    @property
+    def total(self) -> int:
+        return len(self.added) + len(self.already) + len(self.unmatched)
+
+
+def title_fingerprint(title: str) -> str:
+    """A title folded for matching: no braces, LaTeX rendered, accents and case folded,
+    punctuation dropped (``{BERT}: Pre-training`` -> ``bert pre training``)."""
+    text = fold_for_matching(clean_text(_BRACES.sub("", title)))
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def _arxiv_id_in(values: Iterable[str | None]) -> str | None:
+    for value in values:
+        if not value:
+            continue
+        found = normalize_arxiv_id(value)
+        if found:
+            return found
+        match = _ARXIV_IN_TEXT.search(value)
+        if match:
+            found = normalize_arxiv_id(match.group(1))
+            if found:
+                return found
+    return None
+
+
+def _doi(value: str | None) -> tuple[str | None, str | None]:
+    """``(doi, arXiv id)`` from a DOI field: arXiv's own DOIs name the paper."""
+    if not value:
+        return None, None
+    match = _DOI.match(value.strip())
+    if not match:
+        return None, None
+    doi = match.group(1)
+    arxiv = _ARXIV_DOI.match(doi)
+    return doi, normalize_arxiv_id(arxiv.group(1)) if arxiv else None
+
+
+def _reference(label: str, title: str, doi_field: str | None, *texts: str | None) -> Reference:
+    doi, doi_arxiv = _doi(doi_field)
+    arxiv_id = _arxiv_id_in(texts) or doi_arxiv
+    return Reference(label or title or "entry", title, arxiv_id, doi)
+
+
+def _bibtex_value(entry: model.Entry, *names: str) -> str | None:
+    fields = {name.lower(): item.value for name, item in entry.fields_dict.items()}
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
+    """The entries of a BibTeX file, and ``(label, reason)`` of blocks that failed to parse."""
+    library = parse_string(text)
+    references = []
+    for entry in library.entries:
+        eprint = _bibtex_value(entry, "eprint")
+        prefix = (_bibtex_value(entry, "archiveprefix", "eprinttype") or "arxiv").lower()
+        references.append(
+            _reference(
+                entry.key,
+                _bibtex_value(entry, "title") or "",
+                _bibtex_value(entry, "doi"),
+                eprint if prefix == "arxiv" else None,
+                _bibtex_value(entry, "url"),
+                _bibtex_value(entry, "journal", "journaltitle"),
+                _bibtex_value(entry, "note"),
+                _bibtex_value(entry, "howpublished"),
+                _bibtex_value(entry, "archiveprefix") and eprint,
+            )
+        )
+    failed = []
+    for block in library.failed_blocks:
+        first_line = (block.raw or "").strip().splitlines()[0] if block.raw else "a block"
+        line = "" if block.start_line is None else f" at line {block.start_line + 1}"
+        failed.append((first_line[:80], f"not valid BibTeX{line}: {block.error}"))
+    return references, failed
+
+
+def parse_ris(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
+    """The records of a RIS file (rispy), as references."""
+    try:
+        records = rispy.loads(text, skip_unknown_tags=True)
+    except (OSError, ValueError, IndexError, KeyError) as error:
+        raise ImportFileError(f"the file is not valid RIS: {error}") from None
+    references = []
+    for index, record in enumerate(records, start=1):
+        title = str(record.get("title") or record.get("primary_title") or "")
+        urls = [str(url) for url in record.get("urls") or []]
+        notes = [str(note) for note in record.get("notes") or []]
+        references.append(
+            _reference(
+                str(record.get("id") or title or f"record {index}"),
+                title,
+                record.get("doi"),
+                *urls,
+                record.get("journal_name"),
+                record.get("secondary_title"),
+                *notes,
+                record.get("note"),
+            )
+        )
+    return references, []
+
+
+def parse_references(
+    text: str, format: str = "auto"
+) -> tuple[str, list[Reference], list[tuple[str, str]]]:
+    """``(format, references, failed blocks)`` of a BibTeX or RIS file.
+
+    Raises:
+        ImportFileError: an unknown format, or a file holding no entries of that format.
+    """
+    if format not in IMPORT_FORMATS:
+        raise ImportFileError(
+            f"unknown import format {format!r} (expected one of {', '.join(IMPORT_FORMATS)})"
+        )
+    chosen = format
+    if chosen == "auto":
+        chosen = "ris" if _RIS_START.search(text) and "@" not in text.lstrip()[:1] else "bibtex"
+    references, failed = parse_bibtex(text) if chosen == "bibtex" else parse_ris(text)
+    if not references:
+        problem = f"; {failed[0][1]}" if failed else ""
+        raise ImportFileError(
+            f"the file holds no {'BibTeX' if chosen == 'bibtex' else 'RIS'} entries "
+            "(expected a .bib file with entries like @misc{key, ...} or a .ris file "
+            f"whose records start with 'TY  - '){problem}"
+        )
+    if len(references) + len(failed) > MAX_IMPORT_ENTRIES:
+        raise ImportFileError(
+            f"the file holds {len(references) + len(failed):,} entries "
+            f"(at most {MAX_IMPORT_ENTRIES:,} at a time)"
+        )
+    return chosen, references, failed
+
+
+def match_references(store: Store, references: list[Reference]) -> list[int | None]:
+    """The store key of each reference's paper (None where none matches)."""
+    by_id = collection_rows.keys_by_arxiv_id(
+        store, [ref.arxiv_id for ref in references if ref.arxiv_id]
+    )
+    by_doi = collection_rows.keys_by_doi(store, [ref.doi for ref in references if ref.doi])
+    keys: list[int | None] = []
+    for ref in references:
+        key = by_id.get(ref.arxiv_id or "")
+        if key is None and ref.doi:
+            key = by_doi.get(ref.doi.lower())
+        keys.append(key)
+    wanted = {
+        title_fingerprint(ref.title): index
+        for index, ref in enumerate(references)
+        if keys[index] is None and ref.title
+    }
+    wanted.pop("", None)
+    if wanted:
+        by_title: dict[str, int] = {}
+        for batch in collection_rows.iter_titles(store):
+            for key, title in batch:
+                fingerprint = title_fingerprint(title)
+                if fingerprint in wanted:
+                    by_title.setdefault(fingerprint, key)
+        for index, ref in enumerate(references):
+            if keys[index] is None and ref.title:
+                keys[index] = by_title.get(title_fingerprint(ref.title))
+    return keys
+
+
+def _unmatched_reason(ref: Reference) -> str:
+    if ref.arxiv_id:
+        return f"arXiv paper {ref.arxiv_id} is not stored here"
+    if ref.doi:
+        return f"no stored paper has DOI {ref.doi} or this title"
+    if ref.title:
+        return "no arXiv id or DOI, and no stored paper has this title"
+    return "the entry has no arXiv id, DOI or title"
+
+
+def import_references(
+    store: Store, user: User, collection_id: int, content: bytes | str, format: str = "auto"
+) -> ImportReport:
+    """Add the papers of a BibTeX or RIS file to one's own collection, in one transaction.
+
+    Raises:
+        ImportFileError: too big, not UTF-8, or not BibTeX/RIS.
+        CollectionNotFoundError, NotYourCollectionError: not the user's collection.
+    """
+    owned_collection(store, collection_id, user)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportFileError(
+            f"the file is {len(content):,} bytes (at most {MAX_IMPORT_BYTES:,} at a time)"
+        )
+    if isinstance(content, bytes):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                f"the file is not UTF-8 text (byte {error.start}); export it as UTF-8"
+            ) from None
+    else:
+        text = content
+    if "\x00" in text:
+        raise ImportFileError("the file is binary, not BibTeX or RIS text")
+    chosen, references, failed = parse_references(text, format)
+    keys = match_references(store, references)
+    papers = store.get_papers([key for key in keys if key is not None])
+    report = ImportReport(chosen)
+    matched = [key for key in keys if key is not None]
+    added = set(add_papers(store, user, collection_id, matched)) if matched else set()
+    seen: set[int] = set()
+    for ref, key in zip(references, keys, strict=True):
+        if key is None:
+            report.unmatched.append((ref.label, _unmatched_reason(ref)))
+        elif key in added and key not in seen:
+            report.added.append((ref.label, papers[key].arxiv_id))
+        else:
+            report.already.append((ref.label, papers[key].arxiv_id))
+        if key is not None:
+            seen.add(key)
+    report.unmatched.extend(failed)
+    return report

@@ -1,0 +1,244 @@
+"""Discussion on paper pages: the comment API, the comment forms and a paper's comment feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from paperfeed import discussion
+from paperfeed.accounts import RateLimitedError, User
+from paperfeed.discussion import (
+    CommentNotFoundError,
+    DiscussionError,
+    NotYourCommentError,
+    Thread,
+)
+from paperfeed.store.comments import Comment
+from paperfeed.web.feeds import FeedEntry, render_rss_entries, rss_response
+from paperfeed.web.security import api_user, check_csrf, session_user, settings_of, store_of
+from paperfeed.web.templating import safe_next
+
+api_router = APIRouter(prefix="/api", tags=["discussion"])
+router = APIRouter(include_in_schema=False)
+feed_router = APIRouter(prefix="/rss", tags=["feeds"])
+
+
+class CommentIn(BaseModel):
+    """A new comment: plain text, and the comment it replies to (if any)."""
+
+    text: Any = Field(description="plain text; http(s) links become links when shown")
+    parent: int | None = Field(None, description="id of the comment replied to")
+
+
+class CommentEdit(BaseModel):
+    text: Any = Field(description="the new plain text")
+
+
+def _iso(moment: float | None) -> str | None:
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
+    """One comment as the API shows it."""
+    return {
+        "id": comment.id,
+        "paper": arxiv_id,
+        "parent": comment.parent_id,
+        "author": None if comment.deleted else comment.author,
+        "text": comment.text,
+        "deleted": comment.deleted,
+        "created_at": _iso(comment.created_at),
+        "edited_at": _iso(comment.edited_at),
+        "url": f"/papers/{arxiv_id}#comment-{comment.id}",
+    }
+
+
+def thread_json(thread: Thread, arxiv_id: str) -> dict[str, Any]:
+    return comment_json(thread.comment, arxiv_id) | {
+        "replies": [comment_json(reply, arxiv_id) for reply in thread.replies]
+    }
+
+
+def _http_error(error: Exception) -> HTTPException:
+    """The HTTP answer to a discussion error."""
+    message = error.args[0] if error.args else str(error)
+    if isinstance(error, RateLimitedError):
+        return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, NotYourCommentError):
+        return HTTPException(403, message)
+    if isinstance(error, CommentNotFoundError):
+        return HTTPException(404, message)
+    return HTTPException(400, message)
+
+
+_ERRORS = (DiscussionError, CommentNotFoundError, NotYourCommentError, RateLimitedError)
+
+
+def _arxiv_id_of(request: Request, comment: Comment) -> str:
+    papers = store_of(request).get_papers([comment.paper_key])
+    return papers[comment.paper_key].arxiv_id
+
+
+# -- JSON API ---------------------------------------------------------------------------
+
+
+@api_router.get("/papers/{id:path}/comments", summary="A paper's discussion, newest first")
+def list_comments(request: Request, id: str) -> dict[str, Any]:
+    """Threads newest first, each with its ``replies`` oldest first."""
+    try:
+        paper, threads = discussion.thread_of(store_of(request), id)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    total = discussion.comment_totals(store_of(request), [paper])[paper.key]
+    return {
+        "paper": paper.arxiv_id,
+        "numComments": total,
+        "threads": [thread_json(thread, paper.arxiv_id) for thread in threads],
+    }
+
+
+@api_router.post(
+    "/papers/{id:path}/comments",
+    status_code=201,
+    summary="Comment on a paper or reply (API token or session + CSRF)",
+)
+def create_comment(
+    request: Request, id: str, body: CommentIn, user: Annotated[User, Depends(api_user)]
+) -> dict[str, Any]:
+    try:
+        comment = discussion.post_comment(store_of(request), user, id, body.text, body.parent)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    return comment_json(comment, _arxiv_id_of(request, comment))
+
+
+def _edit(request: Request, comment_id: int, body: CommentEdit, user: User) -> dict[str, Any]:
+    try:
+        comment = discussion.edit_comment(store_of(request), user, comment_id, body.text)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    return comment_json(comment, _arxiv_id_of(request, comment))
+
+
+@api_router.patch("/comments/{comment_id}", summary="Edit one's own comment")
+def patch_comment(
+    request: Request, comment_id: int, body: CommentEdit, user: Annotated[User, Depends(api_user)]
+) -> dict[str, Any]:
+    return _edit(request, comment_id, body, user)
+
+
+@api_router.put("/comments/{comment_id}", summary="Edit one's own comment (same as PATCH)")
+def put_comment(
+    request: Request, comment_id: int, body: CommentEdit, user: Annotated[User, Depends(api_user)]
+) -> dict[str, Any]:
+    return _edit(request, comment_id, body, user)
+
+
+@api_router.delete("/comments/{comment_id}", summary="Delete one's own comment")
+def remove_comment(
+    request: Request, comment_id: int, user: Annotated[User, Depends(api_user)]
+) -> dict[str, Any]:
+    try:
+        comment = discussion.delete_comment(store_of(request), user, comment_id)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    return {"id": comment.id, "paper": _arxiv_id_of(request, comment), "deleted": True}
+
+
+# -- forms on the paper page ----------------------------------------------------------------
+
+
+def _form_user(request: Request, csrf_token: str, back: str) -> User:
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(
+            303, "sign in first", headers={"Location": f"/signin?next={quote(back, safe='/')}"}
+        )
+    check_csrf(request, csrf_token)
+    return user
+
+
+@router.post("/papers/{arxiv_id:path}/comments")
+def comment_form(
+    request: Request,
+    arxiv_id: str,
+    text: str = Form(""),
+    parent: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    back = f"/papers/{arxiv_id}"
+    user = _form_user(request, csrf_token, back + "#discussion")
+    try:
+        parent_id = int(parent) if parent.strip() else None
+    except ValueError:
+        raise HTTPException(400, f"parent {parent!r} is not a comment id") from None
+    try:
+        comment = discussion.post_comment(store_of(request), user, arxiv_id, text, parent_id)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    paper_id = _arxiv_id_of(request, comment)
+    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/edit")
+def edit_form(
+    request: Request, comment_id: int, text: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    user = _form_user(request, csrf_token, "/account")
+    try:
+        comment = discussion.edit_comment(store_of(request), user, comment_id, text)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    paper_id = _arxiv_id_of(request, comment)
+    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+
+
+@router.post("/comments/{comment_id}/delete")
+def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -> Response:
+    user = _form_user(request, csrf_token, "/account")
+    try:
+        comment = discussion.delete_comment(store_of(request), user, comment_id)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    paper_id = _arxiv_id_of(request, comment)
+    back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "")
+    return RedirectResponse(back or f"/papers/{paper_id}#discussion", status_code=303)
+
+
+# -- the paper's feed -------------------------------------------------------------------------
+
+
+@feed_router.get("/papers/{id:path}", summary="A paper's comments, newest first")
+def paper_comments_rss(request: Request, id: str) -> Response:
+    try:
+        paper, _ = discussion.thread_of(store_of(request), id)
+    except _ERRORS as error:
+        raise _http_error(error) from None
+    base = settings_of(request).base_url
+    page = f"{base}/papers/{paper.arxiv_id}"
+    entries = []
+    for comment in discussion.latest_comments(store_of(request), paper):
+        link = f"{page}#comment-{comment.id}"
+        kind = "replied" if comment.parent_id is not None else "commented"
+        entries.append(
+            FeedEntry(
+                title=f"{comment.author} {kind} on “{paper.title}”",
+                link=link,
+                published=datetime.fromtimestamp(comment.created_at, UTC),
+                description=comment.text,
+            )
+        )
+    return rss_response(
+        render_rss_entries(
+            f"Discussion of “{paper.title}”",
+            page,
+            f"{base}/rss/papers/{paper.arxiv_id}",
+            f"Comments on arXiv {paper.arxiv_id}, newest first",
+            entries,
+        )
+    )

@@ -1,0 +1,216 @@
+"""Discussion over real HTTP against a running server, on SQLite and PostgreSQL: the
+comment API (token and session + CSRF), the forms on the paper page, escaping, counts
+on cards and in the daily-papers API, and the paper's comment feed."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ElementTree
+
+import httpx
+
+from paperfeed.accounts import create_api_token
+from paperfeed.discussion import COMMENT_RATE_LIMIT
+from paperfeed.store.accounts import insert_user
+from paperfeed.store.comments import paper_comments
+from running_site import LATEST_DAY, Site, csrf_of
+
+TOP_PAPER = "2608.19880"  # EnvHarness: the source reported 1 comment
+SOURCE_COMMENTS = 1
+
+
+def _token(site: Site, name: str) -> str:
+    user = insert_user(site.store, f"{name}@example.org", name, "not-a-real-hash")
+    return create_api_token(site.store, user)
+
+
+def _api(site: Site, token: str) -> httpx.Client:
+    return site.client(headers={"Authorization": f"Bearer {token}"})
+
+
+def _stored_texts(site: Site) -> list[str]:
+    paper = site.store.get_paper(TOP_PAPER)
+    assert paper is not None
+    return [comment.text for comment in paper_comments(site.store, paper.key)]
+
+
+def _sign_up(client: httpx.Client, email: str, name: str) -> None:
+    form = client.get("/signup").text
+    response = client.post(
+        "/signup",
+        data={
+            "email": email,
+            "name": name,
+            "password": "correct horse",
+            "csrf_token": csrf_of(form),
+        },
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_comment_reply_edit_delete_by_api(site: Site) -> None:
+    ada, bob = _token(site, "ada"), _token(site, "bob")
+    url = f"/api/papers/{TOP_PAPER}/comments"
+    with _api(site, ada) as api:
+        thread = api.post(url, json={"text": "Is the code out?"})
+        assert thread.status_code == 201, thread.text
+        first = thread.json()
+        later = api.post(url, json={"text": "Second thread"}).json()
+    with _api(site, bob) as api:
+        reply = api.post(url, json={"text": "Yes: https://github.com/x/y", "parent": first["id"]})
+        assert reply.status_code == 201
+        not_yours = api.patch(f"/api/comments/{first['id']}", json={"text": "mine now"})
+        not_yours_delete = api.delete(f"/api/comments/{first['id']}")
+    assert first["paper"] == TOP_PAPER and first["author"] == "ada" and first["parent"] is None
+    assert reply.json()["parent"] == first["id"]
+    assert not_yours.status_code == 403 and "another user" in not_yours.json()["detail"]
+    assert not_yours_delete.status_code == 403
+    with site.client() as anonymous:
+        listing = anonymous.get(url).json()
+        daily = anonymous.get("/api/daily_papers", params={"date": LATEST_DAY}).json()
+    assert listing["paper"] == TOP_PAPER
+    assert [t["id"] for t in listing["threads"]] == [later["id"], first["id"]]  # newest first
+    assert [r["text"] for r in listing["threads"][1]["replies"]] == ["Yes: https://github.com/x/y"]
+    assert listing["numComments"] == SOURCE_COMMENTS + 3
+    entry = next(e for e in daily if e["paper"]["id"] == TOP_PAPER)
+    assert entry["numComments"] == SOURCE_COMMENTS + 3  # the source's plus ours
+
+    with _api(site, ada) as api:
+        patched = api.patch(f"/api/comments/{first['id']}", json={"text": "Is the code out yet?"})
+        put = api.put(f"/api/comments/{later['id']}", json={"text": "Edited by PUT"})
+        deleted = api.delete(f"/api/comments/{later['id']}")
+        deleted_again = api.delete(f"/api/comments/{later['id']}")
+        after = api.get(url).json()
+    assert patched.status_code == 200 and patched.json()["edited_at"] is not None
+    assert patched.json()["text"] == "Is the code out yet?"
+    assert put.json()["text"] == "Edited by PUT"
+    assert deleted.json() == {"id": later["id"], "paper": TOP_PAPER, "deleted": True}
+    assert deleted_again.status_code == 404
+    assert [t["id"] for t in after["threads"]] == [first["id"]]
+    assert after["numComments"] == SOURCE_COMMENTS + 2
+
+
+def test_bad_comments_get_a_clear_4xx_and_nothing_is_stored(site: Site) -> None:
+    ada = _token(site, "ada")
+    url = f"/api/papers/{TOP_PAPER}/comments"
+    with site.client() as anonymous:
+        unsigned = anonymous.post(url, json={"text": "hello"})
+        bad_token = anonymous.post(
+            url, json={"text": "hello"}, headers={"Authorization": "Bearer x"}
+        )
+    assert unsigned.status_code == 401 and bad_token.status_code == 401
+    with _api(site, ada) as api:
+        huge = api.post(url, json={"text": "x" * 1_000_000})
+        empty = api.post(url, json={"text": "   "})
+        not_text = api.post(url, json={"text": {"html": "<b>"}})
+        missing = api.post(url, json={})
+        unknown_paper = api.post("/api/papers/2609.99999/comments", json={"text": "hi"})
+        not_an_id = api.post("/api/papers/nonsense/comments", json={"text": "hi"})
+        no_parent = api.post(url, json={"text": "hi", "parent": 999999})
+        bad_parent = api.post(url, json={"text": "hi", "parent": "first"})
+        not_json = api.post(url, content=b"text=hi", headers={"content-type": "text/plain"})
+        edit_unknown = api.patch("/api/comments/999999", json={"text": "x"})
+    # 413 if a body-size limit in front of the app answers first
+    assert huge.status_code in (400, 413) and huge.json()["detail"]
+    if huge.status_code == 400:
+        assert "1,000,000 characters" in huge.json()["detail"]
+    for response in (empty, not_text, missing, not_an_id, bad_parent, not_json):
+        assert response.status_code == 400, response.text
+        assert response.json()["detail"]
+    assert unknown_paper.status_code == 404 and "2609.99999" in unknown_paper.json()["detail"]
+    assert no_parent.status_code == 404 and edit_unknown.status_code == 404
+    assert _stored_texts(site) == []
+
+
+def test_rate_limit_answers_429_with_retry_after(site: Site) -> None:
+    ada = _token(site, "ada")
+    limit, _ = COMMENT_RATE_LIMIT
+    url = f"/api/papers/{TOP_PAPER}/comments"
+    with _api(site, ada) as api:
+        statuses = [api.post(url, json={"text": f"n{n}"}).status_code for n in range(limit)]
+        over = api.post(url, json={"text": "one too many"})
+    assert statuses == [201] * limit
+    assert over.status_code == 429 and int(over.headers["retry-after"]) > 0
+    assert len(_stored_texts(site)) == limit
+
+
+def test_session_needs_csrf_and_forms_work(site: Site) -> None:
+    url = f"/api/papers/{TOP_PAPER}/comments"
+    with site.client() as browser:
+        _sign_up(browser, "ada@example.org", "Ada")
+        page = browser.get(f"/papers/{TOP_PAPER}").text
+        csrf = csrf_of(page)
+        forged = browser.post(url, json={"text": "forged"})
+        by_script = browser.post(url, json={"text": "by script"}, headers={"X-CSRF-Token": csrf})
+        assert by_script.status_code == 201
+        form_forged = browser.post(f"/papers/{TOP_PAPER}/comments", data={"text": "no token"})
+        posted = browser.post(
+            f"/papers/{TOP_PAPER}/comments", data={"text": "From the form", "csrf_token": csrf}
+        )
+        comment_id = int(posted.headers["location"].rpartition("#comment-")[2])
+        replied = browser.post(
+            f"/papers/{TOP_PAPER}/comments",
+            data={"text": "A reply", "parent": str(comment_id), "csrf_token": csrf},
+        )
+        edited = browser.post(
+            f"/comments/{comment_id}/edit",
+            data={"text": "From the form, edited", "csrf_token": csrf},
+        )
+        page = browser.get(f"/papers/{TOP_PAPER}").text
+        account = browser.get("/account").text
+    assert forged.status_code == 403 and form_forged.status_code == 403
+    assert posted.status_code == 303
+    assert posted.headers["location"] == f"/papers/{TOP_PAPER}#comment-{comment_id}"
+    assert replied.status_code == 303 and edited.status_code == 303
+    assert f'id="comment-{comment_id}"' in page and "From the form, edited" in page
+    assert "(edited)" in page and 'class="comment reply' in page
+    assert page.index("From the form, edited") < page.index("A reply")
+    assert f'/papers/{TOP_PAPER}#comment-{comment_id}"' in account  # the profile lists it
+    assert sorted(_stored_texts(site)) == ["A reply", "From the form, edited", "by script"]
+
+
+def test_comments_are_escaped_and_links_are_http_only(site: Site) -> None:
+    ada = _token(site, "ada")
+    hostile = (
+        '<script>alert(1)</script> <img src=x onerror="alert(2)"> '
+        "javascript:alert(3) see https://example.org/a?b=1&c=2. and\nnext line"
+    )
+    with _api(site, ada) as api:
+        assert (
+            api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": hostile}).status_code == 201
+        )
+    with site.client() as anonymous:
+        page = anonymous.get(f"/papers/{TOP_PAPER}").text
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<a href="https://example.org/a?b=1&amp;c=2" rel="nofollow ugc noopener">' in page
+    assert 'href="javascript' not in page
+    text = re.search(r'<div class="comment-text">(.*?)</div>', page, re.S)
+    assert text is not None and html.unescape(re.sub(r"<[^>]+>", "", text.group(1))) == hostile
+
+
+def test_cards_count_our_comments_and_the_feed_lists_them(site: Site) -> None:
+    ada = _token(site, "ada")
+    with _api(site, ada) as api:
+        for text in ("First <b>take</b>", "Second take"):
+            api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": text})
+    with site.client() as anonymous:
+        daily = anonymous.get("/", params={"date": LATEST_DAY}).text
+        feed = anonymous.get(f"/rss/papers/{TOP_PAPER}")
+        unknown_feed = anonymous.get("/rss/papers/2609.99999")
+    card = daily[daily.index(f'data-id="{TOP_PAPER}"') :]
+    card = card[: card.index("</article>")]
+    assert f"{SOURCE_COMMENTS + 2} comments" in card
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("application/rss+xml")
+    channel = ElementTree.fromstring(feed.content).find("channel")
+    assert channel is not None
+    items = channel.findall("item")
+    assert [item.findtext("description") for item in items] == ["Second take", "First <b>take</b>"]
+    base = site.settings.base_url
+    assert all(
+        (item.findtext("link") or "").startswith(f"{base}/papers/{TOP_PAPER}#comment-")
+        for item in items
+    )
+    assert unknown_feed.status_code == 404
