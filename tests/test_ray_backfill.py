@@ -92,10 +92,10 @@ def ray_head() -> Iterator[tuple[str, str]]:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def _vectors(url: str) -> dict[str, np.ndarray]:
+def _vectors(url: str, model: str = "minilm") -> dict[str, np.ndarray]:
     store = Store(url)
     found = {}
-    for keys, vectors in iter_fresh_embeddings(store, "minilm"):
+    for keys, vectors in iter_fresh_embeddings(store, model):
         papers = store.get_papers(keys.tolist())
         for key, vector in zip(keys.tolist(), vectors, strict=True):
             found[papers[key].arxiv_id] = vector.copy()
@@ -211,3 +211,36 @@ def test_a_killed_worker_and_a_killed_driver_lose_nothing(
     worst = min(float(np.dot(remote[i], local_vectors[i])) for i in remote)
     assert worst >= 0.99, worst
     store.close()
+
+
+@pytest.fixture(scope="module")
+def fp32_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An fp32 copy of the bundled int8 MiniLM (scripts/dequantize_onnx.py), as a spec."""
+    pytest.importorskip("onnx", reason="the fp32 copy is made with the onnx package")
+    from paperfeed.index.embedder import BUNDLED_MODELS_DIR
+
+    target = tmp_path_factory.mktemp("minilm-fp32")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "dequantize_onnx.py"
+    subprocess.run(
+        [sys.executable, str(script), str(BUNDLED_MODELS_DIR / "minilm"), str(target)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return f"onnx:{target}"
+
+
+def test_fp32_vectors_from_ray_equal_the_local_ones_whatever_the_batches(
+    ray_head: tuple[str, str], fp32_model: str, tmp_path: Path
+) -> None:
+    """An fp32 model does not depend on the batch: other batch sizes on Ray, and a run
+    split in two, still give cosine >= 0.9999 against one local run."""
+    local_environment, local_url = _home(tmp_path / "local", 8, fp32_model)
+    assert _index(local_environment).returncode == 0
+    environment, url = _home(tmp_path / "ray", 3, fp32_model)
+    first = _index(environment, "--ray", ray_head[0], "--embed-limit", "40")
+    assert first.returncode == 0 and "embedded 40;" in first.stdout, first.stderr
+    rest = _index(environment, "--ray", ray_head[0])
+    assert rest.returncode == 0, rest.stderr
+    local, remote = _vectors(local_url, fp32_model), _vectors(url, fp32_model)
+    assert remote.keys() == local.keys() and len(remote) > 40
+    worst = min(float(np.dot(remote[i], local[i])) for i in remote)
+    assert worst >= 0.9999, worst

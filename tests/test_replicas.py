@@ -186,6 +186,20 @@ def test_writes_on_one_replica_are_read_on_the_other_at_once(
         fresh = on_b.get("/api/daily_papers", params={"date": LATEST_DAY}, headers=bearer).json()
         counts = {entry["paper"]["id"]: entry["paper"]["upvotes"] for entry in fresh}
         assert counts[paper] == after["upvotes"]
+        # a comment posted on a is in b's discussion at once, and b can answer it
+        posted = on_a.post(
+            f"/api/papers/{paper}/comments", json={"text": "Posted on replica a."}, headers=bearer
+        )
+        assert posted.status_code == 201, posted.text
+        reply = on_b.post(
+            f"/api/papers/{paper}/comments",
+            json={"text": "Answered on replica b.", "parent": posted.json()["id"]},
+            headers=bearer,
+        )
+        assert reply.status_code == 201, reply.text
+        thread = on_a.get(f"/api/papers/{paper}/comments", headers=bearer).json()
+        assert [t["text"] for t in thread["threads"]] == ["Posted on replica a."]
+        assert [r["text"] for r in thread["threads"][0]["replies"]] == ["Answered on replica b."]
         # a submission on b puts the paper on today's list, read on a at once
         submit_form = on_b.get("/submit")
         submitted = on_b.post(
