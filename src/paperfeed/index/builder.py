@@ -251,6 +251,7 @@ def update_pgvector(
         return 0
     pgvector_index.prepare(store, model, dimension)
     pgvector_index.sync_vectors(store, model, show_progress)
+    pgvector_index.create_hnsw_index(store, model, dimension)
     count = pgvector_index.count_vectors(store, model)
     # a new state stamp tells running servers to look again (new count, new model)
     state = read_state(settings)

@@ -67,7 +67,7 @@ def stored_dimension(store: Store, model: str) -> int | None:
 
 
 def prepare(store: Store, model: str, dimension: int) -> None:
-    """Make sure the extension, ``paper_vectors`` and ``model``'s HNSW index exist.
+    """Make sure the extension and ``paper_vectors`` exist.
 
     Raises:
         PgVectorError: not PostgreSQL, or the extension is missing and cannot be created.
@@ -85,6 +85,14 @@ def prepare(store: Store, model: str, dimension: int) -> None:
             f"{store.engine.url.render_as_string(hide_password=True)} and this role cannot "
             "create it; as a superuser run CREATE EXTENSION vector; then paperfeed index"
         )
+
+
+def create_hnsw_index(store: Store, model: str, dimension: int) -> None:
+    """``model``'s partial HNSW index, if it is not there yet. Made after the first bulk
+    copy (building over loaded rows is faster than inserting into the graph row by row);
+    from then on PostgreSQL adds each new row to it. A first build over millions of rows
+    wants a ``maintenance_work_mem`` that holds the graph (~2 KB a vector, see
+    docs/scaling.md), or it slows down once the graph spills."""
     with store.engine.begin() as connection:
         connection.execute(
             text(
