@@ -103,20 +103,20 @@ def _vectors(url: str, model: str = "minilm") -> dict[str, np.ndarray]:
     return found
 
 
-def _environment(home: Path, batch: int) -> dict[str, str]:
+def _environment(home: Path, batch: int, model: str) -> dict[str, str]:
     return (
         os.environ
         | LOOPBACK_ONLY
         | {
             "PAPERFEED_HOME": str(home),
-            "PAPERFEED_EMBED_MODEL": "minilm",
+            "PAPERFEED_EMBED_MODEL": model,
             "PAPERFEED_EMBED_BATCH_SIZE": str(batch),
         }
     )
 
 
-def _home(folder: Path, batch: int) -> tuple[dict[str, str], str]:
-    environment = _environment(folder, batch)
+def _home(folder: Path, batch: int, model: str = "minilm") -> tuple[dict[str, str], str]:
+    environment = _environment(folder, batch, model)
     for source, source_format in SOURCES:
         subprocess.run(
             [sys.executable, "-m", "paperfeed.cli", "ingest", str(source), "--format",
