@@ -244,3 +244,13 @@ def test_fp32_vectors_from_ray_equal_the_local_ones_whatever_the_batches(
     assert remote.keys() == local.keys() and len(remote) > 40
     worst = min(float(np.dot(remote[i], local[i])) for i in remote)
     assert worst >= 0.9999, worst
+
+
+def test_an_unreachable_head_is_named(tmp_path: Path) -> None:
+    environment, _ = _home(tmp_path, 8)
+    result = _index(environment, "--ray", "127.0.0.1:1")
+    assert result.returncode == 1
+    assert "cannot reach the Ray head at '127.0.0.1:1'" in result.stderr
+    assert "Traceback" not in result.stderr
+    usage = _index(environment, "--ray", "auto", "--no-embed")
+    assert usage.returncode == 2 and "--ray embeds" in usage.stderr

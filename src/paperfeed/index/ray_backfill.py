@@ -17,6 +17,7 @@ way, so the cluster needs no access to the database.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -34,6 +35,7 @@ from paperfeed.store.embedding_rows import count_papers_to_embed, papers_to_embe
 # while keeping every actor busy; each window starts its own actor pool.
 WINDOW_PAPERS = 20_000
 REFRESH_SECONDS = 300.0
+CONNECT_SECONDS = 10.0
 
 
 def import_ray() -> ModuleType:
@@ -76,9 +78,21 @@ class EmbedActor:
         }
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (``ray.init`` would retry for minutes)."""
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as error:
+        raise EmbedderError(f"cannot reach the Ray head at {address!r}: {error}") from None
+
+
 def connect(address: str) -> ModuleType:
     """Join the Ray cluster at ``address`` (``host:port``, ``ray://host:port`` or ``auto``)."""
     ray = import_ray()
+    _check_reachable(address)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # ours is the bar; Ray's would interleave with it
     logging.getLogger("ray.data").setLevel(logging.WARNING)

@@ -190,7 +190,11 @@ def run_when_elected(
                 if stopper is None:
                     if lock.try_acquire():
                         log.info("holding lock %r: running its scheduler here", name)
-                        stopper = start()
+                        try:
+                            stopper = start()
+                        except Exception:  # let another process try rather than hold it idle
+                            log.exception("the scheduler of lock %r did not start", name)
+                            lock.release()
                     elif first and on_standby is not None:
                         on_standby()
                     first = False
