@@ -195,13 +195,21 @@ class PgVectorSearch:
     kind = "pgvector"
 
     def __init__(
-        self, store: Store, model: str, dimension: int, count: int, ef_search: int = EF_SEARCH
+        self,
+        store: Store,
+        model: str,
+        dimension: int,
+        count: int,
+        ef_search: int = EF_SEARCH,
+        iterative: bool = True,
     ) -> None:
         self.store = store
         self.model = model
         self.dimension = dimension
         self.count = count
         self.ef_search = ef_search
+        # pgvector < 0.8 has no iterative scans: a filtered query may then come back short
+        self.iterative = iterative
 
     @classmethod
     def open(cls, store: Store, model: str, ef_search: int = EF_SEARCH) -> PgVectorSearch | None:
@@ -214,7 +222,12 @@ class PgVectorSearch:
         count = count_vectors(store, model)
         if dimension is None or count == 0:
             return None
-        return cls(store, model, dimension, count, ef_search)
+        with store.engine.connect() as connection:
+            version = connection.scalar(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            )
+        major_minor = tuple(int(part) for part in str(version or "0.0").split(".")[:2])
+        return cls(store, model, dimension, count, ef_search, iterative=major_minor >= (0, 8))
 
     def __len__(self) -> int:
         return self.count
@@ -273,7 +286,8 @@ class PgVectorSearch:
         try:
             with self.store.engine.begin() as connection:
                 connection.execute(text(f"SET LOCAL hnsw.ef_search = {int(self.ef_search)}"))
-                connection.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+                if self.iterative:
+                    connection.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
                 rows = connection.execute(text(query.sql), query.parameters).all()
         except DBAPIError as error:
             raise PgVectorError(f"pgvector search failed: {error.orig}") from None
