@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.index.tokenizer import tokenize
@@ -52,8 +54,18 @@ SWEEP = [
 ]
 
 
+# PAPERFEED_EXACT_SEARCH_LIMIT / PAPERFEED_HNSW_EF_SEARCH from the environment: compare
+# the dense side's exact scan with HNSW (each limit gets its own homes under bench/out).
+_PASSED_THROUGH = ("PAPERFEED_EXACT_SEARCH_LIMIT", "PAPERFEED_HNSW_EF_SEARCH")
+
+
 def _settings(home: Path, model: str) -> Settings:
-    return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
+    passed = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+    if "PAPERFEED_EXACT_SEARCH_LIMIT" in passed:
+        home = home.with_name(f"{home.name}_exact{passed['PAPERFEED_EXACT_SEARCH_LIMIT']}")
+    return Settings.from_environment(
+        {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model} | passed
+    )
 
 
 def build_scifact(model: str, vectors_folder: Path | None) -> SearchEngine:
@@ -157,7 +169,9 @@ def main() -> int:
         help="also sweep fusion method and dense weight on SciFact's train split (809 "
         "queries, not the test split) and on the known-item queries",
     )
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = Machine.check(arguments)
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
     if not arguments.skip_scifact:
@@ -183,6 +197,7 @@ def main() -> int:
         for name, kind, mrr, success in evaluate_known_items(engine, arguments.sample, modes):
             print(f"{name:<24} {kind:<30} {mrr:>8.4f} {success:>8.4f}")
     print(f"\n({time.time() - started:.0f}s)")
+    machine.report()
     return 0
 
 

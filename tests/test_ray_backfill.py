@@ -9,6 +9,7 @@ then every server it starts listens on loopback only.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import shutil
 import signal
@@ -23,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from paperfeed.index.embedder import embedding_text, load_embedder
+from paperfeed.quickstart import BUNDLE
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import count_fresh_embeddings, iter_fresh_embeddings
 from running_site import FIXTURES
@@ -146,27 +149,38 @@ def test_ray_vectors_equal_the_single_process_ones(
     ray_head: tuple[str, str], local_vectors: dict[str, np.ndarray], tmp_path: Path
 ) -> None:
     environment, url = _home(tmp_path, 8)
-    result = _index(environment, "--ray", ray_head[0], "--embed-limit", "48")
+    # batch 8: chunks of 128 papers, locally and on Ray; a run split at a chunk boundary
+    result = _index(environment, "--ray", ray_head[0], "--embed-limit", "128")
     assert result.returncode == 0, result.stderr
-    assert "embedded 48;" in result.stdout
+    assert "embedded 128;" in result.stdout
     rest = _index(environment, "--ray", ray_head[0])
     assert rest.returncode == 0, rest.stderr
-    assert f"embedded {len(local_vectors) - 48};" in rest.stdout
+    assert f"embedded {len(local_vectors) - 128};" in rest.stdout
     again = _index(environment, "--ray", ray_head[0])
     assert "embedded 0;" in again.stdout  # idempotent: nothing left, the cluster is not used
     remote = _vectors(url)
     assert remote.keys() == local_vectors.keys()
-    # the same batches as the local run (same batch size, same key order): the int8
-    # model's dynamic quantisation sees the same inputs, so the vectors are identical
+    # the same chunks as the local run (same batch size, same key order): the int8
+    # model's dynamic quantisation sees the same batches, so the vectors are identical
     worst = min(float(np.dot(remote[i], local_vectors[i])) for i in remote)
     assert worst >= 0.9999, worst
 
 
 def test_a_killed_worker_and_a_killed_driver_lose_nothing(
-    ray_head: tuple[str, str], local_vectors: dict[str, np.ndarray], tmp_path: Path
+    ray_head: tuple[str, str], tmp_path: Path
 ) -> None:
     address, temp_dir = ray_head
-    environment, url = _home(tmp_path, 4)
+    # 448 bundled papers: 7 chunks of 64 (batch 4), so there is a run to interrupt
+    with gzip.open(BUNDLE / "papers.jsonl.gz", "rt") as bundle:
+        lines = [next(bundle) for _ in range(448)]
+    (tmp_path / "part.jsonl").write_text("".join(lines))
+    environment = _environment(tmp_path, 4, "minilm")
+    subprocess.run(
+        [sys.executable, "-m", "paperfeed.cli", "ingest", str(tmp_path / "part.jsonl"),
+         "--quiet"],
+        env=environment, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'paperfeed.db'}"
     store = Store(url)
     total = store.count_papers()
     driver = subprocess.Popen(
@@ -192,10 +206,9 @@ def test_a_killed_worker_and_a_killed_driver_lose_nothing(
         if table.get(pid, (0, ""))[1].startswith("ray::MapWorker")
     ]
     assert actors, "no embedding actor found"
-    os.kill(actors[0], signal.SIGKILL)  # Ray restarts the actor and retries its batch
-    before_kill = embedded()
-    wait_for_more_than(before_kill)
-    driver.kill()  # the driver now: batches in flight are lost, committed ones are kept
+    os.kill(actors[0], signal.SIGKILL)  # Ray restarts the actor and retries its chunk
+    wait_for_more_than(embedded())
+    driver.kill()  # the driver now: chunks in flight are lost, committed ones are kept
     driver.wait(timeout=60)
     kept = embedded()
     assert 0 < kept < total, "the driver finished before it could be killed"
@@ -204,11 +217,16 @@ def test_a_killed_worker_and_a_killed_driver_lose_nothing(
     assert f"embedded {total - kept};" in resumed.stdout, resumed.stdout
     assert embedded() == total
     remote = _vectors(url)
-    assert remote.keys() == local_vectors.keys()
-    # batches of 4 and a resumed run group the papers differently from the local run's
-    # batches of 8, and the int8 model quantises each batch's activations with that
-    # batch's own scale: the bound for int8 is lower than for an fp32 model
-    worst = min(float(np.dot(remote[i], local_vectors[i])) for i in remote)
+    assert len(remote) == total
+    # against this process's own embedding of a sample (other chunks: the int8 bound)
+    sample = sorted(remote)[::28]
+    papers = {
+        paper.arxiv_id: paper for paper in store.get_papers(list(range(1, total + 1))).values()
+    }
+    local = load_embedder("minilm", threads=1).embed(
+        [embedding_text(papers[i].title, papers[i].abstract) for i in sample]
+    )
+    worst = min(float(np.dot(remote[i], row)) for i, row in zip(sample, local, strict=True))
     assert worst >= 0.99, worst
     store.close()
 

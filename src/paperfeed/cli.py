@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from paperfeed.cli_collections import collections_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
@@ -385,7 +386,14 @@ def serve(host: str, port: int, workers: int) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
 
-    from paperfeed.sync.running import configured_sources
+    from paperfeed.sync.reports import SyncError
+    from paperfeed.sync.running import check_settings, configured_sources
+
+    if settings.sync_interval_minutes is not None:
+        try:
+            check_settings(settings)
+        except SyncError as error:
+            raise click.ClickException(f"cannot sync on a schedule: {error}") from None
 
     def start_schedules() -> Any:
         stops: list[Any] = []
@@ -581,6 +589,8 @@ def digest_status() -> None:
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     click.echo(summary or "the outbox is empty")
 
+
+main.add_command(collections_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -47,6 +47,15 @@ def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
 
 
+def _read_embed_max_tokens(environ: Mapping[str, str]) -> int:
+    value = _read_int(environ, "PAPERFEED_EMBED_MAX_TOKENS", 0)
+    if 0 < value < 8:
+        raise SettingsError(
+            f"PAPERFEED_EMBED_MAX_TOKENS={value} is too short (0 for the model's window, or >= 8)"
+        )
+    return value
+
+
 def _read_positive(environ: Mapping[str, str], key: str, default: float) -> float:
     value = _read_float(environ, key, default)
     if value <= 0:
@@ -124,10 +133,18 @@ class Settings:
         embed_model: embedding model spec (see ``paperfeed.index.embedder``).
         embed_batch_size: texts per embedding batch (one committed unit of work).
         embed_threads: CPU threads for the embedding runtime; 0 means all cores.
+        embed_max_tokens: truncate texts to this many tokens before embedding (ONNX
+            models); 0 means the model's own window (256 for the bundled MiniLM).
+        embed_spinning: let idle embedding threads spin for work (onnxruntime
+            ``allow_spinning``); off, they sleep between calls and burn no CPU.
+        query_cache_size: query embeddings kept per process (LRU by text); 0 turns it off.
+        query_threads: CPU threads that embed one search query (0: all cores); 1 costs the
+            least CPU per query, which is what a server with several workers wants.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense rankings are combined: ``rrf`` or ``weighted``.
         dense_weight: share of the dense ranking in the fusion, 0..1 (0.5: equal).
         exact_search_limit: below this many vectors the dense search is exact.
+        hnsw_ef_search: HNSW search breadth above that (more: better recall, slower).
         trending_half_life_hours: hours after which a vote counts half in trending.
         secret_key: signs session cookies and links; empty means "made once and kept
             in ``home/secret_key``" (see ``secret_key_of``).
@@ -171,6 +188,10 @@ class Settings:
     embed_model: str = "minilm"
     embed_batch_size: int = 32
     embed_threads: int = 0
+    embed_max_tokens: int = 0
+    embed_spinning: bool = False
+    query_cache_size: int = 4096
+    query_threads: int = 1
     title_weight: float = 2.0
     # Chosen by bench/quality.py --sweep (docs/benchmarks.md): weighted fusion beat RRF at
     # every weight on SciFact's train split; 0.3 and 0.4 tie there (0.7367 vs 0.7372) and
@@ -178,6 +199,7 @@ class Settings:
     fusion: str = "weighted"
     dense_weight: float = 0.3
     exact_search_limit: int = 200_000
+    hnsw_ef_search: int = 256
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
     secure_cookies: bool = False
@@ -276,10 +298,15 @@ class Settings:
             embed_model=env.get("PAPERFEED_EMBED_MODEL") or "minilm",
             embed_batch_size=_read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
             embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
+            embed_max_tokens=_read_embed_max_tokens(env),
+            embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
+            query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
+            query_threads=_read_int(env, "PAPERFEED_QUERY_THREADS", 1),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+            hnsw_ef_search=_read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
             secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),

@@ -6,6 +6,9 @@ the period, exactly what the site shows for the same day and query. Work is batc
 subscribers sharing a period share its feed, and a topic query is searched once per
 period however many subscribers saved it.
 
+A subscriber with an account (the same address) also gets up to five papers of the period
+picked for them as on /for-you (``search.recommending``: their upvotes and saved papers).
+
 A topic match's relevance is the cosine similarity of the topic and the paper (their
 embeddings); for a paper not yet embedded, or a topic with only filters, a paper the
 search found by its words counts as fully relevant.
@@ -21,12 +24,15 @@ from zoneinfo import ZoneInfo
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search import SearchEngine, SearchError
 from paperfeed.search.feeds import daily_feed
+from paperfeed.search.recommending import Recommendation, recommend
 from paperfeed.store import Store
+from paperfeed.store.accounts import find_user_by_email
 from paperfeed.store.subscriptions import Subscription, Topic
 
 TOP_PAPERS = 5  # the period's most upvoted papers in a digest
 TOPIC_PAPERS = 5  # matches per topic
 TOPIC_DEPTH = 20  # search results looked at per topic
+FOR_YOU_PAPERS = 5  # papers picked for a subscriber who has an account
 
 
 class PeriodError(ValueError):
@@ -80,11 +86,13 @@ class Digest:
     period: Period
     top: list[tuple[StoredPaper, int]]  # (paper, upvotes)
     topics: list[TopicSection] = field(default_factory=list)
+    for_you: list[Recommendation] = field(default_factory=list)
 
     @property
     def paper_keys(self) -> list[int]:
         keys = [paper.key for paper, _ in self.top]
         keys += [hit.paper.key for section in self.topics for hit in section.hits]
+        keys += [item.paper.key for item in self.for_you]
         return keys
 
     @property
@@ -166,7 +174,24 @@ class Composer:
                     break
             if chosen:
                 digest.topics.append(TopicSection(topic, chosen))
+        digest.for_you = self._for_you(subscription, period, seen)
         return digest
+
+    def _for_you(
+        self, subscription: Subscription, period: Period, seen: set[int]
+    ) -> list[Recommendation]:
+        """The period's papers picked for the subscriber's account, if they have one."""
+        user = find_user_by_email(self.store, subscription.email)
+        if user is None:
+            return []
+        picked = recommend(
+            self.engine,
+            user.id,
+            limit=FOR_YOU_PAPERS,
+            between=(period.first.isoformat(), period.last.isoformat()),
+            exclude=seen,
+        )
+        return list(picked.items)
 
 
 def periods_due(

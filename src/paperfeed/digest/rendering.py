@@ -126,6 +126,7 @@ def digest_context(settings: Settings, digest: Digest) -> dict[str, object]:
         "period_text": _period_text(digest),
         "top": digest.top,
         "topics": digest.topics,
+        "for_you": digest.for_you,
         "base_url": settings.base_url,
         "email": subscription.email,
         "frequency": what,

@@ -3,7 +3,8 @@
 Three stages, each resumable: (1) the lexical index and the per-paper metadata
 arrays take every paper changed since the last run, so new papers are searchable
 at once; (2) papers without a fresh vector are embedded in batches, each batch
-committed to the store; (3) the vector index is rebuilt from the stored vectors.
+committed to the store; (3) the vector index is rewritten from the stored vectors;
+its HNSW graph (above PAPERFEED_EXACT_SEARCH_LIMIT vectors) is grown, not rebuilt.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.config import Settings
-from paperfeed.index.embedder import Embedder, embedding_text, load_embedder
+from paperfeed.index.embedder import Embedder, embedding_text, load_configured_embedder
 from paperfeed.index.lexical import Document, LexicalIndex
 from paperfeed.index.tokenizer import tokenize
 from paperfeed.index.vectors import VectorIndex
@@ -38,6 +39,8 @@ from paperfeed.store.embedding_rows import (
 # Rebuild the vector index this often while embedding, so a long first run makes
 # its vectors searchable as it goes.
 DENSE_REFRESH_SECONDS = 300.0
+# Papers embedded and committed together: this many times PAPERFEED_EMBED_BATCH_SIZE.
+EMBED_CHUNK_BATCHES = 16
 # Each update adds a segment; past this many they are merged into one.
 MAX_SEGMENTS = 8
 
@@ -168,6 +171,12 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     return len(documents)
 
 
+def embed_chunk_size(settings: Settings) -> int:
+    """Papers embedded in one ``embed()`` call and committed together (the Ray backfill
+    sends the same chunks, so an int8 model sees the same batches either way)."""
+    return max(settings.embed_batch_size * EMBED_CHUNK_BATCHES, 64)
+
+
 def embed_pending(
     store: Store,
     settings: Settings,
@@ -185,23 +194,15 @@ def embed_pending(
     done = 0
     last_key = 0
     last_refresh = time.monotonic()
-    chunk = max(settings.embed_batch_size * 4, 64)
+    # One embed() call per committed chunk: the embedder sorts the chunk's texts by length
+    # and batches neighbours, so the bigger the chunk, the less padding is encoded.
+    chunk = embed_chunk_size(settings)
     with progress_bar(f"embed ({embedder.name})", pending, enabled=show_progress) as progress:
         while done < pending:
             tasks = papers_to_embed(store, embedder.name, min(chunk, pending - done), last_key)
             if not tasks:
                 break
-            vectors = np.concatenate(
-                [
-                    embedder.embed(
-                        [
-                            embedding_text(task.title, task.abstract)
-                            for task in tasks[start : start + settings.embed_batch_size]
-                        ]
-                    )
-                    for start in range(0, len(tasks), settings.embed_batch_size)
-                ]
-            )
+            vectors = embedder.embed([embedding_text(task.title, task.abstract) for task in tasks])
             save_embeddings(
                 store,
                 embedder.name,
@@ -232,6 +233,7 @@ def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
         np.concatenate(key_parts),
         np.concatenate(vector_parts),
         exact_limit=settings.exact_search_limit,
+        previous=VectorIndex.load(dense_folder(settings)),  # its HNSW graph is grown
     )
     index.save(dense_folder(settings))
     # a new state stamp tells running servers (SearchEngine.reload_if_changed) to reload
@@ -302,9 +304,7 @@ def update_index(
             on_refresh=refresh,
         )
     elif embed:
-        embedder = load_embedder(
-            model, threads=settings.embed_threads, provider=settings.embed_provider
-        )
+        embedder = load_configured_embedder(settings)
         model = embedder.name
         report.embedded = embed_pending(
             store,

@@ -16,6 +16,7 @@ way, so the cluster needs no access to the database.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 import time
@@ -26,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from paperfeed.config import Settings
-from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
+from paperfeed.index.builder import embed_chunk_size
+from paperfeed.index.embedder import (
+    Embedder,
+    EmbedderError,
+    embedding_text,
+    load_configured_embedder,
+)
 from paperfeed.progress import progress_bar
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import count_papers_to_embed, papers_to_embed, save_embeddings
@@ -51,25 +58,29 @@ def import_ray() -> ModuleType:
 
 
 class EmbedActor:
-    """One Ray actor: loads the embedder once, then embeds batch after batch.
+    """One Ray actor: loads the embedder once, then embeds chunk after chunk.
 
-    Each dataset row is one whole batch of papers (as the local path forms them), so
-    the model sees exactly the batches it would see locally: with an int8 model, whose
-    activations are quantised with each batch's own scale, that keeps the vectors equal.
+    Each dataset row is one whole chunk of papers, formed as the local path forms them
+    (:func:`paperfeed.index.builder.embed_chunk_size`) and embedded with one ``embed()``
+    call, so the model sees exactly the batches it would see locally: with an int8 model,
+    whose activations are quantised with each batch's own scale, that keeps the vectors
+    equal.
     """
 
-    def __init__(self, spec: str, provider: str) -> None:
-        self.embedder: Embedder = load_embedder(spec, threads=1, provider=provider)
+    def __init__(self, spec: str, settings: Settings) -> None:
+        self.embedder: Embedder = load_configured_embedder(
+            dataclasses.replace(settings, embed_model=spec, embed_threads=1)
+        )
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         keys: list[int] = []
         hashes: list[str] = []
         vectors = []
-        for batch_keys, batch_hashes, texts in zip(
+        for chunk_keys, chunk_hashes, texts in zip(
             rows["keys"], rows["hashes"], rows["texts"], strict=True
         ):
-            keys.extend(int(key) for key in batch_keys)
-            hashes.extend(str(value) for value in batch_hashes)
+            keys.extend(int(key) for key in chunk_keys)
+            hashes.extend(str(value) for value in chunk_hashes)
             vectors.append(self.embedder.embed([str(text) for text in texts]))
         return {
             "key": np.asarray(keys, dtype=np.int64),
@@ -130,7 +141,8 @@ def embed_pending_on_ray(
     Returns:
         How many papers were embedded.
     """
-    model = load_embedder(settings.embed_model, threads=1).name  # fails fast on a bad spec
+    model = settings.embed_model  # an embedder's name is its spec
+    load_configured_embedder(settings)  # fails fast, here, on a bad spec or a missing model
     pending = count_papers_to_embed(store, model)
     if limit is not None:
         pending = min(pending, limit)
@@ -138,7 +150,10 @@ def embed_pending_on_ray(
         return 0
     ray = connect(address)
     pool = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    batch = settings.embed_batch_size
+    chunk = embed_chunk_size(settings)
+    window = -(-window // chunk) * chunk  # whole chunks: the same chunks as the local path
+    # what the actors need to load the model; no secrets travel to the cluster
+    shipped = dataclasses.replace(settings, secret_key="", smtp_user="", smtp_password="")
     done = 0
     last_key = 0
     last_refresh = time.monotonic()
@@ -153,12 +168,12 @@ def embed_pending_on_ray(
                     "hashes": [task.content_hash for task in group],
                     "texts": [embedding_text(task.title, task.abstract) for task in group],
                 }
-                for group in (tasks[start : start + batch] for start in range(0, len(tasks), batch))
+                for group in (tasks[start : start + chunk] for start in range(0, len(tasks), chunk))
             ]
-            # one block per batch: each comes back (and is written) as soon as it is done
+            # one block per chunk: each comes back (and is written) as soon as it is done
             dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
                 EmbedActor,
-                fn_constructor_kwargs={"spec": model, "provider": settings.embed_provider},
+                fn_constructor_kwargs={"spec": model, "settings": shipped},
                 batch_size=1,
                 batch_format="numpy",
                 concurrency=pool,

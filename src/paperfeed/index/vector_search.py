@@ -99,5 +99,5 @@ def load_vector_search(store: Store, settings: Settings, folder: Path) -> Vector
         from paperfeed.index.pgvector_index import PgVectorSearch
 
         return PgVectorSearch.open(store, settings.embed_model)
-    index = VectorIndex.load(folder)
+    index = VectorIndex.load(folder, settings.hnsw_ef_search)
     return InProcessVectors(index) if index is not None else None

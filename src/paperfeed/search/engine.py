@@ -12,10 +12,22 @@ from numpy.typing import NDArray
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import dense_folder, lexical_folder, metadata_folder, read_state
-from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
+from paperfeed.index.embedder import (
+    Embedder,
+    EmbedderError,
+    QueryVectors,
+    embedding_text,
+    load_configured_embedder,
+)
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize, words
-from paperfeed.index.vector_search import DenseFilter, VectorSearch, load_vector_search
+from paperfeed.index.vector_search import (
+    DenseFilter,
+    InProcessVectors,
+    VectorSearch,
+    load_vector_search,
+)
+from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
 from paperfeed.search.fusion import reciprocal_rank_fusion, weighted_fusion
@@ -54,10 +66,14 @@ class SearchEngine:
         self.store = store
         self.settings = settings
         self.lexical: LexicalIndex | None = None
-        self.vectors: VectorSearch | None = None
+        # the in-process index (the recommender reads its matrix), and what search asks:
+        # the same index wrapped, or pgvector (PAPERFEED_VECTOR_BACKEND)
+        self._vectors: VectorIndex | None = None
+        self.dense: VectorSearch | None = None
         self.dates = np.zeros(0, np.int32)
         self.upvotes = np.zeros(0, np.int32)
         self._embedder: Embedder | None = None
+        self._query_vectors: QueryVectors | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
         self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
@@ -71,6 +87,16 @@ class SearchEngine:
         except FileNotFoundError:
             return None
         return (status.st_mtime_ns, status.st_size)
+
+    @property
+    def vectors(self) -> VectorIndex | None:
+        """The in-process vector index (None with the pgvector backend)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, index: VectorIndex | None) -> None:
+        self._vectors = index
+        self.dense = InProcessVectors(index) if index is not None else None
 
     def reload_if_changed(self) -> bool:
         """Reload when ``paperfeed index`` has written a new index since the last load.
@@ -91,7 +117,13 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = load_vector_search(self.store, self.settings, dense_folder(self.settings))
+        if self.settings.vector_backend == "pgvector":
+            self._vectors = None
+            self.dense = load_vector_search(self.store, self.settings, dense_folder(self.settings))
+        else:
+            self.vectors = VectorIndex.load(
+                dense_folder(self.settings), self.settings.hnsw_ef_search
+            )
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
@@ -102,38 +134,45 @@ class SearchEngine:
     def embedder(self) -> Embedder | None:
         if self._embedder is None and self._embedder_error is None:
             try:
-                self._embedder = load_embedder(
-                    self.settings.embed_model,
-                    threads=self.settings.embed_threads,
-                    provider=self.settings.embed_provider,
-                )
+                self._embedder = load_configured_embedder(self.settings, for_queries=True)
+                self._query_vectors = QueryVectors(self._embedder, self.settings.query_cache_size)
             except EmbedderError as error:
                 self._embedder_error = str(error)
         return self._embedder
 
+    def query_vector(self, text: str) -> NDArray[np.float32] | None:
+        """The embedding of a query text (cached by text), or None without an embedder."""
+        if self.embedder() is None or self._query_vectors is None:
+            return None
+        return self._query_vectors.vector(text)
+
     def _dense_usable(self, notes: list[str]) -> Embedder | None:
-        if self.vectors is None or len(self.vectors) == 0:
+        if self.dense is None or len(self.dense) == 0:
             notes.append("semantic search is off: no paper is embedded yet (run paperfeed index)")
             return None
         embedder = self.embedder()
         if embedder is None:
             notes.append(f"semantic search is off: {self._embedder_error}")
             return None
-        if embedder.name != self.vectors.model:
+        if embedder.name != self.dense.model:
             notes.append(
-                f"semantic search is off: the vectors were made by {self.vectors.model!r}, "
+                f"semantic search is off: the vectors were made by {self.dense.model!r}, "
                 f"the configured model is {embedder.name!r} (run paperfeed index)"
             )
             return None
         searchable = self.lexical.live_count if self.lexical is not None else 0
-        if len(self.vectors) < searchable:
+        if len(self.dense) < searchable:
             notes.append(
-                f"semantic search covers {len(self.vectors)} of {searchable} papers so far "
+                f"semantic search covers {len(self.dense)} of {searchable} papers so far "
                 "(run paperfeed index to embed the rest)"
             )
         return embedder
 
     # -- filters -----------------------------------------------------------------
+
+    def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
+        """Mask over paper keys from categories, dates, exclusions and required fields."""
+        return self._filters(query).mask
 
     def _filters(self, query: ParsedQuery) -> DenseFilter:
         """The query's restrictions: as one mask over paper keys (categories, dates,
@@ -253,12 +292,12 @@ class SearchEngine:
         semantic_text = query.semantic_text
         if semantic_text and use_dense:
             embedder = self._dense_usable(notes)
-            if embedder is not None and self.vectors is not None:
+            if embedder is not None and self.dense is not None and self._query_vectors:
                 started = time.perf_counter()
-                vector = embedder.embed([semantic_text])[0]
+                vector = self._query_vectors.vector(semantic_text)
                 timings["embed"] = time.perf_counter() - started
                 started = time.perf_counter()
-                dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, filters)
+                dense_keys, dense_scores = self.dense.search(vector, DENSE_DEPTH, filters)
                 timings["dense"] = time.perf_counter() - started
         started = time.perf_counter()
         if query.phrases:
@@ -426,9 +465,9 @@ class SearchEngine:
 
     def _similarity(self, query_vector: NDArray[np.float32] | None, key: int) -> float | None:
         """Cosine of the query and the paper (both vectors are unit length), when both exist."""
-        if query_vector is None or self.vectors is None:
+        if query_vector is None or self.dense is None:
             return None
-        vector = self.vectors.vector_of(key)
+        vector = self.dense.vector_of(key)
         return None if vector is None else float(np.dot(query_vector, vector))
 
     @staticmethod
@@ -478,9 +517,9 @@ class SearchEngine:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
             raise SearchError(f"no paper {arxiv_id!r} in this collection")
-        vector = self.vectors.vector_of(paper.key) if self.vectors is not None else None
+        vector = self.dense.vector_of(paper.key) if self.dense is not None else None
         if vector is not None:
-            keys, scores = self.vectors.search(vector, limit + 1)  # type: ignore[union-attr]
+            keys, scores = self.dense.search(vector, limit + 1)  # type: ignore[union-attr]
             ranked = [(int(k), float(s)) for k, s in zip(keys, scores, strict=True)]
             return self._hits_for([(k, s) for k, s in ranked if k != paper.key][:limit], "semantic")
         return self._similar_lexical(f"{paper.title} {paper.abstract}", limit, exclude=paper.key)
@@ -490,11 +529,11 @@ class SearchEngine:
         if not text.strip():
             raise SearchError("empty text: paste an abstract or a title")
         notes: list[str] = []
-        embedder = self._dense_usable(notes) if self.vectors is not None else None
+        embedder = self._dense_usable(notes) if self.dense is not None else None
         lexical = self._lexical_neighbours(text, 100, exclude=None)
         dense: list[int] = []
-        if embedder is not None and self.vectors is not None:
-            keys, _ = self.vectors.search(embedder.embed([embedding_text("", text)])[0], 100)
+        if embedder is not None and self.dense is not None:
+            keys, _ = self.dense.search(embedder.embed([embedding_text("", text)])[0], 100)
             dense = keys.tolist()
         fused = reciprocal_rank_fusion([np.array(lexical, np.int64), np.array(dense, np.int64)])
         best = sorted(fused, key=lambda key: -fused[key])[:limit]
@@ -529,8 +568,8 @@ class SearchEngine:
         return {
             "lexical_documents": self.lexical.live_count if self.lexical else 0,
             "lexical_segments": len(self.lexical.segments) if self.lexical else 0,
-            "vectors": len(self.vectors) if self.vectors is not None else 0,
-            "vector_model": self.vectors.model if self.vectors is not None else None,
-            "vector_search": "none" if self.vectors is None else self.vectors.kind,
+            "vectors": len(self.dense) if self.dense is not None else 0,
+            "vector_model": self.dense.model if self.dense is not None else None,
+            "vector_search": "none" if self.dense is None else self.dense.kind,
             "last_sequence": state.get("last_sequence", 0),
         }

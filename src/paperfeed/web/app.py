@@ -19,7 +19,18 @@ from paperfeed import __version__
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.web import api, collections, discussion, feeds, pages, subscriptions, sync_pages
+from paperfeed.web import (
+    api,
+    collections,
+    discussion,
+    feeds,
+    for_you,
+    pages,
+    people,
+    subscriptions,
+    sync_pages,
+    trends,
+)
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -151,11 +162,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(discussion.feed_router)
     app.include_router(collections.api_router)
     app.include_router(collections.router)
+    # before api.router, whose /api/papers/{id:path} would take /api/papers/search/trend
+    app.include_router(trends.api_router)
+    app.include_router(for_you.api_router)
     app.include_router(api.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
     app.include_router(feeds.router)
     app.include_router(sync_pages.router)
+    app.include_router(for_you.router)
+    people.install(app, store)
     app.include_router(pages.router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)

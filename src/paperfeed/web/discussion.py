@@ -16,6 +16,7 @@ from paperfeed.discussion import (
     CommentNotFoundError,
     DiscussionError,
     NotYourCommentError,
+    PaperWithdrawnError,
     Thread,
 )
 from paperfeed.store.comments import Comment
@@ -71,6 +72,8 @@ def _http_error(error: Exception) -> HTTPException:
         return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, NotYourCommentError):
         return HTTPException(403, message)
+    if isinstance(error, PaperWithdrawnError):
+        return HTTPException(409, message)
     if isinstance(error, CommentNotFoundError):
         return HTTPException(404, message)
     return HTTPException(400, message)

@@ -15,7 +15,9 @@ from paperfeed.ingest import IngestError, normalize_arxiv_id
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
+from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
@@ -120,8 +122,20 @@ def search_page(
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
             "pages": max(1, -(-results.total // PAGE_SIZE)),
+            "trend": _search_trend(request, q, cat, since, until),
         },
     )
+
+
+def _search_trend(
+    request: Request, q: str, cat: list[str], since: str | None, until: str | None
+) -> BarChart | None:
+    """The chart of papers per month matching the search, when it has any."""
+    try:
+        trend = monthly_trend(engine_of(request), q, cat, since or None, until or None)
+    except SearchError:
+        return None
+    return trend_chart(trend)
 
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
