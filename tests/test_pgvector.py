@@ -65,7 +65,7 @@ def test_pgvector_finds_what_exact_search_finds_under_every_filter(
     exact, pgvector = two_backends[:2]
     assert exact.status()["vector_search"] == "exact"
     assert pgvector.status()["vector_search"] == "pgvector"
-    assert len(pgvector.vectors or []) == len(exact.vectors or [])
+    assert len(pgvector.dense or []) == len(exact.dense or [])
     for text_query in QUERIES:
         query = parse_query(text_query)
         dense = [engine.rank(query, [], use_lexical=False) for engine in (exact, pgvector)]
@@ -90,15 +90,15 @@ def test_filters_run_in_sql_and_match_the_papers(
     two_backends: tuple[SearchEngine, SearchEngine, Settings],
 ) -> None:
     exact, pgvector, _ = two_backends
-    assert isinstance(pgvector.vectors, PgVectorSearch)
-    vector = exact.vectors.vector_of(1) if exact.vectors else None
+    assert isinstance(pgvector.dense, PgVectorSearch)
+    vector = exact.dense.vector_of(1) if exact.dense else None
     assert vector is not None
-    stored = pgvector.vectors.vector_of(1)
+    stored = pgvector.dense.vector_of(1)
     assert stored is not None and np.allclose(stored, vector)
-    keys, scores = pgvector.vectors.search(
+    keys, scores = pgvector.dense.search(
         vector, 50, DenseFilter(categories=("cs.ai", "eess.iv"), since="2025-03-01")
     )
-    papers = pgvector.store.get_papers(pgvector.vectors.search(vector, 1000)[0].tolist())
+    papers = pgvector.store.get_papers(pgvector.dense.search(vector, 1000)[0].tolist())
     expected = {
         key
         for key, paper in papers.items()
@@ -106,12 +106,12 @@ def test_filters_run_in_sql_and_match_the_papers(
     }
     assert len(expected) >= 10 and set(keys.tolist()) == expected
     assert list(scores) == sorted(scores, reverse=True)
-    later, _ = pgvector.vectors.search(vector, 50, DenseFilter(since="2026-08-21"))
+    later, _ = pgvector.dense.search(vector, 50, DenseFilter(since="2026-08-21"))
     assert {papers[key].date for key in later.tolist()} == {LATEST_DAY}
-    earlier, _ = pgvector.vectors.search(vector, 500, DenseFilter(until="2025-12-31"))
+    earlier, _ = pgvector.dense.search(vector, 500, DenseFilter(until="2025-12-31"))
     assert {papers[key].date for key in earlier.tolist()} == {"2025-03-18"}
-    everything, _ = pgvector.vectors.search(vector, 1000)
-    assert len(everything) == len(pgvector.vectors)
+    everything, _ = pgvector.dense.search(vector, 1000)
+    assert len(everything) == len(pgvector.dense)
 
 
 def test_new_rows_are_searchable_through_the_hnsw_index(
