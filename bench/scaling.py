@@ -16,7 +16,6 @@ import argparse
 import dataclasses
 import gzip
 import json
-import os
 import random
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.config import Settings
 from paperfeed.index.builder import dense_folder, lexical_folder, metadata_folder
 from paperfeed.index.embedder import embedding_text, load_embedder
@@ -55,8 +55,9 @@ def main() -> None:
     parser.add_argument("--embed", type=int, default=256, help="abstracts to embed")
     parser.add_argument("--queries", type=int, default=200, help="distinct searches")
     parser.add_argument("--skip-postgres", action="store_true")
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
-    print(f"load average before: {os.getloadavg()}")
+    machine = Machine.check(arguments)  # prints the load and cores; refuses a busy machine
     rows: list[tuple[str, str]] = []
     papers = bundled_papers()
     generator = random.Random(0)
@@ -219,7 +220,7 @@ def main() -> None:
     print()
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
-    print(f"\nload average after: {os.getloadavg()}")
+    machine.report()
 
 
 if __name__ == "__main__":

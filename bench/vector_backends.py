@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.index.pgvector_index import HNSW_EF_CONSTRUCTION as PG_EF_CONSTRUCTION
 from paperfeed.index.pgvector_index import HNSW_M as PG_M
 from paperfeed.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_LINKS
@@ -217,10 +218,11 @@ def main() -> None:
     parser.add_argument("--ef", default="16,32,64,128,256", help="ef_search values to sweep")
     parser.add_argument("--postgres-url", help="an existing PostgreSQL with pgvector")
     parser.add_argument("--skip", default="", help="backends to leave out: faiss,pgvector")
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = Machine.check(arguments)  # prints the load and cores; refuses a busy machine
     sweep = [int(value) for value in arguments.ef.split(",")]
     skip = set(arguments.skip.split(",")) - {""}
-    print(f"load average before: {os.getloadavg()}")
     real, origin = real_vectors()
     print(f"vectors: {origin}")
     generator = np.random.default_rng(0)
@@ -259,7 +261,7 @@ def main() -> None:
         if server is not None:
             server.cleanup()
             shutil.rmtree(folder or "", ignore_errors=True)
-    print(f"\nload average after: {os.getloadavg()}")
+    machine.report()
 
 
 if __name__ == "__main__":
