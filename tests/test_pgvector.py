@@ -186,3 +186,17 @@ def test_the_engine_configured_for_pgvector_without_vectors_says_so(
     results = SearchEngine(store, settings).search("language")
     assert any("no paper is embedded yet" in note for note in results.notes)
     store.close()
+
+
+def test_for_you_says_why_it_has_no_vectors_with_pgvector(
+    two_backends: tuple[SearchEngine, SearchEngine, Settings],
+) -> None:
+    from paperfeed import accounts
+    from paperfeed.search.recommending import recommend
+
+    exact, pgvector, _ = two_backends
+    user = accounts.sign_up(pgvector.store, "reader@example.org", "correct horse")
+    accounts.upvote(pgvector.store, user, "2608.19880")
+    assert pgvector.vectors is None and exact.vectors is not None
+    result = recommend(pgvector, user.id)
+    assert any("PAPERFEED_VECTOR_BACKEND=pgvector" in note for note in result.notes)
