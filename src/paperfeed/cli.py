@@ -149,19 +149,33 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
 @main.command()
 @click.option("--no-embed", is_flag=True, help="Lexical index only (fast); embed later.")
 @click.option("--embed-limit", type=click.IntRange(min=0), help="Embed at most N papers now.")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS|auto",
+    help="Embed on this Ray cluster (host:port, ray://host:port, or auto); needs paperfeed[ray].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def index(no_embed: bool, embed_limit: int | None, quiet: bool) -> None:
+def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quiet: bool) -> None:
     """Bring the search index up to date (resumable; only new or changed papers)."""
     from paperfeed.index.builder import update_index
     from paperfeed.index.embedder import EmbedderError
+    from paperfeed.index.pgvector_index import PgVectorError
 
+    if ray_address is not None and no_embed:
+        raise click.UsageError("--ray embeds: it cannot go with --no-embed")
     settings = _settings()
     store = _open_store(settings)
     try:
         report = update_index(
-            store, settings, embed=not no_embed, embed_limit=embed_limit, show_progress=not quiet
+            store,
+            settings,
+            embed=not no_embed,
+            embed_limit=embed_limit,
+            show_progress=not quiet,
+            ray_address=ray_address,
         )
-    except EmbedderError as error:
+    except (EmbedderError, PgVectorError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"lexical: +{report.lexical_added} papers; embedded {report.embedded}; "
@@ -391,7 +405,8 @@ def serve(host: str, port: int, workers: int) -> None:
         except SyncError as error:
             raise click.ClickException(f"cannot sync on a schedule: {error}") from None
 
-    def start_schedules() -> None:
+    def start_schedules() -> Any:
+        stops: list[Any] = []
         if settings.digest_hour is not None:
             click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
         if settings.sync_interval_minutes is not None:
@@ -399,7 +414,7 @@ def serve(host: str, port: int, workers: int) -> None:
             # digest composed before would find the period empty, and that is final)
             from paperfeed.sync.scheduling import start_sync_scheduler
 
-            start_sync_scheduler(settings, on_report=_print_sync_report)
+            stops.append(start_sync_scheduler(settings, on_report=_print_sync_report))
             click.echo(
                 f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
                 f"{settings.sync_interval_minutes:g} min (first sync now)"
@@ -408,7 +423,23 @@ def serve(host: str, port: int, workers: int) -> None:
         elif settings.digest_hour is not None:
             from paperfeed.digest.scheduling import start_scheduler
 
-            start_scheduler(settings)
+            stops.append(start_scheduler(settings))
+        return lambda: [stop.set() for stop in stops]
+
+    def elect_scheduler() -> None:
+        from paperfeed.store.scheduler_lock import run_when_elected
+
+        # however many replicas serve the same database, one runs the schedules; when it
+        # stops, another takes over within seconds
+        run_when_elected(
+            settings.database_url,
+            "schedulers",
+            start_schedules,
+            on_standby=lambda: click.echo(
+                "schedules: another replica holds the scheduler lock; this one takes over "
+                "if that one stops"
+            ),
+        )
 
     try:
         click.echo(
@@ -419,7 +450,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host,
             port,
             workers,
-            after_start=start_schedules
+            after_start=elect_scheduler
             if settings.digest_hour is not None or settings.sync_interval_minutes is not None
             else None,
         )

@@ -135,6 +135,8 @@ FUSION_METHODS = ("rrf", "weighted")
 # arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
 DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
+VECTOR_BACKENDS = ("in-process", "pgvector")
+EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 
@@ -197,6 +199,10 @@ class Settings:
         sync_timeout_seconds: how long one request may take before it is retried.
         sync_retries: how many times a failed request (timeout, 5xx, 503) is retried.
         sync_backoff_seconds: the wait before the first retry; it doubles each time.
+        vector_backend: where dense search runs: ``in-process`` (index files each
+            process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
+        embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
+            ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
     """
 
     home: Path
@@ -243,6 +249,8 @@ class Settings:
     sync_timeout_seconds: float = 60.0
     sync_retries: int = 4
     sync_backoff_seconds: float = 10.0
+    vector_backend: str = "in-process"
+    embed_provider: str = "cpu"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -283,6 +291,23 @@ class Settings:
         )
         if digest_hour is not None and digest_hour > 23:
             raise SettingsError(f"PAPERFEED_DIGEST_HOUR={digest_hour_text!r} must be 0..23")
+        vector_backend = (env.get("PAPERFEED_VECTOR_BACKEND") or "in-process").lower()
+        if vector_backend not in VECTOR_BACKENDS:
+            raise SettingsError(
+                f"PAPERFEED_VECTOR_BACKEND={vector_backend!r} is not one of "
+                f"{', '.join(VECTOR_BACKENDS)}"
+            )
+        if vector_backend == "pgvector" and not database_url.startswith("postgresql"):
+            raise SettingsError(
+                "PAPERFEED_VECTOR_BACKEND='pgvector' needs a PostgreSQL database "
+                f"(PAPERFEED_DATABASE_URL is {database_url.split('://')[0] + '://...'!r})"
+            )
+        embed_provider = (env.get("PAPERFEED_EMBED_PROVIDER") or "cpu").lower()
+        if embed_provider not in EMBED_PROVIDERS:
+            raise SettingsError(
+                f"PAPERFEED_EMBED_PROVIDER={embed_provider!r} is not one of "
+                f"{', '.join(EMBED_PROVIDERS)}"
+            )
         mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
         if any(character in mail_from for character in "\r\n"):
             raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
@@ -341,4 +366,6 @@ class Settings:
             sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
             sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
             sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
+            vector_backend=vector_backend,
+            embed_provider=embed_provider,
         )

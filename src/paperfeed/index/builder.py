@@ -180,6 +180,12 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     return len(documents)
 
 
+def embed_chunk_size(settings: Settings) -> int:
+    """Papers embedded in one ``embed()`` call and committed together (the Ray backfill
+    sends the same chunks, so an int8 model sees the same batches either way)."""
+    return max(settings.embed_batch_size * EMBED_CHUNK_BATCHES, 64)
+
+
 def embed_pending(
     store: Store,
     settings: Settings,
@@ -199,7 +205,7 @@ def embed_pending(
     last_refresh = time.monotonic()
     # One embed() call per committed chunk: the embedder sorts the chunk's texts by length
     # and batches neighbours, so the bigger the chunk, the less padding is encoded.
-    chunk = max(settings.embed_batch_size * EMBED_CHUNK_BATCHES, 64)
+    chunk = embed_chunk_size(settings)
     with progress_bar(f"embed ({embedder.name})", pending, enabled=show_progress) as progress:
         while done < pending:
             tasks = papers_to_embed(store, embedder.name, min(chunk, pending - done), last_key)
@@ -244,12 +250,34 @@ def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
     return len(index)
 
 
+def update_pgvector(
+    store: Store, settings: Settings, model: str, show_progress: bool = False
+) -> int:
+    """Copy new vectors into PostgreSQL's HNSW index (``PAPERFEED_VECTOR_BACKEND=pgvector``);
+    no index files are written. Returns how many papers pgvector can search."""
+    from paperfeed.index import pgvector_index
+
+    dimension = pgvector_index.stored_dimension(store, model)
+    if dimension is None:
+        return 0
+    pgvector_index.prepare(store, model, dimension)
+    pgvector_index.sync_vectors(store, model, show_progress)
+    pgvector_index.create_hnsw_index(store, model, dimension)
+    count = pgvector_index.count_vectors(store, model)
+    # a new state stamp tells running servers to look again (new count, new model)
+    state = read_state(settings)
+    if state.get("vectors") != count or state.get("model") != model:
+        _write_state(settings, state | {"vectors": count, "model": model})
+    return count
+
+
 def update_index(
     store: Store,
     settings: Settings,
     embed: bool = True,
     embed_limit: int | None = None,
     show_progress: bool = True,
+    ray_address: str | None = None,
 ) -> IndexReport:
     """Run the three stages; safe to interrupt and re-run at any point.
 
@@ -259,22 +287,47 @@ def update_index(
         embed: run the (slow) embedding stage.
         embed_limit: embed at most this many papers in this run.
         show_progress: progress bars on stderr.
+        ray_address: embed on this Ray cluster (``auto`` or ``host:port``) instead of
+            in this process (see :mod:`paperfeed.index.ray_backfill`).
     """
     started = time.monotonic()
     report = IndexReport()
     report.lexical_added = update_lexical(store, settings, show_progress)
     model = settings.embed_model
-    if embed:
+    in_database = settings.vector_backend == "pgvector"
+
+    def refresh() -> object:
+        if in_database:
+            return update_pgvector(store, settings, model)
+        return rebuild_dense(store, settings, model)
+
+    if embed and ray_address is not None:
+        from paperfeed.index.ray_backfill import embed_pending_on_ray
+
+        report.embedded = embed_pending_on_ray(
+            store,
+            settings,
+            ray_address,
+            limit=embed_limit,
+            show_progress=show_progress,
+            on_refresh=refresh,
+        )
+    elif embed:
         embedder = load_configured_embedder(settings)
+        model = embedder.name
         report.embedded = embed_pending(
             store,
             settings,
             embedder,
             limit=embed_limit,
             show_progress=show_progress,
-            on_refresh=lambda: rebuild_dense(store, settings, embedder.name),
+            on_refresh=refresh,
         )
-        model = embedder.name
+    if in_database:
+        report.vectors = update_pgvector(store, settings, model, show_progress)
+        report.papers = store.count_papers()
+        report.seconds = time.monotonic() - started
+        return report
     existing = VectorIndex.load(dense_folder(settings))
     fresh = count_fresh_embeddings(store, model)
     if report.embedded or existing is None or existing.model != model or len(existing) != fresh:

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from paperfeed.config import Settings
+from paperfeed.index.execution_providers import check_session, session_providers
 
 DEFAULT_SPEC = "minilm"
 BUNDLED_MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
@@ -227,7 +228,11 @@ class OnnxEmbedder:
 
 
 def load_embedder(
-    spec: str, threads: int = 0, max_tokens: int = 0, spinning: bool = False
+    spec: str,
+    threads: int = 0,
+    max_tokens: int = 0,
+    spinning: bool = False,
+    provider: str = "cpu",
 ) -> Embedder:
     """Load the embedder named by ``spec`` (see the module docstring for the specs).
 
@@ -239,6 +244,8 @@ def load_embedder(
         spinning: ONNX models: let idle intra-op threads spin for work (onnxruntime's
             ``session.intra_op.allow_spinning``). Off, they sleep: less CPU per short
             query, and no core burnt between calls in a server.
+        provider: onnxruntime execution provider for ONNX models, ``cpu`` or ``cuda``
+            (see :mod:`paperfeed.index.execution_providers`).
 
     Returns:
         An :class:`Embedder` whose ``name`` is ``spec``.
@@ -252,11 +259,12 @@ def load_embedder(
         raise EmbedderError(f"max_tokens={max_tokens} must be 0 (the model's window) or >= 8")
     kind, _, argument = spec.strip().partition(":")
     if kind == "minilm" and not argument:
-        runtime = _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads, spinning)
+        runtime = _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads, spinning, provider)
         return OnnxEmbedder(spec, runtime, max_tokens)
     if kind == "onnx" and argument:
         folder = Path(argument).expanduser().resolve()
-        return OnnxEmbedder(spec, _load_onnx_runtime(folder, threads, spinning), max_tokens)
+        runtime = _load_onnx_runtime(folder, threads, spinning, provider)
+        return OnnxEmbedder(spec, runtime, max_tokens)
     if kind == "hashing":
         return HashingEmbedder(_parse_hashing_dimension(spec, argument), name=spec)
     if kind in ("sentence-transformers", "model2vec") and argument:
@@ -280,6 +288,7 @@ def load_configured_embedder(settings: Settings, for_queries: bool = False) -> E
         threads=settings.query_threads if for_queries else settings.embed_threads,
         max_tokens=settings.embed_max_tokens,
         spinning=settings.embed_spinning,
+        provider=settings.embed_provider,
     )
 
 
@@ -295,7 +304,9 @@ def _parse_hashing_dimension(spec: str, argument: str) -> int:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_onnx_runtime(folder: Path, threads: int, spinning: bool = False) -> _OnnxRuntime:
+def _load_onnx_runtime(
+    folder: Path, threads: int, spinning: bool = False, provider: str = "cpu"
+) -> _OnnxRuntime:
     """Load (once per process and folder) the ONNX session and tokenizer under ``folder``."""
     model_path, tokenizer_path = folder / "model.onnx", folder / "tokenizer.json"
     for required in (model_path, tokenizer_path):
@@ -313,10 +324,13 @@ def _load_onnx_runtime(folder: Path, threads: int, spinning: bool = False) -> _O
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
         session = onnxruntime.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model_path),
+            sess_options=options,
+            providers=session_providers(provider, onnxruntime.get_available_providers()),
         )
     except Exception as error:  # onnxruntime raises its own untyped exception classes
         raise EmbedderError(f"cannot load ONNX model {model_path}: {error}") from error
+    check_session(session, provider)
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
     truncation = tokenizer.truncation or {}

@@ -21,6 +21,12 @@ from paperfeed.index.embedder import (
 )
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize, words
+from paperfeed.index.vector_search import (
+    DenseFilter,
+    InProcessVectors,
+    VectorSearch,
+    load_vector_search,
+)
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
@@ -60,7 +66,10 @@ class SearchEngine:
         self.store = store
         self.settings = settings
         self.lexical: LexicalIndex | None = None
-        self.vectors: VectorIndex | None = None
+        # the in-process index (the recommender reads its matrix), and what search asks:
+        # the same index wrapped, or pgvector (PAPERFEED_VECTOR_BACKEND)
+        self._vectors: VectorIndex | None = None
+        self.dense: VectorSearch | None = None
         self.dates = np.zeros(0, np.int32)
         self.upvotes = np.zeros(0, np.int32)
         self._embedder: Embedder | None = None
@@ -78,6 +87,16 @@ class SearchEngine:
         except FileNotFoundError:
             return None
         return (status.st_mtime_ns, status.st_size)
+
+    @property
+    def vectors(self) -> VectorIndex | None:
+        """The in-process vector index (None with the pgvector backend)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, index: VectorIndex | None) -> None:
+        self._vectors = index
+        self.dense = InProcessVectors(index) if index is not None else None
 
     def reload_if_changed(self) -> bool:
         """Reload when ``paperfeed index`` has written a new index since the last load.
@@ -98,7 +117,13 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = VectorIndex.load(dense_folder(self.settings), self.settings.hnsw_ef_search)
+        if self.settings.vector_backend == "pgvector":
+            self._vectors = None
+            self.dense = load_vector_search(self.store, self.settings, dense_folder(self.settings))
+        else:
+            self.vectors = VectorIndex.load(
+                dense_folder(self.settings), self.settings.hnsw_ef_search
+            )
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
@@ -122,23 +147,23 @@ class SearchEngine:
         return self._query_vectors.vector(text)
 
     def _dense_usable(self, notes: list[str]) -> Embedder | None:
-        if self.vectors is None or len(self.vectors) == 0:
+        if self.dense is None or len(self.dense) == 0:
             notes.append("semantic search is off: no paper is embedded yet (run paperfeed index)")
             return None
         embedder = self.embedder()
         if embedder is None:
             notes.append(f"semantic search is off: {self._embedder_error}")
             return None
-        if embedder.name != self.vectors.model:
+        if embedder.name != self.dense.model:
             notes.append(
-                f"semantic search is off: the vectors were made by {self.vectors.model!r}, "
+                f"semantic search is off: the vectors were made by {self.dense.model!r}, "
                 f"the configured model is {embedder.name!r} (run paperfeed index)"
             )
             return None
         searchable = self.lexical.live_count if self.lexical is not None else 0
-        if len(self.vectors) < searchable:
+        if len(self.dense) < searchable:
             notes.append(
-                f"semantic search covers {len(self.vectors)} of {searchable} papers so far "
+                f"semantic search covers {len(self.dense)} of {searchable} papers so far "
                 "(run paperfeed index to embed the rest)"
             )
         return embedder
@@ -147,15 +172,24 @@ class SearchEngine:
 
     def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
         """Mask over paper keys from categories, dates, exclusions and required fields."""
+        return self._filters(query).mask
+
+    def _filters(self, query: ParsedQuery) -> DenseFilter:
+        """The query's restrictions: as one mask over paper keys (categories, dates,
+        exclusions, required fields), and split for a database that filters by category
+        and date itself but cannot see the word-based ones."""
         lexical = self.lexical
         if lexical is None:
-            return None
+            return DenseFilter()
         size = max(len(self.dates), int(lexical.live_keys().max(initial=0)) + 1)
         allowed: NDArray[np.bool_] | None = None
+        by_terms: NDArray[np.bool_] | None = None
 
-        def restrict(mask: NDArray[np.bool_]) -> None:
-            nonlocal allowed
+        def restrict(mask: NDArray[np.bool_], term: bool = False) -> None:
+            nonlocal allowed, by_terms
             allowed = mask if allowed is None else allowed & mask
+            if term:
+                by_terms = mask if by_terms is None else by_terms & mask
 
         def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
             mask = np.zeros(size, np.bool_)
@@ -182,14 +216,20 @@ class SearchEngine:
             restrict((dates >= low) & (dates <= high))
         for field_name, value in query.fielded:
             for term in tokenize(value):
-                restrict(mask_of(lexical.keys_with(term, field_name)))
+                restrict(mask_of(lexical.keys_with(term, field_name)), term=True)
         for phrase in query.phrases:
             for term in tokenize(phrase):
-                restrict(mask_of(lexical.keys_with(term)))
+                restrict(mask_of(lexical.keys_with(term)), term=True)
         for value in query.excluded:
             for term in tokenize(value):
-                restrict(~mask_of(lexical.keys_with(term)))
-        return allowed
+                restrict(~mask_of(lexical.keys_with(term)), term=True)
+        return DenseFilter(
+            mask=allowed,
+            categories=tuple(category.lower() for category in query.categories),
+            since=query.since,
+            until=query.until,
+            term_mask=by_terms,
+        )
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
@@ -224,7 +264,8 @@ class SearchEngine:
         """
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        allowed = self._allowed_mask(query)
+        filters = self._filters(query)
+        allowed = filters.mask
         lexical_keys = np.empty(0, np.int64)
         lexical_scores = np.empty(0, np.float32)
         if self.lexical is not None and use_lexical:
@@ -251,12 +292,12 @@ class SearchEngine:
         semantic_text = query.semantic_text
         if semantic_text and use_dense:
             embedder = self._dense_usable(notes)
-            if embedder is not None and self.vectors is not None and self._query_vectors:
+            if embedder is not None and self.dense is not None and self._query_vectors:
                 started = time.perf_counter()
                 vector = self._query_vectors.vector(semantic_text)
                 timings["embed"] = time.perf_counter() - started
                 started = time.perf_counter()
-                dense_keys, dense_scores = self.vectors.search(vector, DENSE_DEPTH, allowed)
+                dense_keys, dense_scores = self.dense.search(vector, DENSE_DEPTH, filters)
                 timings["dense"] = time.perf_counter() - started
         started = time.perf_counter()
         if query.phrases:
@@ -424,9 +465,9 @@ class SearchEngine:
 
     def _similarity(self, query_vector: NDArray[np.float32] | None, key: int) -> float | None:
         """Cosine of the query and the paper (both vectors are unit length), when both exist."""
-        if query_vector is None or self.vectors is None:
+        if query_vector is None or self.dense is None:
             return None
-        vector = self.vectors.vector_of(key)
+        vector = self.dense.vector_of(key)
         return None if vector is None else float(np.dot(query_vector, vector))
 
     @staticmethod
@@ -476,9 +517,9 @@ class SearchEngine:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
             raise SearchError(f"no paper {arxiv_id!r} in this collection")
-        vector = self.vectors.vector_of(paper.key) if self.vectors is not None else None
+        vector = self.dense.vector_of(paper.key) if self.dense is not None else None
         if vector is not None:
-            keys, scores = self.vectors.search(vector, limit + 1)  # type: ignore[union-attr]
+            keys, scores = self.dense.search(vector, limit + 1)  # type: ignore[union-attr]
             ranked = [(int(k), float(s)) for k, s in zip(keys, scores, strict=True)]
             return self._hits_for([(k, s) for k, s in ranked if k != paper.key][:limit], "semantic")
         return self._similar_lexical(f"{paper.title} {paper.abstract}", limit, exclude=paper.key)
@@ -488,11 +529,11 @@ class SearchEngine:
         if not text.strip():
             raise SearchError("empty text: paste an abstract or a title")
         notes: list[str] = []
-        embedder = self._dense_usable(notes) if self.vectors is not None else None
+        embedder = self._dense_usable(notes) if self.dense is not None else None
         lexical = self._lexical_neighbours(text, 100, exclude=None)
         dense: list[int] = []
-        if embedder is not None and self.vectors is not None:
-            keys, _ = self.vectors.search(embedder.embed([embedding_text("", text)])[0], 100)
+        if embedder is not None and self.dense is not None:
+            keys, _ = self.dense.search(embedder.embed([embedding_text("", text)])[0], 100)
             dense = keys.tolist()
         fused = reciprocal_rank_fusion([np.array(lexical, np.int64), np.array(dense, np.int64)])
         best = sorted(fused, key=lambda key: -fused[key])[:limit]
@@ -527,14 +568,8 @@ class SearchEngine:
         return {
             "lexical_documents": self.lexical.live_count if self.lexical else 0,
             "lexical_segments": len(self.lexical.segments) if self.lexical else 0,
-            "vectors": len(self.vectors) if self.vectors is not None else 0,
-            "vector_model": self.vectors.model if self.vectors is not None else None,
-            "vector_search": (
-                "none"
-                if self.vectors is None
-                else "hnsw"
-                if self.vectors.hnsw is not None
-                else "exact"
-            ),
+            "vectors": len(self.dense) if self.dense is not None else 0,
+            "vector_model": self.dense.model if self.dense is not None else None,
+            "vector_search": "none" if self.dense is None else self.dense.kind,
             "last_sequence": state.get("last_sequence", 0),
         }

@@ -202,6 +202,11 @@ def recommend(
 
     if not positives:
         return nothing("no upvotes or saved papers yet")
+    if vectors is None and engine.dense is not None:
+        return nothing(
+            "For you reads the vectors in-process; with PAPERFEED_VECTOR_BACKEND=pgvector "
+            "they are in PostgreSQL only"
+        )
     if vectors is None or len(vectors) == 0 or window is None:
         return nothing("no paper is embedded yet (run paperfeed index)")
     by_key: dict[int, Positive] = {positive.paper_key: positive for positive in positives}

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData()
 
@@ -293,4 +294,30 @@ submissions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("submitted_at", Float, nullable=False),
     Index("ix_submissions_user", "user_id"),
+)
+
+# -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------
+
+
+class Vector(UserDefinedType[object]):
+    """pgvector's ``vector`` type, undimensioned (each model's index casts to its own)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_options: object) -> str:
+        return "vector"
+
+
+# Its own MetaData: these tables exist only where the extension does, so the portable
+# ``metadata`` above (what every database gets) does not list them.
+pgvector_metadata = MetaData()
+
+paper_vectors = Table(
+    "paper_vectors",
+    pgvector_metadata,
+    Column("paper_key", Integer, ForeignKey(papers.c.key), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("embedding", Vector(), nullable=False),
+    PrimaryKeyConstraint("paper_key", "model", name="pk_paper_vectors"),
 )

@@ -22,6 +22,7 @@ from paperfeed.store.migrations import (
     m004_sync,
     m005_harden_sessions_and_ids,
     m006_create_discussion_and_collections,
+    m008_create_paper_vectors,
 )
 
 Migration = Callable[[Connection], None]
@@ -37,6 +38,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "create_discussion_and_collections",
         m006_create_discussion_and_collections.apply,
     ),
+    (8, "create_paper_vectors", m008_create_paper_vectors.apply),
 ]
 
 
