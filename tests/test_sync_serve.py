@@ -135,7 +135,7 @@ def test_serve_syncs_on_its_schedule_shows_the_day_and_mails_digests_after(
         elapsed = time.monotonic() - started
         status = httpx.get(f"http://127.0.0.1:{port}/status", timeout=5).text
         searched = httpx.get(
-            f"http://127.0.0.1:{port}/api/papers/search",
+            f"http://127.0.0.1:{port}/api/search",
             params={"q": title, "limit": 1},
             timeout=10,
         ).json()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -363,9 +366,16 @@ def quickstart(quiet: bool) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
     from paperfeed.web import create_app
-    from paperfeed.web.serving import serve_forever
+    from paperfeed.web.serving import default_base_url, serve_forever
 
     settings = _settings()
+    if not settings.base_url_configured:
+        # workers read the settings from the environment: links follow the real port
+        base_url, warning = default_base_url(host, port)
+        os.environ["PAPERFEED_BASE_URL"] = base_url
+        settings = replace(settings, base_url=base_url)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     try:
         # fail here, readably, on a bad database or settings; workers build their own
         create_app(settings).state.store.close()
@@ -490,8 +500,8 @@ def digest() -> None:
     "--for",
     "label",
     metavar="DAY|WEEK",
-    help="Compose for this day (2026-08-21) or ISO week (2026-W34) instead of each "
-    "subscriber's last complete one.",
+    help="Compose for this day (2026-08-21) or ISO week (2026-W34, or any day of it "
+    "with --period weekly) instead of each subscriber's last complete one.",
 )
 @click.option("--dry-run", is_flag=True, help="Compose and print; queue and send nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -503,24 +513,31 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     Exit status 0 when everything due was sent, 1 when some mail is left to retry.
     """
     from paperfeed.digest.composing import Period, PeriodError
+    from paperfeed.digest.rendering import text_of
     from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
     from paperfeed.search import SearchEngine
-    from paperfeed.store.subscriptions import Subscription
+    from paperfeed.store.subscriptions import Subscription, waiting_for_retry
 
     settings = _settings()
     store = _open_store(settings)
     if label is not None:
         try:
-            Period.parse(frequency, label)
+            label = Period.parse(frequency, label).label  # a day of the week names its week
         except PeriodError as error:
             raise click.BadParameter(str(error), param_hint="--for") from None
+    if not settings.base_url_configured:
+        click.echo(
+            f"warning: PAPERFEED_BASE_URL is not set: links in the mails say {settings.base_url}",
+            err=True,
+        )
     engine = SearchEngine(store, settings)
 
     def show(subscription: Subscription, message: bytes | None) -> None:
         if message is None:
             click.echo(f"{subscription.email}: nothing new in the period, no mail")
         else:
-            click.echo(f"--- {subscription.email}\n{message.decode('utf-8', 'replace')}")
+            subject, text = text_of(message)
+            click.echo(f"--- {subscription.email}: {subject}\n{text}")
 
     report = queue_digests(
         store,
@@ -545,7 +562,11 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     click.echo(f"sent {delivery.sent}, failed {delivery.failed} (retried later with backoff)")
     for problem in delivery.errors:
         click.echo(f"  {problem}", err=True)
-    if delivery.failed:
+    waiting, next_at = waiting_for_retry(store)
+    if waiting:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(next_at or time.time()))
+        click.echo(f"{waiting} mail(s) wait for a retry (the next at {when})", err=True)
+    if delivery.failed or waiting:
         sys.exit(1)
 
 

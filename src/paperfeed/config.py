@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -113,6 +114,23 @@ def secret_key_of(settings: Settings) -> str:
     return key
 
 
+def _read_networks(environ: Mapping[str, str], key: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, each checked."""
+    networks = []
+    for part in (environ.get(key) or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{key}: {part.strip()!r} is not an IP address or network "
+                "(expected e.g. 127.0.0.1 or 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 FUSION_METHODS = ("rrf", "weighted")
 # arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
 DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
@@ -147,7 +165,12 @@ class Settings:
         secret_key: signs session cookies and links; empty means "made once and kept
             in ``home/secret_key``" (see ``secret_key_of``).
         secure_cookies: send the session cookie over HTTPS only (set behind TLS).
-        base_url: the site's public address, for links in feeds and mails.
+        base_url: the site's public address, for links in feeds and mails; when
+            unset, ``paperfeed serve`` uses the address it listens on.
+        base_url_configured: whether ``PAPERFEED_BASE_URL`` was given (else
+            ``base_url`` is a guess, and commands that mail links say so).
+        trusted_proxies: addresses or networks of reverse proxies whose
+            ``X-Forwarded-For`` names the client; empty trusts no header.
         arxiv_api_url: where submissions of papers not yet stored are looked up;
             empty turns the look-up off (offline installs).
         smtp_host: mail server for digests and confirmations; empty prints each mail
@@ -197,7 +220,9 @@ class Settings:
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
     secure_cookies: bool = False
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = DEFAULT_BASE_URL
+    base_url_configured: bool = False
+    trusted_proxies: tuple[str, ...] = ()
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     smtp_host: str = ""
     smtp_port: int = 25
@@ -240,7 +265,7 @@ class Settings:
             raise SettingsError(
                 f"PAPERFEED_TRENDING_HALF_LIFE_HOURS={half_life!r} must be positive"
             )
-        base_url = env.get("PAPERFEED_BASE_URL") or "http://127.0.0.1:8000"
+        base_url = env.get("PAPERFEED_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"PAPERFEED_BASE_URL={base_url!r} is not an http(s) URL "
@@ -286,6 +311,8 @@ class Settings:
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
             secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),
             base_url=base_url.rstrip("/"),
+            base_url_configured=bool(env.get("PAPERFEED_BASE_URL")),
+            trusted_proxies=_read_networks(env, "PAPERFEED_TRUSTED_PROXIES"),
             arxiv_api_url=env.get(
                 "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
             ).strip(),

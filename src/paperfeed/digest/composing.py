@@ -16,6 +16,7 @@ search found by its words counts as fully relevant.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,7 @@ TOP_PAPERS = 5  # the period's most upvoted papers in a digest
 TOPIC_PAPERS = 5  # matches per topic
 TOPIC_DEPTH = 20  # search results looked at per topic
 FOR_YOU_PAPERS = 5  # papers picked for a subscriber who has an account
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 
 class PeriodError(ValueError):
@@ -50,16 +52,35 @@ class Period:
 
     @classmethod
     def parse(cls, frequency: str, label: str) -> Period:
+        """A day (``2026-08-21``) for ``daily``; for ``weekly`` an ISO week (``2026-W34``)
+        or any day inside it (``2026-08-21`` is week ``2026-W34``).
+
+        Raises:
+            PeriodError: naming a malformed label, or a week past the calendar's end.
+        """
+        if frequency not in ("daily", "weekly"):
+            raise PeriodError(f"frequency {frequency!r} is not daily or weekly")
         try:
             if frequency == "daily":
                 day = date.fromisoformat(label)
                 return cls(frequency, label, day, day)
-            year, week = label.split("-W")
-            monday = date.fromisocalendar(int(year), int(week), 1)
+            if _WEEK.match(label):
+                year, week = label.split("-W")
+                monday = date.fromisocalendar(int(year), int(week), 1)
+            else:
+                day = date.fromisoformat(label)
+                monday = day - timedelta(days=day.weekday())
         except ValueError:
-            expected = "YYYY-MM-DD" if frequency == "daily" else "YYYY-Www, e.g. 2026-W34"
+            expected = (
+                "YYYY-MM-DD"
+                if frequency == "daily"
+                else "YYYY-Www, e.g. 2026-W34, or a day of the week, YYYY-MM-DD"
+            )
             raise PeriodError(f"{frequency} period {label!r} is malformed ({expected})") from None
-        return cls(frequency, label, monday, monday + timedelta(days=6))
+        # the calendar ends on Friday 9999-12-31, inside week 9999-W52
+        sunday = date.max if monday > date.max - timedelta(days=6) else monday + timedelta(days=6)
+        iso_year, iso_week, _ = monday.isocalendar()
+        return cls(frequency, f"{iso_year:04d}-W{iso_week:02d}", monday, sunday)
 
 
 def last_complete_period(frequency: str, time_zone: str, now: float) -> Period:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from paperfeed.config import Settings
 from paperfeed.index.embedder import Embedder, embedding_text, load_configured_embedder
-from paperfeed.index.lexical import Document, LexicalIndex
+from paperfeed.index.lexical import Document, LexicalIndex, remove_leftovers
 from paperfeed.index.tokenizer import tokenize
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
@@ -132,7 +132,11 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     last_sequence = int(state.get("last_sequence", 0))  # type: ignore[call-overload]
     folder = lexical_folder(settings)
     if (folder / "manifest.json").exists():
+        remove_leftovers(folder)  # of a run killed mid-save
         lexical = LexicalIndex.load(folder)
+        # the manifest says what the segments hold, even if state.json missed the update
+        if lexical.last_sequence is not None:
+            last_sequence = lexical.last_sequence
     else:
         lexical = LexicalIndex(
             field_weights={
@@ -145,6 +149,8 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     target_sequence = store.max_change_sequence()
     total = store.count_papers_after(last_sequence)
     if total == 0:
+        if state.get("last_sequence") != last_sequence:  # a run killed after its switch
+            _write_state(settings, state | {"last_sequence": last_sequence})
         return 0
     metadata = _load_metadata(settings)
     documents: list[Document] = []
@@ -165,8 +171,11 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     lexical.add_documents(documents, segment_name)
     if len(lexical.segments) > MAX_SEGMENTS:
         lexical.merge_segments(segment_name + "-merged")
-    lexical.save(folder)
+    lexical.last_sequence = target_sequence
+    # dates and upvotes first: once the manifest switches, every new paper has its date
+    # (a date filter never misses the papers the segments just gained)
     _save_metadata(settings, metadata)
+    lexical.save(folder)
     _write_state(settings, state | {"last_sequence": target_sequence})
     return len(documents)
 

@@ -92,6 +92,9 @@ class LexicalIndex:
     segments: list[Segment] = field(default_factory=list)
     length_totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
     indexed_documents: int = 0
+    # the store's change sequence the index has caught up with, written in the same
+    # manifest switch as the segments so the two never disagree after a crash
+    last_sequence: int | None = None
     _offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
     _keys: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     _live: NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, np.bool_))
@@ -372,12 +375,26 @@ class LexicalIndex:
             "length_totals": self.length_totals,
             "indexed_documents": self.indexed_documents,
             "segments": [segment.name for segment in self.segments],
+            "last_sequence": self.last_sequence,
         }
         _write_json_atomically(folder / "manifest.json", manifest)
         _remove_old_generations(folder, generation)
+        remove_leftovers(folder)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
+        """The index as its manifest describes it. A writer may switch the manifest and
+        remove the segments it replaced while this reads; then it reads the new one."""
+        for attempt in range(3):
+            try:
+                return cls._load(folder)
+            except FileNotFoundError:
+                if attempt == 2 or not (folder / "manifest.json").exists():
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load(cls, folder: Path) -> LexicalIndex:
         manifest = json.loads((folder / "manifest.json").read_text())
         generation = manifest["generation"]
         terms = json.loads((folder / f"vocabulary.{generation}.json").read_text())
@@ -389,6 +406,7 @@ class LexicalIndex:
             vocabulary={term: position for position, term in enumerate(terms)},
             length_totals=manifest["length_totals"],
             indexed_documents=manifest["indexed_documents"],
+            last_sequence=manifest.get("last_sequence"),
         )
         for name in manifest["segments"]:
             segment_folder = folder / name
@@ -471,6 +489,30 @@ def _write_json_atomically(path: Path, value: object) -> None:
     staging = path.with_suffix(".tmp")
     staging.write_text(json.dumps(value, indent=1))
     os.replace(staging, path)
+
+
+def remove_leftovers(folder: Path) -> list[str]:
+    """Delete what no manifest needs: staging folders of a save that was killed
+    (``.segment-*.tmp``) and segments a merge replaced. Returns their names.
+
+    Only a writer calls it (``paperfeed index`` at its start and after each save), so
+    it never races another save; a reader that is loading the previous manifest just
+    then retries with the new one (``LexicalIndex.load``).
+    """
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return []
+    live = set(json.loads(manifest.read_text())["segments"])
+    removed = []
+    for path in folder.iterdir():
+        staging = path.name.startswith(".") and path.name.endswith(".tmp")
+        if path.is_dir() and (
+            staging or (path.name.startswith("segment-") and path.name not in live)
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    (folder / "manifest.tmp").unlink(missing_ok=True)
+    return sorted(removed)
 
 
 def _remove_old_generations(folder: Path, generation: int) -> None:

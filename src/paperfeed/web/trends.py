@@ -16,7 +16,15 @@ api_router = APIRouter(prefix="/api", tags=["api"])
 @api_router.get("/papers/search/trend", summary="Papers per month matching a search")
 def search_trend_api(
     request: Request,
-    q: Annotated[str, Query(description="the query, in the search syntax")] = "",
+    # required, and something to count (words, not only exclusions): what the OpenAPI
+    # document says, so a schema-valid request is answered
+    q: Annotated[
+        str,
+        Query(
+            description="the query, in the search syntax",
+            json_schema_extra={"pattern": r"^\s*[^\s\-]"},
+        ),
+    ],
     cat: Annotated[list[str] | None, Query(description="category filter, repeatable")] = None,
     since: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
     until: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,

@@ -20,6 +20,7 @@ from paperfeed.store.migrations import (
     m002_create_accounts,
     m003_create_digests,
     m004_sync,
+    m005_harden_sessions_and_ids,
     m006_create_discussion_and_collections,
 )
 
@@ -30,6 +31,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "create_accounts", m002_create_accounts.apply),
     (3, "create_digests", m003_create_digests.apply),
     (4, "sync", m004_sync.apply),
+    (5, "harden_sessions_and_ids", m005_harden_sessions_and_ids.apply),
     (
         6,
         "create_discussion_and_collections",
