@@ -23,14 +23,10 @@ Run:  python bench/recommend.py [--draws 2] [--quick]
 
 from __future__ import annotations
 
-import os
-
-# Thousands of small fits: one BLAS thread each is faster than threads fighting for cores.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 import argparse
 import gzip
 import json
+import os
 import random
 import re
 import sys

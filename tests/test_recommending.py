@@ -127,6 +127,16 @@ def test_centroid_with_few_positives_and_positives_never_recommended(
     assert {item.because.arxiv_id for item in result.items} == {"2608.10001"}
 
 
+def test_two_positives_are_enough_for_the_svm(corpus: tuple[Store, SearchEngine]) -> None:
+    store, engine = corpus
+    user = insert_user(store, "fa@example.org", "Fa", "x")
+    for number in (32, 35):  # two astronomy papers of June
+        insert_vote(store, user.id, _key(store, number))
+    result = recommend(engine, user.id, limit=5)
+    assert result.method == "svm" and result.positives == 2
+    assert all(_number(item.paper.arxiv_id) % 3 == 2 for item in result.items)
+
+
 def test_without_positives_or_vectors_the_result_says_why(
     corpus: tuple[Store, SearchEngine], database_url: str
 ) -> None:

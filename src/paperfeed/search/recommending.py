@@ -9,9 +9,10 @@ the recent papers; here the features are the paper embeddings of the vector inde
   the index, inclusive: "recent" relative to the corpus, so an archive that stopped
   updating still recommends its last month. Papers the user upvoted or saved are never
   recommended; positives themselves may be of any date.
-- **Model**: with ``MIN_POSITIVES_FOR_SVM`` (3) or more positives that have a vector, the
-  SVM; with fewer, the centroid (Rocchio's relevance feedback with no negatives): each
-  recent paper is scored by its cosine to the mean of the positive vectors.
+- **Model**: with ``MIN_POSITIVES_FOR_SVM`` (2) or more positives that have a vector, the
+  SVM; with one, the centroid (Rocchio's relevance feedback with no negatives): each
+  recent paper is scored by its cosine to the mean of the positive vectors. Offline
+  (``bench/recommend.py``) the SVM beats the centroid from 2 positives on.
 - **Explanation**: each recommended paper names the positive nearest to it (highest
   cosine), "because you saved X" / "because you upvoted X".
 
@@ -34,7 +35,7 @@ from paperfeed.search.engine import SearchEngine
 from paperfeed.store.positives import Positive, user_positives
 
 WINDOW_DAYS = 30
-MIN_POSITIVES_FOR_SVM = 3
+MIN_POSITIVES_FOR_SVM = 2  # bench/recommend.py: from 2 positives the SVM beats the centroid
 METHODS = ("svm", "centroid")
 
 

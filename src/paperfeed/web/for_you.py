@@ -9,7 +9,12 @@ from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
 from paperfeed.search.feeds import total_upvotes
-from paperfeed.search.recommending import WINDOW_DAYS, Recommendation, recommend
+from paperfeed.search.recommending import (
+    MIN_POSITIVES_FOR_SVM,
+    WINDOW_DAYS,
+    Recommendation,
+    recommend,
+)
 from paperfeed.web.pages import engine_of
 from paperfeed.web.security import bearer_user, session_user, store_of
 from paperfeed.web.templating import render
@@ -43,6 +48,7 @@ def for_you_page(request: Request) -> HTMLResponse:
             "signed_out": False,
             "result": result,
             "how_to": HOW_TO,
+            "min_for_svm": MIN_POSITIVES_FOR_SVM,
             "upvotes": total_upvotes(store, papers),
             "voted": accounts.voted_ids(store, user, papers),
             "because": [because_text(item) for item in result.items],
@@ -56,8 +62,8 @@ def for_you_api(
     limit: Annotated[int, Query(ge=1, le=200, description="how many papers")] = 20,
 ) -> dict[str, Any]:
     """Papers of the last 30 days of the corpus ranked by a linear SVM trained on your
-    upvotes and saved papers (the centroid of them with fewer than 3), each with the
-    paper of yours it is closest to."""
+    upvotes and saved papers (with only one, by similarity to it), each with the paper of
+    yours it is closest to."""
     user = bearer_user(request) or session_user(request)
     if user is None:
         raise HTTPException(
