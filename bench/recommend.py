@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.config import Settings
 from paperfeed.models import StoredPaper
 from paperfeed.quickstart import load_bundled_corpus
@@ -261,7 +262,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2, help="users per topic and window")
     parser.add_argument("--quick", action="store_true", help="3 windows, fewer topics")
     parser.add_argument("--seed", type=int, default=7)
+    add_machine_arguments(parser)
     options = parser.parse_args()
+    machine = Machine.check(options)
     load_before = os.getloadavg()
     started = time.perf_counter()
     store, engine = prepare()
@@ -334,6 +337,7 @@ def main() -> None:
         f"\nload average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; "
         f"{time.perf_counter() - started:.0f} s"
     )
+    machine.report()
 
 
 if __name__ == "__main__":
