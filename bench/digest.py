@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.config import Settings
 from paperfeed.digest.sending import queue_digests
 from paperfeed.index.tokenizer import tokenize
@@ -105,7 +106,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--topics", type=int, default=500, help="distinct topics in the pool")
     parser.add_argument("--seed", type=int, default=7)
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = Machine.check(arguments)
     settings = prepare_home()
     store = Store(settings.database_url)
     pool = topic_pool(store, arguments.topics, random.Random(arguments.seed))
@@ -138,6 +141,7 @@ def main() -> None:
             f"{report.searches:>9,} {per:>15.3f} {seconds:>8.1f} "
             f"{report.queued / seconds:>10.0f}"
         )
+    machine.report()
     store.close()
 
 

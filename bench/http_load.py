@@ -1,7 +1,8 @@
 """Throughput and latency of ``paperfeed serve`` over real HTTP, on all shared papers.
 
-Serves the home of bench/latency.py (bench/out/latency_home: ~89k papers with vectors;
-built here through latency.py's ``build_home`` when missing, which takes a few minutes)
+Serves the home of bench/latency.py ($PAPERFEED_HOME, else bench/out/latency_home: ~89k
+papers with vectors; built here through latency.py's ``build_home`` when missing, which
+takes a few minutes)
 with ``paperfeed serve --workers N`` and drives it from a separate client process: C
 keep-alive HTTP/1.1 connections on raw asyncio streams, each sending its next request as
 soon as the last one answered (a closed loop), for D seconds or a bounded request count.
@@ -12,6 +13,10 @@ query each time (no cache can help), "repeated" draws from a pool of 50 (a popul
 the warm-up fills the result caches with it, so this is the steady state). The client's
 CPU use (% of one core) is printed, to judge whether it saturated a core, and the cores
 the server's processes used, to judge whether other work on the machine took some.
+
+The load generator is wrk when installed (``apt-get install wrk``; 2 threads, a Lua script
+giving every request its own path, rows then run for the full --seconds), else the script's
+own client (``--client own``).
 
 Run:  python bench/http_load.py [--workers 2] [--concurrency 16] [--seconds 15]
 """
@@ -25,6 +30,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,8 +49,20 @@ sys.path = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH
 ROOT = BENCH.parent
 SHARED = ROOT.parent / "shared" / "data"
 OUT = BENCH / "out"
-HOME = OUT / "latency_home"
+HOME = Path(os.environ.get("PAPERFEED_HOME") or OUT / "latency_home")  # latency.py --build
 REPEATED_POOL = 50
+
+
+def _machine_module() -> Any:
+    """bench/_machine.py (this folder is off sys.path, see above)."""
+    spec = importlib.util.spec_from_file_location("bench_machine", BENCH / "_machine.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_machine"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -277,10 +295,92 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def measure(server: int, port: int, urls: list[str], concurrency: int, seconds: float) -> str:
+# wrk's Lua hooks: thread i of n sends paths i, i + n, i + 2n, ... of the file, so no two
+# requests of a run share a query (a repeat would be answered by the caches).
+_WRK_SCRIPT = """
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  paths = {}
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  step = tonumber(args[2])
+  cursor = id
+end
+function request()
+  local path = paths[(cursor % #paths) + 1]
+  cursor = cursor + step
+  return wrk.format("GET", path)
+end
+"""
+WRK_THREADS = 2
+
+
+def run_wrk(port: int, urls: list[str], concurrency: int, seconds: float) -> dict[str, Any]:
+    """The same measurement with wrk (``apt-get install wrk``): req/s and percentiles."""
+    folder = OUT / "wrk"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "paths.txt").write_text("\n".join(urls) + "\n")
+    (folder / "paths.lua").write_text(_WRK_SCRIPT)
+    command = [
+        "wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
+        "--latency", "--timeout", "10s", "-s", str(folder / "paths.lua"),
+        f"http://127.0.0.1:{port}",
+        "--", str(folder / "paths.txt"), str(WRK_THREADS),
+    ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+    text = done.stdout
+
+    def milliseconds(percent: str) -> float:
+        value = text.split(f" {percent}%")[1].split()[0]
+        for unit, factor in (("us", 1e-3), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0)):
+            if value.endswith(unit):
+                return float(value[: -len(unit)]) * factor
+        return float(value)
+
+    requests = int(text.split(" requests in ")[0].split()[-1])
+    errors = int(text.split("Non-2xx or 3xx responses:")[1].split()[0]) if "Non-2xx" in text else 0
+    if "Socket errors:" in text:
+        counts = text.split("Socket errors:")[1].split("\n")[0]
+        errors += sum(int(part.split()[-1]) for part in counts.split(","))
+    return {
+        "requests": requests,
+        "rate": float(text.split("Requests/sec:")[1].split()[0]),
+        "p50": milliseconds("50"),
+        "p99": milliseconds("99"),
+        "errors": errors,
+        "wall": wall,
+        "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+    }
+
+
+def measure(
+    server: int, port: int, urls: list[str], concurrency: int, seconds: float, client: str
+) -> str:
     """One table row's numbers: requests, req/s, p50, p99, errors and the CPU columns."""
     before, machine = group_cpu_seconds(server), machine_cpu_seconds()
     started = time.perf_counter()
+    if client == "wrk":
+        found = run_wrk(port, urls, concurrency, seconds)
+        elapsed = time.perf_counter() - started
+        after = group_cpu_seconds(server)
+        cores = sorted(((used - before.get(pid, 0)) / elapsed for pid, used in after.items()))
+        other = (machine_cpu_seconds() - machine - found["cpu"]) / elapsed - sum(cores)
+        return (
+            f"{found['requests']:>8} {found['rate']:>8.1f} {found['p50']:>8.1f} "
+            f"{found['p99']:>8.1f} {found['errors']:>6} "
+            f"{100 * found['cpu'] / found['wall']:>9.0f}% "
+            f"{'+'.join(f'{used:.2f}' for used in cores[::-1] if used >= 0.01):>12} "
+            f"{other:>9.2f}"
+        )
     result = run_client(port, urls, concurrency, seconds)
     elapsed = time.perf_counter() - started
     after = group_cpu_seconds(server)
@@ -302,7 +402,17 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--max-requests", type=int, default=10_000, help="per measurement")
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "own"),
+        default="wrk" if shutil.which("wrk") else "own",
+        help="load generator: wrk (default when installed: apt-get install wrk) or this "
+        "script's own asyncio client",
+    )
+    machine_module = _machine_module()
+    machine_module.add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = machine_module.Machine.check(arguments)
     total, warm, load = arguments.max_requests, 4 * arguments.workers * 2, os.getloadavg()[0]
     OUT.mkdir(parents=True, exist_ok=True)
     log(f"load average {load:.2f}; reading {HOME}, making queries and ids")
@@ -320,21 +430,27 @@ def main() -> int:
         for endpoint, workload, urls in measured:
             log(f"{endpoint} {workload}: {arguments.concurrency} connections, up to "
                 f"{arguments.seconds:g} s or {len(urls)} requests")  # fmt: skip
-            numbers = measure(server.pid, port, urls, arguments.concurrency, arguments.seconds)
+            numbers = measure(
+                server.pid, port, urls, arguments.concurrency, arguments.seconds, arguments.client
+            )
             rows.append(f"{endpoint:<24} {workload:<14} {numbers}")
+        # the server's processes are this benchmark's own work, not other load
+        machine.exclude(sum(group_cpu_seconds(server.pid).values()))
+        verdict = machine.verdict()
     finally:
         stop_server(server)
         log("server stopped")
     table = [
         f"paperfeed serve over HTTP: {os.cpu_count()} cores, {arguments.workers} workers, "
         f"{arguments.concurrency} keep-alive connections, {arguments.seconds:g} s or "
-        f"{total} requests per row, {papers} papers in the store",
+        f"{total} requests per row ({arguments.client} client), {papers} papers in the store",
         f"{'endpoint':<24} {'workload':<14} {'requests':>8} {'req/s':>8} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'errors':>6} {'client cpu':>10} {'server cpu':>12} {'other cpu':>9}",
         *rows,
         "client cpu: % of one core used by the load generator; server cpu: cores used by each",
         "server process; other cpu: cores used by everything else on the machine (competing",
         f"with the server); 1-min load average before the run: {load:.2f}",
+        *verdict,
     ]
     print("\n".join(table))
     (OUT / "http.txt").write_text("\n".join(table) + "\n")

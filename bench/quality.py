@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
+from _machine import Machine, add_machine_arguments
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.index.vectors import VectorIndex
@@ -98,6 +99,11 @@ LEXICAL_RANKINGS = [
 ]
 
 
+# PAPERFEED_EXACT_SEARCH_LIMIT / PAPERFEED_HNSW_EF_SEARCH from the environment: compare
+# the dense side's exact scan with HNSW (each limit gets its own homes under bench/out).
+_PASSED_THROUGH = ("PAPERFEED_EXACT_SEARCH_LIMIT", "PAPERFEED_HNSW_EF_SEARCH")
+
+
 @dataclass
 class Prepared:
     """One query set's cases with their candidates, gathered once, fused many ways."""
@@ -111,7 +117,12 @@ class Prepared:
 
 
 def _settings(home: Path, model: str) -> Settings:
-    return Settings.from_environment({"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model})
+    passed = {key: os.environ[key] for key in _PASSED_THROUGH if key in os.environ}
+    if "PAPERFEED_EXACT_SEARCH_LIMIT" in passed:
+        home = home.with_name(f"{home.name}_exact{passed['PAPERFEED_EXACT_SEARCH_LIMIT']}")
+    return Settings.from_environment(
+        {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": model} | passed
+    )
 
 
 FIELDS = ("keys", "lexical", "cosine", "coverage", "proximity", "lexical_order", "dense_order")
@@ -401,8 +412,10 @@ def main() -> int:
         help="read the candidates an earlier run gathered (bench/out/candidates) instead of "
         "searching again; only for tuning the fusion on unchanged features",
     )
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
     REUSE[0] = arguments.reuse
+    machine = Machine.check(arguments)
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.time()
     print(f"load average before: {os.getloadavg()}")
@@ -466,6 +479,7 @@ def main() -> int:
     print("\n## relevance floor (bundled corpus)")
     floor_report(daily, keywords)
     print(f"\n({time.time() - started:.0f}s; load average after: {os.getloadavg()})")
+    machine.report()
     return 0
 
 

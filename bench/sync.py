@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import Machine, add_machine_arguments
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the replay server lives with the tests
 
@@ -56,7 +58,9 @@ def main() -> int:
     parser.add_argument("--size", type=int, help="use only this many papers (a quick check)")
     parser.add_argument("--model", default=os.environ.get("PAPERFEED_EMBED_MODEL", "minilm"))
     parser.add_argument("--page-size", type=int, default=1000)
+    add_machine_arguments(parser)
     arguments = parser.parse_args()
+    machine = Machine.check(arguments)
     load_before = os.getloadavg()
     records = _records(arguments.size)
     replay = Replay(records=records, page_size=arguments.page_size, response_date=LISTED)
@@ -134,6 +138,7 @@ def main() -> int:
         print(f"{name:<10}{seconds:>10.2f}  {detail}")
     print(f"{'total':<10}{total:>10.2f}  harvest + lexical + embed + vectors (target <= 60 s)")
     print(f"load average after:  {' '.join(f'{value:.2f}' for value in load_after)}")
+    machine.report()
     return 0
 
 

@@ -18,6 +18,7 @@ from paperfeed.index.builder import update_index
 from paperfeed.store import Store
 from paperfeed.store.loading import ingest_sources
 from paperfeed.web import create_app
+from paperfeed.web.serving import UVICORN_OPTIONS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LATEST_DAY = "2026-08-21"
@@ -61,7 +62,12 @@ def load_site_corpus(settings: Settings, folder: Path) -> Store:
 def serve(settings: Settings) -> Iterator[str]:
     """Run ``create_app(settings)`` under uvicorn in a thread; yields its base URL."""
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", access_log=False
+        create_app(settings),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        **UVICORN_OPTIONS,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,9 +100,25 @@ def test_submit_a_stored_paper(store: Store) -> None:
     assert (paper.daily_date, paper.submitted_by) == ("2026-08-20", "Sam")
     assert paper.change_sequence == store.max_change_sequence()  # the index will see it
     with pytest.raises(ValueError, match="already on the daily list of 2026-08-20"):
-        accounts.submit_paper(store, user, "2503.00002")
-    with pytest.raises(LookupError, match="no paper '2503.99999'"):
+        accounts.submit_paper(store, user, "2503.00002", today=date(2026, 8, 20))
+    # on a list already: submitting it again later puts it on that day's list
+    moved = accounts.submit_paper(store, user, "2503.00002", today=date(2026, 8, 21))
+    assert moved.daily_date == "2026-08-21"
+    with pytest.raises(LookupError, match="no paper '2503.99999'.*turned off"):
         accounts.submit_paper(store, user, "2503.99999")
+
+
+def test_submit_without_network_says_so_plainly(store: Store) -> None:
+    user = accounts.sign_up(store, "o@example.org", "long enough", "Oli")
+    with socket.socket() as probe:  # a port nobody listens on: the look-up fails
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for api in (f"http://127.0.0.1:{port}/api/query", "http://arxiv.invalid/api/query"):
+        with pytest.raises(LookupError) as refused:
+            accounts.submit_paper(store, user, "2503.99999", api)
+        message = str(refused.value)
+        assert "could not be reached" in message and "2503.99999" in message
+        assert "Errno" not in message and "Name or service" not in message
 
 
 class _RecordedArxiv(BaseHTTPRequestHandler):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from paperfeed.config import Settings
 from paperfeed.index.builder import read_state, update_index
 from paperfeed.models import Paper
@@ -77,3 +79,62 @@ def test_many_daily_updates_are_merged_into_few_segments(settings: Settings) -> 
     assert engine.status()["lexical_segments"] <= 8
     assert engine.status()["lexical_documents"] == 36
     assert engine.search("paper number 35").hits[0].paper.arxiv_id == "2501.00035"
+
+
+def _folders(settings: Settings) -> set[str]:
+    return {path.name for path in (settings.index_dir / "lexical").iterdir() if path.is_dir()}
+
+
+def test_leftovers_of_a_killed_save_and_replaced_segments_are_removed(
+    settings: Settings,
+) -> None:
+    store = Store(settings.database_url)
+    lexical = settings.index_dir / "lexical"
+    for day in range(10):  # the ninth update merges the eight segments into one
+        store.upsert_papers(_papers(day * 3, 3))
+        update_index(store, settings, embed=False, show_progress=False)
+        manifest = json.loads((lexical / "manifest.json").read_text())
+        assert _folders(settings) == set(manifest["segments"]), day
+    # a save killed half-way leaves its staging folder behind
+    staging = lexical / ".segment-20260101T000000000000.tmp"
+    staging.mkdir()
+    (staging / "keys.npy").write_bytes(b"half written")
+    stray = lexical / "segment-19990101T000000000000"
+    stray.mkdir()
+    update_index(store, settings, embed=False, show_progress=False)  # nothing new to index
+    assert not staging.exists() and not stray.exists()
+    engine = SearchEngine(store, settings)
+    assert engine.status()["lexical_documents"] == 30
+    assert engine.search("paper number 29").hits[0].paper.arxiv_id == "2501.00029"
+
+
+def test_a_run_killed_just_after_the_manifest_switch_is_not_redone(settings: Settings) -> None:
+    """The state file is written after the manifest; a kill between the two used to make
+    the next run index every paper again (a dead copy of each) and, until then, date
+    filters missed the new papers."""
+    store = Store(settings.database_url)
+    store.upsert_papers(_papers(0, 20))
+    update_index(store, settings, embed=False, show_progress=False)
+    state_file = settings.index_dir / "state.json"
+    before = state_file.read_text()
+    store.upsert_papers(
+        [
+            Paper(
+                f"2601.{number:05d}",
+                title=f"Diffusion model number {number}",
+                abstract="A diffusion paper of January.",
+                first_listed="2026-01-20",
+            )
+            for number in range(5)
+        ]
+    )
+    update_index(store, settings, embed=False, show_progress=False)
+    state_file.write_text(before)  # as if killed right after the switch
+    fresh = SearchEngine(store, settings)  # a process started meanwhile
+    found = fresh.search("diffusion since:2026-01", sort="date")
+    assert found.total == 5 and not any("unknown" in note for note in found.notes)
+    rerun = update_index(store, settings, embed=False, show_progress=False)
+    assert rerun.lexical_added == 0
+    engine = SearchEngine(store, settings)
+    assert engine.status()["lexical_documents"] == 25 and engine.status()["lexical_segments"] == 2
+    assert read_state(settings)["last_sequence"] == store.max_change_sequence()

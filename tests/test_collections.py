@@ -13,6 +13,7 @@ import pytest
 import rispy
 
 from paperfeed import collections as lists
+from paperfeed.accounts import RateLimitedError
 from paperfeed.collections import (
     CollectionError,
     CollectionNotFoundError,
@@ -24,7 +25,11 @@ from paperfeed.collections.exporting import (
     export_papers,
     to_bibtex,
 )
-from paperfeed.collections.importing import ImportFileError, import_references
+from paperfeed.collections.importing import (
+    IMPORT_RATE_LIMIT,
+    ImportFileError,
+    import_references,
+)
 from paperfeed.models import Paper
 from paperfeed.store import Store
 from paperfeed.store.accounts import User, insert_user
@@ -285,6 +290,35 @@ def test_bad_import_files_are_refused_and_nothing_is_added(
     assert lists.visible_collection(store, reading.id, ada).paper_count == 0
 
 
+def test_other_managers_ways_of_naming_the_arxiv_id(store: Store) -> None:
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Mendeley and friends")
+    text = r"""
+@article{Huang2026,
+  archivePrefix = {arXiv},
+  arxivId = {2608.19880},
+  author = {Huang, Chengsong},
+  title = {{EnvHarness}},
+  year = {2026}
+}
+@online{sakurai,
+  eprint = {arXiv:2608.10615v1},
+  eprinttype = {arxiv},
+  eprintclass = {cs.LG},
+  title = {Simplex relaxation}
+}
+@misc{pubmed, eprint = {2608.08888}, eprinttype = {pubmed}, title = {Not an arXiv id}}
+@misc{howpublished, howpublished = {\url{https://arxiv.org/pdf/2608.13430v2.pdf}}}
+"""
+    report = import_references(store, ada, reading.id, text)
+    assert dict(report.added) == {
+        "Huang2026": "2608.19880",
+        "sakurai": "2608.10615",
+        "howpublished": "2608.13430",
+    }
+    assert [label for label, _ in report.unmatched] == ["pubmed"]
+
+
 def test_a_broken_entry_among_good_ones_is_listed_not_dropped(store: Store) -> None:
     ada = _user(store, "ada")
     reading = lists.create_collection(store, ada, "Mixed")
@@ -292,3 +326,42 @@ def test_a_broken_entry_among_good_ones_is_listed_not_dropped(store: Store) -> N
     report = import_references(store, ada, reading.id, text)
     assert dict(report.added) == {"good": "2608.19880"}
     assert len(report.unmatched) == 1 and "not valid BibTeX" in report.unmatched[0][1]
+
+
+def test_imports_are_rate_limited_per_user(store: Store) -> None:
+    ada, bob = _user(store, "ada"), _user(store, "bob")
+    mine = lists.create_collection(store, ada, "Mine")
+    entry = "@misc{good, eprint = {2608.19880}, archivePrefix = {arXiv}}"
+    for _ in range(IMPORT_RATE_LIMIT[0]):
+        import_references(store, ada, mine.id, entry)
+    with pytest.raises(RateLimitedError):
+        import_references(store, ada, mine.id, entry)
+    theirs = lists.create_collection(store, bob, "Theirs")
+    assert len(import_references(store, bob, theirs.id, entry).added) == 1
+
+
+def test_withdrawn_papers_stay_saved_but_are_not_added(store: Store) -> None:
+    from paperfeed.store import schema
+
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Reading")
+    lists.add_paper(store, ada, reading.id, "2608.19880")
+    with store.engine.begin() as connection:
+        connection.execute(
+            schema.papers.update()
+            .where(schema.papers.c.arxiv_id.in_(["2608.19880", "2608.10615"]))
+            .values(withdrawn_on="2026-09-01")
+        )
+    # already saved: kept, and adding it again changes nothing
+    assert not lists.add_paper(store, ada, reading.id, "2608.19880")
+    with pytest.raises(lists.PaperWithdrawnError, match="2608.10615 was withdrawn"):
+        lists.add_paper(store, ada, reading.id, "2608.10615")
+    collection = lists.visible_collection(store, reading.id, ada)
+    assert collection.paper_count == 1
+    text, _ = export_papers(collection, lists.collection_papers(store, collection), "bibtex")
+    assert "eprint = {2608.19880}" in text
+    report = import_references(store, ada, reading.id, ZOTERO_BIB.read_bytes())
+    unmatched = dict(report.unmatched)
+    assert "withdrawn from arXiv" in unmatched["sakurai_simplex_2026"]
+    assert dict(report.already)["huang_envharness_2026"] == "2608.19880"
+    assert lists.visible_collection(store, reading.id, ada).paper_count == 4

@@ -320,6 +320,14 @@ def test_cli_digest_send_dry_run_then_for_real(
     dry = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--dry-run", "--quiet"])
     assert dry.exit_code == 0, dry.output
     assert "--- cli@example.org" in dry.output and "1 composed" in dry.output
+    # the text part, decoded: not the base64 MIME the mail carries
+    assert "EnvHarness: Awakening Static Worlds" in dry.output
+    assert "Content-Transfer-Encoding" not in dry.output
+    assert "PAPERFEED_BASE_URL is not set" in dry.output
+    weekly = runner.invoke(
+        main, ["digest", "send", "--period", "weekly", "--for", "2026-08-21", "--dry-run"]
+    )
+    assert weekly.exit_code == 0, weekly.output  # a day inside the week names the week
     assert inbox.messages == []
     real = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
     assert real.exit_code == 0 and "sent 1, failed 0" in real.output
@@ -331,6 +339,25 @@ def test_cli_digest_send_dry_run_then_for_real(
     assert "sent 1" in runner.invoke(main, ["digest", "status"]).output
     store.close()
     Store(mail_settings.database_url).close()
+
+
+def test_cli_digest_send_exits_1_while_mail_waits_for_a_retry(
+    mail_settings: Settings, paperfeed_home: Path, inbox: Inbox
+) -> None:
+    folder = paperfeed_home.parent / "cli"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    confirm_subscription(
+        store, subscribe(store, "retry@example.org", "daily", "UTC", [TopicInput("agents", 0)]).id
+    )
+    inbox.refuse_after = 0  # the server is in trouble
+    runner = CliRunner()
+    failed = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert failed.exit_code == 1 and "failed 1" in failed.output
+    waiting = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert waiting.exit_code == 1, waiting.output  # nothing due yet, but mail is waiting
+    assert "1 mail(s) wait for a retry" in waiting.output
+    store.close()
 
 
 def test_the_schedule_sends_at_each_subscribers_local_hour(mail_site: Site, inbox: Inbox) -> None:

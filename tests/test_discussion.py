@@ -175,3 +175,30 @@ def test_text_segments_find_http_links_only(
     segments = text_segments(text)
     assert segments == expected
     assert "".join(piece for piece, _ in segments) == text
+
+
+def _withdraw(store: Store, arxiv_id: str) -> None:
+    """What a harvest that sees arXiv's deleted record does to the stored paper."""
+    from paperfeed.store import schema
+
+    with store.engine.begin() as connection:
+        connection.execute(
+            schema.papers.update()
+            .where(schema.papers.c.arxiv_id == arxiv_id)
+            .values(withdrawn_on="2026-09-01")
+        )
+
+
+def test_a_withdrawn_papers_discussion_is_kept_but_closed(store: Store) -> None:
+    ada = _user(store, "ada")
+    kept = discussion.post_comment(store, ada, "2608.00001", "Before the withdrawal")
+    _withdraw(store, "2608.00001")
+    with pytest.raises(discussion.PaperWithdrawnError, match="withdrawn from arXiv"):
+        discussion.post_comment(store, ada, "2608.00001", "After")
+    with pytest.raises(discussion.PaperWithdrawnError):
+        discussion.post_comment(store, ada, "2608.00001", "A reply", kept.id)
+    _, threads = discussion.thread_of(store, "2608.00001")
+    assert [thread.comment.text for thread in threads] == ["Before the withdrawal"]
+    # one's own words stay editable and deletable
+    assert discussion.edit_comment(store, ada, kept.id, "Edited").text == "Edited"
+    discussion.delete_comment(store, ada, kept.id)

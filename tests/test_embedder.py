@@ -11,6 +11,8 @@ import pytest
 from paperfeed.index.embedder import (
     BUNDLED_MODELS_DIR,
     EmbedderError,
+    OnnxEmbedder,
+    QueryVectors,
     embedding_text,
     load_embedder,
 )
@@ -163,3 +165,75 @@ def test_missing_extra_gives_install_hint(
     monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(EmbedderError, match=rf"pip install 'paperfeed\[{extra}\]'"):
         load_embedder(spec)
+
+
+_LONG_START = " ".join(
+    f"Sentence {i} of an abstract about stochastic gradient descent and its step sizes."
+    for i in range(25)
+)
+
+
+def test_a_shorter_window_ignores_what_lies_beyond_it() -> None:
+    """At 128 tokens two texts that differ only after ~300 tokens embed the same; at the
+    model's own 256 they do not need to, but texts differing early always differ."""
+    first = _LONG_START + " The end is about protein folding."
+    second = _LONG_START + " The end is about sourdough bread."
+    short = load_embedder("minilm", max_tokens=128).embed([first, second])
+    np.testing.assert_allclose(short[0], short[1], atol=1e-6)
+    different = load_embedder("minilm", max_tokens=128).embed(["protein folding", "bread"])
+    assert float(different[0] @ different[1]) < 0.9
+
+
+def test_window_and_spinning_keep_short_texts_unchanged() -> None:
+    texts = ["KL divergence between Gaussians", "Robot grasping with tactile sensors"]
+    default = load_embedder("minilm").embed(texts)
+    for embedder in (
+        load_embedder("minilm", max_tokens=128),
+        load_embedder("minilm", spinning=True),
+        load_embedder("minilm", threads=1),
+    ):
+        np.testing.assert_allclose(embedder.embed(texts), default, atol=2e-3)
+
+
+@pytest.mark.parametrize("max_tokens", [-1, 3])
+def test_bad_window_is_named(max_tokens: int) -> None:
+    with pytest.raises(EmbedderError, match=f"max_tokens={max_tokens}"):
+        load_embedder("minilm", max_tokens=max_tokens)
+
+
+def test_length_bucketed_batches_respect_the_token_budget() -> None:
+    """Many short and a few long texts: each onnxruntime call stays within its budget,
+    and every row still matches the text embedded on its own."""
+    embedder = load_embedder("minilm")
+    assert isinstance(embedder, OnnxEmbedder)
+    calls: list[tuple[int, int]] = []
+    original = embedder._embed_batch
+
+    def spy(encodings: list[object]) -> np.ndarray:
+        result = original(encodings)  # type: ignore[arg-type]
+        width = min(max(len(e.ids) for e in encodings), embedder.max_tokens)  # type: ignore[attr-defined]
+        calls.append((len(encodings), width))
+        return result
+
+    embedder._embed_batch = spy  # type: ignore[method-assign]
+    texts = [f"short title number {i}" for i in range(300)] + [_LONG_START] * 40
+    vectors = embedder.embed(texts)
+    del embedder._embed_batch
+    assert all(rows <= embedder.batch_rows for rows, _ in calls)
+    assert all(rows == 1 or rows * width <= embedder.batch_tokens for rows, width in calls)
+    assert len(calls) <= 3 + 40 * 256 // embedder.batch_tokens + 1
+    alone = embedder.embed([texts[7], texts[-1]])
+    assert float(vectors[7] @ alone[0]) > 0.98 and float(vectors[-1] @ alone[1]) > 0.98
+
+
+def test_query_vectors_are_cached_by_text() -> None:
+    cache = QueryVectors(load_embedder("hashing"), size=2)
+    first = cache.vector("graph neural networks")
+    assert cache.vector("graph neural networks") is first
+    assert (cache.hits, cache.misses) == (1, 1)
+    with pytest.raises(ValueError):
+        first[0] = 1.0  # shared between callers: read-only
+    cache.vector("b")
+    cache.vector("c")  # evicts the least recently used, "graph neural networks"
+    assert cache.vector("graph neural networks") is not first
+    assert cache.misses == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
@@ -193,3 +194,36 @@ def test_pages_of_one_query_come_from_one_ranking(engine: SearchEngine) -> None:
     assert [h.paper.key for h in engine.search("model", limit=6).hits] == [
         h.paper.key for h in whole.hits
     ]
+
+
+def test_a_page_of_hits_costs_one_database_query(engine: SearchEngine) -> None:
+    """Page assembly fetches the page's papers in one statement, not one per hit."""
+    statements: list[str] = []
+
+    def count(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(engine.store.engine, "before_cursor_execute", count)
+    try:
+        results = engine.search("diffusion models image generation", limit=10)
+    finally:
+        event.remove(engine.store.engine, "before_cursor_execute", count)
+    assert len(results.hits) >= 2
+    assert len(statements) == 1, statements
+
+
+def test_query_embeddings_are_reused_across_queries(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_EMBED_MODEL", "hashing")
+    settings = Settings.from_environment()
+    store = Store(settings.database_url)
+    store.upsert_papers(PAPERS)
+    update_index(store, settings, show_progress=False)
+    engine = SearchEngine(store, settings)
+    engine.search("diffusion models")
+    engine.search("diffusion models", sort="date")  # same ranking: no new embedding
+    engine.search("diffusion models cat:cs.CV")  # another ranking, the same semantic text
+    assert engine._query_vectors is not None
+    assert engine._query_vectors.misses == 1
+    assert engine._query_vectors.hits >= 1

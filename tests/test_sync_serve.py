@@ -135,7 +135,7 @@ def test_serve_syncs_on_its_schedule_shows_the_day_and_mails_digests_after(
         elapsed = time.monotonic() - started
         status = httpx.get(f"http://127.0.0.1:{port}/status", timeout=5).text
         searched = httpx.get(
-            f"http://127.0.0.1:{port}/api/papers/search",
+            f"http://127.0.0.1:{port}/api/search",
             params={"q": title, "limit": 1},
             timeout=10,
         ).json()
@@ -152,3 +152,18 @@ def test_serve_syncs_on_its_schedule_shows_the_day_and_mails_digests_after(
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     assert len(received) == 1, output
     assert f"Subject: Daily papers {yesterday}: 2 papers".encode() in received[0]
+
+
+def test_serve_refuses_a_schedule_that_cannot_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERFEED_SYNC_INTERVAL_MINUTES", "5")
+    monkeypatch.setenv("PAPERFEED_ARXIV_CATEGORIES", "cs.CL cs.XX")
+    result = subprocess.run(
+        [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(_free_port())],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "cannot sync on a schedule: unknown arXiv category 'cs.XX'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -188,14 +188,12 @@ def test_bad_daily_papers_parameters_are_400s_naming_them(site: Site) -> None:
             assert all(word in detail for word in named), detail
 
 
-def test_search_api_explains_hits_and_pages(site: Site) -> None:
+def test_explained_search_api_explains_hits_and_pages(site: Site) -> None:
     with site.client() as client:
-        found = client.get("/api/papers/search", params={"q": "terminal agents"}).json()
-        first = client.get("/api/papers/search", params={"q": "model", "limit": 5}).json()
-        second = client.get(
-            "/api/papers/search", params={"q": "model", "limit": 5, "offset": 5}
-        ).json()
-        both = client.get("/api/papers/search", params={"q": "model", "limit": 10}).json()
+        found = client.get("/api/search", params={"q": "terminal agents"}).json()
+        first = client.get("/api/search", params={"q": "model", "limit": 5}).json()
+        second = client.get("/api/search", params={"q": "model", "limit": 5, "offset": 5}).json()
+        both = client.get("/api/search", params={"q": "model", "limit": 10}).json()
     assert found["query"] == "terminal agents" and found["total"] >= len(found["hits"]) > 0
     top = found["hits"][0]
     assert top["id"] == "2608.18580" and top["title"].startswith("FACET")
@@ -209,6 +207,23 @@ def test_search_api_explains_hits_and_pages(site: Site) -> None:
     ]
 
 
+def test_search_in_the_original_shape_lists_the_same_hits(site: Site) -> None:
+    with site.client() as client:
+        original = client.get("/api/papers/search", params={"q": "terminal agents"})
+        explained = client.get("/api/search", params={"q": "terminal agents"}).json()
+    assert original.status_code == 200
+    entries = original.json()
+    assert [entry["paper"]["id"] for entry in entries] == [hit["id"] for hit in explained["hits"]]
+    first = entries[0]
+    assert set(first) >= {"paper", "title", "summary", "publishedAt", "numComments"}
+    assert first["paper"]["authors"][0] == {
+        "name": first["paper"]["authors"][0]["name"],
+        "hidden": False,
+    }
+    assert first["paper"]["title"] == first["title"] and first["paper"]["summary"]
+    assert isinstance(first["paper"]["upvotes"], int)
+
+
 def test_bad_search_parameters_are_400s_naming_them(site: Site) -> None:
     cases = [
         ({"q": "model", "limit": "abc"}, ["limit", "abc"]),
@@ -218,11 +233,12 @@ def test_bad_search_parameters_are_400s_naming_them(site: Site) -> None:
         ({}, ["'q'"]),
     ]
     with site.client() as client:
-        for params, named in cases:
-            response = client.get("/api/papers/search", params=params)
-            assert response.status_code == 400, params
-            detail = response.json()["detail"]
-            assert all(word in detail for word in named), detail
+        for path in ("/api/papers/search", "/api/search"):
+            for params, named in cases:
+                response = client.get(path, params=params)
+                assert response.status_code == 400, params
+                detail = response.json()["detail"]
+                assert all(word in detail for word in named), detail
 
 
 def test_paper_by_id_with_version_or_prefix_and_its_similar_papers(site: Site) -> None:
@@ -238,13 +254,15 @@ def test_paper_by_id_with_version_or_prefix_and_its_similar_papers(site: Site) -
     body = paper.json()
     assert body["id"] == TOP_PAPER and body["upvotes"] == TOP_UPVOTES
     assert body["title"] == "EnvHarness: Awakening Static Worlds for Agent Learning"
-    assert body["authors"][0] == "Chengsong Huang" and body["organization"] == "Google"
+    assert body["authors"][0] == {"name": "Chengsong Huang", "hidden": False}
+    assert body["organization"] == {"fullname": "Google"}
+    assert body["summary"] == body["abstract"] and body["publishedAt"].endswith("Z")
     assert body["links"]["abstract"] == f"https://arxiv.org/abs/{TOP_PAPER}"
     assert body["upvoted"] is False
     assert versioned == prefixed == body
     assert unknown.status_code == 404
     assert unknown.json() == {"detail": "no paper 2608.00001 in this collection"}
-    assert garbage.status_code == 400 and "not-an-id" in garbage.json()["detail"]
+    assert garbage.status_code == 404 and "not-an-id" in garbage.json()["detail"]
     assert similar.status_code == 200
     ids = [hit["id"] for hit in similar.json()]
     assert len(ids) == 5 and TOP_PAPER not in ids and len(set(ids)) == 5
@@ -354,6 +372,7 @@ def test_openapi_schema_and_self_hosted_docs_page(site: Site) -> None:
     endpoints = [
         "/api/daily_papers",
         "/api/papers/search",
+        "/api/search",
         "/api/papers/{id}",
         "/api/papers/{id}/similar",
         "/api/papers/{id}/upvote",
@@ -369,6 +388,15 @@ def test_openapi_schema_and_self_hosted_docs_page(site: Site) -> None:
     assert "default-src 'self'" in docs.headers["content-security-policy"]
     for endpoint in endpoints:
         assert f"<code>{endpoint}</code>" in docs.text, endpoint
+    # docstrings' reST literals are shown as code, not as backticks
+    assert "``" not in docs.text and "`" not in docs.text.split("<main", 1)[-1]
+    assert "``" not in schema.text
+    # the schema says what the server answers
+    assert set(paths["/api/papers/{id}"]["get"]["responses"]) >= {"200", "404"}
+    assert set(paths["/api/papers/search"]["get"]["responses"]) >= {"200", "400"}
+    assert set(paths["/api/papers/{id}/upvote"]["post"]["responses"]) >= {"401", "404"}
+    rss = paths["/rss/daily"]["get"]["responses"]["200"]["content"]
+    assert list(rss) == ["application/rss+xml"]
     for tag in ("<script", "<link"):
         for element in docs.text.split(tag)[1:]:
             element = element.split(">", 1)[0]

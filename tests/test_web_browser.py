@@ -294,3 +294,21 @@ def test_subscribe_form_and_digest_preview(
     assert links and links[0].text == TOP_PAPER_TITLE
     assert "Unsubscribe" in driver.find_element(By.TAG_NAME, "body").text
     _shot(driver, screenshots, "12-digest-preview")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [1280, 420])
+def test_search_filters_show_their_whole_placeholder(
+    site: Site, browser: WebDriver, width: int
+) -> None:
+    browser.set_window_size(width, 1000)
+    _open(browser, site, "/search")
+    for name in ("cat", "since", "until"):
+        field = browser.find_element(By.CSS_SELECTOR, f'.search-form input[name="{name}"]')
+        # the placeholder as the value: any overflow shows as a scroll width past the box
+        fits = browser.execute_script(
+            "const f = arguments[0]; f.value = f.placeholder;"
+            "return f.scrollWidth <= f.clientWidth;",
+            field,
+        )
+        assert fits, f"the {name} field cuts its placeholder off at {width}px"

@@ -224,3 +224,30 @@ def test_account_shows_upvotes_submissions_comments_collections(site: Site) -> N
     assert (
         "Nice &lt;b&gt;work&lt;/b&gt;" in comments and f"/papers/{TOP_PAPER}#comment-" in comments
     )
+
+
+def test_a_withdrawn_paper_gets_409_and_nothing_is_lost(site: Site) -> None:
+    from paperfeed.store import schema
+
+    ada = _token(site, "ada")
+    with _api(site, ada) as api:
+        cid = api.post("/api/collections", json={"name": "Kept"}).json()["id"]
+        api.post(f"/api/collections/{cid}/papers", json={"id": TOP_PAPER})
+        comment = api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": "Before"}).json()
+        with site.store.engine.begin() as connection:
+            connection.execute(
+                schema.papers.update()
+                .where(schema.papers.c.arxiv_id.in_([TOP_PAPER, "2608.10615"]))
+                .values(withdrawn_on="2026-09-01")
+            )
+        refused_save = api.post(f"/api/collections/{cid}/papers", json={"id": "2608.10615"})
+        refused_comment = api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": "After"})
+        kept = api.get(f"/api/collections/{cid}").json()
+        thread = api.get(f"/api/papers/{TOP_PAPER}/comments").json()
+    with site.client() as anonymous:
+        page = anonymous.get(f"/papers/{TOP_PAPER}").text
+    assert refused_save.status_code == 409 and "withdrawn" in refused_save.json()["detail"]
+    assert refused_comment.status_code == 409 and "withdrawn" in refused_comment.json()["detail"]
+    assert [paper["id"] for paper in kept["papers"]] == [TOP_PAPER]
+    assert [t["id"] for t in thread["threads"]] == [comment["id"]]
+    assert "closed to new comments" in page and "Before" in page

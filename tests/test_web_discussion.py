@@ -115,9 +115,11 @@ def test_bad_comments_get_a_clear_4xx_and_nothing_is_stored(site: Site) -> None:
     assert huge.status_code in (400, 413) and huge.json()["detail"]
     if huge.status_code == 400:
         assert "1,000,000 characters" in huge.json()["detail"]
-    for response in (empty, not_text, missing, not_an_id, bad_parent, not_json):
+    for response in (empty, not_text, missing, bad_parent, not_json):
         assert response.status_code == 400, response.text
         assert response.json()["detail"]
+    # a path naming no paper is not found, like /api/papers/nonsense itself
+    assert not_an_id.status_code == 404 and "nonsense" in not_an_id.json()["detail"]
     assert unknown_paper.status_code == 404 and "2609.99999" in unknown_paper.json()["detail"]
     assert no_parent.status_code == 404 and edit_unknown.status_code == 404
     assert _stored_texts(site) == []

@@ -5,8 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from email.utils import parsedate_to_datetime
 
+import feedparser
 import httpx
 
+from paperfeed.models import Paper
 from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -86,12 +88,57 @@ def test_trending_feed_follows_the_trending_api(site: Site) -> None:
 def test_search_feed_follows_the_newest_first_search(site: Site) -> None:
     with site.client() as client:
         response = client.get("/rss/search", params={"q": "agent"})
-        api = client.get(
-            "/api/papers/search", params={"q": "agent", "sort": "date", "limit": 50}
-        ).json()
+        api = client.get("/api/search", params={"q": "agent", "sort": "date", "limit": 50}).json()
         missing = client.get("/rss/search")
     feed = _channel(response)
     assert feed.findtext("title") == "Papers matching “agent”"
     ids = _linked_ids(feed, site.settings.base_url)
     assert ids and ids == [hit["id"] for hit in api["hits"]]
     assert missing.status_code == 400 and "'q'" in missing.json()["detail"]
+
+
+def test_control_characters_never_break_a_feed(site: Site) -> None:
+    """One paper with a control character in its title, or a query with one, used to
+    make the whole document malformed XML for every reader."""
+    site.store.upsert_papers(
+        [
+            Paper(
+                "2608.99998",
+                title="Bell\x07 and \x01start of heading\x0b in a title",
+                abstract="An abstract with a form feed\x0c and a NUL-free escape\x1b.",
+                authors=["Ctrl\x02 Person"],
+                daily_date=LATEST_DAY,
+                upvotes=2,
+                sources=["test"],
+            )
+        ]
+    )
+    with site.client() as client:
+        daily = client.get("/rss/daily")
+        searched = client.get("/rss/search", params={"q": "a\x01b"})
+    for response in (daily, searched):
+        assert response.status_code == 200, response.text
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo, parsed.bozo_exception
+        assert parsed.version == "rss20"
+        _channel(response)  # a strict XML parser reads it too
+    titles = [entry.title for entry in feedparser.parse(daily.content).entries]
+    assert any("Bell and start of heading in a title" in title for title in titles)
+    searched_title = feedparser.parse(searched.content).feed.title
+    assert "\x01" not in searched_title and "ab" in searched_title
+
+
+def test_feeds_validate_as_rss_2(site: Site) -> None:
+    with site.client() as client:
+        responses = [
+            client.get("/rss/daily"),
+            client.get("/rss/trending"),
+            client.get("/rss/search", params={"q": "agent"}),
+        ]
+    for response in responses:
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo and parsed.version == "rss20"
+        assert parsed.feed.title and parsed.feed.link
+        for entry in parsed.entries:
+            assert entry.link.startswith(site.settings.base_url + "/papers/")
+            assert entry.id == entry.link and entry.published_parsed is not None

@@ -257,8 +257,13 @@ def test_submit_puts_a_stored_paper_on_todays_list(site: Site) -> None:
         twice = client.post("/submit", data={"arxiv_id": ARXIV_ONLY_ID, "csrf_token": token})
         unknown = client.post("/submit", data={"arxiv_id": "2608.00002", "csrf_token": token})
         garbage = client.post("/submit", data={"arxiv_id": "hello", "csrf_token": token})
+        # a stored paper on an earlier list goes on today's list too
+        moved = client.post("/submit", data={"arxiv_id": XSS_ID, "csrf_token": token})
+        today_after = client.get("/").text
     assert _titles(today) == [ARXIV_ONLY_ID]
+    assert moved.status_code == 303 and set(_titles(today_after)) == {ARXIV_ONLY_ID, XSS_ID}
     assert twice.status_code == 400 and "already on the daily list" in twice.text
+    assert "Errno" not in unknown.text
     assert unknown.status_code == 400 and "2608.00002" in unknown.text
     assert (
         garbage.status_code == 400
@@ -279,3 +284,32 @@ def test_api_tokens_on_the_account_page(site: Site) -> None:
     with site.client(headers={"Authorization": f"Bearer {token.group(1)}"}) as api:
         voted = api.post("/api/papers/2608.19880/upvote")
     assert voted.status_code == 200 and voted.json()["upvotes"] == 164
+
+
+def test_the_plain_upvote_form_returns_to_its_page(site: Site) -> None:
+    with site.client() as client:
+        _sign_up(client)
+        page = client.get("/search", params={"q": "agents"}).text
+        form = page[page.index('<form class="vote"') :].split("</form>", 1)[0]
+        fields = dict(re.findall(r'name="(csrf_token|next)" value="([^"]*)"', form))
+        assert fields["next"] == "/search?q=agents"
+        voted = client.post("/papers/2608.19880/upvote", data=fields)
+        from_referer = client.post(
+            "/papers/2608.19880/upvote",
+            data={"csrf_token": fields["csrf_token"]},
+            headers={"Referer": f"{site.url}/trending"},
+        )
+    assert voted.status_code == 303 and voted.headers["location"] == "/search?q=agents"
+    assert from_referer.headers["location"] == "/trending"
+
+
+def test_head_pages_and_a_plain_404(site: Site) -> None:
+    with site.client() as client:
+        heads = [client.head(path) for path in ("/", "/search?q=agents", "/papers/2608.19880")]
+        missing = client.get("/no/such/page")
+        api_missing = client.get("/api/papers/0")
+    assert [head.status_code for head in heads] == [200, 200, 200]
+    assert all(head.content == b"" for head in heads)
+    assert missing.status_code == 404 and missing.text.count("Not found") == 1
+    assert "Not Found" not in missing.text and "/no/such/page" in missing.text
+    assert api_missing.status_code == 404 and "'/api/papers/0'" in api_missing.json()["detail"]

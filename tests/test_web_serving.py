@@ -21,7 +21,7 @@ from paperfeed.digest.subscribing import subscribe
 from paperfeed.models import Paper
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import confirm_subscription
-from running_site import load_site_corpus
+from running_site import csrf_of, load_site_corpus
 
 
 def _free_port() -> int:
@@ -57,7 +57,24 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
         assert response.status_code == 200 and "EnvHarness" in response.text
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
             statuses = {client.get("/api/papers/2608.19880").status_code for _ in range(20)}
+            # links follow the port it serves on when PAPERFEED_BASE_URL is unset
+            feed = client.get("/rss/daily").text
+            head = client.head("/")
+            # X-Forwarded-For from a loopback peer is not believed (no trusted proxies):
+            # rotating it does not make a new client for the sign-in throttle
+            token = csrf_of(client.get("/signin").text)
+            tries = [
+                client.post(
+                    "/signin",
+                    data={"email": "owner@example.org", "password": "guess", "csrf_token": token},
+                    headers={"X-Forwarded-For": f"203.0.113.{number}"},
+                ).status_code
+                for number in range(7)
+            ]
         assert statuses == {200}
+        assert f"<link>http://127.0.0.1:{port}/papers/" in feed and ":8000/" not in feed
+        assert head.status_code == 200 and head.content == b""
+        assert tries[:5] == [401] * 5 and tries[5:] == [429, 429]
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]

@@ -7,16 +7,18 @@ recommended parameter set); API tokens are random and stored only as their SHA-2
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import IngestError, normalize_arxiv_id, quoted
 from paperfeed.ingest.arxiv_api import fetch_arxiv_paper
 from paperfeed.models import StoredPaper
 from paperfeed.search.feeds import total_upvotes
@@ -28,6 +30,7 @@ from paperfeed.store.daily import submit_to_daily
 
 __all__ = ["AccountError", "DuplicateEmailError", "RateLimitedError", "User"]
 
+_log = logging.getLogger("paperfeed.accounts")
 MINIMUM_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pf_"
 # A deliberately loose check: one @, no spaces or control characters, a dot in the domain.
@@ -62,16 +65,18 @@ class VoteResult:
 def normalize_email(value: str) -> str:
     """Trim and lower-case an address, or raise ``AccountError`` naming it."""
     if _CONTROL.search(value):
-        raise AccountError(f"email {value!r} contains a line break or control character")
+        raise AccountError(f"email {quoted(value)} contains a line break or control character")
     email = value.strip().lower()
     if len(email) > 320 or not _EMAIL.match(email):
-        raise AccountError(f"email {value!r} is not an email address (expected name@example.org)")
+        raise AccountError(
+            f"email {quoted(value)} is not an email address (expected name@example.org)"
+        )
     return email
 
 
 def _check_name(name: str) -> str:
     if _CONTROL.search(name):
-        raise AccountError(f"name {name!r} contains a line break or control character")
+        raise AccountError(f"name {quoted(name)} contains a line break or control character")
     name = name.strip()
     if len(name) > 200:
         raise AccountError(f"name is {len(name)} characters long (at most 200)")
@@ -112,6 +117,49 @@ def authenticate(store: Store, email: str, password: str) -> User | None:
     return user
 
 
+# -- sessions ---------------------------------------------------------------------
+
+SESSION_SECONDS = 30 * 24 * 3600
+
+
+def start_session(store: Store, user: User, seconds: float = SESSION_SECONDS) -> str:
+    """A new session for ``user``: a random token for the cookie; only its hash is kept,
+    so ending the session (deleting the row) revokes every copy of the cookie."""
+    token = secrets.token_urlsafe(32)
+    account_rows.insert_session(store, user.id, _token_hash(token), time.time() + seconds)
+    return token
+
+
+def user_for_session(store: Store, token: str) -> User | None:
+    """The user of an unexpired session token, or None."""
+    return account_rows.find_session_user(store, _token_hash(token), time.time())
+
+
+def end_session(store: Store, token: str) -> None:
+    """Sign out: the session's token stops working everywhere."""
+    account_rows.delete_session(store, _token_hash(token))
+
+
+def change_password(store: Store, user: User, current: str, new: str) -> User:
+    """Set a new password after checking the current one; every session of the user ends
+    (the caller starts a fresh one for the browser that asked).
+
+    Raises:
+        AccountError: the current password is wrong, or the new one is too short.
+    """
+    checked = authenticate(store, user.email, current)
+    if checked is None or checked.id != user.id:
+        raise AccountError("the current password is wrong")
+    if len(new) < MINIMUM_PASSWORD_LENGTH:
+        raise AccountError(
+            f"new password is {len(new)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
+        )
+    password_hash = _hasher.hash(new)
+    account_rows.update_password_hash(store, user.id, password_hash)
+    account_rows.delete_user_sessions(store, user.id)
+    return User(user.id, user.email, user.name, password_hash)
+
+
 def check_rate(store: Store, bucket: str, limit: int, window_seconds: float) -> None:
     """Count one attempt in ``bucket``; raise ``RateLimitedError`` past ``limit``."""
     count = account_rows.record_rate_event(store, bucket, window_seconds, time.time())
@@ -121,6 +169,72 @@ def check_rate(store: Store, bucket: str, limit: int, window_seconds: float) -> 
             f"too many attempts ({limit} per {minutes} minutes); try again later",
             retry_after=int(window_seconds),
         )
+
+
+# -- sign-in throttling ---------------------------------------------------------------
+#
+# Failed sign-ins are counted per (address, client) pair, so an attacker guessing one
+# address slows themself down, not the owner signing in from elsewhere. The first
+# SIGN_IN_FREE_FAILURES failures of a pair cost nothing; after that each attempt waits
+# SIGN_IN_FIRST_DELAY seconds, doubled per further failure, at most SIGN_IN_MAX_DELAY
+# (OWASP Authentication Cheat Sheet: "exponential back-off" rather than lockout). A
+# successful sign-in is never counted and clears its pair. One client failing on many
+# addresses (credential stuffing) is capped separately.
+
+SIGN_IN_FREE_FAILURES = 5
+SIGN_IN_FIRST_DELAY = 30.0
+SIGN_IN_MAX_DELAY = 3600.0
+SIGN_IN_MEMORY = 24 * 3600.0  # failures older than this are forgotten
+SIGN_IN_CLIENT_FAILURES = (50, 15 * 60.0)  # failures per client over all addresses
+
+
+def sign_in_delay(failures: int) -> float:
+    """Seconds a pair with ``failures`` recent failures waits after its latest one."""
+    if failures < SIGN_IN_FREE_FAILURES:
+        return 0.0
+    doublings = min(failures - SIGN_IN_FREE_FAILURES, 32)
+    return float(min(SIGN_IN_FIRST_DELAY * 2.0**doublings, SIGN_IN_MAX_DELAY))
+
+
+def _wait_message(seconds: float) -> str:
+    minutes = seconds / 60
+    when = f"{max(1, round(seconds))} seconds" if seconds < 120 else f"{round(minutes)} minutes"
+    return f"too many failed sign-ins from here; try again in {when}"
+
+
+def sign_in(
+    store: Store, email: str, password: str, client: str, now: float | None = None
+) -> User | None:
+    """Check a password, throttled as described above.
+
+    Returns:
+        The user, or None for a wrong address or password (counted as a failure).
+
+    Raises:
+        RateLimitedError: this client must wait before trying this address again.
+    """
+    moment = time.time() if now is None else now
+    address = email.strip().lower()[:320]
+    pair = f"signin-failed:{client}:{address}"
+    by_client = f"signin-failed-client:{client}"
+    failures, latest = account_rows.rate_events_since(store, pair, moment - SIGN_IN_MEMORY)
+    wait = (latest or moment) + sign_in_delay(failures) - moment
+    if wait > 0:
+        raise RateLimitedError(_wait_message(wait), retry_after=max(1, int(wait + 0.999)))
+    limit, window = SIGN_IN_CLIENT_FAILURES
+    client_failures, client_latest = account_rows.rate_events_since(
+        store, by_client, moment - window
+    )
+    if client_failures >= limit:
+        wait = (client_latest or moment) + window - moment
+        raise RateLimitedError(_wait_message(wait), retry_after=max(1, int(wait + 0.999)))
+    user = authenticate(store, email, password)
+    if user is None:
+        account_rows.record_rate_event(store, pair, SIGN_IN_MEMORY, moment)
+        account_rows.record_rate_event(store, by_client, window, moment)
+        return None
+    account_rows.clear_rate_events(store, pair)
+    return user
 
 
 # -- API tokens ---------------------------------------------------------------------
@@ -207,14 +321,33 @@ def submit_paper(
     A paper not yet in the collection is fetched from the arXiv API at ``arxiv_api_url``
     (when given) and stored first.
 
+    A stored paper goes on today's list whichever list it was on before; one not
+    stored needs the arXiv API, and without it (an offline install, or no network) the
+    message says so rather than showing the network error.
+
     Raises:
-        LookupError: not an arXiv id, or no such paper (stored or on arXiv).
-        ValueError: the paper is on a daily list already.
-        IngestError: the arXiv API could not be reached or answered garbage.
+        LookupError: not an arXiv id, or no such paper (stored or on arXiv), or arXiv
+            could not be asked.
+        ValueError: the paper is on today's list already.
     """
     normalized = _normalized_id(arxiv_id)
-    if store.get_paper(normalized) is None and arxiv_api_url:
-        fetched = fetch_arxiv_paper(normalized, arxiv_api_url)
+    if store.get_paper(normalized) is None:
+        if not arxiv_api_url:
+            raise LookupError(
+                f"no paper {normalized!r} in this collection, and looking papers up on "
+                "arXiv is turned off here (PAPERFEED_ARXIV_API_URL is empty): only stored "
+                "papers can be submitted"
+            )
+        try:
+            fetched = fetch_arxiv_paper(normalized, arxiv_api_url)
+        except IngestError as error:
+            _log.warning("arXiv look-up of %s failed: %s", normalized, error)
+            host = urlsplit(arxiv_api_url).hostname or arxiv_api_url
+            raise LookupError(
+                f"no paper {normalized!r} in this collection, and arXiv ({host}) could not "
+                "be reached to look it up; try again later (papers already stored can be "
+                "submitted without it)"
+            ) from None
         if fetched is None:
             raise LookupError(f"arXiv has no paper {normalized!r}")
         store.upsert_papers([fetched])

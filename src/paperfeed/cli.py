@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from paperfeed.cli_collections import collections_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
@@ -145,19 +149,33 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
 @main.command()
 @click.option("--no-embed", is_flag=True, help="Lexical index only (fast); embed later.")
 @click.option("--embed-limit", type=click.IntRange(min=0), help="Embed at most N papers now.")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS|auto",
+    help="Embed on this Ray cluster (host:port, ray://host:port, or auto); needs paperfeed[ray].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def index(no_embed: bool, embed_limit: int | None, quiet: bool) -> None:
+def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quiet: bool) -> None:
     """Bring the search index up to date (resumable; only new or changed papers)."""
     from paperfeed.index.builder import update_index
     from paperfeed.index.embedder import EmbedderError
+    from paperfeed.index.pgvector_index import PgVectorError
 
+    if ray_address is not None and no_embed:
+        raise click.UsageError("--ray embeds: it cannot go with --no-embed")
     settings = _settings()
     store = _open_store(settings)
     try:
         report = update_index(
-            store, settings, embed=not no_embed, embed_limit=embed_limit, show_progress=not quiet
+            store,
+            settings,
+            embed=not no_embed,
+            embed_limit=embed_limit,
+            show_progress=not quiet,
+            ray_address=ray_address,
         )
-    except EmbedderError as error:
+    except (EmbedderError, PgVectorError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"lexical: +{report.lexical_added} papers; embedded {report.embedded}; "
@@ -370,18 +388,33 @@ def quickstart(quiet: bool) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
     from paperfeed.web import create_app
-    from paperfeed.web.serving import serve_forever
+    from paperfeed.web.serving import default_base_url, serve_forever
 
     settings = _settings()
+    if not settings.base_url_configured:
+        # workers read the settings from the environment: links follow the real port
+        base_url, warning = default_base_url(host, port)
+        os.environ["PAPERFEED_BASE_URL"] = base_url
+        settings = replace(settings, base_url=base_url)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     try:
         # fail here, readably, on a bad database or settings; workers build their own
         create_app(settings).state.store.close()
     except StoreError as error:
         raise click.ClickException(str(error)) from None
 
-    from paperfeed.sync.running import configured_sources
+    from paperfeed.sync.reports import SyncError
+    from paperfeed.sync.running import check_settings, configured_sources
 
-    def start_schedules() -> None:
+    if settings.sync_interval_minutes is not None:
+        try:
+            check_settings(settings)
+        except SyncError as error:
+            raise click.ClickException(f"cannot sync on a schedule: {error}") from None
+
+    def start_schedules() -> Any:
+        stops: list[Any] = []
         if settings.digest_hour is not None:
             click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
         if settings.sync_interval_minutes is not None:
@@ -389,7 +422,7 @@ def serve(host: str, port: int, workers: int) -> None:
             # digest composed before would find the period empty, and that is final)
             from paperfeed.sync.scheduling import start_sync_scheduler
 
-            start_sync_scheduler(settings, on_report=_print_sync_report)
+            stops.append(start_sync_scheduler(settings, on_report=_print_sync_report))
             click.echo(
                 f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
                 f"{settings.sync_interval_minutes:g} min (first sync now)"
@@ -398,7 +431,23 @@ def serve(host: str, port: int, workers: int) -> None:
         elif settings.digest_hour is not None:
             from paperfeed.digest.scheduling import start_scheduler
 
-            start_scheduler(settings)
+            stops.append(start_scheduler(settings))
+        return lambda: [stop.set() for stop in stops]
+
+    def elect_scheduler() -> None:
+        from paperfeed.store.scheduler_lock import run_when_elected
+
+        # however many replicas serve the same database, one runs the schedules; when it
+        # stops, another takes over within seconds
+        run_when_elected(
+            settings.database_url,
+            "schedulers",
+            start_schedules,
+            on_standby=lambda: click.echo(
+                "schedules: another replica holds the scheduler lock; this one takes over "
+                "if that one stops"
+            ),
+        )
 
     try:
         click.echo(
@@ -409,7 +458,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host,
             port,
             workers,
-            after_start=start_schedules
+            after_start=elect_scheduler
             if settings.digest_hour is not None or settings.sync_interval_minutes is not None
             else None,
         )
@@ -490,8 +539,8 @@ def digest() -> None:
     "--for",
     "label",
     metavar="DAY|WEEK",
-    help="Compose for this day (2026-08-21) or ISO week (2026-W34) instead of each "
-    "subscriber's last complete one.",
+    help="Compose for this day (2026-08-21) or ISO week (2026-W34, or any day of it "
+    "with --period weekly) instead of each subscriber's last complete one.",
 )
 @click.option("--dry-run", is_flag=True, help="Compose and print; queue and send nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -503,24 +552,31 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     Exit status 0 when everything due was sent, 1 when some mail is left to retry.
     """
     from paperfeed.digest.composing import Period, PeriodError
+    from paperfeed.digest.rendering import text_of
     from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
     from paperfeed.search import SearchEngine
-    from paperfeed.store.subscriptions import Subscription
+    from paperfeed.store.subscriptions import Subscription, waiting_for_retry
 
     settings = _settings()
     store = _open_store(settings)
     if label is not None:
         try:
-            Period.parse(frequency, label)
+            label = Period.parse(frequency, label).label  # a day of the week names its week
         except PeriodError as error:
             raise click.BadParameter(str(error), param_hint="--for") from None
+    if not settings.base_url_configured:
+        click.echo(
+            f"warning: PAPERFEED_BASE_URL is not set: links in the mails say {settings.base_url}",
+            err=True,
+        )
     engine = SearchEngine(store, settings)
 
     def show(subscription: Subscription, message: bytes | None) -> None:
         if message is None:
             click.echo(f"{subscription.email}: nothing new in the period, no mail")
         else:
-            click.echo(f"--- {subscription.email}\n{message.decode('utf-8', 'replace')}")
+            subject, text = text_of(message)
+            click.echo(f"--- {subscription.email}: {subject}\n{text}")
 
     report = queue_digests(
         store,
@@ -545,7 +601,11 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     click.echo(f"sent {delivery.sent}, failed {delivery.failed} (retried later with backoff)")
     for problem in delivery.errors:
         click.echo(f"  {problem}", err=True)
-    if delivery.failed:
+    waiting, next_at = waiting_for_retry(store)
+    if waiting:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(next_at or time.time()))
+        click.echo(f"{waiting} mail(s) wait for a retry (the next at {when})", err=True)
+    if delivery.failed or waiting:
         sys.exit(1)
 
 
@@ -558,6 +618,8 @@ def digest_status() -> None:
     summary = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
     click.echo(summary or "the outbox is empty")
 
+
+main.add_command(collections_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

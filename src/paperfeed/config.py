@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -45,6 +46,15 @@ def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
+
+
+def _read_embed_max_tokens(environ: Mapping[str, str]) -> int:
+    value = _read_int(environ, "PAPERFEED_EMBED_MAX_TOKENS", 0)
+    if 0 < value < 8:
+        raise SettingsError(
+            f"PAPERFEED_EMBED_MAX_TOKENS={value} is too short (0 for the model's window, or >= 8)"
+        )
+    return value
 
 
 def _read_positive(environ: Mapping[str, str], key: str, default: float) -> float:
@@ -104,10 +114,29 @@ def secret_key_of(settings: Settings) -> str:
     return key
 
 
+def _read_networks(environ: Mapping[str, str], key: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks, each checked."""
+    networks = []
+    for part in (environ.get(key) or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"{key}: {part.strip()!r} is not an IP address or network "
+                "(expected e.g. 127.0.0.1 or 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 FUSION_METHODS = ("calibrated", "weighted", "rrf")
 # arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
 DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
+VECTOR_BACKENDS = ("in-process", "pgvector")
+EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 
@@ -122,6 +151,13 @@ class Settings:
         embed_model: embedding model spec (see ``paperfeed.index.embedder``).
         embed_batch_size: texts per embedding batch (one committed unit of work).
         embed_threads: CPU threads for the embedding runtime; 0 means all cores.
+        embed_max_tokens: truncate texts to this many tokens before embedding (ONNX
+            models); 0 means the model's own window (256 for the bundled MiniLM).
+        embed_spinning: let idle embedding threads spin for work (onnxruntime
+            ``allow_spinning``); off, they sleep between calls and burn no CPU.
+        query_cache_size: query embeddings kept per process (LRU by text); 0 turns it off.
+        query_threads: CPU threads that embed one search query (0: all cores); 1 costs the
+            least CPU per query, which is what a server with several workers wants.
         title_weight: BM25F weight of the title field relative to the abstract.
         fusion: how lexical and dense evidence are combined: ``calibrated`` (the
             default, see ``search.fusion``), ``weighted`` (min-max) or ``rrf``.
@@ -129,11 +165,17 @@ class Settings:
         min_similarity: the relevance floor: when no paper matches a query's words and
             no cosine reaches this, the search answers "no close match".
         exact_search_limit: below this many vectors the dense search is exact.
+        hnsw_ef_search: HNSW search breadth above that (more: better recall, slower).
         trending_half_life_hours: hours after which a vote counts half in trending.
         secret_key: signs session cookies and links; empty means "made once and kept
             in ``home/secret_key``" (see ``secret_key_of``).
         secure_cookies: send the session cookie over HTTPS only (set behind TLS).
-        base_url: the site's public address, for links in feeds and mails.
+        base_url: the site's public address, for links in feeds and mails; when
+            unset, ``paperfeed serve`` uses the address it listens on.
+        base_url_configured: whether ``PAPERFEED_BASE_URL`` was given (else
+            ``base_url`` is a guess, and commands that mail links say so).
+        trusted_proxies: addresses or networks of reverse proxies whose
+            ``X-Forwarded-For`` names the client; empty trusts no header.
         arxiv_api_url: where submissions of papers not yet stored are looked up;
             empty turns the look-up off (offline installs).
         smtp_host: mail server for digests and confirmations; empty prints each mail
@@ -160,6 +202,10 @@ class Settings:
         sync_timeout_seconds: how long one request may take before it is retried.
         sync_retries: how many times a failed request (timeout, 5xx, 503) is retried.
         sync_backoff_seconds: the wait before the first retry; it doubles each time.
+        vector_backend: where dense search runs: ``in-process`` (index files each
+            process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
+        embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
+            ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
     """
 
     home: Path
@@ -168,6 +214,10 @@ class Settings:
     embed_model: str = "minilm"
     embed_batch_size: int = 32
     embed_threads: int = 0
+    embed_max_tokens: int = 0
+    embed_spinning: bool = False
+    query_cache_size: int = 4096
+    query_threads: int = 1
     title_weight: float = 2.0
     # Chosen by bench/quality.py --sweep on training splits (docs/benchmarks.md).
     fusion: str = "calibrated"
@@ -176,10 +226,13 @@ class Settings:
     # best cosine of 99% of nonsense queries, below that of 99% of real keyword queries.
     min_similarity: float = 0.33
     exact_search_limit: int = 200_000
+    hnsw_ef_search: int = 256
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
     secure_cookies: bool = False
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = DEFAULT_BASE_URL
+    base_url_configured: bool = False
+    trusted_proxies: tuple[str, ...] = ()
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     smtp_host: str = ""
     smtp_port: int = 25
@@ -200,6 +253,8 @@ class Settings:
     sync_timeout_seconds: float = 60.0
     sync_retries: int = 4
     sync_backoff_seconds: float = 10.0
+    vector_backend: str = "in-process"
+    embed_provider: str = "cpu"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -227,7 +282,7 @@ class Settings:
             raise SettingsError(
                 f"PAPERFEED_TRENDING_HALF_LIFE_HOURS={half_life!r} must be positive"
             )
-        base_url = env.get("PAPERFEED_BASE_URL") or "http://127.0.0.1:8000"
+        base_url = env.get("PAPERFEED_BASE_URL") or DEFAULT_BASE_URL
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError(
                 f"PAPERFEED_BASE_URL={base_url!r} is not an http(s) URL "
@@ -245,6 +300,23 @@ class Settings:
         )
         if digest_hour is not None and digest_hour > 23:
             raise SettingsError(f"PAPERFEED_DIGEST_HOUR={digest_hour_text!r} must be 0..23")
+        vector_backend = (env.get("PAPERFEED_VECTOR_BACKEND") or "in-process").lower()
+        if vector_backend not in VECTOR_BACKENDS:
+            raise SettingsError(
+                f"PAPERFEED_VECTOR_BACKEND={vector_backend!r} is not one of "
+                f"{', '.join(VECTOR_BACKENDS)}"
+            )
+        if vector_backend == "pgvector" and not database_url.startswith("postgresql"):
+            raise SettingsError(
+                "PAPERFEED_VECTOR_BACKEND='pgvector' needs a PostgreSQL database "
+                f"(PAPERFEED_DATABASE_URL is {database_url.split('://')[0] + '://...'!r})"
+            )
+        embed_provider = (env.get("PAPERFEED_EMBED_PROVIDER") or "cpu").lower()
+        if embed_provider not in EMBED_PROVIDERS:
+            raise SettingsError(
+                f"PAPERFEED_EMBED_PROVIDER={embed_provider!r} is not one of "
+                f"{', '.join(EMBED_PROVIDERS)}"
+            )
         mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
         if any(character in mail_from for character in "\r\n"):
             raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
@@ -260,15 +332,22 @@ class Settings:
             embed_model=env.get("PAPERFEED_EMBED_MODEL") or "minilm",
             embed_batch_size=_read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
             embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
+            embed_max_tokens=_read_embed_max_tokens(env),
+            embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
+            query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
+            query_threads=_read_int(env, "PAPERFEED_QUERY_THREADS", 1),
             title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
             min_similarity=min_similarity,
             exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+            hnsw_ef_search=_read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
             secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),
             base_url=base_url.rstrip("/"),
+            base_url_configured=bool(env.get("PAPERFEED_BASE_URL")),
+            trusted_proxies=_read_networks(env, "PAPERFEED_TRUSTED_PROXIES"),
             arxiv_api_url=env.get(
                 "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
             ).strip(),
@@ -297,4 +376,6 @@ class Settings:
             sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
             sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
             sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
+            vector_backend=vector_backend,
+            embed_provider=embed_provider,
         )

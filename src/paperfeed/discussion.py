@@ -30,6 +30,7 @@ __all__ = [
     "DiscussionError",
     "MAX_COMMENT_CHARACTERS",
     "NotYourCommentError",
+    "PaperWithdrawnError",
     "Thread",
 ]
 
@@ -52,6 +53,10 @@ class CommentNotFoundError(LookupError):
 
 class NotYourCommentError(PermissionError):
     """Someone tried to change another user's comment."""
+
+
+class PaperWithdrawnError(DiscussionError):
+    """The paper was withdrawn from arXiv: its discussion is kept but takes no new comments."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,16 @@ def post_comment(
 
     Raises:
         DiscussionError: bad text or parent.
+        PaperWithdrawnError: the paper was withdrawn from arXiv.
         CommentNotFoundError: no such paper, or no such parent comment on it.
         RateLimitedError: more than ``COMMENT_RATE_LIMIT`` comments in the window.
     """
     paper = _paper(store, arxiv_id)
+    if paper.withdrawn_on:
+        raise PaperWithdrawnError(
+            f"paper {paper.arxiv_id} was withdrawn from arXiv (seen {paper.withdrawn_on}); "
+            "its discussion is kept but takes no new comments"
+        )
     cleaned = clean_text(text)
     thread_id: int | None = None
     if parent_id is not None:

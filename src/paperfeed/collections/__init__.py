@@ -24,6 +24,7 @@ __all__ = [
     "CollectionNotFoundError",
     "MAX_COLLECTIONS_PER_USER",
     "NotYourCollectionError",
+    "PaperWithdrawnError",
 ]
 
 MAX_NAME_CHARACTERS = 200
@@ -43,6 +44,17 @@ class CollectionNotFoundError(LookupError):
 
 class NotYourCollectionError(PermissionError):
     """A public collection of another user cannot be changed."""
+
+
+class PaperWithdrawnError(CollectionError):
+    """The paper was withdrawn from arXiv: it stays where it was saved, but is not added."""
+
+
+def withdrawn_message(paper: StoredPaper) -> str:
+    return (
+        f"paper {paper.arxiv_id} was withdrawn from arXiv (seen {paper.withdrawn_on}); "
+        "collections that hold it keep it, but it is not added to more"
+    )
 
 
 def _name(value: object) -> str:
@@ -188,9 +200,17 @@ def add_papers(store: Store, user: User, collection_id: int, keys: list[int]) ->
 
 
 def add_paper(store: Store, user: User, collection_id: int, arxiv_id: str) -> bool:
-    """Save a paper in one's own collection; False when it was there already."""
+    """Save a paper in one's own collection; False when it was there already.
+
+    Raises:
+        PaperWithdrawnError: the paper was withdrawn from arXiv and is not saved yet.
+    """
     owned_collection(store, collection_id, user)
     paper = stored_paper(store, arxiv_id)
+    if paper.withdrawn_on:
+        if paper.key in memberships(store, user).get(collection_id, set()):
+            return False
+        raise PaperWithdrawnError(withdrawn_message(paper))
     return bool(add_papers(store, user, collection_id, [paper.key]))
 
 

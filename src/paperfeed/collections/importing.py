@@ -1,9 +1,10 @@
 """Import a reference manager's file (BibTeX or RIS, e.g. a Zotero export) into a collection.
 
 Each entry is matched to a stored paper by, in order: its arXiv id (an ``eprint``
-field, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/``N1``, or arXiv's own
-DOI ``10.48550/arXiv.<id>``), its DOI, then its title (case, accents, LaTeX, braces and
-punctuation folded away). Every entry comes back in the report, added, already there,
+field, Mendeley's ``arxivId``, an arxiv.org URL, ``arXiv:...`` in ``journal``/``note``/
+``N1``, or arXiv's own DOI ``10.48550/arXiv.<id>``), its DOI, then its title (case,
+accents, LaTeX, braces and punctuation folded away). A paper withdrawn from arXiv is
+listed back, not added. Every entry comes back in the report, added, already there,
 or unmatched with the reason: none is dropped silently. Files are parsed by
 bibtexparser (v2) and rispy.
 """
@@ -18,7 +19,8 @@ import rispy
 from bibtexparser import model
 from bibtexparser.entrypoint import parse_string
 
-from paperfeed.collections import add_papers, owned_collection
+from paperfeed.accounts import check_rate
+from paperfeed.collections import add_papers, memberships, owned_collection, withdrawn_message
 from paperfeed.ingest import clean_text, fold_for_matching, normalize_arxiv_id
 from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
@@ -26,6 +28,8 @@ from paperfeed.store.accounts import User
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ENTRIES = 5000
+# imports per user per window of seconds (matching by title reads every stored title)
+IMPORT_RATE_LIMIT = (30, 3600)
 IMPORT_FORMATS = ("auto", "bibtex", "ris")
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv[:\s]\s*|arxiv\.org/(?:abs|pdf|html)/)"
@@ -129,6 +133,8 @@ def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
                 _bibtex_value(entry, "title") or "",
                 _bibtex_value(entry, "doi"),
                 eprint if prefix == "arxiv" else None,
+                # Mendeley writes arxivId = {...}; some tools a plain arxiv = {...}
+                _bibtex_value(entry, "arxivid", "arxiv"),
                 _bibtex_value(entry, "url"),
                 _bibtex_value(entry, "journal", "journaltitle"),
                 _bibtex_value(entry, "note"),
@@ -250,8 +256,10 @@ def import_references(
     Raises:
         ImportFileError: too big, not UTF-8, or not BibTeX/RIS.
         CollectionNotFoundError, NotYourCollectionError: not the user's collection.
+        RateLimitedError: more than ``IMPORT_RATE_LIMIT`` imports in the window.
     """
     owned_collection(store, collection_id, user)
+    check_rate(store, f"import:user:{user.id}", *IMPORT_RATE_LIMIT)
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFileError(
             f"the file is {len(content):,} bytes (at most {MAX_IMPORT_BYTES:,} at a time)"
@@ -271,12 +279,16 @@ def import_references(
     keys = match_references(store, references)
     papers = store.get_papers([key for key in keys if key is not None])
     report = ImportReport(chosen)
-    matched = [key for key in keys if key is not None]
+    present = memberships(store, user).get(collection_id, set())
+    withdrawn = {key for key, paper in papers.items() if paper.withdrawn_on and key not in present}
+    matched = [key for key in keys if key is not None and key not in withdrawn]
     added = set(add_papers(store, user, collection_id, matched)) if matched else set()
     seen: set[int] = set()
     for ref, key in zip(references, keys, strict=True):
         if key is None:
             report.unmatched.append((ref.label, _unmatched_reason(ref)))
+        elif key in withdrawn:
+            report.unmatched.append((ref.label, withdrawn_message(papers[key])))
         elif key in added and key not in seen:
             report.added.append((ref.label, papers[key].arxiv_id))
         else:

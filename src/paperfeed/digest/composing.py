@@ -6,6 +6,9 @@ the period, exactly what the site shows for the same day and query. Work is batc
 subscribers sharing a period share its feed, and a topic query is searched once per
 period however many subscribers saved it.
 
+A subscriber with an account (the same address) also gets up to five papers of the period
+picked for them as on /for-you (``search.recommending``: their upvotes and saved papers).
+
 A topic match's relevance is the cosine similarity of the topic and the paper (their
 embeddings); for a paper not yet embedded, or a topic with only filters, a paper the
 search found by its words counts as fully relevant.
@@ -13,6 +16,7 @@ search found by its words counts as fully relevant.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,12 +25,16 @@ from zoneinfo import ZoneInfo
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import daily_feed
+from paperfeed.search.recommending import Recommendation, recommend
 from paperfeed.store import Store
+from paperfeed.store.accounts import find_user_by_email
 from paperfeed.store.subscriptions import Subscription, Topic
 
 TOP_PAPERS = 5  # the period's most upvoted papers in a digest
 TOPIC_PAPERS = 5  # matches per topic
 TOPIC_DEPTH = 20  # search results looked at per topic
+FOR_YOU_PAPERS = 5  # papers picked for a subscriber who has an account
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 
 class PeriodError(ValueError):
@@ -44,16 +52,35 @@ class Period:
 
     @classmethod
     def parse(cls, frequency: str, label: str) -> Period:
+        """A day (``2026-08-21``) for ``daily``; for ``weekly`` an ISO week (``2026-W34``)
+        or any day inside it (``2026-08-21`` is week ``2026-W34``).
+
+        Raises:
+            PeriodError: naming a malformed label, or a week past the calendar's end.
+        """
+        if frequency not in ("daily", "weekly"):
+            raise PeriodError(f"frequency {frequency!r} is not daily or weekly")
         try:
             if frequency == "daily":
                 day = date.fromisoformat(label)
                 return cls(frequency, label, day, day)
-            year, week = label.split("-W")
-            monday = date.fromisocalendar(int(year), int(week), 1)
+            if _WEEK.match(label):
+                year, week = label.split("-W")
+                monday = date.fromisocalendar(int(year), int(week), 1)
+            else:
+                day = date.fromisoformat(label)
+                monday = day - timedelta(days=day.weekday())
         except ValueError:
-            expected = "YYYY-MM-DD" if frequency == "daily" else "YYYY-Www, e.g. 2026-W34"
+            expected = (
+                "YYYY-MM-DD"
+                if frequency == "daily"
+                else "YYYY-Www, e.g. 2026-W34, or a day of the week, YYYY-MM-DD"
+            )
             raise PeriodError(f"{frequency} period {label!r} is malformed ({expected})") from None
-        return cls(frequency, label, monday, monday + timedelta(days=6))
+        # the calendar ends on Friday 9999-12-31, inside week 9999-W52
+        sunday = date.max if monday > date.max - timedelta(days=6) else monday + timedelta(days=6)
+        iso_year, iso_week, _ = monday.isocalendar()
+        return cls(frequency, f"{iso_year:04d}-W{iso_week:02d}", monday, sunday)
 
 
 def last_complete_period(frequency: str, time_zone: str, now: float) -> Period:
@@ -80,11 +107,13 @@ class Digest:
     period: Period
     top: list[tuple[StoredPaper, int]]  # (paper, upvotes)
     topics: list[TopicSection] = field(default_factory=list)
+    for_you: list[Recommendation] = field(default_factory=list)
 
     @property
     def paper_keys(self) -> list[int]:
         keys = [paper.key for paper, _ in self.top]
         keys += [hit.paper.key for section in self.topics for hit in section.hits]
+        keys += [item.paper.key for item in self.for_you]
         return keys
 
     @property
@@ -168,7 +197,24 @@ class Composer:
                     break
             if chosen:
                 digest.topics.append(TopicSection(topic, chosen))
+        digest.for_you = self._for_you(subscription, period, seen)
         return digest
+
+    def _for_you(
+        self, subscription: Subscription, period: Period, seen: set[int]
+    ) -> list[Recommendation]:
+        """The period's papers picked for the subscriber's account, if they have one."""
+        user = find_user_by_email(self.store, subscription.email)
+        if user is None:
+            return []
+        picked = recommend(
+            self.engine,
+            user.id,
+            limit=FOR_YOU_PAPERS,
+            between=(period.first.isoformat(), period.last.isoformat()),
+            exclude=seen,
+        )
+        return list(picked.items)
 
 
 def periods_due(

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Sequence
+from email import message_from_bytes
 from email.header import Header
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -116,6 +119,15 @@ def digest_subject(digest: Digest) -> str:
     return f"{what} papers {digest.period.label}: {count} paper{'s' if count != 1 else ''}"
 
 
+def text_of(message: bytes) -> tuple[str, str]:
+    """The subject and the plain-text part of a message built here, decoded (what the
+    console and ``digest send --dry-run`` show instead of base64)."""
+    parsed = message_from_bytes(message, policy=SMTP)
+    body = parsed.get_body(("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    return str(parsed["Subject"] or ""), text
+
+
 def digest_context(settings: Settings, digest: Digest) -> dict[str, object]:
     """What the digest templates (mail and the preview page) are rendered with."""
     subscription = digest.subscription
@@ -126,6 +138,7 @@ def digest_context(settings: Settings, digest: Digest) -> dict[str, object]:
         "period_text": _period_text(digest),
         "top": digest.top,
         "topics": digest.topics,
+        "for_you": digest.for_you,
         "base_url": settings.base_url,
         "email": subscription.email,
         "frequency": what,

@@ -17,8 +17,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.policy import SMTP
 
 from paperfeed.config import Settings
 from paperfeed.digest.composing import Composer, periods_due
@@ -27,6 +25,7 @@ from paperfeed.digest.rendering import (
     digest_subject,
     render_confirmation,
     render_digest,
+    text_of,
 )
 from paperfeed.progress import progress_bar
 from paperfeed.search import SearchEngine
@@ -103,10 +102,8 @@ class Mailer:
 
     def send(self, recipient: str, message: bytes) -> None:
         if not self.settings.smtp_host:
-            parsed = message_from_bytes(message, policy=SMTP)
-            body = parsed.get_body(("plain",))
-            text = body.get_content() if body is not None else ""
-            self.echo(f"--- mail to {recipient}: {parsed['Subject']}\n{text}")
+            subject, text = text_of(message)
+            self.echo(f"--- mail to {recipient}: {subject}\n{text}")
             return
         if self._connection is None:
             self._connection = self._connect()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from paperfeed.accounts import AccountError, normalize_email
+from paperfeed.ingest import quoted
 from paperfeed.search.query import parse_query
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import (
@@ -53,7 +54,9 @@ def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
     for topic in topics:
         query = topic.query
         if _CONTROL.search(query):
-            raise SubscriptionError(f"topic {query!r} contains a line break or control character")
+            raise SubscriptionError(
+                f"topic {quoted(query)} contains a line break or control character"
+            )
         query = query.strip()
         if not query:
             continue
@@ -75,12 +78,12 @@ def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
 def check_time_zone(name: str) -> str:
     name = name.strip()
     if _CONTROL.search(name) or not name:
-        raise SubscriptionError(f"time zone {name!r} is not a time zone (expected e.g. UTC)")
+        raise SubscriptionError(f"time zone {quoted(name)} is not a time zone (expected e.g. UTC)")
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise SubscriptionError(
-            f"time zone {name!r} is not a time zone (expected e.g. Europe/Paris or UTC)"
+            f"time zone {quoted(name)} is not a time zone (expected e.g. Europe/Paris or UTC)"
         ) from None
     return name
 
@@ -128,15 +131,51 @@ def update_subscription(
     return save_subscription(store, address, frequency, time_zone.strip(), checked_topics)
 
 
-def _check(
-    email: str, frequency: str, time_zone: str, topics: Sequence[TopicInput]
-) -> tuple[str, list[Topic]]:
+def mail_address(email: str) -> str:
+    """A checked address mail can be sent to, in the form it is stored.
+
+    Mail goes out without SMTPUTF8 (RFC 6531), which few relays offer, so the part
+    before the @ must be ASCII; an internationalised domain is written in its IDNA
+    ("xn--") form, which every server accepts.
+
+    Raises:
+        SubscriptionError: naming the address and what is wrong with it.
+    """
     try:
         address = normalize_email(email)
     except AccountError as error:
         raise SubscriptionError(str(error)) from None
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise SubscriptionError(
+            f"email {quoted(email)} has non-ASCII characters before the @: this site "
+            "cannot send to internationalised (SMTPUTF8) addresses; use an ASCII one"
+        )
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise SubscriptionError(
+                f"email {quoted(email)} has a domain that is not a valid host name"
+            ) from None
+    return f"{local}@{domain}"
+
+
+def mailbox_of(email: str) -> str:
+    """The inbox an address reaches, for per-inbox caps on mail: lower case and
+    without a ``+tag`` (``Ada+x@Example.org`` and ``ada@example.org`` are one inbox)."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else email.strip().lower()
+
+
+def _check(
+    email: str, frequency: str, time_zone: str, topics: Sequence[TopicInput]
+) -> tuple[str, list[Topic]]:
+    address = mail_address(email)
     if frequency not in FREQUENCIES:
-        raise SubscriptionError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+        raise SubscriptionError(
+            f"frequency {quoted(frequency)} is not one of {', '.join(FREQUENCIES)}"
+        )
     check_time_zone(time_zone)
     return address, check_topics(topics)
 
@@ -148,29 +187,48 @@ def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
 
 
 def make_token(secret_key: str, purpose: str, subscription: Subscription) -> str:
-    """A signed token naming the subscription (and its address, so a link for an
-    address that unsubscribed and came back does not act on the new subscription)."""
-    return _serializer(secret_key, purpose).dumps([subscription.id, subscription.email])
+    """A signed token naming the subscription: its id, its address and the moment it
+    was created, so a link can only ever act on the subscription it was mailed for (not
+    on a later one of the same address, nor on one that got a recycled id)."""
+    created = f"{subscription.created_at:.6f}"
+    return _serializer(secret_key, purpose).dumps([subscription.id, subscription.email, created])
 
 
-def read_token(secret_key: str, purpose: str, token: str) -> tuple[int, str]:
-    """The ``(subscription id, email)`` a token was made for.
+@dataclass(frozen=True)
+class LinkTarget:
+    """What a signed link names; ``created`` is None in links made before it was added."""
+
+    subscription_id: int
+    email: str
+    created: str | None
+
+    def names(self, subscription: Subscription) -> bool:
+        """Whether ``subscription`` is the one the link was made for."""
+        return (
+            subscription.id == self.subscription_id
+            and subscription.email == self.email
+            and (self.created is None or f"{subscription.created_at:.6f}" == self.created)
+        )
+
+
+def read_token(secret_key: str, purpose: str, token: str) -> LinkTarget:
+    """What a token was made for.
 
     Raises:
         SubscriptionError: a forged, mangled or (for confirmations) expired token.
     """
     max_age = CONFIRMATION_MAX_AGE if purpose == "confirm" else None
     try:
-        value = _serializer(secret_key, purpose).loads(token, max_age=max_age)
+        value = _serializer(secret_key, purpose).loads(token[:2000], max_age=max_age)
     except SignatureExpired:
         raise SubscriptionError("this link has expired: subscribe again") from None
     except BadSignature:
         raise SubscriptionError("this link is not valid (it may be cut short)") from None
     if (
         not isinstance(value, list)
-        or len(value) != 2
+        or len(value) not in (2, 3)
         or not isinstance(value[0], int)
-        or not isinstance(value[1], str)
+        or not all(isinstance(part, str) for part in value[1:])
     ):
         raise SubscriptionError("this link is not valid")
-    return value[0], value[1]
+    return LinkTarget(value[0], value[1], value[2] if len(value) == 3 else None)

@@ -3,7 +3,8 @@
 Three stages, each resumable: (1) the lexical index and the per-paper metadata
 arrays take every paper changed since the last run, so new papers are searchable
 at once; (2) papers without a fresh vector are embedded in batches, each batch
-committed to the store; (3) the vector index is rebuilt from the stored vectors.
+committed to the store; (3) the vector index is rewritten from the stored vectors;
+its HNSW graph (above PAPERFEED_EXACT_SEARCH_LIMIT vectors) is grown, not rebuilt.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.config import Settings
-from paperfeed.index.embedder import Embedder, embedding_text, load_embedder
-from paperfeed.index.lexical import Document, LexicalIndex
+from paperfeed.index.embedder import Embedder, embedding_text, load_configured_embedder
+from paperfeed.index.lexical import Document, LexicalIndex, remove_leftovers
 from paperfeed.index.tokenizer import TOKENIZER_VERSION, tokenize
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
@@ -39,6 +40,8 @@ from paperfeed.store.embedding_rows import (
 # Rebuild the vector index this often while embedding, so a long first run makes
 # its vectors searchable as it goes.
 DENSE_REFRESH_SECONDS = 300.0
+# Papers embedded and committed together: this many times PAPERFEED_EMBED_BATCH_SIZE.
+EMBED_CHUNK_BATCHES = 16
 # Each update adds a segment; past this many they are merged into one.
 MAX_SEGMENTS = 8
 
@@ -134,8 +137,13 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
         # terms made by another tokenizer would never match today's query terms:
         # index every paper again into fresh segments (the old ones go after the switch)
         last_sequence = 0
+    if (folder / "manifest.json").exists():
+        remove_leftovers(folder)  # of a run killed mid-save
     if (folder / "manifest.json").exists() and not stale:
         lexical = LexicalIndex.load(folder)
+        # the manifest says what the segments hold, even if state.json missed the update
+        if lexical.last_sequence is not None:
+            last_sequence = lexical.last_sequence
     else:
         lexical = LexicalIndex(
             field_weights={
@@ -148,6 +156,8 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     target_sequence = store.max_change_sequence()
     total = store.count_papers_after(last_sequence)
     if total == 0:
+        if state.get("last_sequence") != last_sequence:  # a run killed after its switch
+            _write_state(settings, state | {"last_sequence": last_sequence})
         return 0
     metadata = _load_metadata(settings)
     documents: list[Document] = []
@@ -168,13 +178,16 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     lexical.add_documents(documents, segment_name)
     if len(lexical.segments) > MAX_SEGMENTS:
         lexical.merge_segments(segment_name + "-merged")
+    lexical.last_sequence = target_sequence
+    # dates and upvotes first: once the manifest switches, every new paper has its date
+    # (a date filter never misses the papers the segments just gained)
+    _save_metadata(settings, metadata)
     lexical.save(folder)
     if stale:
         current = {segment.name for segment in lexical.segments}
         for old in folder.glob("segment-*"):
             if old.is_dir() and old.name not in current:
                 shutil.rmtree(old, ignore_errors=True)
-    _save_metadata(settings, metadata)
     _write_state(
         settings,
         state | {"last_sequence": target_sequence, "tokenizer_version": TOKENIZER_VERSION},
@@ -186,6 +199,12 @@ def tokenizer_is_current(state: dict[str, object]) -> bool:
     """Whether the lexical index of ``state`` was built by today's tokenizer (indexes
     from before the version was recorded count as version 1)."""
     return state.get("tokenizer_version", 1) == TOKENIZER_VERSION
+
+
+def embed_chunk_size(settings: Settings) -> int:
+    """Papers embedded in one ``embed()`` call and committed together (the Ray backfill
+    sends the same chunks, so an int8 model sees the same batches either way)."""
+    return max(settings.embed_batch_size * EMBED_CHUNK_BATCHES, 64)
 
 
 def embed_pending(
@@ -205,23 +224,15 @@ def embed_pending(
     done = 0
     last_key = 0
     last_refresh = time.monotonic()
-    chunk = max(settings.embed_batch_size * 4, 64)
+    # One embed() call per committed chunk: the embedder sorts the chunk's texts by length
+    # and batches neighbours, so the bigger the chunk, the less padding is encoded.
+    chunk = embed_chunk_size(settings)
     with progress_bar(f"embed ({embedder.name})", pending, enabled=show_progress) as progress:
         while done < pending:
             tasks = papers_to_embed(store, embedder.name, min(chunk, pending - done), last_key)
             if not tasks:
                 break
-            vectors = np.concatenate(
-                [
-                    embedder.embed(
-                        [
-                            embedding_text(task.title, task.abstract)
-                            for task in tasks[start : start + settings.embed_batch_size]
-                        ]
-                    )
-                    for start in range(0, len(tasks), settings.embed_batch_size)
-                ]
-            )
+            vectors = embedder.embed([embedding_text(task.title, task.abstract) for task in tasks])
             save_embeddings(
                 store,
                 embedder.name,
@@ -252,11 +263,33 @@ def rebuild_dense(store: Store, settings: Settings, model: str) -> int:
         np.concatenate(key_parts),
         np.concatenate(vector_parts),
         exact_limit=settings.exact_search_limit,
+        previous=VectorIndex.load(dense_folder(settings)),  # its HNSW graph is grown
     )
     index.save(dense_folder(settings))
     # a new state stamp tells running servers (SearchEngine.reload_if_changed) to reload
     _write_state(settings, read_state(settings) | {"vectors": len(index), "model": model})
     return len(index)
+
+
+def update_pgvector(
+    store: Store, settings: Settings, model: str, show_progress: bool = False
+) -> int:
+    """Copy new vectors into PostgreSQL's HNSW index (``PAPERFEED_VECTOR_BACKEND=pgvector``);
+    no index files are written. Returns how many papers pgvector can search."""
+    from paperfeed.index import pgvector_index
+
+    dimension = pgvector_index.stored_dimension(store, model)
+    if dimension is None:
+        return 0
+    pgvector_index.prepare(store, model, dimension)
+    pgvector_index.sync_vectors(store, model, show_progress)
+    pgvector_index.create_hnsw_index(store, model, dimension)
+    count = pgvector_index.count_vectors(store, model)
+    # a new state stamp tells running servers to look again (new count, new model)
+    state = read_state(settings)
+    if state.get("vectors") != count or state.get("model") != model:
+        _write_state(settings, state | {"vectors": count, "model": model})
+    return count
 
 
 def update_index(
@@ -265,6 +298,7 @@ def update_index(
     embed: bool = True,
     embed_limit: int | None = None,
     show_progress: bool = True,
+    ray_address: str | None = None,
 ) -> IndexReport:
     """Run the three stages; safe to interrupt and re-run at any point.
 
@@ -274,22 +308,47 @@ def update_index(
         embed: run the (slow) embedding stage.
         embed_limit: embed at most this many papers in this run.
         show_progress: progress bars on stderr.
+        ray_address: embed on this Ray cluster (``auto`` or ``host:port``) instead of
+            in this process (see :mod:`paperfeed.index.ray_backfill`).
     """
     started = time.monotonic()
     report = IndexReport()
     report.lexical_added = update_lexical(store, settings, show_progress)
     model = settings.embed_model
-    if embed:
-        embedder = load_embedder(model, threads=settings.embed_threads)
+    in_database = settings.vector_backend == "pgvector"
+
+    def refresh() -> object:
+        if in_database:
+            return update_pgvector(store, settings, model)
+        return rebuild_dense(store, settings, model)
+
+    if embed and ray_address is not None:
+        from paperfeed.index.ray_backfill import embed_pending_on_ray
+
+        report.embedded = embed_pending_on_ray(
+            store,
+            settings,
+            ray_address,
+            limit=embed_limit,
+            show_progress=show_progress,
+            on_refresh=refresh,
+        )
+    elif embed:
+        embedder = load_configured_embedder(settings)
+        model = embedder.name
         report.embedded = embed_pending(
             store,
             settings,
             embedder,
             limit=embed_limit,
             show_progress=show_progress,
-            on_refresh=lambda: rebuild_dense(store, settings, embedder.name),
+            on_refresh=refresh,
         )
-        model = embedder.name
+    if in_database:
+        report.vectors = update_pgvector(store, settings, model, show_progress)
+        report.papers = store.count_papers()
+        report.seconds = time.monotonic() - started
+        return report
     existing = VectorIndex.load(dense_folder(settings))
     fresh = count_fresh_embeddings(store, model)
     if report.embedded or existing is None or existing.model != model or len(existing) != fresh:

@@ -21,6 +21,8 @@ import hashlib
 import json
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +31,19 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from paperfeed.config import Settings
+from paperfeed.index.execution_providers import check_session, session_providers
+
 DEFAULT_SPEC = "minilm"
 BUNDLED_MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 DEFAULT_HASHING_DIMENSION = 256
-# Texts per onnxruntime call. Inputs are sorted by length first, so a batch pads to the
-# longest of similar-length texts; 32 keeps the (batch, seq, 384) activations small.
-_ONNX_BATCH_SIZE = 32
+# An onnxruntime call takes texts of similar length (inputs are sorted by token count
+# first, so a batch pads to the longest of its neighbours) up to this many rows and this
+# many padded tokens: long abstracts go 32 at a time, titles and queries many more.
+ONNX_BATCH_ROWS = 128
+ONNX_BATCH_TOKENS = 8192
 _FALLBACK_MAX_TOKENS = 512
+QUERY_CACHE_SIZE = 4096  # query vectors kept per process (384 float32 = 1.5 KiB each)
 _WORD = re.compile(r"\w+")
 
 FloatMatrix = npt.NDArray[np.float32]
@@ -133,41 +141,71 @@ class _OnnxRuntime:
     pad_id: int
     dimension: int
     pooling: str
+    max_tokens: int
 
 
 class OnnxEmbedder:
-    """A transformer encoder run by onnxruntime: tokenise, encode, mean-pool, normalise."""
+    """A transformer encoder run by onnxruntime: tokenise, encode, mean-pool, normalise.
 
-    def __init__(self, name: str, runtime: _OnnxRuntime) -> None:
+    ``max_tokens`` truncates each text to at most that many tokens (0: the model's own
+    window, 256 for the bundled MiniLM); it only ever shortens the window.
+    ``batch_rows``/``batch_tokens`` bound one onnxruntime call (see ``ONNX_BATCH_*``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        runtime: _OnnxRuntime,
+        max_tokens: int = 0,
+        batch_rows: int = ONNX_BATCH_ROWS,
+        batch_tokens: int = ONNX_BATCH_TOKENS,
+    ) -> None:
         self.name = name
         self.dimension = runtime.dimension
+        self.max_tokens = min(max_tokens or runtime.max_tokens, runtime.max_tokens)
+        self.batch_rows = max(1, batch_rows)
+        self.batch_tokens = max(1, batch_tokens)
         self._runtime = runtime
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        """Embed ``texts`` in length-sorted batches; rows come back in input order."""
+        """Embed ``texts`` in length-bucketed batches; rows come back in input order."""
         result = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return result
         encodings = self._runtime.tokenizer.encode_batch(list(texts))
+        lengths = [min(len(encoding.ids), self.max_tokens) for encoding in encodings]
         # Sorting by token count means each batch pads to a similar length, which cuts the
         # wasted attention work on padding; ``order`` maps the rows back afterwards.
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), _ONNX_BATCH_SIZE):
-            batch = order[start : start + _ONNX_BATCH_SIZE]
+        order = sorted(range(len(encodings)), key=lengths.__getitem__)
+        start = 0
+        while start < len(order):
+            # rows sorted ascending: the last row of a batch sets its padded width
+            end = start + 1
+            while (
+                end < len(order)
+                and end - start < self.batch_rows
+                and (end - start + 1) * lengths[order[end]] <= self.batch_tokens
+            ):
+                end += 1
+            batch = order[start:end]
             result[batch] = self._embed_batch([encodings[i] for i in batch])
+            start = end
         return result
 
     def _embed_batch(self, encodings: Sequence[Any]) -> FloatMatrix:
         runtime = self._runtime
-        width = max(len(encoding.ids) for encoding in encodings)
+        width = min(max(len(encoding.ids) for encoding in encodings), self.max_tokens)
         input_ids = np.full((len(encodings), width), runtime.pad_id, dtype=np.int64)
         attention_mask = np.zeros((len(encodings), width), dtype=np.int64)
         token_type_ids = np.zeros((len(encodings), width), dtype=np.int64)
         for row, encoding in enumerate(encodings):
-            length = len(encoding.ids)
-            input_ids[row, :length] = encoding.ids
-            attention_mask[row, :length] = encoding.attention_mask
-            token_type_ids[row, :length] = encoding.type_ids
+            ids = encoding.ids
+            if len(ids) > width:  # a shorter window than the tokenizer's: keep [SEP] last
+                ids = ids[: width - 1] + ids[-1:]
+            length = len(ids)
+            input_ids[row, :length] = ids
+            attention_mask[row, :length] = 1
+            token_type_ids[row, :length] = encoding.type_ids[:length]
         feeds = {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
@@ -189,13 +227,25 @@ class OnnxEmbedder:
         return normalize_rows(summed / counts)
 
 
-def load_embedder(spec: str, threads: int = 0) -> Embedder:
+def load_embedder(
+    spec: str,
+    threads: int = 0,
+    max_tokens: int = 0,
+    spinning: bool = False,
+    provider: str = "cpu",
+) -> Embedder:
     """Load the embedder named by ``spec`` (see the module docstring for the specs).
 
     Args:
         spec: ``minilm``, ``onnx:DIR``, ``sentence-transformers:NAME``, ``model2vec:NAME``,
             ``hashing`` or ``hashing:DIM``.
         threads: CPU threads for the runtime; 0 means all cores available to this process.
+        max_tokens: ONNX models: truncate texts to this many tokens (0: the model's window).
+        spinning: ONNX models: let idle intra-op threads spin for work (onnxruntime's
+            ``session.intra_op.allow_spinning``). Off, they sleep: less CPU per short
+            query, and no core burnt between calls in a server.
+        provider: onnxruntime execution provider for ONNX models, ``cpu`` or ``cuda``
+            (see :mod:`paperfeed.index.execution_providers`).
 
     Returns:
         An :class:`Embedder` whose ``name`` is ``spec``.
@@ -205,12 +255,16 @@ def load_embedder(spec: str, threads: int = 0) -> Embedder:
     """
     if threads < 0:
         raise EmbedderError(f"threads={threads} must be >= 0 (0 means all cores)")
+    if max_tokens < 0 or 0 < max_tokens < 8:
+        raise EmbedderError(f"max_tokens={max_tokens} must be 0 (the model's window) or >= 8")
     kind, _, argument = spec.strip().partition(":")
     if kind == "minilm" and not argument:
-        return OnnxEmbedder(spec, _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads))
+        runtime = _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads, spinning, provider)
+        return OnnxEmbedder(spec, runtime, max_tokens)
     if kind == "onnx" and argument:
         folder = Path(argument).expanduser().resolve()
-        return OnnxEmbedder(spec, _load_onnx_runtime(folder, threads))
+        runtime = _load_onnx_runtime(folder, threads, spinning, provider)
+        return OnnxEmbedder(spec, runtime, max_tokens)
     if kind == "hashing":
         return HashingEmbedder(_parse_hashing_dimension(spec, argument), name=spec)
     if kind in ("sentence-transformers", "model2vec") and argument:
@@ -226,6 +280,18 @@ def load_embedder(spec: str, threads: int = 0) -> Embedder:
     )
 
 
+def load_configured_embedder(settings: Settings, for_queries: bool = False) -> Embedder:
+    """The embedder the settings name, with their thread, window and spinning options;
+    ``for_queries``: with ``PAPERFEED_QUERY_THREADS`` threads (one query at a time)."""
+    return load_embedder(
+        settings.embed_model,
+        threads=settings.query_threads if for_queries else settings.embed_threads,
+        max_tokens=settings.embed_max_tokens,
+        spinning=settings.embed_spinning,
+        provider=settings.embed_provider,
+    )
+
+
 def _parse_hashing_dimension(spec: str, argument: str) -> int:
     if not argument:
         return DEFAULT_HASHING_DIMENSION
@@ -238,7 +304,9 @@ def _parse_hashing_dimension(spec: str, argument: str) -> int:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_onnx_runtime(folder: Path, threads: int) -> _OnnxRuntime:
+def _load_onnx_runtime(
+    folder: Path, threads: int, spinning: bool = False, provider: str = "cpu"
+) -> _OnnxRuntime:
     """Load (once per process and folder) the ONNX session and tokenizer under ``folder``."""
     model_path, tokenizer_path = folder / "model.onnx", folder / "tokenizer.json"
     for required in (model_path, tokenizer_path):
@@ -252,13 +320,17 @@ def _load_onnx_runtime(folder: Path, threads: int) -> _OnnxRuntime:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads or available_threads()
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
         session = onnxruntime.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            str(model_path),
+            sess_options=options,
+            providers=session_providers(provider, onnxruntime.get_available_providers()),
         )
     except Exception as error:  # onnxruntime raises its own untyped exception classes
         raise EmbedderError(f"cannot load ONNX model {model_path}: {error}") from error
+    check_session(session, provider)
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
     truncation = tokenizer.truncation or {}
@@ -285,6 +357,7 @@ def _load_onnx_runtime(folder: Path, threads: int) -> _OnnxRuntime:
         pad_id=pad_id,
         dimension=dimension,
         pooling=pooling,
+        max_tokens=max_tokens or _FALLBACK_MAX_TOKENS,
     )
 
 
@@ -298,3 +371,36 @@ def _read_model_metadata(path: Path) -> dict[str, Any]:
     if not isinstance(metadata, dict):
         raise EmbedderError(f"model metadata {path} is not a JSON object")
     return metadata
+
+
+class QueryVectors:
+    """Query embeddings with a thread-safe LRU cache keyed by the exact text.
+
+    A site sees the same queries again and again (paging, sorting, filters, popular
+    topics); embedding one short query costs milliseconds of CPU, a cache hit none.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = QUERY_CACHE_SIZE) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._entries: OrderedDict[str, FloatMatrix] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def vector(self, text: str) -> FloatMatrix:
+        """The (read-only) unit vector of ``text``."""
+        with self._lock:
+            found = self._entries.get(text)
+            if found is not None:
+                self._entries.move_to_end(text)
+                self.hits += 1
+                return found
+        vector: FloatMatrix = self.embedder.embed([text])[0]
+        vector.setflags(write=False)  # shared by every caller: nobody may change it
+        with self._lock:
+            self.misses += 1
+            self._entries[text] = vector
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return vector

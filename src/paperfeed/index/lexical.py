@@ -57,6 +57,19 @@ class Segment:
     lengths: dict[str, NDArray[np.int32]]
     fields: dict[str, Postings]
     combined: Postings
+    # largest tf~ of each term in ``combined``: MaxScore's bounds (index/lexical_topk.py)
+    term_maxima: NDArray[np.float32] | None = None
+
+
+@dataclass
+class QueryTerm:
+    """One query term as the index sees it: postings per segment, live df and idf."""
+
+    term_id: int
+    field_name: str | None
+    frequency: int
+    idf: float
+    parts: list[tuple[int, NDArray[np.int32], NDArray[np.float32]]]  # offset, docs, tf~
 
 
 @dataclass
@@ -79,9 +92,13 @@ class LexicalIndex:
     segments: list[Segment] = field(default_factory=list)
     length_totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
     indexed_documents: int = 0
+    # the store's change sequence the index has caught up with, written in the same
+    # manifest switch as the segments so the two never disagree after a crash
+    last_sequence: int | None = None
     _offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
     _keys: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     _live: NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, np.bool_))
+    _by_offset: dict[int, tuple[Segment, bool]] = field(default_factory=dict)
 
     # -- building --------------------------------------------------------------
 
@@ -220,12 +237,20 @@ class LexicalIndex:
             if self.segments
             else np.empty(0, np.bool_)
         )
+        self._by_offset = {
+            int(offset): (segment, bool(segment.live.all()))
+            for offset, segment in zip(self._offsets, self.segments, strict=False)
+        }
 
     # -- querying --------------------------------------------------------------
 
     @property
     def live_count(self) -> int:
         return int(self._live.sum())
+
+    def segment_at(self, offset: int) -> tuple[Segment, bool]:
+        """The segment starting at global position ``offset``, and whether all of it is live."""
+        return self._by_offset[offset]
 
     def _term_postings(
         self, term_id: int, field_name: str | None
@@ -245,28 +270,47 @@ class LexicalIndex:
                 found.append((int(self._offsets[index]), docs, values))
         return found
 
-    def score(self, terms: Sequence[tuple[str, str | None]]) -> NDArray[np.float32]:
-        """BM25F score of every document (dead ones 0) for ``(term, field or None)`` pairs."""
-        scores = np.zeros(len(self._keys), np.float32)
+    def query_terms(self, terms: Sequence[tuple[str, str | None]]) -> list[QueryTerm]:
+        """The matching ``(term, field or None)`` pairs with their postings and idf, rarest
+        first (ties: query order). Scores are summed in this order by :meth:`score` and by
+        the pruned top-k (index/lexical_topk.py), so both give bit-identical float32 sums."""
+        found = []
         total = max(self.live_count, 1)
         for term, field_name in dict.fromkeys(terms):
             term_id = self.vocabulary.get(term)
             if term_id is None:
                 continue
             parts = self._term_postings(term_id, field_name)
-            frequency = sum(int(self._live[offset + docs].sum()) for offset, docs, _ in parts)
+            frequency = 0
+            for offset, docs, _ in parts:
+                all_live = self._by_offset[offset][1]
+                frequency += len(docs) if all_live else int(self._live[offset + docs].sum())
             if frequency == 0:
                 continue
             idf = math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
-            for offset, docs, values in parts:
-                scores[offset + docs] += idf * values / (self.k1 + values)
+            found.append(QueryTerm(term_id, field_name, frequency, idf, parts))
+        found.sort(key=lambda query_term: query_term.frequency)  # stable: ties keep order
+        return found
+
+    def contributions(self, idf: float, values: NDArray[np.float32]) -> NDArray[np.float32]:
+        """A term's BM25 part ``idf * tf~ / (k1 + tf~)`` for each of its tf~ values."""
+        result: NDArray[np.float32] = idf * values / (self.k1 + values)
+        return result
+
+    def score(self, terms: Sequence[tuple[str, str | None]]) -> NDArray[np.float32]:
+        """BM25F score of every document (dead ones 0) for ``(term, field or None)`` pairs."""
+        scores = np.zeros(len(self._keys), np.float32)
+        for query_term in self.query_terms(terms):
+            for offset, docs, values in query_term.parts:
+                scores[offset + docs] += self.contributions(query_term.idf, values)
         scores *= self._live
         return scores
 
     def top(
         self, scores: NDArray[np.float32], limit: int, allowed: NDArray[np.bool_] | None = None
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Keys and scores of the best ``limit`` positive scores, best first.
+        """Keys and scores of the best ``limit`` positive scores, best first (equal scores:
+        the lower index position first, so the answer never depends on the algorithm).
 
         ``allowed`` is a mask over paper keys (index = key) from the filters.
         """
@@ -275,12 +319,8 @@ class LexicalIndex:
             keys = self._keys[candidates]
             inside = keys < len(allowed)
             candidates = candidates[inside][allowed[keys[inside]]]
-        if len(candidates) > limit:
-            best = np.argpartition(-scores[candidates], limit - 1)[:limit]
-            candidates = candidates[best]
-        order = np.argsort(-scores[candidates], kind="stable")
-        candidates = candidates[order]
-        return self._keys[candidates], scores[candidates]
+        candidates, best_scores = best(candidates, scores[candidates], limit)
+        return self._keys[candidates], best_scores
 
     def keys_with(self, term: str, field_name: str | None = None) -> NDArray[np.int64]:
         """Keys of live papers containing ``term`` (in ``field_name``, or any default field)."""
@@ -335,12 +375,26 @@ class LexicalIndex:
             "length_totals": self.length_totals,
             "indexed_documents": self.indexed_documents,
             "segments": [segment.name for segment in self.segments],
+            "last_sequence": self.last_sequence,
         }
         _write_json_atomically(folder / "manifest.json", manifest)
         _remove_old_generations(folder, generation)
+        remove_leftovers(folder)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
+        """The index as its manifest describes it. A writer may switch the manifest and
+        remove the segments it replaced while this reads; then it reads the new one."""
+        for attempt in range(3):
+            try:
+                return cls._load(folder)
+            except FileNotFoundError:
+                if attempt == 2 or not (folder / "manifest.json").exists():
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load(cls, folder: Path) -> LexicalIndex:
         manifest = json.loads((folder / "manifest.json").read_text())
         generation = manifest["generation"]
         terms = json.loads((folder / f"vocabulary.{generation}.json").read_text())
@@ -352,6 +406,7 @@ class LexicalIndex:
             vocabulary={term: position for position, term in enumerate(terms)},
             length_totals=manifest["length_totals"],
             indexed_documents=manifest["indexed_documents"],
+            last_sequence=manifest.get("last_sequence"),
         )
         for name in manifest["segments"]:
             segment_folder = folder / name
@@ -373,6 +428,22 @@ class LexicalIndex:
             )
         index._refresh_global_arrays()
         return index
+
+
+def best(
+    positions: NDArray[np.int64], scores: NDArray[np.float32], limit: int
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """The ``limit`` best of ``positions`` (ascending), best first; ties: lower position first."""
+    if limit <= 0:
+        return positions[:0], scores[:0]
+    if len(positions) > limit:
+        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        keep = scores > kth
+        tied = np.flatnonzero(scores == kth)[: limit - int(keep.sum())]
+        keep[tied] = True
+        positions, scores = positions[keep], scores[keep]
+    order = np.argsort(-scores, kind="stable")
+    return positions[order], scores[order]
 
 
 def _empty_postings(vocabulary_size: int) -> Postings:
@@ -418,6 +489,30 @@ def _write_json_atomically(path: Path, value: object) -> None:
     staging = path.with_suffix(".tmp")
     staging.write_text(json.dumps(value, indent=1))
     os.replace(staging, path)
+
+
+def remove_leftovers(folder: Path) -> list[str]:
+    """Delete what no manifest needs: staging folders of a save that was killed
+    (``.segment-*.tmp``) and segments a merge replaced. Returns their names.
+
+    Only a writer calls it (``paperfeed index`` at its start and after each save), so
+    it never races another save; a reader that is loading the previous manifest just
+    then retries with the new one (``LexicalIndex.load``).
+    """
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return []
+    live = set(json.loads(manifest.read_text())["segments"])
+    removed = []
+    for path in folder.iterdir():
+        staging = path.name.startswith(".") and path.name.endswith(".tmp")
+        if path.is_dir() and (
+            staging or (path.name.startswith("segment-") and path.name not in live)
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    (folder / "manifest.tmp").unlink(missing_ok=True)
+    return sorted(removed)
 
 
 def _remove_old_generations(folder: Path, generation: int) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.formats import FORMATS, detect_format, read_source
 from paperfeed.ingest.identifiers import normalize_arxiv_id
-from paperfeed.ingest.text_cleaning import clean_text, fold_for_matching
+from paperfeed.ingest.links import web_link
+from paperfeed.ingest.text_cleaning import clean_text, fold_for_matching, quoted
 
 __all__ = [
     "FORMATS",
@@ -20,5 +21,7 @@ __all__ = [
     "detect_format",
     "fold_for_matching",
     "normalize_arxiv_id",
+    "quoted",
     "read_source",
+    "web_link",
 ]

@@ -236,3 +236,11 @@ def _looks_like_math(content: str) -> bool:
         return False
     # "$20 and $30": an amount, then text up to the next amount's dollar.
     return not (content[0].isdigit() and content[-1].isspace())
+
+
+def quoted(value: str, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters: a message
+    names the bad value but never echoes an unbounded input back."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"

@@ -19,12 +19,24 @@ from paperfeed.index.builder import (
     read_state,
     tokenizer_is_current,
 )
-from paperfeed.index.embedder import Embedder, EmbedderError, embedding_text, load_embedder
+from paperfeed.index.embedder import (
+    Embedder,
+    EmbedderError,
+    QueryVectors,
+    embedding_text,
+    load_configured_embedder,
+)
 from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.vector_search import (
+    DenseFilter,
+    InProcessVectors,
+    VectorSearch,
+    load_vector_search,
+)
 from paperfeed.index.vectors import VectorIndex
-from paperfeed.models import Hit, SearchResults
+from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
-from paperfeed.search.filters import allowed_mask, phrase_matches
+from paperfeed.search.filters import phrase_matches
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
@@ -66,6 +78,8 @@ class Ranking:
     close_match: bool = True
     best_similarity: float | None = None
     notes: tuple[str, ...] = field(default=())
+    # papers read while ranking (the proximity window): a page among them needs no read
+    papers: Mapping[int, StoredPaper] = field(default_factory=dict)
 
 
 class SearchEngine:
@@ -75,10 +89,14 @@ class SearchEngine:
         self.store = store
         self.settings = settings
         self.lexical: LexicalIndex | None = None
-        self.vectors: VectorIndex | None = None
+        # the in-process index (the recommender reads its matrix), and what search asks:
+        # the same index wrapped, or pgvector (PAPERFEED_VECTOR_BACKEND)
+        self._vectors: VectorIndex | None = None
+        self.dense: VectorSearch | None = None
         self.dates = np.zeros(0, np.int32)
         self.upvotes = np.zeros(0, np.int32)
         self._embedder: Embedder | None = None
+        self._query_vectors: QueryVectors | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
         self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
@@ -93,6 +111,16 @@ class SearchEngine:
         except FileNotFoundError:
             return None
         return (status.st_mtime_ns, status.st_size)
+
+    @property
+    def vectors(self) -> VectorIndex | None:
+        """The in-process vector index (None with the pgvector backend)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, index: VectorIndex | None) -> None:
+        self._vectors = index
+        self.dense = InProcessVectors(index) if index is not None else None
 
     def reload_if_changed(self) -> bool:
         """Reload when ``paperfeed index`` has written a new index since the last load.
@@ -114,7 +142,13 @@ class SearchEngine:
             self._rankings.clear()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        self.vectors = VectorIndex.load(dense_folder(self.settings))
+        if self.settings.vector_backend == "pgvector":
+            self._vectors = None
+            self.dense = load_vector_search(self.store, self.settings, dense_folder(self.settings))
+        else:
+            self.vectors = VectorIndex.load(
+                dense_folder(self.settings), self.settings.hnsw_ef_search
+            )
         metadata = metadata_folder(self.settings)
         if (metadata / "dates.npy").exists():
             self.dates = np.load(metadata / "dates.npy")
@@ -125,31 +159,36 @@ class SearchEngine:
     def embedder(self) -> Embedder | None:
         if self._embedder is None and self._embedder_error is None:
             try:
-                self._embedder = load_embedder(
-                    self.settings.embed_model, threads=self.settings.embed_threads
-                )
+                self._embedder = load_configured_embedder(self.settings, for_queries=True)
+                self._query_vectors = QueryVectors(self._embedder, self.settings.query_cache_size)
             except EmbedderError as error:
                 self._embedder_error = str(error)
         return self._embedder
 
+    def query_vector(self, text: str) -> NDArray[np.float32] | None:
+        """The embedding of a query text (cached by text), or None without an embedder."""
+        if self.embedder() is None or self._query_vectors is None:
+            return None
+        return self._query_vectors.vector(text)
+
     def _dense_usable(self, notes: list[str]) -> Embedder | None:
-        if self.vectors is None or len(self.vectors) == 0:
+        if self.dense is None or len(self.dense) == 0:
             notes.append("semantic search is off: no paper is embedded yet (run paperfeed index)")
             return None
         embedder = self.embedder()
         if embedder is None:
             notes.append(f"semantic search is off: {self._embedder_error}")
             return None
-        if embedder.name != self.vectors.model:
+        if embedder.name != self.dense.model:
             notes.append(
-                f"semantic search is off: the vectors were made by {self.vectors.model!r}, "
+                f"semantic search is off: the vectors were made by {self.dense.model!r}, "
                 f"the configured model is {embedder.name!r} (run paperfeed index)"
             )
             return None
         searchable = self.lexical.live_count if self.lexical is not None else 0
-        if len(self.vectors) < searchable:
+        if len(self.dense) < searchable:
             notes.append(
-                f"semantic search covers {len(self.vectors)} of {searchable} papers so far "
+                f"semantic search covers {len(self.dense)} of {searchable} papers so far "
                 "(run paperfeed index to embed the rest)"
             )
         return embedder
@@ -157,7 +196,65 @@ class SearchEngine:
     # -- filters -----------------------------------------------------------------
 
     def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
-        return allowed_mask(self.lexical, self.dates, query)
+        """Mask over paper keys from categories, dates, exclusions and required fields."""
+        return self._filters(query).mask
+
+    def _filters(self, query: ParsedQuery) -> DenseFilter:
+        """The query's restrictions: as one mask over paper keys (categories, dates,
+        exclusions, required fields), and split for a database that filters by category
+        and date itself but cannot see the word-based ones."""
+        lexical = self.lexical
+        if lexical is None:
+            return DenseFilter()
+        size = max(len(self.dates), int(lexical.live_keys().max(initial=0)) + 1)
+        allowed: NDArray[np.bool_] | None = None
+        by_terms: NDArray[np.bool_] | None = None
+
+        def restrict(mask: NDArray[np.bool_], term: bool = False) -> None:
+            nonlocal allowed, by_terms
+            allowed = mask if allowed is None else allowed & mask
+            if term:
+                by_terms = mask if by_terms is None else by_terms & mask
+
+        def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+            mask = np.zeros(size, np.bool_)
+            mask[keys[keys < size]] = True
+            return mask
+
+        if query.categories:
+            # duplicates across categories are harmless in a mask: no np.unique needed
+            restrict(
+                mask_of(
+                    np.concatenate(
+                        [
+                            lexical.keys_with(category.lower(), "categories")
+                            for category in query.categories
+                        ]
+                    )
+                )
+            )
+        if query.since or query.until:
+            dates = np.zeros(size, np.int32)
+            dates[: len(self.dates)] = self.dates[:size]
+            low = int(query.since.replace("-", "")) if query.since else 0
+            high = int(query.until.replace("-", "")) if query.until else 99_999_999
+            restrict((dates >= low) & (dates <= high))
+        for field_name, terms in query.fielded_terms:
+            for term in terms:
+                restrict(mask_of(lexical.keys_with(term, field_name)), term=True)
+        for terms in query.phrase_terms:
+            for term in terms:
+                restrict(mask_of(lexical.keys_with(term)), term=True)
+        for terms in query.excluded_terms:
+            for term in terms:
+                restrict(~mask_of(lexical.keys_with(term)), term=True)
+        return DenseFilter(
+            mask=allowed,
+            categories=tuple(category.lower() for category in query.categories),
+            since=query.since,
+            until=query.until,
+            term_mask=by_terms,
+        )
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
@@ -176,16 +273,14 @@ class SearchEngine:
 
     # -- ranking -----------------------------------------------------------------
 
-    def query_vector(self, query: ParsedQuery, notes: list[str]) -> NDArray[np.float32] | None:
+    def _query_vector_for(self, query: ParsedQuery, notes: list[str]) -> NDArray[np.float32] | None:
         """The embedding of the query's text, or None (a note says why) when the dense
         side is off."""
         if not query.semantic_text:
             return None
-        embedder = self._dense_usable(notes)
-        if embedder is None:
+        if self._dense_usable(notes) is None:
             return None
-        vector: NDArray[np.float32] = embedder.embed([query.semantic_text])[0]
-        return vector
+        return self.query_vector(query.semantic_text)
 
     def candidates(
         self,
@@ -193,6 +288,7 @@ class SearchEngine:
         use_lexical: bool = True,
         use_dense: bool = True,
         query_vector: NDArray[np.float32] | None = None,
+        fetched: dict[int, StoredPaper] | None = None,
     ) -> tuple[Candidates, list[str], dict[str, float]]:
         """The query's candidates with every fusion feature, before fusion (the
         evaluation fuses the same candidates many ways).
@@ -202,22 +298,24 @@ class SearchEngine:
         notes: list[str] = []
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        allowed = self._allowed_mask(query)
+        filters = self._filters(query)
         timings["filters"] = time.perf_counter() - started
         if use_dense and query_vector is None:
             started = time.perf_counter()
-            query_vector = self.query_vector(query, notes)
+            query_vector = self._query_vector_for(query, notes)
             timings["embed"] = time.perf_counter() - started
         started = time.perf_counter()
         found = gather(
             self.store,
             self.lexical if use_lexical else None,
-            self.vectors if use_dense else None,
+            self.dense if use_dense else None,
             query.scored_terms,
             query.segments,
             query_vector if use_dense else None,
-            allowed,
+            filters,
             prose=query.reads_as_prose,
+            matrix=self.vectors,
+            fetched=fetched,
         )
         if query.phrases:
             found = restrict(found, np.isin(found.keys, self._phrase_matches(query, found.keys)))
@@ -246,10 +344,13 @@ class SearchEngine:
             raise SearchError(f"unknown fusion {method!r} (expected one of {', '.join(FUSIONS)})")
         if not query.scored_terms and not query.semantic_text:
             return self._filters_only(query)
-        found, notes, timings = self.candidates(query, use_lexical, use_dense, query_vector)
+        fetched: dict[int, StoredPaper] = {}
+        found, notes, timings = self.candidates(
+            query, use_lexical, use_dense, query_vector, fetched
+        )
         started = time.perf_counter()
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
-        scores = fused_scores(found, self.vectors, method, weights, weight)
+        scores = fused_scores(found, self.vectors or self.dense, method, weights, weight)
         floor = self.settings.min_similarity
         order = floored_order(found, scores, floor)
         close = is_close_match(found, floor)
@@ -282,6 +383,7 @@ class SearchEngine:
             close_match=close,
             best_similarity=best,
             notes=tuple(notes),
+            papers=MappingProxyType(fetched),
         )
 
     def _filters_only(self, query: ParsedQuery) -> Ranking:
@@ -410,7 +512,10 @@ class SearchEngine:
                 )
             )
         page = keys[offset : offset + limit]
-        papers = self.store.get_papers(page)
+        papers = {key: ranking.papers[key] for key in page if key in ranking.papers}
+        missing = [key for key in page if key not in papers]
+        if missing:
+            papers.update(self.store.get_papers(missing))
         stems = self._stems(query) if snippets else None
         hits: list[Hit] = []
         for key in page:
@@ -480,7 +585,7 @@ class SearchEngine:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
             raise SearchError(f"no paper {arxiv_id!r} in this collection")
-        vector = self.vectors.vector_of(paper.key) if self.vectors is not None else None
+        vector = self.dense.vector_of(paper.key) if self.dense is not None else None
         return self.similar_ranked(f"{paper.title} {paper.abstract}", vector, limit, paper.key)
 
     def similar_to_text(self, text: str, limit: int = 10) -> list[Hit]:
@@ -488,7 +593,7 @@ class SearchEngine:
         if not text.strip():
             raise SearchError("empty text: paste an abstract or a title")
         notes: list[str] = []
-        embedder = self._dense_usable(notes) if self.vectors is not None else None
+        embedder = self._dense_usable(notes) if self.dense is not None else None
         vector = embedder.embed([embedding_text("", text)])[0] if embedder is not None else None
         return self.similar_ranked(text, vector, limit, None)
 
@@ -506,6 +611,7 @@ class SearchEngine:
         return similar_hits(
             self.store,
             self.lexical if use_lexical else None,
+            self.dense,
             self.vectors,
             text,
             vector,
@@ -521,15 +627,9 @@ class SearchEngine:
         return {
             "lexical_documents": self.lexical.live_count if self.lexical else 0,
             "lexical_segments": len(self.lexical.segments) if self.lexical else 0,
-            "vectors": len(self.vectors) if self.vectors is not None else 0,
-            "vector_model": self.vectors.model if self.vectors is not None else None,
-            "vector_search": (
-                "none"
-                if self.vectors is None
-                else "hnsw"
-                if self.vectors.hnsw is not None
-                else "exact"
-            ),
+            "vectors": len(self.dense) if self.dense is not None else 0,
+            "vector_model": self.dense.model if self.dense is not None else None,
+            "vector_search": "none" if self.dense is None else self.dense.kind,
             "last_sequence": state.get("last_sequence", 0),
         }
 

@@ -61,11 +61,12 @@ class DailyFeed:
     first: str
     last: str
     items: list[FeedItem]
-    previous: str  # label of the period before
-    next: str  # label of the period after
+    previous: str | None  # label of the period before (None before year 1)
+    next: str | None  # label of the period after (None after year 9999)
     nearest_before: str | None = None  # days with papers, for an empty period
     nearest_after: str | None = None
     latest: str | None = None  # the most recent day with papers at all
+    future: bool = False  # the period starts after today: its list is not out yet
     notes: list[str] = field(default_factory=list)
 
 
@@ -80,6 +81,14 @@ def _parse_date(name: str, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise FeedError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _shifted(day: date, days: int) -> date | None:
+    """``day`` moved by ``days``, or None past the calendar's ends (years 1..9999)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def _period_bounds(
@@ -105,22 +114,28 @@ def _period_bounds(
             monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
         except ValueError:
             raise FeedError(f"week {value!r} does not exist") from None
-        return "week", monday, monday + timedelta(days=6)
+        # the calendar ends on Friday 9999-12-31, inside week 9999-W52
+        return "week", monday, _shifted(monday, 6) or date.max
     match = _MONTH.match(value)
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise FeedError(f"month {value!r} is not a month (expected YYYY-MM, e.g. 2026-08)")
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return "month", first, following - timedelta(days=1)
+    year, number = int(match.group(1)), int(match.group(2))
+    if year < 1:
+        raise FeedError(f"month {value!r} does not exist (years run from 0001 to 9999)")
+    first = date(year, number, 1)
+    last = date(year, 12, 31) if number == 12 else date(year, number + 1, 1) - timedelta(days=1)
+    return "month", first, last
 
 
-def _label(period: str, first: date) -> str:
+def _label(period: str, first: date | None) -> str | None:
+    if first is None:
+        return None
     if period == "day":
         return first.isoformat()
     if period == "week":
         year, week, _ = first.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{first.year}-{first.month:02d}"
+        return f"{year:04d}-W{week:02d}"
+    return f"{first.year:04d}-{first.month:02d}"
 
 
 def _ranked(store: Store, papers: list[StoredPaper]) -> list[FeedItem]:
@@ -156,22 +171,25 @@ def daily_feed(
         bounds = ("day", start, start)
     period, first, last = bounds
     items = _ranked(store, papers_between(store, first.isoformat(), last.isoformat()))
-    span = last - first + timedelta(days=1)
+    span = (last - first).days + 1
+    next_first = _shifted(last, 1)
     if period == "month":
-        before = first - timedelta(days=1)
-        previous_first = date(before.year, before.month, 1)
-        next_first = last + timedelta(days=1)
+        before = _shifted(first, -1)
+        previous_first = date(before.year, before.month, 1) if before else None
     else:
-        previous_first, next_first = first - span, first + span
+        previous_first = _shifted(first, -span)
+    label = _label(period, first)
+    assert label is not None
     feed = DailyFeed(
         period=period,
-        label=_label(period, first),
+        label=label,
         first=first.isoformat(),
         last=last.isoformat(),
         items=items,
         previous=_label(period, previous_first),
         next=_label(period, next_first),
         latest=latest,
+        future=first > today,
     )
     if not items:
         before_date, _ = neighbouring_daily_dates(store, first.isoformat())

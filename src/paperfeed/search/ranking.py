@@ -10,7 +10,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.vector_search import NO_FILTER, DenseFilter, InProcessVectors, VectorSearch
 from paperfeed.index.vectors import VectorIndex
+from paperfeed.models import StoredPaper
 from paperfeed.search.fusion import Candidates, FusionWeights, fuse, proximity_share
 from paperfeed.search.snippets import content_stems
 from paperfeed.store import Store
@@ -24,17 +26,29 @@ NEAREST_WHEN_NO_MATCH = 3  # papers shown, with a note, when nothing is a close 
 
 
 def cosines(
-    vectors: VectorIndex | None, query_vector: NDArray[np.float32] | None, keys: NDArray[np.int64]
+    vectors: VectorIndex | VectorSearch | None,
+    query_vector: NDArray[np.float32] | None,
+    keys: NDArray[np.int64],
 ) -> NDArray[np.float32]:
-    """Cosine of the query and each paper (unit vectors); nan where either is missing."""
+    """Cosine of the query and each paper (unit vectors); nan where either is missing.
+
+    From the in-process matrix at once; from another backend (pgvector) paper by paper."""
     result = np.full(len(keys), np.nan, np.float32)
     if vectors is None or query_vector is None or len(vectors) == 0 or len(keys) == 0:
         return result
-    positions = np.searchsorted(vectors.keys, keys)
-    positions = np.minimum(positions, len(vectors.keys) - 1)
-    found = vectors.keys[positions] == keys
-    if found.any():
-        result[found] = np.asarray(vectors.vectors[positions[found]]) @ query_vector
+    if isinstance(vectors, InProcessVectors):
+        vectors = vectors.index
+    if isinstance(vectors, VectorIndex):
+        positions = np.searchsorted(vectors.keys, keys)
+        positions = np.minimum(positions, len(vectors.keys) - 1)
+        found = vectors.keys[positions] == keys
+        if found.any():
+            result[found] = np.asarray(vectors.vectors[positions[found]]) @ query_vector
+        return result
+    for index, key in enumerate(keys.tolist()):
+        vector = vectors.vector_of(int(key))
+        if vector is not None:
+            result[index] = float(np.dot(vector, query_vector))
     return result
 
 
@@ -62,13 +76,19 @@ def coverage(
 
 
 def proximity(
-    store: Store, segments: Sequence[Sequence[str]], keys: NDArray[np.int64]
+    store: Store,
+    segments: Sequence[Sequence[str]],
+    keys: NDArray[np.int64],
+    fetched: dict[int, StoredPaper] | None = None,
 ) -> NDArray[np.float32]:
-    """The proximity feature of ``keys`` (from their stored title and abstract)."""
+    """The proximity feature of ``keys`` (from their stored title and abstract); the
+    papers read are added to ``fetched`` (the first page is among them: no second read)."""
     result = np.zeros(len(keys), np.float32)
     if not any(len(run) > 1 for run in segments) or len(keys) == 0:
         return result
     papers = store.get_papers(keys.tolist())
+    if fetched is not None:
+        fetched.update(papers)
     for position, key in enumerate(keys.tolist()):
         paper = papers.get(key)
         if paper is not None:
@@ -81,17 +101,21 @@ def proximity(
 def gather(
     store: Store,
     lexical: LexicalIndex | None,
-    vectors: VectorIndex | None,
+    vectors: VectorSearch | None,
     scored_terms: Sequence[tuple[str, str | None]],
     segments: Sequence[Sequence[str]],
     query_vector: NDArray[np.float32] | None,
-    allowed: NDArray[np.bool_] | None,
+    filters: DenseFilter = NO_FILTER,
     lexical_depth: int = LEXICAL_DEPTH,
     dense_depth: int = DENSE_DEPTH,
     prose: bool = False,
+    matrix: VectorIndex | None = None,
+    fetched: dict[int, StoredPaper] | None = None,
 ) -> Candidates:
     """The lexical top ``lexical_depth`` and the dense top ``dense_depth`` under
-    ``allowed``, with every feature of each."""
+    ``filters``, with every feature of each (cosines from ``matrix``, the in-process
+    vectors, when there is one)."""
+    allowed = filters.mask
     lexical_keys = np.empty(0, np.int64)
     lexical_scores = np.empty(0, np.float32)
     scores: NDArray[np.float32] | None = None
@@ -100,7 +124,7 @@ def gather(
         lexical_keys, lexical_scores = lexical.top(scores, lexical_depth, allowed)
     dense_keys = np.empty(0, np.int64)
     if vectors is not None and query_vector is not None:
-        dense_keys, _ = vectors.search(query_vector, dense_depth, allowed)
+        dense_keys, _ = vectors.search(query_vector, dense_depth, filters)
     extra = dense_keys[~np.isin(dense_keys, lexical_keys)]
     keys = np.concatenate([lexical_keys, extra]).astype(np.int64)
     lexical_all = np.concatenate([lexical_scores, np.zeros(len(extra), np.float32)])
@@ -118,11 +142,11 @@ def gather(
         np.arange(min(PROXIMITY_LEXICAL, len(lexical_keys))), dense_order[:PROXIMITY_DENSE]
     ).astype(np.int64)
     near = np.zeros(len(keys), np.float32)
-    near[window] = proximity(store, segments, keys[window])
+    near[window] = proximity(store, segments, keys[window], fetched)
     return Candidates(
         keys=keys,
         lexical=lexical_all.astype(np.float32),
-        cosine=cosines(vectors, query_vector, keys),
+        cosine=cosines(matrix if matrix is not None else vectors, query_vector, keys),
         coverage=coverage(lexical, distinct, keys),
         proximity=near,
         lexical_order=np.arange(len(lexical_keys), dtype=np.int64),
@@ -189,7 +213,7 @@ def floored_order(
 def with_feedback(
     candidates: Candidates,
     first_scores: NDArray[np.float64],
-    vectors: VectorIndex | None,
+    vectors: VectorIndex | VectorSearch | None,
     depth: int,
     weight: float,
 ) -> Candidates:
@@ -217,7 +241,7 @@ def with_feedback(
 
 def fused_scores(
     candidates: Candidates,
-    vectors: VectorIndex | None,
+    vectors: VectorIndex | VectorSearch | None,
     method: str,
     weights: FusionWeights | None,
     dense_weight: float,

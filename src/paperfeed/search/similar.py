@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import tokenize
+from paperfeed.index.vector_search import VectorSearch
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search.fusion import fuse
@@ -52,7 +53,8 @@ def make_hit(
 def similar_hits(
     store: Store,
     lexical: LexicalIndex | None,
-    vectors: VectorIndex | None,
+    vectors: VectorSearch | None,
+    matrix: VectorIndex | None,
     text: str,
     vector: NDArray[np.float32] | None,
     limit: int,
@@ -70,9 +72,9 @@ def similar_hits(
         [(term, None) for term in salient_terms(text)],
         (),
         vector,
-        None,
         lexical_depth=DENSE_DEPTH,
         prose=True,  # an abstract: the dense share of natural-language queries
+        matrix=matrix,
     )
     scores = fuse(found, fusion, None, 0.5 if fusion == "rrf" else dense_weight)
     order = [int(index) for index in np.argsort(-scores, kind="stable")]

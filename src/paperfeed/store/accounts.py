@@ -74,6 +74,52 @@ def update_password_hash(store: Store, user_id: int, password_hash: str) -> None
         )
 
 
+# -- sessions ---------------------------------------------------------------------
+
+
+def insert_session(store: Store, user_id: int, token_hash: str, expires_at: float) -> None:
+    """Record a session; the user's expired ones are deleted on the way."""
+    now = time.time()
+    with store.engine.begin() as connection:
+        connection.execute(
+            delete(schema.sessions).where(
+                schema.sessions.c.user_id == user_id, schema.sessions.c.expires_at <= now
+            )
+        )
+        connection.execute(
+            schema.sessions.insert().values(
+                token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
+            )
+        )
+
+
+def find_session_user(store: Store, token_hash: str, now: float) -> User | None:
+    """The user of the unexpired session with this hash, or None."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(schema.users)
+            .join(schema.sessions, schema.sessions.c.user_id == schema.users.c.id)
+            .where(schema.sessions.c.token_hash == token_hash, schema.sessions.c.expires_at > now)
+        ).first()
+    return _user(row)
+
+
+def delete_session(store: Store, token_hash: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            delete(schema.sessions).where(schema.sessions.c.token_hash == token_hash)
+        )
+
+
+def delete_user_sessions(store: Store, user_id: int) -> int:
+    """End every session of a user. Returns how many there were."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            delete(schema.sessions).where(schema.sessions.c.user_id == user_id)
+        )
+    return int(result.rowcount or 0)
+
+
 # -- API tokens -------------------------------------------------------------------
 
 
@@ -243,3 +289,19 @@ def record_rate_event(store: Store, bucket: str, window_seconds: float, at: floa
             )
             or 0
         )
+
+
+def rate_events_since(store: Store, bucket: str, since: float) -> tuple[int, float | None]:
+    """How many events ``bucket`` holds at or after ``since``, and the latest one's time."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(func.count(), func.max(schema.rate_events.c.at)).where(
+                schema.rate_events.c.bucket == bucket, schema.rate_events.c.at >= since
+            )
+        ).one()
+    return int(row[0] or 0), float(row[1]) if row[1] is not None else None
+
+
+def clear_rate_events(store: Store, bucket: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(delete(schema.rate_events).where(schema.rate_events.c.bucket == bucket))

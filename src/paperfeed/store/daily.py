@@ -43,14 +43,15 @@ def neighbouring_daily_dates(store: Store, date: str) -> tuple[str | None, str |
 
 
 def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -> StoredPaper:
-    """Put a stored paper on the daily list of ``date``.
+    """Put a stored paper on the daily list of ``date`` (from the list it was on, if any:
+    a paper has one daily date).
 
     The change sequence is bumped like any other change, so the next index update
     sees the new date.
 
     Raises:
         LookupError: no paper with that id is stored.
-        ValueError: the paper is on a daily list already (the message names its date).
+        ValueError: the paper is on the list of ``date`` already.
     """
     with store.engine.begin() as connection:
         row = connection.execute(
@@ -58,8 +59,8 @@ def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -
         ).first()
         if row is None:
             raise LookupError(f"no paper {arxiv_id!r} in this collection")
-        if row.daily_date:
-            raise ValueError(f"paper {arxiv_id} is already on the daily list of {row.daily_date}")
+        if row.daily_date == date:
+            raise ValueError(f"paper {arxiv_id} is already on the daily list of {date}")
         sequence = (connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0) + 1
         connection.execute(
             schema.papers.update()

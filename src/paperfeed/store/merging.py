@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from paperfeed.ingest import clean_text
+from paperfeed.ingest import clean_text, web_link
 from paperfeed.models import Paper
 
 # Scalar fields where the latest source that says something wins.
@@ -26,6 +26,8 @@ _LATEST_WINS = (
     "license",
     "updated",
 )
+# Links shown as clickable hrefs: http(s) only (see ``paperfeed.ingest.links``).
+_LINKS = ("github_repo", "project_page")
 
 
 # Which source's text wins when several describe a paper: arXiv's own records first. A
@@ -95,6 +97,8 @@ def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
         merged["first_listed"] = min(earlier, paper.first_listed) if earlier else paper.first_listed
     for name in _LATEST_WINS:
         value = getattr(paper, name)
+        if name in _LINKS:
+            value = web_link(value)
         if value is not None and value != "":
             merged[name] = value
     sources = json.loads(merged["sources"])

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData()
 
@@ -117,6 +118,21 @@ votes = Table(
     Index("ix_votes_created_at", "created_at"),
 )
 
+# -- sessions (migration 5) ------------------------------------------------------------
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # sha256 of the random token the signed cookie carries; deleting the row ends the
+    # session wherever a copy of the cookie is
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+    Index("ix_sessions_expires_at", "expires_at"),
+)
+
 rate_events = Table(
     "rate_events",
     metadata,
@@ -137,6 +153,8 @@ subscriptions = Table(
     Column("time_zone", String(64), nullable=False),  # IANA name, e.g. "Europe/Paris"
     Column("created_at", Float, nullable=False),
     Column("confirmed_at", Float),  # None until the confirmation link is followed
+    # ids are never handed out twice (migration 5): an old link cannot reach a new row
+    sqlite_autoincrement=True,
 )
 
 subscription_topics = Table(
@@ -174,6 +192,7 @@ outbox = Table(
     # one digest per subscriber and period, whoever composes it and however often
     UniqueConstraint("subscription_id", "kind", "period", name="uq_outbox_period"),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    sqlite_autoincrement=True,
 )
 
 sent_papers = Table(
@@ -275,4 +294,30 @@ submissions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("submitted_at", Float, nullable=False),
     Index("ix_submissions_user", "user_id"),
+)
+
+# -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------
+
+
+class Vector(UserDefinedType[object]):
+    """pgvector's ``vector`` type, undimensioned (each model's index casts to its own)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_options: object) -> str:
+        return "vector"
+
+
+# Its own MetaData: these tables exist only where the extension does, so the portable
+# ``metadata`` above (what every database gets) does not list them.
+pgvector_metadata = MetaData()
+
+paper_vectors = Table(
+    "paper_vectors",
+    pgvector_metadata,
+    Column("paper_key", Integer, ForeignKey(papers.c.key), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("embedding", Vector(), nullable=False),
+    PrimaryKeyConstraint("paper_key", "model", name="pk_paper_vectors"),
 )

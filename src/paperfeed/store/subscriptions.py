@@ -42,6 +42,7 @@ class Subscription:
     time_zone: str
     confirmed: bool
     topics: list[Topic] = field(default_factory=list)
+    created_at: float = 0.0  # signed links carry it: a link names one subscription ever
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def _subscriptions(store: Store, rows: Sequence[Row[Any]]) -> list[Subscription]
             row.time_zone,
             row.confirmed_at is not None,
             topics.get(row.id, []),
+            float(row.created_at),
         )
         for row in rows
     ]
@@ -367,3 +369,14 @@ def outbox_counts(store: Store) -> dict[str, int]:
                 select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status)
             )
         }
+
+
+def waiting_for_retry(store: Store) -> tuple[int, float | None]:
+    """Messages that failed and wait for another attempt, and when the next one is due."""
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(func.count(), func.min(_OUTBOX.c.next_attempt_at)).where(
+                _OUTBOX.c.status.in_(["pending", "sending"]), _OUTBOX.c.attempts > 0
+            )
+        ).one()
+    return int(row[0] or 0), float(row[1]) if row[1] is not None else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from paperfeed.config import Settings
 from paperfeed.index.builder import IndexReport, update_index
 from paperfeed.index.embedder import EmbedderError
+from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
 from paperfeed.store import Store
 from paperfeed.store.syncing import finish_run, start_run
 from paperfeed.sync import arxiv, daily_papers
@@ -53,6 +54,24 @@ def configured_sources(settings: Settings) -> list[str]:
     if settings.daily_papers_url:
         found.append(daily_papers.SOURCE)
     return found
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse sync settings that cannot work (``paperfeed serve`` checks before scheduling).
+
+    Raises:
+        SyncError: no source configured, or an unknown arXiv set or category.
+    """
+    if not configured_sources(settings):
+        raise SyncError(
+            "no source is configured: set PAPERFEED_ARXIV_OAI_URL or PAPERFEED_DAILY_PAPERS_URL"
+        )
+    if settings.arxiv_oai_url:
+        try:
+            check_sets(settings.arxiv_sets, "PAPERFEED_ARXIV_SETS")
+            check_categories(settings.arxiv_categories, "PAPERFEED_ARXIV_CATEGORIES")
+        except ValueError as error:
+            raise SyncError(str(error)) from None
 
 
 def _run_source(

@@ -19,6 +19,7 @@ from paperfeed.config import Settings
 from paperfeed.digest.scheduling import run_once as send_due_digests
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
+from paperfeed.sync.reports import SyncError
 from paperfeed.sync.running import SyncReport, run_sync
 
 log = logging.getLogger("paperfeed.sync")
@@ -66,6 +67,8 @@ def start_sync_scheduler(
                 report = scheduled_tick(store, engine, settings)
                 if on_report is not None:
                     on_report(report)
+            except SyncError as error:  # recorded as a failed run, shown on /status
+                log.warning("scheduled sync refused: %s", error)
             except Exception:  # a failed tick is recorded as a failed run; retry next tick
                 log.exception("scheduled sync failed; retrying in %s s", interval)
             stop.wait(interval)

@@ -4,25 +4,74 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel
 
 from paperfeed import accounts
 from paperfeed.discussion import comment_totals
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.models import SearchResults
 from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json, vote_json
+from paperfeed.web.schema_hints import (
+    ARXIV_ID_PATTERN,
+    bound_schema,
+    day_schema,
+    month_schema,
+    week_schema,
+)
 from paperfeed.web.security import api_user, bearer_user, session_user, settings_of, store_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 
+class ErrorAnswer(BaseModel):
+    """Every 4xx answer of the API: what was wrong, naming the parameter and value."""
+
+    detail: str
+
+
+_ERRORS = {
+    400: "a parameter is malformed (the detail names it and the value given)",
+    401: "no valid API token or signed-in session",
+    403: "a browser session without its CSRF token",
+    404: "no such paper in this collection",
+    413: "the request body is too large",
+    429: "too many attempts; try again later",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route may give, for its OpenAPI ``responses``."""
+    return {status: {"model": ErrorAnswer, "description": _ERRORS[status]} for status in statuses}
+
+
+DAY = Annotated[str | None, Query(description="a day, YYYY-MM-DD", json_schema_extra=day_schema())]
+WEEK = Annotated[
+    str | None, Query(description="an ISO week, YYYY-Www", json_schema_extra=week_schema())
+]
+MONTH = Annotated[
+    str | None, Query(description="a month, YYYY-MM", json_schema_extra=month_schema())
+]
+PAPER_ID = Annotated[
+    str,
+    Path(
+        description="an arXiv id, e.g. 2401.00165, arXiv:2401.00165v2 or hep-th/9901001",
+        json_schema_extra={"pattern": ARXIV_ID_PATTERN},
+    ),
+]
+
+
 def _stored(request: Request, arxiv_id: str) -> Any:
     normalized = normalize_arxiv_id(arxiv_id)
     if normalized is None:
+        # any text is a valid path segment: one that names no paper is "not found"
         raise HTTPException(
-            400, f"parameter 'id': {arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)"
+            404,
+            f"no paper {quoted(arxiv_id)} in this collection (expected an arXiv id "
+            "such as 2401.00165)",
         )
     paper = store_of(request).get_paper(normalized)
     if paper is None:
@@ -30,12 +79,16 @@ def _stored(request: Request, arxiv_id: str) -> Any:
     return paper
 
 
-@router.get("/daily_papers", summary="The daily list, in the original site's JSON shape")
+@router.get(
+    "/daily_papers",
+    summary="The daily list, in the original site's JSON shape",
+    responses=errors(400),
+)
 def daily_papers(
     request: Request,
-    date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
-    week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
-    month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+    date: DAY = None,
+    week: WEEK = None,
+    month: MONTH = None,
 ) -> list[dict[str, Any]]:
     """The papers of a day (default: the latest with papers), a week or a month, most
     upvoted first: a list of ``{paper: {...}, title, summary, numComments, ...}``."""
@@ -65,26 +118,97 @@ def trending_papers(
     ]
 
 
-@router.get("/papers/search", summary="Hybrid lexical + semantic search")
-def search_papers(
+_SEARCH_PARAMETERS = """
+    q: the query, in the search syntax (required).
+    limit, offset: paging.
+    sort: relevance, date or upvotes.
+    cat: category filter, repeatable.
+    since, until: date bounds, YYYY, YYYY-MM or YYYY-MM-DD.
+"""
+
+
+def _run_search(
     request: Request,
-    q: Annotated[str, Query(description="the query, in the search syntax")],
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-    sort: Annotated[str, Query(description=f"one of {', '.join(SORTS)}")] = "relevance",
-    cat: Annotated[list[str] | None, Query(description="category filter, repeatable")] = None,
-    since: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-) -> dict[str, Any]:
+    q: str,
+    limit: int,
+    offset: int,
+    sort: str,
+    cat: list[str] | None,
+    since: str | None,
+    until: str | None,
+) -> SearchResults:
     if sort not in SORTS:
         raise HTTPException(
-            400, f"parameter 'sort': unknown sort {sort!r} (expected one of {', '.join(SORTS)})"
+            400,
+            f"parameter 'sort': unknown sort {quoted(sort)} (expected one of {', '.join(SORTS)})",
         )
     try:
+        # parsed once, here: the typed filters merge into the parsed query, checked
         query = parse_query(q).with_filters(cat or (), since, until)
-        results = engine_of(request).search(query, limit, offset, sort)
+        return engine_of(request).search(query, limit, offset, sort)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
+
+
+Q = Annotated[str, Query(description="the query, in the search syntax")]
+LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
+OFFSET = Annotated[int, Query(ge=0, le=10_000, description="hits to skip")]
+SORT = Annotated[
+    str, Query(description=f"one of {', '.join(SORTS)}", json_schema_extra={"enum": list(SORTS)})
+]
+CATEGORIES = Annotated[list[str] | None, Query(description="category filter, repeatable")]
+SINCE = Annotated[
+    str | None,
+    Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
+]
+UNTIL = Annotated[
+    str | None,
+    Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
+]
+
+
+@router.get(
+    "/papers/search",
+    summary="Search, answered in the original site's shape",
+    responses=errors(400),
+)
+def search_papers(
+    request: Request,
+    q: Q,
+    limit: LIMIT = 20,
+    offset: OFFSET = 0,
+    sort: SORT = "relevance",
+    cat: CATEGORIES = None,
+    since: SINCE = None,
+    until: UNTIL = None,
+) -> list[dict[str, Any]]:
+    """The hybrid search's hits as the original site answers a search: a list of
+    ``{paper: {id, authors: [{name}], publishedAt, title, summary, upvotes, ...},
+    title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
+    ``HfApi.list_papers`` reads). ``/api/search`` answers the same search with notes,
+    totals, snippets and why each paper matched."""
+    results = _run_search(request, q, limit, offset, sort, cat, since, until)
+    # no close match: nothing to list (the explained /api/search says why)
+    papers = [hit.paper for hit in results.hits] if results.close_match else []
+    upvotes = total_upvotes(store_of(request), papers)
+    comments = comment_totals(store_of(request), papers)
+    return [daily_papers_entry(paper, upvotes[paper.key], comments[paper.key]) for paper in papers]
+
+
+@router.get("/search", summary="Hybrid lexical + semantic search, explained", responses=errors(400))
+def search_explained(
+    request: Request,
+    q: Q,
+    limit: LIMIT = 20,
+    offset: OFFSET = 0,
+    sort: SORT = "relevance",
+    cat: CATEGORIES = None,
+    since: SINCE = None,
+    until: UNTIL = None,
+) -> dict[str, Any]:
+    """``{query, total, offset, notes, hits: [{id, title, authors, score, snippet,
+    matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``."""
+    results = _run_search(request, q, limit, offset, sort, cat, since, until)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
     return {
         "query": results.query,
@@ -96,9 +220,11 @@ def search_papers(
     }
 
 
-@router.get("/papers/{id:path}/similar", summary="Papers most like this one")
+@router.get(
+    "/papers/{id:arxiv}/similar", summary="Papers most like this one", responses=errors(400, 404)
+)
 def similar_papers(
-    request: Request, id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
+    request: Request, id: PAPER_ID, limit: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> list[dict[str, Any]]:
     paper = _stored(request, id)
     hits = engine_of(request).similar(paper.arxiv_id, limit)
@@ -106,24 +232,34 @@ def similar_papers(
     return [hit_json(hit, upvotes[hit.paper.key]) for hit in hits]
 
 
-@router.post("/papers/{id:path}/upvote", summary="Upvote (API token or session + CSRF)")
+@router.post(
+    "/papers/{id:arxiv}/upvote",
+    summary="Upvote (API token or session + CSRF)",
+    responses=errors(401, 403, 404),
+)
 def upvote(
-    request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
+    request: Request, id: PAPER_ID, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
     return vote_json(accounts.upvote(store_of(request), user, paper.arxiv_id))
 
 
-@router.delete("/papers/{id:path}/upvote", summary="Withdraw an upvote")
+@router.delete(
+    "/papers/{id:arxiv}/upvote", summary="Withdraw an upvote", responses=errors(401, 403, 404)
+)
 def withdraw_upvote(
-    request: Request, id: str, user: Annotated[accounts.User, Depends(api_user)]
+    request: Request, id: PAPER_ID, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
     return vote_json(accounts.withdraw_vote(store_of(request), user, paper.arxiv_id))
 
 
-@router.get("/papers/{id:path}", summary="One paper")
-def get_paper(request: Request, id: str) -> dict[str, Any]:
+@router.get("/papers/{id:arxiv}", summary="One paper", responses=errors(401, 404))
+def get_paper(request: Request, id: PAPER_ID) -> dict[str, Any]:
+    """The original site's paper object (``id``, ``authors: [{name}]``, ``publishedAt``,
+    ``title``, ``summary``, ``upvotes``, ...: what ``huggingface_hub``'s
+    ``HfApi.paper_info`` reads) plus what else is stored: ``abstract``, ``categories``,
+    ``date``, ``links``, ``upvoted`` (by the caller), ..."""
     paper = _stored(request, id)
     upvotes = total_upvotes(store_of(request), [paper])[paper.key]
     return paper_json(paper, upvotes) | {

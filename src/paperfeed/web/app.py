@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,25 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed import __version__
+from paperfeed.accounts import SESSION_SECONDS
 from paperfeed.config import Settings, secret_key_of
+from paperfeed.ingest import quoted
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.web import api, collections, discussion, feeds, pages, subscriptions, sync_pages
+from paperfeed.web import (
+    api,
+    collections,
+    discussion,
+    feeds,
+    for_you,
+    pages,
+    people,
+    subscriptions,
+    sync_pages,
+    trends,
+)
+from paperfeed.web.body_limit import BodyLimit
+from paperfeed.web.methods import HttpMethods
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -69,27 +86,52 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+# An error message names the bad value but is never an echo of a large input.
+MAX_DETAIL = 1000
+
+
 def _describe_validation(error: RequestValidationError) -> str:
     """ "parameter 'limit': ..." for each invalid parameter, naming the value given."""
     parts = []
-    for problem in error.errors():
+    for problem in error.errors()[:10]:
         location = [str(part) for part in problem.get("loc", ()) if part not in ("query", "body")]
         name = ".".join(location) or "request"
         given = problem.get("input")
-        shown = f" (got {given!r})" if given is not None and not isinstance(given, dict) else ""
-        parts.append(f"parameter {name!r}: {problem.get('msg', 'invalid')}{shown}")
-    return "; ".join(parts)
+        shown = (
+            f" (got {quoted(given) if isinstance(given, str) else quoted(repr(given))})"
+            if given is not None and not isinstance(given, dict)
+            else ""
+        )
+        parts.append(f"parameter {quoted(name)}: {problem.get('msg', 'invalid')}{shown}")
+    return "; ".join(parts)[:MAX_DETAIL]
+
+
+def _detail(request: Request, error: StarletteHTTPException) -> str:
+    """The error's message; Starlette's bare reason phrase ("Not Found") is replaced by
+    one saying what was not found."""
+    detail = str(error.detail)
+    try:
+        phrase = HTTPStatus(error.status_code).phrase
+    except ValueError:
+        phrase = ""
+    if detail == phrase:
+        if error.status_code == 404:
+            detail = f"there is no page at {quoted(request.url.path)}"
+        elif error.status_code == 405:
+            detail = f"{request.method} is not allowed on {quoted(request.url.path)}"
+    return detail[:MAX_DETAIL]
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     headers = dict(error.headers or {})
+    detail = _detail(request, error)
     if _wants_json(request):
-        return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
+        return JSONResponse({"detail": detail}, error.status_code, headers=headers)
     response = render(
         request,
         "error.html",
-        {"status": error.status_code, "message": error.detail},
+        {"status": error.status_code, "message": detail},
         status_code=error.status_code,
     )
     response.headers.update(headers)
@@ -139,10 +181,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=secret_key_of(settings),
         session_cookie="paperfeed_session",
-        max_age=30 * 24 * 3600,
+        max_age=SESSION_SECONDS,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    # a HEAD is a GET without its body everywhere; too large a body is refused before
+    # anything reads it; every answer, even those two, carries the security headers
+    app.add_middleware(HttpMethods, routes=app.router.routes)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # before api and pages: their /papers/{id:path} routes would swallow .../comments
@@ -151,18 +197,98 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(discussion.feed_router)
     app.include_router(collections.api_router)
     app.include_router(collections.router)
+    # before api.router, whose /api/papers/{id:path} would take /api/papers/search/trend
+    app.include_router(trends.api_router)
+    app.include_router(for_you.api_router)
     app.include_router(api.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
     app.include_router(feeds.router)
     app.include_router(sync_pages.router)
+    app.include_router(for_you.router)
+    people.install(app, store)
     app.include_router(pages.router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> HTMLResponse:
         return render(request, "api_docs.html", {"schema": _schema_for_docs(app)})
 
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _markdown_descriptions(_validation_is_400(default_openapi()))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+_REST_LITERAL = re.compile(r"``([^`]+)``")
+
+
+_SITE_ERRORS = {
+    "400": "a parameter is malformed (the detail names it and the value given)",
+    "401": "no valid API token or signed-in session",
+    "403": "not allowed (someone else's, or a browser session without its CSRF token)",
+    "404": "not found",
+    "429": "too many attempts; try again later",
+}
+
+
+def _error_answer(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}},
+    }
+
+
+def _validation_is_400(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents invalid parameters as 422; this site answers them with a 400
+    (``_validation_error``), so the document says 400."""
+    error = {
+        "description": "a parameter is malformed (the detail names it and the value given)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is not None:
+                responses.setdefault("400", error)
+            if not any(code.startswith("4") and code != "400" for code in responses):
+                # an operation that declares no errors of its own may give any of the
+                # site's: not signed in, not allowed, not found, too many attempts
+                for code, description in _SITE_ERRORS.items():
+                    responses.setdefault(code, _error_answer(description))
+            if "requestBody" in operation:
+                responses.setdefault("413", _error_answer("the request body is too large"))
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    components.setdefault(
+        "ErrorAnswer",
+        {
+            "title": "ErrorAnswer",
+            "type": "object",
+            "properties": {"detail": {"title": "Detail", "type": "string"}},
+            "required": ["detail"],
+        },
+    )
+    return schema
+
+
+def _markdown_descriptions(value: Any) -> Any:
+    """Docstrings use reST's ``code``; OpenAPI descriptions are CommonMark (`code`)."""
+    if isinstance(value, dict):
+        return {
+            key: _REST_LITERAL.sub(r"`\1`", item)
+            if key in ("description", "summary") and isinstance(item, str)
+            else _markdown_descriptions(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_markdown_descriptions(item) for item in value]
+    return value
 
 
 def _schema_for_docs(app: FastAPI) -> list[dict[str, Any]]:

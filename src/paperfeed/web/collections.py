@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from paperfeed import collections as lists
-from paperfeed.accounts import User, voted_ids
+from paperfeed.accounts import RateLimitedError, User, voted_ids
 from paperfeed.collections import (
     Collection,
     CollectionError,
     CollectionNotFoundError,
     NotYourCollectionError,
+    PaperWithdrawnError,
 )
 from paperfeed.collections.exporting import ExportError, collection_json, export_papers
 from paperfeed.collections.importing import (
@@ -40,14 +41,18 @@ from paperfeed.web.templating import render, safe_next
 
 api_router = APIRouter(prefix="/api/collections", tags=["collections"])
 router = APIRouter(include_in_schema=False)
-_ERRORS = (CollectionError, CollectionNotFoundError, NotYourCollectionError)
+_ERRORS = (CollectionError, CollectionNotFoundError, NotYourCollectionError, RateLimitedError)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def _http_error(error: Exception) -> HTTPException:
     message = error.args[0] if error.args else str(error)
+    if isinstance(error, RateLimitedError):
+        return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, NotYourCollectionError):
         return HTTPException(403, message)
+    if isinstance(error, PaperWithdrawnError):
+        return HTTPException(409, message)
     if isinstance(error, CollectionNotFoundError):
         return HTTPException(404, message)
     return HTTPException(400, message)

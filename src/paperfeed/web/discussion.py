@@ -16,10 +16,11 @@ from paperfeed.discussion import (
     CommentNotFoundError,
     DiscussionError,
     NotYourCommentError,
+    PaperWithdrawnError,
     Thread,
 )
 from paperfeed.store.comments import Comment
-from paperfeed.web.feeds import FeedEntry, render_rss_entries, rss_response
+from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
 from paperfeed.web.security import api_user, check_csrf, session_user, settings_of, store_of
 from paperfeed.web.templating import safe_next
 
@@ -71,6 +72,8 @@ def _http_error(error: Exception) -> HTTPException:
         return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, NotYourCommentError):
         return HTTPException(403, message)
+    if isinstance(error, PaperWithdrawnError):
+        return HTTPException(409, message)
     if isinstance(error, CommentNotFoundError):
         return HTTPException(404, message)
     return HTTPException(400, message)
@@ -87,7 +90,7 @@ def _arxiv_id_of(request: Request, comment: Comment) -> str:
 # -- JSON API ---------------------------------------------------------------------------
 
 
-@api_router.get("/papers/{id:path}/comments", summary="A paper's discussion, newest first")
+@api_router.get("/papers/{id:arxiv}/comments", summary="A paper's discussion, newest first")
 def list_comments(request: Request, id: str) -> dict[str, Any]:
     """Threads newest first, each with its ``replies`` oldest first."""
     try:
@@ -103,7 +106,7 @@ def list_comments(request: Request, id: str) -> dict[str, Any]:
 
 
 @api_router.post(
-    "/papers/{id:path}/comments",
+    "/papers/{id:arxiv}/comments",
     status_code=201,
     summary="Comment on a paper or reply (API token or session + CSRF)",
 )
@@ -213,7 +216,12 @@ def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -
 # -- the paper's feed -------------------------------------------------------------------------
 
 
-@feed_router.get("/papers/{id:path}", summary="A paper's comments, newest first")
+@feed_router.get(
+    "/papers/{id:arxiv}",
+    response_class=Response,
+    responses=RSS_RESPONSES,
+    summary="A paper's comments, newest first",
+)
 def paper_comments_rss(request: Request, id: str) -> Response:
     try:
         paper, _ = discussion.thread_of(store_of(request), id)

@@ -1,31 +1,60 @@
-"""RSS 2.0 feeds of the daily list, trending and any search, for feed readers."""
+"""RSS 2.0 feeds of the daily list, trending and any search, for feed readers.
+
+The documents are written by feedgen (a maintained feed library) rather than by hand;
+text from papers and queries is first stripped of the characters XML 1.0 forbids
+(C0 controls other than tab and line breaks, lone surrogates, U+FFFE/U+FFFF), which
+would otherwise make the whole feed unreadable for every reader.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import format_datetime
-from typing import Annotated
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
 from urllib.parse import urlencode
-from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
 
 from paperfeed.models import StoredPaper
-from paperfeed.search import SearchError, parse_query
+from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
+from paperfeed.web.api import DAY, MONTH, WEEK, errors
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import settings_of, store_of
 
 router = APIRouter(prefix="/rss", tags=["feeds"])
 FEED_SIZE = 50
+RSS_MEDIA_TYPE = "application/rss+xml"
+# XML 1.0 section 2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD]
+#                               | [#x10000-#x10FFFF]
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What the OpenAPI document says these routes answer.
+_RSS_DOCUMENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An RSS 2.0 document",
+        "content": {RSS_MEDIA_TYPE: {"schema": {"type": "string"}}},
+    },
+}
+RSS_RESPONSES = _RSS_DOCUMENT | errors(400)
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry."""
+    return _NOT_XML.sub("", value)
 
 
 def _moment(day: str | None) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=UTC) if day else datetime.now(UTC)
+    if day:
+        try:
+            return datetime.combine(datetime.fromisoformat(day).date(), time(), UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -41,29 +70,25 @@ class FeedEntry:
 
 def render_rss_entries(
     title: str, link: str, self_link: str, description: str, entries: Sequence[FeedEntry]
-) -> str:
+) -> bytes:
     """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
-    items = [
-        "<item>"
-        f"<title>{escape(entry.title)}</title>"
-        f"<link>{escape(entry.link)}</link>"
-        f'<guid isPermaLink="true">{escape(entry.link)}</guid>'
-        f"<pubDate>{format_datetime(entry.published)}</pubDate>"
-        f"<description>{escape(entry.description)}</description>"
-        + "".join(f"<category>{escape(c)}</category>" for c in entry.categories)
-        + "</item>"
-        for entry in entries
-    ]
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
-        f"<title>{escape(title)}</title><link>{escape(link)}</link>"
-        f"<description>{escape(description)}</description>"
-        f'<atom:link href="{escape(self_link)}" rel="self" type="application/rss+xml"/>'
-        f"<lastBuildDate>{format_datetime(datetime.now(UTC))}</lastBuildDate>"
-        + "".join(items)
-        + "</channel></rss>"
-    )
+    feed = FeedGenerator()
+    feed.title(xml_text(title) or "paperfeed")
+    feed.link(href=xml_text(self_link), rel="self", type=RSS_MEDIA_TYPE)
+    feed.link(href=xml_text(link), rel="alternate")
+    feed.description(xml_text(description) or "papers")
+    feed.lastBuildDate(datetime.now(UTC))
+    for item in entries:
+        entry = feed.add_entry(order="append")
+        entry.title(xml_text(item.title) or item.link)
+        entry.link(href=xml_text(item.link))
+        entry.guid(xml_text(item.link), permalink=True)
+        entry.pubDate(item.published)
+        entry.description(xml_text(item.description))
+        for category in item.categories:
+            entry.category(term=xml_text(category))
+    document: bytes = feed.rss_str(pretty=False)
+    return document
 
 
 def render_rss(
@@ -73,11 +98,11 @@ def render_rss(
     description: str,
     papers: Sequence[StoredPaper],
     base: str,
-) -> str:
+) -> bytes:
     """An RSS 2.0 document with one item per paper."""
     entries = [
         FeedEntry(
-            title=paper.title,
+            title=paper.title or paper.arxiv_id,
             link=f"{base}/papers/{paper.arxiv_id}",
             published=_moment(paper.date),
             description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
@@ -88,16 +113,21 @@ def render_rss(
     return render_rss_entries(title, link, self_link, description, entries)
 
 
-def rss_response(document: str) -> Response:
-    return Response(document, media_type="application/rss+xml; charset=utf-8")
+def rss_response(document: bytes | str) -> Response:
+    return Response(document, media_type=f"{RSS_MEDIA_TYPE}; charset=utf-8")
 
 
-@router.get("/daily", summary="The latest daily list (or a given day, week or month)")
+@router.get(
+    "/daily",
+    response_class=Response,
+    responses=RSS_RESPONSES,
+    summary="The latest daily list (or a given day, week or month)",
+)
 def daily_rss(
     request: Request,
-    date: str | None = None,
-    week: str | None = None,
-    month: str | None = None,
+    date: DAY = None,
+    week: WEEK = None,
+    month: MONTH = None,
 ) -> Response:
     try:
         feed = daily_feed(store_of(request), date, week, month)
@@ -117,7 +147,9 @@ def daily_rss(
     )
 
 
-@router.get("/trending", summary="Trending papers")
+@router.get(
+    "/trending", response_class=Response, responses=RSS_RESPONSES, summary="Trending papers"
+)
 def trending_rss(request: Request) -> Response:
     base = settings_of(request).base_url
     half_life = settings_of(request).trending_half_life_hours
@@ -134,11 +166,22 @@ def trending_rss(request: Request) -> Response:
     )
 
 
-@router.get("/search", summary="A saved search as a feed, newest first")
+@router.get(
+    "/search",
+    response_class=Response,
+    responses=RSS_RESPONSES,
+    summary="A saved search as a feed, newest first",
+)
 def search_rss(
     request: Request,
     q: Annotated[str, Query(description="the query, in the search syntax")],
-    sort: str = "date",
+    sort: Annotated[
+        str,
+        Query(
+            description="date (default), relevance or upvotes",
+            json_schema_extra={"enum": list(SORTS)},
+        ),
+    ] = "date",
 ) -> Response:
     try:
         results = engine_of(request).search(parse_query(q), limit=FEED_SIZE, sort=sort)

@@ -15,7 +15,15 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CACHEABLE_PATHS = ("/", "/trending", "/new", "/search", "/api/papers/search", "/api/daily_papers")
+CACHEABLE_PATHS = (
+    "/",
+    "/trending",
+    "/new",
+    "/search",
+    "/api/search",
+    "/api/papers/search",
+    "/api/daily_papers",
+)
 CACHEABLE_PREFIXES = ("/rss/",)
 MAX_ENTRIES = 1024
 _Key = tuple[str, str, bytes]  # method, path, query string
@@ -38,7 +46,7 @@ class AnonymousPageCache:
         if any(name == b"authorization" for name, _ in scope["headers"]):
             return False
         session = scope.get("session") or {}
-        return "user_id" not in session
+        return "session" not in session  # the signed-in keep their session token there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -15,7 +15,9 @@ from paperfeed.ingest import IngestError, normalize_arxiv_id
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
+from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
@@ -31,7 +33,6 @@ from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
-SIGN_IN_LIMIT = (10, 15 * 60)  # attempts per window (seconds), per address and per client
 SIGN_UP_LIMIT = (5, 3600)
 SUBMIT_LIMIT = (10, 3600)
 
@@ -118,8 +119,20 @@ def search_page(
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
             "pages": max(1, -(-results.total // PAGE_SIZE)),
+            "trend": _search_trend(request, q, cat, since, until),
         },
     )
+
+
+def _search_trend(
+    request: Request, q: str, cat: list[str], since: str | None, until: str | None
+) -> BarChart | None:
+    """The chart of papers per month matching the search, when it has any."""
+    try:
+        trend = monthly_trend(engine_of(request), q, cat, since or None, until or None)
+    except SearchError:
+        return None
+    return trend_chart(trend)
 
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
@@ -155,11 +168,16 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
 
 
 @router.post("/papers/{arxiv_id:path}/upvote")
-def upvote_form(request: Request, arxiv_id: str, csrf_token: str = Form("")) -> Response:
-    """The upvote button: toggles the vote. Answers JSON to scripts, redirects forms."""
+def upvote_form(
+    request: Request, arxiv_id: str, csrf_token: str = Form(""), next: str = Form("")
+) -> Response:
+    """The upvote button: toggles the vote. Answers JSON to scripts; a plain form goes
+    back to the page it was on (its ``next`` field, else the Referer)."""
     user = session_user(request)
     wants_json = "application/json" in request.headers.get("accept", "")
-    back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "/")
+    referer = urlsplit(request.headers.get("referer", ""))
+    came_from = referer.path + (f"?{referer.query}" if referer.query else "")
+    back = safe_next(next, "") or safe_next(came_from, "/")
     if user is None:
         # nothing changes, so no CSRF check: an anonymous page may be a cached one
         # whose token belongs to another visitor
@@ -195,12 +213,12 @@ def signin(
     check_csrf(request, csrf_token)
     store = store_of(request)
     try:
-        accounts.check_rate(store, f"signin:client:{client_address(request)}", *SIGN_IN_LIMIT)
-        accounts.check_rate(store, f"signin:email:{email.strip().lower()}", *SIGN_IN_LIMIT)
+        user = accounts.sign_in(store, email, password, client_address(request))
     except accounts.RateLimitedError as error:
         context = {"next": safe_next(next), "error": str(error), "email": email}
-        return render(request, "signin.html", context, status_code=429)
-    user = accounts.authenticate(store, email, password)
+        response = render(request, "signin.html", context, status_code=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     if user is None:
         context = {"next": safe_next(next), "error": "wrong email or password", "email": email}
         return render(request, "signin.html", context, status_code=401)
@@ -256,13 +274,44 @@ def _require_user(request: Request) -> accounts.User:
     return user
 
 
+def _account_context(request: Request, user: accounts.User, **values: object) -> dict[str, object]:
+    store = store_of(request)
+    context: dict[str, object] = {
+        "tokens": list_tokens(store, user.id),
+        "new_token": None,
+        "profile": profile_of(store, user),
+        "password_message": None,
+        "password_error": False,
+    }
+    return context | values
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request) -> HTMLResponse:
     user = _require_user(request)
-    store = store_of(request)
-    tokens = list_tokens(store, user.id)
-    context = {"tokens": tokens, "new_token": None, "profile": profile_of(store, user)}
-    return render(request, "account.html", context)
+    return render(request, "account.html", _account_context(request, user))
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    current: str = Form(""),
+    new: str = Form(""),
+    csrf_token: str = Form(""),
+) -> HTMLResponse:
+    """New password; every session of the account ends, this browser gets a fresh one."""
+    check_csrf(request, csrf_token)
+    user = _require_user(request)
+    try:
+        changed = accounts.change_password(store_of(request), user, current, new)
+    except accounts.AccountError as error:
+        context = _account_context(request, user, password_message=str(error), password_error=True)
+        return render(request, "account.html", context, status_code=400)
+    sign_in_session(request, changed)
+    message = "Password changed; every other session of your account has ended."
+    return render(
+        request, "account.html", _account_context(request, changed, password_message=message)
+    )
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -274,9 +323,7 @@ def create_token(request: Request, label: str = Form(""), csrf_token: str = Form
         token = accounts.create_api_token(store, user, label)
     except accounts.AccountError as error:
         raise HTTPException(400, str(error)) from None
-    tokens = list_tokens(store, user.id)
-    context = {"tokens": tokens, "new_token": token, "profile": profile_of(store, user)}
-    return render(request, "account.html", context)
+    return render(request, "account.html", _account_context(request, user, new_token=token))
 
 
 @router.post("/account/tokens/delete")

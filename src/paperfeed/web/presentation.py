@@ -7,6 +7,7 @@ from typing import Any
 
 from paperfeed.accounts import VoteResult
 from paperfeed.collections.exporting import to_bibtex
+from paperfeed.ingest import web_link
 from paperfeed.models import Hit, StoredPaper
 
 
@@ -44,20 +45,19 @@ def _timestamp(day: str | None) -> str | None:
     return f"{day}T00:00:00.000Z" if day else None
 
 
-def daily_papers_entry(
-    paper: StoredPaper, upvotes: int, num_comments: int | None = None
-) -> dict[str, Any]:
-    """One element of ``GET /api/daily_papers``, in the original site's shape.
+def _organization(paper: StoredPaper) -> dict[str, Any] | None:
+    # we keep the organisation's display name only; its handle ("name") is not invented
+    return {"fullname": paper.organization} if paper.organization else None
 
-    ``num_comments`` is the source's comments plus this site's (``comment_totals``);
-    without it, the source's count alone.
 
-    Fields this collection does not know (avatars, internal ``_id``s, thumbnails) are
-    left out rather than invented; timestamps carry the date at midnight UTC.
+def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+    """A paper in the original site's shape: ``GET /api/papers/{id}``, and the ``paper``
+    of each ``/api/daily_papers`` and ``/api/papers/search`` entry.
+
+    Fields this collection does not know (avatars, internal ``_id``s, discussion ids)
+    are left out rather than invented; timestamps carry the date at midnight UTC.
     """
     published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
-    # we keep the organisation's display name only; its handle ("name") is not invented
-    organization = {"fullname": paper.organization} if paper.organization else None
     inner: dict[str, Any] = {
         "id": paper.arxiv_id,
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
@@ -70,47 +70,55 @@ def daily_papers_entry(
         inner["submittedOnDailyAt"] = _timestamp(paper.daily_date)
     if paper.submitted_by:
         inner["submittedOnDailyBy"] = {"name": paper.submitted_by, "type": "user"}
-    if paper.github_repo:
-        inner["githubRepo"] = paper.github_repo
+    github_repo, project_page = web_link(paper.github_repo), web_link(paper.project_page)
+    if github_repo:
+        inner["githubRepo"] = github_repo
     if paper.github_stars is not None:
         inner["githubStars"] = paper.github_stars
-    if paper.project_page:
-        inner["projectPage"] = paper.project_page
+    if project_page:
+        inner["projectPage"] = project_page
+    organization = _organization(paper)
     if organization:
         inner["organization"] = organization
+    return inner
+
+
+def daily_papers_entry(
+    paper: StoredPaper, upvotes: int, num_comments: int | None = None
+) -> dict[str, Any]:
+    """One element of ``GET /api/daily_papers`` (and ``/api/papers/search``), in the
+    original site's shape: ``{paper: {...}, publishedAt, title, summary, numComments}``.
+
+    ``num_comments`` is the source's comments plus this site's (``comment_totals``);
+    without it, the source's count alone."""
+    inner = paper_entry(paper, upvotes)
     entry: dict[str, Any] = {
         "paper": inner,
-        "publishedAt": published,
+        "publishedAt": inner["publishedAt"],
         "title": paper.title,
         "summary": paper.abstract,
         "numComments": paper.num_comments or 0 if num_comments is None else num_comments,
     }
     if paper.submitted_by:
         entry["submittedBy"] = {"name": paper.submitted_by, "type": "user"}
+    organization = _organization(paper)
     if organization:
         entry["organization"] = organization
     return entry
 
 
 def paper_json(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
-    """``GET /api/papers/{id}``: everything stored about a paper."""
-    return {
-        "id": paper.arxiv_id,
-        "title": paper.title,
+    """``GET /api/papers/{id}``: the original site's paper object (what
+    ``huggingface_hub``'s ``HfApi.paper_info`` reads) plus everything else stored about
+    it under keys of our own that the original does not use."""
+    return paper_entry(paper, upvotes) | {
+        "numComments": paper.num_comments or 0,
         "abstract": paper.abstract,
-        "authors": paper.authors,
         "categories": paper.categories,
         "date": paper.date,
         "published": paper.published,
         "first_listed": paper.first_listed,
         "daily_date": paper.daily_date,
-        "upvotes": upvotes,
-        "num_comments": paper.num_comments,
-        "organization": paper.organization,
-        "submitted_by": paper.submitted_by,
-        "github_repo": paper.github_repo,
-        "github_stars": paper.github_stars,
-        "project_page": paper.project_page,
         "doi": paper.doi,
         "journal_ref": paper.journal_ref,
         "comment": paper.comment,

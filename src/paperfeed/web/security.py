@@ -1,7 +1,10 @@
 """Who is asking, and whether a state change may go ahead: sessions, CSRF, API tokens.
 
 The session is a cookie signed with the secret key (Starlette's ``SessionMiddleware``,
-itsdangerous), ``HttpOnly`` and ``SameSite=Lax``, ``Secure`` when configured. Every
+itsdangerous), ``HttpOnly`` and ``SameSite=Lax``, ``Secure`` when configured. It carries
+a random session token whose hash is a row in the database (``accounts.start_session``):
+signing out deletes the row and changing the password deletes all of the user's, so a
+copied cookie stops working at once. Every
 state-changing request from a browser must carry the session's CSRF token, as a form
 field or an ``X-CSRF-Token`` header (the synchronizer-token pattern, OWASP CSRF
 Prevention Cheat Sheet). API clients authenticate with a bearer token and need no
@@ -11,14 +14,23 @@ CSRF token, since a browser never attaches one by itself.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
+from functools import lru_cache
 
 from fastapi import HTTPException, Request
 
-from paperfeed.accounts import User, user_for_token
+from paperfeed.accounts import (
+    User,
+    end_session,
+    start_session,
+    user_for_session,
+    user_for_token,
+)
 from paperfeed.config import Settings
 from paperfeed.store import Store
-from paperfeed.store.accounts import find_user
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -34,9 +46,41 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
+@lru_cache(maxsize=8)
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(network) for network in trusted)
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
+
+
 def client_address(request: Request) -> str:
-    """The peer's address, for per-client rate limits."""
-    return request.client.host if request.client else "unknown"
+    """The client's address, for per-client rate limits.
+
+    The peer of the connection, unless the peer is one of ``PAPERFEED_TRUSTED_PROXIES``:
+    then the right-most ``X-Forwarded-For`` entry that is not a trusted proxy (entries
+    to its left were written by the client and can say anything). With no trusted
+    proxies (the default) the header is ignored, so rotating it changes nothing.
+    """
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(settings_of(request).trusted_proxies)
+    if not networks or not _is_trusted(peer, networks):
+        return peer
+    forwarded = [
+        entry.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for entry in header.split(",")
+        if entry.strip()
+    ]
+    for entry in reversed(forwarded):
+        if not _is_trusted(entry, networks):
+            return entry
+    return forwarded[0] if forwarded else peer
 
 
 def csrf_token(request: Request) -> str:
@@ -65,21 +109,27 @@ def session_user(request: Request) -> User | None:
     if "user" in request.state._state:
         cached: User | None = request.state.user
         return cached
-    user_id = request.session.get("user_id")
-    user = find_user(store_of(request), int(user_id)) if isinstance(user_id, int) else None
+    token = request.session.get("session")
+    user = user_for_session(store_of(request), token) if isinstance(token, str) else None
     request.state.user = user
     return user
 
 
 def sign_in_session(request: Request, user: User) -> None:
     """Start a fresh session for ``user`` (a new CSRF token prevents session fixation)."""
-    request.session.clear()
-    request.session["user_id"] = user.id
+    sign_out_session(request)
+    request.session["session"] = start_session(store_of(request), user)
+    request.state.user = user
     csrf_token(request)
 
 
 def sign_out_session(request: Request) -> None:
+    """End the session server-side (its cookie stops working everywhere) and clear it."""
+    token = request.session.get("session")
+    if isinstance(token, str):
+        end_session(store_of(request), token)
     request.session.clear()
+    request.state.user = None
 
 
 def bearer_user(request: Request) -> User | None:

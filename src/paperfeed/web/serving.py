@@ -28,6 +28,12 @@ import uvicorn
 log = logging.getLogger("paperfeed.web")
 APP_FACTORY = "paperfeed.web.app:create_app"
 RESTART_PAUSE_SECONDS = 1.0
+# uvicorn would rewrite the client address from X-Forwarded-For for any peer on
+# loopback (its default forwarded_allow_ips), so a client on this machine, or behind a
+# proxy that passes the header through, could pick any address for the rate limits.
+# The site reads the header itself, only from PAPERFEED_TRUSTED_PROXIES
+# (``security.client_address``).
+UVICORN_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
 
 
 REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
@@ -43,7 +49,12 @@ def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.s
 
 def _run_worker(sock: socket.socket) -> None:
     config = uvicorn.Config(
-        APP_FACTORY, factory=True, log_level="warning", access_log=False, lifespan="on"
+        APP_FACTORY,
+        factory=True,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        **UVICORN_OPTIONS,  # type: ignore[arg-type]
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -62,6 +73,22 @@ def _start_worker(host: str, port: int, shared: socket.socket | None) -> int:
             sys.stderr.flush()
             os._exit(code)
     return pid
+
+
+def default_base_url(host: str, port: int) -> tuple[str, str | None]:
+    """The base URL links use when ``PAPERFEED_BASE_URL`` is unset: the serving address.
+
+    Returns:
+        The URL, and a warning to show when it is only a guess (a wildcard address).
+    """
+    if host in ("0.0.0.0", "::", ""):
+        shown = f"http://127.0.0.1:{port}"
+        return shown, (
+            f"links in mails and feeds say {shown} (listening on all addresses): set "
+            "PAPERFEED_BASE_URL to the address visitors use"
+        )
+    name = f"[{host}]" if ":" in host else host
+    return f"http://{name}:{port}", None
 
 
 def serve_forever(

@@ -15,9 +15,11 @@ from paperfeed.digest.rendering import link, render_digest_html
 from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
 from paperfeed.digest.subscribing import (
     FREQUENCIES,
+    MAX_TOPIC_LENGTH,
     MAX_TOPICS,
     SubscriptionError,
     TopicInput,
+    mailbox_of,
     read_token,
     subscribe,
     time_zone_names,
@@ -32,13 +34,15 @@ from paperfeed.store.subscriptions import (
     delete_subscription,
     get_subscription,
 )
+from paperfeed.web.api import errors
 from paperfeed.web.pages import engine_of
+from paperfeed.web.schema_hints import time_zone_schema
 from paperfeed.web.security import check_csrf, client_address, settings_of, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["api"])
-SUBSCRIBE_LIMIT = (5, 3600)  # per client and per address
+SUBSCRIBE_LIMIT = (5, 3600)  # per client and per inbox
 TOPIC_ROWS = 3
 # The preview shows the mail's own HTML, whose inline styles mail clients need.
 PREVIEW_POLICY = (
@@ -88,10 +92,12 @@ def _start_subscription(request: Request, subscription: Subscription) -> None:
 
 
 def _check_subscribe_rate(request: Request, email: str) -> None:
-    """Count one attempt per client and per address (the page and the API share them)."""
+    """Count one attempt per client and per inbox (the page and the API share them):
+    plus-address and case variants of one address share the inbox's count, so only
+    a few confirmation mails an hour can reach any one inbox."""
     store = store_of(request)
     accounts.check_rate(store, f"subscribe:client:{client_address(request)}", *SUBSCRIBE_LIMIT)
-    accounts.check_rate(store, f"subscribe:email:{email.strip().lower()}", *SUBSCRIBE_LIMIT)
+    accounts.check_rate(store, f"subscribe:mailbox:{mailbox_of(email)[:320]}", *SUBSCRIBE_LIMIT)
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -139,11 +145,11 @@ def confirm(request: Request, token: str = "") -> HTMLResponse:
 
 def _subscription_of(request: Request, purpose: str, token: str) -> Subscription:
     try:
-        subscription_id, email = read_token(secret_key_of(settings_of(request)), purpose, token)
+        target = read_token(secret_key_of(settings_of(request)), purpose, token)
     except SubscriptionError as error:
         raise HTTPException(400, str(error)) from None
-    subscription = get_subscription(store_of(request), subscription_id)
-    if subscription is None or subscription.email != email:
+    subscription = get_subscription(store_of(request), target.subscription_id)
+    if subscription is None or not target.names(subscription):
         raise HTTPException(404, "this subscription does not exist any more")
     return subscription
 
@@ -227,19 +233,44 @@ def preview(request: Request, token: str = "", period: str = "", q: str = "") ->
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_POLICY})
 
 
+# A saved search with words to match: no control characters, not only exclusions.
+_NOT_CONTROL = r"[^\x00-\x1f\x7f\u2028\u2029]"
+_TOPIC_PATTERN = rf"^\s*[^\s\-\x00-\x1f\x7f\u2028\u2029]{_NOT_CONTROL}*$"
+# What the address check accepts: printable ASCII, one @, a dot in the domain.
+_EMAIL_PATTERN = r"^[!-?A-~]{1,64}@[!-?A-~]+\.[!-?A-~]+$"
+
+
 class TopicBody(BaseModel):
-    query: str = Field(description="a saved search in the search syntax")
+    query: str = Field(
+        description="a saved search in the search syntax",
+        json_schema_extra={"pattern": _TOPIC_PATTERN, "maxLength": MAX_TOPIC_LENGTH},
+    )
     min_relevance: float = Field(0.3, ge=0.0, le=1.0)
 
 
 class SubscriptionBody(BaseModel):
-    email: str
-    frequency: str = Field("daily", description="daily or weekly")
-    time_zone: str = Field("UTC", description="IANA name, e.g. Europe/Paris")
-    topics: list[TopicBody] = Field(default_factory=list)
+    email: str = Field(
+        description="the address digests go to (ASCII; an internationalised domain is "
+        "sent to as its IDNA form)",
+        json_schema_extra={"format": "email", "pattern": _EMAIL_PATTERN, "maxLength": 254},
+    )
+    frequency: str = Field(
+        "daily", description="daily or weekly", json_schema_extra={"enum": list(FREQUENCIES)}
+    )
+    time_zone: str = Field(
+        "UTC", description="IANA name, e.g. Europe/Paris", json_schema_extra=time_zone_schema()
+    )
+    topics: list[TopicBody] = Field(
+        default_factory=list, json_schema_extra={"maxItems": MAX_TOPICS}
+    )
 
 
-@api_router.post("/subscriptions", status_code=202, summary="Subscribe to email digests")
+@api_router.post(
+    "/subscriptions",
+    status_code=202,
+    summary="Subscribe to email digests",
+    responses=errors(400, 413, 429),
+)
 def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
     """Starts a double opt-in: a confirmation mail is sent; nothing else is sent before
     its link is followed. The answer is the same for an address already subscribed."""

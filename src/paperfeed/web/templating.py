@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from paperfeed.discussion import text_segments
+from paperfeed.ingest import web_link
 from paperfeed.web.page_context import CommentTotals, Saving
 from paperfeed.web.presentation import author_line, display_date, why_matched
 from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
@@ -22,7 +25,22 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def iso_week(day: str) -> str:
     """``2026-08-21`` as its ISO week, ``2026-W34``."""
     year, week, _ = date.fromisoformat(day).isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
+
+
+_CODE = re.compile(r"``?([^`]+)``?")
+
+
+def inline_code(text: str) -> Markup:
+    """Escaped text with its `code` (or reST ``code``) spans as ``<code>``."""
+    pieces = []
+    last = 0
+    for match in _CODE.finditer(text):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(Markup("<code>") + escape(match.group(1)) + Markup("</code>"))
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return Markup("").join(pieces)
 
 
 def display_timestamp(moment: float) -> str:
@@ -39,6 +57,8 @@ def make_templates() -> Jinja2Templates:
     environment.filters["display_date"] = display_date
     environment.filters["why_matched"] = why_matched
     environment.filters["iso_week"] = iso_week
+    environment.filters["inline_code"] = inline_code
+    environment.filters["web_link"] = web_link  # http(s) or nothing, for every data href
     environment.filters["text_segments"] = text_segments
     environment.filters["timestamp"] = display_timestamp
     environment.globals["CSRF_FIELD"] = CSRF_FIELD

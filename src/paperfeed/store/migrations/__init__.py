@@ -20,7 +20,9 @@ from paperfeed.store.migrations import (
     m002_create_accounts,
     m003_create_digests,
     m004_sync,
+    m005_harden_sessions_and_ids,
     m006_create_discussion_and_collections,
+    m008_create_paper_vectors,
 )
 
 Migration = Callable[[Connection], None]
@@ -30,11 +32,13 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "create_accounts", m002_create_accounts.apply),
     (3, "create_digests", m003_create_digests.apply),
     (4, "sync", m004_sync.apply),
+    (5, "harden_sessions_and_ids", m005_harden_sessions_and_ids.apply),
     (
         6,
         "create_discussion_and_collections",
         m006_create_discussion_and_collections.apply,
     ),
+    (8, "create_paper_vectors", m008_create_paper_vectors.apply),
 ]
 
 

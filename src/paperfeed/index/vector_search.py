@@ -1,0 +1,103 @@
+"""The one question the search engine asks of a vector store: the top-k papers for a vector.
+
+Two implementations: :class:`InProcessVectors` (the index files each replica loads:
+exact numpy below ``PAPERFEED_EXACT_SEARCH_LIMIT`` vectors, faiss HNSW above) and
+:class:`paperfeed.index.pgvector_index.PgVectorSearch` (an HNSW index inside PostgreSQL,
+``PAPERFEED_VECTOR_BACKEND=pgvector``). The engine fuses either's candidates with BM25F
+the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.config import Settings
+from paperfeed.index.vectors import VectorIndex
+from paperfeed.store import Store
+
+Candidates = tuple[NDArray[np.int64], NDArray[np.float32]]
+
+
+@dataclass(frozen=True)
+class DenseFilter:
+    """Which papers a dense search may return.
+
+    Attributes:
+        mask: every restriction of the query as a mask over paper keys (index = key),
+            or None for no restriction; what an in-process search applies.
+        categories: ``cat:`` filters (any of them), lowercased.
+        since, until: date bounds, ``YYYY-MM-DD``, on the paper's shown date.
+        term_mask: the restrictions a database cannot see (fielded words, phrases,
+            exclusions: they come from the lexical index), or None when there are none.
+    """
+
+    mask: NDArray[np.bool_] | None = None
+    categories: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    term_mask: NDArray[np.bool_] | None = None
+
+
+NO_FILTER = DenseFilter()
+
+
+class VectorSearch(Protocol):
+    """Nearest papers by cosine similarity, for the vectors of one embedding model."""
+
+    model: str
+    kind: str  # "exact", "hnsw" (faiss) or "pgvector": what ``paperfeed stats`` shows
+
+    def __len__(self) -> int:
+        """How many papers have a (fresh) vector."""
+        ...
+
+    def vector_of(self, key: int) -> NDArray[np.float32] | None:
+        """The stored vector of paper ``key``, or None."""
+        ...
+
+    def search(
+        self, query: NDArray[np.float32], limit: int, filters: DenseFilter = NO_FILTER
+    ) -> Candidates:
+        """Keys and cosine scores of the ``limit`` nearest allowed papers, best first."""
+        ...
+
+
+class InProcessVectors:
+    """The index files loaded into this process (see :mod:`paperfeed.index.vectors`)."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        self.index = index
+        self.model = index.model
+        self.kind = "hnsw" if index.hnsw is not None else "exact"
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def vector_of(self, key: int) -> NDArray[np.float32] | None:
+        return self.index.vector_of(key)
+
+    def search(
+        self, query: NDArray[np.float32], limit: int, filters: DenseFilter = NO_FILTER
+    ) -> Candidates:
+        return self.index.search(query, limit, filters.mask)
+
+
+def load_vector_search(store: Store, settings: Settings, folder: Path) -> VectorSearch | None:
+    """The configured backend over the current vectors, or None when there are none.
+
+    Args:
+        store: the papers (and, for pgvector, the vectors).
+        settings: ``vector_backend`` and ``embed_model`` choose what is searched.
+        folder: where the in-process index files are.
+    """
+    if settings.vector_backend == "pgvector":
+        from paperfeed.index.pgvector_index import PgVectorSearch
+
+        return PgVectorSearch.open(store, settings.embed_model)
+    index = VectorIndex.load(folder, settings.hnsw_ef_search)
+    return InProcessVectors(index) if index is not None else None

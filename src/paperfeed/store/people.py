@@ -1,0 +1,78 @@
+"""Papers by author and by organisation: the database reads behind their pages.
+
+Names are matched after folding (``fold_name``: case and runs of white space ignored), so
+``/authors/yann lecun`` finds "Yann LeCun" and the organisation spelled both
+"university of science and technology  of china" and "University of Science and
+Technology of China" by different sources is one organisation.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from paperfeed.models import StoredPaper
+from paperfeed.store import schema
+from paperfeed.store.database import Store, stored_paper_from_row
+
+_LIKE_ESCAPE = "!"
+
+
+def fold_name(name: str) -> str:
+    """The form names are compared in: case-folded, white space collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def _like_pattern(text: str) -> str:
+    for special in (_LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, _LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
+def papers_by_author(store: Store, name: str) -> list[StoredPaper]:
+    """Papers with an author whose name folds to the same as ``name``, newest first.
+
+    The authors column holds a JSON list, so candidates are found with a case-insensitive
+    ``LIKE`` on the JSON-encoded name (one scan in the database) and checked exactly here.
+    """
+    wanted = fold_name(name)
+    if not wanted:
+        return []
+    # JSON text of the name as the store writes it (ASCII, \\u escapes), without quotes
+    encoded = json.dumps(" ".join(name.split()))[1:-1]
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(schema.papers).where(
+                schema.papers.c.authors.ilike(_like_pattern(encoded), escape=_LIKE_ESCAPE)
+            )
+        ).all()
+    papers = [stored_paper_from_row(row) for row in rows]
+    found = [p for p in papers if any(fold_name(author) == wanted for author in p.authors)]
+    return sorted(found, key=lambda paper: (paper.date or "", paper.arxiv_id), reverse=True)
+
+
+def organization_spellings(store: Store) -> dict[str, dict[str, int]]:
+    """Every organisation as the sources spell it, grouped by folded name, with paper counts."""
+    grouped: dict[str, dict[str, int]] = {}
+    with store.engine.connect() as connection:
+        for spelling, count in connection.execute(
+            select(schema.papers.c.organization, func.count())
+            .where(schema.papers.c.organization.is_not(None))
+            .group_by(schema.papers.c.organization)
+        ):
+            if spelling and spelling.strip():
+                grouped.setdefault(fold_name(spelling), {})[spelling] = int(count)
+    return grouped
+
+
+def papers_of_organization(store: Store, spellings: list[str]) -> list[StoredPaper]:
+    """Papers whose organisation is one of ``spellings`` (exact), newest first."""
+    if not spellings:
+        return []
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(schema.papers).where(schema.papers.c.organization.in_(spellings))
+        ).all()
+    papers = [stored_paper_from_row(row) for row in rows]
+    return sorted(papers, key=lambda paper: (paper.date or "", paper.arxiv_id), reverse=True)

@@ -1,0 +1,82 @@
+"""A cap on request bodies: nothing the site accepts (a form, a subscription, a vote)
+comes near it, and a larger body is refused with 413 before any of it is parsed."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _message(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes, the most this site accepts"
+
+
+class BodyLimit:
+    """Plain ASGI middleware: a declared ``Content-Length`` over the limit is refused at
+    once; a chunked body is read up to the limit and refused as soon as it passes it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        if scope["path"].startswith("/api/"):
+            body = json.dumps({"detail": _message(self.limit)}).encode()
+            media_type = b"application/json"
+        else:
+            body = (_message(self.limit) + "\n").encode()
+            media_type = b"text/plain; charset=utf-8"
+        headers = [
+            (b"content-type", media_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.limit
+            except ValueError:
+                too_large = False  # the server itself refuses a malformed length
+            if too_large:
+                await self._refuse(scope, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        # no declared length (chunked): read it here, up to the limit, then replay it
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

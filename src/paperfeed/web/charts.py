@@ -1,0 +1,112 @@
+"""Small server-rendered SVG bar charts: the geometry here, the markup in ``_chart.html``.
+
+No script and no chart library: the page's Content-Security-Policy allows neither
+inline scripts nor other origins, and a month-by-month bar chart needs neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from paperfeed.search.profiles import Profile
+from paperfeed.search.trends import Trend
+
+WIDTH = 720
+HEIGHT = 150
+_LEFT = 44  # room for the y-axis labels
+_BOTTOM = 22  # room for the x-axis labels
+_TOP = 8
+_GAP = 0.15  # share of each slot left empty between bars
+_MAX_SLOT = 48.0
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    title: str  # the tooltip: "2025-03: 12 papers"
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A chart ready to draw: bars, x ticks, the y maximum, a caption."""
+
+    caption: str
+    bars: tuple[Bar, ...]
+    ticks: tuple[Tick, ...]
+    maximum: int
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = _LEFT
+    bottom: float = HEIGHT - _BOTTOM
+    top: int = _TOP
+
+
+def _ticks(labels: Sequence[str], slot: float) -> list[Tick]:
+    """Label January of each year (and the first month); every month when there are few."""
+    ticks = []
+    for position, label in enumerate(labels):
+        if len(labels) <= 8 or position == 0 or label.endswith("-01"):
+            ticks.append(Tick(_LEFT + slot * (position + 0.5), label))
+    return ticks
+
+
+def month_chart(
+    caption: str, months: Sequence[str], values: Sequence[int], titles: Sequence[str]
+) -> BarChart | None:
+    """A bar per month; None when there is nothing to draw (no month, or all zero)."""
+    if not months or max(values, default=0) <= 0:
+        return None
+    maximum = max(values)
+    # a few months get bars of at most _MAX_SLOT, left-aligned, not one bar filling the width
+    slot = min((WIDTH - _LEFT - 4) / len(months), _MAX_SLOT)
+    plot_height = HEIGHT - _BOTTOM - _TOP
+    bars = []
+    for position, (value, title) in enumerate(zip(values, titles, strict=True)):
+        height = plot_height * value / maximum
+        bars.append(
+            Bar(
+                x=round(_LEFT + slot * position + slot * _GAP / 2, 2),
+                y=round(HEIGHT - _BOTTOM - height, 2),
+                width=round(max(slot * (1 - _GAP), 1.0), 2),
+                height=round(height, 2),
+                title=title,
+            )
+        )
+    return BarChart(caption, tuple(bars), tuple(_ticks(months, slot)), maximum)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def trend_chart(trend: Trend) -> BarChart | None:
+    """Papers per month matching a search."""
+    return month_chart(
+        f"Papers per month matching {trend.query}",
+        [month.month for month in trend.months],
+        [month.count for month in trend.months],
+        [f"{m.month}: {m.count} of {_plural(m.corpus, 'paper')}" for m in trend.months],
+    )
+
+
+def profile_chart(profile: Profile) -> BarChart | None:
+    """Upvotes per month of an author's or an organisation's papers."""
+    return month_chart(
+        "Upvotes per month",
+        [entry.month for entry in profile.months],
+        [entry.upvotes for entry in profile.months],
+        [
+            f"{entry.month}: {_plural(entry.papers, 'paper')}, {_plural(entry.upvotes, 'upvote')}"
+            for entry in profile.months
+        ],
+    )

@@ -1,0 +1,74 @@
+"""Author and organisation pages (``/authors/{name}``, ``/organizations/{name}``).
+
+``install`` registers the routes and the template filters that link every author and
+organisation name on the site to its page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from paperfeed import accounts
+from paperfeed.search.profiles import OrganizationNames, Profile, author_profile
+from paperfeed.search.profiles import organization_profile as find_organization
+from paperfeed.store import Store
+from paperfeed.web.charts import profile_chart
+from paperfeed.web.security import session_user, store_of
+from paperfeed.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+MAX_NAME_LENGTH = 300
+
+
+def path_segment(value: str | None) -> str:
+    """``value`` quoted for one URL path segment (a "/" in a name included)."""
+    return quote(value or "", safe="")
+
+
+def _checked(name: str, kind: str) -> str:
+    if not name.strip():
+        raise HTTPException(404, f"no {kind} name given")
+    if len(name) > MAX_NAME_LENGTH:
+        raise HTTPException(404, f"no {kind} has a name of {len(name)} characters")
+    return name
+
+
+def _page(request: Request, profile: Profile) -> HTMLResponse:
+    store = store_of(request)
+    return render(
+        request,
+        "profile.html",
+        {
+            "profile": profile,
+            "chart": profile_chart(profile),
+            "voted": accounts.voted_ids(store, session_user(request), list(profile.papers)),
+        },
+    )
+
+
+@router.get("/authors/{name:path}", response_class=HTMLResponse)
+def author_page(request: Request, name: str) -> HTMLResponse:
+    profile = author_profile(store_of(request), _checked(name, "author"))
+    if profile is None:
+        raise HTTPException(404, f"no author named {name!r} in this collection")
+    return _page(request, profile)
+
+
+@router.get("/organizations/{name:path}", response_class=HTMLResponse)
+def organization_page(request: Request, name: str) -> HTMLResponse:
+    profile = find_organization(store_of(request), _checked(name, "organisation"))
+    if profile is None:
+        raise HTTPException(404, f"no organisation named {name!r} in this collection")
+    return _page(request, profile)
+
+
+def install(app: FastAPI, store: Store) -> None:
+    """Add the pages and the ``path_segment`` and ``organization_name`` template filters."""
+    names = OrganizationNames(store)
+    environment = app.state.templates.env
+    environment.filters["path_segment"] = path_segment
+    environment.filters["organization_name"] = names.display
+    app.include_router(router)

@@ -1,0 +1,59 @@
+"""What the OpenAPI document says about parameters, so a schema-valid request is one the
+server accepts (checked by the schemathesis tier). Validation itself stays in the
+library, whose messages name the parameter and the value."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from starlette.convertors import Convertor, register_url_convertor
+
+_YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+DAY_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+WEEK_PATTERN = rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
+MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
+BOUND_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+# an arXiv id as a path segment: new or old style, optional arXiv: prefix and version
+ARXIV_ID_REGEX = (
+    r"(?:[Aa][Rr][Xx][Ii][Vv]:)?"
+    r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/[0-9]{7})"
+    r"(?:v[0-9]+)?"
+)
+ARXIV_ID_PATTERN = f"^{ARXIV_ID_REGEX}$"
+
+
+def day_schema() -> dict[str, Any]:
+    return {"format": "date"}
+
+
+def week_schema() -> dict[str, Any]:
+    return {"pattern": WEEK_PATTERN}
+
+
+def month_schema() -> dict[str, Any]:
+    return {"pattern": MONTH_PATTERN}
+
+
+def bound_schema() -> dict[str, Any]:
+    return {"pattern": BOUND_PATTERN}
+
+
+def time_zone_schema() -> dict[str, Any]:
+    return {"enum": sorted(available_timezones())}
+
+
+class ArxivIdConvertor(Convertor[str]):
+    """``{id:arxiv}`` in a route: only an arXiv id matches, so ``/api/papers/0`` is a
+    plain 404 and ``GET /api/papers/<id>/upvote`` a 405 naming POST and DELETE."""
+
+    regex = ARXIV_ID_REGEX
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("arxiv", ArxivIdConvertor())

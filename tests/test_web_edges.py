@@ -1,0 +1,62 @@
+"""The site at the edges of its input: calendar ends, huge bodies, odd methods, odd addresses.
+
+Each case here was an HTTP 500 (or a worse answer) found by an audit of the running site.
+"""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+
+from running_site import Site
+
+EDGE_PERIODS = [
+    {"date": "0001-01-01"},
+    {"date": "9999-12-31"},
+    {"week": "0001-W01"},
+    {"week": "9999-W52"},
+    {"month": "0000-01"},
+    {"month": "0001-01"},
+    {"month": "9999-12"},
+]
+
+
+@pytest.mark.parametrize("params", EDGE_PERIODS, ids=lambda p: "=".join(*p.items()))
+def test_calendar_ends_are_an_empty_period_or_a_400_never_a_500(
+    site: Site, params: dict[str, str]
+) -> None:
+    with site.client() as client:
+        page = client.get("/", params=params)
+        api = client.get("/api/daily_papers", params=params)
+        rss = client.get("/rss/daily", params=params)
+    if "0000" in next(iter(params.values())):
+        assert page.status_code == api.status_code == rss.status_code == 400
+        assert "0000-01" in api.json()["detail"] and "0000-01" in page.text
+        return
+    assert page.status_code == 200 and "No papers on" in page.text
+    assert api.status_code == 200 and api.json() == []
+    assert rss.status_code == 200
+    feed = feedparser.parse(rss.content)
+    assert not feed.bozo and feed.entries == []
+    value = next(iter(params.values()))
+    if value.startswith("0001"):  # nothing before the first day: "previous" is not a link
+        assert 'rel="prev"' not in page.text and 'rel="next"' in page.text
+    else:
+        assert 'rel="next"' not in page.text and 'rel="prev"' in page.text
+
+
+@pytest.mark.parametrize("period", ["0001-01-01", "9999-12-31", "0001-W01", "9999-W52"])
+def test_digest_preview_at_the_calendar_ends_has_nothing_to_send(site: Site, period: str) -> None:
+    with site.client() as client:
+        preview = client.get("/digest/preview", params={"period": period, "q": "agents"})
+        malformed = client.get("/digest/preview", params={"period": "0000-01"})
+    assert preview.status_code == 404 and "nothing would be sent" in preview.text
+    assert malformed.status_code == 400 and "0000-01" in malformed.text
+
+
+def test_a_future_day_says_it_is_still_to_come(site: Site) -> None:
+    with site.client() as client:
+        future = client.get("/", params={"date": "2999-01-06"}).text
+        weekend = client.get("/", params={"date": "2026-08-16"}).text
+    assert "still to come" in future and "Weekends and holidays" not in future
+    assert "Weekends and holidays" in weekend and "still to come" not in weekend
