@@ -329,7 +329,7 @@ def sweep(train_sets: Sequence[Prepared]) -> FusionWeights:
         label = (
             f"{weights.dense_short:.2f}/{weights.dense_long:.2f}, "
             f"{weights.short_terms}-{weights.long_terms}, {weights.coverage:.2f}, "
-            f"{weights.proximity:.2f}, {weights.feedback_weight:.1f}"
+            f"{weights.proximity:.2f}, {weights.feedback_weight:.2f}"
             + (" *" if weights == DEFAULT else "")
         )
         print(f"{label:<38} " + " ".join(f"{v:>18.4f}" for v in values) + f" {mean:>7.4f}")
@@ -403,6 +403,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=1000, help="keyword queries per corpus")
     parser.add_argument("--known-items", type=int, default=300, help="known-item papers")
     parser.add_argument("--similar", type=int, default=300, help="similar-paper cases")
+    parser.add_argument("--skip-scifact", action="store_true", help="the bundled corpus only")
     parser.add_argument("--scifact-limit", type=int, default=0, help="first N queries (smoke)")
     parser.add_argument("--sweep", action="store_true", help="grid over the fusion weights")
     parser.add_argument("--full", action="store_true", help="also the ~89k shared papers")
@@ -420,10 +421,15 @@ def main() -> int:
     started = time.time()
     print(f"load average before: {os.getloadavg()}")
 
-    scifact = build_scifact(arguments.model, arguments.scifact_vectors)
-    limit = arguments.scifact_limit or None
-    scifact_test = prepare(scifact, "SciFact", "ndcg", scifact_cases("test")[:limit])
-    scifact_train = prepare(scifact, "SciFact", "ndcg", scifact_cases("train")[:limit])
+    scifact_sets: list[Prepared] = []
+    if not arguments.skip_scifact:
+        scifact = build_scifact(arguments.model, arguments.scifact_vectors)
+        limit = arguments.scifact_limit or None
+        scifact_sets = [
+            prepare(scifact, "SciFact", "ndcg", scifact_cases(split)[:limit])
+            for split in ("test", "train")
+        ]
+        print(f"{len(scifact.vectors or ())} SciFact vectors")
 
     settings = _settings(OUT / f"daily_home_{arguments.model.replace(':', '_')}", arguments.model)
     store = Store(settings.database_url)
@@ -440,20 +446,19 @@ def main() -> int:
     known = known_item_queries(papers, daily.lexical, arguments.known_items)
     rare = prepare(daily, "3 rare title words", "mrr", [c for c in known if c.kind[0] == "3"])
     titles = prepare(daily, "full title", "mrr", [c for c in known if c.kind[0] == "f"])
-    print(f"\n{store.count_papers()} bundled papers, {len(scifact.vectors or ())} SciFact vectors")
+    print(f"\n{store.count_papers()} bundled papers")
     print("keyword query examples:")
     for case in keywords.cases[:6]:
         print(f"  {case.text!r} -> {next(iter(case.targets))}")
 
     if arguments.sweep:
         print("\n## sweep of calibrated fusion, train splits only")
-        sweep([keywords, scifact_train])
+        sweep([keywords] + scifact_sets[1:])
 
     print("\n## every ranking, test splits (and the whole known-item sets)")
     table(
         [
-            (scifact_test, None),
-            (scifact_train, None),
+            *[(prepared, None) for prepared in scifact_sets],
             (keywords, "test"),
             (keywords, "train"),
             (rare, None),
