@@ -262,7 +262,7 @@ def test_a_paper_indexed_by_one_replica_reaches_the_other_without_re_embedding(
     def found_on(replica: Replica) -> bool:
         # with a token: an API read is never served from the anonymous page cache
         response = httpx.get(
-            f"{replica.url}/api/papers/search",
+            f"{replica.url}/api/search",
             params={"q": "zebrafish quasar"},
             headers={"Authorization": "Bearer none"},
             timeout=30,
