@@ -112,6 +112,10 @@ def test_typed_filters_are_validated_and_name_the_bad_value(engine: SearchEngine
     found = engine.search('"classifier-free guidance"', categories=["cs.CV"])
     assert [hit.paper.arxiv_id for hit in found.hits] == ["2401.00002"]
     assert engine.search("diffusion", since="2025").hits[0].paper.arxiv_id == "2401.00003"
+    # an empty box of the search form (cat=, since=) is no filter, not an error
+    unfiltered = [hit.paper.arxiv_id for hit in engine.search("diffusion").hits]
+    blank = engine.search("diffusion", categories=[""], since="", until=" ")
+    assert [hit.paper.arxiv_id for hit in blank.hits] == unfiltered
 
 
 def test_bad_filters_over_http_are_400_naming_the_value(site: Site) -> None:

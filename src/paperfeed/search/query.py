@@ -145,6 +145,8 @@ class ParsedQuery:
         """
         checked = []
         for category in categories:
+            if isinstance(category, str) and not category.strip():
+                continue  # an empty box of a form, like an empty date: no filter
             if not isinstance(category, str) or not _CATEGORY.match(category.strip()):
                 raise SearchError(
                     f"category {category!r} is not a category name (expected e.g. cs.LG)"

@@ -13,7 +13,8 @@ _YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
 DAY_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 WEEK_PATTERN = rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
-BOUND_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+# what search/query.py's date bounds accept: any year, months 01-12, days 01-31
+BOUND_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # an arXiv id as a path segment: new or old style, optional arXiv: prefix and version
 ARXIV_ID_REGEX = (
     r"(?:[Aa][Rr][Xx][Ii][Vv]:)?"
