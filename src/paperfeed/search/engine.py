@@ -459,7 +459,9 @@ class SearchEngine:
             else self._results.get_or_make((parsed.canonical, limit, offset, sort, snippets), run)
         )
         # the cached page belongs to the canonical form: this spelling's text and notes
-        return replace(found, query=parsed.text, notes=parsed.notes + found.notes)
+        return replace(
+            found, query=parsed.text, notes=parsed.notes + found.notes, hits=list(found.hits)
+        )
 
     def _search(
         self, query: ParsedQuery, limit: int, offset: int, sort: str, snippets: bool
@@ -486,10 +488,10 @@ class SearchEngine:
             ]
             return SearchResults(
                 query.text,
-                tuple(pinned_hits[offset : offset + limit]),
+                pinned_hits[offset : offset + limit],
                 len(pinned_hits),
                 offset,
-                tuple(notes),
+                notes,
             )
         # one ranking serves every page and sort order of the same query
         ranking = self._rankings.get_or_make(query.canonical, lambda: self.rank(query))
@@ -544,10 +546,10 @@ class SearchEngine:
         total = len(keys) if ranking.close_match else len(pinned)
         return SearchResults(
             query.text,
-            tuple(hits),
+            hits,
             total,
             offset,
-            tuple(notes),
+            notes,
             ranking.close_match or bool(pinned),
         )
 
