@@ -325,6 +325,7 @@ class SearchEngine:
     def rank(
         self,
         query: ParsedQuery,
+        notes: list[str] | None = None,
         use_lexical: bool = True,
         use_dense: bool = True,
         fusion: str | None = None,
@@ -336,7 +337,8 @@ class SearchEngine:
 
         ``use_lexical``/``use_dense`` switch a side off; ``fusion``, ``dense_weight`` and
         ``weights`` override the settings (the evaluation compares them on the same
-        queries). Dense-only candidates under the relevance floor are dropped; when no
+        queries); ``notes``, when given, also receives the ranking's notes. Dense-only
+        candidates under the relevance floor are dropped; when no
         paper matches the words and none reaches the floor, ``close_match`` is false.
         """
         method = fusion or self.settings.fusion
@@ -345,9 +347,12 @@ class SearchEngine:
         if not query.scored_terms and not query.semantic_text:
             return self._filters_only(query)
         fetched: dict[int, StoredPaper] = {}
-        found, notes, timings = self.candidates(
+        found, found_notes, timings = self.candidates(
             query, use_lexical, use_dense, query_vector, fetched
         )
+        notes = found_notes if notes is None else notes
+        if notes is not found_notes:
+            notes += found_notes
         started = time.perf_counter()
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
         scores = fused_scores(found, self.vectors or self.dense, method, weights, weight)
