@@ -178,7 +178,7 @@ def time_engine(engine: SearchEngine, queries: list[str], full: bool) -> dict[st
     fresh_caches(engine)
     for query in tqdm(queries, desc="paperfeed stages", leave=False):
         started = time.perf_counter()
-        ranking = engine.rank(parse_query(query))
+        ranking = engine.rank(parse_query(query), [])
         stages.setdefault("rank (all stages)", []).append(time.perf_counter() - started)
         for stage, seconds in ranking.timings.items():
             stages.setdefault(stage, []).append(seconds)

@@ -113,7 +113,7 @@ def test_arxiv_id_comes_first(engine: SearchEngine) -> None:
     assert _ids(results) == ["2401.00004"]
     assert results.hits[0].found_by == "identifier"
     missing = engine.search("2499.99999")
-    assert missing.hits == () and "no paper 2499.99999" in missing.notes[0]
+    assert missing.hits == [] and "no paper 2499.99999" in missing.notes[0]
 
 
 def test_bad_parameters_raise_named_errors(engine: SearchEngine) -> None:

@@ -111,8 +111,8 @@ class SearchResults:
     """
 
     query: str
-    hits: tuple[Hit, ...]
+    hits: list[Hit]  # each caller gets its own list (the cached page is never shared)
     total: int
     offset: int
-    notes: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
     close_match: bool = True

@@ -325,6 +325,7 @@ class SearchEngine:
     def rank(
         self,
         query: ParsedQuery,
+        notes: list[str] | None = None,
         use_lexical: bool = True,
         use_dense: bool = True,
         fusion: str | None = None,
@@ -336,7 +337,8 @@ class SearchEngine:
 
         ``use_lexical``/``use_dense`` switch a side off; ``fusion``, ``dense_weight`` and
         ``weights`` override the settings (the evaluation compares them on the same
-        queries). Dense-only candidates under the relevance floor are dropped; when no
+        queries); ``notes``, when given, also receives the ranking's notes. Dense-only
+        candidates under the relevance floor are dropped; when no
         paper matches the words and none reaches the floor, ``close_match`` is false.
         """
         method = fusion or self.settings.fusion
@@ -345,9 +347,12 @@ class SearchEngine:
         if not query.scored_terms and not query.semantic_text:
             return self._filters_only(query)
         fetched: dict[int, StoredPaper] = {}
-        found, notes, timings = self.candidates(
+        found, found_notes, timings = self.candidates(
             query, use_lexical, use_dense, query_vector, fetched
         )
+        notes = found_notes if notes is None else notes
+        if notes is not found_notes:
+            notes += found_notes
         started = time.perf_counter()
         weight = self.settings.dense_weight if dense_weight is None else dense_weight
         scores = fused_scores(found, self.vectors or self.dense, method, weights, weight)
@@ -459,7 +464,9 @@ class SearchEngine:
             else self._results.get_or_make((parsed.canonical, limit, offset, sort, snippets), run)
         )
         # the cached page belongs to the canonical form: this spelling's text and notes
-        return replace(found, query=parsed.text, notes=parsed.notes + found.notes)
+        return replace(
+            found, query=parsed.text, notes=parsed.notes + found.notes, hits=list(found.hits)
+        )
 
     def _search(
         self, query: ParsedQuery, limit: int, offset: int, sort: str, snippets: bool
@@ -486,10 +493,10 @@ class SearchEngine:
             ]
             return SearchResults(
                 query.text,
-                tuple(pinned_hits[offset : offset + limit]),
+                pinned_hits[offset : offset + limit],
                 len(pinned_hits),
                 offset,
-                tuple(notes),
+                notes,
             )
         # one ranking serves every page and sort order of the same query
         ranking = self._rankings.get_or_make(query.canonical, lambda: self.rank(query))
@@ -544,10 +551,10 @@ class SearchEngine:
         total = len(keys) if ranking.close_match else len(pinned)
         return SearchResults(
             query.text,
-            tuple(hits),
+            hits,
             total,
             offset,
-            tuple(notes),
+            notes,
             ranking.close_match or bool(pinned),
         )
 

@@ -40,22 +40,23 @@ class SearchError(ValueError):
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query split into what each part asks for; immutable, so it can key a cache.
+    """A query split into what each part asks for. Frozen (its lists are read, never
+    changed: its tokenisation is cached on it, its canonical form keys the caches).
 
     Build one with ``parse_query`` (the typed box) and add the typed filters of a form
     or an API call with ``with_filters``; the engine takes this, never raw text.
     """
 
     text: str
-    words: tuple[str, ...] = ()
-    phrases: tuple[str, ...] = ()
-    excluded: tuple[str, ...] = ()
-    fielded: tuple[tuple[str, str], ...] = ()
-    categories: tuple[str, ...] = ()
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    fielded: list[tuple[str, str]] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
     since: str | None = None
     until: str | None = None
-    arxiv_ids: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    arxiv_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def semantic_text(self) -> str:
@@ -167,7 +168,7 @@ class ParsedQuery:
             raise SearchError(f"since {low} is after until {high}: no date is in between")
         return replace(
             self,
-            categories=tuple(dict.fromkeys(self.categories + tuple(checked))),
+            categories=list(dict.fromkeys(self.categories + checked)),
             since=low,
             until=high,
         )
@@ -213,15 +214,15 @@ class _Parts:
     def freeze(self, text: str) -> ParsedQuery:
         return ParsedQuery(
             text=text,
-            words=tuple(self.words),
-            phrases=tuple(self.phrases),
-            excluded=tuple(self.excluded),
-            fielded=tuple(self.fielded),
-            categories=tuple(dict.fromkeys(self.categories)),
+            words=list(self.words),
+            phrases=list(self.phrases),
+            excluded=list(self.excluded),
+            fielded=list(self.fielded),
+            categories=list(dict.fromkeys(self.categories)),
             since=self.since,
             until=self.until,
-            arxiv_ids=tuple(dict.fromkeys(self.arxiv_ids)),
-            notes=tuple(self.notes),
+            arxiv_ids=list(dict.fromkeys(self.arxiv_ids)),
+            notes=list(self.notes),
         )
 
 
