@@ -68,7 +68,7 @@ def test_pgvector_finds_what_exact_search_finds_under_every_filter(
     assert len(pgvector.dense or []) == len(exact.dense or [])
     for text_query in QUERIES:
         query = parse_query(text_query)
-        dense = [engine.rank(query, [], use_lexical=False) for engine in (exact, pgvector)]
+        dense = [engine.rank(query, use_lexical=False) for engine in (exact, pgvector)]
         scores = [[round(ranking.scores[key], 5) for key in ranking.keys] for ranking in dense]
         assert scores[0] == scores[1] and scores[0], text_query
         # the same papers in the same order, up to papers with equal scores
@@ -134,7 +134,7 @@ def test_new_rows_are_searchable_through_the_hnsw_index(
     report = update_index(store, settings, show_progress=False)
     assert report.embedded == 1 and report.vectors == report.papers
     assert pgvector.reload_if_changed()
-    hits = pgvector.rank(parse_query("narwhal nearest neighbour graph"), [], use_lexical=False)
+    hits = pgvector.rank(parse_query("narwhal nearest neighbour graph"), use_lexical=False)
     assert hits.keys[0] == store.get_paper("2608.99902").key  # type: ignore[union-attr]
     with store.engine.connect() as connection:
         plan = "\n".join(
