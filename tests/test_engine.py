@@ -177,7 +177,7 @@ def test_phrase_with_other_words_keeps_scores_aligned(engine: SearchEngine) -> N
     """A phrase plus free words: the phrase filter drops candidates from both sides."""
     for fusion in ("weighted", "rrf"):
         # 2401.00003 has both words ("with guidance on") but not the phrase
-        ranking = engine.rank(parse_query('"guidance for" video'), [], fusion=fusion)
+        ranking = engine.rank(parse_query('"guidance for" video'), fusion=fusion)
         ids = [paper.arxiv_id for paper in engine.store.get_papers(ranking.keys).values()]
         assert ids == ["2401.00002"]
 

@@ -24,7 +24,7 @@ def _engine(settings: Settings, *sources: tuple[str, str]) -> SearchEngine:
 def test_cat_over_papers_without_categories_says_so(settings: Settings) -> None:
     engine = _engine(settings, ("cli_daily_sample.jsonl", "daily-papers-flat"))
     results = engine.search("cat:cs.CL agents")
-    assert results.hits == []
+    assert not results.hits
     assert any("no paper in this collection has categories" in note for note in results.notes)
 
 
@@ -32,5 +32,5 @@ def test_cat_nobody_is_in_is_named(settings: Settings) -> None:
     engine = _engine(settings, ("cli_arxiv_sample.jsonl", "arxiv-listing"))
     assert engine.search("cat:cs.CV").hits  # the sample has cs.CV papers
     results = engine.search("cat:q-fin.TR")
-    assert results.hits == []
+    assert not results.hits
     assert "no paper in this collection is in q-fin.TR" in results.notes

@@ -41,7 +41,7 @@ def test_scifact_bm25_matches_the_published_reference(
     ours, theirs = [], []
     for query_id, relevant in dataset.judgments.items():
         text = dataset.queries[query_id]
-        ranking = engine.rank(parse_query(text), [], use_dense=False)
+        ranking = engine.rank(parse_query(text), use_dense=False)
         papers = store.get_papers(ranking.keys[:10])
         ours.append(ndcg_at([papers[key].arxiv_id for key in ranking.keys[:10]], relevant))
         scores = reference.get_scores(tokenize(text))
