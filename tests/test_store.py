@@ -181,3 +181,38 @@ def test_merged_paper_does_not_depend_on_ingest_order(database_url: str) -> None
         assert reversed_order is not None
         assert reversed_order.title == paper.title
         assert reversed_order.content_hash == paper.content_hash
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_get_change_sequences_in_commit_order(postgres_url: str) -> None:
+    """Two replicas writing at once: the second writer's number is taken only after the
+    first commits, so an index run between the commits never skips the first one's rows."""
+    import threading
+
+    from paperfeed.store.database import upsert_papers_in
+
+    store = Store(postgres_url)
+    store.upsert_papers([_paper("2401.00001")])
+    first_holds_its_number = threading.Event()
+    second_done = threading.Event()
+
+    def second_writer() -> None:
+        first_holds_its_number.wait(10)
+        store.upsert_papers([_paper("2401.00003")])
+        second_done.set()
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    with store.engine.begin() as connection:
+        upsert_papers_in(connection, [_paper("2401.00002")])
+        first_holds_its_number.set()
+        # the second writer waits for this transaction instead of taking a number now
+        assert not second_done.wait(1.0)
+    thread.join(10)
+    assert second_done.is_set()
+    sequences = {
+        arxiv_id: store.get_paper(arxiv_id).change_sequence  # type: ignore[union-attr]
+        for arxiv_id in ("2401.00001", "2401.00002", "2401.00003")
+    }
+    assert sequences["2401.00001"] < sequences["2401.00002"] < sequences["2401.00003"]
+    store.close()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.sequencing import next_change_sequence
 
 _DAILY = schema.papers.c.daily_date
 
@@ -61,7 +62,7 @@ def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -
             raise LookupError(f"no paper {arxiv_id!r} in this collection")
         if row.daily_date == date:
             raise ValueError(f"paper {arxiv_id} is already on the daily list of {date}")
-        sequence = (connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0) + 1
+        sequence = next_change_sequence(connection)
         connection.execute(
             schema.papers.update()
             .where(schema.papers.c.key == row.key)

@@ -27,6 +27,7 @@ from paperfeed.models import Paper, StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.merging import merge_into_row, row_from_paper
 from paperfeed.store.migrations import migrate
+from paperfeed.store.sequencing import next_change_sequence
 
 _COMPARED_COLUMNS = [
     column.name
@@ -246,7 +247,7 @@ def upsert_papers_in(connection: Connection, papers: Iterable[Paper]) -> UpsertC
             select(schema.papers).where(schema.papers.c.arxiv_id.in_(list(incoming)))
         )
     }
-    sequence = (connection.scalar(select(func.max(schema.papers.c.change_sequence))) or 0) + 1
+    sequence = next_change_sequence(connection)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for arxiv_id, records in incoming.items():

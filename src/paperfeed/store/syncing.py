@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 from paperfeed.models import Paper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, UpsertCounts, upsert_papers_in
+from paperfeed.store.sequencing import next_change_sequence
 
 _STATE = schema.harvest_state
 _RUNS = schema.sync_runs
@@ -92,7 +93,7 @@ def _mark_withdrawn(connection: Connection, arxiv_ids: Sequence[str], day: str) 
     )
     if not keys:
         return 0
-    sequence = (connection.scalar(select(func.max(papers.c.change_sequence))) or 0) + 1
+    sequence = next_change_sequence(connection)
     connection.execute(
         papers.update()
         .where(papers.c.key.in_(keys))
