@@ -417,6 +417,10 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     log(f"load average {load:.2f}; reading {HOME}, making queries and ids")
     papers, queries, ids = prepare(2 * total + REPEATED_POOL * 4 + warm)
+    if len(queries) < 2 * total + REPEATED_POOL * 4 + warm:
+        # a small store (the bundled corpus) yields fewer distinct queries than asked for
+        total = max(1, (len(queries) - REPEATED_POOL * 4 - warm) // 2)
+        log(f"only {len(queries)} distinct queries in this store: {total} requests per row")
     warmup, measured = workloads(queries, ids, total, warm, arguments.workers)
     port, log_path = free_port(), OUT / "http_server.log"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup below
