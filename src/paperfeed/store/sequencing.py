@@ -3,10 +3,10 @@ index update reads the rows past the last number it indexed (``index/builder.py`
 
 The numbers must be handed out in commit order. Were writer A to take 11 and writer B 12
 (or both 11), with B committing first, an index run between the two commits would move its
-mark past 12 and never see A's rows. SQLite has one writer at a time, so ``max + 1`` inside the write transaction
-is enough there. On PostgreSQL several replicas write at once, so the transaction first
-takes an advisory lock (``pg_advisory_xact_lock``, released at commit or rollback): the next
-writer reads the maximum only after this one has committed.
+mark past 12 and never see A's rows. SQLite has one writer at a time, so ``max + 1``
+inside the write transaction is enough there. On PostgreSQL several replicas write at
+once, so the transaction first takes an advisory lock (``pg_advisory_xact_lock``, released
+at commit or rollback): the next writer reads the maximum only after this one has committed.
 """
 
 from __future__ import annotations
