@@ -36,7 +36,7 @@ from paperfeed.index.vector_search import (
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
-from paperfeed.search.filters import phrase_matches
+from paperfeed.search.filters import phrase_matches, query_filter
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
@@ -195,66 +195,14 @@ class SearchEngine:
 
     # -- filters -----------------------------------------------------------------
 
-    def _allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
-        """Mask over paper keys from categories, dates, exclusions and required fields."""
+    def allowed_mask(self, query: ParsedQuery) -> NDArray[np.bool_] | None:
+        """Mask over paper keys from categories, dates, exclusions and required fields
+        (None: no filter); topic trends count under the same filters."""
         return self._filters(query).mask
 
     def _filters(self, query: ParsedQuery) -> DenseFilter:
-        """The query's restrictions: as one mask over paper keys (categories, dates,
-        exclusions, required fields), and split for a database that filters by category
-        and date itself but cannot see the word-based ones."""
-        lexical = self.lexical
-        if lexical is None:
-            return DenseFilter()
-        size = max(len(self.dates), int(lexical.live_keys().max(initial=0)) + 1)
-        allowed: NDArray[np.bool_] | None = None
-        by_terms: NDArray[np.bool_] | None = None
-
-        def restrict(mask: NDArray[np.bool_], term: bool = False) -> None:
-            nonlocal allowed, by_terms
-            allowed = mask if allowed is None else allowed & mask
-            if term:
-                by_terms = mask if by_terms is None else by_terms & mask
-
-        def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
-            mask = np.zeros(size, np.bool_)
-            mask[keys[keys < size]] = True
-            return mask
-
-        if query.categories:
-            # duplicates across categories are harmless in a mask: no np.unique needed
-            restrict(
-                mask_of(
-                    np.concatenate(
-                        [
-                            lexical.keys_with(category.lower(), "categories")
-                            for category in query.categories
-                        ]
-                    )
-                )
-            )
-        if query.since or query.until:
-            dates = np.zeros(size, np.int32)
-            dates[: len(self.dates)] = self.dates[:size]
-            low = int(query.since.replace("-", "")) if query.since else 0
-            high = int(query.until.replace("-", "")) if query.until else 99_999_999
-            restrict((dates >= low) & (dates <= high))
-        for field_name, terms in query.fielded_terms:
-            for term in terms:
-                restrict(mask_of(lexical.keys_with(term, field_name)), term=True)
-        for terms in query.phrase_terms:
-            for term in terms:
-                restrict(mask_of(lexical.keys_with(term)), term=True)
-        for terms in query.excluded_terms:
-            for term in terms:
-                restrict(~mask_of(lexical.keys_with(term)), term=True)
-        return DenseFilter(
-            mask=allowed,
-            categories=tuple(category.lower() for category in query.categories),
-            since=query.since,
-            until=query.until,
-            term_mask=by_terms,
-        )
+        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`)."""
+        return query_filter(self.lexical, self.dates, query)
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
@@ -393,7 +341,7 @@ class SearchEngine:
 
     def _filters_only(self, query: ParsedQuery) -> Ranking:
         """``cat:cs.CL since:2025-06`` alone: every allowed paper matches."""
-        allowed = self._allowed_mask(query)
+        allowed = self.allowed_mask(query)
         keys: list[int] = []
         if self.lexical is not None and allowed is not None:
             live = self.lexical.live_keys()

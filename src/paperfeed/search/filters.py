@@ -7,23 +7,34 @@ from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.tokenizer import words
+from paperfeed.index.vector_search import DenseFilter
 from paperfeed.search.query import ParsedQuery
 from paperfeed.store import Store
 
 
-def allowed_mask(
+def query_filter(
     lexical: LexicalIndex | None, dates: NDArray[np.int32], query: ParsedQuery
-) -> NDArray[np.bool_] | None:
-    """Mask over paper keys from categories, dates, exclusions and required fields
-    (None: no filter)."""
+) -> DenseFilter:
+    """The query's restrictions: as one mask over paper keys (categories, dates,
+    exclusions, required fields), and split for a database that filters by category
+    and date itself but cannot see the word-based ones.
+
+    Args:
+        lexical: the lexical index (None: nothing indexed, so no filter).
+        dates: each paper key's date as ``YYYYMMDD`` (0: undated).
+        query: the parsed query.
+    """
     if lexical is None:
-        return None
+        return DenseFilter()
     size = max(len(dates), int(lexical.live_keys().max(initial=0)) + 1)
     allowed: NDArray[np.bool_] | None = None
+    by_terms: NDArray[np.bool_] | None = None
 
-    def restrict(mask: NDArray[np.bool_]) -> None:
-        nonlocal allowed
+    def restrict(mask: NDArray[np.bool_], term: bool = False) -> None:
+        nonlocal allowed, by_terms
         allowed = mask if allowed is None else allowed & mask
+        if term:
+            by_terms = mask if by_terms is None else by_terms & mask
 
     def mask_of(keys: NDArray[np.int64]) -> NDArray[np.bool_]:
         mask = np.zeros(size, np.bool_)
@@ -50,14 +61,20 @@ def allowed_mask(
         restrict((padded >= low) & (padded <= high))
     for field_name, terms in query.fielded_terms:
         for term in terms:
-            restrict(mask_of(lexical.keys_with(term, field_name)))
+            restrict(mask_of(lexical.keys_with(term, field_name)), term=True)
     for terms in query.phrase_terms:
         for term in terms:
-            restrict(mask_of(lexical.keys_with(term)))
+            restrict(mask_of(lexical.keys_with(term)), term=True)
     for terms in query.excluded_terms:
         for term in terms:
-            restrict(~mask_of(lexical.keys_with(term)))
-    return allowed
+            restrict(~mask_of(lexical.keys_with(term)), term=True)
+    return DenseFilter(
+        mask=allowed,
+        categories=tuple(category.lower() for category in query.categories),
+        since=query.since,
+        until=query.until,
+        term_mask=by_terms,
+    )
 
 
 def phrase_matches(store: Store, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:

@@ -71,7 +71,7 @@ def _matching_keys(engine: SearchEngine, query: ParsedQuery) -> NDArray[np.int64
     lexical = engine.lexical
     assert lexical is not None
     live = lexical.live_keys()
-    allowed = engine._allowed_mask(query)  # the search's own filters, one definition
+    allowed = engine.allowed_mask(query)  # the search's own filters, one definition
     if allowed is None:
         selected = np.ones(int(live.max(initial=0)) + 1, np.bool_)
     else:
