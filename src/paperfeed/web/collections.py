@@ -34,6 +34,7 @@ from paperfeed.web.security import (
     api_user,
     bearer_user,
     check_csrf,
+    domain_http_error,
     session_user,
     store_of,
 )
@@ -45,17 +46,15 @@ _ERRORS = (CollectionError, CollectionNotFoundError, NotYourCollectionError, Rat
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
+_STATUSES = (
+    (NotYourCollectionError, 403),
+    (PaperWithdrawnError, 409),
+    (CollectionNotFoundError, 404),
+)
+
+
 def _http_error(error: Exception) -> HTTPException:
-    message = error.args[0] if error.args else str(error)
-    if isinstance(error, RateLimitedError):
-        return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
-    if isinstance(error, NotYourCollectionError):
-        return HTTPException(403, message)
-    if isinstance(error, PaperWithdrawnError):
-        return HTTPException(409, message)
-    if isinstance(error, CollectionNotFoundError):
-        return HTTPException(404, message)
-    return HTTPException(400, message)
+    return domain_http_error(error, _STATUSES)
 
 
 def _viewer(request: Request) -> User | None:

@@ -21,7 +21,14 @@ from paperfeed.discussion import (
 )
 from paperfeed.store.comments import Comment
 from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
-from paperfeed.web.security import api_user, check_csrf, session_user, settings_of, store_of
+from paperfeed.web.security import (
+    api_user,
+    check_csrf,
+    domain_http_error,
+    session_user,
+    settings_of,
+    store_of,
+)
 from paperfeed.web.templating import safe_next
 
 api_router = APIRouter(prefix="/api", tags=["discussion"])
@@ -65,18 +72,12 @@ def thread_json(thread: Thread, arxiv_id: str) -> dict[str, Any]:
     }
 
 
+_STATUSES = ((NotYourCommentError, 403), (PaperWithdrawnError, 409), (CommentNotFoundError, 404))
+
+
 def _http_error(error: Exception) -> HTTPException:
     """The HTTP answer to a discussion error."""
-    message = error.args[0] if error.args else str(error)
-    if isinstance(error, RateLimitedError):
-        return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
-    if isinstance(error, NotYourCommentError):
-        return HTTPException(403, message)
-    if isinstance(error, PaperWithdrawnError):
-        return HTTPException(409, message)
-    if isinstance(error, CommentNotFoundError):
-        return HTTPException(404, message)
-    return HTTPException(400, message)
+    return domain_http_error(error, _STATUSES)
 
 
 _ERRORS = (DiscussionError, CommentNotFoundError, NotYourCommentError, RateLimitedError)

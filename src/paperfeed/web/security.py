@@ -16,11 +16,13 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from functools import lru_cache
 
 from fastapi import HTTPException, Request
 
 from paperfeed.accounts import (
+    RateLimitedError,
     User,
     end_session,
     start_session,
@@ -161,3 +163,18 @@ def api_user(request: Request) -> User:
         raise HTTPException(401, "sign in or send 'Authorization: Bearer <token>'")
     check_csrf(request, None)
     return user
+
+
+def domain_http_error(
+    error: Exception, statuses: Sequence[tuple[type[Exception], int]]
+) -> HTTPException:
+    """The HTTP answer to a library error: 429 with ``Retry-After`` for a rate limit, else
+    the status of the first class in ``statuses`` the error is an instance of, else 400.
+    The message is the library's, which names the bad value."""
+    message = error.args[0] if error.args else str(error)
+    if isinstance(error, RateLimitedError):
+        return HTTPException(429, message, headers={"Retry-After": str(error.retry_after)})
+    for kind, status in statuses:
+        if isinstance(error, kind):
+            return HTTPException(status, message)
+    return HTTPException(400, message)
