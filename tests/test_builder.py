@@ -138,3 +138,31 @@ def test_a_run_killed_just_after_the_manifest_switch_is_not_redone(settings: Set
     engine = SearchEngine(store, settings)
     assert engine.status()["lexical_documents"] == 25 and engine.status()["lexical_segments"] == 2
     assert read_state(settings)["last_sequence"] == store.max_change_sequence()
+
+
+def test_an_index_of_format_1_still_searches_and_is_rebuilt(settings: Settings) -> None:
+    """An index written before segments kept term sequences: search reads proximity from
+    the stored text meanwhile (same answers), and the next ``paperfeed index`` rebuilds it."""
+    store = Store(settings.database_url)
+    store.upsert_papers(_papers(0, 30))
+    update_index(store, settings, show_progress=False)
+    queries = ["paper number 7 about topic0", "subject3 and method1", "topic2 subject4"]
+    current = SearchEngine(store, settings)
+    expected = [[hit.paper.arxiv_id for hit in current.search(q).hits] for q in queries]
+    folder = settings.index_dir / "lexical"
+    for path in folder.glob("segment-*/sequences.*"):
+        path.unlink()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(manifest | {"format_version": 1}))
+    old = SearchEngine(store, settings)
+    assert old.lexical is not None and not old.lexical.has_sequences
+    assert [[hit.paper.arxiv_id for hit in old.search(q).hits] for q in queries] == expected
+    report = update_index(store, settings, show_progress=False)
+    assert report.lexical_added == 30 and report.embedded == 0  # re-indexed, not re-embedded
+    rebuilt = SearchEngine(store, settings)
+    assert rebuilt.lexical is not None and rebuilt.lexical.has_sequences
+    assert [[hit.paper.arxiv_id for hit in rebuilt.search(q).hits] for q in queries] == expected
+    assert sorted(path.name for path in folder.glob("segment-*/sequences.*")) == [
+        "sequences.indptr.npy",
+        "sequences.terms.npy",
+    ]

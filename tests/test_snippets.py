@@ -33,3 +33,38 @@ def test_describe_match_lists_title_and_abstract_words_once() -> None:
     )
     assert matched == ["Attention"]
     assert snippet.count("<mark>") == 2
+
+
+def test_snippets_of_real_abstracts_show_the_text_as_written() -> None:
+    """On real abstracts (with &, <, quotes, TeX): without its marks and ellipses, a snippet
+    unescapes to a run of the abstract, and a word is marked exactly when its stem is
+    queried."""
+    import gzip
+    import html
+    import json
+    import random
+    import re
+
+    from paperfeed.index.tokenizer import tokenize
+    from paperfeed.quickstart import BUNDLE
+    from paperfeed.search.snippets import _analyse
+
+    with gzip.open(BUNDLE / "papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        abstracts = [json.loads(line)["abstract"] for line in lines]
+    generator = random.Random(4)
+    special = [text for text in abstracts if re.search(r"[&<>\"']", text)]
+    assert len(special) > 20
+    for text in special[:150] + generator.sample(abstracts, 150):
+        terms = tokenize(text)
+        stems = set(generator.sample(terms, min(3, len(terms))))
+        snippet = make_snippet(text, stems)
+        plain = snippet.removeprefix("… ").removesuffix(" …")
+        assert html.unescape(plain.replace("<mark>", "").replace("</mark>", "")) in text
+        marked = re.findall(r"<mark>([^<]*)</mark>", snippet)
+        analysed = _analyse(text)
+        stem_of = dict(zip(analysed.words, analysed.stems, strict=True))
+        assert all(stem_of[word] in stems for word in marked)
+        unmarked = re.sub(r"<mark>[^<]*</mark>", " ", plain)
+        assert not any(
+            stem_of.get(word) in stems for word in re.findall(r"[^\W_]+", html.unescape(unmarked))
+        )

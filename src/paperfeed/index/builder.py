@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from paperfeed.config import Settings
 from paperfeed.index.embedder import Embedder, embedding_text, load_configured_embedder
-from paperfeed.index.lexical import Document, LexicalIndex, remove_leftovers
+from paperfeed.index.lexical import FORMAT_VERSION, Document, LexicalIndex
+from paperfeed.index.lexical_files import remove_leftovers, stored_format_version
 from paperfeed.index.tokenizer import TOKENIZER_VERSION, tokenize
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
@@ -132,10 +133,13 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     state = read_state(settings)
     last_sequence = int(state.get("last_sequence", 0))  # type: ignore[call-overload]
     folder = lexical_folder(settings)
-    stale = (folder / "manifest.json").exists() and not tokenizer_is_current(state)
+    stale = (folder / "manifest.json").exists() and (
+        not tokenizer_is_current(state) or stored_format_version(folder) != FORMAT_VERSION
+    )
     if stale:
-        # terms made by another tokenizer would never match today's query terms:
-        # index every paper again into fresh segments (the old ones go after the switch)
+        # terms made by another tokenizer would never match today's query terms, and an
+        # older format lacks what search now reads (term sequences): index every paper
+        # again into fresh segments (the old ones go after the switch)
         last_sequence = 0
     if (folder / "manifest.json").exists():
         remove_leftovers(folder)  # of a run killed mid-save

@@ -28,8 +28,17 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from paperfeed.index.lexical_files import (
+    next_generation,
+    remove_leftovers,
+    remove_old_generations,
+    write_json_atomically,
+)
+from paperfeed.index.term_sequences import TermSequences
+
 FIELDS = ("title", "abstract", "authors", "categories")
-FORMAT_VERSION = 1
+# 2: segments also hold each paper's title + abstract term sequence (index/term_sequences.py)
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -59,6 +68,8 @@ class Segment:
     combined: Postings
     # largest tf~ of each term in ``combined``: MaxScore's bounds (index/lexical_topk.py)
     term_maxima: NDArray[np.float32] | None = None
+    # title + abstract term ids per doc, for proximity (None: written by format 1)
+    sequences: TermSequences | None = None
 
 
 @dataclass
@@ -99,6 +110,8 @@ class LexicalIndex:
     _keys: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     _live: NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, np.bool_))
     _by_offset: dict[int, tuple[Segment, bool]] = field(default_factory=dict)
+    # global position of each live key (index = key), -1 for keys not live here
+    _position_of_key: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
 
     # -- building --------------------------------------------------------------
 
@@ -111,6 +124,7 @@ class LexicalIndex:
         count = len(documents)
         lengths: dict[str, NDArray[np.int32]] = {}
         postings: dict[str, Postings] = {}
+        in_order: dict[str, NDArray[np.int64]] = {}
         for field_name in FIELDS:
             term_ids: list[int] = []
             doc_ids: list[int] = []
@@ -122,13 +136,19 @@ class LexicalIndex:
                 doc_ids.extend([position] * len(tokens))
             lengths[field_name] = field_lengths
             self.length_totals[field_name] += int(field_lengths.sum())
+            in_order[field_name] = np.array(term_ids, np.int64)
             postings[field_name] = _count_postings(
-                np.array(term_ids, np.int64), np.array(doc_ids, np.int64), count, len(self.terms)
+                in_order[field_name], np.array(doc_ids, np.int64), count, len(self.terms)
             )
         self.indexed_documents += count
         combined = self._combine_fields(postings, lengths, count)
+        sequences = TermSequences.from_fields(
+            in_order["title"], lengths["title"], in_order["abstract"], lengths["abstract"]
+        )
         self.segments.append(
-            Segment(name, keys, np.ones(count, np.bool_), lengths, postings, combined)
+            Segment(
+                name, keys, np.ones(count, np.bool_), lengths, postings, combined, None, sequences
+            )
         )
         self._refresh_global_arrays()
 
@@ -171,8 +191,26 @@ class LexicalIndex:
                 indptr, doc_ids[order].astype(np.int32), values[order].astype(np.float32)
             )
         combined = self._combine_fields(fields, lengths, len(live_keys))
+        sequences = None
+        if all(segment.sequences is not None for segment in self.segments):
+            sequences = TermSequences.concatenate(
+                [
+                    segment.sequences.rows(np.flatnonzero(segment.live))
+                    for segment in self.segments
+                    if segment.sequences is not None
+                ]
+            )
         self.segments = [
-            Segment(name, live_keys, np.ones(len(live_keys), np.bool_), lengths, fields, combined)
+            Segment(
+                name,
+                live_keys,
+                np.ones(len(live_keys), np.bool_),
+                lengths,
+                fields,
+                combined,
+                None,
+                sequences,
+            )
         ]
         self.indexed_documents = len(live_keys)
         self.length_totals = {name: int(lengths[name].sum()) for name in FIELDS}
@@ -241,6 +279,10 @@ class LexicalIndex:
             int(offset): (segment, bool(segment.live.all()))
             for offset, segment in zip(self._offsets, self.segments, strict=False)
         }
+        live_positions = np.flatnonzero(self._live)
+        live_keys = self._keys[live_positions]
+        self._position_of_key = np.full(int(live_keys.max(initial=-1)) + 1, -1, np.int32)
+        self._position_of_key[live_keys] = live_positions
 
     # -- querying --------------------------------------------------------------
 
@@ -327,31 +369,58 @@ class LexicalIndex:
         term_id = self.vocabulary.get(term)
         if term_id is None:
             return np.empty(0, np.int64)
-        if field_name is None:
-            fields = [name for name, weight in self.field_weights.items() if weight > 0]
-        else:
-            fields = [field_name]
+        # the combined postings hold each (term, doc) of the default fields once, and a
+        # live key is in one segment only: the keys are distinct without np.unique
         found = [
             self._keys[offset + docs][self._live[offset + docs]]
-            for name in fields
-            for offset, docs, _ in self._term_postings(term_id, name)
+            for offset, docs, _ in self._term_postings(term_id, field_name)
         ]
-        if not found:
-            return np.empty(0, np.int64)
-        if len(fields) == 1:
-            # a live key is in one segment only, so one field's keys are already distinct
-            return np.concatenate(found)
-        return np.unique(np.concatenate(found))
+        return np.concatenate(found) if found else np.empty(0, np.int64)
 
     def live_keys(self) -> NDArray[np.int64]:
         return self._keys[self._live]
+
+    def positions_of(self, keys: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The global position of each of ``keys`` (as in :meth:`score`'s array), -1 for a
+        key that is not a live paper of the index."""
+        table = self._position_of_key
+        inside = (keys >= 0) & (keys < len(table))
+        positions = np.full(len(keys), -1, np.int64)
+        positions[inside] = table[keys[inside]]
+        return positions
+
+    def gather_sequences(
+        self, positions: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int64]] | None:
+        """The title + abstract term sequences of the docs at global ``positions`` (-1:
+        none), for ``term_sequences.adjacent_pair_shares``: all terms in one array and the
+        index into ``positions`` each belongs to. None when a segment predates sequences."""
+        if not self.has_sequences:
+            return None
+        terms: list[NDArray[np.int32]] = []
+        owners: list[NDArray[np.int64]] = []
+        segment_of = np.searchsorted(self._offsets, positions, side="right") - 1
+        for index in np.unique(segment_of[positions >= 0]).tolist():
+            inside = np.flatnonzero((segment_of == index) & (positions >= 0))
+            sequences = self.segments[index].sequences
+            assert sequences is not None
+            found, lengths = sequences.gather(positions[inside] - self._offsets[index])
+            terms.append(found)
+            owners.append(np.repeat(inside, lengths))
+        if not terms:
+            return np.empty(0, np.int32), np.empty(0, np.int64)
+        return np.concatenate(terms), np.concatenate(owners)
+
+    @property
+    def has_sequences(self) -> bool:
+        return all(segment.sequences is not None for segment in self.segments)
 
     # -- persistence -----------------------------------------------------------
 
     def save(self, folder: Path) -> None:
         """Write new segments and a new manifest; the manifest switch is atomic."""
         folder.mkdir(parents=True, exist_ok=True)
-        generation = _next_generation(folder)
+        generation = next_generation(folder)
         for segment in self.segments:
             segment_folder = folder / segment.name
             if not (segment_folder / "keys.npy").exists():
@@ -363,6 +432,8 @@ class LexicalIndex:
                     _save_postings(staging, field_name, segment.fields[field_name])
                     np.save(staging / f"{field_name}.lengths.npy", segment.lengths[field_name])
                 _save_postings(staging, "combined", segment.combined)
+                if segment.sequences is not None:
+                    segment.sequences.save(staging)
                 os.replace(staging, segment_folder)
             np.save(segment_folder / f"live.{generation}.npy", segment.live)
         (folder / f"vocabulary.{generation}.json").write_text(json.dumps(self.terms))
@@ -377,8 +448,8 @@ class LexicalIndex:
             "segments": [segment.name for segment in self.segments],
             "last_sequence": self.last_sequence,
         }
-        _write_json_atomically(folder / "manifest.json", manifest)
-        _remove_old_generations(folder, generation)
+        write_json_atomically(folder / "manifest.json", manifest)
+        remove_old_generations(folder, generation)
         remove_leftovers(folder)
 
     @classmethod
@@ -424,6 +495,7 @@ class LexicalIndex:
                         for field_name in FIELDS
                     },
                     combined=_load_postings(segment_folder, "combined"),
+                    sequences=TermSequences.load(segment_folder),
                 )
             )
         index._refresh_global_arrays()
@@ -476,50 +548,3 @@ def _load_postings(folder: Path, name: str) -> Postings:
         np.load(folder / f"{name}.docs.npy"),
         np.load(folder / f"{name}.values.npy"),
     )
-
-
-def _next_generation(folder: Path) -> int:
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        return 1
-    return int(json.loads(manifest.read_text())["generation"]) + 1
-
-
-def _write_json_atomically(path: Path, value: object) -> None:
-    staging = path.with_suffix(".tmp")
-    staging.write_text(json.dumps(value, indent=1))
-    os.replace(staging, path)
-
-
-def remove_leftovers(folder: Path) -> list[str]:
-    """Delete what no manifest needs: staging folders of a save that was killed
-    (``.segment-*.tmp``) and segments a merge replaced. Returns their names.
-
-    Only a writer calls it (``paperfeed index`` at its start and after each save), so
-    it never races another save; a reader that is loading the previous manifest just
-    then retries with the new one (``LexicalIndex.load``).
-    """
-    manifest = folder / "manifest.json"
-    if not manifest.exists():
-        return []
-    live = set(json.loads(manifest.read_text())["segments"])
-    removed = []
-    for path in folder.iterdir():
-        staging = path.name.startswith(".") and path.name.endswith(".tmp")
-        if path.is_dir() and (
-            staging or (path.name.startswith("segment-") and path.name not in live)
-        ):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path.name)
-    (folder / "manifest.tmp").unlink(missing_ok=True)
-    return sorted(removed)
-
-
-def _remove_old_generations(folder: Path, generation: int) -> None:
-    """Drop live masks and vocabularies of generations before the previous one."""
-    for path in folder.glob("**/live.*.npy"):
-        if int(path.name.split(".")[1]) < generation - 1:
-            path.unlink(missing_ok=True)
-    for path in folder.glob("vocabulary.*.json"):
-        if int(path.name.split(".")[1]) < generation - 1:
-            path.unlink(missing_ok=True)

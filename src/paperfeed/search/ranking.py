@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from paperfeed.index import lexical_features
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.vector_search import NO_FILTER, DenseFilter, InProcessVectors, VectorSearch
 from paperfeed.index.vectors import VectorIndex
@@ -52,40 +52,23 @@ def cosines(
     return result
 
 
-def term_holders(lexical: LexicalIndex, terms: Sequence[str]) -> dict[str, NDArray[np.int64]]:
-    """Keys holding each distinct term (in any default field)."""
-    return {term: lexical.keys_with(term) for term in dict.fromkeys(terms)}
-
-
-def coverage(
-    lexical: LexicalIndex | None, terms: Sequence[str], keys: NDArray[np.int64]
-) -> NDArray[np.float32]:
-    """The idf-weighted share of ``terms`` (distinct) each of ``keys`` contains."""
-    result = np.zeros(len(keys), np.float64)
-    if lexical is None or not terms or len(keys) == 0:
-        return result.astype(np.float32)
-    total = max(lexical.live_count, 1)
-    weight_sum = 0.0
-    for holders in term_holders(lexical, terms).values():
-        frequency = len(holders)
-        idf = math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
-        weight_sum += idf
-        if frequency:
-            result += idf * np.isin(keys, holders)
-    return (result / weight_sum if weight_sum > 0 else result).astype(np.float32)
-
-
 def proximity(
     store: Store,
+    lexical: LexicalIndex | None,
     segments: Sequence[Sequence[str]],
     keys: NDArray[np.int64],
     fetched: dict[int, StoredPaper] | None = None,
 ) -> NDArray[np.float32]:
-    """The proximity feature of ``keys`` (from their stored title and abstract); the
-    papers read are added to ``fetched`` (the first page is among them: no second read)."""
+    """The proximity feature of ``keys``: from the index's term sequences, or, for an
+    index written before it kept them (until ``paperfeed index`` rebuilds it), from the
+    stored title and abstract, the papers read then added to ``fetched``."""
     result = np.zeros(len(keys), np.float32)
     if not any(len(run) > 1 for run in segments) or len(keys) == 0:
         return result
+    if lexical is not None:
+        from_index = lexical_features.proximity(lexical, segments, keys)
+        if from_index is not None:
+            return from_index
     papers = store.get_papers(keys.tolist())
     if fetched is not None:
         fetched.update(papers)
@@ -130,11 +113,10 @@ def gather(
     lexical_all = np.concatenate([lexical_scores, np.zeros(len(extra), np.float32)])
     if scores is not None and lexical is not None and len(extra):
         # the BM25F of dense candidates outside the lexical list: looked up, not taken as 0
-        mask = np.zeros(int(extra.max()) + 1, np.bool_)
-        mask[extra] = True
-        found_keys, found_scores = lexical.top(scores, len(extra), mask)
-        by_key = dict(zip(found_keys.tolist(), found_scores.tolist(), strict=True))
-        lexical_all[len(lexical_keys) :] = [by_key.get(key, 0.0) for key in extra.tolist()]
+        positions = lexical.positions_of(extra)
+        lexical_all[len(lexical_keys) :] = np.where(
+            positions >= 0, scores[np.maximum(positions, 0)], 0.0
+        )
     position = {key: index for index, key in enumerate(keys.tolist())}
     dense_order = np.array([position[key] for key in dense_keys.tolist()], np.int64)
     distinct = list(dict.fromkeys(term for term, _ in scored_terms))
@@ -142,12 +124,16 @@ def gather(
         np.arange(min(PROXIMITY_LEXICAL, len(lexical_keys))), dense_order[:PROXIMITY_DENSE]
     ).astype(np.int64)
     near = np.zeros(len(keys), np.float32)
-    near[window] = proximity(store, segments, keys[window], fetched)
+    near[window] = proximity(store, lexical, segments, keys[window], fetched)
     return Candidates(
         keys=keys,
         lexical=lexical_all.astype(np.float32),
         cosine=cosines(matrix if matrix is not None else vectors, query_vector, keys),
-        coverage=coverage(lexical, distinct, keys),
+        coverage=(
+            lexical_features.coverage(lexical, distinct, keys)
+            if lexical is not None
+            else np.zeros(len(keys), np.float32)
+        ),
         proximity=near,
         lexical_order=np.arange(len(lexical_keys), dtype=np.int64),
         dense_order=dense_order,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import sub
+from typing import NamedTuple
 
 from paperfeed.index.tokenizer import STOP_WORDS, fold, stem
 
@@ -23,10 +25,22 @@ def query_stems(words: list[str]) -> set[str]:
 
 
 _stem_of_word: dict[str, str] = {}
+
+
+class _Analysed(NamedTuple):
+    """A text split once: word ``i`` is ``text[bounds[2i + 1]:bounds[2i + 2]]`` and the
+    separator before it ``text[bounds[2i]:bounds[2i + 1]]``."""
+
+    text: str
+    bounds: list[int]
+    words: list[str]
+    stems: list[str]
+
+
 # The words of recently shown texts, split once: popular papers come back query after
 # query. Plain dict, oldest out first (dicts keep insertion order).
 _ANALYSED_TEXTS = 20_000
-_analysed: dict[str, tuple[list[str], list[str], list[str]]] = {}
+_analysed: dict[str, _Analysed] = {}
 # One C-level split gives separators and words alternately: no Python loop over matches.
 _WORD_SPLIT = re.compile(r"([^\W_]+)")
 
@@ -38,26 +52,28 @@ def _stem_word(word: str) -> str:
     return word_stem
 
 
-def _analyse(text: str) -> tuple[list[str], list[str], list[str]]:
-    """``(separators, words, stems)``: text == sep[0] + word[0] + sep[1] + ... + sep[-1]."""
+def _analyse(text: str) -> _Analysed:
     found = _analysed.get(text)
     if found is None:
         parts = _WORD_SPLIT.split(text)
         words = parts[1::2]
-        cache = _stem_of_word
-        stems = [cache.get(word) or _stem_word(word) for word in words]
-        found = (parts[0::2], words, stems)
+        # dict lookups in C (``map``); only words never seen before go through Python
+        stems = list(map(_stem_of_word.get, words))
+        if None in stems:
+            stems = [known or _stem_word(word) for known, word in zip(stems, words, strict=True)]
+        bounds = list(accumulate(map(len, parts), initial=0))
+        found = _Analysed(text, bounds, words, stems)  # type: ignore[arg-type]
         if len(_analysed) >= _ANALYSED_TEXTS:
             del _analysed[next(iter(_analysed))]
         _analysed[text] = found
     return found
 
 
-def _matched(words: list[str], word_stems: list[str], stems: set[str]) -> dict[str, str]:
+def _matched(analysed: _Analysed, hits: list[bool]) -> dict[str, str]:
+    """The first word (as written) of each queried stem, in text order."""
     seen: dict[str, str] = {}
-    for word, word_stem in zip(words, word_stems, strict=True):
-        if word_stem in stems and word_stem not in seen:
-            seen[word_stem] = word
+    for word, word_stem in compress(zip(analysed.words, analysed.stems, strict=True), hits):
+        seen.setdefault(word_stem, word)
     return seen
 
 
@@ -67,23 +83,24 @@ _STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS)
 def content_stems(text: str) -> list[str]:
     """The index terms of ``text`` in order (stop words out), as ``tokenize`` gives them,
     from the same per-text cache as the snippets."""
-    return [word_stem for word_stem in _analyse(text)[2] if word_stem not in _STOP_STEMS]
+    return [word_stem for word_stem in _analyse(text).stems if word_stem not in _STOP_STEMS]
 
 
 def matched_terms(text: str, stems: set[str]) -> list[str]:
     """The distinct words of ``text`` (as written, first occurrence) whose stem is queried."""
-    _, words, word_stems = _analyse(text)
-    return list(_matched(words, word_stems, stems).values())
+    analysed = _analyse(text)
+    return list(_matched(analysed, list(map(stems.__contains__, analysed.stems))).values())
 
 
 def describe_match(title: str, body: str, stems: set[str]) -> tuple[str, list[str]]:
     """The snippet of ``body`` and the matched words of title and body."""
-    _, title_words, title_stems = _analyse(title)
-    seen = _matched(title_words, title_stems, stems)
+    title_analysed = _analyse(title)
+    seen = _matched(title_analysed, list(map(stems.__contains__, title_analysed.stems)))
     analysed = _analyse(body)
-    for word_stem, word in _matched(analysed[1], analysed[2], stems).items():
+    hits = list(map(stems.__contains__, analysed.stems))
+    for word_stem, word in _matched(analysed, hits).items():
         seen.setdefault(word_stem, word)
-    return _snippet(analysed, stems), list(seen.values())
+    return _snippet(analysed, hits), list(seen.values())
 
 
 def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
@@ -91,32 +108,32 @@ def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
 
     Returns HTML-escaped text in which matched words are wrapped in ``<mark>``.
     """
-    return _snippet(_analyse(text), stems, width)
+    analysed = _analyse(text)
+    return _snippet(analysed, list(map(stems.__contains__, analysed.stems)), width)
 
 
-def _snippet(
-    analysed: tuple[list[str], list[str], list[str]], stems: set[str], width: int = 40
-) -> str:
-    separators, words, word_stems = analysed
+def _snippet(analysed: _Analysed, hits: list[bool], width: int = 40) -> str:
+    text, bounds, words = analysed.text, analysed.bounds, analysed.words
     if not words:
-        return html.escape("".join(separators))
-    hits = [word_stem in stems for word_stem in word_stems]
+        return html.escape(text)
     # the window of ``width`` words holding the most matches (the first such window),
     # from prefix sums: count(i) = sum(hits[i : i + width])
     best_start = 0
     if len(words) > width and any(hits):
         totals = list(accumulate(hits, initial=0))
-        counts = [totals[i + width] - totals[i] for i in range(len(words) - width + 1)]
+        counts = list(map(sub, totals[width:], totals))
         best_start = counts.index(max(counts))
     last = min(best_start + width, len(words)) - 1
-    pieces: list[str] = ["… " if best_start else html.escape(separators[0])]
-    for index in range(best_start, last + 1):
-        if index > best_start:
-            pieces.append(html.escape(separators[index]))
-        word = html.escape(words[index])
-        pieces.append(MARK_OPEN + word + MARK_CLOSE if hits[index] else word)
-    if last < len(words) - 1:
-        pieces.append(" …")
-    else:
-        pieces.append(html.escape(separators[-1]))
+    # Cut from the text itself: words are runs of letters and digits, which HTML never
+    # escapes, so only the text between two marks is escaped, in one call each.
+    position = bounds[2 * best_start + 1]
+    pieces: list[str] = ["… " if best_start else html.escape(text[:position])]
+    for index in compress(range(best_start, last + 1), hits[best_start : last + 1]):
+        start = bounds[2 * index + 1]
+        pieces.append(html.escape(text[position:start]))
+        pieces.append(MARK_OPEN + words[index] + MARK_CLOSE)
+        position = bounds[2 * index + 2]
+    end = bounds[2 * last + 2]
+    pieces.append(html.escape(text[position:end]))
+    pieces.append(" …" if last < len(words) - 1 else html.escape(text[end:]))
     return "".join(pieces)

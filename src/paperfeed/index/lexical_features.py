@@ -1,0 +1,77 @@
+"""Per-candidate query features read from the lexical index: term coverage and proximity.
+
+Both were computed from whole posting lists turned into key sets (``np.unique`` and
+``np.isin`` over every holder of every query term) and from each candidate's stored text,
+fetched and tokenised again; at 89k papers that was most of a query's CPU time. Here a
+candidate is looked up in a posting list by binary search (postings are sorted by doc),
+and its term sequence is read from the segment (``index/term_sequences.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.term_sequences import adjacent_pair_shares
+
+
+def coverage(
+    lexical: LexicalIndex, terms: Sequence[str], keys: NDArray[np.int64]
+) -> NDArray[np.float32]:
+    """The idf-weighted share of ``terms`` (distinct, in any default field) each of ``keys``
+    contains: ``sum_t idf(t) * [t in d] / sum_t idf(t)``, Lucene's idf as in BM25F."""
+    result = np.zeros(len(keys), np.float64)
+    if not terms or len(keys) == 0:
+        return result.astype(np.float32)
+    positions = lexical.positions_of(keys)
+    total = max(lexical.live_count, 1)
+    weight_sum = 0.0
+    for term in dict.fromkeys(terms):
+        found = lexical.query_terms([(term, None)])
+        frequency = found[0].frequency if found else 0
+        idf = math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
+        weight_sum += idf
+        if not found:
+            continue
+        has = np.zeros(len(keys), np.bool_)
+        for offset, docs, _ in found[0].parts:
+            local = positions - offset
+            inside = np.flatnonzero((local >= 0) & (local < _segment_size(lexical, offset)))
+            if len(inside) == 0 or len(docs) == 0:
+                continue
+            at = np.minimum(np.searchsorted(docs, local[inside]), len(docs) - 1)
+            has[inside[docs[at] == local[inside]]] = True
+        result += idf * has
+    return (result / weight_sum if weight_sum > 0 else result).astype(np.float32)
+
+
+def proximity(
+    lexical: LexicalIndex, runs: Sequence[Sequence[str]], keys: NDArray[np.int64]
+) -> NDArray[np.float32] | None:
+    """The share of the query's adjacent term pairs (within each run) that are adjacent
+    in each key's title or abstract; None when a segment predates term sequences."""
+    if not lexical.has_sequences:
+        return None
+    pairs = {(run[index], run[index + 1]) for run in runs for index in range(len(run) - 1)}
+    if not pairs or len(keys) == 0:
+        return np.zeros(len(keys), np.float32)
+    vocabulary = lexical.vocabulary
+    known = [
+        (vocabulary[first], vocabulary[second])
+        for first, second in pairs
+        if first in vocabulary and second in vocabulary
+    ]
+    gathered = lexical.gather_sequences(lexical.positions_of(keys))
+    assert gathered is not None  # has_sequences
+    terms, owners = gathered
+    return adjacent_pair_shares(
+        terms, owners, len(keys), np.array(known, np.int64).reshape(-1, 2), len(pairs)
+    )
+
+
+def _segment_size(lexical: LexicalIndex, offset: int) -> int:
+    return len(lexical.segment_at(offset)[0].keys)
