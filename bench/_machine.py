@@ -63,6 +63,29 @@ def machine_busy_seconds() -> float:
     return (sum(ticks[:8]) - ticks[3] - ticks[4]) / CLOCK_TICKS  # all but idle and iowait
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of process ``pid``, its children it reaped (``cutime``/``cstime``) and its
+    live children: a server's total (e.g. a PostgreSQL postmaster and its backends); 0
+    where ``/proc`` is absent or the process is gone."""
+
+    def fields(stat: Path) -> list[str]:
+        return stat.read_text().rpartition(")")[2].split()
+
+    try:
+        own = fields(Path(f"/proc/{pid}/stat"))
+    except OSError:
+        return 0.0
+    ticks = sum(int(value) for value in own[11:15])  # utime stime cutime cstime
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            child = fields(stat)
+        except OSError:
+            continue
+        if int(child[1]) == pid:  # ppid
+            ticks += sum(int(value) for value in child[11:15])
+    return ticks / CLOCK_TICKS
+
+
 def cpu_seconds() -> float:
     """User + system CPU seconds of this process and its waited-for children."""
     own = resource.getrusage(resource.RUSAGE_SELF)

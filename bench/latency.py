@@ -351,6 +351,7 @@ def replicate_lexical(lexical: LexicalIndex, copies: int, seed: int) -> LexicalI
                 lengths=base.lengths,
                 fields={name: thin(p) if copy else p for name, p in base.fields.items()},
                 combined=thin(base.combined) if copy else base.combined,
+                sequences=base.sequences,  # proximity reads the copied paper's text
             )
         )
     replicated.length_totals = {k: v * copies for k, v in lexical.length_totals.items()}
@@ -370,8 +371,10 @@ def main() -> int:
     add_machine_arguments(parser)
     arguments = parser.parse_args()
     home = arguments.home or Path(os.environ.get("PAPERFEED_HOME") or OUT / "latency_home")
+    # the other PAPERFEED_* settings from the environment apply (e.g. an HNSW variant:
+    # PAPERFEED_INDEX_DIR=... PAPERFEED_EXACT_SEARCH_LIMIT=50000)
     settings = Settings.from_environment(
-        {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": "minilm"}
+        dict(os.environ) | {"PAPERFEED_HOME": str(home), "PAPERFEED_EMBED_MODEL": "minilm"}
     )
     rows: list[tuple[str, str]] = []
     if arguments.vectors == "noisy":
@@ -379,6 +382,8 @@ def main() -> int:
     elif arguments.build:
         machine = Machine.check(arguments)  # the embed time is a figure too
         store = build_real_home(settings, rows)
+        for name, value in rows:  # now: a busy machine below would end the run
+            print(f"  {name:<26} {value}", flush=True)
         machine.report(sys.stderr)
     else:
         store = open_real_home(settings)

@@ -8,8 +8,9 @@ Query sets (bench/query_sets.py; seeded, split into train and test by paper id):
    technical terms or noun phrases from a paper's abstract, as an author lists them;
    the paper must come back. MRR@10 and Success@10.
 3. Known-item: the three rarest title words, and the full title.
-4. Keyword lists over all ~89k shared papers (``--full``), lexical side only: the shared
-   arXiv papers have no vectors here (embedding 89k abstracts takes hours on 2 cores).
+4. Keyword lists over all ~89k shared papers (``--full``), lexical side only; with
+   ``--full-home`` (a home where every shared paper is embedded: bench/latency.py
+   --build) every ranking, dense included, on real vectors.
 5. Similar papers: for a paper, the others sharing two or more of its authors count as
    relevant; nDCG@10 and Success@10 of ``similar`` under each fusion.
 6. The relevance floor: the best cosine of nonsense queries against real keyword queries.
@@ -64,7 +65,7 @@ SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out"
 SCIFACT = SHARED / "eval" / "beir_scifact"
 DEFAULT = FusionWeights()
-CACHE_VERSION = 1  # bump when the candidates' features change
+CACHE_VERSION = 2  # bump when the candidates' features change
 REUSE = [False]  # --reuse: read candidates gathered by an earlier run
 
 # A ranking: its name and how it orders one query's candidates (positions into keys),
@@ -265,12 +266,32 @@ def scifact_cases(split: str) -> list[Case]:
     ]
 
 
+def dense_search_label(engine: SearchEngine) -> str:
+    """How the engine's dense side searches: exact, or HNSW with its ef_search."""
+    vectors = engine.vectors
+    if vectors is None or vectors.hnsw is None:
+        return "exact"
+    return f"HNSW ef={engine.settings.hnsw_ef_search}"
+
+
 def all_papers(store: Store) -> dict[int, StoredPaper]:
     return {paper.key: paper for batch in store.iter_papers() for paper in batch}
 
 
-def full_corpus_engine() -> SearchEngine:
-    """Every shared paper (arXiv listings + the daily-papers archive), lexical only."""
+def full_corpus_engine(home: Path | None = None) -> SearchEngine:
+    """Every shared paper (arXiv listings + the daily-papers archive): lexical only in a
+    throw-away home, or the given ``home`` with every paper embedded (its vectors; the
+    exact/HNSW settings from the environment apply)."""
+    if home is not None:
+        # PAPERFEED_INDEX_DIR too: an index folder of its own for an HNSW variant
+        names = (*_PASSED_THROUGH, "PAPERFEED_INDEX_DIR")
+        passed = {key: os.environ[key] for key in names if key in os.environ}
+        settings = Settings.from_environment({"PAPERFEED_HOME": str(home)} | passed)
+        store = Store(settings.database_url)
+        if not store.count_papers():
+            raise SystemExit(f"{home}: no papers; build it with bench/latency.py --build")
+        update_index(store, settings, embed=False, show_progress=False)
+        return SearchEngine(store, settings)
     settings = _settings(OUT / "full_home", "minilm")
     store = Store(settings.database_url)
     if store.count_papers() == 0:
@@ -408,6 +429,12 @@ def main() -> int:
     parser.add_argument("--sweep", action="store_true", help="grid over the fusion weights")
     parser.add_argument("--full", action="store_true", help="also the ~89k shared papers")
     parser.add_argument(
+        "--full-home",
+        type=Path,
+        default=None,
+        help="with --full: a home with every shared paper embedded (bench/latency.py --build)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="read the candidates an earlier run gathered (bench/out/candidates) instead of "
@@ -467,17 +494,20 @@ def main() -> int:
         RANKINGS,
     )
     if arguments.full:
-        full = full_corpus_engine()
+        embedded = arguments.full_home is not None
+        full = full_corpus_engine(arguments.full_home)
         assert full.lexical is not None
+        dense_label = f"dense {dense_search_label(full)}" if embedded else "lexical only"
         full_keywords = prepare(
             full,
-            "keyword lists, all shared",
+            f"keyword lists, all shared, {dense_label}",
             "mrr",
             keyword_queries(all_papers(full.store), arguments.sample),
-            use_dense=False,
+            use_dense=embedded,
         )
-        print(f"\n## all {full.store.count_papers()} shared papers, lexical side only")
-        table([(full_keywords, "test"), (full_keywords, "train")], LEXICAL_RANKINGS)
+        print(f"\n## all {full.store.count_papers()} shared papers, {dense_label}")
+        rankings = RANKINGS if embedded else LEXICAL_RANKINGS
+        table([(full_keywords, "test"), (full_keywords, "train")], rankings)
 
     print("\n## similar papers (bundled corpus)")
     similar_report(daily, coauthor_cases(papers, arguments.similar))

@@ -225,7 +225,9 @@ class Settings:
     # Calibrated on the bundled corpus (bench/quality.py, "relevance floor"): just above
     # the best cosine of 99% of nonsense queries (p99 0.315, max 0.337 of 300).
     min_similarity: float = 0.33
-    exact_search_limit: int = 200_000
+    # exact up to 50k vectors (a one-thread scan of 89k took 5-10 ms, HNSW ef=256 0.7-1 ms
+    # at recall@10 0.97: docs/benchmarks.md)
+    exact_search_limit: int = 50_000
     hnsw_ef_search: int = 256
     trending_half_life_hours: float = 48.0
     secret_key: str = ""
@@ -340,7 +342,7 @@ class Settings:
             fusion=fusion,
             dense_weight=dense_weight,
             min_similarity=min_similarity,
-            exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 200_000),
+            exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 50_000),
             hnsw_ef_search=_read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",

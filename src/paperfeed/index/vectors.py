@@ -174,10 +174,10 @@ class VectorIndex:
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         if allowed is not None:
             rows = np.flatnonzero(self._allowed_rows(allowed))
-            scores = _inner_products(self.vectors[rows], query)
+            scores = inner_products(self.vectors[rows], query)
         else:
             rows = None
-            scores = _inner_products(self.vectors, query)
+            scores = inner_products(self.vectors, query)
         limit = min(limit, len(scores))
         if limit == 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
@@ -266,7 +266,7 @@ def _blas() -> Any:
     return ThreadpoolController()
 
 
-def _inner_products(matrix: NDArray[np.float32], query: NDArray[np.float32]) -> NDArray[Any]:
+def inner_products(matrix: NDArray[np.float32], query: NDArray[np.float32]) -> NDArray[Any]:
     """``matrix @ query`` on one BLAS thread. One query is a matrix-vector product, which
     OpenBLAS splits over every core: on 2 cores that took 7x the CPU time of one thread
     (4 ms vs 0.55 ms for 9,877 x 384), and while other work holds the cores the threads

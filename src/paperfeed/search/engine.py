@@ -42,6 +42,7 @@ from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
     LEXICAL_DEPTH,
+    KeyedNumbers,
     best_similarity,
     floored_order,
     fused_scores,
@@ -314,24 +315,17 @@ class SearchEngine:
             notes.append(_no_match_note(best, floor))
             scores = np.nan_to_num(found.cosine.astype(np.float64), nan=0.0)
         timings["fusion"] = time.perf_counter() - started
-        keys = found.keys[order].tolist()
-        keys_all = found.keys.tolist()
+        has_cosine = ~np.isnan(found.cosine)
         return Ranking(
-            keys=tuple(keys),
-            scores=MappingProxyType(dict(zip(keys, scores[order].tolist(), strict=True))),
-            lexical_ranks=MappingProxyType(
-                {keys_all[index]: rank for rank, index in enumerate(found.lexical_order, 1)}
+            keys=tuple(found.keys[order].tolist()),
+            scores=KeyedNumbers(found.keys[order], scores[order], float),
+            lexical_ranks=KeyedNumbers(
+                found.keys[found.lexical_order], np.arange(1, len(found.lexical_order) + 1), int
             ),
-            semantic_ranks=MappingProxyType(
-                {keys_all[index]: rank for rank, index in enumerate(found.dense_order, 1)}
+            semantic_ranks=KeyedNumbers(
+                found.keys[found.dense_order], np.arange(1, len(found.dense_order) + 1), int
             ),
-            similarities=MappingProxyType(
-                {
-                    key: float(value)
-                    for key, value in zip(keys_all, found.cosine.tolist(), strict=True)
-                    if value == value
-                }
-            ),
+            similarities=KeyedNumbers(found.keys[has_cosine], found.cosine[has_cosine], float),
             timings=MappingProxyType(timings),
             close_match=close,
             best_similarity=best,

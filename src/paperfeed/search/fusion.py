@@ -89,6 +89,8 @@ class Candidates:
     terms: int  # distinct index terms of the query
     prose: bool = False  # the query reads as a sentence (has stop words)
     query_vector: NDArray[np.float32] | None = None
+    # the candidates' in-process vectors, NaN rows where missing (None: not read)
+    vectors: NDArray[np.float32] | None = None
 
 
 def calibrated_fusion(candidates: Candidates, weights: FusionWeights) -> NDArray[np.float64]:
