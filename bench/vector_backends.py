@@ -125,8 +125,14 @@ def faiss_rows(
     return rows
 
 
-def _binary_copy(vectors: NDArray[np.float32], first_id: int) -> bytes:
-    """The rows as PostgreSQL's binary COPY stream: (id int4, embedding vector)."""
+# PostgreSQL's binary COPY stream: one header, the rows (in as many writes as wanted), one
+# trailer (https://www.postgresql.org/docs/current/sql-copy.html, "Binary Format")
+COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + struct.pack(">ii", 0, 0)
+COPY_TRAILER = struct.pack(">h", -1)
+
+
+def _binary_rows(vectors: NDArray[np.float32], first_id: int) -> bytes:
+    """The rows as binary COPY tuples: (id int4, embedding vector)."""
     count, dimension = vectors.shape
     row = np.dtype(
         [("fields", ">i2"), ("id_length", ">i4"), ("id", ">i4"), ("vector_length", ">i4"),
@@ -137,8 +143,7 @@ def _binary_copy(vectors: NDArray[np.float32], first_id: int) -> bytes:
     rows["id"] = np.arange(first_id, first_id + count)
     rows["dimension"] = dimension
     rows["values"] = vectors
-    header = b"PGCOPY\n\xff\r\n\0" + struct.pack(">ii", 0, 0)
-    return header + rows.tobytes() + struct.pack(">h", -1)
+    return rows.tobytes()
 
 
 def pgvector_rows(
@@ -160,8 +165,10 @@ def pgvector_rows(
         started = time.perf_counter()
         copying = "COPY bench_vectors FROM STDIN WITH (FORMAT BINARY)"
         with connection.cursor() as cursor, cursor.copy(copying) as copy:
+            copy.write(COPY_HEADER)
             for start in range(0, len(vectors), 50_000):
-                copy.write(_binary_copy(vectors[start : start + 50_000], start))
+                copy.write(_binary_rows(vectors[start : start + 50_000], start))
+            copy.write(COPY_TRAILER)
         load = time.perf_counter() - started
         connection.execute("SET maintenance_work_mem = '2GB'")
         started = time.perf_counter()
