@@ -154,8 +154,9 @@ def make_queries(store: Store, engine: SearchEngine, count: int) -> list[str]:
 
 
 def fresh_caches(engine: SearchEngine) -> None:
-    """Empty the result, ranking, similar and query-vector caches: every query is new."""
-    engine.reload()
+    """Empty the result, ranking, similar and query-vector caches: every query is new.
+    (Not ``reload``: that would read the 89k index back over part 2's 1M one.)"""
+    engine.clear_caches()
     if engine._query_vectors is not None:
         engine._query_vectors = type(engine._query_vectors)(engine._query_vectors.embedder)
 

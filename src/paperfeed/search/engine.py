@@ -133,14 +133,19 @@ class SearchEngine:
         self.reload()
         return True
 
+    def clear_caches(self) -> None:
+        """Forget every cached page, ranking and similar-paper list (the query embeddings
+        stay: they depend on the text alone)."""
+        self._results.clear()
+        self._similar.clear()
+        self._rankings.clear()
+
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
         self._loaded_state = self._state_stamp()
         self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
         if hasattr(self, "_results"):
-            self._results.clear()
-            self._similar.clear()
-            self._rankings.clear()
+            self.clear_caches()
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         if self.settings.vector_backend == "pgvector":
