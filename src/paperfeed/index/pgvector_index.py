@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, bindparam, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from paperfeed.index.vector_search import NO_FILTER, Candidates, DenseFilter
@@ -245,6 +245,25 @@ class PgVectorSearch:
         if row is None:
             return None
         return np.frombuffer(row[0], dtype="<f4").astype(np.float32)
+
+    def vectors_of(self, keys: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The fresh vectors of ``keys`` in one statement (NaN rows for the others): a
+        query's cosines were ~2,200 single-row round trips before."""
+        rows = np.full((len(keys), self.dimension), np.nan, np.float32)
+        if len(keys) == 0:
+            return rows
+        row_of = {int(key): row for row, key in enumerate(keys.tolist())}
+        statement = text(
+            "SELECT e.paper_key, e.vector FROM embeddings e JOIN papers p ON p.key = e.paper_key "
+            "WHERE e.paper_key IN :keys AND e.model = :model "
+            "AND e.content_hash = p.content_hash"
+        ).bindparams(bindparam("keys", expanding=True))
+        with self.store.engine.connect() as connection:
+            for key, vector in connection.execute(
+                statement, {"keys": list(row_of), "model": self.model}
+            ):
+                rows[row_of[int(key)]] = np.frombuffer(vector, dtype="<f4")
+        return rows
 
     def _query(
         self, vector: NDArray[np.float32], limit: int, filters: DenseFilter, keys: Any

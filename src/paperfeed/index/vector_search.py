@@ -60,6 +60,11 @@ class VectorSearch(Protocol):
         """The stored vector of paper ``key``, or None."""
         ...
 
+    def vectors_of(self, keys: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The vectors of ``keys`` as rows (NaN rows for keys without one), in one read:
+        a query's ~1,100 candidates are scored from them."""
+        ...
+
     def search(
         self, query: NDArray[np.float32], limit: int, filters: DenseFilter = NO_FILTER
     ) -> Candidates:
@@ -80,6 +85,9 @@ class InProcessVectors:
 
     def vector_of(self, key: int) -> NDArray[np.float32] | None:
         return self.index.vector_of(key)
+
+    def vectors_of(self, keys: NDArray[np.int64]) -> NDArray[np.float32]:
+        return self.index.vectors_of(keys)
 
     def search(
         self, query: NDArray[np.float32], limit: int, filters: DenseFilter = NO_FILTER

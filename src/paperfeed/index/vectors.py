@@ -138,6 +138,16 @@ class VectorIndex:
         self.hnsw_added = len(missing)
         return True
 
+    def vectors_of(self, keys: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The vectors of ``keys`` as rows, NaN rows for keys without one."""
+        rows = np.full((len(keys), self.dimension), np.nan, np.float32)
+        if len(self.keys) == 0 or len(keys) == 0:
+            return rows
+        positions = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[positions] == keys
+        rows[found] = self.vectors[positions[found]]
+        return rows
+
     def vector_of(self, key: int) -> NDArray[np.float32] | None:
         position = int(np.searchsorted(self.keys, key))
         if position < len(self.keys) and self.keys[position] == key:

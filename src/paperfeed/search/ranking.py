@@ -88,18 +88,12 @@ def cosines(
 def candidate_rows(
     vectors: VectorIndex | VectorSearch | None, keys: NDArray[np.int64]
 ) -> NDArray[np.float32] | None:
-    """The in-process unit vectors of ``keys`` (NaN rows for keys without one), read once
-    per query: the cosines to the query and to its fed-back vector are then two products.
-    None for another backend (pgvector), or without vectors."""
-    if isinstance(vectors, InProcessVectors):
-        vectors = vectors.index
-    if not isinstance(vectors, VectorIndex) or len(vectors) == 0:
+    """The unit vectors of ``keys`` (NaN rows for keys without one), read once per query
+    from whichever backend holds them: the cosines to the query and to its fed-back vector
+    are then two products. None without vectors."""
+    if vectors is None or len(vectors) == 0:
         return None
-    positions = np.minimum(np.searchsorted(vectors.keys, keys), len(vectors.keys) - 1)
-    found = vectors.keys[positions] == keys
-    rows = np.full((len(keys), vectors.dimension), np.nan, np.float32)
-    rows[found] = vectors.vectors[positions[found]]
-    return rows
+    return vectors.vectors_of(keys)
 
 
 def proximity(
