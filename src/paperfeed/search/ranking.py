@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from paperfeed.index import lexical_features
 from paperfeed.index.lexical import LexicalIndex
-from paperfeed.index.vector_search import NO_FILTER, DenseFilter, InProcessVectors, VectorSearch
+from paperfeed.index.vector_search import NO_FILTER, DenseFilter, VectorSearch
 from paperfeed.index.vectors import VectorIndex, inner_products
 from paperfeed.models import StoredPaper
 from paperfeed.search.fusion import Candidates, FusionWeights, fuse, proximity_share
@@ -54,35 +54,6 @@ class KeyedNumbers(Mapping[int, Number]):
 
     def __len__(self) -> int:
         return len(self._keys)
-
-
-def cosines(
-    vectors: VectorIndex | VectorSearch | None,
-    query_vector: NDArray[np.float32] | None,
-    keys: NDArray[np.int64],
-) -> NDArray[np.float32]:
-    """Cosine of the query and each paper (unit vectors); nan where either is missing.
-
-    From the in-process matrix at once; from another backend (pgvector) paper by paper."""
-    result = np.full(len(keys), np.nan, np.float32)
-    if vectors is None or query_vector is None or len(vectors) == 0 or len(keys) == 0:
-        return result
-    if isinstance(vectors, InProcessVectors):
-        vectors = vectors.index
-    if isinstance(vectors, VectorIndex):
-        positions = np.searchsorted(vectors.keys, keys)
-        positions = np.minimum(positions, len(vectors.keys) - 1)
-        found = vectors.keys[positions] == keys
-        if found.any():
-            result[found] = inner_products(
-                np.asarray(vectors.vectors[positions[found]]), query_vector
-            )
-        return result
-    for index, key in enumerate(keys.tolist()):
-        vector = vectors.vector_of(int(key))
-        if vector is not None:
-            result[index] = float(np.dot(vector, query_vector))
-    return result
 
 
 def candidate_rows(
@@ -174,7 +145,7 @@ def gather(
     if rows is not None and query_vector is not None:
         cosine = inner_products(rows, query_vector)  # NaN where a key has no vector
     else:
-        cosine = cosines(matrix if matrix is not None else vectors, query_vector, keys)
+        cosine = np.full(len(keys), np.nan, np.float32)
     return Candidates(
         keys=keys,
         lexical=lexical_all.astype(np.float32),
@@ -263,25 +234,19 @@ def with_feedback(
     if vectors is None or query_vector is None or weight <= 0 or depth <= 0:
         return candidates
     best = np.argsort(-first_scores, kind="stable")[:depth]
-    if candidates.vectors is not None:
-        chosen = candidates.vectors[best]
-        present = list(chosen[~np.isnan(chosen[:, 0])]) if len(chosen) else []
-    else:
-        top = cosines(vectors, query_vector, candidates.keys[best])
-        rows = [
-            vectors.vector_of(int(key))
-            for key, value in zip(candidates.keys[best].tolist(), top.tolist(), strict=True)
-            if value == value
-        ]
-        present = [row for row in rows if row is not None]
-    if not present:
+    # candidates read back without their vectors (bench/quality.py's cache) read them now
+    rows = candidates.vectors
+    if rows is None:
+        rows = candidate_rows(vectors, candidates.keys)
+        if rows is None:
+            return candidates
+    chosen = rows[best]
+    present = chosen[~np.isnan(chosen[:, 0])] if len(chosen) else chosen
+    if not len(present):
         return candidates
     moved = query_vector + weight * np.mean(present, axis=0)
     moved = (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
-    if candidates.vectors is not None:
-        moved_cosine = inner_products(candidates.vectors, moved).astype(np.float32)
-        return replace(candidates, cosine=moved_cosine)
-    return replace(candidates, cosine=cosines(vectors, moved, candidates.keys))
+    return replace(candidates, cosine=inner_products(rows, moved).astype(np.float32))
 
 
 def fused_scores(
