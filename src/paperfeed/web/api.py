@@ -136,6 +136,7 @@ def _run_search(
     cat: list[str] | None,
     since: str | None,
     until: str | None,
+    snippets: bool = True,
 ) -> SearchResults:
     if sort not in SORTS:
         raise HTTPException(
@@ -145,7 +146,7 @@ def _run_search(
     try:
         # parsed once, here: the typed filters merge into the parsed query, checked
         query = parse_query(q).with_filters(cat or (), since, until)
-        return engine_of(request).search(query, limit, offset, sort)
+        return engine_of(request).search(query, limit, offset, sort, snippets=snippets)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
 
@@ -187,7 +188,8 @@ def search_papers(
     title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
     ``HfApi.list_papers`` reads). ``/api/search`` answers the same search with notes,
     totals, snippets and why each paper matched."""
-    results = _run_search(request, q, limit, offset, sort, cat, since, until)
+    # the original shape carries no snippet: none is made
+    results = _run_search(request, q, limit, offset, sort, cat, since, until, snippets=False)
     # no close match: nothing to list (the explained /api/search says why)
     papers = [hit.paper for hit in results.hits] if results.close_match else []
     upvotes = total_upvotes(store_of(request), papers)
