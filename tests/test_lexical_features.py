@@ -99,6 +99,9 @@ def test_coverage_equals_the_key_set_definition(bundled: tuple[LexicalIndex, Tex
         keys = _candidates(texts, generator)
         found = lexical_features.coverage(index, terms, keys)
         assert np.array_equal(found, _reference_coverage(index, terms, keys)), terms
+        # a search passes the terms it scored (some in one field only): the same shares
+        scored = index.query_terms([(term, None) for term in terms[::2]] + [(terms[-1], "title")])
+        assert np.array_equal(lexical_features.coverage(index, terms, keys, scored), found)
     assert (found[-2:] == 0).all()
 
 

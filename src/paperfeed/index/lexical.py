@@ -112,6 +112,10 @@ class LexicalIndex:
     _by_offset: dict[int, tuple[Segment, bool]] = field(default_factory=dict)
     # global position of each live key (index = key), -1 for keys not live here
     _position_of_key: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
+    # kept from the last refresh: at ~1M papers a sum or mask over ``_live`` costs ~0.1-1
+    # ms, and a query asked for the live count once per term
+    _live_keys: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    _all_live: bool = True
 
     # -- building --------------------------------------------------------------
 
@@ -283,12 +287,20 @@ class LexicalIndex:
         live_keys = self._keys[live_positions]
         self._position_of_key = np.full(int(live_keys.max(initial=-1)) + 1, -1, np.int32)
         self._position_of_key[live_keys] = live_positions
+        live_keys.flags.writeable = False  # shared by every caller of live_keys()
+        self._live_keys = live_keys
+        self._all_live = len(live_keys) == len(self._keys)
 
     # -- querying --------------------------------------------------------------
 
     @property
     def live_count(self) -> int:
-        return int(self._live.sum())
+        return len(self._live_keys)
+
+    @property
+    def key_span(self) -> int:
+        """One more than the largest live key: the size of a mask over live paper keys."""
+        return len(self._position_of_key)
 
     def segment_at(self, offset: int) -> tuple[Segment, bool]:
         """The segment starting at global position ``offset``, and whether all of it is live."""
@@ -341,11 +353,17 @@ class LexicalIndex:
 
     def score(self, terms: Sequence[tuple[str, str | None]]) -> NDArray[np.float32]:
         """BM25F score of every document (dead ones 0) for ``(term, field or None)`` pairs."""
+        return self.score_query_terms(self.query_terms(terms))
+
+    def score_query_terms(self, query_terms: Sequence[QueryTerm]) -> NDArray[np.float32]:
+        """BM25F score of every document (dead ones 0) for terms :meth:`query_terms` found
+        (a search reuses them for its coverage feature)."""
         scores = np.zeros(len(self._keys), np.float32)
-        for query_term in self.query_terms(terms):
+        for query_term in query_terms:
             for offset, docs, values in query_term.parts:
                 scores[offset + docs] += self.contributions(query_term.idf, values)
-        scores *= self._live
+        if not self._all_live:
+            scores *= self._live
         return scores
 
     def top(
@@ -378,7 +396,17 @@ class LexicalIndex:
         return np.concatenate(found) if found else np.empty(0, np.int64)
 
     def live_keys(self) -> NDArray[np.int64]:
-        return self._keys[self._live]
+        """The live papers' keys in index order (read-only: one array shared by callers)."""
+        return self._live_keys
+
+    def segment_spans(self, sorted_positions: NDArray[np.int64]) -> dict[int, tuple[int, int]]:
+        """For each segment's offset, the slice ``[start, end)`` of ``sorted_positions``
+        (ascending global positions; -1s first are in no segment) that falls inside it."""
+        edges = np.searchsorted(sorted_positions, self._offsets).tolist()
+        return {
+            int(offset): (edges[index], edges[index + 1])
+            for index, offset in enumerate(self._offsets[:-1].tolist())
+        }
 
     def positions_of(self, keys: NDArray[np.int64]) -> NDArray[np.int64]:
         """The global position of each of ``keys`` (as in :meth:`score`'s array), -1 for a

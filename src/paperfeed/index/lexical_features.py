@@ -15,37 +15,62 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.lexical import LexicalIndex, QueryTerm
 from paperfeed.index.term_sequences import adjacent_pair_shares
 
 
 def coverage(
-    lexical: LexicalIndex, terms: Sequence[str], keys: NDArray[np.int64]
+    lexical: LexicalIndex,
+    terms: Sequence[str],
+    keys: NDArray[np.int64],
+    known: Sequence[QueryTerm] = (),
 ) -> NDArray[np.float32]:
     """The idf-weighted share of ``terms`` (distinct, in any default field) each of ``keys``
-    contains: ``sum_t idf(t) * [t in d] / sum_t idf(t)``, Lucene's idf as in BM25F."""
+    contains: ``sum_t idf(t) * [t in d] / sum_t idf(t)``, Lucene's idf as in BM25F.
+
+    ``known``: terms the caller already looked up with :meth:`LexicalIndex.query_terms`
+    (the search's scored terms); those over the default fields are not looked up again.
+    The keys are sorted by index position once, so each posting list is searched only
+    with the candidates of its own segment (at ~1M papers in 12 segments the per-segment
+    masks over every candidate cost more than the searches).
+    """
     result = np.zeros(len(keys), np.float64)
     if not terms or len(keys) == 0:
         return result.astype(np.float32)
+    distinct = list(dict.fromkeys(terms))
+    found = {
+        lexical.terms[query_term.term_id]: query_term
+        for query_term in known
+        if query_term.field_name is None
+    }
+    missing = [(term, None) for term in distinct if term not in found]
+    if missing:
+        for query_term in lexical.query_terms(missing):
+            found[lexical.terms[query_term.term_id]] = query_term
     positions = lexical.positions_of(keys)
+    order = np.argsort(positions, kind="stable")
+    ordered = positions[order]
+    spans = lexical.segment_spans(ordered)
     total = max(lexical.live_count, 1)
     weight_sum = 0.0
-    for term in dict.fromkeys(terms):
-        found = lexical.query_terms([(term, None)])
-        frequency = found[0].frequency if found else 0
+    in_order = np.zeros(len(keys), np.float64)
+    for term in distinct:
+        looked_up = found.get(term)
+        frequency = looked_up.frequency if looked_up is not None else 0
         idf = math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
         weight_sum += idf
-        if not found:
+        if looked_up is None:
             continue
         has = np.zeros(len(keys), np.bool_)
-        for offset, docs, _ in found[0].parts:
-            local = positions - offset
-            inside = np.flatnonzero((local >= 0) & (local < _segment_size(lexical, offset)))
-            if len(inside) == 0 or len(docs) == 0:
+        for offset, docs, _ in looked_up.parts:
+            start, end = spans[offset]
+            if start == end or len(docs) == 0:
                 continue
-            at = np.minimum(np.searchsorted(docs, local[inside]), len(docs) - 1)
-            has[inside[docs[at] == local[inside]]] = True
-        result += idf * has
+            local = ordered[start:end] - offset
+            at = np.minimum(np.searchsorted(docs, local), len(docs) - 1)
+            has[start:end] = docs[at] == local
+        in_order += idf * has
+    result[order] = in_order
     return (result / weight_sum if weight_sum > 0 else result).astype(np.float32)
 
 
@@ -71,7 +96,3 @@ def proximity(
     return adjacent_pair_shares(
         terms, owners, len(keys), np.array(known, np.int64).reshape(-1, 2), len(pairs)
     )
-
-
-def _segment_size(lexical: LexicalIndex, offset: int) -> int:
-    return len(lexical.segment_at(offset)[0].keys)

@@ -26,7 +26,7 @@ def query_filter(
     """
     if lexical is None:
         return DenseFilter()
-    size = max(len(dates), int(lexical.live_keys().max(initial=0)) + 1)
+    size = max(len(dates), lexical.key_span, 1)
     allowed: NDArray[np.bool_] | None = None
     by_terms: NDArray[np.bool_] | None = None
 

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index import lexical_features
-from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.lexical import LexicalIndex, QueryTerm
 from paperfeed.index.vector_search import NO_FILTER, DenseFilter, VectorSearch
 from paperfeed.index.vectors import VectorIndex, inner_products
 from paperfeed.models import StoredPaper
@@ -117,8 +117,10 @@ def gather(
     lexical_keys = np.empty(0, np.int64)
     lexical_scores = np.empty(0, np.float32)
     scores: NDArray[np.float32] | None = None
+    query_terms: list[QueryTerm] = []
     if lexical is not None and scored_terms:
-        scores = lexical.score(list(scored_terms))
+        query_terms = lexical.query_terms(list(scored_terms))
+        scores = lexical.score_query_terms(query_terms)
         lexical_keys, lexical_scores = lexical.top(scores, lexical_depth, allowed)
     dense_keys = np.empty(0, np.int64)
     if vectors is not None and query_vector is not None:
@@ -151,7 +153,7 @@ def gather(
         lexical=lexical_all.astype(np.float32),
         cosine=cosine.astype(np.float32),
         coverage=(
-            lexical_features.coverage(lexical, distinct, keys)
+            lexical_features.coverage(lexical, distinct, keys, query_terms)
             if lexical is not None
             else np.zeros(len(keys), np.float32)
         ),
