@@ -238,6 +238,22 @@ def _quantize(source: Path, target: Path) -> None:
         per_channel=True,
         extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
     )
+    _drop_unused_opsets(target)
+
+
+def _drop_unused_opsets(path: Path) -> None:
+    """Keep only the operator sets the graph's nodes use: the optimizer declares every
+    domain it knows (``ai.onnx.preview``, ``org.pytorch.aten``, ...), which an older
+    onnxruntime may refuse to load."""
+    import onnx
+
+    model = onnx.load(str(path))
+    used = {node.domain for node in model.graph.node}
+    kept = [entry for entry in model.opset_import if entry.domain in used]
+    del model.opset_import[:]
+    model.opset_import.extend(kept)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
 
 
 if __name__ == "__main__":
