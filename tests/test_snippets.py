@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
+import pytest
+
+from paperfeed.search import snippets
 from paperfeed.search.snippets import describe_match, make_snippet, query_stems
 
 
@@ -68,3 +74,32 @@ def test_snippets_of_real_abstracts_show_the_text_as_written() -> None:
         assert not any(
             stem_of.get(word) in stems for word in re.findall(r"[^\W_]+", html.unescape(unmarked))
         )
+
+
+def test_snippets_from_many_threads_while_the_text_cache_evicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The web server makes snippets in a thread pool; with the per-text cache full, every
+    new text evicts the oldest, and two threads evicting at once must not fail."""
+    monkeypatch.setattr(snippets, "_ANALYSED_TEXTS", 4)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    failures: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        try:
+            for number in range(3000):
+                text = f"Text {thread} {number} about graph neural networks for molecules."
+                assert "<mark>graph</mark>" in make_snippet(text, {"graph"})
+        except BaseException as error:  # noqa: BLE001 - collected, then reported
+            failures.append(error)
+
+    try:
+        threads = [threading.Thread(target=work, args=(thread,)) for thread in range(8)]
+        for worker in threads:
+            worker.start()
+        for worker in threads:
+            worker.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert not failures, failures[:3]

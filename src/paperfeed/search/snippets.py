@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from itertools import accumulate, compress
 from operator import sub
 from typing import NamedTuple
@@ -41,6 +42,9 @@ class _Analysed(NamedTuple):
 # query. Plain dict, oldest out first (dicts keep insertion order).
 _ANALYSED_TEXTS = 20_000
 _analysed: dict[str, _Analysed] = {}
+# The web server answers searches from a thread pool: two threads evicting the same oldest
+# text raised KeyError (a 500 under load, bench/http_load.py). Lookups stay lock-free.
+_analysed_lock = threading.Lock()
 # One C-level split gives separators and words alternately: no Python loop over matches.
 _WORD_SPLIT = re.compile(r"([^\W_]+)")
 
@@ -63,9 +67,10 @@ def _analyse(text: str) -> _Analysed:
             stems = [known or _stem_word(word) for known, word in zip(stems, words, strict=True)]
         bounds = list(accumulate(map(len, parts), initial=0))
         found = _Analysed(text, bounds, words, stems)  # type: ignore[arg-type]
-        if len(_analysed) >= _ANALYSED_TEXTS:
-            del _analysed[next(iter(_analysed))]
-        _analysed[text] = found
+        with _analysed_lock:
+            while len(_analysed) >= _ANALYSED_TEXTS:
+                del _analysed[next(iter(_analysed))]
+            _analysed[text] = found
     return found
 
 
