@@ -295,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--save-vectors", type=Path, help="write the SciFact vectors of variant 'minilm' here"
     )
+    parser.add_argument(
+        "--against-vectors",
+        type=Path,
+        help="also rank SciFact's saved document vectors (a --save-vectors folder, e.g. from "
+        "an older model) with each variant's query vectors: a home that keeps old vectors",
+    )
     add_machine_arguments(parser)
     args = parser.parse_args(argv)
     machine = Machine.check(args)
@@ -319,7 +325,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{(BUNDLED_MODELS_DIR / 'minilm' / 'model.onnx').stat().st_size / 1e6:.1f} MB (int8)"
     )
     print(format_table(rows, query_sets, timed))
+    if args.against_vectors:
+        for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
+            ndcg, recall = against_saved(args.against_vectors, variant, query_sets[0], args)
+            print(
+                f"{variant} queries against the documents in {args.against_vectors}: "
+                f"SciFact nDCG@10 {ndcg:.4f}, R@100 {recall:.4f}"
+            )
     machine.report()
+
+
+def against_saved(
+    folder: Path, variant: str, query_set: QuerySet, args: argparse.Namespace
+) -> tuple[float, float]:
+    """nDCG@10 and R@100 of ``variant``'s query vectors over saved SciFact documents."""
+    ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+    if len(ids) != len(query_set.doc_texts) or args.limit_docs:
+        raise SystemExit("--against-vectors needs the whole corpus: drop --limit-docs")
+    embed, _ = make_variant(variant, args.threads)
+    queries = np.concatenate([embed([text]) for text in query_set.query_texts])
+    return evaluate(query_set, np.load(folder / "vectors.npy"), queries)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import anyio.to_thread
 import pytest
+from fastapi.testclient import TestClient
 
 from paperfeed.config import Settings, SettingsError
+from paperfeed.web import create_app
 
 
 def test_defaults() -> None:
@@ -41,8 +46,26 @@ def test_values_are_read() -> None:
         ("PAPERFEED_QUERY_CACHE_SIZE", "-3"),
         ("PAPERFEED_QUERY_THREADS", "two"),
         ("PAPERFEED_HNSW_EF_SEARCH", "0"),
+        ("PAPERFEED_SERVER_THREADS", "-2"),
     ],
 )
 def test_bad_values_are_named(key: str, value: str) -> None:
     with pytest.raises(SettingsError, match=key):
         Settings.from_environment({key: value})
+
+
+def _worker_thread_pool_size(settings: Settings) -> int:
+    with TestClient(create_app(settings)) as client:  # runs the app's lifespan
+        assert client.get("/api/papers/search", params={"q": "graphs"}).status_code == 200
+        limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+        return int(limiter.total_tokens)
+
+
+def test_server_threads_size_each_workers_thread_pool(tmp_path: Path) -> None:
+    """PAPERFEED_SERVER_THREADS caps the requests a worker computes at once; unset, the
+    framework's default pool (40) is left alone."""
+    home = {"PAPERFEED_HOME": str(tmp_path), "PAPERFEED_EMBED_MODEL": "hashing"}
+    assert _worker_thread_pool_size(Settings.from_environment(home)) == 40
+    limited = Settings.from_environment(home | {"PAPERFEED_SERVER_THREADS": "2"})
+    assert limited.server_threads == 2
+    assert _worker_thread_pool_size(limited) == 2

@@ -189,6 +189,8 @@ class Settings:
             subscriber's digest; None leaves sending to ``paperfeed digest send``.
         page_cache_seconds: how long a page rendered for anonymous visitors is
             served again as it is (0 turns the cache off).
+        server_threads: requests each server worker computes at once (its thread pool
+            for the pages and API answers; 0: the framework's default of 40).
         arxiv_oai_url: arXiv's OAI-PMH base URL; empty turns the arXiv sync off.
         arxiv_sets: OAI-PMH sets harvested (``cs``, ``math``, ``physics:hep-th``...).
         arxiv_categories: the categories followed; a harvested paper in none of them is
@@ -245,6 +247,7 @@ class Settings:
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
+    server_threads: int = 0
     arxiv_oai_url: str = DEFAULT_ARXIV_OAI_URL
     arxiv_sets: tuple[str, ...] = ("cs",)
     arxiv_categories: tuple[str, ...] = ()
@@ -364,6 +367,7 @@ class Settings:
             mail_from=mail_from,
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
+            server_threads=_read_int(env, "PAPERFEED_SERVER_THREADS", 0),
             arxiv_oai_url=_read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),
             arxiv_sets=_read_words(env, "PAPERFEED_ARXIV_SETS", ("cs",)),
             arxiv_categories=_read_words(env, "PAPERFEED_ARXIV_CATEGORIES", ()),

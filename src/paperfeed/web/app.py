@@ -9,6 +9,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -157,6 +158,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.server_threads:
+            # the pool that runs the (synchronous) page and API handlers of this worker
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = settings.server_threads
         yield
         store.close()
 
