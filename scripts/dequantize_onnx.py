@@ -5,11 +5,12 @@
 
 onnxruntime's ``quantize_dynamic`` turns each ``MatMul(x, W)`` into
 ``DynamicQuantizeLinear(x)`` -> ``MatMulInteger(x_q, W_q, x_zp, W_zp)`` -> ``Cast`` ->
-``Mul(x_scale * W_scale)``. This puts back ``MatMul(x, (W_q - W_zp) * W_scale)``: the
-weights keep their int8 rounding, but activations are no longer quantised with a scale
-taken from the whole batch, so a text's vector no longer depends on which other texts
-share its batch. The Ray tests use it to check the fp32 bound (cosine >= 0.9999); it
-needs the ``onnx`` package (``pip install onnx``).
+``Mul(x_scale * W_scale)``, and a fused ``Attention`` into ``QAttention`` fed the same
+way. This puts back ``MatMul(x, (W_q - W_zp) * W_scale)`` and ``Attention`` with those
+fp32 weights: the weights keep their int8 rounding, but activations are no longer
+quantised with a scale taken from the whole batch, so a text's vector no longer depends on
+which other texts share its batch. The Ray tests use it to check the fp32 bound (cosine
+>= 0.9999); it needs the ``onnx`` package (``pip install onnx``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def dequantize(source: Path, target: Path) -> int:
     dropped: set[int] = set()
     added = []
     for node in graph.node:
+        if node.op_type == "QAttention":  # a fused attention layer (see below)
+            replaced[id(node)] = _attention_in_fp32(node, producers, initializers, added)
+            continue
         if node.op_type != "MatMulInteger":
             continue
         quantize = producers[node.input[0]]
@@ -80,6 +84,30 @@ def dequantize(source: Path, target: Path) -> int:
     metadata["precision"] = "fp32 (dequantised from int8 weights)"
     (target / "model.json").write_text(json.dumps(metadata, indent=1))
     return len(replaced)
+
+
+def _attention_in_fp32(
+    node: Any, producers: dict[str, Any], initializers: dict[str, Any], added: list[Any]
+) -> Any:
+    """``Attention`` in place of ``QAttention`` (the fused graph the export script ships):
+    inputs ``x_q, W_q, bias, x_scale, W_scale, mask, x_zp, W_zp``, the activations quantised
+    per batch by a ``DynamicQuantizeLinear``; the fp32 node takes ``x, W, bias, mask``."""
+    from onnx import helper, numpy_helper
+
+    quantize = producers[node.input[0]]
+    weights = numpy_helper.to_array(initializers[node.input[1]]).astype(np.float32)
+    scale = numpy_helper.to_array(initializers[node.input[4]]).astype(np.float32)
+    zero_point = numpy_helper.to_array(initializers[node.input[7]]).astype(np.float32)
+    name = node.input[1].removesuffix("_quantized") + "_fp32"
+    added.append(numpy_helper.from_array((weights - zero_point) * scale, name))
+    return helper.make_node(
+        "Attention",
+        [quantize.input[0], name, node.input[2], node.input[5]],
+        list(node.output),
+        name=node.name + "_fp32",
+        domain="com.microsoft",
+        **{attribute.name: helper.get_attribute_value(attribute) for attribute in node.attribute},
+    )
 
 
 def main() -> None:
