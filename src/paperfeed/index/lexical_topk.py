@@ -76,13 +76,16 @@ def _valid(
 
 
 def _probe(
-    index: LexicalIndex, query_term: QueryTerm, candidates: NDArray[np.int64]
+    index: LexicalIndex,
+    query_term: QueryTerm,
+    candidates: NDArray[np.int64],
+    spans: dict[int, tuple[int, int]],
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Rows of ``candidates`` (sorted positions) holding the term, and its contributions."""
+    """Rows of ``candidates`` (sorted positions) holding the term, and its contributions;
+    ``spans`` is ``index.segment_spans(candidates)``."""
     rows_parts, value_parts = [], []
     for offset, docs, values in query_term.parts:
-        size = len(index.segment_at(offset)[0].keys)
-        low, high = np.searchsorted(candidates, [offset, offset + size])
+        low, high = spans[offset]
         local = candidates[low:high] - offset
         if not len(local):
             continue
@@ -143,8 +146,9 @@ def top_k(
         reach = scores[union].astype(np.float64) * (1 + _SLACK) + remaining[read]
         union = union[reach >= theta]
         candidate_scores = scores[union]
+        spans = index.segment_spans(union)
         for query_term in query_terms[read:]:
-            rows, contributions = _probe(index, query_term, union)
+            rows, contributions = _probe(index, query_term, union, spans)
             candidate_scores[rows] += contributions
     else:
         candidate_scores = scores[union]

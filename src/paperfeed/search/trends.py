@@ -72,10 +72,7 @@ def _matching_keys(engine: SearchEngine, query: ParsedQuery) -> NDArray[np.int64
     assert lexical is not None
     live = lexical.live_keys()
     allowed = engine.allowed_mask(query)  # the search's own filters, one definition
-    if allowed is None:
-        selected = np.ones(int(live.max(initial=0)) + 1, np.bool_)
-    else:
-        selected = allowed.copy()
+    selected = np.ones(max(lexical.key_span, 1), np.bool_) if allowed is None else allowed.copy()
     for text in query.words:
         for term in tokenize(text):
             mask = np.zeros(len(selected), np.bool_)
