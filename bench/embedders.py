@@ -230,11 +230,12 @@ def embed_all(
 
 def run_variant(
     variant: str, query_sets: list[QuerySet], threads: int, timed: str
-) -> tuple[Row, np.ndarray | None]:
+) -> tuple[Row, np.ndarray | None, np.ndarray | None]:
+    """The variant's row, and its SciFact document and query vectors."""
     embed, calls = make_variant(variant, threads)
     embed(["warm-up so that session start-up is not timed"] * 4)
     row = Row(variant, quality={})
-    scifact_docs = None
+    scifact_docs = scifact_queries = None
     for query_set in query_sets:
         docs, wall, cpu = embed_all(embed, query_set.doc_texts, calls)
         queries = np.concatenate([embed([text]) for text in query_set.query_texts])
@@ -244,10 +245,10 @@ def run_variant(
         assert row.quality is not None
         row.quality[query_set.name] = evaluate(query_set, docs, queries)
         if query_set.name == "SciFact":
-            scifact_docs = docs
+            scifact_docs, scifact_queries = docs, queries
         rate = len(docs) / wall
         print(f"[embedders] {variant} {query_set.name}: {rate:.1f} docs/s", file=sys.stderr)
-    return row, scifact_docs
+    return row, scifact_docs, scifact_queries
 
 
 def format_table(rows: Sequence[Row], query_sets: list[QuerySet], timed: str) -> str:
@@ -303,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     add_machine_arguments(parser)
     args = parser.parse_args(argv)
+    if args.against_vectors and args.limit_docs:
+        parser.error("--against-vectors needs the whole corpus: drop --limit-docs")
     machine = Machine.check(args)
     query_sets = [load_scifact(args.data, args.limit_docs)]
     if not args.skip_known_items:
@@ -315,35 +318,33 @@ def main(argv: Sequence[str] | None = None) -> None:
             file=sys.stderr,
         )
     rows = []
+    against: list[str] = []
     for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
-        row, vectors = run_variant(variant, query_sets, args.threads, timed)
+        row, vectors, queries = run_variant(variant, query_sets, args.threads, timed)
         rows.append(row)
         if variant == "minilm" and args.save_vectors and vectors is not None:
             save_vectors(args.save_vectors, query_sets[0], vectors, args.data)
+        if args.against_vectors and queries is not None:
+            ndcg, recall = against_saved(args.against_vectors, query_sets[0], queries)
+            against.append(
+                f"{variant} queries against the documents in {args.against_vectors}: "
+                f"SciFact nDCG@10 {ndcg:.4f}, R@100 {recall:.4f}"
+            )
     print(
         f"{cores()} cores, threads {args.threads or 'all'}, model file "
         f"{(BUNDLED_MODELS_DIR / 'minilm' / 'model.onnx').stat().st_size / 1e6:.1f} MB (int8)"
     )
     print(format_table(rows, query_sets, timed))
-    if args.against_vectors:
-        for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
-            ndcg, recall = against_saved(args.against_vectors, variant, query_sets[0], args)
-            print(
-                f"{variant} queries against the documents in {args.against_vectors}: "
-                f"SciFact nDCG@10 {ndcg:.4f}, R@100 {recall:.4f}"
-            )
+    for line in against:
+        print(line)
     machine.report()
 
 
-def against_saved(
-    folder: Path, variant: str, query_set: QuerySet, args: argparse.Namespace
-) -> tuple[float, float]:
-    """nDCG@10 and R@100 of ``variant``'s query vectors over saved SciFact documents."""
+def against_saved(folder: Path, query_set: QuerySet, queries: np.ndarray) -> tuple[float, float]:
+    """nDCG@10 and R@100 of a variant's SciFact query vectors over saved documents."""
     ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
-    if len(ids) != len(query_set.doc_texts) or args.limit_docs:
-        raise SystemExit("--against-vectors needs the whole corpus: drop --limit-docs")
-    embed, _ = make_variant(variant, args.threads)
-    queries = np.concatenate([embed([text]) for text in query_set.query_texts])
+    if len(ids) != len(query_set.doc_texts):
+        raise SystemExit(f"{folder} holds {len(ids)} documents, SciFact {len(query_set.doc_texts)}")
     return evaluate(query_set, np.load(folder / "vectors.npy"), queries)
 
 
