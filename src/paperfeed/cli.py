@@ -474,7 +474,11 @@ def _print_sync_report(report: Any) -> None:
 
 
 @main.command()
-@click.argument("source", required=False, type=click.Choice(["arxiv", "daily-papers"]))
+@click.argument(
+    "source",
+    required=False,
+    type=click.Choice(["arxiv", "daily-papers", "biorxiv", "medrxiv", "arxiv-listing"]),
+)
 @click.option("--from", "first", metavar="YYYY-MM-DD", help="Start of the window.")
 @click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
 @click.option("--no-index", is_flag=True, help="Store only; update the index later.")
