@@ -284,7 +284,7 @@ def search(
 @click.option("--json", "as_json", is_flag=True)
 def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -> None:
     """Papers similar to ARXIV_ID (or to --text)."""
-    from paperfeed.ingest import normalize_arxiv_id
+    from paperfeed.ingest import normalize_paper_id
     from paperfeed.search import SearchError
 
     if (arxiv_id is None) == (text is None):
@@ -292,11 +292,9 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
     engine = _engine()
     try:
         if arxiv_id is not None:
-            normalized = normalize_arxiv_id(arxiv_id)
+            normalized = normalize_paper_id(arxiv_id)
             if normalized is None:
-                raise click.ClickException(
-                    f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)"
-                )
+                raise click.ClickException(f"{arxiv_id!r} is not an arXiv id or a DOI")
             hits = engine.similar(normalized, limit)
         else:
             hits = engine.similar_to_text(text or "", limit)

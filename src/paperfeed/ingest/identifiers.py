@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 # New-style ids (April 2007 on): YYMM.NNNN, and YYMM.NNNNN from January 2015.
 # Old-style ids: archive, optional subject class, then YYMMNNN, e.g. hep-th/9901001,
@@ -94,3 +95,9 @@ def normalize_paper_id(raw: str) -> str | None:
         ``"2401.00165"``, ``"10.1101/2024.01.02.123456"``, or ``None`` for neither.
     """
     return normalize_arxiv_id(raw) or normalize_doi(raw)
+
+
+def url_id(paper_id: str) -> str:
+    """A paper id as it goes into a URL path: percent-encoded, its ``/`` kept (a DOI's
+    suffix may hold ``(``, ``;``, ``<``, ``#`` or ``?``; arXiv ids pass unchanged)."""
+    return urllib.parse.quote(paper_id, safe="/")

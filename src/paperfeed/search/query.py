@@ -15,7 +15,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from paperfeed.index.tokenizer import STOP_WORDS, tokenize, words
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_arxiv_id, normalize_doi
+from paperfeed.ingest.preprint_categories import (
+    CATEGORIES as PREPRINT_CATEGORIES,
+)
+from paperfeed.ingest.preprint_categories import (
+    is_preprint_category,
+    normalize_category,
+)
 
 FIELD_PREFIXES = {
     "ti": "title",
@@ -27,6 +34,12 @@ FIELD_PREFIXES = {
 }
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z][a-z\-]*)?$", re.IGNORECASE)
+# a DOI, alone or as a resolver or bioRxiv/medRxiv URL (``normalize_doi`` has the details)
+_DOI_LIKE = re.compile(
+    r"^(?:doi:|(?:https?://)?(?:dx\.)?doi\.org/|(?:https?://)?(?:www\.)?(?:bio|med)rxiv\.org/"
+    r"|10\.\d{4,9}/)",
+    re.IGNORECASE,
+)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _URL_OR_ID = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$|^\S*\d{4}\.\d{4,5}(v\d+)?$|^[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?$",
@@ -148,6 +161,14 @@ class ParsedQuery:
         for category in categories:
             if isinstance(category, str) and not category.strip():
                 continue  # an empty box of a form, like an empty date: no filter
+            if isinstance(category, str) and is_preprint_category(category):
+                if normalize_category(category) not in PREPRINT_CATEGORIES:
+                    raise SearchError(
+                        f"unknown bioRxiv/medRxiv category {category!r} "
+                        "(expected e.g. biorxiv.neuroscience)"
+                    )
+                checked.append(normalize_category(category))
+                continue
             if not isinstance(category, str) or not _CATEGORY.match(category.strip()):
                 raise SearchError(
                     f"category {category!r} is not a category name (expected e.g. cs.LG)"
@@ -239,13 +260,18 @@ def parse_query(text: str) -> ParsedQuery:
         if arxiv_id:
             query.arxiv_ids.append(arxiv_id)
             return query.freeze(original)
+    if _DOI_LIKE.match(stripped):
+        doi = normalize_doi(stripped)
+        if doi:
+            query.arxiv_ids.append(doi)
+            return query.freeze(original)
     for match in _TOKEN.finditer(text):
         negated, prefix, quoted, bare = match.groups()
         value = quoted if quoted is not None else bare
         prefix_lower = prefix.lower() if prefix else None
         if prefix_lower is None or not (
             prefix_lower in FIELD_PREFIXES
-            or prefix_lower in ("cat", "since", "until", "date", "id", "arxiv")
+            or prefix_lower in ("cat", "since", "until", "date", "id", "arxiv", "doi")
         ):
             # not a known prefix: the whole token is text ("BERT:" or "foo:bar" included)
             if prefix is not None:
@@ -260,13 +286,33 @@ def parse_query(text: str) -> ParsedQuery:
                 query.excluded.append(value)
             else:
                 query.fielded.append((FIELD_PREFIXES[prefix_lower], value))
+        elif prefix_lower == "cat" and is_preprint_category(value):
+            # bioRxiv/medRxiv: biorxiv.neuroscience, bioRxiv:cancer_biology, ...
+            category = normalize_category(value)
+            if category in PREPRINT_CATEGORIES:
+                query.categories.append(category)
+            else:
+                query.notes.append(
+                    f"ignored category {value!r} (no such bioRxiv/medRxiv subject; expected "
+                    "e.g. biorxiv.neuroscience)"
+                )
+        elif prefix_lower == "doi":
+            doi = normalize_doi(value)
+            if doi:
+                query.arxiv_ids.append(doi)
+            else:
+                query.notes.append(
+                    f"ignored DOI {value!r} (expected e.g. 10.1101/2024.01.02.123456)"
+                )
         elif prefix_lower == "cat":
             if _CATEGORY.match(value):
                 query.categories.append(value)
             else:
                 query.notes.append(f"ignored category {value!r} (expected e.g. cs.LG)")
         elif prefix_lower in ("id", "arxiv"):
-            arxiv_id = normalize_arxiv_id(value)
+            arxiv_id = normalize_arxiv_id(value) or (
+                normalize_doi(value) if prefix_lower == "id" else None
+            )
             if arxiv_id:
                 query.arxiv_ids.append(arxiv_id)
             else:
@@ -283,6 +329,8 @@ def _add_text(query: _Parts, value: str, negated: bool, is_phrase: bool) -> None
         query.phrases.append(value)
     elif _URL_OR_ID.match(value) and normalize_arxiv_id(value):
         query.arxiv_ids.append(normalize_arxiv_id(value) or value)
+    elif _DOI_LIKE.match(value) and normalize_doi(value):
+        query.arxiv_ids.append(normalize_doi(value) or value)
     else:
         query.words.append(value)
 

@@ -19,6 +19,7 @@ from paperfeed.discussion import (
     PaperWithdrawnError,
     Thread,
 )
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.store.comments import Comment
 from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
 from paperfeed.web.security import (
@@ -62,7 +63,7 @@ def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
         "deleted": comment.deleted,
         "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
-        "url": f"/papers/{arxiv_id}#comment-{comment.id}",
+        "url": f"/papers/{url_id(arxiv_id)}#comment-{comment.id}",
     }
 
 
@@ -175,7 +176,7 @@ def comment_form(
     parent: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    back = f"/papers/{arxiv_id}"
+    back = f"/papers/{url_id(arxiv_id)}"
     user = _form_user(request, csrf_token, back + "#discussion")
     try:
         parent_id = int(parent) if parent.strip() else None
@@ -229,7 +230,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
     except _ERRORS as error:
         raise _http_error(error) from None
     base = settings_of(request).base_url
-    page = f"{base}/papers/{paper.arxiv_id}"
+    page = f"{base}/papers/{url_id(paper.arxiv_id)}"
     entries = []
     for comment in discussion.latest_comments(store_of(request), paper):
         link = f"{page}#comment-{comment.id}"
@@ -246,8 +247,8 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         render_rss_entries(
             f"Discussion of “{paper.title}”",
             page,
-            f"{base}/rss/papers/{paper.arxiv_id}",
-            f"Comments on arXiv {paper.arxiv_id}, newest first",
+            f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
+            f"Comments on {paper.arxiv_id}, newest first",
             entries,
         )
     )

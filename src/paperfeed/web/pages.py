@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperfeed import accounts
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
-from paperfeed.ingest import IngestError, normalize_arxiv_id
+from paperfeed.ingest import IngestError, normalize_paper_id
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
@@ -101,7 +102,7 @@ def search_page(
     if len(parsed.arxiv_ids) == 1 and not parsed.has_content and not cat:
         paper = store.get_paper(parsed.arxiv_ids[0])
         if paper is not None:
-            return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+            return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=303)
     try:
         results = engine_of(request).search(
             parsed, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort
@@ -138,14 +139,20 @@ def _search_trend(
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, arxiv_id: str) -> Response:
     store = store_of(request)
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
-        raise HTTPException(404, f"{arxiv_id!r} is not an arXiv id")
+        raise HTTPException(
+            404, f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     if normalized != arxiv_id:
-        return RedirectResponse(f"/papers/{normalized}", status_code=301)
+        return RedirectResponse(f"/papers/{url_id(normalized)}", status_code=301)
     paper = store.get_paper(normalized)
     if paper is None:
         raise HTTPException(404, f"no paper {normalized} in this collection")
+    if paper.arxiv_id != normalized:
+        # the DOI of a preprint also on arXiv: one paper, shown at its arXiv id
+        return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=301)
+    normalized = paper.arxiv_id
     try:
         similar = engine_of(request).similar(normalized, limit=8)
     except SearchError:
@@ -362,4 +369,4 @@ def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form(""
         message = error.args[0] if error.args else str(error)
         context = {"error": message, "arxiv_id": arxiv_id}
         return render(request, "submit.html", context, status_code=400)
-    return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=303)
