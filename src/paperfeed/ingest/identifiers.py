@@ -62,6 +62,7 @@ _DECORATED_DOI = re.compile(
     r"(?:v\d+)?(?:\.full(?:\.pdf)?|\.abstract|\.full-text|\.supplementary-material)?/?",
     re.IGNORECASE,
 )
+_VERSION_SUFFIX = re.compile(r"(?<=\d)v\d+$")
 _PREPRINT_URL = re.compile(r"(?:https?://)?(?:www\.|connect\.)?(?:biorxiv|medrxiv)\.org/", re.I)
 
 
@@ -78,8 +79,13 @@ def normalize_doi(raw: str) -> str | None:
         if _PREPRINT_URL.match(text) is None:
             # only preprint-server URLs carry a version suffix; a bare DOI keeps its "v2"
             doi = text[match.start("doi") :].rstrip("/")
-        return doi.lower() if _DOI.fullmatch(doi) else None
-    return text.lower() if _DOI.fullmatch(text) else None
+        return _without_version(doi.lower()) if _DOI.fullmatch(doi) else None
+    return _without_version(text.lower()) if _DOI.fullmatch(text) else None
+
+
+def _without_version(doi: str) -> str:
+    # bioRxiv/medRxiv (prefix 10.1101) name a version "v2" after the DOI; never part of it
+    return _VERSION_SUFFIX.sub("", doi) if doi.startswith("10.1101/") else doi
 
 
 def is_doi(paper_id: str) -> bool:

@@ -187,7 +187,7 @@ def comment_form(
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
-    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/edit")
@@ -200,7 +200,7 @@ def edit_form(
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
-    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/delete")
@@ -212,14 +212,14 @@ def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
     back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "")
-    return RedirectResponse(back or f"/papers/{paper_id}#discussion", status_code=303)
+    return RedirectResponse(back or f"/papers/{url_id(paper_id)}#discussion", status_code=303)
 
 
 # -- the paper's feed -------------------------------------------------------------------------
 
 
 @feed_router.get(
-    "/papers/{id:arxiv}",
+    "/papers/{id:path}",  # any paper id: a DOI has slashes and may have odd characters
     response_class=Response,
     responses=RSS_RESPONSES,
     summary="A paper's comments, newest first",
