@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from paperfeed.ingest.arxiv_rss import Listing
+from paperfeed.models import StoredPaper
 from paperfeed.store import schema
-from paperfeed.store.database import Store, UpsertCounts, upsert_papers_in
+from paperfeed.store.database import Store, UpsertCounts, stored_paper_from_row, upsert_papers_in
 
 _TABLE = schema.arxiv_announcements
 
@@ -107,3 +108,66 @@ def announcement_history(
         for row in rows:
             found.setdefault(row.arxiv_id, []).append((row.day, row.announce_type))
     return found
+
+
+def papers_by_ids(store: Store, arxiv_ids: Sequence[str]) -> dict[str, StoredPaper]:
+    """Stored papers by id (ids not stored are absent), withdrawn ones left out."""
+    papers = schema.papers
+    found: dict[str, StoredPaper] = {}
+    ids = list(arxiv_ids)
+    with store.engine.connect() as connection:
+        for start in range(0, len(ids), 500):
+            rows = connection.execute(
+                select(papers).where(
+                    papers.c.arxiv_id.in_(ids[start : start + 500]), papers.c.withdrawn_on.is_(None)
+                )
+            )
+            for row in rows:
+                paper = stored_paper_from_row(row)
+                found[paper.arxiv_id] = paper
+    return found
+
+
+# -- papers by the day they were first listed, per source ------------------------------
+
+
+def _of_source(source: str) -> ColumnElement[bool]:
+    """arXiv papers (ids that are not DOIs), or those a preprint server contributed."""
+    papers = schema.papers
+    if source == "arxiv":
+        return ~papers.c.arxiv_id.startswith("10.")
+    return papers.c.sources.contains(f'"{source}"')
+
+
+def posted_on(store: Store, source: str, day: str) -> list[StoredPaper]:
+    """Papers of ``source`` (``arxiv``, ``biorxiv``, ``medrxiv``) first listed on ``day``."""
+    papers = schema.papers
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(papers)
+            .where(
+                papers.c.first_listed == day, papers.c.withdrawn_on.is_(None), _of_source(source)
+            )
+            .order_by(papers.c.arxiv_id)
+        ).all()
+    return [stored_paper_from_row(row) for row in rows]
+
+
+def latest_posting_day(store: Store, source: str, until: str | None = None) -> str | None:
+    """The latest day a paper of ``source`` was first listed (on or before ``until``)."""
+    papers = schema.papers
+    statement = select(func.max(papers.c.first_listed)).where(_of_source(source))
+    if until is not None:
+        statement = statement.where(papers.c.first_listed <= until)
+    with store.engine.connect() as connection:
+        value = connection.scalar(statement)
+    return str(value) if value else None
+
+
+def neighbouring_posting_days(store: Store, source: str, day: str) -> tuple[str | None, str | None]:
+    """The nearest listing days of ``source`` before and after ``day``."""
+    listed = schema.papers.c.first_listed
+    with store.engine.connect() as connection:
+        before = connection.scalar(select(func.max(listed)).where(listed < day, _of_source(source)))
+        after = connection.scalar(select(func.min(listed)).where(listed > day, _of_source(source)))
+    return (str(before) if before else None, str(after) if after else None)

@@ -5,7 +5,8 @@ announcement until the next one (on Saturday and Sunday, and on holidays, it is 
 Each run records the current listing of each set (``record_listing``): re-running it
 changes nothing. OAI-PMH stays the source of metadata; a listed paper not yet harvested
 is stored from the listing's item until OAI-PMH's record arrives. The feed always
-shows the latest announcement only, so ``--from``/``--until`` do not apply.
+shows the latest announcement only, so ``--from``/``--until`` (given to every source by
+``paperfeed sync``) do not apply to it: the report says so.
 """
 
 from __future__ import annotations
@@ -36,14 +37,10 @@ def sync_arxiv_listing(
     """Record the current listing of every set in ``settings.arxiv_sets``.
 
     Raises:
-        SyncError: the listing is off, or a window was asked for (the feed has none).
+        SyncError: the listing is off.
     """
     if not settings.arxiv_rss_url:
         raise SyncError("the arXiv listing is off: PAPERFEED_ARXIV_RSS_URL is empty")
-    if first is not None or last is not None:
-        raise SyncError(
-            "arxiv-listing reads the latest announcement only: --from/--until do not apply"
-        )
     client = client or PoliteClient(fetch_policy(settings))
     report = SourceReport(SOURCE)
     started = time.monotonic()
@@ -76,6 +73,8 @@ def sync_arxiv_listing(
     except IngestError as error:
         report.error = str(error)
     report.window = ", ".join(days)
+    if first is not None or last is not None:
+        report.window += " (the listing holds the latest announcement only: --from/--until ignored)"
     report.requests = client.requests
     report.seconds = time.monotonic() - started
     return report
