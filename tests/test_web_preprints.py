@@ -166,6 +166,10 @@ def test_search_recognises_a_doi_in_every_form_and_filters_by_subject(site: Site
             found = client.get("/search", params={"q": query}, follow_redirects=False)
             assert found.status_code == 303, query
             assert found.headers["location"] == f"/papers/{PLAIN_DOI}", query
+        api = client.get(f"/api/papers/{PLAIN_DOI}v1")  # the JSON API takes a bioRxiv DOI
+        assert api.status_code == 200, api.text
+        assert api.json()["id"] == PLAIN_DOI
+        assert api.json()["title"] == "Tumour organoids reveal clonal drug tolerance"
         both = client.get("/search", params={"q": f"doi:{PLAIN_DOI} id:{ARXIV_PAPER}"})
         assert "Tumour organoids" in both.text and both.status_code == 200
         by_subject = client.get("/search", params={"q": "cat:bioRxiv:neuroscience replay"})

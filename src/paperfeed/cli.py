@@ -490,7 +490,8 @@ def sync(
     no_embed: bool,
     quiet: bool,
 ) -> None:
-    """Fetch new papers (arXiv OAI-PMH, the daily-papers API), then update the index.
+    """Fetch new papers (arXiv OAI-PMH and its daily listing, the daily-papers API,
+    bioRxiv and medRxiv), then update the index.
 
     Without SOURCE, every configured source. Without --from, each source carries on
     from where its last sync stopped (the first time: the last 7 days). Exit status 0
