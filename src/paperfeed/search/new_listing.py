@@ -94,10 +94,15 @@ def new_feed(
             raise FeedError(f"date {day!r} is not a date (expected YYYY-MM-DD)") from None
     today = today or arxiv_today()
     exact = source == "arxiv" and latest_announcement_day(store) is not None
+    # the latest day up to today, else the latest at all (dates a clock ahead of ours)
     if exact:
-        latest = latest_announcement_day(store, until=today.isoformat())
+        latest = latest_announcement_day(store, until=today.isoformat()) or (
+            latest_announcement_day(store)
+        )
     else:
-        latest = latest_posting_day(store, source, until=today.isoformat())
+        latest = latest_posting_day(store, source, until=today.isoformat()) or (
+            latest_posting_day(store, source)
+        )
     chosen = day or latest
     feed = NewFeed(
         source, chosen, exact, list(categories), kind, [], {}, {}, {}, None, None, latest
