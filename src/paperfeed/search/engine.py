@@ -36,7 +36,7 @@ from paperfeed.index.vector_search import (
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
-from paperfeed.search.filters import phrase_matches, query_filter
+from paperfeed.search.filters import phrase_matches, query_filter, without_hidden
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
@@ -54,11 +54,15 @@ from paperfeed.search.similar import make_hit, similar_hits
 from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
 from paperfeed.store.accounts import count_all_votes
+from paperfeed.store.moderation import hidden_paper_keys
 
 SORTS = ("relevance", "date", "upvotes")
 __all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
+# how often a server re-reads the (small) table of papers hidden by a moderator; the
+# process that hides or shows a paper refreshes at once
+HIDDEN_REFRESH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class SearchEngine:
         self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
         self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
         self._tokenizer_current = True
+        self._hidden = np.empty(0, np.int64)
+        self._hidden_read_at = float("-inf")
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -128,10 +134,34 @@ class SearchEngine:
 
         One ``stat`` per call, so a long-running server can call it on every request.
         """
+        hidden_changed = self.refresh_hidden()
         if self._state_stamp() == self._loaded_state:
-            return False
+            return hidden_changed
         self.reload()
         return True
+
+    def refresh_hidden(self, force: bool = False) -> bool:
+        """Re-read the keys of papers hidden by a moderator (at most every
+        ``HIDDEN_REFRESH_SECONDS`` unless ``force``); a change forgets the cached pages.
+
+        Hiding needs no reindex: the keys are joined into every query's filter mask.
+        """
+        now = time.monotonic()
+        if not force and now - self._hidden_read_at < HIDDEN_REFRESH_SECONDS:
+            return False
+        self._hidden_read_at = now
+        hidden = np.asarray(hidden_paper_keys(self.store), np.int64)
+        if np.array_equal(hidden, self._hidden):
+            return False
+        self._hidden = hidden
+        if hasattr(self, "_results"):
+            self.clear_caches()
+        return True
+
+    @property
+    def hidden_keys(self) -> frozenset[int]:
+        """Keys of the papers hidden by a moderator, as of the last refresh."""
+        return frozenset(self._hidden.tolist())
 
     def clear_caches(self) -> None:
         """Forget every cached page, ranking and similar-paper list (the query embeddings
@@ -146,6 +176,7 @@ class SearchEngine:
         self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
         if hasattr(self, "_results"):
             self.clear_caches()
+        self.refresh_hidden(force=True)
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         if self.settings.vector_backend == "pgvector":
@@ -207,8 +238,13 @@ class SearchEngine:
         return self._filters(query).mask
 
     def _filters(self, query: ParsedQuery) -> DenseFilter:
-        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`)."""
-        return query_filter(self.lexical, self.dates, query)
+        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`),
+        less the papers hidden by a moderator."""
+        filters = query_filter(self.lexical, self.dates, query)
+        if len(self._hidden) and self.lexical is not None:
+            size = max(len(self.dates), self.lexical.key_span, 1)
+            filters = without_hidden(filters, self._hidden, size)
+        return filters
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
@@ -427,7 +463,7 @@ class SearchEngine:
         pinned: list[int] = []
         for arxiv_id in query.arxiv_ids:
             paper = self.store.get_paper(arxiv_id)
-            if paper is None:
+            if paper is None or paper.key in self.hidden_keys:
                 notes.append(f"no paper {arxiv_id} in this collection")
             else:
                 pinned.append(paper.key)
@@ -561,19 +597,22 @@ class SearchEngine:
         use_lexical: bool = True,
     ) -> list[Hit]:
         """The ``limit`` papers most like ``text`` (whose embedding is ``vector``, when
-        there is one), by the engine's fusion; ``exclude`` is never returned."""
-        return similar_hits(
+        there is one), by the engine's fusion; ``exclude`` and hidden papers are never
+        returned."""
+        hidden = self.hidden_keys
+        hits = similar_hits(
             self.store,
             self.lexical if use_lexical else None,
             self.dense,
             self.vectors,
             text,
             vector,
-            limit,
+            limit + len(hidden),
             exclude,
             fusion or self.settings.fusion,
             self.settings.dense_weight,
         )
+        return [hit for hit in hits if hit.paper.key not in hidden][:limit]
 
     def status(self) -> dict[str, Any]:
         """Index state for ``paperfeed stats``."""
