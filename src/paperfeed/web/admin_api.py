@@ -21,8 +21,10 @@ from paperfeed.web.admin_access import (
     api_admin_writer,
     http_error,
 )
+from paperfeed.web.schema_hints import ArxivIdConvertor
 from paperfeed.web.security import api_user, settings_of, store_of
 
+assert ArxivIdConvertor  # imported for its side effect: it registers {id:arxiv}
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 reports_router = APIRouter(prefix="/api", tags=["discussion"])
 Reader = Annotated[User, Depends(api_admin_reader)]
