@@ -158,6 +158,10 @@ def _daily_ids(client: httpx.Client) -> list[str]:
     return [entry["paper"]["id"] for entry in answer.json()]
 
 
+def _trending_ids(client: httpx.Client) -> list[str]:
+    return [entry["paper"]["id"] for entry in client.get("/api/trending").json()]
+
+
 def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     site: Site,
 ) -> None:
@@ -165,6 +169,9 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     root = _signed_in(site, "root@example.org")
     assert TOP_PAPER in _search_ids(root, "EnvHarness")[:1]
     assert TOP_PAPER in _daily_ids(root)
+    author = "/authors/Chengsong Huang"
+    assert f"/papers/{TOP_PAPER}" in root.get(author).text
+    assert TOP_PAPER in _trending_ids(root)
 
     hidden = root.post(
         f"/api/admin/papers/{TOP_PAPER}/hide",
@@ -176,6 +183,8 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     assert TOP_PAPER not in _search_ids(root, TOP_PAPER)  # not even by its id
     assert TOP_PAPER not in _daily_ids(root)
     assert f"/papers/{TOP_PAPER}" not in root.get("/", params={"date": LATEST_DAY}).text
+    assert f"/papers/{TOP_PAPER}" not in root.get(author).text
+    assert TOP_PAPER not in _trending_ids(root)
     with site.client() as anonymous:
         assert TOP_PAPER not in anonymous.get("/rss/daily", params={"date": LATEST_DAY}).text
         assert TOP_PAPER not in _search_ids(anonymous, "EnvHarness agents")
@@ -190,6 +199,7 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     assert shown.status_code == 303
     assert TOP_PAPER in _search_ids(root, "EnvHarness")[:1]
     assert TOP_PAPER in _daily_ids(root)
+    assert f"/papers/{TOP_PAPER}" in root.get(author).text
     actions = [e["action"] for e in root.get("/api/admin/audit").json()["entries"]]
     assert actions[:2] == ["paper.unhide", "paper.hide"]
 

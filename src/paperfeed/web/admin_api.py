@@ -14,6 +14,7 @@ from paperfeed.accounts import RateLimitedError, User, check_rate
 from paperfeed.administration import Actor, Invite
 from paperfeed.store.administration import AuditEntry, UserSummary
 from paperfeed.store.moderation import HiddenPaper, Report
+from paperfeed.web import schema_hints  # noqa: F401  (registers the {id:arxiv} convertor)
 from paperfeed.web.admin import REPORT_RATE_LIMIT, refresh_search
 from paperfeed.web.admin_access import (
     ADMIN_ERRORS,
@@ -21,10 +22,8 @@ from paperfeed.web.admin_access import (
     api_admin_writer,
     http_error,
 )
-from paperfeed.web.schema_hints import ArxivIdConvertor
 from paperfeed.web.security import api_user, settings_of, store_of
 
-assert ArxivIdConvertor  # imported for its side effect: it registers {id:arxiv}
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 reports_router = APIRouter(prefix="/api", tags=["discussion"])
 Reader = Annotated[User, Depends(api_admin_reader)]
