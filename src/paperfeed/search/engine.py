@@ -36,8 +36,9 @@ from paperfeed.index.vector_search import (
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
-from paperfeed.search.filters import phrase_matches, query_filter, without_hidden
+from paperfeed.search.filters import phrase_matches, query_filter
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
+from paperfeed.search.hidden import HiddenPapers
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
@@ -54,15 +55,11 @@ from paperfeed.search.similar import make_hit, similar_hits
 from paperfeed.search.snippets import describe_match, query_stems
 from paperfeed.store import Store
 from paperfeed.store.accounts import count_all_votes
-from paperfeed.store.moderation import hidden_paper_keys
 
 SORTS = ("relevance", "date", "upvotes")
 __all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
-# how often a server re-reads the (small) table of papers hidden by a moderator; the
-# process that hides or shows a paper refreshes at once
-HIDDEN_REFRESH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -108,8 +105,7 @@ class SearchEngine:
         self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
         self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
         self._tokenizer_current = True
-        self._hidden = np.empty(0, np.int64)
-        self._hidden_read_at = float("-inf")
+        self.hidden = HiddenPapers(store)
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -141,27 +137,17 @@ class SearchEngine:
         return True
 
     def refresh_hidden(self, force: bool = False) -> bool:
-        """Re-read the keys of papers hidden by a moderator (at most every
-        ``HIDDEN_REFRESH_SECONDS`` unless ``force``); a change forgets the cached pages.
-
-        Hiding needs no reindex: the keys are joined into every query's filter mask.
-        """
-        now = time.monotonic()
-        if not force and now - self._hidden_read_at < HIDDEN_REFRESH_SECONDS:
-            return False
-        self._hidden_read_at = now
-        hidden = np.asarray(hidden_paper_keys(self.store), np.int64)
-        if np.array_equal(hidden, self._hidden):
-            return False
-        self._hidden = hidden
-        if hasattr(self, "_results"):
+        """Re-read which papers a moderator hid (see ``search.hidden``); a change forgets
+        the cached pages. Returns whether it changed."""
+        changed = self.hidden.refresh(force)
+        if changed and hasattr(self, "_results"):
             self.clear_caches()
-        return True
+        return changed
 
     @property
     def hidden_keys(self) -> frozenset[int]:
         """Keys of the papers hidden by a moderator, as of the last refresh."""
-        return frozenset(self._hidden.tolist())
+        return self.hidden.keys
 
     def clear_caches(self) -> None:
         """Forget every cached page, ranking and similar-paper list (the query embeddings
@@ -241,10 +227,9 @@ class SearchEngine:
         """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`),
         less the papers hidden by a moderator."""
         filters = query_filter(self.lexical, self.dates, query)
-        if len(self._hidden) and self.lexical is not None:
-            size = max(len(self.dates), self.lexical.key_span, 1)
-            filters = without_hidden(filters, self._hidden, size)
-        return filters
+        if self.lexical is None:
+            return filters
+        return self.hidden.restrict(filters, max(len(self.dates), self.lexical.key_span))
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -77,21 +75,6 @@ def query_filter(
         until=query.until,
         term_mask=by_terms,
     )
-
-
-def without_hidden(filters: DenseFilter, hidden: NDArray[np.int64], size: int) -> DenseFilter:
-    """``filters`` that also leave out the papers hidden by a moderator (``hidden``: their
-    keys). The hidden keys join both masks: the in-process search applies ``mask``, and
-    a database search (pgvector) applies ``term_mask`` to what it returns."""
-    visible = np.ones(max(size, len(filters.mask) if filters.mask is not None else 0), np.bool_)
-    visible[hidden[hidden < len(visible)]] = False
-
-    def joined(mask: NDArray[np.bool_] | None) -> NDArray[np.bool_]:
-        if mask is None:
-            return visible
-        return mask & visible[: len(mask)]
-
-    return replace(filters, mask=joined(filters.mask), term_mask=joined(filters.term_mask))
 
 
 def phrase_matches(store: Store, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
