@@ -140,6 +140,7 @@ def test_report_removal_and_disabling_over_http(site: Site) -> None:
     audit = _text(root.get("/admin/audit").text)
     assert "root@example.org comment.delete comment" in audit
     assert "root@example.org user.disable eve@example.org" in audit
+    assert "root@example.org user.disable eve@example.org" in _text(root.get("/admin").text)
     entries = root.get("/api/admin/audit").json()["entries"]
     assert [e["action"] for e in entries[:2]] == ["user.disable", "comment.delete"]
 

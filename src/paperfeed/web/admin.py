@@ -55,7 +55,8 @@ def _section_data(store: Store, section: str, request: Request) -> dict[str, Any
     if section == "reports":
         reports = moderation.open_reports(store)
         papers = store.get_papers(sorted({report.paper_key for report in reports}))
-        return {"reports": reports, "report_papers": papers}
+        recent = administration.audit_log(store, limit=10)
+        return {"reports": reports, "report_papers": papers, "entries": recent}
     if section == "users":
         return {"users": administration.list_users(store)}
     if section == "invites":
