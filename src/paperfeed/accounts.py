@@ -83,6 +83,26 @@ def _check_name(name: str) -> str:
     return name
 
 
+def check_sign_up(email: str, password: str, name: str = "") -> tuple[str, str]:
+    """The normalised address and display name of a sign-up, checked before anything is
+    stored (an invite is used up only by a sign-up that passes).
+
+    Raises:
+        AccountError: bad email, name or too short a password.
+    """
+    address = normalize_email(email)
+    if len(password) < MINIMUM_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password is {len(password)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
+        )
+    return address, _check_name(name) or address.split("@")[0]
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash stored for a password (the admin's reset sets one directly)."""
+    return _hasher.hash(password)
+
+
 def sign_up(store: Store, email: str, password: str, name: str = "") -> User:
     """Create an account.
 
@@ -90,12 +110,7 @@ def sign_up(store: Store, email: str, password: str, name: str = "") -> User:
         AccountError: bad email, name or too short a password.
         DuplicateEmailError: the address has an account already.
     """
-    address = normalize_email(email)
-    if len(password) < MINIMUM_PASSWORD_LENGTH:
-        raise AccountError(
-            f"password is {len(password)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
-        )
-    display_name = _check_name(name) or address.split("@")[0]
+    address, display_name = check_sign_up(email, password, name)
     return account_rows.insert_user(store, address, display_name, _hasher.hash(password))
 
 
@@ -110,7 +125,7 @@ def authenticate(store: Store, email: str, password: str) -> User | None:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None:
+    if user is None or user.disabled_at is not None:  # disabled by an admin: no sign-in
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         account_rows.update_password_hash(store, user.id, _hasher.hash(password))

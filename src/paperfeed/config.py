@@ -138,6 +138,9 @@ DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
 VECTOR_BACKENDS = ("in-process", "pgvector")
 EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
+# who may sign up: anyone, holders of an admin's invite link, or nobody (admins make
+# accounts with `paperfeed users create`)
+SIGNUP_POLICIES = ("open", "invite", "closed")
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,9 @@ class Settings:
             process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
         embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
             ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
+        signup: who may sign up: ``open`` (anyone), ``invite`` (with an admin's invite
+            link) or ``closed``.
+        invite_days: how long a new invite link stays valid, in days.
     """
 
     home: Path
@@ -260,6 +266,8 @@ class Settings:
     sync_backoff_seconds: float = 10.0
     vector_backend: str = "in-process"
     embed_provider: str = "cpu"
+    signup: str = "open"
+    invite_days: float = 7.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -330,6 +338,13 @@ class Settings:
             raise SettingsError(
                 f"PAPERFEED_SYNC_INTERVAL_MINUTES={sync_interval!r} must not be negative"
             )
+        signup = (env.get("PAPERFEED_SIGNUP") or "open").strip().lower()
+        if signup not in SIGNUP_POLICIES:
+            raise SettingsError(
+                f"PAPERFEED_SIGNUP={env.get('PAPERFEED_SIGNUP')!r} is not one of "
+                f"{', '.join(SIGNUP_POLICIES)}"
+            )
+        invite_days = _read_positive(env, "PAPERFEED_INVITE_DAYS", 7.0)
         return cls(
             home=home,
             database_url=database_url,
@@ -384,4 +399,6 @@ class Settings:
             sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
             vector_backend=vector_backend,
             embed_provider=embed_provider,
+            signup=signup,
+            invite_days=invite_days,
         )

@@ -38,6 +38,7 @@ from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
 from paperfeed.search.filters import phrase_matches, query_filter
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
+from paperfeed.search.hidden import HiddenPapers
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
@@ -104,6 +105,7 @@ class SearchEngine:
         self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
         self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
         self._tokenizer_current = True
+        self.hidden = HiddenPapers(store)
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -128,10 +130,24 @@ class SearchEngine:
 
         One ``stat`` per call, so a long-running server can call it on every request.
         """
+        hidden_changed = self.refresh_hidden()
         if self._state_stamp() == self._loaded_state:
-            return False
+            return hidden_changed
         self.reload()
         return True
+
+    def refresh_hidden(self, force: bool = False) -> bool:
+        """Re-read which papers a moderator hid (see ``search.hidden``); a change forgets
+        the cached pages. Returns whether it changed."""
+        changed = self.hidden.refresh(force)
+        if changed and hasattr(self, "_results"):
+            self.clear_caches()
+        return changed
+
+    @property
+    def hidden_keys(self) -> frozenset[int]:
+        """Keys of the papers hidden by a moderator, as of the last refresh."""
+        return self.hidden.keys
 
     def clear_caches(self) -> None:
         """Forget every cached page, ranking and similar-paper list (the query embeddings
@@ -146,6 +162,7 @@ class SearchEngine:
         self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
         if hasattr(self, "_results"):
             self.clear_caches()
+        self.refresh_hidden(force=True)
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         if self.settings.vector_backend == "pgvector":
@@ -207,8 +224,12 @@ class SearchEngine:
         return self._filters(query).mask
 
     def _filters(self, query: ParsedQuery) -> DenseFilter:
-        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`)."""
-        return query_filter(self.lexical, self.dates, query)
+        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`),
+        less the papers hidden by a moderator."""
+        filters = query_filter(self.lexical, self.dates, query)
+        if self.lexical is None:
+            return filters
+        return self.hidden.restrict(filters, max(len(self.dates), self.lexical.key_span))
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
@@ -427,7 +448,7 @@ class SearchEngine:
         pinned: list[int] = []
         for arxiv_id in query.arxiv_ids:
             paper = self.store.get_paper(arxiv_id)
-            if paper is None:
+            if paper is None or paper.key in self.hidden_keys:
                 notes.append(f"no paper {arxiv_id} in this collection")
             else:
                 pinned.append(paper.key)
@@ -561,19 +582,22 @@ class SearchEngine:
         use_lexical: bool = True,
     ) -> list[Hit]:
         """The ``limit`` papers most like ``text`` (whose embedding is ``vector``, when
-        there is one), by the engine's fusion; ``exclude`` is never returned."""
-        return similar_hits(
+        there is one), by the engine's fusion; ``exclude`` and hidden papers are never
+        returned."""
+        hidden = self.hidden_keys
+        hits = similar_hits(
             self.store,
             self.lexical if use_lexical else None,
             self.dense,
             self.vectors,
             text,
             vector,
-            limit,
+            limit + len(hidden),
             exclude,
             fusion or self.settings.fusion,
             self.settings.dense_weight,
         )
+        return [hit for hit in hits if hit.paper.key not in hidden][:limit]
 
     def status(self) -> dict[str, Any]:
         """Index state for ``paperfeed stats``."""

@@ -31,6 +31,7 @@ from paperfeed.store.listings import (
     neighbouring_listing_dates,
     papers_listed_on,
 )
+from paperfeed.store.moderation import hidden_paper_keys
 
 DEFAULT_HALF_LIFE_HOURS = 48.0
 # Beyond ten half-lives a vote weighs under 1/1000 of a fresh one: not worth reading.
@@ -231,6 +232,8 @@ def trending(
     last_day = datetime.fromtimestamp(anchor, UTC).date().isoformat()
     candidates = {paper.key: paper for paper in papers_between(store, first_day, last_day)}
     recent_votes = [(key, at) for key, at in votes_since(store, window_start) if at <= anchor]
+    hidden = set(hidden_paper_keys(store))  # the daily lists leave them out already
+    recent_votes = [(key, at) for key, at in recent_votes if key not in hidden]
     missing = [key for key, _ in recent_votes if key not in candidates]
     candidates.update(store.get_papers(sorted(set(missing))))
     scores: dict[int, float] = {}

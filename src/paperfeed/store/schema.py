@@ -92,6 +92,9 @@ users = Table(
     Column("name", String(200), nullable=False, default=""),
     Column("password_hash", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # migration 9: "user" or "admin", and when an admin disabled the account
+    Column("role", String(20), nullable=False, default="user", server_default="user"),
+    Column("disabled_at", Float),
 )
 
 api_tokens = Table(
@@ -250,6 +253,9 @@ comments = Table(
     Column("created_at", Float, nullable=False),
     Column("edited_at", Float),
     Column("deleted_at", Float),
+    # migration 9: "hidden" (text kept, reversible) or "deleted" by a moderator
+    Column("moderation", String(10)),
+    Column("moderated_at", Float),
     Index("ix_comments_paper", "paper_key", "created_at"),
     Index("ix_comments_user", "user_id", "created_at"),
     Index("ix_comments_parent", "parent_id"),
@@ -294,6 +300,65 @@ submissions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("submitted_at", Float, nullable=False),
     Index("ix_submissions_user", "user_id"),
+)
+
+# -- administration and moderation (migration 9) ---------------------------------------
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 of the random token in the invite link; only the link's holder knows it
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("email", String(320)),  # None: anyone holding the link may use it
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("used_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("revoked_at", Float),
+    sqlite_autoincrement=True,
+)
+
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float),
+    Column("resolved_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("resolution", String(20)),  # "removed", "hidden", "dismissed"
+    # one report per user per comment, enforced by the database under concurrency
+    UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_once"),
+    Index("ix_comment_reports_open", "resolved_at", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+hidden_papers = Table(
+    "hidden_papers",
+    metadata,
+    # a small table: search joins it into its filter mask on refresh, lists exclude it
+    Column("paper_key", Integer, ForeignKey("papers.key"), primary_key=True),
+    Column("hidden_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("hidden_at", Float, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("actor", String(320), nullable=False),  # the admin's address, or "command line"
+    Column("action", String(40), nullable=False),
+    Column("target", String(400), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_audit_log_at", "at"),
+    sqlite_autoincrement=True,
 )
 
 # -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------

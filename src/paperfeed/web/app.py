@@ -25,6 +25,8 @@ from paperfeed.ingest import quoted
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.web import (
+    admin,
+    admin_api,
     api,
     collections,
     discussion,
@@ -196,6 +198,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(admin.router)
+    app.include_router(admin_api.router)
+    app.include_router(admin_api.reports_router)
     # before api and pages: their /papers/{id:path} routes would swallow .../comments
     app.include_router(discussion.api_router)
     app.include_router(discussion.router)

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from paperfeed import accounts
+from paperfeed import accounts, administration, moderation
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_arxiv_id
 from paperfeed.profile import profile_of
@@ -146,6 +146,10 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
     paper = store.get_paper(normalized)
     if paper is None:
         raise HTTPException(404, f"no paper {normalized} in this collection")
+    hidden = moderation.is_hidden(store, paper)
+    viewer = session_user(request)
+    if hidden and not (viewer and viewer.is_admin):  # admins still see it, to show it again
+        raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
     try:
         similar = engine_of(request).similar(normalized, limit=8)
     except SearchError:
@@ -163,6 +167,7 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "bibtex": bibtex(paper),
             "threads": paper_threads(store, paper),
             "max_comment": MAX_COMMENT_CHARACTERS,
+            "hidden_by_moderator": hidden,
         },
     )
 
@@ -227,8 +232,27 @@ def signin(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-def signup_form(request: Request, next: str = "/") -> HTMLResponse:
-    context = {"next": safe_next(next), "error": None, "email": "", "name": ""}
+def signup_form(request: Request, next: str = "/", invite: str = "") -> HTMLResponse:
+    """The sign-up form, under the site's policy (``PAPERFEED_SIGNUP``): an invite link
+    is checked before the form is shown, and a closed site says so instead."""
+    policy = settings_of(request).signup
+    context: dict[str, object] = {"next": safe_next(next), "error": None, "email": ""}
+    context |= {"name": "", "invite": invite, "invite_email": None, "policy": policy}
+    context["refused"] = False
+    if policy == "closed":
+        message = "sign-up is closed on this site; an admin can make you an account"
+        return render(request, "signup.html", context | {"error": message, "refused": True}, 403)
+    if policy == "invite" and not invite:
+        message = "sign-up on this site needs an invite link from an admin"
+        return render(request, "signup.html", context | {"error": message, "refused": True}, 403)
+    if invite:
+        try:
+            found = administration.check_invite(store_of(request), invite)
+        except administration.InviteError as error:
+            return render(
+                request, "signup.html", context | {"error": str(error), "refused": True}, 400
+            )
+        context |= {"invite_email": found.email, "email": found.email or ""}
     return render(request, "signup.html", context)
 
 
@@ -239,16 +263,23 @@ def signup(
     name: str = Form(""),
     password: str = Form(""),
     next: str = Form("/"),
+    invite: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
     store = store_of(request)
-    context = {"next": safe_next(next), "email": email, "name": name}
+    policy = settings_of(request).signup
+    context: dict[str, object] = {"next": safe_next(next), "email": email, "name": name}
+    context |= {"invite": invite, "invite_email": None, "policy": policy, "refused": False}
     try:
         accounts.check_rate(store, f"signup:client:{client_address(request)}", *SIGN_UP_LIMIT)
-        user = accounts.sign_up(store, email, password, name)
+        user = administration.sign_up(store, policy, email, password, name, invite or None)
     except accounts.RateLimitedError as error:
         return render(request, "signup.html", context | {"error": str(error)}, status_code=429)
+    except (administration.SignUpClosedError, administration.InviteError) as error:
+        refused = context | {"error": str(error), "refused": True}
+        status = 403 if isinstance(error, administration.SignUpClosedError) else 400
+        return render(request, "signup.html", refused, status_code=status)
     except (accounts.AccountError, accounts.DuplicateEmailError) as error:
         return render(request, "signup.html", context | {"error": str(error)}, status_code=400)
     sign_in_session(request, user)
