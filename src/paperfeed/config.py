@@ -138,6 +138,15 @@ DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
 VECTOR_BACKENDS = ("in-process", "pgvector")
 EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
+LOG_FORMATS = ("text", "json")
+
+
+def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (case-insensitive); unset or empty gives the first."""
+    value = (environ.get(key) or choices[0]).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{key}={environ.get(key)!r} is not one of {', '.join(choices)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,11 @@ class Settings:
             process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
         embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
             ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
+        log_format: ``text`` (one readable line per request or job) or ``json`` (one
+            JSON object per line, for log shippers).
+        ready_max_sync_age_hours: ``/readyz`` answers 503 when sync is configured and
+            the last successful sync is older than this (None: the default of three
+            sync intervals, at least one hour).
     """
 
     home: Path
@@ -260,6 +274,8 @@ class Settings:
     sync_backoff_seconds: float = 10.0
     vector_backend: str = "in-process"
     embed_provider: str = "cpu"
+    log_format: str = "text"
+    ready_max_sync_age_hours: float | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -384,4 +400,10 @@ class Settings:
             sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
             vector_backend=vector_backend,
             embed_provider=embed_provider,
+            log_format=_read_choice(env, "PAPERFEED_LOG_FORMAT", LOG_FORMATS),
+            ready_max_sync_age_hours=(
+                _read_positive(env, "PAPERFEED_READY_MAX_SYNC_AGE_HOURS", 1.0)
+                if env.get("PAPERFEED_READY_MAX_SYNC_AGE_HOURS")
+                else None
+            ),
         )
