@@ -17,6 +17,7 @@ from paperfeed.cli_collections import collections_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
+from paperfeed.operations.logs import configure_logging
 from paperfeed.store import Store, StoreError
 from paperfeed.store.loading import StrictIngestError, ingest_sources
 
@@ -387,10 +388,14 @@ def quickstart(quiet: bool) -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
+    from paperfeed.operations.metrics_folder import prepare_multiprocess_folder
+
+    settings = _settings()
+    prepare_multiprocess_folder(settings)  # before prometheus_client is first imported
+
     from paperfeed.web import create_app
     from paperfeed.web.serving import default_base_url, serve_forever
 
-    settings = _settings()
     if not settings.base_url_configured:
         # workers read the settings from the environment: links follow the real port
         base_url, warning = default_base_url(host, port)
@@ -499,6 +504,7 @@ def sync(
     from paperfeed.sync.running import run_sync
 
     settings = _settings()
+    configure_logging(settings)  # the job's one log line, on stderr
     store = _open_store(settings)
     try:
         report = run_sync(
@@ -558,6 +564,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.store.subscriptions import Subscription, waiting_for_retry
 
     settings = _settings()
+    configure_logging(settings)  # the job's log lines, on stderr
     store = _open_store(settings)
     if label is not None:
         try:

@@ -58,8 +58,8 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    # propagation stays on: a handler on the root (pytest's, an embedding app's) sees them too
     logger.setLevel(logging.INFO)
-    logger.propagate = False
 
 
 def log_request(method: str, route: str, status: int, seconds: float) -> None:
