@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from paperfeed.cli_collections import collections_command
+from paperfeed.cli_operations import OPERATIONS_COMMANDS
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
@@ -627,6 +628,8 @@ def digest_status() -> None:
 
 
 main.add_command(collections_command)
+for _command in OPERATIONS_COMMANDS:  # backup, restore, migrate, mail
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
