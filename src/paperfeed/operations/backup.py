@@ -305,6 +305,8 @@ def create_backup(
     staging.mkdir()
     notes: list[str] = []
     try:
+        if is_sqlite(settings) and not sqlite_path(settings).exists():
+            raise BackupError(f"there is no database at {str(sqlite_path(settings))!r} to back up")
         # not Store(): opening a store migrates it, and a backup must copy what is there
         engine = create_database_engine(settings.database_url)
         try:
