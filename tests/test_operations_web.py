@@ -215,3 +215,26 @@ def test_two_workers_count_every_request_and_log_json_lines(
     assert first["event"] == "request" and first["method"] == "GET" and first["status"] == 200
     assert isinstance(first["ms"], float) and first["level"] == "info"
     assert not any("2608.00677" in line for line in lines)  # routes, never raw paths
+
+
+@pytest.mark.parametrize("trusted", ["127.0.0.1", ""])
+def test_https_behind_a_trusted_proxy_marks_the_session_cookie_secure(
+    paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch, trusted: str
+) -> None:
+    monkeypatch.setenv("PAPERFEED_TRUSTED_PROXIES", trusted)
+    settings = Settings.from_environment()
+    Store(settings.database_url).close()
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    with serve(settings) as url:
+        # the sign-up form starts a session (its CSRF token) and so sets the cookie
+        forwarded = httpx.get(f"{url}/signup", headers=proxied).headers.get("set-cookie", "")
+        plain = httpx.get(f"{url}/signup").headers.get("set-cookie", "")
+    assert "paperfeed_session=" in forwarded and "paperfeed_session=" in plain
+
+    def attributes(cookie: str) -> set[str]:
+        return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+    # the header counts only from a trusted proxy: anyone else could claim https
+    assert ("secure" in attributes(forwarded)) == bool(trusted)
+    assert "secure" not in attributes(plain)
+    assert "httponly" in attributes(forwarded) and "samesite=lax" in attributes(forwarded)

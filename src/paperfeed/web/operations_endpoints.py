@@ -88,25 +88,54 @@ class RequestObserver:
 
 class ForwardedScheme:
     """Behind a trusted proxy (``PAPERFEED_TRUSTED_PROXIES``), the request's scheme is the
-    one the proxy's ``X-Forwarded-Proto`` names, so redirects and URLs built from the
-    request say https; from any other peer the header is ignored."""
+    one the proxy's ``X-Forwarded-Proto`` names, so URLs built from the request say https;
+    from any other peer the header is ignored. A request that arrived over HTTPS (so
+    forwarded, or direct) gets its cookies marked ``Secure`` even without
+    ``PAPERFEED_SECURE_COOKIES``: a browser then never sends them over plain HTTP."""
 
     def __init__(self, app: ASGIApp, trusted: tuple[str, ...]) -> None:
         self.app = app
         self.trusted = trusted
 
+    def _scheme(self, scope: Scope) -> str:
+        scheme = str(scope.get("scheme", "http"))
+        client = scope.get("client")
+        if not self.trusted or not is_trusted_proxy(client[0] if client else "", self.trusted):
+            return scheme
+        for name, value in scope.get("headers", []):
+            if name == b"x-forwarded-proto":
+                # the proxy nearest to us appends last
+                proto = value.decode("latin-1").split(",")[-1].strip().lower()
+                return proto if proto in ("http", "https") else scheme
+        return scheme
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.trusted:
-            client = scope.get("client")
-            peer = client[0] if client else ""
-            if is_trusted_proxy(peer, self.trusted):
-                for name, value in scope.get("headers", []):
-                    if name == b"x-forwarded-proto":
-                        proto = value.decode("latin-1").split(",")[-1].strip().lower()
-                        if proto in ("http", "https"):
-                            scope = dict(scope, scheme=proto)
-                        break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scheme = self._scheme(scope)
+        if scheme != scope.get("scheme"):
+            scope = dict(scope, scheme=scheme)
+        if scheme != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (name, value + b"; secure")
+                    if name.lower() == b"set-cookie" and not _is_secure(value)
+                    else (name, value)
+                    for name, value in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_secure_cookies)
+
+
+def _is_secure(cookie: bytes) -> bool:
+    """Whether a Set-Cookie value carries the ``Secure`` attribute (not merely the word)."""
+    return any(part.strip().lower() == b"secure" for part in cookie.split(b";")[1:])
 
 
 def install_operations(app: FastAPI) -> None:
