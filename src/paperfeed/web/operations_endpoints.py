@@ -28,7 +28,9 @@ def healthz() -> JSONResponse:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     """Readiness: 200 when every check passes, else 503 naming what is not ready."""
-    readiness = check_readiness(request.app.state.engine, settings_of(request))
+    engine = request.app.state.engine
+    engine.reload_if_changed()  # an index built since the last request counts
+    readiness = check_readiness(engine, settings_of(request))
     return JSONResponse(
         readiness.to_json(),
         status_code=200 if readiness.ready else 503,
@@ -39,6 +41,7 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """The Prometheus text exposition format."""
+    request.app.state.engine.reload_if_changed()  # index sizes as the files are now
     return Response(
         exposition(request.app.state.metrics_registry),
         media_type=CONTENT_TYPE,
