@@ -166,7 +166,8 @@ def deliver_due(
         mailer.close()
     milliseconds = round((time.monotonic() - started) * 1000, 1)
     outcome = "failed" if report.failed else "ok"
-    job_log.info(
+    job_log.log(
+        logging.WARNING if report.failed else logging.INFO,
         "job digest-send %s %.1f ms: sent %d, failed %d",
         outcome,
         milliseconds,

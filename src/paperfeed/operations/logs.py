@@ -54,6 +54,8 @@ def configure_logging(settings: Settings) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.set_name(_HANDLER_NAME)
         logger.addHandler(handler)
+    elif isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)  # the current one (a test runner swaps it)
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -172,7 +172,8 @@ def _log_job(report: SyncReport) -> None:
     outcome = "failed" if report.failed else "ok"
     added = sum(source.counts.added for source in report.sources)
     milliseconds = round(report.seconds * 1000, 1)
-    logging.getLogger("paperfeed.job").info(
+    logging.getLogger("paperfeed.job").log(
+        logging.WARNING if report.failed else logging.INFO,
         "job sync %s %.1f ms: %d papers added (%s)",
         outcome,
         milliseconds,
