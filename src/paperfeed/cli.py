@@ -14,10 +14,12 @@ from typing import Any
 import click
 
 from paperfeed.cli_collections import collections_command
+from paperfeed.cli_operations import OPERATIONS_COMMANDS
 from paperfeed.cli_users import users_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
+from paperfeed.operations.logs import configure_logging
 from paperfeed.store import Store, StoreError
 from paperfeed.store.loading import StrictIngestError, ingest_sources
 
@@ -388,10 +390,14 @@ def quickstart(quiet: bool) -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
+    from paperfeed.operations.metrics_folder import prepare_multiprocess_folder
+
+    settings = _settings()
+    prepare_multiprocess_folder(settings)  # before prometheus_client is first imported
+
     from paperfeed.web import create_app
     from paperfeed.web.serving import default_base_url, serve_forever
 
-    settings = _settings()
     if not settings.base_url_configured:
         # workers read the settings from the environment: links follow the real port
         base_url, warning = default_base_url(host, port)
@@ -500,6 +506,7 @@ def sync(
     from paperfeed.sync.running import run_sync
 
     settings = _settings()
+    configure_logging(settings)  # the job's one log line, on stderr
     store = _open_store(settings)
     try:
         report = run_sync(
@@ -559,6 +566,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.store.subscriptions import Subscription, waiting_for_retry
 
     settings = _settings()
+    configure_logging(settings)  # the job's log lines, on stderr
     store = _open_store(settings)
     if label is not None:
         try:
@@ -622,6 +630,8 @@ def digest_status() -> None:
 
 main.add_command(collections_command)
 main.add_command(users_command)
+for _command in OPERATIONS_COMMANDS:  # backup, restore, migrate, mail
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -141,6 +141,15 @@ SMTP_SECURITY = ("none", "starttls", "tls")
 # who may sign up: anyone, holders of an admin's invite link, or nobody (admins make
 # accounts with `paperfeed users create`)
 SIGNUP_POLICIES = ("open", "invite", "closed")
+LOG_FORMATS = ("text", "json")
+
+
+def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (case-insensitive); unset or empty gives the first."""
+    value = (environ.get(key) or choices[0]).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{key}={environ.get(key)!r} is not one of {', '.join(choices)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,11 @@ class Settings:
         signup: who may sign up: ``open`` (anyone), ``invite`` (with an admin's invite
             link) or ``closed``.
         invite_days: how long a new invite link stays valid, in days.
+        log_format: ``text`` (one readable line per request or job) or ``json`` (one
+            JSON object per line, for log shippers).
+        ready_max_sync_age_hours: ``/readyz`` answers 503 when sync is configured and
+            the last successful sync is older than this (None: the default of three
+            sync intervals, at least one hour).
     """
 
     home: Path
@@ -268,6 +282,8 @@ class Settings:
     embed_provider: str = "cpu"
     signup: str = "open"
     invite_days: float = 7.0
+    log_format: str = "text"
+    ready_max_sync_age_hours: float | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -401,4 +417,10 @@ class Settings:
             embed_provider=embed_provider,
             signup=signup,
             invite_days=invite_days,
+            log_format=_read_choice(env, "PAPERFEED_LOG_FORMAT", LOG_FORMATS),
+            ready_max_sync_age_hours=(
+                _read_positive(env, "PAPERFEED_READY_MAX_SYNC_AGE_HOURS", 1.0)
+                if env.get("PAPERFEED_READY_MAX_SYNC_AGE_HOURS")
+                else None
+            ),
         )

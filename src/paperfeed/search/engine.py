@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -106,6 +106,9 @@ class SearchEngine:
         self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
         self._tokenizer_current = True
         self.hidden = HiddenPapers(store)
+        # called with each fresh ranking's stage timings (the metrics layer listens);
+        # a cached ranking was timed when it was made
+        self.timing_observers: list[Callable[[Mapping[str, float]], None]] = []
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -341,6 +344,8 @@ class SearchEngine:
             notes.append(_no_match_note(best, floor))
             scores = np.nan_to_num(found.cosine.astype(np.float64), nan=0.0)
         timings["fusion"] = time.perf_counter() - started
+        for observe in self.timing_observers:
+            observe(timings)
         has_cosine = ~np.isnan(found.cosine)
         return Ranking(
             keys=tuple(found.keys[order].tolist()),

@@ -9,6 +9,7 @@ papers are searchable as soon as it ends), then the embeddings.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -162,7 +163,34 @@ def run_sync(
                 ),
             )
     report.seconds = time.monotonic() - started
+    _log_job(report)
     return report
+
+
+def _log_job(report: SyncReport) -> None:
+    """The one log line of a sync run (``paperfeed.operations.logs`` formats it)."""
+    outcome = "failed" if report.failed else "ok"
+    added = sum(source.counts.added for source in report.sources)
+    milliseconds = round(report.seconds * 1000, 1)
+    logging.getLogger("paperfeed.job").log(
+        logging.WARNING if report.failed else logging.INFO,
+        "job sync %s %.1f ms: %d papers added (%s)",
+        outcome,
+        milliseconds,
+        added,
+        ", ".join(source.source for source in report.sources),
+        extra={
+            "event": "job",
+            "job": "sync",
+            "outcome": outcome,
+            "ms": milliseconds,
+            "details": {
+                "added": added,
+                "sources": [source.source for source in report.sources],
+                "failed_sources": [source.source for source in report.sources if source.error],
+            },
+        },
+    )
 
 
 def report_lines(report: SyncReport) -> list[str]:

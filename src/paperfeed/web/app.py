@@ -40,6 +40,7 @@ from paperfeed.web import (
 )
 from paperfeed.web.body_limit import BodyLimit
 from paperfeed.web.methods import HttpMethods
+from paperfeed.web.operations_endpoints import install_operations
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(for_you.router)
     people.install(app, store)
     app.include_router(pages.router)
+    install_operations(app)  # /healthz, /readyz, /metrics; every request counted and logged
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> HTMLResponse:

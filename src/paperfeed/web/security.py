@@ -61,6 +61,11 @@ def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
     return any(parsed in network for network in networks)
 
 
+def is_trusted_proxy(address: str, trusted: tuple[str, ...]) -> bool:
+    """Whether ``address`` is one of ``trusted`` (``PAPERFEED_TRUSTED_PROXIES``)."""
+    return bool(trusted) and _is_trusted(address, _networks(trusted))
+
+
 def client_address(request: Request) -> str:
     """The client's address, for per-client rate limits.
 
