@@ -92,6 +92,8 @@ users = Table(
     Column("name", String(200), nullable=False, default=""),
     Column("password_hash", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # set when the owner deleted the account (migration 10); the row stays, emptied
+    Column("deleted_at", Float),
 )
 
 api_tokens = Table(
@@ -294,6 +296,29 @@ submissions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("submitted_at", Float, nullable=False),
     Index("ix_submissions_user", "user_id"),
+)
+
+# -- password resets and attempt counters (migration 10) ------------------------------
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    # sha256 of the mailed link's token; a link works once (used_at) and until expires_at
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Index("ix_password_resets_user", "user_id"),
+)
+
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    # one row per throttled key, changed by single conditional statements (no read-then-write)
+    Column("bucket", String(400), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("latest_at", Float, nullable=False),
 )
 
 # -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------
