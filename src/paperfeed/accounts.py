@@ -29,6 +29,7 @@ from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
 from paperfeed.store import accounts as account_rows
 from paperfeed.store import attempts as attempt_rows
+from paperfeed.store import password_resets as reset_rows
 from paperfeed.store.accounts import DuplicateEmailError, User
 from paperfeed.store.activity import record_submission
 from paperfeed.store.daily import submit_to_daily
@@ -140,9 +141,35 @@ def end_session(store: Store, token: str) -> None:
     account_rows.delete_session(store, _token_hash(token))
 
 
+def revoke_access(store: Store, user_id: int, keep_reset: str | None = None) -> None:
+    """End every session and revoke every API token and reset link of a user: what a
+    password change, a reset and a deletion do, so a stolen cookie, token or old mail
+    stops working at once. ``keep_reset`` (a used link's hash) stays, to say "used"."""
+    account_rows.delete_user_sessions(store, user_id)
+    account_rows.delete_user_tokens(store, user_id)
+    reset_rows.delete_user_resets(store, user_id, keep=keep_reset)
+
+
+def check_new_password(password: str, field: str = "new password") -> None:
+    """Raise ``AccountError`` for a password shorter than MINIMUM_PASSWORD_LENGTH."""
+    if len(password) < MINIMUM_PASSWORD_LENGTH:
+        raise AccountError(
+            f"{field} is {len(password)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
+        )
+
+
+def set_password(store: Store, user: User, new: str, keep_reset: str | None = None) -> User:
+    """Store a new password for ``user`` and revoke all access (``revoke_access``)."""
+    check_new_password(new)
+    password_hash = _hasher.hash(new)
+    account_rows.update_password_hash(store, user.id, password_hash)
+    revoke_access(store, user.id, keep_reset)
+    return User(user.id, user.email, user.name, password_hash)
+
+
 def change_password(store: Store, user: User, current: str, new: str) -> User:
-    """Set a new password after checking the current one; every session of the user ends
-    (the caller starts a fresh one for the browser that asked).
+    """Set a new password after checking the current one; every session and API token
+    of the user ends (the caller starts a fresh session for the browser that asked).
 
     Raises:
         AccountError: the current password is wrong, or the new one is too short.
@@ -150,14 +177,7 @@ def change_password(store: Store, user: User, current: str, new: str) -> User:
     checked = authenticate(store, user.email, current)
     if checked is None or checked.id != user.id:
         raise AccountError("the current password is wrong")
-    if len(new) < MINIMUM_PASSWORD_LENGTH:
-        raise AccountError(
-            f"new password is {len(new)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
-        )
-    password_hash = _hasher.hash(new)
-    account_rows.update_password_hash(store, user.id, password_hash)
-    account_rows.delete_user_sessions(store, user.id)
-    return User(user.id, user.email, user.name, password_hash)
+    return set_password(store, user, new)
 
 
 def check_rate(store: Store, bucket: str, limit: int, window_seconds: float) -> None:
