@@ -13,6 +13,7 @@ from paperfeed.store.attempts import (
     claim_spaced_attempt,
     claim_window_attempt,
     clear_attempts,
+    forget_attempts_before,
     release_attempt,
 )
 
@@ -59,3 +60,10 @@ def test_window_claims_stop_at_the_limit_and_a_release_gives_one_back(store: Sto
     assert not claim_window_attempt(store, "client", 1399.0, 3, 900)
     assert claim_window_attempt(store, "client", 1401.0, 3, 900)  # a new window
     assert attempts_of(store, "client") == (1, 1401.0)
+
+
+def test_old_counters_are_forgotten(store: Store) -> None:
+    assert claim_window_attempt(store, "old", 100.0, 3, 900)
+    assert claim_window_attempt(store, "new", 5000.0, 3, 900)
+    assert forget_attempts_before(store, 1000.0) == 1
+    assert attempts_of(store, "old") == (0, 0.0) and attempts_of(store, "new")[0] == 1

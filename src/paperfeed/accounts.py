@@ -213,6 +213,7 @@ SIGN_IN_MAX_DELAY = 3600.0
 SIGN_IN_MEMORY = 24 * 3600.0  # failures older than this are forgotten
 SIGN_IN_CLIENT_FAILURES = (50, 15 * 60.0)  # failures per client over all addresses
 SIGN_IN_IN_FLIGHT = 4  # sign-ins of one client checked at once, per worker process
+SIGN_IN_PRUNE_ONE_IN = 200  # one sign-in in this many deletes the day-old counters
 
 _in_flight: dict[str, int] = {}
 _in_flight_lock = threading.Lock()
@@ -275,6 +276,9 @@ def sign_in(
             has too many sign-ins under way.
     """
     moment = time.time() if now is None else now
+    if secrets.randbelow(SIGN_IN_PRUNE_ONE_IN) == 0:
+        # now and then, drop the counters nobody has touched for a day
+        attempt_rows.forget_attempts_before(store, moment - SIGN_IN_MEMORY)
     pair = f"signin:{client}:{address_key(email)}"[:400]
     by_client = f"signin-client:{client}"[:400]
     if not attempt_rows.claim_spaced_attempt(

@@ -130,3 +130,11 @@ def attempts_of(store: Store, bucket: str) -> tuple[int, float]:
             select(_COUNTERS.c.attempts, _COUNTERS.c.latest_at).where(_COUNTERS.c.bucket == bucket)
         ).first()
     return (int(row.attempts), float(row.latest_at)) if row else (0, 0.0)
+
+
+def forget_attempts_before(store: Store, before: float) -> int:
+    """Delete the counters whose latest attempt (or window start) is older than
+    ``before``, so the table holds only live keys. Returns how many went."""
+    with store.engine.begin() as connection:
+        result = connection.execute(delete(_COUNTERS).where(_COUNTERS.c.latest_at < before))
+    return int(result.rowcount or 0)

@@ -42,12 +42,20 @@ api_router = APIRouter(prefix="/api", tags=["api"])
 MAX_PASSWORD = 1024  # longer is no password anyone types; Argon2 would still hash it
 
 
+def _page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """Render with the header's "Sign in" leading to /account afterwards: never back to
+    a reset link (used up by then, and its token does not belong in another URL)."""
+    return render(request, name, context | {"path": "/account", "query_string": ""}, status_code)
+
+
 # -- forgotten password ------------------------------------------------------------------
 
 
 @router.get("/forgot-password", response_class=HTMLResponse)
 def forgot_form(request: Request) -> HTMLResponse:
-    return render(request, "forgot_password.html", {"error": None, "email": ""})
+    return _page(request, "forgot_password.html", {"error": None, "email": ""})
 
 
 @router.post("/forgot-password", response_class=HTMLResponse)
@@ -65,16 +73,16 @@ def forgot_submit(
         check_reset_rate(store, email, client_address(request))
     except accounts.RateLimitedError as error:
         context = {"error": str(error), "email": email}
-        response = render(request, "forgot_password.html", context, status_code=429)
+        response = _page(request, "forgot_password.html", context, status_code=429)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     background.add_task(mail_password_reset, store, settings_of(request), email)
-    return render(request, "forgot_password_sent.html", {"email": email.strip()})
+    return _page(request, "forgot_password_sent.html", {"email": email.strip()})
 
 
 def _link_error(request: Request, error: ResetLinkError) -> HTMLResponse:
     context = {"status": 400, "message": str(error)}
-    return render(request, "error.html", context, status_code=400)
+    return _page(request, "error.html", context, status_code=400)
 
 
 @router.get("/reset-password", response_class=HTMLResponse)
@@ -84,7 +92,7 @@ def reset_form(request: Request, token: str = "") -> HTMLResponse:
         check_reset_link(store_of(request), secret_key_of(settings), token)
     except ResetLinkError as error:
         return _link_error(request, error)
-    return render(request, "reset_password.html", {"token": token, "error": None})
+    return _page(request, "reset_password.html", {"token": token, "error": None})
 
 
 @router.post("/reset-password", response_class=HTMLResponse)
@@ -102,10 +110,10 @@ def reset_submit(
         return _link_error(request, error)
     except accounts.AccountError as error:
         context = {"token": token, "error": str(error)}
-        return render(request, "reset_password.html", context, status_code=400)
+        return _page(request, "reset_password.html", context, status_code=400)
     # every session of the account has ended; this browser's cookie goes too
     sign_out_session(request)
-    return render(request, "reset_password_done.html", {})
+    return _page(request, "reset_password_done.html", {})
 
 
 # -- deletion and export -------------------------------------------------------------------
@@ -123,7 +131,7 @@ def _signed_in(request: Request) -> accounts.User:
 @router.get("/account/delete", response_class=HTMLResponse)
 def delete_form(request: Request) -> HTMLResponse:
     _signed_in(request)
-    return render(request, "account_delete.html", {"error": None})
+    return _page(request, "account_delete.html", {"error": None})
 
 
 @router.post("/account/delete", response_class=HTMLResponse)
@@ -137,11 +145,11 @@ def delete_submit(
     try:
         delete_account(store_of(request), user, password, client_address(request))
     except accounts.RateLimitedError as error:
-        return render(request, "account_delete.html", {"error": str(error)}, status_code=429)
+        return _page(request, "account_delete.html", {"error": str(error)}, status_code=429)
     except accounts.AccountError as error:
-        return render(request, "account_delete.html", {"error": str(error)}, status_code=403)
+        return _page(request, "account_delete.html", {"error": str(error)}, status_code=403)
     sign_out_session(request)
-    return render(request, "account_deleted.html", {})
+    return _page(request, "account_deleted.html", {})
 
 
 def _export_response(data: dict[str, Any]) -> Response:
