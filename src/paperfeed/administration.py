@@ -123,7 +123,11 @@ def find_user(store: Store, reference: str | int) -> User:
     if text.isdigit():
         user = account_rows.find_user(store, int(text))
     elif "@" in text:
-        user = account_rows.find_user_by_email(store, text.lower())
+        try:  # stored addresses are canonical (paperfeed.mail_addresses)
+            address = accounts.normalize_email(text)
+        except accounts.AccountError:
+            address = text.lower()
+        user = account_rows.find_user_by_email(store, address)
     if user is None:
         raise UnknownUserError(f"no user {quoted(text)} (give an email address or a user id)")
     return user

@@ -134,6 +134,15 @@ def delete_user_sessions(store: Store, user_id: int) -> int:
 # -- API tokens -------------------------------------------------------------------
 
 
+def delete_user_tokens(store: Store, user_id: int) -> int:
+    """Revoke every API token of a user. Returns how many there were."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            delete(schema.api_tokens).where(schema.api_tokens.c.user_id == user_id)
+        )
+    return int(result.rowcount or 0)
+
+
 def insert_token(store: Store, user_id: int, token_hash: str, label: str) -> None:
     with store.engine.begin() as connection:
         connection.execute(

@@ -95,6 +95,8 @@ users = Table(
     # migration 9: "user" or "admin", and when an admin disabled the account
     Column("role", String(20), nullable=False, default="user", server_default="user"),
     Column("disabled_at", Float),
+    # set when the owner deleted the account (migration 10); the row stays, emptied
+    Column("deleted_at", Float),
 )
 
 api_tokens = Table(
@@ -359,6 +361,29 @@ audit_log = Table(
     Column("detail", Text, nullable=False, default=""),
     Index("ix_audit_log_at", "at"),
     sqlite_autoincrement=True,
+)
+
+# -- password resets and attempt counters (migration 10) ------------------------------
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    # sha256 of the mailed link's token; a link works once (used_at) and until expires_at
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Index("ix_password_resets_user", "user_id"),
+)
+
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    # one row per throttled key, changed by single conditional statements (no read-then-write)
+    Column("bucket", String(400), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("latest_at", Float, nullable=False),
 )
 
 # -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------

@@ -25,6 +25,7 @@ from paperfeed.ingest import quoted
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.web import (
+    account_pages,
     admin,
     admin_api,
     api,
@@ -212,6 +213,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trends.api_router)
     app.include_router(for_you.api_router)
     app.include_router(api.router)
+    app.include_router(account_pages.api_router)
+    app.include_router(account_pages.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
     app.include_router(feeds.router)

@@ -339,7 +339,7 @@ def change_password(
         context = _account_context(request, user, password_message=str(error), password_error=True)
         return render(request, "account.html", context, status_code=400)
     sign_in_session(request, changed)
-    message = "Password changed; every other session of your account has ended."
+    message = "Password changed; your other sessions and your API tokens have ended."
     return render(
         request, "account.html", _account_context(request, changed, password_message=message)
     )

@@ -24,6 +24,7 @@ from paperfeed.store.migrations import (
     m006_create_discussion_and_collections,
     m008_create_paper_vectors,
     m009_administration,
+    m010_account_recovery,
 )
 
 Migration = Callable[[Connection], None]
@@ -41,6 +42,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     ),
     (8, "create_paper_vectors", m008_create_paper_vectors.apply),
     (9, "administration", m009_administration.apply),
+    (10, "account_recovery", m010_account_recovery.apply),
 ]
 
 
