@@ -13,6 +13,7 @@ mirror cannot send the harvester to an address nobody configured.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
@@ -62,10 +63,9 @@ class Deadline:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    # already closed, or detached by the TLS layer (its wrapper is tracked too): fine
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed, or detached by the TLS layer (its wrapper is tracked too)
 
 
 def _tracked(base: type[http.client.HTTPConnection], deadline: Deadline) -> Any:
@@ -74,7 +74,7 @@ def _tracked(base: type[http.client.HTTPConnection], deadline: Deadline) -> Any:
     class Connection(base):  # type: ignore[valid-type,misc]
         def __init__(self, *arguments: Any, **options: Any) -> None:
             super().__init__(*arguments, **options)
-            create: Callable[..., socket.socket] = getattr(self, "_create_connection")
+            create: Callable[..., socket.socket] = self._create_connection
 
             def create_tracked(*args: Any, **kwargs: Any) -> socket.socket:
                 sock = create(*args, **kwargs)
