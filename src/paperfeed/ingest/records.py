@@ -17,6 +17,7 @@ authors and a 512-character author string) and far below what makes a page heavy
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -149,7 +150,10 @@ def read_count(record: Record, key: str, label: str | None = None) -> int | None
     if value is None:
         return None
     count = _to_count(value)
-    if count is not None and count > MAX_COUNT:
+    # a 5,000-digit JSON integer is read as float inf (json_values): out of range too
+    if (count is not None and count > MAX_COUNT) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         raise RecordOverLimit(
             f"field '{label or key}' must be a whole number from 0 to {MAX_COUNT:,}, "
             f"got {describe_type(value)} {_shown_number(value)}"
