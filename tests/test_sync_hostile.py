@@ -1,4 +1,4 @@
-"""``paperfeed sync`` against misbehaving servers on loopback: it always ends, soon, and says why."""
+"""``paperfeed sync`` against misbehaving servers on loopback: it ends, soon, and says why."""
 
 from __future__ import annotations
 

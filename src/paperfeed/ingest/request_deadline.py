@@ -74,7 +74,8 @@ def _tracked(base: type[http.client.HTTPConnection], deadline: Deadline) -> Any:
     class Connection(base):  # type: ignore[valid-type,misc]
         def __init__(self, *arguments: Any, **options: Any) -> None:
             super().__init__(*arguments, **options)
-            create: Callable[..., socket.socket] = self._create_connection
+            # an instance attribute (socket.create_connection) set by HTTPConnection.__init__
+            create: Callable[..., socket.socket] = vars(self)["_create_connection"]
 
             def create_tracked(*args: Any, **kwargs: Any) -> socket.socket:
                 sock = create(*args, **kwargs)
