@@ -518,6 +518,7 @@ def sync(
             index=not no_index,
             embed=not no_embed,
             show_progress=not quiet,
+            on_progress=None if quiet else lambda line: click.echo(line, err=True),
         )
     except SyncError as error:
         raise click.ClickException(str(error)) from None

@@ -152,6 +152,12 @@ def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...])
     return value
 
 
+# One source's run of ``paperfeed sync`` stops when it has spent either (what it stored
+# stays stored; the next run carries on). A first arXiv week is ~20 requests.
+DEFAULT_SYNC_BUDGET_MINUTES = 120.0
+DEFAULT_SYNC_MAX_REQUESTS = 10_000
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about a paperfeed installation.
@@ -216,6 +222,8 @@ class Settings:
         sync_timeout_seconds: how long one request may take before it is retried.
         sync_retries: how many times a failed request (timeout, 5xx, 503) is retried.
         sync_backoff_seconds: the wait before the first retry; it doubles each time.
+        sync_budget_minutes: wall time one source's run may take, waits included.
+        sync_max_requests: requests one source's run may make, retries included.
         vector_backend: where dense search runs: ``in-process`` (index files each
             process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
         embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
@@ -278,6 +286,8 @@ class Settings:
     sync_timeout_seconds: float = 60.0
     sync_retries: int = 4
     sync_backoff_seconds: float = 10.0
+    sync_budget_minutes: float = DEFAULT_SYNC_BUDGET_MINUTES
+    sync_max_requests: int = DEFAULT_SYNC_MAX_REQUESTS
     vector_backend: str = "in-process"
     embed_provider: str = "cpu"
     signup: str = "open"
@@ -413,6 +423,12 @@ class Settings:
             sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
             sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
             sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
+            sync_budget_minutes=_read_positive(
+                env, "PAPERFEED_SYNC_BUDGET_MINUTES", DEFAULT_SYNC_BUDGET_MINUTES
+            ),
+            sync_max_requests=_read_int(
+                env, "PAPERFEED_SYNC_MAX_REQUESTS", DEFAULT_SYNC_MAX_REQUESTS, minimum=1
+            ),
             vector_backend=vector_backend,
             embed_provider=embed_provider,
             signup=signup,

@@ -28,7 +28,8 @@ from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.records import (
     Record,
     RecordError,
-    convert_record,
+    SalvagedList,
+    convert_items,
     describe_type,
     parse_json_document,
     read_arxiv_id,
@@ -136,7 +137,7 @@ def _read_day_file(data: bytes, file: str, day: str | None) -> Iterator[Paper | 
     if isinstance(document, Rejection):
         yield document
         return
-    if not isinstance(document, list):
+    if not isinstance(document, list | SalvagedList):
         yield Rejection(
             file, 1, f"a day file must hold a JSON list of entries, got {describe_type(document)}"
         )
@@ -145,21 +146,20 @@ def _read_day_file(data: bytes, file: str, day: str | None) -> Iterator[Paper | 
 
 
 def read_day_entries(
-    entries: list[object], file: str, day: str | None
+    entries: list[object] | SalvagedList, file: str, day: str | None
 ) -> Iterator[Paper | Rejection]:
     """Turn one day's parsed list of entries (an API response) into papers.
 
     Args:
-        entries: the JSON list ``/api/daily_papers?date=`` answered.
+        entries: the JSON list ``/api/daily_papers?date=`` answered (item by item
+            when it was too deep to decode whole).
         file: names the response in rejections (a file name or the URL).
         day: the day asked for, ``YYYY-MM-DD`` (the papers' daily date).
 
     Yields:
         A ``Paper`` per entry, a ``Rejection`` (1-based position) per invalid one.
     """
-    to_paper = partial(_entry_to_paper, day=day)
-    for position, entry in enumerate(entries, 1):
-        yield convert_record(entry, file, position, to_paper)
+    yield from convert_items(entries, file, partial(_entry_to_paper, day=day))
 
 
 def _entry_to_paper(entry: Record, day: str | None) -> Paper:

@@ -76,11 +76,16 @@ def check_settings(settings: Settings) -> None:
 
 
 def _run_source(
-    store: Store, settings: Settings, source: str, first: str | None, last: str | None
+    store: Store,
+    settings: Settings,
+    source: str,
+    first: str | None,
+    last: str | None,
+    on_progress: Callable[[str], None] | None,
 ) -> SourceReport:
     if source == arxiv.SOURCE:
-        return arxiv.harvest_arxiv(store, settings, first, last)
-    return daily_papers.sync_daily_papers(store, settings, first, last)
+        return arxiv.harvest_arxiv(store, settings, first, last, on_progress=on_progress)
+    return daily_papers.sync_daily_papers(store, settings, first, last, on_progress=on_progress)
 
 
 def _detail(report: SourceReport) -> str:
@@ -98,6 +103,7 @@ def run_sync(
     embed: bool = True,
     show_progress: bool = False,
     on_source: Callable[[SourceReport], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> SyncReport:
     """Sync ``sources`` (default: every configured one), then update the index.
 
@@ -109,6 +115,8 @@ def run_sync(
         embed: include the embedding stage in that update.
         show_progress: progress bars for the index update.
         on_source: called with each source's report as it finishes.
+        on_progress: told about each page or day fetched and each wait (a retry, a
+            ``Retry-After``), so a sync that waits says why.
 
     Raises:
         SyncError: an unknown source, or no source configured.
@@ -126,7 +134,7 @@ def run_sync(
     for source in chosen:
         run_id = start_run(store, source)
         try:
-            result = _run_source(store, settings, source, first, last)
+            result = _run_source(store, settings, source, first, last, on_progress)
         except SyncError as error:
             finish_run(store, run_id, "failed", detail=str(error))
             raise
