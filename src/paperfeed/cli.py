@@ -252,6 +252,8 @@ def search(
                 {
                     "query": results.query,
                     "total": results.total,
+                    "total_exact": results.total_exact,
+                    "ranked": results.pageable,
                     "offset": results.offset,
                     "close_match": results.close_match,
                     "notes": list(results.notes),
@@ -272,7 +274,8 @@ def search(
             _print_hit(position, hit, sys.stdout.isatty())
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total} results; showing {offset + 1}–{offset + len(results.hits)}")
+    counted = f"{results.total:,}{'' if results.total_exact else '+'}"
+    click.echo(f"{counted} results; showing {offset + 1}–{offset + len(results.hits)}")
     for position, hit in enumerate(results.hits, start=offset + 1):
         _print_hit(position, hit, color)
 

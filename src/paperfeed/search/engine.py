@@ -81,6 +81,10 @@ class Ranking:
     notes: tuple[str, ...] = field(default=())
     # papers read while ranking (the proximity window): a page among them needs no read
     papers: Mapping[int, StoredPaper] = field(default_factory=dict)
+    # every matching paper, including lexical matches past the candidate depth (None:
+    # ``len(keys)``); not exact when phrases filter more than the candidates
+    matches: int | None = None
+    matches_exact: bool = True
 
 
 class SearchEngine:
@@ -321,6 +325,8 @@ class SearchEngine:
             scores = np.nan_to_num(found.cosine.astype(np.float64), nan=0.0)
         timings["fusion"] = time.perf_counter() - started
         has_cosine = ~np.isnan(found.cosine)
+        # past the depth, a phrase's word order is unchecked: count what was checked
+        counted = not (query.phrases and found.lexical_beyond)
         return Ranking(
             keys=tuple(found.keys[order].tolist()),
             scores=KeyedNumbers(found.keys[order], scores[order], float),
@@ -336,6 +342,8 @@ class SearchEngine:
             best_similarity=best,
             notes=tuple(notes),
             papers=MappingProxyType(fetched),
+            matches=len(order) + (found.lexical_beyond if counted else 0),
+            matches_exact=counted,
         )
 
     def _filters_only(self, query: ParsedQuery) -> Ranking:
@@ -495,7 +503,8 @@ class SearchEngine:
                     ranking.similarities.get(key),
                 )
             )
-        total = len(keys) if ranking.close_match else len(pinned)
+        matches = len(ranking.keys) if ranking.matches is None else ranking.matches
+        total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
         return SearchResults(
             query.text,
             hits,
@@ -503,6 +512,8 @@ class SearchEngine:
             offset,
             notes,
             ranking.close_match or bool(pinned),
+            total_exact=ranking.matches_exact or not ranking.close_match,
+            ranked=len(keys),
         )
 
     @staticmethod

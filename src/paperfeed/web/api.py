@@ -208,13 +208,18 @@ def search_explained(
     since: SINCE = None,
     until: UNTIL = None,
 ) -> dict[str, Any]:
-    """``{query, total, offset, notes, hits: [{id, title, authors, score, snippet,
-    matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``."""
+    """``{query, total, total_exact, ranked, offset, notes, hits: [{id, title, authors,
+    score, snippet, matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``.
+
+    ``total`` counts every matching paper (``total_exact`` false: at least that many);
+    ``ranked`` is how many of them paging reaches (the ranked candidates)."""
     results = _run_search(request, q, limit, offset, sort, cat, since, until)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
     return {
         "query": results.query,
         "total": results.total,
+        "total_exact": results.total_exact,
+        "ranked": results.pageable,
         "offset": results.offset,
         "notes": list(results.notes),
         "close_match": results.close_match,

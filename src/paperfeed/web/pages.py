@@ -118,7 +118,7 @@ def search_page(
             "upvotes": total_upvotes(store, papers),
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
-            "pages": max(1, -(-results.total // PAGE_SIZE)),
+            "pages": max(1, -(-results.pageable // PAGE_SIZE)),
             "trend": _search_trend(request, q, cat, since, until),
         },
     )
