@@ -159,7 +159,7 @@ def test_unknown_paper_is_a_404_page(site: Site) -> None:
     assert "<html" in missing.text and "Traceback" not in missing.text
     assert garbage.status_code == 404 and "not-an-id" in garbage.text
     assert (
-        api.status_code == 404 and api.json()["detail"] == "no paper 2608.00001 in this collection"
+        api.status_code == 404 and api.json()["detail"] == "no paper 2608.00001 in this paperfeed"
     )
 
 

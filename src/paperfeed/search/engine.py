@@ -224,10 +224,10 @@ class SearchEngine:
         asked = ", ".join(f"cat:{name}" for name in categories)
         if not lexical.length_totals.get("categories", 0):
             return [
-                f"no paper in this collection has categories, so {asked} matches nothing "
+                f"no paper in this paperfeed has categories, so {asked} matches nothing "
                 "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
             ]
-        return [f"no paper in this collection is in {asked.replace('cat:', '')}"]
+        return [f"no paper in this paperfeed is in {asked.replace('cat:', '')}"]
 
     # -- ranking -----------------------------------------------------------------
 
@@ -436,7 +436,7 @@ class SearchEngine:
         for arxiv_id in query.arxiv_ids:
             paper = self.store.get_paper(arxiv_id)
             if paper is None:
-                notes.append(f"no paper {arxiv_id} in this collection")
+                notes.append(f"no paper {arxiv_id} in this paperfeed")
             else:
                 pinned.append(paper.key)
         if not query.has_content and not query.has_filters:
@@ -549,7 +549,7 @@ class SearchEngine:
     def _similar_uncached(self, arxiv_id: str, limit: int) -> list[Hit]:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
-            raise SearchError(f"no paper {arxiv_id!r} in this collection")
+            raise SearchError(f"no paper {arxiv_id!r} in this paperfeed")
         vector = self.dense.vector_of(paper.key) if self.dense is not None else None
         return self.similar_ranked(f"{paper.title} {paper.abstract}", vector, limit, paper.key)
 

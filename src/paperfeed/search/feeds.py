@@ -99,6 +99,10 @@ def _period_bounds(
     day: str | None, week: str | None, month: str | None
 ) -> tuple[str, date, date] | None:
     given = [(name, value) for name, value in (("date", day), ("week", week), ("month", month))]
+    for name, value in given:
+        if value is not None and not value.strip():
+            # ``?date=`` is a mistake, not "the latest day": leave the parameter out for that
+            raise FeedError(f"{name} {value!r} is empty (leave {name} out for the latest list)")
     chosen = [(name, value) for name, value in given if value]
     if len(chosen) > 1:
         names = " and ".join(name for name, _ in chosen)

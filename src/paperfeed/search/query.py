@@ -29,7 +29,8 @@ _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 # an arXiv category: ``archive.SUBJECT`` (cs.LG, q-bio.NC, physics.optics) or an archive
 # that is a category itself, whose names all have a hyphen (hep-th, quant-ph, gr-qc); a
 # bare ``cs`` or ``LG`` is half of one ("cs LG" typed for cs.LG), never a category
-_CATEGORY = re.compile(r"^[a-z]+(-[a-z]+)*\.[a-z][a-z\-]*$|^[a-z]+(-[a-z]+)+$", re.IGNORECASE)
+CATEGORY_NAME = r"[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z][A-Za-z\-]*|[A-Za-z]+(?:-[A-Za-z]+)+"
+_CATEGORY = re.compile(f"^(?:{CATEGORY_NAME})$")
 # several categories in one value (a form's box, ``cat=``, ``--category``): commas or spaces
 _CATEGORY_SEPARATORS = re.compile(r"[\s,]+")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")

@@ -168,7 +168,7 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
         return RedirectResponse(f"/papers/{normalized}", status_code=301)
     paper = store.get_paper(normalized)
     if paper is None:
-        raise HTTPException(404, f"no paper {normalized} in this collection")
+        raise HTTPException(404, f"no paper {normalized} in this paperfeed")
     try:
         similar = engine_of(request).similar(normalized, limit=8)
     except SearchError:
