@@ -348,7 +348,7 @@ def _paper(store: Store, arxiv_id: str) -> StoredPaper:
     normalized = _normalized_id(arxiv_id)
     paper = store.get_paper(normalized)
     if paper is None:
-        raise LookupError(f"no paper {normalized!r} in this collection")
+        raise LookupError(f"no paper {normalized!r} in this paperfeed")
     return paper
 
 
@@ -411,7 +411,7 @@ def submit_paper(
     if store.get_paper(normalized) is None:
         if not arxiv_api_url:
             raise LookupError(
-                f"no paper {normalized!r} in this collection, and looking papers up on "
+                f"no paper {normalized!r} in this paperfeed, and looking papers up on "
                 "arXiv is turned off here (PAPERFEED_ARXIV_API_URL is empty): only stored "
                 "papers can be submitted"
             )
@@ -421,7 +421,7 @@ def submit_paper(
             _log.warning("arXiv look-up of %s failed: %s", normalized, error)
             host = urlsplit(arxiv_api_url).hostname or arxiv_api_url
             raise LookupError(
-                f"no paper {normalized!r} in this collection, and arXiv ({host}) could not "
+                f"no paper {normalized!r} in this paperfeed, and arXiv ({host}) could not "
                 "be reached to look it up; try again later (papers already stored can be "
                 "submitted without it)"
             ) from None

@@ -54,7 +54,10 @@ def _plain_snippet(snippet: str, color: bool) -> str:
 
 def hit_to_json(hit: Hit) -> dict[str, Any]:
     """The JSON shape of a hit, shared by ``search --json`` and ``--batch``."""
+    from paperfeed.search.snippets import plain_snippet
+
     paper = hit.paper
+    snippet, marks = plain_snippet(hit.snippet) if hit.snippet else (None, [])
     return {
         "id": paper.arxiv_id,
         "title": paper.title,
@@ -65,7 +68,8 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "categories": paper.categories,
         "upvotes": paper.upvotes,
         "score": round(hit.score, 6),
-        "snippet": hit.snippet,
+        "snippet": snippet,  # plain text: the marked words are at ``marks``
+        "marks": [list(span) for span in marks],
         "matched_terms": list(hit.matched_terms),
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
@@ -146,6 +150,11 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
         f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
         f"rejected {summary.rejected}"
     )
+    if summary.rejected and not (summary.added or summary.updated or summary.unchanged):
+        # exit 1, as for a source that cannot be read: a cron chain must not go on
+        raise click.ClickException(
+            f"every record was rejected ({summary.rejected}): nothing was stored"
+        )
     click.echo(f"{store.count_papers()} papers in the store; run `paperfeed index` to search them")
 
 
@@ -224,6 +233,20 @@ def search(
 
     if (query is None) == (batch is None):
         raise click.UsageError("give a QUERY or --batch FILE (not both)")
+    # a bad option value is a usage error (exit 2), named by its option, before any work
+    for option, filters in (
+        ("--since", {"since": since}),
+        ("--until", {"until": until}),
+        ("--category", {"categories": categories}),
+    ):
+        try:
+            parse_query("").with_filters(**filters)
+        except SearchError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{option}'") from None
+    try:
+        parse_query("").with_filters(categories, since, until)
+    except SearchError as error:
+        raise click.UsageError(str(error)) from None
     engine = _engine()
 
     def run(text: str) -> SearchResults:
@@ -255,6 +278,8 @@ def search(
                 {
                     "query": results.query,
                     "total": results.total,
+                    "total_exact": results.total_exact,
+                    "ranked": results.pageable,
                     "offset": results.offset,
                     "close_match": results.close_match,
                     "notes": list(results.notes),
@@ -275,7 +300,8 @@ def search(
             _print_hit(position, hit, sys.stdout.isatty())
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total} results; showing {offset + 1}–{offset + len(results.hits)}")
+    counted = f"{results.total:,}{'' if results.total_exact else '+'}"
+    click.echo(f"{counted} results; showing {offset + 1}–{offset + len(results.hits)}")
     for position, hit in enumerate(results.hits, start=offset + 1):
         _print_hit(position, hit, color)
 

@@ -116,3 +116,12 @@ class SearchResults:
     offset: int
     notes: list[str] = field(default_factory=list)
     close_match: bool = True
+    # ``total`` counts every matching paper, past the ranked candidates; when it cannot
+    # be counted (a quoted phrase over more than the candidates) it is a lower bound
+    total_exact: bool = True
+    ranked: int | None = None  # hits reachable by paging (None: ``total``)
+
+    @property
+    def pageable(self) -> int:
+        """How many hits paging can reach (the ranked candidates, at most ``total``)."""
+        return self.total if self.ranked is None else min(self.ranked, self.total)

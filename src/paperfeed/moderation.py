@@ -169,7 +169,7 @@ def _paper(store: Store, arxiv_id: str) -> StoredPaper:
         raise ModerationError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
     paper = store.get_paper(normalized)
     if paper is None:
-        raise UnknownTargetError(f"no paper {normalized} in this collection")
+        raise UnknownTargetError(f"no paper {normalized} in this paperfeed")
     return paper
 
 

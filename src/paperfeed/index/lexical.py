@@ -309,13 +309,25 @@ class LexicalIndex:
 
         ``allowed`` is a mask over paper keys (index = key) from the filters.
         """
+        candidates = self._positive(scores, allowed)
+        candidates, best_scores = best(candidates, scores[candidates], limit)
+        return self._keys[candidates], best_scores
+
+    def count_positive(
+        self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
+    ) -> int:
+        """How many papers ``top`` could return at any depth: positive scores, allowed."""
+        return len(self._positive(scores, allowed))
+
+    def _positive(
+        self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None
+    ) -> NDArray[np.int64]:
         candidates = np.flatnonzero(scores > 0)
         if allowed is not None and len(candidates):
             keys = self._keys[candidates]
             inside = keys < len(allowed)
             candidates = candidates[inside][allowed[keys[inside]]]
-        candidates, best_scores = best(candidates, scores[candidates], limit)
-        return self._keys[candidates], best_scores
+        return candidates
 
     def keys_with(self, term: str, field_name: str | None = None) -> NDArray[np.int64]:
         """Keys of live papers containing ``term`` (in ``field_name``, or any default field)."""

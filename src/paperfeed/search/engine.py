@@ -82,6 +82,10 @@ class Ranking:
     notes: tuple[str, ...] = field(default=())
     # papers read while ranking (the proximity window): a page among them needs no read
     papers: Mapping[int, StoredPaper] = field(default_factory=dict)
+    # every matching paper, including lexical matches past the candidate depth (None:
+    # ``len(keys)``); not exact when phrases filter more than the candidates
+    matches: int | None = None
+    matches_exact: bool = True
 
 
 class SearchEngine:
@@ -244,10 +248,10 @@ class SearchEngine:
         asked = ", ".join(f"cat:{name}" for name in categories)
         if not lexical.length_totals.get("categories", 0):
             return [
-                f"no paper in this collection has categories, so {asked} matches nothing "
+                f"no paper in this paperfeed has categories, so {asked} matches nothing "
                 "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
             ]
-        return [f"no paper in this collection is in {asked.replace('cat:', '')}"]
+        return [f"no paper in this paperfeed is in {asked.replace('cat:', '')}"]
 
     # -- ranking -----------------------------------------------------------------
 
@@ -347,6 +351,8 @@ class SearchEngine:
         for observe in self.timing_observers:
             observe(timings)
         has_cosine = ~np.isnan(found.cosine)
+        # past the depth, a phrase's word order is unchecked: count what was checked
+        counted = not (query.phrases and found.lexical_beyond)
         return Ranking(
             keys=tuple(found.keys[order].tolist()),
             scores=KeyedNumbers(found.keys[order], scores[order], float),
@@ -362,6 +368,8 @@ class SearchEngine:
             best_similarity=best,
             notes=tuple(notes),
             papers=MappingProxyType(fetched),
+            matches=len(order) + (found.lexical_beyond if counted else 0),
+            matches_exact=counted,
         )
 
     def _filters_only(self, query: ParsedQuery) -> Ranking:
@@ -454,7 +462,7 @@ class SearchEngine:
         for arxiv_id in query.arxiv_ids:
             paper = self.store.get_paper(arxiv_id)
             if paper is None or paper.key in self.hidden_keys:
-                notes.append(f"no paper {arxiv_id} in this collection")
+                notes.append(f"no paper {arxiv_id} in this paperfeed")
             else:
                 pinned.append(paper.key)
         if not query.has_content and not query.has_filters:
@@ -521,7 +529,8 @@ class SearchEngine:
                     ranking.similarities.get(key),
                 )
             )
-        total = len(keys) if ranking.close_match else len(pinned)
+        matches = len(ranking.keys) if ranking.matches is None else ranking.matches
+        total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
         return SearchResults(
             query.text,
             hits,
@@ -529,6 +538,8 @@ class SearchEngine:
             offset,
             notes,
             ranking.close_match or bool(pinned),
+            total_exact=ranking.matches_exact or not ranking.close_match,
+            ranked=len(keys),
         )
 
     @staticmethod
@@ -564,7 +575,7 @@ class SearchEngine:
     def _similar_uncached(self, arxiv_id: str, limit: int) -> list[Hit]:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
-            raise SearchError(f"no paper {arxiv_id!r} in this collection")
+            raise SearchError(f"no paper {arxiv_id!r} in this paperfeed")
         vector = self.dense.vector_of(paper.key) if self.dense is not None else None
         return self.similar_ranked(f"{paper.title} {paper.abstract}", vector, limit, paper.key)
 

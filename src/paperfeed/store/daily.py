@@ -61,7 +61,7 @@ def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -
             select(schema.papers).where(schema.papers.c.arxiv_id == arxiv_id)
         ).first()
         if row is None:
-            raise LookupError(f"no paper {arxiv_id!r} in this collection")
+            raise LookupError(f"no paper {arxiv_id!r} in this paperfeed")
         if row.daily_date == date:
             raise ValueError(f"paper {arxiv_id} is already on the daily list of {date}")
         sequence = next_change_sequence(connection)

@@ -18,6 +18,7 @@ from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json,
 from paperfeed.web.schema_hints import (
     ARXIV_ID_PATTERN,
     bound_schema,
+    category_schema,
     day_schema,
     month_schema,
     week_schema,
@@ -37,7 +38,7 @@ _ERRORS = {
     400: "a parameter is malformed (the detail names it and the value given)",
     401: "no valid API token or signed-in session",
     403: "a browser session without its CSRF token",
-    404: "no such paper in this collection",
+    404: "no such paper in this paperfeed",
     413: "the request body is too large",
     429: "too many attempts; try again later",
 }
@@ -48,12 +49,25 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorAnswer, "description": _ERRORS[status]} for status in statuses}
 
 
-DAY = Annotated[str | None, Query(description="a day, YYYY-MM-DD", json_schema_extra=day_schema())]
+DAY = Annotated[
+    str | None,
+    Query(
+        description="a day, YYYY-MM-DD (one of date, week, month)", json_schema_extra=day_schema()
+    ),
+]
 WEEK = Annotated[
-    str | None, Query(description="an ISO week, YYYY-Www", json_schema_extra=week_schema())
+    str | None,
+    Query(
+        description="an ISO week, YYYY-Www (one of date, week, month)",
+        json_schema_extra=week_schema(),
+    ),
 ]
 MONTH = Annotated[
-    str | None, Query(description="a month, YYYY-MM", json_schema_extra=month_schema())
+    str | None,
+    Query(
+        description="a month, YYYY-MM (one of date, week, month)",
+        json_schema_extra=month_schema(),
+    ),
 ]
 PAPER_ID = Annotated[
     str,
@@ -70,12 +84,12 @@ def _stored(request: Request, arxiv_id: str) -> Any:
         # any text is a valid path segment: one that names no paper is "not found"
         raise HTTPException(
             404,
-            f"no paper {quoted(arxiv_id)} in this collection (expected an arXiv id "
+            f"no paper {quoted(arxiv_id)} in this paperfeed (expected an arXiv id "
             "such as 2401.00165)",
         )
     paper = store_of(request).get_paper(normalized)
     if paper is None:
-        raise HTTPException(404, f"no paper {normalized} in this collection")
+        raise HTTPException(404, f"no paper {normalized} in this paperfeed")
     return paper
 
 
@@ -143,6 +157,12 @@ def _run_search(
             400,
             f"parameter 'sort': unknown sort {quoted(sort)} (expected one of {', '.join(SORTS)})",
         )
+    refuse_empty("q", q)
+    # the page's form sends empty boxes (no filter there); an API caller who sends one
+    # meant a value: what the OpenAPI document says, a date or nothing
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not value.strip():
+            raise HTTPException(400, f"parameter {name!r} is empty (a date, or leave it out)")
     try:
         # parsed once, here: the typed filters merge into the parsed query, checked
         query = parse_query(q).with_filters(cat or (), since, until)
@@ -151,13 +171,31 @@ def _run_search(
         raise HTTPException(400, str(error)) from None
 
 
-Q = Annotated[str, Query(description="the query, in the search syntax")]
+Q = Annotated[
+    str, Query(description="the query, in the search syntax", json_schema_extra={"pattern": r"\S"})
+]
+
+
+def refuse_empty(name: str, value: str) -> None:
+    """A required text parameter with nothing in it is a 400 naming it."""
+    if not value.strip():
+        raise HTTPException(
+            400, f"parameter {name!r} is empty: give some words, a phrase, a filter or an id"
+        )
+
+
 LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
 OFFSET = Annotated[int, Query(ge=0, le=10_000, description="hits to skip")]
 SORT = Annotated[
     str, Query(description=f"one of {', '.join(SORTS)}", json_schema_extra={"enum": list(SORTS)})
 ]
-CATEGORIES = Annotated[list[str] | None, Query(description="category filter, repeatable")]
+CATEGORIES = Annotated[
+    list[str] | None,
+    Query(
+        description="category filter, repeatable; one value may list several (cs.CL cs.LG)",
+        json_schema_extra={"items": category_schema()},
+    ),
+]
 SINCE = Annotated[
     str | None,
     Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
@@ -208,13 +246,18 @@ def search_explained(
     since: SINCE = None,
     until: UNTIL = None,
 ) -> dict[str, Any]:
-    """``{query, total, offset, notes, hits: [{id, title, authors, score, snippet,
-    matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``."""
+    """``{query, total, total_exact, ranked, offset, notes, hits: [{id, title, authors,
+    score, snippet, matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``.
+
+    ``total`` counts every matching paper (``total_exact`` false: at least that many);
+    ``ranked`` is how many of them paging reaches (the ranked candidates)."""
     results = _run_search(request, q, limit, offset, sort, cat, since, until)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
     return {
         "query": results.query,
         "total": results.total,
+        "total_exact": results.total_exact,
+        "ranked": results.pageable,
         "offset": results.offset,
         "notes": list(results.notes),
         "close_match": results.close_match,

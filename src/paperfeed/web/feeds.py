@@ -22,7 +22,7 @@ from feedgen.feed import FeedGenerator
 from paperfeed.models import StoredPaper
 from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
-from paperfeed.web.api import DAY, MONTH, WEEK, errors
+from paperfeed.web.api import DAY, MONTH, WEEK, Q, errors, refuse_empty
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import settings_of, store_of
@@ -174,7 +174,7 @@ def trending_rss(request: Request) -> Response:
 )
 def search_rss(
     request: Request,
-    q: Annotated[str, Query(description="the query, in the search syntax")],
+    q: Q,
     sort: Annotated[
         str,
         Query(
@@ -183,6 +183,7 @@ def search_rss(
         ),
     ] = "date",
 ) -> Response:
+    refuse_empty("q", q)
     try:
         results = engine_of(request).search(parse_query(q), limit=FEED_SIZE, sort=sort)
     except SearchError as error:

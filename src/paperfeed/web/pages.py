@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -33,6 +32,7 @@ from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+LIST_PAGE_SIZE = 50  # papers per page of a day, week or month of the daily list
 SIGN_UP_LIMIT = (5, 3600)
 SUBMIT_LIMIT = (10, 3600)
 
@@ -49,14 +49,36 @@ def daily(
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
     month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> HTMLResponse:
     store = store_of(request)
     try:
         feed = daily_feed(store, date, week, month)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
-    context = {"feed": feed, "voted": voted, "sync": status_line(store)}
+    # a month holds some 300+ papers: paged like "New on arXiv", most upvoted first
+    pages = max(1, -(-len(feed.items) // LIST_PAGE_SIZE))
+    if page > pages:
+        raise HTTPException(
+            404, f"page {page} is past the last page ({pages}) of the list for {feed.label}"
+        )
+    shown = feed.items[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]
+    voted = accounts.voted_ids(store, session_user(request), [i.paper for i in shown])
+    period = "date" if feed.period == "day" else feed.period
+
+    def page_url(number: int) -> str:
+        """Another page of this day, week or month."""
+        return "/?" + urlencode({period: feed.label} | ({"page": number} if number > 1 else {}))
+
+    context = {
+        "feed": feed,
+        "shown": shown,
+        "voted": voted,
+        "sync": status_line(store),
+        "page": page,
+        "pages": pages,
+        "page_url": page_url,
+    }
     return render(request, "daily.html", context)
 
 
@@ -82,8 +104,9 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> Response:
     store = store_of(request)
-    # the page's category box may hold several, separated by spaces or commas
-    cat = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    # the page's category box may hold several, separated by spaces or commas: split
+    # and checked by ``with_filters``, one rule for the page, the API and the CLI
+    cat = [value.strip() for value in cat or [] if value.strip()]
     context: dict[str, object] = {
         "q": q,
         "cat": cat,
@@ -118,7 +141,7 @@ def search_page(
             "upvotes": total_upvotes(store, papers),
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
-            "pages": max(1, -(-results.total // PAGE_SIZE)),
+            "pages": max(1, -(-results.pageable // PAGE_SIZE)),
             "trend": _search_trend(request, q, cat, since, until),
         },
     )
@@ -145,7 +168,7 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
         return RedirectResponse(f"/papers/{normalized}", status_code=301)
     paper = store.get_paper(normalized)
     if paper is None:
-        raise HTTPException(404, f"no paper {normalized} in this collection")
+        raise HTTPException(404, f"no paper {normalized} in this paperfeed")
     hidden = moderation.is_hidden(store, paper)
     viewer = session_user(request)
     if hidden and not (viewer and viewer.is_admin):  # admins still see it, to show it again

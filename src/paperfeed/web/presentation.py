@@ -54,7 +54,7 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
     """A paper in the original site's shape: ``GET /api/papers/{id}``, and the ``paper``
     of each ``/api/daily_papers`` and ``/api/papers/search`` entry.
 
-    Fields this collection does not know (avatars, internal ``_id``s, discussion ids)
+    Fields this paperfeed does not know (avatars, internal ``_id``s, discussion ids)
     are left out rather than invented; timestamps carry the date at midnight UTC.
     """
     published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
