@@ -51,8 +51,9 @@ def test_list_daily_papers_reads_a_day(site: Site) -> None:
     papers = list(_api(site).list_daily_papers(date=LATEST_DAY))
     assert len(papers) == 18 and papers[0].id == TOP_PAPER
     assert all(paper.authors is not None for paper in papers)
-    week = list(_api(site).list_daily_papers(week="2026-W34"))
-    assert len(week) == 23 + 29 + 25 + 14 + 18
+    week = list(_api(site).list_daily_papers(week="2026-W34", limit=100))
+    rest = list(_api(site).list_daily_papers(week="2026-W34", limit=100, p=1))
+    assert len(week) == 100 and len(week + rest) == 23 + 29 + 25 + 14 + 18
 
 
 def test_hf_endpoint_points_the_default_client_at_the_site(site: Site) -> None:
