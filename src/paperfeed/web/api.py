@@ -251,8 +251,8 @@ def search_papers(
     """The hybrid search's hits as the original site answers a search: a list of
     ``{paper: {id, authors: [{name}], publishedAt, title, summary, upvotes, ...},
     title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
-    ``HfApi.list_papers`` and ``hf papers search`` read). ``/api/search`` answers the same search with notes, totals, snippets and
-    why each paper matched."""
+    ``HfApi.list_papers`` and ``hf papers search`` read). ``/api/search`` answers the
+    same search with notes, totals, snippets and why each paper matched."""
     store = store_of(request)
     search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)
     try:

@@ -31,6 +31,7 @@ from paperfeed.web import (
     feeds,
     for_you,
     pages,
+    paper_markdown,
     people,
     subscriptions,
     sync_pages,
@@ -196,6 +197,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # before pages, whose /papers/{id:path} would take /papers/{id}.md
+    app.include_router(paper_markdown.router)
     # before api and pages: their /papers/{id:path} routes would swallow .../comments
     app.include_router(discussion.api_router)
     app.include_router(discussion.router)
