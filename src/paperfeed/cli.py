@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from paperfeed.cli_collections import collections_command
+from paperfeed.cli_mcp import mcp_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
@@ -620,6 +621,7 @@ def digest_status() -> None:
 
 
 main.add_command(collections_command)
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,7 +12,7 @@ from paperfeed.config import secret_key_of
 from paperfeed.discussion import comment_totals
 from paperfeed.ingest import normalize_arxiv_id, quoted
 from paperfeed.models import SearchResults
-from paperfeed.search import SORTS, SearchError, parse_query
+from paperfeed.search import SORTS, SearchError
 from paperfeed.search.daily_listing import (
     DAILY_SORTS,
     DEFAULT_LIMIT,
@@ -31,6 +31,7 @@ from paperfeed.web.hub_answers import (
     paper_answer,
     paper_entries,
     papers_page,
+    run_search,
 )
 from paperfeed.web.hub_answers import search_papers as hub_search
 from paperfeed.web.pages import engine_of
@@ -200,20 +201,14 @@ def _run_search(
     until: str | None,
     snippets: bool = True,
 ) -> SearchResults:
-    if sort not in SORTS:
-        raise HTTPException(
-            400,
-            f"parameter 'sort': unknown sort {quoted(sort)} (expected one of {', '.join(SORTS)})",
-        )
+    search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)
     try:
-        # parsed once, here: the typed filters merge into the parsed query, checked
-        query = parse_query(q).with_filters(cat or (), since, until)
-        return engine_of(request).search(query, limit, offset, sort, snippets=snippets)
+        return run_search(engine_of(request), search, snippets=snippets)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
 
 
-Q = Annotated[str, Query(description="the query, in the search syntax")]
+Q = Annotated[str, Query(max_length=MAX_QUERY, description="the query, in the search syntax")]
 LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
 OFFSET = Annotated[int, Query(ge=0, le=10_000, description="hits to skip")]
 SORT = Annotated[

@@ -38,6 +38,7 @@ from paperfeed.web import (
     trends,
 )
 from paperfeed.web.body_limit import BodyLimit
+from paperfeed.web.mcp_server import build_mcp_server, http_endpoint
 from paperfeed.web.methods import HttpMethods
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
@@ -163,7 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # the pool that runs the (synchronous) page and API handlers of this worker
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = settings.server_threads
-        yield
+        async with mcp_sessions.run():  # the MCP endpoint's sessions (stateless: a task group)
+            yield
         store.close()
 
     app = FastAPI(
@@ -178,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.engine = SearchEngine(store, settings)
+    mcp_route, mcp_sessions = http_endpoint(build_mcp_server(settings, store, app.state.engine))
     app.state.templates = make_templates()
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -216,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(for_you.router)
     people.install(app, store)
     app.include_router(pages.router)
+    app.router.routes.append(mcp_route)  # /mcp: the MCP server over streamable HTTP
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> HTMLResponse:

@@ -12,7 +12,7 @@ from typing import Any
 
 from paperfeed.discussion import comment_totals
 from paperfeed.ingest import quoted
-from paperfeed.models import StoredPaper
+from paperfeed.models import SearchResults, StoredPaper
 from paperfeed.search import SORTS, SearchEngine, SearchError, parse_query
 from paperfeed.search.daily_listing import DailyQuery, daily_papers
 from paperfeed.search.feeds import FeedItem, total_upvotes
@@ -82,12 +82,14 @@ class SearchRequest:
     until: str | None = None
 
 
-def search_papers(engine: SearchEngine, request: SearchRequest) -> list[StoredPaper]:
-    """The papers a search finds, best first; none when nothing matches closely (the
-    explained ``/api/search`` says why).
+def run_search(
+    engine: SearchEngine, request: SearchRequest, snippets: bool = True
+) -> SearchResults:
+    """Run a search: the text parsed once, the typed filters merged into it, checked.
 
     Raises:
-        SearchError: a malformed query, filter or sort (the message names it).
+        SearchError: a malformed query, filter or sort, or too long a query (the
+            message names the parameter and its value).
     """
     if request.sort not in SORTS:
         raise SearchError(
@@ -98,9 +100,19 @@ def search_papers(engine: SearchEngine, request: SearchRequest) -> list[StoredPa
         raise SearchError(
             f"parameter 'q': the query is {len(request.text)} characters long (at most {MAX_QUERY})"
         )
-    # parsed once, here: the typed filters merge into the parsed query, checked
     query = parse_query(request.text).with_filters(request.categories, request.since, request.until)
-    results = engine.search(query, request.limit, request.offset, request.sort, snippets=False)
+    return engine.search(query, request.limit, request.offset, request.sort, snippets=snippets)
+
+
+def search_papers(engine: SearchEngine, request: SearchRequest) -> list[StoredPaper]:
+    """The papers a search finds, best first; none when nothing matches closely (the
+    explained ``/api/search`` says why).
+
+    Raises:
+        SearchError: as ``run_search``.
+    """
+    # the original shape carries no snippet: none is made
+    results = run_search(engine, request, snippets=False)
     return [hit.paper for hit in results.hits] if results.close_match else []
 
 
