@@ -125,11 +125,18 @@ def _detail(request: Request, error: StarletteHTTPException) -> str:
     return detail[:MAX_DETAIL]
 
 
+def _error_header(detail: str) -> dict[str, str]:
+    """``X-Error-Message``: where the original site's clients (``huggingface_hub``'s
+    ``hf_raise_for_status``) read a server's message; one line, ASCII (a header)."""
+    return {"X-Error-Message": " ".join(detail.split()).encode("ascii", "replace").decode()}
+
+
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     headers = dict(error.headers or {})
     detail = _detail(request, error)
     if _wants_json(request):
+        headers |= _error_header(detail)
         return JSONResponse({"detail": detail}, error.status_code, headers=headers)
     response = render(
         request,
@@ -145,7 +152,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     message = _describe_validation(error)
     if _wants_json(request):
-        return JSONResponse({"detail": message}, 400)
+        return JSONResponse({"detail": message}, 400, headers=_error_header(message))
     return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
 
 
