@@ -17,6 +17,7 @@ from paperfeed.models import StoredPaper
 from paperfeed.search import SearchEngine, SearchError
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
+from paperfeed.store.paper_pages import papers_before_key
 from paperfeed.web.presentation import arxiv_links, display_date
 from paperfeed.web.security import settings_of, store_of
 
@@ -149,12 +150,16 @@ def paper_markdown_page(request: Request, paper_id: str) -> Response:
     return markdown_answer(request, _engine(request), paper_id)
 
 
-def llms_txt(base: str) -> str:
-    """The site for agents, in the llms.txt convention (https://llmstxt.org); the text is
-    ``templates/llms.txt`` with the site's address for ``{base}``."""
-    return _LLMS_TEMPLATE.read_text(encoding="utf-8").replace("{base}", base)
+def llms_txt(base: str, example_id: str = "2401.00165") -> str:
+    """The site for agents, in the llms.txt convention (https://llmstxt.org): the text of
+    ``templates/llms.txt`` with the site's address for ``{base}`` and a stored paper's id
+    for ``{example}`` (so every link answers)."""
+    text = _LLMS_TEMPLATE.read_text(encoding="utf-8")
+    return text.replace("{base}", base).replace("{example}", example_id)
 
 
 @router.get("/llms.txt")
 def llms_txt_page(request: Request) -> Response:
-    return PlainTextResponse(llms_txt(site_base(request)), media_type=MARKDOWN)
+    newest = papers_before_key(store_of(request), None, 1)
+    example = newest[0].arxiv_id if newest else "2401.00165"
+    return PlainTextResponse(llms_txt(site_base(request), example), media_type=MARKDOWN)
