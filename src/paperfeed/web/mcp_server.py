@@ -296,9 +296,9 @@ def build_mcp_server(
     @server.tool(annotations=_READ_ONLY)
     async def similar(
         id: PaperId, limit: Annotated[int, Field(ge=1, le=50)] = 10
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Any]:
         """Papers most like a given paper (related work), most similar first."""
-        return await _run(lambda: tools.similar(id, limit))
+        return {"id": id, "similar": await _run(lambda: tools.similar(id, limit))}
 
     @server.tool(annotations=_READ_ONLY)
     async def daily(
@@ -307,11 +307,11 @@ def build_mcp_server(
         submitter: Submitter = None,
         page: Page = 0,
         limit: Limit = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Any]:
         """The daily papers list of one day (default: the newest lists), most upvoted
         first. Use for "what came out today / on 2026-08-21"."""
         query = DailyQuery(date=date, sort=sort, submitter=submitter, page=page, limit=limit)
-        return await _run(lambda: tools.daily(query))
+        return {"papers": await _run(lambda: tools.daily(query))}
 
     @server.tool(annotations=_READ_ONLY)
     async def weekly(
@@ -320,10 +320,10 @@ def build_mcp_server(
         submitter: Submitter = None,
         page: Page = 0,
         limit: Limit = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Any]:
         """The papers of a week's daily lists, most upvoted first ("best of the week")."""
         query = DailyQuery(week=week, sort=sort, submitter=submitter, page=page, limit=limit)
-        return await _run(lambda: tools.daily(query))
+        return {"papers": await _run(lambda: tools.daily(query))}
 
     @server.tool(annotations=_READ_ONLY)
     async def monthly(
@@ -332,17 +332,17 @@ def build_mcp_server(
         submitter: Submitter = None,
         page: Page = 0,
         limit: Limit = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Any]:
         """The papers of a month's daily lists, most upvoted first ("best of the month")."""
         query = DailyQuery(month=month, sort=sort, submitter=submitter, page=page, limit=limit)
-        return await _run(lambda: tools.daily(query))
+        return {"papers": await _run(lambda: tools.daily(query))}
 
     @server.tool(name="trending", annotations=_READ_ONLY)
     async def trending_tool(
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Any]:
         """Papers popular right now: ordered by upvotes that decay with age."""
-        return await _run(lambda: tools.trending(limit))
+        return {"papers": await _run(lambda: tools.trending(limit))}
 
     @server.tool(annotations=_READ_ONLY)
     async def for_you(
@@ -354,11 +354,11 @@ def build_mcp_server(
         return await _run(lambda: tools.for_you(user, limit))
 
     @server.tool(annotations=_READ_ONLY)
-    async def collections(context: Context[Any, Any]) -> list[dict[str, Any]]:
+    async def collections(context: Context[Any, Any]) -> dict[str, Any]:
         """The token's user's collections (reading lists) with their papers. Needs a
         token; use the ids with `add_to_collection`."""
         user = caller(context)
-        return await _run(lambda: tools.collections(user))
+        return {"collections": await _run(lambda: tools.collections(user))}
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True))
     async def add_to_collection(
