@@ -321,11 +321,31 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(store: Store, user: User, label: str = "") -> str:
-    """A new personal API token; it is shown once and only its hash is kept."""
+# What a token may do: "read" reads the holder's own lists (for-you, collections);
+# "write" also votes and changes collections (every token made before scopes existed).
+TOKEN_SCOPES = ("read", "write")
+
+
+def create_api_token(store: Store, user: User, label: str = "", scope: str = "write") -> str:
+    """A new personal API token; it is shown once and only its hash is kept.
+
+    Raises:
+        AccountError: ``scope`` is not one of ``TOKEN_SCOPES``.
+    """
+    if scope not in TOKEN_SCOPES:
+        raise AccountError(
+            f"unknown token scope {quoted(scope)} (expected one of {', '.join(TOKEN_SCOPES)})"
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    account_rows.insert_token(store, user.id, _token_hash(token), _check_name(label))
+    account_rows.insert_token(store, user.id, _token_hash(token), _check_name(label), scope)
     return token
+
+
+def token_scope(store: Store, token: str) -> str | None:
+    """The scope of a valid token ("read" or "write"), or None for an unknown one."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    return account_rows.find_token_scope(store, _token_hash(token))
 
 
 def user_for_token(store: Store, token: str) -> User | None:

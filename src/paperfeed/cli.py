@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from paperfeed.cli_collections import collections_command
+from paperfeed.cli_mcp import mcp_command
 from paperfeed.cli_operations import OPERATIONS_COMMANDS
 from paperfeed.cli_users import users_command
 from paperfeed.config import Settings, SettingsError
@@ -659,6 +660,7 @@ main.add_command(collections_command)
 main.add_command(users_command)
 for _command in OPERATIONS_COMMANDS:  # backup, restore, migrate, mail
     main.add_command(_command)
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -35,6 +35,20 @@ class Paper:
     sources: list[str] = field(default_factory=list)
     license: str | None = None  # a license URL, as arXiv gives it
     updated: str | None = None  # when the latest version was submitted (arXiv)
+    # the source's own description of its submitter and organisation (daily-papers API)
+    accounts: list[SourceAccount] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceAccount:
+    """A user or organisation as a source describes it (``fullname``, ``avatarUrl``, ...).
+
+    ``kind`` is "user" (``name`` is the handle papers' ``submitted_by`` holds) or
+    "organization" (``name`` is the display name papers' ``organization`` holds)."""
+
+    kind: str
+    name: str
+    profile: dict[str, object]
 
 
 @dataclass(frozen=True)

@@ -143,13 +143,28 @@ def delete_user_tokens(store: Store, user_id: int) -> int:
     return int(result.rowcount or 0)
 
 
-def insert_token(store: Store, user_id: int, token_hash: str, label: str) -> None:
+def insert_token(
+    store: Store, user_id: int, token_hash: str, label: str, scope: str = "write"
+) -> None:
     with store.engine.begin() as connection:
         connection.execute(
             schema.api_tokens.insert().values(
-                token_hash=token_hash, user_id=user_id, label=label, created_at=time.time()
+                token_hash=token_hash,
+                user_id=user_id,
+                label=label,
+                created_at=time.time(),
+                scope=scope,
             )
         )
+
+
+def find_token_scope(store: Store, token_hash: str) -> str | None:
+    """The scope ("read" or "write") of the token with this hash, or None."""
+    with store.engine.connect() as connection:
+        scope = connection.scalar(
+            select(schema.api_tokens.c.scope).where(schema.api_tokens.c.token_hash == token_hash)
+        )
+    return str(scope) if scope is not None else None
 
 
 def find_token_user(store: Store, token_hash: str) -> User | None:

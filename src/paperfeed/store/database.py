@@ -28,6 +28,7 @@ from paperfeed.store import schema
 from paperfeed.store.merging import merge_into_row, row_from_paper
 from paperfeed.store.migrations import migrate
 from paperfeed.store.sequencing import next_change_sequence
+from paperfeed.store.source_accounts import record_accounts_in
 
 _COMPARED_COLUMNS = [
     column.name
@@ -280,4 +281,5 @@ def upsert_papers_in(connection: Connection, papers: Iterable[Paper]) -> UpsertC
             ],
         )
         counts.updated = len(updates)
+    record_accounts_in(connection, (paper for records in incoming.values() for paper in records))
     return counts

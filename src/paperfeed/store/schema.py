@@ -107,6 +107,8 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("label", String(200), nullable=False, default=""),
     Column("created_at", Float, nullable=False),
+    # "read" or "write" (migration 14; older tokens are "write")
+    Column("scope", String(20), nullable=False, default="write", server_default="write"),
     Index("ix_api_tokens_user", "user_id"),
 )
 
@@ -384,6 +386,17 @@ attempt_counters = Table(
     Column("bucket", String(400), primary_key=True),
     Column("attempts", Integer, nullable=False),
     Column("latest_at", Float, nullable=False),
+)
+
+# the daily-papers source's submitters and organisations, as it described them (migration 14)
+source_accounts = Table(
+    "source_accounts",
+    metadata,
+    Column("kind", String(20), nullable=False),  # "user" or "organization"
+    Column("name", String(200), nullable=False),  # handle (user) or display name (org)
+    Column("profile", Text, nullable=False),  # the source's object, stable keys only (JSON)
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("kind", "name", name="pk_source_accounts"),
 )
 
 # -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------

@@ -17,6 +17,7 @@ from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trendin
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
 from paperfeed.web.charts import BarChart, trend_chart
+from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
@@ -160,6 +161,8 @@ def _search_trend(
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, arxiv_id: str) -> Response:
+    if wants_markdown(request):  # agents and `hf papers read` ask for the paper as markdown
+        return markdown_answer(request, engine_of(request), arxiv_id)
     store = store_of(request)
     normalized = normalize_arxiv_id(arxiv_id)
     if normalized is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -45,17 +46,82 @@ def _timestamp(day: str | None) -> str | None:
     return f"{day}T00:00:00.000Z" if day else None
 
 
-def _organization(paper: StoredPaper) -> dict[str, Any] | None:
-    # we keep the organisation's display name only; its handle ("name") is not invented
-    return {"fullname": paper.organization} if paper.organization else None
+@dataclass(frozen=True)
+class Accounts:
+    """The source's descriptions of the submitters and organisations of some papers
+    (``store.source_accounts.accounts_named``): users by handle, organisations by
+    display name. Empty when none are stored: then only the names papers hold are sent."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+NO_ACCOUNTS = Accounts()
+# The keys of the original's objects: ``submittedBy`` (an entry's), ``submittedOnDailyBy``
+# (a paper's) and ``organization``; a key is sent only when the source gave its value.
+_SUBMITTED_BY_KEYS = (
+    "_id",
+    "avatarUrl",
+    "fullname",
+    "name",
+    "type",
+    "isPro",
+    "isHf",
+    "isHfAdmin",
+    "isMod",
+)
+# (the original's paper-level object names the handle "user"; its "name" is sometimes absent)
+_SUBMITTED_ON_DAILY_BY_KEYS = ("_id", "avatarUrl", "isPro", "fullname", "user", "type")
+_ORGANIZATION_KEYS = ("_id", "name", "fullname", "avatar")
+
+
+def _submitter(
+    paper: StoredPaper, accounts: Accounts, keys: tuple[str, ...]
+) -> dict[str, Any] | None:
+    if not paper.submitted_by:
+        return None
+    # what the paper itself says: the handle (also the original's "user" key)
+    known: dict[str, Any] = {"name": paper.submitted_by, "user": paper.submitted_by, "type": "user"}
+    known |= accounts.users.get(paper.submitted_by, {})
+    return {key: known[key] for key in keys if key in known}
+
+
+def _organization(paper: StoredPaper, accounts: Accounts = NO_ACCOUNTS) -> dict[str, Any] | None:
+    if not paper.organization:
+        return None
+    # without the source's description, the display name only: the handle is not invented
+    known: dict[str, Any] = {"fullname": paper.organization}
+    known |= accounts.organizations.get(paper.organization, {})
+    return {key: known[key] for key in _ORGANIZATION_KEYS if key in known}
+
+
+def _triage_fields(paper: StoredPaper) -> dict[str, Any]:
+    """``ai_summary`` / ``ai_keywords``: the original's names for a paper's one-line
+    summary and keywords, sent when the store has them.
+
+    PASS-THROUGH POINT for the "triage" branch, which stores the daily-papers API's
+    ``ai_summary``/``ai_keywords`` and its own ``tldr``/``keywords`` on papers: this is
+    the one place they enter the original site's shape (``getattr``: a store without
+    those columns sends neither key)."""
+    summary = getattr(paper, "ai_summary", None) or getattr(paper, "tldr", None)
+    keywords = getattr(paper, "ai_keywords", None) or getattr(paper, "keywords", None)
+    fields: dict[str, Any] = {}
+    if summary:
+        fields["ai_summary"] = summary
+    if keywords:
+        fields["ai_keywords"] = list(keywords)
+    return fields
+
+
+def paper_entry(
+    paper: StoredPaper, upvotes: int, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     """A paper in the original site's shape: ``GET /api/papers/{id}``, and the ``paper``
     of each ``/api/daily_papers`` and ``/api/papers/search`` entry.
 
-    Fields this paperfeed does not know (avatars, internal ``_id``s, discussion ids)
-    are left out rather than invented; timestamps carry the date at midnight UTC.
+    Fields this paperfeed does not know (authors' ``_id``s, discussion ids, avatars
+    the source did not give) are left out rather than invented; timestamps carry the
+    date at midnight UTC.
     """
     published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
     inner: dict[str, Any] = {
@@ -68,8 +134,9 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
     }
     if paper.daily_date:
         inner["submittedOnDailyAt"] = _timestamp(paper.daily_date)
-    if paper.submitted_by:
-        inner["submittedOnDailyBy"] = {"name": paper.submitted_by, "type": "user"}
+    submitter = _submitter(paper, accounts, _SUBMITTED_ON_DAILY_BY_KEYS)
+    if submitter:
+        inner["submittedOnDailyBy"] = submitter
     github_repo, project_page = web_link(paper.github_repo), web_link(paper.project_page)
     if github_repo:
         inner["githubRepo"] = github_repo
@@ -77,21 +144,24 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
         inner["githubStars"] = paper.github_stars
     if project_page:
         inner["projectPage"] = project_page
-    organization = _organization(paper)
+    organization = _organization(paper, accounts)
     if organization:
         inner["organization"] = organization
-    return inner
+    return inner | _triage_fields(paper)
 
 
 def daily_papers_entry(
-    paper: StoredPaper, upvotes: int, num_comments: int | None = None
+    paper: StoredPaper,
+    upvotes: int,
+    num_comments: int | None = None,
+    accounts: Accounts = NO_ACCOUNTS,
 ) -> dict[str, Any]:
     """One element of ``GET /api/daily_papers`` (and ``/api/papers/search``), in the
     original site's shape: ``{paper: {...}, publishedAt, title, summary, numComments}``.
 
     ``num_comments`` is the source's comments plus this site's (``comment_totals``);
     without it, the source's count alone."""
-    inner = paper_entry(paper, upvotes)
+    inner = paper_entry(paper, upvotes, accounts)
     entry: dict[str, Any] = {
         "paper": inner,
         "publishedAt": inner["publishedAt"],
@@ -99,19 +169,22 @@ def daily_papers_entry(
         "summary": paper.abstract,
         "numComments": paper.num_comments or 0 if num_comments is None else num_comments,
     }
-    if paper.submitted_by:
-        entry["submittedBy"] = {"name": paper.submitted_by, "type": "user"}
-    organization = _organization(paper)
+    submitter = _submitter(paper, accounts, _SUBMITTED_BY_KEYS)
+    if submitter:
+        entry["submittedBy"] = submitter
+    organization = _organization(paper, accounts)
     if organization:
         entry["organization"] = organization
     return entry
 
 
-def paper_json(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+def paper_json(
+    paper: StoredPaper, upvotes: int, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     """``GET /api/papers/{id}``: the original site's paper object (what
     ``huggingface_hub``'s ``HfApi.paper_info`` reads) plus everything else stored about
     it under keys of our own that the original does not use."""
-    return paper_entry(paper, upvotes) | {
+    return paper_entry(paper, upvotes, accounts) | {
         "numComments": paper.num_comments or 0,
         "abstract": paper.abstract,
         "categories": paper.categories,

@@ -26,6 +26,7 @@ from paperfeed.accounts import (
     User,
     end_session,
     start_session,
+    token_scope,
     user_for_session,
     user_for_token,
 )
@@ -162,6 +163,9 @@ def api_user(request: Request) -> User:
     with its CSRF header. Raises 401 when neither is there."""
     user = bearer_user(request)
     if user is not None:
+        token = request.headers["Authorization"].partition(" ")[2].strip()
+        if token_scope(store_of(request), token) != "write":
+            raise HTTPException(403, "the API token is read-only (create one with write scope)")
         return user
     user = session_user(request)
     if user is None:
