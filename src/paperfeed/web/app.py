@@ -35,6 +35,7 @@ from paperfeed.web import (
     subscriptions,
     sync_pages,
     trends,
+    triage,
 )
 from paperfeed.web.body_limit import BodyLimit
 from paperfeed.web.methods import HttpMethods
@@ -205,6 +206,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before api.router, whose /api/papers/{id:path} would take /api/papers/search/trend
     app.include_router(trends.api_router)
     app.include_router(for_you.api_router)
+    app.include_router(triage.api_router)  # before api.router's /api/papers/{id}
+    app.include_router(triage.router)
     app.include_router(api.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)

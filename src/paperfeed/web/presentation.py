@@ -80,6 +80,11 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
     organization = _organization(paper)
     if organization:
         inner["organization"] = organization
+    # the source's own AI summary and keywords, passed on unchanged where it gave them
+    if paper.ai_summary:
+        inner["ai_summary"] = paper.ai_summary
+    if paper.ai_keywords:
+        inner["ai_keywords"] = list(paper.ai_keywords)
     return inner
 
 
@@ -123,6 +128,7 @@ def paper_json(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
         "journal_ref": paper.journal_ref,
         "comment": paper.comment,
         "links": arxiv_links(paper),
+        **triage_fields(paper),
     }
 
 
@@ -143,7 +149,14 @@ def hit_json(hit: Hit, upvotes: int) -> dict[str, Any]:
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
+        **triage_fields(paper),
     }
+
+
+def triage_fields(paper: StoredPaper) -> dict[str, Any]:
+    """``keywords`` (list of strings) and ``tldr`` (string, "" when none yet): the
+    source's own where it gave them, else those made at index time."""
+    return {"keywords": paper.shown_keywords, "tldr": paper.shown_tldr or ""}
 
 
 def vote_json(result: VoteResult) -> dict[str, Any]:

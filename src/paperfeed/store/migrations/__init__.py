@@ -23,6 +23,7 @@ from paperfeed.store.migrations import (
     m005_harden_sessions_and_ids,
     m006_create_discussion_and_collections,
     m008_create_paper_vectors,
+    m012_triage,
 )
 
 Migration = Callable[[Connection], None]
@@ -39,6 +40,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         m006_create_discussion_and_collections.apply,
     ),
     (8, "create_paper_vectors", m008_create_paper_vectors.apply),
+    (12, "triage", m012_triage.apply),
 ]
 
 
