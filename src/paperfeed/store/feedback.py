@@ -18,7 +18,8 @@ from paperfeed.store.database import Store
 
 AUTHORED = "authored"
 PICKED = "picked"
-SEED_REASONS = (AUTHORED, PICKED)
+IMPORTED = "imported"
+SEED_REASONS = (AUTHORED, PICKED, IMPORTED)
 
 
 @dataclass(frozen=True)

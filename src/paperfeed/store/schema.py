@@ -319,7 +319,7 @@ seed_papers = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("paper_key", Integer, ForeignKey("papers.key"), nullable=False),
-    Column("reason", String(20), nullable=False),  # "authored", "picked"
+    Column("reason", String(20), nullable=False),  # "authored", "picked", "imported"
     Column("created_at", Float, nullable=False),
     PrimaryKeyConstraint("user_id", "paper_key", name="pk_seed_papers"),
 )

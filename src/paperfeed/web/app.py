@@ -26,6 +26,7 @@ from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.web import (
     api,
+    cold_start,
     collections,
     discussion,
     feeds,
@@ -208,6 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(for_you.api_router)
     app.include_router(triage.api_router)  # before api.router's /api/papers/{id}
     app.include_router(triage.router)
+    app.include_router(cold_start.api_router)
+    app.include_router(cold_start.router)
     app.include_router(api.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
