@@ -75,6 +75,8 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
+        "keywords": paper.shown_keywords,
+        "tldr": paper.shown_tldr or "",
     }
 
 

@@ -35,6 +35,7 @@ from paperfeed.ingest.records import (
     read_arxiv_id,
     read_count,
     read_date,
+    read_string_list,
     read_text,
     require_text,
 )
@@ -201,6 +202,9 @@ def _entry_to_paper(entry: Record, day: str | None) -> Paper:
         github_repo=read_text(paper, "githubRepo", "paper.githubRepo"),
         github_stars=read_count(paper, "githubStars", "paper.githubStars"),
         project_page=read_text(paper, "projectPage", "paper.projectPage"),
+        # the original site's own AI summary and keywords, kept as given (newer responses)
+        ai_summary=read_text(paper, "ai_summary", "paper.ai_summary"),
+        ai_keywords=read_string_list(paper, "ai_keywords", "paper.ai_keywords") or None,
         sources=[SOURCE],
         accounts=_read_accounts(entry, paper),
     )

@@ -65,6 +65,13 @@ papers = Table(
     Column("license", Text),
     Column("updated", String(10)),
     Column("withdrawn_on", String(10)),
+    # migration 12: the source's own summary and keywords (daily-papers ``ai_*``), and
+    # ours, made at index time from ``annotated_hash`` (the content_hash they came from)
+    Column("ai_summary", Text),
+    Column("ai_keywords", Text),  # JSON list
+    Column("keywords", Text),  # JSON list
+    Column("tldr", Text),
+    Column("annotated_hash", String(64)),
     Index("ix_papers_change_sequence", "change_sequence"),
     Index("ix_papers_daily_date", "daily_date"),
     Index("ix_papers_first_listed", "first_listed"),
@@ -397,6 +404,39 @@ source_accounts = Table(
     Column("profile", Text, nullable=False),  # the source's object, stable keys only (JSON)
     Column("updated_at", Float, nullable=False),
     PrimaryKeyConstraint("kind", "name", name="pk_source_accounts"),
+)
+
+# -- triage (migration 12) ---------------------------------------------------------------
+
+not_for_me = Table(
+    "not_for_me",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_key", Integer, ForeignKey("papers.key"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("user_id", "paper_key", name="pk_not_for_me"),
+)
+
+seed_papers = Table(
+    "seed_papers",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_key", Integer, ForeignKey("papers.key"), nullable=False),
+    Column("reason", String(20), nullable=False),  # "authored", "picked", "imported"
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("user_id", "paper_key", name="pk_seed_papers"),
+)
+
+seed_vectors = Table(
+    "seed_vectors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32 little-endian, unit length
+    Column("created_at", Float, nullable=False),
+    Index("ix_seed_vectors_user", "user_id"),
 )
 
 # -- pgvector (migration 8): PostgreSQL with the pgvector extension only -------------------

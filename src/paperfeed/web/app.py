@@ -29,6 +29,7 @@ from paperfeed.web import (
     admin,
     admin_api,
     api,
+    cold_start,
     collections,
     discussion,
     feeds,
@@ -39,6 +40,7 @@ from paperfeed.web import (
     subscriptions,
     sync_pages,
     trends,
+    triage,
 )
 from paperfeed.web.body_limit import BodyLimit
 from paperfeed.web.mcp_server import build_mcp_server, http_endpoint
@@ -225,6 +227,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before api.router, whose /api/papers/{id:path} would take /api/papers/search/trend
     app.include_router(trends.api_router)
     app.include_router(for_you.api_router)
+    app.include_router(triage.api_router)  # before api.router's /api/papers/{id}
+    app.include_router(triage.router)
+    app.include_router(cold_start.api_router)
+    app.include_router(cold_start.router)
     app.include_router(api.router)
     app.include_router(account_pages.api_router)
     app.include_router(account_pages.router)

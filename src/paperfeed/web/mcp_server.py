@@ -167,7 +167,11 @@ class _Tools:
                     "date": item.paper.date,
                     "upvotes": upvotes[item.paper.key],
                     "score": round(item.score, 6),
-                    "because": f"you {item.reason} {item.because.arxiv_id} ({item.because.title})",
+                    "because": (
+                        f"you {item.reason} {item.because.arxiv_id} ({item.because.title})"
+                        if item.because is not None
+                        else f"you {item.reason} {item.because_title}"
+                    ),
                     "url": self._url(item.paper),
                 }
                 for item in result.items

@@ -95,24 +95,6 @@ def _organization(paper: StoredPaper, accounts: Accounts = NO_ACCOUNTS) -> dict[
     return {key: known[key] for key in _ORGANIZATION_KEYS if key in known}
 
 
-def _triage_fields(paper: StoredPaper) -> dict[str, Any]:
-    """``ai_summary`` / ``ai_keywords``: the original's names for a paper's one-line
-    summary and keywords, sent when the store has them.
-
-    PASS-THROUGH POINT for the "triage" branch, which stores the daily-papers API's
-    ``ai_summary``/``ai_keywords`` and its own ``tldr``/``keywords`` on papers: this is
-    the one place they enter the original site's shape (``getattr``: a store without
-    those columns sends neither key)."""
-    summary = getattr(paper, "ai_summary", None) or getattr(paper, "tldr", None)
-    keywords = getattr(paper, "ai_keywords", None) or getattr(paper, "keywords", None)
-    fields: dict[str, Any] = {}
-    if summary:
-        fields["ai_summary"] = summary
-    if keywords:
-        fields["ai_keywords"] = list(keywords)
-    return fields
-
-
 def paper_entry(
     paper: StoredPaper, upvotes: int, accounts: Accounts = NO_ACCOUNTS
 ) -> dict[str, Any]:
@@ -147,7 +129,13 @@ def paper_entry(
     organization = _organization(paper, accounts)
     if organization:
         inner["organization"] = organization
-    return inner | _triage_fields(paper)
+    # the source's own AI summary and keywords, passed on unchanged where it gave them
+    # (ours, ``tldr``/``keywords``, go under our own names: none is passed off as theirs)
+    if paper.ai_summary:
+        inner["ai_summary"] = paper.ai_summary
+    if paper.ai_keywords:
+        inner["ai_keywords"] = list(paper.ai_keywords)
+    return inner
 
 
 def daily_papers_entry(
@@ -196,6 +184,7 @@ def paper_json(
         "journal_ref": paper.journal_ref,
         "comment": paper.comment,
         "links": arxiv_links(paper),
+        **triage_fields(paper),
     }
 
 
@@ -216,7 +205,14 @@ def hit_json(hit: Hit, upvotes: int) -> dict[str, Any]:
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
+        **triage_fields(paper),
     }
+
+
+def triage_fields(paper: StoredPaper) -> dict[str, Any]:
+    """``keywords`` (list of strings) and ``tldr`` (string, "" when none yet): the
+    source's own where it gave them, else those made at index time."""
+    return {"keywords": paper.shown_keywords, "tldr": paper.shown_tldr or ""}
 
 
 def vote_json(result: VoteResult) -> dict[str, Any]:

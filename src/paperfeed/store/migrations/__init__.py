@@ -25,6 +25,7 @@ from paperfeed.store.migrations import (
     m008_create_paper_vectors,
     m009_administration,
     m010_account_recovery,
+    m012_triage,
     m014_source_accounts_and_token_scopes,
 )
 
@@ -44,6 +45,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "create_paper_vectors", m008_create_paper_vectors.apply),
     (9, "administration", m009_administration.apply),
     (10, "account_recovery", m010_account_recovery.apply),
+    (12, "triage", m012_triage.apply),
     (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
 ]
 
