@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from paperfeed.ingest import IngestError, normalize_arxiv_id, quoted
+from paperfeed.ingest import IngestError, normalize_paper_id, quoted
 from paperfeed.ingest.arxiv_api import fetch_arxiv_paper
 from paperfeed.mail_addresses import AddressError, address_key, canonical_address
 from paperfeed.models import StoredPaper
@@ -358,9 +358,9 @@ def user_for_token(store: Store, token: str) -> User | None:
 
 
 def _normalized_id(arxiv_id: str) -> str:
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
-        raise LookupError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+        raise LookupError(f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)")
     return normalized
 
 

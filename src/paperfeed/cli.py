@@ -316,7 +316,7 @@ def search(
 @click.option("--json", "as_json", is_flag=True)
 def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -> None:
     """Papers similar to ARXIV_ID (or to --text)."""
-    from paperfeed.ingest import normalize_arxiv_id
+    from paperfeed.ingest import normalize_paper_id
     from paperfeed.search import SearchError
 
     if (arxiv_id is None) == (text is None):
@@ -324,11 +324,9 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
     engine = _engine()
     try:
         if arxiv_id is not None:
-            normalized = normalize_arxiv_id(arxiv_id)
+            normalized = normalize_paper_id(arxiv_id)
             if normalized is None:
-                raise click.ClickException(
-                    f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)"
-                )
+                raise click.ClickException(f"{arxiv_id!r} is not an arXiv id or a DOI")
             hits = engine.similar(normalized, limit)
         else:
             hits = engine.similar_to_text(text or "", limit)
@@ -510,7 +508,11 @@ def _print_sync_report(report: Any) -> None:
 
 
 @main.command()
-@click.argument("source", required=False, type=click.Choice(["arxiv", "daily-papers"]))
+@click.argument(
+    "source",
+    required=False,
+    type=click.Choice(["arxiv", "daily-papers", "biorxiv", "medrxiv", "arxiv-listing"]),
+)
 @click.option("--from", "first", metavar="YYYY-MM-DD", help="Start of the window.")
 @click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
 @click.option("--no-index", is_flag=True, help="Store only; update the index later.")
@@ -524,7 +526,8 @@ def sync(
     no_embed: bool,
     quiet: bool,
 ) -> None:
-    """Fetch new papers (arXiv OAI-PMH, the daily-papers API), then update the index.
+    """Fetch new papers (arXiv OAI-PMH and its daily listing, the daily-papers API,
+    bioRxiv and medRxiv), then update the index.
 
     Without SOURCE, every configured source. Without --from, each source carries on
     from where its last sync stopped (the first time: the last 7 days). Exit status 0

@@ -135,6 +135,10 @@ FUSION_METHODS = ("calibrated", "weighted", "rrf")
 # arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
 DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
+# the bioRxiv/medRxiv API (https://api.biorxiv.org) and arXiv's daily listing feeds
+DEFAULT_BIORXIV_API_URL = "https://api.biorxiv.org"
+DEFAULT_ARXIV_RSS_URL = "https://rss.arxiv.org"
+BIORXIV_SERVERS = ("biorxiv", "medrxiv")
 VECTOR_BACKENDS = ("in-process", "pgvector")
 EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
@@ -226,6 +230,12 @@ class Settings:
         sync_max_requests: requests one source's run may make, retries included.
         vector_backend: where dense search runs: ``in-process`` (index files each
             process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
+        biorxiv_api_url: the bioRxiv/medRxiv details API (one service for both).
+        biorxiv_servers: which of ``biorxiv`` and ``medrxiv`` are synced (empty: none).
+        biorxiv_categories: their subject categories followed (``biorxiv.neuroscience``;
+            empty: every category).
+        arxiv_rss_url: arXiv's daily listing feeds (``{url}/rss/{archive}``), read for
+            each day's new / cross-list / replacement announcements; empty: off.
         embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
             ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
         signup: who may sign up: ``open`` (anyone), ``invite`` (with an admin's invite
@@ -294,6 +304,11 @@ class Settings:
     invite_days: float = 7.0
     log_format: str = "text"
     ready_max_sync_age_hours: float | None = None
+    # bioRxiv/medRxiv and arXiv's daily listing (issue 22)
+    biorxiv_api_url: str = DEFAULT_BIORXIV_API_URL
+    biorxiv_servers: tuple[str, ...] = ()
+    biorxiv_categories: tuple[str, ...] = ()
+    arxiv_rss_url: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -371,6 +386,12 @@ class Settings:
                 f"{', '.join(SIGNUP_POLICIES)}"
             )
         invite_days = _read_positive(env, "PAPERFEED_INVITE_DAYS", 7.0)
+        for server in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ()):
+            if server.lower() not in BIORXIV_SERVERS:
+                raise SettingsError(
+                    f"PAPERFEED_BIORXIV_SERVERS: unknown server {server!r} "
+                    f"(expected {' or '.join(BIORXIV_SERVERS)})"
+                )
         return cls(
             home=home,
             database_url=database_url,
@@ -439,4 +460,20 @@ class Settings:
                 if env.get("PAPERFEED_READY_MAX_SYNC_AGE_HOURS")
                 else None
             ),
+            biorxiv_api_url=_read_url(
+                env, "PAPERFEED_BIORXIV_API_URL", DEFAULT_BIORXIV_API_URL
+            ).rstrip("/"),
+            biorxiv_servers=tuple(
+                name.lower() for name in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ())
+            ),
+            biorxiv_categories=_read_words(env, "PAPERFEED_BIORXIV_CATEGORIES", ()),
+            # the listing follows arXiv itself: a site pointed at a mirror or a test server
+            # for OAI-PMH names its listing too, or has none
+            arxiv_rss_url=_read_url(
+                env,
+                "PAPERFEED_ARXIV_RSS_URL",
+                DEFAULT_ARXIV_RSS_URL
+                if env.get("PAPERFEED_ARXIV_OAI_URL") in (None, DEFAULT_ARXIV_OAI_URL)
+                else "",
+            ).rstrip("/"),
         )

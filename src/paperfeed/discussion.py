@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from paperfeed.accounts import check_rate
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_paper_id
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store import comments as comment_rows
@@ -68,9 +68,11 @@ class Thread:
 
 
 def _paper(store: Store, arxiv_id: str) -> StoredPaper:
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
-        raise DiscussionError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+        raise DiscussionError(
+            f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     paper = store.get_paper(normalized)
     if paper is None:
         raise CommentNotFoundError(f"no paper {normalized} in this paperfeed")

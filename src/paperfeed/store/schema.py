@@ -464,3 +464,16 @@ paper_vectors = Table(
     Column("embedding", Vector(), nullable=False),
     PrimaryKeyConstraint("paper_key", "model", name="pk_paper_vectors"),
 )
+
+# -- arXiv's daily announcements (migration 13) -------------------------------------
+
+arxiv_announcements = Table(
+    "arxiv_announcements",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("announce_type", String(20), nullable=False),
+    Column("listing", String(40), nullable=False),
+    Column("recorded_at", Float, nullable=False),
+    Index("ix_arxiv_announcements_arxiv_id", "arxiv_id"),
+)

@@ -18,12 +18,13 @@ from paperfeed.config import Settings
 from paperfeed.index.builder import IndexReport, update_index
 from paperfeed.index.embedder import EmbedderError
 from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
+from paperfeed.ingest.preprint_categories import check_preprint_categories
 from paperfeed.store import Store
 from paperfeed.store.syncing import finish_run, start_run
-from paperfeed.sync import arxiv, daily_papers
+from paperfeed.sync import arxiv, arxiv_listing, biorxiv, daily_papers
 from paperfeed.sync.reports import SourceReport, SyncError
 
-SOURCES = (arxiv.SOURCE, daily_papers.SOURCE)
+SOURCES = (arxiv.SOURCE, arxiv_listing.SOURCE, daily_papers.SOURCE, "biorxiv", "medrxiv")
 INDEX = "index"
 
 
@@ -52,8 +53,12 @@ def configured_sources(settings: Settings) -> list[str]:
     found = []
     if settings.arxiv_oai_url:
         found.append(arxiv.SOURCE)
+    if settings.arxiv_oai_url and settings.arxiv_rss_url:
+        found.append(arxiv_listing.SOURCE)  # after OAI-PMH: the listed papers are stored
     if settings.daily_papers_url:
         found.append(daily_papers.SOURCE)
+    if settings.biorxiv_api_url:
+        found.extend(settings.biorxiv_servers)
     return found
 
 
@@ -65,7 +70,8 @@ def check_settings(settings: Settings) -> None:
     """
     if not configured_sources(settings):
         raise SyncError(
-            "no source is configured: set PAPERFEED_ARXIV_OAI_URL or PAPERFEED_DAILY_PAPERS_URL"
+            "no source is configured: set PAPERFEED_ARXIV_OAI_URL, PAPERFEED_DAILY_PAPERS_URL "
+            "or PAPERFEED_BIORXIV_SERVERS"
         )
     if settings.arxiv_oai_url:
         try:
@@ -73,6 +79,10 @@ def check_settings(settings: Settings) -> None:
             check_categories(settings.arxiv_categories, "PAPERFEED_ARXIV_CATEGORIES")
         except ValueError as error:
             raise SyncError(str(error)) from None
+    try:
+        check_preprint_categories(settings.biorxiv_categories, "PAPERFEED_BIORXIV_CATEGORIES")
+    except ValueError as error:
+        raise SyncError(str(error)) from None
 
 
 def _run_source(
@@ -85,6 +95,10 @@ def _run_source(
 ) -> SourceReport:
     if source == arxiv.SOURCE:
         return arxiv.harvest_arxiv(store, settings, first, last, on_progress=on_progress)
+    if source == arxiv_listing.SOURCE:
+        return arxiv_listing.sync_arxiv_listing(store, settings, first, last)
+    if source in ("biorxiv", "medrxiv"):
+        return biorxiv.harvest_preprints(store, settings, source, first, last)
     return daily_papers.sync_daily_papers(store, settings, first, last, on_progress=on_progress)
 
 
@@ -127,7 +141,8 @@ def run_sync(
             raise SyncError(f"unknown source {source!r} (expected one of {', '.join(SOURCES)})")
     if not chosen:
         raise SyncError(
-            "no source is configured: set PAPERFEED_ARXIV_OAI_URL or PAPERFEED_DAILY_PAPERS_URL"
+            "no source is configured: set PAPERFEED_ARXIV_OAI_URL, PAPERFEED_DAILY_PAPERS_URL "
+            "or PAPERFEED_BIORXIV_SERVERS"
         )
     started = time.monotonic()
     report = SyncReport()

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperfeed import administration, moderation
 from paperfeed.accounts import RateLimitedError, User, check_rate
 from paperfeed.administration import Actor
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.store.comments import find_comment
@@ -276,5 +277,5 @@ def report_form(
     comment = find_comment(store, comment_id)
     papers = store.get_papers([comment.paper_key]) if comment else {}
     paper = papers.get(comment.paper_key) if comment else None
-    back = f"/papers/{paper.arxiv_id}#comment-{comment_id}" if paper else "/"
+    back = f"/papers/{url_id(paper.arxiv_id)}#comment-{comment_id}" if paper else "/"
     return render(request, "reported.html", {"comment_id": comment_id, "back": back})

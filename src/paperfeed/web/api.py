@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from paperfeed import accounts
 from paperfeed.config import secret_key_of
 from paperfeed.discussion import comment_totals
-from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.ingest import normalize_paper_id, quoted
 from paperfeed.models import SearchResults
 from paperfeed.search import SORTS, SearchError
 from paperfeed.search.daily_listing import (
@@ -100,7 +100,7 @@ PAPER_ID = Annotated[
 
 
 def _stored(request: Request, arxiv_id: str) -> Any:
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
         # any text is a valid path segment: one that names no paper is "not found"
         raise HTTPException(

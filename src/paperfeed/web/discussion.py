@@ -19,6 +19,7 @@ from paperfeed.discussion import (
     PaperWithdrawnError,
     Thread,
 )
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.store.comments import Comment
 from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
 from paperfeed.web.security import (
@@ -64,7 +65,7 @@ def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
         "removedByModerator": removed,
         "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
-        "url": f"/papers/{arxiv_id}#comment-{comment.id}",
+        "url": f"/papers/{url_id(arxiv_id)}#comment-{comment.id}",
     }
 
 
@@ -177,7 +178,7 @@ def comment_form(
     parent: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    back = f"/papers/{arxiv_id}"
+    back = f"/papers/{url_id(arxiv_id)}"
     user = _form_user(request, csrf_token, back + "#discussion")
     try:
         parent_id = int(parent) if parent.strip() else None
@@ -188,7 +189,7 @@ def comment_form(
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
-    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/edit")
@@ -201,7 +202,7 @@ def edit_form(
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
-    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/delete")
@@ -213,14 +214,14 @@ def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
     back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "")
-    return RedirectResponse(back or f"/papers/{paper_id}#discussion", status_code=303)
+    return RedirectResponse(back or f"/papers/{url_id(paper_id)}#discussion", status_code=303)
 
 
 # -- the paper's feed -------------------------------------------------------------------------
 
 
 @feed_router.get(
-    "/papers/{id:arxiv}",
+    "/papers/{id:path}",  # any paper id: a DOI has slashes and may have odd characters
     response_class=Response,
     responses=RSS_RESPONSES,
     summary="A paper's comments, newest first",
@@ -231,7 +232,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
     except _ERRORS as error:
         raise _http_error(error) from None
     base = settings_of(request).base_url
-    page = f"{base}/papers/{paper.arxiv_id}"
+    page = f"{base}/papers/{url_id(paper.arxiv_id)}"
     entries = []
     for comment in discussion.latest_comments(store_of(request), paper):
         link = f"{page}#comment-{comment.id}"
@@ -248,8 +249,8 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         render_rss_entries(
             f"Discussion of “{paper.title}”",
             page,
-            f"{base}/rss/papers/{paper.arxiv_id}",
-            f"Comments on arXiv {paper.arxiv_id}, newest first",
+            f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
+            f"Comments on {paper.arxiv_id}, newest first",
             entries,
         )
     )

@@ -25,7 +25,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 from starlette.routing import BaseRoute
 
-from paperfeed import __version__
+from paperfeed import __version__, moderation
 from paperfeed import collections as lists
 from paperfeed.accounts import RateLimitedError, User, token_scope, user_for_token
 from paperfeed.collections import (
@@ -36,7 +36,8 @@ from paperfeed.collections import (
 )
 from paperfeed.collections.exporting import collection_json
 from paperfeed.config import Settings
-from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.ingest import normalize_paper_id, quoted
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
 from paperfeed.search import SORTS, SearchEngine, SearchError
 from paperfeed.search.daily_listing import DAILY_SORTS, MAX_LIMIT, DailyQuery, daily_papers
@@ -86,18 +87,19 @@ class _Tools:
         return self.engine
 
     def _paper(self, paper_id: str) -> StoredPaper:
-        normalized = normalize_arxiv_id(paper_id)
+        normalized = normalize_paper_id(paper_id)
         if normalized is None:
             raise ToolError(
-                f"{quoted(paper_id)} is not a paper id (expected an arXiv id such as 2401.00165)"
+                f"{quoted(paper_id)} is not a paper id "
+                "(expected an arXiv id such as 2401.00165, or a DOI)"
             )
         paper = self.store.get_paper(normalized)
-        if paper is None:
-            raise ToolError(f"no paper {normalized} in this collection")
+        if paper is None or moderation.is_hidden(self.store, paper):
+            raise ToolError(f"no paper {normalized} in this paperfeed")
         return paper
 
     def _url(self, paper: StoredPaper) -> str:
-        return f"{self.settings.base_url.rstrip('/')}/papers/{paper.arxiv_id}"
+        return f"{self.settings.base_url.rstrip('/')}/papers/{url_id(paper.arxiv_id)}"
 
     def _listed(self, items: list[FeedItem]) -> list[dict[str, Any]]:
         """Feed items, compact: what an agent needs to pick papers to read."""

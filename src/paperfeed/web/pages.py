@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperfeed import accounts, administration, moderation
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
-from paperfeed.ingest import IngestError, normalize_arxiv_id
+from paperfeed.ingest import IngestError, normalize_paper_id
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
@@ -125,7 +126,7 @@ def search_page(
     if len(parsed.arxiv_ids) == 1 and not parsed.has_content and not cat:
         paper = store.get_paper(parsed.arxiv_ids[0])
         if paper is not None:
-            return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+            return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=303)
     try:
         results = engine_of(request).search(
             parsed, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort
@@ -164,14 +165,20 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
     if wants_markdown(request):  # agents and `hf papers read` ask for the paper as markdown
         return markdown_answer(request, engine_of(request), arxiv_id)
     store = store_of(request)
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
-        raise HTTPException(404, f"{arxiv_id!r} is not an arXiv id")
+        raise HTTPException(
+            404, f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     if normalized != arxiv_id:
-        return RedirectResponse(f"/papers/{normalized}", status_code=301)
+        return RedirectResponse(f"/papers/{url_id(normalized)}", status_code=301)
     paper = store.get_paper(normalized)
     if paper is None:
         raise HTTPException(404, f"no paper {normalized} in this paperfeed")
+    if paper.arxiv_id != normalized:
+        # the DOI of a preprint also on arXiv: one paper, shown at its arXiv id
+        return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=301)
+    normalized = paper.arxiv_id
     hidden = moderation.is_hidden(store, paper)
     viewer = session_user(request)
     if hidden and not (viewer and viewer.is_admin):  # admins still see it, to show it again
@@ -419,4 +426,4 @@ def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form(""
         message = error.args[0] if error.args else str(error)
         context = {"error": message, "arxiv_id": arxiv_id}
         return render(request, "submit.html", context, status_code=400)
-    return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=303)

@@ -11,8 +11,10 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from paperfeed import moderation
 from paperfeed.discussion import comment_totals, paper_threads
-from paperfeed.ingest import normalize_arxiv_id, quoted, web_link
+from paperfeed.ingest import normalize_paper_id, quoted, web_link
+from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import StoredPaper
 from paperfeed.search import SearchEngine, SearchError
 from paperfeed.search.feeds import total_upvotes
@@ -63,23 +65,23 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
     facts = [
         ("Authors", ", ".join(paper.authors) if paper.authors else None),
         ("Organization", paper.organization),
-        ("arXiv id", paper.arxiv_id),
+        ("DOI" if is_doi(paper.arxiv_id) else "arXiv id", paper.arxiv_id),
         ("Published", display_date(paper.published or paper.first_listed)),
         ("On the daily list", display_date(paper.daily_date)),
         ("Submitted by", paper.submitted_by),
         ("Categories", ", ".join(paper.categories) if paper.categories else None),
         ("Upvotes", str(upvotes[paper.key])),
         ("Comments", str(comments)),
-        ("DOI", paper.doi),
+        ("DOI", paper.doi if paper.doi != paper.arxiv_id else None),
         ("Journal reference", paper.journal_ref),
         ("arXiv comment", paper.comment),
     ]
     lines += [f"- **{name}:** {_escaped(value)}" for name, value in facts if value]
     lines += ["", "## Links", ""]
     lines += [
-        f"- arXiv: {links['abstract']}",
+        f"- {'Preprint server' if is_doi(paper.arxiv_id) else 'arXiv'}: {links['abstract']}",
         f"- PDF: {links['pdf']}",
-        f"- This page: {base}/papers/{paper.arxiv_id}",
+        f"- This page: {base}/papers/{url_id(paper.arxiv_id)}",
     ]
     code, project = web_link(paper.github_repo), web_link(paper.project_page)
     if code:
@@ -109,7 +111,7 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
     lines += ["", "## Similar papers", ""]
     if similar:
         lines += [
-            f"- [{_escaped(hit.paper.title)}]({base}/papers/{hit.paper.arxiv_id}.md) — "
+            f"- [{_escaped(hit.paper.title)}]({base}/papers/{url_id(hit.paper.arxiv_id)}.md) — "
             f"{hit.paper.arxiv_id}, {upvotes[hit.paper.key]} upvotes"
             for hit in similar
         ]
@@ -130,11 +132,11 @@ def markdown_answer(request: Request, engine: SearchEngine, paper_id: str) -> Re
     """The paper's markdown page; 404 (plain text, as ``HfApi.read_paper`` expects an
     error status) for an id that names no stored paper."""
     store = store_of(request)
-    normalized = normalize_arxiv_id(paper_id)
+    normalized = normalize_paper_id(paper_id)
     paper = store.get_paper(normalized) if normalized is not None else None
-    if paper is None:
+    if paper is None or moderation.is_hidden(store, paper):
         shown = normalized or quoted(paper_id)
-        raise HTTPException(404, f"no paper {shown} in this collection")
+        raise HTTPException(404, f"no paper {shown} in this paperfeed")
     text = paper_markdown(store, engine, paper, site_base(request))
     return PlainTextResponse(text, media_type=MARKDOWN, headers={"Vary": "Accept"})
 

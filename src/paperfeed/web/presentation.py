@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from paperfeed.accounts import VoteResult
-from paperfeed.collections.exporting import to_bibtex
+from paperfeed.collections.exporting import source_url, to_bibtex
 from paperfeed.ingest import web_link
+from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import Hit, StoredPaper
 
 
@@ -31,6 +32,15 @@ def display_date(value: str | None) -> str:
 
 
 def arxiv_links(paper: StoredPaper) -> dict[str, str]:
+    """Where the paper lives at its source: arXiv's abstract and PDF, or for a bioRxiv /
+    medRxiv paper (a DOI id) its page on that server (the DOI resolves there too)."""
+    if is_doi(paper.arxiv_id):
+        page = source_url(paper)
+        return {
+            "abstract": page,
+            "pdf": f"{page}.full.pdf",
+            "doi": f"https://doi.org/{url_id(paper.arxiv_id)}",
+        }
     return {
         "abstract": f"https://arxiv.org/abs/{paper.arxiv_id}",
         "pdf": f"https://arxiv.org/pdf/{paper.arxiv_id}",

@@ -11,7 +11,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
-from paperfeed.search.feeds import FeedError, new_on_arxiv
+from paperfeed.ingest.preprint_categories import normalize_category
+from paperfeed.search.feeds import FeedError
+from paperfeed.search.new_listing import SECTIONS, SOURCES, new_feed
 from paperfeed.store import Store
 from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
 from paperfeed.web.security import session_user, settings_of, store_of
@@ -62,11 +64,21 @@ def new_page(
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
     cat: Annotated[list[str] | None, Query()] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    source: Annotated[str, Query(description="arxiv, biorxiv or medrxiv")] = "arxiv",
+    kind: Annotated[
+        str | None, Query(description="an arXiv day's section: new, cross or replace")
+    ] = None,
 ) -> HTMLResponse:
     store = store_of(request)
     categories = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    settings = settings_of(request)
+    followed = (
+        list(settings.arxiv_categories)
+        if source == "arxiv"
+        else [normalize_category(name) for name in settings.biorxiv_categories]
+    )
     try:
-        feed = new_on_arxiv(store, date, categories, settings_of(request).arxiv_categories)
+        feed = new_feed(store, source, date, categories, kind or None, followed)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     shown = feed.items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -74,6 +86,10 @@ def new_page(
     def new_url(day: str | None, page_number: int = 1) -> str:
         """The link to another day or page of the feed, keeping the category filter."""
         parameters: dict[str, object] = {"date": day}
+        if source != "arxiv":
+            parameters["source"] = source
+        if kind:
+            parameters["kind"] = kind
         if categories:
             parameters["cat"] = " ".join(categories)
         if page_number > 1:
@@ -93,6 +109,8 @@ def new_page(
             "first_number": (page - 1) * PAGE_SIZE + 1,
             "sync": status_line(store),
             "new_url": new_url,
+            "sources": SOURCES,
+            "sections": SECTIONS,
         },
     )
 

@@ -26,6 +26,7 @@ from paperfeed.store.migrations import (
     m009_administration,
     m010_account_recovery,
     m012_triage,
+    m013_create_announcements,
     m014_source_accounts_and_token_scopes,
 )
 
@@ -47,6 +48,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (10, "account_recovery", m010_account_recovery.apply),
     (12, "triage", m012_triage.apply),
     (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
+    (13, "create_announcements", m013_create_announcements.apply),
 ]
 
 
