@@ -447,36 +447,29 @@ def serve(host: str, port: int, workers: int) -> None:
         except SyncError as error:
             raise click.ClickException(f"cannot sync on a schedule: {error}") from None
 
-    def start_schedules() -> Any:
-        stops: list[Any] = []
+    from paperfeed.scheduling import run_jobs_when_elected, scheduled_jobs
+
+    jobs = scheduled_jobs(settings, on_sync_report=_print_sync_report)
+
+    def say_what_runs() -> None:
         if settings.digest_hour is not None:
             click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
         if settings.sync_interval_minutes is not None:
             # digests then go out after each sync, so they carry what it brought in (a
             # digest composed before would find the period empty, and that is final)
-            from paperfeed.sync.scheduling import start_sync_scheduler
-
-            stops.append(start_sync_scheduler(settings, on_report=_print_sync_report))
             click.echo(
                 f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
                 f"{settings.sync_interval_minutes:g} min (first sync now)"
                 + ("; digests after each sync" if settings.digest_hour is not None else "")
             )
-        elif settings.digest_hour is not None:
-            from paperfeed.digest.scheduling import start_scheduler
-
-            stops.append(start_scheduler(settings))
-        return lambda: [stop.set() for stop in stops]
 
     def elect_scheduler() -> None:
-        from paperfeed.store.scheduler_lock import run_when_elected
-
         # however many replicas serve the same database, one runs the schedules; when it
         # stops, another takes over within seconds
-        run_when_elected(
-            settings.database_url,
-            "schedulers",
-            start_schedules,
+        run_jobs_when_elected(
+            settings,
+            jobs,
+            on_elected=say_what_runs,
             on_standby=lambda: click.echo(
                 "schedules: another replica holds the scheduler lock; this one takes over "
                 "if that one stops"
@@ -492,9 +485,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host,
             port,
             workers,
-            after_start=elect_scheduler
-            if settings.digest_hour is not None or settings.sync_interval_minutes is not None
-            else None,
+            after_start=elect_scheduler if jobs else None,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
