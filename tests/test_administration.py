@@ -211,3 +211,13 @@ def test_a_hidden_paper_leaves_the_daily_list_until_shown_again(store: Store) ->
         ("paper.hide", f"paper {target}", "off-topic"),
         ("paper.unhide", f"paper {target}", ""),
     ]
+
+
+def test_an_account_its_owner_deleted_is_no_longer_listed(store: Store) -> None:
+    from paperfeed.account_data import delete_account
+
+    kept = administration.sign_up(store, "open", "kept@example.org", PASSWORD)
+    leaving = administration.sign_up(store, "open", "leaving@example.org", PASSWORD)
+    delete_account(store, leaving, PASSWORD, "127.0.0.1")
+    listed = [summary.email for summary in administration.list_users(store)]
+    assert listed == [kept.email]

@@ -80,7 +80,7 @@ def count_active_admins(store: Store) -> int:
 
 
 def list_users(store: Store) -> list[UserSummary]:
-    """Every user, oldest account first, with how many comments each wrote (not deleted)."""
+    """Every user (not deleted accounts), oldest account first, with how many comments each wrote (not deleted)."""
     comments = (
         select(schema.comments.c.user_id, func.count().label("comments"))
         .where(schema.comments.c.deleted_at.is_(None))
@@ -91,6 +91,9 @@ def list_users(store: Store) -> list[UserSummary]:
         rows = connection.execute(
             select(_USERS, func.coalesce(comments.c.comments, 0).label("comments"))
             .outerjoin(comments, comments.c.user_id == _USERS.c.id)
+            # an account its owner deleted stays as an emptied row (its comments keep an
+            # author): not a user any more
+            .where(schema.users.c.deleted_at.is_(None))
             .order_by(_USERS.c.created_at, _USERS.c.id)
         ).all()
     return [
