@@ -14,9 +14,13 @@ from typing import Any
 import click
 
 from paperfeed.cli_collections import collections_command
+from paperfeed.cli_mcp import mcp_command
+from paperfeed.cli_operations import OPERATIONS_COMMANDS
+from paperfeed.cli_users import users_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
+from paperfeed.operations.logs import configure_logging
 from paperfeed.store import Store, StoreError
 from paperfeed.store.loading import StrictIngestError, ingest_sources
 
@@ -51,7 +55,10 @@ def _plain_snippet(snippet: str, color: bool) -> str:
 
 def hit_to_json(hit: Hit) -> dict[str, Any]:
     """The JSON shape of a hit, shared by ``search --json`` and ``--batch``."""
+    from paperfeed.search.snippets import plain_snippet
+
     paper = hit.paper
+    snippet, marks = plain_snippet(hit.snippet) if hit.snippet else (None, [])
     return {
         "id": paper.arxiv_id,
         "title": paper.title,
@@ -62,11 +69,14 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "categories": paper.categories,
         "upvotes": paper.upvotes,
         "score": round(hit.score, 6),
-        "snippet": hit.snippet,
+        "snippet": snippet,  # plain text: the marked words are at ``marks``
+        "marks": [list(span) for span in marks],
         "matched_terms": list(hit.matched_terms),
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
+        "keywords": paper.shown_keywords,
+        "tldr": paper.shown_tldr or "",
     }
 
 
@@ -143,6 +153,11 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
         f"added {summary.added}, updated {summary.updated}, unchanged {summary.unchanged}, "
         f"rejected {summary.rejected}"
     )
+    if summary.rejected and not (summary.added or summary.updated or summary.unchanged):
+        # exit 1, as for a source that cannot be read: a cron chain must not go on
+        raise click.ClickException(
+            f"every record was rejected ({summary.rejected}): nothing was stored"
+        )
     click.echo(f"{store.count_papers()} papers in the store; run `paperfeed index` to search them")
 
 
@@ -221,6 +236,20 @@ def search(
 
     if (query is None) == (batch is None):
         raise click.UsageError("give a QUERY or --batch FILE (not both)")
+    # a bad option value is a usage error (exit 2), named by its option, before any work
+    for option, filters in (
+        ("--since", {"since": since}),
+        ("--until", {"until": until}),
+        ("--category", {"categories": categories}),
+    ):
+        try:
+            parse_query("").with_filters(**filters)
+        except SearchError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{option}'") from None
+    try:
+        parse_query("").with_filters(categories, since, until)
+    except SearchError as error:
+        raise click.UsageError(str(error)) from None
     engine = _engine()
 
     def run(text: str) -> SearchResults:
@@ -252,6 +281,8 @@ def search(
                 {
                     "query": results.query,
                     "total": results.total,
+                    "total_exact": results.total_exact,
+                    "ranked": results.pageable,
                     "offset": results.offset,
                     "close_match": results.close_match,
                     "notes": list(results.notes),
@@ -272,7 +303,8 @@ def search(
             _print_hit(position, hit, sys.stdout.isatty())
         return
     color = sys.stdout.isatty()
-    click.echo(f"{results.total} results; showing {offset + 1}–{offset + len(results.hits)}")
+    counted = f"{results.total:,}{'' if results.total_exact else '+'}"
+    click.echo(f"{counted} results; showing {offset + 1}–{offset + len(results.hits)}")
     for position, hit in enumerate(results.hits, start=offset + 1):
         _print_hit(position, hit, color)
 
@@ -385,10 +417,14 @@ def quickstart(quiet: bool) -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
+    from paperfeed.operations.metrics_folder import prepare_multiprocess_folder
+
+    settings = _settings()
+    prepare_multiprocess_folder(settings)  # before prometheus_client is first imported
+
     from paperfeed.web import create_app
     from paperfeed.web.serving import default_base_url, serve_forever
 
-    settings = _settings()
     if not settings.base_url_configured:
         # workers read the settings from the environment: links follow the real port
         base_url, warning = default_base_url(host, port)
@@ -411,36 +447,29 @@ def serve(host: str, port: int, workers: int) -> None:
         except SyncError as error:
             raise click.ClickException(f"cannot sync on a schedule: {error}") from None
 
-    def start_schedules() -> Any:
-        stops: list[Any] = []
+    from paperfeed.scheduling import run_jobs_when_elected, scheduled_jobs
+
+    jobs = scheduled_jobs(settings, on_sync_report=_print_sync_report)
+
+    def say_what_runs() -> None:
         if settings.digest_hour is not None:
             click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
         if settings.sync_interval_minutes is not None:
             # digests then go out after each sync, so they carry what it brought in (a
             # digest composed before would find the period empty, and that is final)
-            from paperfeed.sync.scheduling import start_sync_scheduler
-
-            stops.append(start_sync_scheduler(settings, on_report=_print_sync_report))
             click.echo(
                 f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
                 f"{settings.sync_interval_minutes:g} min (first sync now)"
                 + ("; digests after each sync" if settings.digest_hour is not None else "")
             )
-        elif settings.digest_hour is not None:
-            from paperfeed.digest.scheduling import start_scheduler
-
-            stops.append(start_scheduler(settings))
-        return lambda: [stop.set() for stop in stops]
 
     def elect_scheduler() -> None:
-        from paperfeed.store.scheduler_lock import run_when_elected
-
         # however many replicas serve the same database, one runs the schedules; when it
         # stops, another takes over within seconds
-        run_when_elected(
-            settings.database_url,
-            "schedulers",
-            start_schedules,
+        run_jobs_when_elected(
+            settings,
+            jobs,
+            on_elected=say_what_runs,
             on_standby=lambda: click.echo(
                 "schedules: another replica holds the scheduler lock; this one takes over "
                 "if that one stops"
@@ -456,9 +485,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host,
             port,
             workers,
-            after_start=elect_scheduler
-            if settings.digest_hour is not None or settings.sync_interval_minutes is not None
-            else None,
+            after_start=elect_scheduler if jobs else None,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
@@ -502,6 +529,7 @@ def sync(
     from paperfeed.sync.running import run_sync
 
     settings = _settings()
+    configure_logging(settings)  # the job's one log line, on stderr
     store = _open_store(settings)
     try:
         report = run_sync(
@@ -513,6 +541,7 @@ def sync(
             index=not no_index,
             embed=not no_embed,
             show_progress=not quiet,
+            on_progress=None if quiet else lambda line: click.echo(line, err=True),
         )
     except SyncError as error:
         raise click.ClickException(str(error)) from None
@@ -561,6 +590,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.store.subscriptions import Subscription, waiting_for_retry
 
     settings = _settings()
+    configure_logging(settings)  # the job's log lines, on stderr
     store = _open_store(settings)
     if label is not None:
         try:
@@ -623,6 +653,10 @@ def digest_status() -> None:
 
 
 main.add_command(collections_command)
+main.add_command(users_command)
+for _command in OPERATIONS_COMMANDS:  # backup, restore, migrate, mail
+    main.add_command(_command)
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -73,7 +73,8 @@ def _name(value: object) -> str:
 def _description(value: object) -> str:
     if not isinstance(value, str):
         raise CollectionError(f"description must be text (got {type(value).__name__})")
-    description = value.replace("\r\n", "\n").strip()
+    # a browser's form sends CRLF; a lone CR (old Mac) is a line break too, not a control
+    description = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(description) > MAX_DESCRIPTION_CHARACTERS:
         raise CollectionError(
             f"description is {len(description)} characters long "
@@ -183,7 +184,7 @@ def stored_paper(store: Store, arxiv_id: str) -> StoredPaper:
         )
     paper = store.get_paper(normalized)
     if paper is None:
-        raise CollectionNotFoundError(f"no paper {normalized} in this collection of papers")
+        raise CollectionNotFoundError(f"no paper {normalized} in this paperfeed")
     return paper
 
 

@@ -33,7 +33,13 @@ FIELD_PREFIXES = {
     "abstract": "abstract",
 }
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
-_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z][a-z\-]*)?$", re.IGNORECASE)
+# an arXiv category: ``archive.SUBJECT`` (cs.LG, q-bio.NC, physics.optics) or an archive
+# that is a category itself, whose names all have a hyphen (hep-th, quant-ph, gr-qc); a
+# bare ``cs`` or ``LG`` is half of one ("cs LG" typed for cs.LG), never a category
+CATEGORY_NAME = r"[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z][A-Za-z\-]*|[A-Za-z]+(?:-[A-Za-z]+)+"
+_CATEGORY = re.compile(f"^(?:{CATEGORY_NAME})$")
+# several categories in one value (a form's box, ``cat=``, ``--category``): commas or spaces
+_CATEGORY_SEPARATORS = re.compile(r"[\s,]+")
 # a DOI, alone or as a resolver or bioRxiv/medRxiv URL (``normalize_doi`` has the details)
 _DOI_LIKE = re.compile(
     r"^(?:doi:|(?:https?://)?(?:dx\.)?doi\.org/|(?:https?://)?(?:www\.)?(?:bio|med)rxiv\.org/"
@@ -159,21 +165,28 @@ class ParsedQuery:
         """
         checked = []
         for category in categories:
-            if isinstance(category, str) and not category.strip():
-                continue  # an empty box of a form, like an empty date: no filter
-            if isinstance(category, str) and is_preprint_category(category):
-                if normalize_category(category) not in PREPRINT_CATEGORIES:
-                    raise SearchError(
-                        f"unknown bioRxiv/medRxiv category {category!r} "
-                        "(expected e.g. biorxiv.neuroscience)"
-                    )
-                checked.append(normalize_category(category))
-                continue
-            if not isinstance(category, str) or not _CATEGORY.match(category.strip()):
+            if not isinstance(category, str):
                 raise SearchError(
                     f"category {category!r} is not a category name (expected e.g. cs.LG)"
                 )
-            checked.append(category.strip())
+            # an empty box of a form, like an empty date, is no filter
+            for name in _CATEGORY_SEPARATORS.split(category.strip()):
+                if not name:
+                    continue
+                if is_preprint_category(name):
+                    if normalize_category(name) not in PREPRINT_CATEGORIES:
+                        raise SearchError(
+                            f"unknown bioRxiv/medRxiv category {name!r} "
+                            "(expected e.g. biorxiv.neuroscience)"
+                        )
+                    checked.append(normalize_category(name))
+                    continue
+                if not _CATEGORY.match(name):
+                    raise SearchError(
+                        f"category {category!r} is not a category name: {name!r} is not "
+                        "one (expected e.g. cs.LG; separate several with spaces or commas)"
+                    )
+                checked.append(name)
         bounds: dict[str, str | None] = {"since": self.since, "until": self.until}
         for name, value in (("since", since), ("until", until)):
             if value is None or (isinstance(value, str) and not value.strip()):

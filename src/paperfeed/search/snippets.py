@@ -142,3 +142,28 @@ def _snippet(analysed: _Analysed, hits: list[bool], width: int = 40) -> str:
     pieces.append(html.escape(text[position:end]))
     pieces.append(" …" if last < len(words) - 1 else html.escape(text[end:]))
     return "".join(pieces)
+
+
+_MARK_TAG = re.compile(f"({re.escape(MARK_OPEN)}|{re.escape(MARK_CLOSE)})")
+
+
+def plain_snippet(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """A snippet of :func:`describe_match` (escaped HTML with ``<mark>``) as plain text
+    and the marked spans as ``(start, end)`` character offsets into it, for callers that
+    are not a web page (``search --json``): ``text[start:end]`` is each marked word."""
+    pieces: list[str] = []
+    marks: list[tuple[int, int]] = []
+    position = 0
+    start: int | None = None
+    for part in _MARK_TAG.split(marked):
+        if part == MARK_OPEN:
+            start = position
+        elif part == MARK_CLOSE:
+            if start is not None:
+                marks.append((start, position))
+            start = None
+        else:
+            text = html.unescape(part)
+            pieces.append(text)
+            position += len(text)
+    return "".join(pieces), marks

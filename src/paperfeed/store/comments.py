@@ -31,10 +31,16 @@ class Comment:
     created_at: float
     edited_at: float | None
     deleted_at: float | None
+    # migration 9: "hidden" or "deleted" by a moderator (None: as its author left it)
+    moderation: str | None = None
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def removed_by_moderator(self) -> bool:
+        return self.moderation is not None
 
 
 def _select() -> Any:
@@ -54,6 +60,7 @@ def _comment(row: Row[Any]) -> Comment:
         created_at=float(row.created_at),
         edited_at=None if row.edited_at is None else float(row.edited_at),
         deleted_at=None if row.deleted_at is None else float(row.deleted_at),
+        moderation=row.moderation,
     )
 
 
@@ -106,7 +113,7 @@ def count_comments(store: Store, paper_keys: Sequence[int] | None = None) -> dic
     """Comments not deleted, per paper (all papers when ``paper_keys`` is None)."""
     statement = (
         select(_COMMENTS.c.paper_key, func.count())
-        .where(_COMMENTS.c.deleted_at.is_(None))
+        .where(_COMMENTS.c.deleted_at.is_(None), _COMMENTS.c.moderation.is_(None))
         .group_by(_COMMENTS.c.paper_key)
     )
     counts: dict[int, int] = {}
@@ -126,6 +133,7 @@ def user_comments(store: Store, user_id: int, limit: int) -> list[Comment]:
         rows = connection.execute(
             _select()
             .where(_COMMENTS.c.user_id == user_id, _COMMENTS.c.deleted_at.is_(None))
+            .where(_COMMENTS.c.moderation.is_(None))
             .order_by(_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
             .limit(limit)
         ).all()
@@ -138,6 +146,7 @@ def latest_comments(store: Store, paper_key: int, limit: int) -> list[Comment]:
         rows = connection.execute(
             _select()
             .where(_COMMENTS.c.paper_key == paper_key, _COMMENTS.c.deleted_at.is_(None))
+            .where(_COMMENTS.c.moderation.is_(None))
             .order_by(_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
             .limit(limit)
         ).all()

@@ -28,11 +28,15 @@ from paperfeed.store import schema
 from paperfeed.store.merging import merge_into_row, row_from_paper
 from paperfeed.store.migrations import migrate
 from paperfeed.store.sequencing import next_change_sequence
+from paperfeed.store.source_accounts import record_accounts_in
 
+# Written by the index's annotation stage (``store.annotations``), never by an ingest: a
+# sync rewriting a row must not put back the keywords it read before they were made.
+ANNOTATION_COLUMNS = ("keywords", "tldr", "annotated_hash")
 _COMPARED_COLUMNS = [
     column.name
     for column in schema.papers.columns
-    if column.name not in ("key", "change_sequence", "updated_at")
+    if column.name not in ("key", "change_sequence", "updated_at", *ANNOTATION_COLUMNS)
 ]
 
 
@@ -129,6 +133,10 @@ def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
         license=values["license"],
         updated=values["updated"],
         withdrawn_on=values["withdrawn_on"],
+        ai_summary=values["ai_summary"],
+        ai_keywords=json.loads(values["ai_keywords"]) if values["ai_keywords"] else None,
+        keywords=json.loads(values["keywords"]) if values["keywords"] else [],
+        tldr=values["tldr"],
     )
 
 
@@ -343,4 +351,5 @@ def upsert_papers_in(connection: Connection, papers: Iterable[Paper]) -> UpsertC
             ],
         )
         counts.updated = len(updates)
+    record_accounts_in(connection, (paper for records in incoming.values() for paper in records))
     return counts

@@ -11,16 +11,20 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
 from paperfeed import collections as lists
 from paperfeed.accounts import RateLimitedError, User, voted_ids
 from paperfeed.collections import (
+    MAX_DESCRIPTION_CHARACTERS,
+    MAX_NAME_CHARACTERS,
     Collection,
     CollectionError,
     CollectionNotFoundError,
     NotYourCollectionError,
     PaperWithdrawnError,
 )
+from paperfeed.collections.exporting import FORMATS as EXPORT_FORMATS
 from paperfeed.collections.exporting import ExportError, collection_json, export_papers
 from paperfeed.collections.importing import (
     IMPORT_FORMATS,
@@ -30,6 +34,7 @@ from paperfeed.collections.importing import (
     import_references,
 )
 from paperfeed.search.feeds import total_upvotes
+from paperfeed.web.schema_hints import ARXIV_ID_PATTERN
 from paperfeed.web.security import (
     api_user,
     bearer_user,
@@ -96,20 +101,47 @@ def _report_json(report: ImportReport) -> dict[str, Any]:
     }
 
 
+# The fields are typed Any so that the library's checks (with their messages) decide;
+# the schemas tell clients, and schemathesis, what those checks accept. A name needs a
+# character Python does not count as a space (\x1c-\x1f and \x85 are, for str.split).
+_NAME: JsonDict = {
+    "type": "string",
+    "pattern": "[^\\s\\x1c-\\x1f\\x85]",
+    "maxLength": MAX_NAME_CHARACTERS,
+}
+_DESCRIPTION: JsonDict = {
+    "type": "string",
+    "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$",
+    "maxLength": MAX_DESCRIPTION_CHARACTERS,
+}
+_PUBLIC: JsonDict = {"type": "boolean"}
+
+
+def _or_null(schema: JsonDict) -> JsonDict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
 class CollectionIn(BaseModel):
-    name: Any = Field(description="at most 200 characters")
-    description: Any = ""
-    is_public: Any = Field(False, description="anyone may read a public collection")
+    name: Any = Field(description="at most 200 characters", json_schema_extra=_NAME)
+    description: Any = Field("", json_schema_extra=_DESCRIPTION)
+    is_public: Any = Field(
+        False, description="anyone may read a public collection", json_schema_extra=_PUBLIC
+    )
 
 
 class CollectionChange(BaseModel):
-    name: Any = None
-    description: Any = None
-    is_public: Any = None
+    """A change of a collection: a field left out or null stays as it is."""
+
+    name: Any = Field(None, json_schema_extra=_or_null(_NAME))
+    description: Any = Field(None, json_schema_extra=_or_null(_DESCRIPTION))
+    is_public: Any = Field(None, json_schema_extra=_or_null(_PUBLIC))
 
 
 class PaperIn(BaseModel):
-    id: Any = Field(description="an arXiv id, e.g. 2401.00165")
+    id: Any = Field(
+        description="an arXiv id, e.g. 2401.00165",
+        json_schema_extra={"type": "string", "pattern": ARXIV_ID_PATTERN},
+    )
 
 
 # -- JSON API ---------------------------------------------------------------------------
@@ -202,11 +234,30 @@ def _filename(collection: Collection, extension: str) -> str:
     return f"{slug}-{collection.id}.{extension}"
 
 
-@api_router.get("/{collection_id}/export", summary="Export as BibTeX, RIS, CSV or JSON")
+@api_router.get(
+    "/{collection_id}/export",
+    summary="Export as BibTeX, RIS, CSV or JSON",
+    responses={
+        200: {
+            "description": "the file, in the format asked for",
+            "content": {
+                kind.media_type.partition(";")[0]: {"schema": {"type": "string"}}
+                for kind in EXPORT_FORMATS.values()
+                if kind.name != "json"
+            },
+        }
+    },
+)
 def export(
     request: Request,
     collection_id: int,
-    format: Annotated[str, Query(description="bibtex, ris, csv or json")] = "bibtex",
+    format: Annotated[
+        str,
+        Query(
+            description="bibtex, ris, csv or json",
+            json_schema_extra={"enum": ["bibtex", "ris", "csv", "json"]},
+        ),
+    ] = "bibtex",
 ) -> Response:
     """One entry per paper; BibTeX with arXiv's e-print fields and stable keys."""
     store = store_of(request)

@@ -54,13 +54,15 @@ def _iso(moment: float | None) -> str | None:
 
 def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
     """One comment as the API shows it."""
+    removed = comment.removed_by_moderator
     return {
         "id": comment.id,
         "paper": arxiv_id,
         "parent": comment.parent_id,
-        "author": None if comment.deleted else comment.author,
-        "text": comment.text,
+        "author": None if comment.deleted or removed else comment.author,
+        "text": "" if removed else comment.text,
         "deleted": comment.deleted,
+        "removedByModerator": removed,
         "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
         "url": f"/papers/{url_id(arxiv_id)}#comment-{comment.id}",

@@ -28,9 +28,12 @@ HOW_TO = (
 )
 
 
+_REASONS = {"authored": "wrote", "imported": "imported"}
+
+
 def because_text(item: Recommendation) -> str:
     """ "you upvoted “Title”" — the positive this recommendation is closest to."""
-    return f"you {item.reason} “{item.because.title}”"
+    return f"you {_REASONS.get(item.reason, item.reason)} “{item.because_title}”"
 
 
 @router.get("/for-you", response_class=HTMLResponse)
@@ -86,9 +89,11 @@ def for_you_api(
                 "date": item.paper.date,
                 "upvotes": upvotes[item.paper.key],
                 "score": round(item.score, 6),
+                "keywords": item.paper.shown_keywords,
+                "tldr": item.paper.shown_tldr or "",
                 "because": {
-                    "id": item.because.arxiv_id,
-                    "title": item.because.title,
+                    "id": item.because.arxiv_id if item.because else None,
+                    "title": item.because_title,
                     "reason": item.reason,
                     "similarity": round(item.similarity, 4),
                 },

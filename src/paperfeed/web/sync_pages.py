@@ -35,6 +35,11 @@ def ago(moment: float, now: float | None = None) -> str:
     return f"{round(seconds / 86400)} days ago"
 
 
+def failed_at(moment: float) -> str:
+    """``2026-12-06 01:59 UTC``: when a sync failed, as public pages say it."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+
 def status_line(store: Store) -> dict[str, Any] | None:
     """What the small status line under a feed says: the last sync, or its failure."""
     sources = [entry for entry in sync_overview(store) if entry.source != "index"]
@@ -45,7 +50,9 @@ def status_line(store: Store) -> dict[str, Any] | None:
     added = sum(entry.last.added for entry in sources if entry.last.status == "ok")
     return {
         "when": ago(newest.last.started_at),
-        "failing": [(entry.source, entry.last.detail or "no reason recorded") for entry in failing],
+        # when, never why: a failure's reason (a host name, a raw error) is for admins, on
+        # /status
+        "failing": [(entry.source, failed_at(entry.last.started_at)) for entry in failing],
         "added": added,
         "sources": [entry.source for entry in sources],
     }
@@ -108,12 +115,16 @@ def new_page(
     )
 
 
-def _row(entry: SourceStatus) -> dict[str, Any]:
+_HIDDEN_REASON = "the reason is shown to admins"
+
+
+def _row(entry: SourceStatus, admin: bool) -> dict[str, Any]:
+    failed = entry.last.status == "failed"
     return {
         "source": entry.source,
         "status": entry.last.status,
         "when": ago(entry.last.started_at),
-        "detail": entry.last.detail or "",
+        "detail": _HIDDEN_REASON if failed and not admin else entry.last.detail or "",
         "last_ok": ago(entry.last_ok.started_at) if entry.last_ok else None,
     }
 
@@ -122,13 +133,15 @@ def _row(entry: SourceStatus) -> dict[str, Any]:
 def status_page(request: Request) -> HTMLResponse:
     store = store_of(request)
     settings = settings_of(request)
+    user = session_user(request)
+    admin = user is not None and user.is_admin
     runs = [
         {
             "source": run.source,
             "status": run.status,
             "when": ago(run.started_at),
             "seconds": run.seconds,
-            "detail": run.detail or "",
+            "detail": _HIDDEN_REASON if run.status == "failed" and not admin else run.detail or "",
         }
         for run in recent_runs(store, 30)
     ]
@@ -136,7 +149,7 @@ def status_page(request: Request) -> HTMLResponse:
         request,
         "status.html",
         {
-            "sources": [_row(entry) for entry in sync_overview(store)],
+            "sources": [_row(entry, admin) for entry in sync_overview(store)],
             "runs": runs,
             "interval": settings.sync_interval_minutes,
             "papers": store.count_papers(),

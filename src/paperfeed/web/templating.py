@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
-from paperfeed.web.page_context import CommentTotals, Saving
+from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
 from paperfeed.web.presentation import author_line, display_date, why_matched
 from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
 
@@ -78,6 +78,7 @@ def render(
         "user": user,
         "comment_total": CommentTotals(store_of(request)),
         "saving": Saving(store_of(request), user) if user else None,
+        "dismissed": Dismissals(store_of(request), user) if user else None,
         "csrf": csrf_token(request),
         "settings": settings_of(request),
         "path": request.url.path,
