@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.types import UserDefinedType
 
@@ -478,5 +477,3 @@ arxiv_announcements = Table(
     Column("recorded_at", Float, nullable=False),
     Index("ix_arxiv_announcements_arxiv_id", "arxiv_id"),
 )
-# migration 13: DOIs looked up case-insensitively (merging a preprint with its arXiv paper)
-Index("ix_papers_doi_lower", func.lower(papers.c.doi))

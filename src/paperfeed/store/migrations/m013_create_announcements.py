@@ -1,21 +1,8 @@
-"""Migration 13: arXiv's daily announcements, one row per paper and announcement day, and
-an index on the lower-cased DOI of papers (a bioRxiv/medRxiv paper merges with the arXiv
-paper carrying its DOI, looked up on every harvested page)."""
+"""Migration 13: arXiv's daily announcements, one row per paper and announcement day."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Float,
-    Index,
-    MetaData,
-    String,
-    Table,
-    Text,
-    func,
-    inspect,
-)
+from sqlalchemy import Column, Connection, Float, Index, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -31,14 +18,7 @@ arxiv_announcements = Table(
     Index("ix_arxiv_announcements_arxiv_id", "arxiv_id"),
 )
 
-# on the papers table of migration 1
-_papers = Table("papers", MetaData(), Column("doi", Text))
-_doi_index = Index("ix_papers_doi_lower", func.lower(_papers.c.doi))
-
 
 def apply(connection: Connection) -> None:
-    """Create the table and the index above."""
+    """Create the table above."""
     metadata.create_all(connection)
-    existing = {index["name"] for index in inspect(connection).get_indexes("papers")}
-    if _doi_index.name not in existing:
-        _doi_index.create(connection)
