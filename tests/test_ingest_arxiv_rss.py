@@ -57,6 +57,16 @@ def test_bad_feeds_and_items_are_named() -> None:
         "u:5: 2606.30673: unknown announce type 'crossed' "
         "(expected one of new, cross, replace, replace-cross)"
     ]
+    huge = body.replace(
+        b"<title>Sparse Probing of Listing-Only Papers</title>",
+        b"<title>" + b"t" * 1001 + b"</title>",
+    )
+    capped = parse_listing(huge, "u")
+    assert len(capped.announcements) == 7  # announced all the same
+    assert "2606.99999" not in {paper.arxiv_id for paper in capped.papers}
+    assert [str(rejection) for rejection in capped.rejections] == [
+        "u:4: record 2606.99999: title is 1,001 characters long (at most 1,000)"
+    ]
     with pytest.raises(IngestError, match="u: not XML"):
         parse_listing(b"<html><body>502", "u")
     with pytest.raises(IngestError, match=r"u: not an RSS or Atom feed \(root element <html>\)"):

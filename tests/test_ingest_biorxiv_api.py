@@ -51,6 +51,16 @@ def test_counts_as_strings_empty_windows_and_bad_records() -> None:
         "u:2: bad DOI 'not a doi' (expected e.g. 10.1101/2024.01.02.123456)",
         "u:3: 10.1101/2026.06.30.602001: bad date '02/07/2026' (expected YYYY-MM-DD)",
     ]
+    document["collection"][0]["doi"] = "10.1101/" + "9" * 60
+    document["collection"][2]["date"] = "2026-07-02"
+    document["collection"][2]["abstract"] = "x" * 20_001
+    page = parse_details_page(json.dumps(document).encode(), "u", "biorxiv")
+    assert page.papers == [] and [str(rejection) for rejection in page.rejections] == [
+        f"u:1: DOI '10.1101/{'9' * 60}' is 68 characters long (at most 64)",
+        "u:2: bad DOI 'not a doi' (expected e.g. 10.1101/2024.01.02.123456)",
+        "u:3: record 10.1101/2026.06.30.602001: abstract is 20,001 characters long "
+        "(at most 20,000)",
+    ]
     empty = b'{"messages":[{"status":"no posts found"}],"collection":[]}'
     assert parse_details_page(empty, "u", "medrxiv").empty
     with pytest.raises(IngestError, match=r"^u: not JSON"):

@@ -25,6 +25,7 @@ from datetime import datetime
 
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
+from paperfeed.ingest.records import RecordOverLimit, check_field_caps
 from paperfeed.models import Paper, Rejection
 
 ARXIV_NS = "http://arxiv.org/schemas/atom"
@@ -165,16 +166,21 @@ def parse_listing(body: bytes, url: str) -> Listing:
         if arxiv_id in seen:
             continue
         seen.add(arxiv_id)
-        listing.announcements.append(Announcement(arxiv_id, kind))
-        listing.papers.append(
-            Paper(
-                arxiv_id=arxiv_id,
-                title=item.title.strip() or None,
-                abstract=_ABSTRACT.sub("", item.description, count=1).strip() or None,
-                authors=[name.strip() for name in item.creators if name.strip()] or None,
-                categories=[name.strip() for name in item.categories if name.strip()] or None,
-                first_listed=day if kind == "new" else None,
-                sources=[SOURCE],
-            )
+        paper = Paper(
+            arxiv_id=arxiv_id,
+            title=item.title.strip() or None,
+            abstract=_ABSTRACT.sub("", item.description, count=1).strip() or None,
+            authors=[name.strip() for name in item.creators if name.strip()] or None,
+            categories=[name.strip() for name in item.categories if name.strip()] or None,
+            first_listed=day if kind == "new" else None,
+            sources=[SOURCE],
         )
+        listing.announcements.append(Announcement(arxiv_id, kind))
+        try:
+            check_field_caps(paper)  # the same caps as every other source
+        except RecordOverLimit as error:
+            # the announcement stands; the item's text is not stored (OAI-PMH's will be)
+            listing.rejections.append(Rejection(url, position, str(error)))
+            continue
+        listing.papers.append(paper)
     return listing

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_doi
 from paperfeed.ingest.preprint_categories import category_tag
+from paperfeed.ingest.records import check_field_caps
 from paperfeed.models import Paper, Rejection
 
 SERVERS = ("biorxiv", "medrxiv")
 PAGE_SIZE = 100  # records per page, fixed by the service
+LONGEST_ID = 64  # the store's id column (papers.arxiv_id, VARCHAR(64))
 EMPTY_STATUS = "no posts found"
 # the licence codes the service uses, as the URLs arXiv-style metadata carries
 _LICENSES = {
@@ -111,7 +113,9 @@ def parse_details_page(body: bytes, url: str, server: str) -> DetailsPage:
         raise IngestError(f"{url}: 'collection' is not a list")
     for position, record in enumerate(collection, start=1):
         try:
-            page.papers.append(paper_from_record(record, server))
+            paper = paper_from_record(record, server)
+            check_field_caps(paper)  # the same caps as every other source
+            page.papers.append(paper)
         except ValueError as error:
             page.rejections.append(Rejection(url, position, str(error)))
     # a paper's versions in order, so the latest is merged last (a new version updates)
@@ -156,6 +160,10 @@ def paper_from_record(record: object, server: str) -> Paper:
     doi = normalize_doi(raw_doi)
     if doi is None:
         raise ValueError(f"bad DOI {raw_doi!r} (expected e.g. 10.1101/2024.01.02.123456)")
+    if len(doi) > LONGEST_ID:
+        raise ValueError(
+            f"DOI {raw_doi[:80]!r} is {len(doi)} characters long (at most {LONGEST_ID})"
+        )
     title = _text(record, "title")
     if title is None:
         raise ValueError(f"{doi}: missing field 'title'")
