@@ -412,3 +412,60 @@ def test_every_admin_route_refuses_a_non_admin_and_changes_nothing(site: Site) -
                 assert nobody.status_code == 303, (method, path, nobody.status_code)
                 assert nobody.headers["location"].startswith("/signin")
     assert _state(site) == before
+
+
+def test_the_admin_api_with_a_token(site: Site) -> None:
+    root = _user(site, "root@example.org", admin=True)
+    eve = _user(site, "eve@example.org")
+    headers = {"Authorization": f"Bearer {accounts.create_api_token(site.store, root)}"}
+    eve_token = accounts.create_api_token(site.store, eve)
+    with site.client(headers={"Authorization": f"Bearer {eve_token}"}) as eve_api:
+        comment = eve_api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": "rude"}).json()
+    with site.client(headers=headers) as api:
+        assert api.post(f"/api/admin/users/{eve.id}/promote").json()["role"] == "admin"
+        assert api.post(f"/api/admin/users/{eve.id}/demote").json()["role"] == "user"
+        assert api.post(f"/api/admin/users/{root.id}/demote").status_code == 400  # last admin
+        disabled = api.post(f"/api/admin/users/{eve.id}/disable")
+        assert disabled.status_code == 200 and disabled.json()["disabled"]
+        assert disabled.json()["commentsHidden"] == 0
+        assert api.post(f"/api/admin/users/{eve.id}/enable").json()["disabled"] is False
+        short = api.post(f"/api/admin/users/{eve.id}/password", json={"password": "short"})
+        assert short.status_code == 400 and "at least 8" in short.json()["detail"]
+        reset = api.post(f"/api/admin/users/{eve.id}/password", json={"password": "new secret 1"})
+        assert reset.json()["sessionsEnded"] == 0 and reset.json()["tokensEnded"] == 0
+        assert api.post("/api/admin/users/999/enable").status_code == 404
+
+        invite = api.post("/api/admin/invites")
+        assert invite.status_code == 201 and invite.json()["email"] is None
+        revoked = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
+        assert revoked.json()["state"] == "revoked"
+        again = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
+        assert again.status_code == 400 and "revoked already" in again.json()["detail"]
+        bad = api.post("/api/admin/invites", json={"email": "not an address"})
+        assert bad.status_code == 400 and "'not an address'" in bad.json()["detail"]
+
+        hidden = api.post(f"/api/admin/comments/{comment['id']}/hide")
+        assert hidden.json() == {"id": comment["id"], "moderation": "hidden"}
+        assert api.post(f"/api/admin/comments/{comment['id']}/restore").json()["moderation"] is None
+        gone = api.post(f"/api/admin/comments/{comment['id']}/delete")
+        assert gone.json()["moderation"] == "deleted"
+        lost = api.post(f"/api/admin/comments/{comment['id']}/restore")
+        assert lost.status_code == 400 and "deleted by a moderator" in lost.json()["detail"]
+        assert api.post("/api/admin/comments/999/hide").status_code == 404
+        assert api.post("/api/admin/papers/2608.99998/hide").status_code == 404
+        assert api.post("/api/admin/reports/999/dismiss").status_code == 404
+        actions = [entry["action"] for entry in api.get("/api/admin/audit").json()["entries"]]
+    assert actions[::-1] == [
+        "user.create",
+        "user.create",
+        "user.promote",
+        "user.demote",
+        "user.disable",
+        "user.enable",
+        "user.reset_password",
+        "invite.create",
+        "invite.revoke",
+        "comment.hide",
+        "comment.restore",
+        "comment.delete",
+    ]
