@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -469,3 +470,28 @@ def test_the_admin_api_with_a_token(site: Site) -> None:
         "comment.restore",
         "comment.delete",
     ]
+
+
+def test_one_invite_link_racing_four_sign_ups_makes_one_account(invite_site: Site) -> None:
+    site = invite_site
+    root = _user(site, "root@example.org", admin=True)
+    _, token = administration.create_invite(site.store, Actor.of(root))
+    clients = [site.client() for _ in range(4)]
+    forms = [csrf_of(client.get(f"/signup?invite={token}").text) for client in clients]
+
+    def sign_up(number: int) -> int:
+        data = {
+            "email": f"racer{number}@example.org",
+            "password": PASSWORD,
+            "invite": token,
+            "csrf_token": forms[number],
+        }
+        return clients[number].post("/signup", data=data).status_code
+
+    count = _users(site)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = sorted(pool.map(sign_up, range(4)))
+    for client in clients:
+        client.close()
+    assert answers == [303, 400, 400, 400]
+    assert _users(site) == count + 1
