@@ -192,6 +192,10 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
         assert TOP_PAPER not in _search_ids(anonymous, "EnvHarness agents")
         gone = anonymous.get(f"/papers/{TOP_PAPER}")
     assert gone.status_code == 404 and "hidden by a moderator" in gone.text
+    with site.client() as anonymous:
+        assert anonymous.get(f"/api/papers/{TOP_PAPER}").status_code == 404
+        assert anonymous.get(f"/api/papers/{TOP_PAPER}/similar").status_code == 404
+    assert root.get(f"/api/papers/{TOP_PAPER}").json()["id"] == TOP_PAPER
     page = root.get(f"/papers/{TOP_PAPER}")  # the admin still sees it, to show it again
     assert page.status_code == 200 and "Hidden by a moderator" in page.text
     listed = root.get("/api/admin/papers/hidden").json()["papers"]

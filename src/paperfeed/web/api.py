@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
-from paperfeed import accounts
+from paperfeed import accounts, moderation
 from paperfeed.discussion import comment_totals
 from paperfeed.ingest import normalize_arxiv_id, quoted
 from paperfeed.models import SearchResults
@@ -76,6 +76,10 @@ def _stored(request: Request, arxiv_id: str) -> Any:
     paper = store_of(request).get_paper(normalized)
     if paper is None:
         raise HTTPException(404, f"no paper {normalized} in this collection")
+    if moderation.is_hidden(store_of(request), paper):
+        viewer = _optional_user(request)
+        if viewer is None or not viewer.is_admin:
+            raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
     return paper
 
 
