@@ -19,6 +19,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = (ROOT / "src" / "paperfeed" / "config.py").read_text()
+# read at import: the autouse home fixture clears PAPERFEED_* variables before each test
+DOCKER_BASE = os.environ.get("PAPERFEED_DOCKER_BASE", "python:3.11-slim-bookworm")
 
 
 def _dockerfile() -> list[tuple[str, str]]:
@@ -71,6 +73,9 @@ def test_dockerfile_is_multi_stage_unprivileged_with_model_and_healthcheck() -> 
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"data/**/*"' in pyproject
     assert any((ROOT / "src" / "paperfeed" / "data" / "models" / "minilm").iterdir())
+    # every file the package reads at run time is package data (a wheel has nothing else)
+    for folder in ("web/templates", "web/static", "digest/templates"):
+        assert f'"{folder}/*"' in pyproject, folder
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert "src" not in ignored and "tests" in ignored
 
@@ -114,7 +119,7 @@ def test_the_image_builds_and_serves_healthz(tmp_path: Path) -> None:
     docker = shutil.which("docker")
     if docker is None or subprocess.run([docker, "info"], capture_output=True).returncode:
         pytest.skip("no Docker daemon")
-    base = os.environ.get("PAPERFEED_DOCKER_BASE", "python:3.11-slim-bookworm")
+    base = DOCKER_BASE
     tag = "paperfeed-test:latest"
     build = subprocess.run(
         [docker, "build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={base}",
