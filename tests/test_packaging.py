@@ -54,6 +54,35 @@ def test_compose_runs_postgres_with_pgvector_and_the_schedules() -> None:
     assert set(compose["volumes"]) == {"db", "home"}
 
 
+def test_compose_config_validates_and_demands_the_secrets() -> None:
+    """``docker-compose config`` (Compose's own validation and interpolation), when a
+    Compose is installed; it needs no daemon and no images."""
+    program = shutil.which("docker-compose")
+    if program is None:
+        pytest.skip("docker-compose is not installed")
+    environment = {key: value for key, value in os.environ.items() if "PAPERFEED" not in key}
+    with_secrets = {**environment, "POSTGRES_PASSWORD": "pw", "PAPERFEED_SECRET_KEY": "key"}
+    done = subprocess.run(
+        [program, "-f", str(ROOT / "compose.yaml"), "config"],
+        capture_output=True,
+        text=True,
+        env=with_secrets,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    url = resolved["services"]["paperfeed"]["environment"]["PAPERFEED_DATABASE_URL"]
+    assert url == "postgresql://paperfeed:pw@db:5432/paperfeed"
+    missing = subprocess.run(
+        [program, "-f", str(ROOT / "compose.yaml"), "config"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+    )
+    assert missing.returncode != 0 and "set POSTGRES_PASSWORD in .env" in missing.stderr
+
+
 def test_dockerfile_is_multi_stage_unprivileged_with_model_and_healthcheck() -> None:
     instructions = _dockerfile()
     stages = [arguments for instruction, arguments in instructions if instruction == "FROM"]
