@@ -379,12 +379,17 @@ def change_password(
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-def create_token(request: Request, label: str = Form(""), csrf_token: str = Form("")) -> Response:
+def create_token(
+    request: Request,
+    label: str = Form(""),
+    csrf_token: str = Form(""),
+    scope: str = Form("write"),
+) -> Response:
     check_csrf(request, csrf_token)
     user = _require_user(request)
     store = store_of(request)
     try:
-        token = accounts.create_api_token(store, user, label)
+        token = accounts.create_api_token(store, user, label, scope)
     except accounts.AccountError as error:
         raise HTTPException(400, str(error)) from None
     return render(request, "account.html", _account_context(request, user, new_token=token))
