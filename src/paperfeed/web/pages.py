@@ -28,7 +28,7 @@ from paperfeed.web.security import (
     sign_out_session,
     store_of,
 )
-from paperfeed.web.sync_pages import status_line
+from paperfeed.web.sync_pages import grouped_items, status_line
 from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -49,14 +49,17 @@ def daily(
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
     month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+    group: Annotated[str, Query(description="'topics' groups the list by topic")] = "",
 ) -> HTMLResponse:
     store = store_of(request)
     try:
         feed = daily_feed(store, date, week, month)
-    except FeedError as error:
+        topics = grouped_items(engine_of(request), feed.items, group)
+    except (FeedError, ValueError) as error:
         raise HTTPException(400, str(error)) from None
     voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
     context = {"feed": feed, "voted": voted, "sync": status_line(store)}
+    context |= {"topics": topics, "by_key": {i.paper.key: i for i in feed.items}, "grouped": group}
     return render(request, "daily.html", context)
 
 

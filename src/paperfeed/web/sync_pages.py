@@ -11,14 +11,42 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
-from paperfeed.search.feeds import FeedError, new_on_arxiv
+from paperfeed.search import SearchEngine
+from paperfeed.search.feeds import FeedError, FeedItem, new_on_arxiv
+from paperfeed.search.personal import order_for_user
+from paperfeed.search.topics import Topic, day_topics
 from paperfeed.store import Store
 from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
+from paperfeed.web.presentation import because_text
 from paperfeed.web.security import session_user, settings_of, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+ORDERS = ("", "for-you", "upvotes")  # "": for you when signed in, else upvotes
+
+
+def _engine(request: Request) -> SearchEngine:
+    # pages.engine_of, which imports this module
+    engine: SearchEngine = request.app.state.engine
+    engine.reload_if_changed()
+    return engine
+
+
+GROUPS = ("", "topics")
+
+
+def grouped_items(engine: SearchEngine, items: list[FeedItem], group: str) -> list[Topic]:
+    """The feed's topics when ``group`` is "topics", else [] (a flat list).
+
+    Raises:
+        ValueError: an unknown ``group``.
+    """
+    if group not in GROUPS:
+        raise ValueError(f"group {group!r} is not one of {', '.join(GROUPS[1:])}")
+    if not group:
+        return []
+    return day_topics(engine.vectors, [item.paper for item in items])
 
 
 def ago(moment: float, now: float | None = None) -> str:
@@ -55,20 +83,41 @@ def new_page(
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
     cat: Annotated[list[str] | None, Query()] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    order: Annotated[str, Query(description="'for-you' (signed in) or 'upvotes'")] = "",
+    group: Annotated[str, Query(description="'topics' groups the page by topic")] = "",
 ) -> HTMLResponse:
     store = store_of(request)
     categories = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    if order not in ORDERS:
+        raise HTTPException(400, f"order {order!r} is not one of {', '.join(ORDERS[1:])}")
     try:
         feed = new_on_arxiv(store, date, categories, settings_of(request).arxiv_categories)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    shown = feed.items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    user = session_user(request)
+    # signed in, the day comes in the order of the user's For you model (same as /for-you)
+    personal = (
+        order_for_user(_engine(request), user.id, feed.items)
+        if user is not None and order != "upvotes" and feed.items
+        else None
+    )
+    ordered = personal.items if personal else feed.items
+    shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    because = (
+        {key: because_text(item) for key, item in personal.because.items()} if personal else {}
+    )
+    try:
+        topics = grouped_items(_engine(request), shown, group)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
 
     def new_url(day: str | None, page_number: int = 1) -> str:
         """The link to another day or page of the feed, keeping the category filter."""
         parameters: dict[str, object] = {"date": day}
         if categories:
             parameters["cat"] = " ".join(categories)
+        if order:
+            parameters["order"] = order
         if page_number > 1:
             parameters["page"] = page_number
         return "/new?" + urlencode(parameters)
@@ -86,6 +135,11 @@ def new_page(
             "first_number": (page - 1) * PAGE_SIZE + 1,
             "sync": status_line(store),
             "new_url": new_url,
+            "personal": personal,
+            "topics": topics,
+            "by_key": {item.paper.key: item for item in shown},
+            "because": because,
+            "order": order,
         },
     )
 
