@@ -72,6 +72,7 @@ class PreprintReplay:
     feeds: dict[str, bytes] = field(default_factory=dict)  # archive -> RSS body
     faults: dict[Any, list[str]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
     stalled: threading.Event = field(default_factory=threading.Event)
     _release: threading.Event = field(default_factory=threading.Event)
 
@@ -112,6 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         replay = self.server.replay
         replay.requests.append(self.path)
+        replay.user_agents.append(self.headers.get("User-Agent", ""))
         parts = self.path.strip("/").split("/")
         if len(parts) == 5 and parts[0] == "details" and parts[4].isdigit():
             _, server, first, last, cursor = parts

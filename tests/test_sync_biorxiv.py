@@ -271,3 +271,19 @@ def test_the_same_work_on_arxiv_and_biorxiv_is_one_paper(
     again = harvest_preprints(store, settings, "biorxiv", FIRST, LAST)
     assert again.error is None and again.counts.added == 0
     assert store.count_papers() == PAPERS
+
+
+def test_requests_are_polite(
+    api_url: str, replay: PreprintReplay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_SYNC_DELAY_SECONDS", "0.3")
+    monkeypatch.setenv("PAPERFEED_BASE_URL", "https://papers.example.org")
+    started = time.monotonic()
+    code, out, _ = _sync("biorxiv", "--from", FIRST, "--until", LAST, "--no-index")
+    elapsed = time.monotonic() - started
+    assert code == 0, out
+    assert len(replay.requests) == 3 and elapsed >= 0.6  # two pauses between three pages
+    assert all(
+        agent.startswith("paperfeed/") and agent.endswith("+https://papers.example.org")
+        for agent in replay.user_agents
+    )

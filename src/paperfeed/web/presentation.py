@@ -235,7 +235,11 @@ def why_matched(hit: Hit) -> str:
     """A sentence saying how the hit was found."""
     terms = ", ".join(hit.matched_terms)
     if hit.found_by == "identifier":
-        return "its arXiv id is in the query"
+        return (
+            "its id is in the query"
+            if is_doi(hit.paper.arxiv_id)
+            else "its arXiv id is in the query"
+        )
     if hit.found_by == "both":
         return f"words ({terms}) and meaning both match" if terms else "words and meaning match"
     if hit.found_by == "lexical":
