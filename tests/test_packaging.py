@@ -19,6 +19,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = (ROOT / "src" / "paperfeed" / "config.py").read_text()
+# read at import: the autouse home fixture clears PAPERFEED_* variables before each test
+DOCKER_BASE = os.environ.get("PAPERFEED_DOCKER_BASE", "python:3.11-slim-bookworm")
 
 
 def _dockerfile() -> list[tuple[str, str]]:
@@ -52,6 +54,35 @@ def test_compose_runs_postgres_with_pgvector_and_the_schedules() -> None:
     assert set(compose["volumes"]) == {"db", "home"}
 
 
+def test_compose_config_validates_and_demands_the_secrets() -> None:
+    """``docker-compose config`` (Compose's own validation and interpolation), when a
+    Compose is installed; it needs no daemon and no images."""
+    program = shutil.which("docker-compose")
+    if program is None:
+        pytest.skip("docker-compose is not installed")
+    environment = {key: value for key, value in os.environ.items() if "PAPERFEED" not in key}
+    with_secrets = {**environment, "POSTGRES_PASSWORD": "pw", "PAPERFEED_SECRET_KEY": "key"}
+    done = subprocess.run(
+        [program, "-f", str(ROOT / "compose.yaml"), "config"],
+        capture_output=True,
+        text=True,
+        env=with_secrets,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    url = resolved["services"]["paperfeed"]["environment"]["PAPERFEED_DATABASE_URL"]
+    assert url == "postgresql://paperfeed:pw@db:5432/paperfeed"
+    missing = subprocess.run(
+        [program, "-f", str(ROOT / "compose.yaml"), "config"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+    )
+    assert missing.returncode != 0 and "set POSTGRES_PASSWORD in .env" in missing.stderr
+
+
 def test_dockerfile_is_multi_stage_unprivileged_with_model_and_healthcheck() -> None:
     instructions = _dockerfile()
     stages = [arguments for instruction, arguments in instructions if instruction == "FROM"]
@@ -71,6 +102,9 @@ def test_dockerfile_is_multi_stage_unprivileged_with_model_and_healthcheck() -> 
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"data/**/*"' in pyproject
     assert any((ROOT / "src" / "paperfeed" / "data" / "models" / "minilm").iterdir())
+    # every file the package reads at run time is package data (a wheel has nothing else)
+    for folder in ("web/templates", "web/static", "digest/templates"):
+        assert f'"{folder}/*"' in pyproject, folder
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert "src" not in ignored and "tests" in ignored
 
@@ -114,7 +148,7 @@ def test_the_image_builds_and_serves_healthz(tmp_path: Path) -> None:
     docker = shutil.which("docker")
     if docker is None or subprocess.run([docker, "info"], capture_output=True).returncode:
         pytest.skip("no Docker daemon")
-    base = os.environ.get("PAPERFEED_DOCKER_BASE", "python:3.11-slim-bookworm")
+    base = DOCKER_BASE
     tag = "paperfeed-test:latest"
     build = subprocess.run(
         [docker, "build", "--network", "host", "--build-arg", f"PYTHON_IMAGE={base}",

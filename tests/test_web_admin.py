@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -191,6 +192,10 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
         assert TOP_PAPER not in _search_ids(anonymous, "EnvHarness agents")
         gone = anonymous.get(f"/papers/{TOP_PAPER}")
     assert gone.status_code == 404 and "hidden by a moderator" in gone.text
+    with site.client() as anonymous:
+        assert anonymous.get(f"/api/papers/{TOP_PAPER}").status_code == 404
+        assert anonymous.get(f"/api/papers/{TOP_PAPER}/similar").status_code == 404
+    assert root.get(f"/api/papers/{TOP_PAPER}").json()["id"] == TOP_PAPER
     page = root.get(f"/papers/{TOP_PAPER}")  # the admin still sees it, to show it again
     assert page.status_code == 200 and "Hidden by a moderator" in page.text
     listed = root.get("/api/admin/papers/hidden").json()["papers"]
@@ -412,3 +417,85 @@ def test_every_admin_route_refuses_a_non_admin_and_changes_nothing(site: Site) -
                 assert nobody.status_code == 303, (method, path, nobody.status_code)
                 assert nobody.headers["location"].startswith("/signin")
     assert _state(site) == before
+
+
+def test_the_admin_api_with_a_token(site: Site) -> None:
+    root = _user(site, "root@example.org", admin=True)
+    eve = _user(site, "eve@example.org")
+    headers = {"Authorization": f"Bearer {accounts.create_api_token(site.store, root)}"}
+    eve_token = accounts.create_api_token(site.store, eve)
+    with site.client(headers={"Authorization": f"Bearer {eve_token}"}) as eve_api:
+        comment = eve_api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": "rude"}).json()
+    with site.client(headers=headers) as api:
+        assert api.post(f"/api/admin/users/{eve.id}/promote").json()["role"] == "admin"
+        assert api.post(f"/api/admin/users/{eve.id}/demote").json()["role"] == "user"
+        assert api.post(f"/api/admin/users/{root.id}/demote").status_code == 400  # last admin
+        disabled = api.post(f"/api/admin/users/{eve.id}/disable")
+        assert disabled.status_code == 200 and disabled.json()["disabled"]
+        assert disabled.json()["commentsHidden"] == 0
+        assert api.post(f"/api/admin/users/{eve.id}/enable").json()["disabled"] is False
+        short = api.post(f"/api/admin/users/{eve.id}/password", json={"password": "short"})
+        assert short.status_code == 400 and "at least 8" in short.json()["detail"]
+        reset = api.post(f"/api/admin/users/{eve.id}/password", json={"password": "new secret 1"})
+        assert reset.json()["sessionsEnded"] == 0 and reset.json()["tokensEnded"] == 0
+        assert api.post("/api/admin/users/999/enable").status_code == 404
+
+        invite = api.post("/api/admin/invites")
+        assert invite.status_code == 201 and invite.json()["email"] is None
+        revoked = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
+        assert revoked.json()["state"] == "revoked"
+        again = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
+        assert again.status_code == 400 and "revoked already" in again.json()["detail"]
+        bad = api.post("/api/admin/invites", json={"email": "not an address"})
+        assert bad.status_code == 400 and "'not an address'" in bad.json()["detail"]
+
+        hidden = api.post(f"/api/admin/comments/{comment['id']}/hide")
+        assert hidden.json() == {"id": comment["id"], "moderation": "hidden"}
+        assert api.post(f"/api/admin/comments/{comment['id']}/restore").json()["moderation"] is None
+        gone = api.post(f"/api/admin/comments/{comment['id']}/delete")
+        assert gone.json()["moderation"] == "deleted"
+        lost = api.post(f"/api/admin/comments/{comment['id']}/restore")
+        assert lost.status_code == 400 and "deleted by a moderator" in lost.json()["detail"]
+        assert api.post("/api/admin/comments/999/hide").status_code == 404
+        assert api.post("/api/admin/papers/2608.99998/hide").status_code == 404
+        assert api.post("/api/admin/reports/999/dismiss").status_code == 404
+        actions = [entry["action"] for entry in api.get("/api/admin/audit").json()["entries"]]
+    assert actions[::-1] == [
+        "user.create",
+        "user.create",
+        "user.promote",
+        "user.demote",
+        "user.disable",
+        "user.enable",
+        "user.reset_password",
+        "invite.create",
+        "invite.revoke",
+        "comment.hide",
+        "comment.restore",
+        "comment.delete",
+    ]
+
+
+def test_one_invite_link_racing_four_sign_ups_makes_one_account(invite_site: Site) -> None:
+    site = invite_site
+    root = _user(site, "root@example.org", admin=True)
+    _, token = administration.create_invite(site.store, Actor.of(root))
+    clients = [site.client() for _ in range(4)]
+    forms = [csrf_of(client.get(f"/signup?invite={token}").text) for client in clients]
+
+    def sign_up(number: int) -> int:
+        data = {
+            "email": f"racer{number}@example.org",
+            "password": PASSWORD,
+            "invite": token,
+            "csrf_token": forms[number],
+        }
+        return clients[number].post("/signup", data=data).status_code
+
+    count = _users(site)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = sorted(pool.map(sign_up, range(4)))
+    for client in clients:
+        client.close()
+    assert answers == [303, 400, 400, 400]
+    assert _users(site) == count + 1

@@ -4,13 +4,14 @@ organisation objects compared with the original's recorded answer, and bad input
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
 from hub_site import TOP_PAPER, ingest_recorded_day
 from paperfeed.accounts import create_api_token, sign_up
-from running_site import LATEST_DAY, XSS_ID, Site
+from running_site import LATEST_DAY, XSS_ID, Site, csrf_of
 
 
 def _day(site: Site, **params: Any) -> list[dict[str, Any]]:
@@ -117,3 +118,34 @@ def test_a_read_token_reads_but_does_not_write(site: Site) -> None:
         assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
         done = client.post(f"/api/papers/{TOP_PAPER}/upvote", headers=write)
         assert done.status_code == 200 and done.json()["upvoted"] is True
+
+
+def test_the_account_page_makes_read_only_tokens(site: Site) -> None:
+    with site.client() as client:
+        client.post(
+            "/signup",
+            data={
+                "email": "form@example.org",
+                "password": "a long enough password",
+                "name": "form user",
+                "csrf_token": csrf_of(client.get("/signup").text),
+            },
+        )
+        page = client.get("/account")
+        assert '<select name="scope"' in page.text
+        created = client.post(
+            "/account/tokens",
+            data={"label": "agent", "scope": "read", "csrf_token": csrf_of(page.text)},
+        )
+        bogus = client.post(
+            "/account/tokens",
+            data={"label": "x", "scope": "admin", "csrf_token": csrf_of(page.text)},
+        )
+    token = re.search(r'<code id="new-token">(pf_[^<]+)</code>', created.text)
+    assert token is not None
+    assert (
+        bogus.status_code == 400 and "unknown token scope" in bogus.text and "admin" in bogus.text
+    )
+    with site.client(headers={"Authorization": f"Bearer {token.group(1)}"}) as api:
+        assert api.get("/api/collections").status_code == 200
+        assert api.post(f"/api/papers/{TOP_PAPER}/upvote").status_code == 403

@@ -35,8 +35,9 @@ class Paper:
     sources: list[str] = field(default_factory=list)
     license: str | None = None  # a license URL, as arXiv gives it
     updated: str | None = None  # when the latest version was submitted (arXiv)
-    # the source's own description of its submitter and organisation (daily-papers API)
-    accounts: list[SourceAccount] = field(default_factory=list)
+    # the source's own description of its submitter and organisation (daily-papers API);
+    # about the accounts, not the paper: two records of one paper compare equal without it
+    accounts: list[SourceAccount] = field(default_factory=list, compare=False)
     ai_summary: str | None = None  # the source's own one-line summary (daily-papers API)
     ai_keywords: list[str] | None = None  # the source's own keywords (daily-papers API)
 

@@ -29,6 +29,9 @@ from paperfeed.search import SearchEngine
 from paperfeed.store import schema
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# prometheus_client chose memory or files when first imported (just above): decide with it,
+# not with the environment at scrape time
+MULTIPROCESS = multiprocess_mode()
 # page and API answers take milliseconds; an unindexed search or a slow disk, seconds
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 STAGE_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -169,7 +172,7 @@ def make_registry(engine: SearchEngine) -> CollectorRegistry:
     """The registry one app serves at ``/metrics``; also subscribes to ``engine``'s
     stage timings."""
     registry = CollectorRegistry(auto_describe=False)
-    if multiprocess_mode():
+    if MULTIPROCESS:
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         for metric in (REQUESTS, REQUEST_SECONDS, SEARCH_STAGE_SECONDS):

@@ -80,7 +80,8 @@ def count_active_admins(store: Store) -> int:
 
 
 def list_users(store: Store) -> list[UserSummary]:
-    """Every user (not deleted accounts), oldest account first, with how many comments each wrote (not deleted)."""
+    """Every user (not accounts their owners deleted), oldest account first, with how
+    many comments each wrote (not deleted)."""
     comments = (
         select(schema.comments.c.user_id, func.count().label("comments"))
         .where(schema.comments.c.deleted_at.is_(None))

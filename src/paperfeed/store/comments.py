@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, is_row_id
 
 _COMMENTS = schema.comments
 
@@ -78,6 +78,8 @@ def insert_comment(
 
 
 def find_comment(store: Store, comment_id: int) -> Comment | None:
+    if not is_row_id(comment_id):
+        return None  # no such row, and a query would overflow the driver's integer
     with store.engine.connect() as connection:
         row = connection.execute(_select().where(_COMMENTS.c.id == comment_id)).first()
     return _comment(row) if row else None

@@ -40,6 +40,16 @@ _COMPARED_COLUMNS = [
 ]
 
 
+# Row ids are SQLite INTEGERs / PostgreSQL BIGINTs: a larger number makes the driver
+# raise (OverflowError, NumericValueOutOfRange) instead of finding nothing.
+MAX_ROW_ID = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be a row id (1 .. ``MAX_ROW_ID``); any other matches no row."""
+    return 1 <= value <= MAX_ROW_ID
+
+
 class StoreError(RuntimeError):
     """The database cannot be opened or used; the message names the URL."""
 

@@ -39,8 +39,15 @@ from paperfeed.sync.reports import (
 SOURCE = "daily-papers"
 
 
-def day_url(base: str, day: str) -> str:
-    return f"{base.rstrip('/')}/api/daily_papers?date={day}"
+# The most entries the API answers at once (its ``limit`` is 1..100, 50 by default): a
+# day is asked for in pages of this size, the next page only after a full one.
+DAY_PAGE = 100
+_MAX_DAY_PAGES = 50
+
+
+def day_url(base: str, day: str, page: int = 0) -> str:
+    paging = f"&limit={DAY_PAGE}" + (f"&p={page}" if page else "")
+    return f"{base.rstrip('/')}/api/daily_papers?date={day}{paging}"
 
 
 def days_to_fetch(last_done: str | None, today: date, refresh_days: int) -> tuple[date, date]:
@@ -86,6 +93,25 @@ def parse_day_response(
             f"{url}: expected a JSON list of entries, got {describe_type(document)}{detail}"
         )
     return list(read_day_entries(document, url, day))
+
+
+def _fetch_day(client: PoliteClient, base: str, day: str) -> list[Paper | Rejection]:
+    """Every entry of one day, a page at a time; a source that ignores ``p`` (answers
+    the same page again) or never ends stops after what is new."""
+    records: list[Paper | Rejection] = []
+    seen: set[str] = set()
+    for page in range(_MAX_DAY_PAGES):
+        url = day_url(base, day, page)
+        body, content_type = client.get(url, accept="application/json")
+        answer = parse_day_response(body, content_type, url, day)
+        ids = {record.arxiv_id for record in answer if isinstance(record, Paper)}
+        if page and ids <= seen:
+            break
+        seen |= ids
+        records += answer
+        if len(answer) < DAY_PAGE:
+            break
+    return records
 
 
 def sync_daily_papers(
@@ -134,9 +160,7 @@ def sync_daily_papers(
     day = start
     try:
         while day <= end:
-            url = day_url(settings.daily_papers_url, day.isoformat())
-            body, content_type = client.get(url, accept="application/json")
-            records = parse_day_response(body, content_type, url, day.isoformat())
+            records = _fetch_day(client, settings.daily_papers_url, day.isoformat())
             papers = [record for record in records if isinstance(record, Paper)]
             report.rejections.extend(record for record in records if isinstance(record, Rejection))
             report.counts.add(upsert_with_state(store, SOURCE, papers, day.isoformat()))

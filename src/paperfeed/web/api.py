@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from paperfeed import accounts
+from paperfeed import accounts, moderation
 from paperfeed.config import secret_key_of
 from paperfeed.discussion import comment_totals
 from paperfeed.ingest import normalize_paper_id, quoted
@@ -111,6 +111,10 @@ def _stored(request: Request, arxiv_id: str) -> Any:
     paper = store_of(request).get_paper(normalized)
     if paper is None:
         raise HTTPException(404, f"no paper {normalized} in this paperfeed")
+    if moderation.is_hidden(store_of(request), paper):
+        viewer = _optional_user(request)
+        if viewer is None or not viewer.is_admin:
+            raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
     return paper
 
 

@@ -22,6 +22,7 @@ from paperfeed.discussion import (
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.store.comments import Comment
 from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
+from paperfeed.web.row_ids import CommentId
 from paperfeed.web.security import (
     api_user,
     check_csrf,
@@ -134,21 +135,27 @@ def _edit(request: Request, comment_id: int, body: CommentEdit, user: User) -> d
 
 @api_router.patch("/comments/{comment_id}", summary="Edit one's own comment")
 def patch_comment(
-    request: Request, comment_id: int, body: CommentEdit, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    comment_id: CommentId,
+    body: CommentEdit,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     return _edit(request, comment_id, body, user)
 
 
 @api_router.put("/comments/{comment_id}", summary="Edit one's own comment (same as PATCH)")
 def put_comment(
-    request: Request, comment_id: int, body: CommentEdit, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    comment_id: CommentId,
+    body: CommentEdit,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     return _edit(request, comment_id, body, user)
 
 
 @api_router.delete("/comments/{comment_id}", summary="Delete one's own comment")
 def remove_comment(
-    request: Request, comment_id: int, user: Annotated[User, Depends(api_user)]
+    request: Request, comment_id: CommentId, user: Annotated[User, Depends(api_user)]
 ) -> dict[str, Any]:
     try:
         comment = discussion.delete_comment(store_of(request), user, comment_id)
@@ -194,7 +201,7 @@ def comment_form(
 
 @router.post("/comments/{comment_id}/edit")
 def edit_form(
-    request: Request, comment_id: int, text: str = Form(""), csrf_token: str = Form("")
+    request: Request, comment_id: CommentId, text: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     user = _form_user(request, csrf_token, "/account")
     try:
@@ -206,7 +213,7 @@ def edit_form(
 
 
 @router.post("/comments/{comment_id}/delete")
-def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -> Response:
+def delete_form(request: Request, comment_id: CommentId, csrf_token: str = Form("")) -> Response:
     user = _form_user(request, csrf_token, "/account")
     try:
         comment = discussion.delete_comment(store_of(request), user, comment_id)

@@ -12,10 +12,10 @@ from paperfeed.search.feeds import total_upvotes
 from paperfeed.search.recommending import (
     MIN_POSITIVES_FOR_SVM,
     WINDOW_DAYS,
-    Recommendation,
     recommend,
 )
 from paperfeed.web.pages import engine_of
+from paperfeed.web.presentation import because_text
 from paperfeed.web.security import bearer_user, session_user, store_of
 from paperfeed.web.templating import render
 
@@ -26,14 +26,6 @@ HOW_TO = (
     "upvote papers (the ▲ on every card) or save them to a collection; For you then ranks "
     f"the last {WINDOW_DAYS} days of papers by how much they resemble yours"
 )
-
-
-_REASONS = {"authored": "wrote", "imported": "imported"}
-
-
-def because_text(item: Recommendation) -> str:
-    """ "you upvoted “Title”" — the positive this recommendation is closest to."""
-    return f"you {_REASONS.get(item.reason, item.reason)} “{item.because_title}”"
 
 
 @router.get("/for-you", response_class=HTMLResponse)

@@ -29,7 +29,7 @@ from paperfeed.web.security import (
     sign_out_session,
     store_of,
 )
-from paperfeed.web.sync_pages import status_line
+from paperfeed.web.sync_pages import grouped_items, status_line
 from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -52,11 +52,12 @@ def daily(
     week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
     month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    group: Annotated[str, Query(description="'topics' groups the list by topic")] = "",
 ) -> HTMLResponse:
     store = store_of(request)
     try:
         feed = daily_feed(store, date, week, month)
-    except FeedError as error:
+    except (FeedError, ValueError) as error:
         raise HTTPException(400, str(error)) from None
     # a month holds some 300+ papers: paged like "New on arXiv", most upvoted first
     pages = max(1, -(-len(feed.items) // LIST_PAGE_SIZE))
@@ -65,12 +66,21 @@ def daily(
             404, f"page {page} is past the last page ({pages}) of the list for {feed.label}"
         )
     shown = feed.items[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]
+    try:
+        topics = grouped_items(engine_of(request), shown, group)  # the page's topics
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
     voted = accounts.voted_ids(store, session_user(request), [i.paper for i in shown])
     period = "date" if feed.period == "day" else feed.period
 
     def page_url(number: int) -> str:
-        """Another page of this day, week or month."""
-        return "/?" + urlencode({period: feed.label} | ({"page": number} if number > 1 else {}))
+        """Another page of this day, week or month (grouped by topic if this one is)."""
+        parameters: dict[str, object] = {period: feed.label}
+        if number > 1:
+            parameters["page"] = number
+        if group:
+            parameters["group"] = group
+        return "/?" + urlencode(parameters)
 
     context = {
         "feed": feed,
@@ -80,6 +90,9 @@ def daily(
         "page": page,
         "pages": pages,
         "page_url": page_url,
+        "topics": topics,
+        "by_key": {item.paper.key: item for item in shown},
+        "grouped": group,
     }
     return render(request, "daily.html", context)
 
@@ -379,12 +392,17 @@ def change_password(
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-def create_token(request: Request, label: str = Form(""), csrf_token: str = Form("")) -> Response:
+def create_token(
+    request: Request,
+    label: str = Form(""),
+    csrf_token: str = Form(""),
+    scope: str = Form("write"),
+) -> Response:
     check_csrf(request, csrf_token)
     user = _require_user(request)
     store = store_of(request)
     try:
-        token = accounts.create_api_token(store, user, label)
+        token = accounts.create_api_token(store, user, label, scope)
     except accounts.AccountError as error:
         raise HTTPException(400, str(error)) from None
     return render(request, "account.html", _account_context(request, user, new_token=token))

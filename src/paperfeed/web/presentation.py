@@ -11,6 +11,7 @@ from paperfeed.collections.exporting import source_url, to_bibtex
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import Hit, StoredPaper
+from paperfeed.search.recommending import Recommendation
 
 
 def author_line(paper: StoredPaper, shown: int = 3) -> str:
@@ -248,3 +249,11 @@ def why_matched(hit: Hit) -> str:
         if not terms
         else f"close in meaning; contains {terms}"
     )
+
+
+_REASONS = {"authored": "wrote", "imported": "imported"}
+
+
+def because_text(item: Recommendation) -> str:
+    """ "you upvoted “Title”" — the positive a recommendation is closest to."""
+    return f"you {_REASONS.get(item.reason, item.reason)} “{item.because_title}”"

@@ -12,15 +12,48 @@ from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
 from paperfeed.ingest.preprint_categories import normalize_category
-from paperfeed.search.feeds import FeedError
+from paperfeed.search import SearchEngine
+from paperfeed.search.feeds import FeedError, FeedItem
 from paperfeed.search.new_listing import SECTIONS, SOURCES, new_feed
+from paperfeed.search.personal import order_for_user
+from paperfeed.search.topics import Topic, day_topics
 from paperfeed.store import Store
 from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
+from paperfeed.web.presentation import because_text
 from paperfeed.web.security import session_user, settings_of, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+ORDERS = ("", "for-you", "upvotes")  # "": for you when signed in, else upvotes
+
+
+def _engine(request: Request) -> SearchEngine:
+    # pages.engine_of, which imports this module
+    engine: SearchEngine = request.app.state.engine
+    engine.reload_if_changed()
+    return engine
+
+
+GROUPS = ("", "topics")
+
+
+def grouped_items(engine: SearchEngine, items: list[FeedItem], group: str) -> list[Topic]:
+    """The feed's topics when ``group`` is "topics", else [] (a flat list).
+
+    Raises:
+        ValueError: an unknown ``group``.
+    """
+    if group not in GROUPS:
+        raise ValueError(f"group {group!r} is not one of {', '.join(GROUPS[1:])}")
+    if not group:
+        return []
+    return day_topics(engine.vectors, [item.paper for item in items])
+
+
+def _section(announce_type: str) -> str:
+    """The section of an arXiv announce type (a replaced cross-list is a replacement)."""
+    return "replace" if announce_type == "replace-cross" else announce_type
 
 
 def ago(moment: float, now: float | None = None) -> str:
@@ -68,9 +101,13 @@ def new_page(
     kind: Annotated[
         str | None, Query(description="an arXiv day's section: new, cross or replace")
     ] = None,
+    order: Annotated[str, Query(description="'for-you' (signed in) or 'upvotes'")] = "",
+    group: Annotated[str, Query(description="'topics' groups the page by topic")] = "",
 ) -> HTMLResponse:
     store = store_of(request)
     categories = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    if order not in ORDERS:
+        raise HTTPException(400, f"order {order!r} is not one of {', '.join(ORDERS[1:])}")
     settings = settings_of(request)
     followed = (
         list(settings.arxiv_categories)
@@ -81,7 +118,30 @@ def new_page(
         feed = new_feed(store, source, date, categories, kind or None, followed)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    shown = feed.items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    user = session_user(request)
+    # signed in, the day comes in the order of the user's For you model (same as /for-you)
+    personal = (
+        order_for_user(_engine(request), user.id, feed.items)
+        if user is not None and order != "upvotes" and feed.items
+        else None
+    )
+    ordered = personal.items if personal else feed.items
+    if personal and feed.exact:
+        # an announced day keeps arXiv's sections (new, cross-lists, replacements), each
+        # ranked for the user
+        rank = {section: position for position, section in enumerate(SECTIONS)}
+        ordered = sorted(
+            ordered,
+            key=lambda item: rank[_section(feed.announce_types[item.paper.arxiv_id])],
+        )
+    shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    because = (
+        {key: because_text(item) for key, item in personal.because.items()} if personal else {}
+    )
+    try:
+        topics = grouped_items(_engine(request), shown, group)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
 
     def new_url(day: str | None, page_number: int = 1) -> str:
         """The link to another day or page of the feed, keeping the category filter."""
@@ -92,6 +152,8 @@ def new_page(
             parameters["kind"] = kind
         if categories:
             parameters["cat"] = " ".join(categories)
+        if order:
+            parameters["order"] = order
         if page_number > 1:
             parameters["page"] = page_number
         return "/new?" + urlencode(parameters)
@@ -111,6 +173,11 @@ def new_page(
             "new_url": new_url,
             "sources": SOURCES,
             "sections": SECTIONS,
+            "personal": personal,
+            "topics": topics,
+            "by_key": {item.paper.key: item for item in shown},
+            "because": because,
+            "order": order,
         },
     )
 

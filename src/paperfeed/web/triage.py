@@ -9,8 +9,11 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from paperfeed.feedback import MarkResult, marked_papers, set_not_for_me
+from paperfeed.search.feeds import FeedError, daily_feed
+from paperfeed.search.topics import day_topics
 from paperfeed.store.accounts import User
-from paperfeed.web.api import PAPER_ID, errors
+from paperfeed.web.api import DAY, PAPER_ID, errors
+from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import triage_fields
 from paperfeed.web.security import api_user, bearer_user, check_csrf, session_user, store_of
 from paperfeed.web.templating import safe_next
@@ -91,4 +94,27 @@ def list_api(request: Request) -> dict[str, Any]:
             {"id": paper.arxiv_id, "title": paper.title, "marked_at": at, **triage_fields(paper)}
             for paper, at in marked_papers(store_of(request), user)
         ]
+    }
+
+
+@api_router.get("/topics", summary="The day's topics of the daily list", responses=errors(400))
+def topics_api(request: Request, date: DAY = None) -> dict[str, Any]:
+    """The daily list of ``date`` (default: the latest) grouped by meaning, each topic
+    labelled by its distinctive keywords and searchable by ``query``."""
+    try:
+        feed = daily_feed(store_of(request), date)
+    except FeedError as error:
+        raise HTTPException(400, str(error)) from None
+    papers = [item.paper for item in feed.items]
+    by_key = {paper.key: paper for paper in papers}
+    return {
+        "date": feed.label,
+        "topics": [
+            {
+                "label": topic.label,
+                "query": topic.query,
+                "ids": [by_key[key].arxiv_id for key in topic.keys],
+            }
+            for topic in day_topics(engine_of(request).vectors, papers)
+        ],
     }
