@@ -2,10 +2,11 @@
 cross-lists, then replacements), or a preprint server's day of postings.
 
 arXiv: when the listing feed has been read (``paperfeed sync arxiv-listing``), a day is
-the papers announced on it, in three sections in arXiv's own order, each marked with its
-announce type. Before any listing was read, it falls back to papers first listed that
-day (new submissions only; OAI-PMH's dates). bioRxiv and medRxiv: the papers whose first
-version was posted that day. Days are announcement days (arXiv's, US Eastern); a day
+the papers announced on it, in three sections in arXiv's order (within one, the most
+upvoted first, then arXiv's order), each marked with its announce type. Before any
+listing was read, it falls back to papers first listed that day (new submissions only;
+OAI-PMH's dates). bioRxiv and medRxiv: the papers whose first version was posted that
+day. Days are announcement days (arXiv's, US Eastern); a day
 without an announcement (weekends, holidays) says so and points at the last one.
 """
 
@@ -151,9 +152,14 @@ def new_feed(
     upvotes = total_upvotes(store, papers)
     order = list(SECTIONS)
     items = [FeedItem(paper, upvotes[paper.key], float(upvotes[paper.key])) for paper in papers]
-    # arXiv's order within a section is by id; sections in arXiv's order
+    # sections in arXiv's order; within one, the most upvoted first (the reader's model
+    # reorders a section for a signed-in reader: web/sync_pages.py), then arXiv's order
     items.sort(
-        key=lambda item: (order.index(_SECTION_OF[types[item.paper.arxiv_id]]), item.paper.arxiv_id)
+        key=lambda item: (
+            order.index(_SECTION_OF[types[item.paper.arxiv_id]]),
+            -item.upvotes,
+            item.paper.arxiv_id,
+        )
     )
     feed.items = items
     feed.announce_types = {item.paper.arxiv_id: types[item.paper.arxiv_id] for item in items}

@@ -47,8 +47,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "administration", m009_administration.apply),
     (10, "account_recovery", m010_account_recovery.apply),
     (12, "triage", m012_triage.apply),
-    (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
     (13, "create_announcements", m013_create_announcements.apply),
+    (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
 ]
 
 
