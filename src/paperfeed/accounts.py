@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
@@ -179,7 +179,7 @@ def set_password(store: Store, user: User, new: str, keep_reset: str | None = No
     password_hash = _hasher.hash(new)
     account_rows.update_password_hash(store, user.id, password_hash)
     revoke_access(store, user.id, keep_reset)
-    return User(user.id, user.email, user.name, password_hash)
+    return replace(user, password_hash=password_hash)  # keeps the role and state
 
 
 def change_password(store: Store, user: User, current: str, new: str) -> User:
