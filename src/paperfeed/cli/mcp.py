@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from paperfeed.cli.common import load_settings, open_store
+
 
 @click.command("mcp")
 @click.option(
@@ -23,12 +25,11 @@ import click
 def mcp_command(token: str | None) -> None:
     """Serve the MCP tools (search, paper, similar, daily, weekly, monthly, trending,
     for_you, collections, add_to_collection) over stdio."""
-    from paperfeed.cli import _open_store, _settings
     from paperfeed.search import SearchEngine
     from paperfeed.web.mcp_server import build_mcp_server
 
-    settings = _settings()
-    store = _open_store(settings)
+    settings = load_settings()
+    store = open_store(settings)
     server = build_mcp_server(settings, store, SearchEngine(store, settings), token or None)
     try:
         server.run("stdio")

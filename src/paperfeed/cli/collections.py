@@ -13,6 +13,7 @@ import click
 
 from paperfeed import collections as lists
 from paperfeed.accounts import RateLimitedError
+from paperfeed.cli.common import load_settings, open_store
 from paperfeed.collections import CollectionNotFoundError, NotYourCollectionError
 from paperfeed.collections.exporting import FORMATS, export_papers
 from paperfeed.collections.importing import IMPORT_FORMATS, ImportFileError, import_references
@@ -23,9 +24,7 @@ from paperfeed.store.collections import find_collection
 
 
 def _store() -> Store:
-    from paperfeed.cli import _open_store, _settings
-
-    return _open_store(_settings())
+    return open_store(load_settings())
 
 
 def _user(store: Store, email: str) -> User:

@@ -11,19 +11,12 @@ from pathlib import Path
 
 import click
 
-from paperfeed.config import Settings, SettingsError
+from paperfeed.cli.common import load_settings
 from paperfeed.operations.backup import BackupError, BackupReport, create_backup
 from paperfeed.operations.mail_check import MailCheckError, send_test_message
 from paperfeed.operations.restore import restore_backup
 from paperfeed.operations.upgrading import migrate_database
 from paperfeed.store import StoreError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_environment()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _counts(report: BackupReport) -> str:
@@ -43,7 +36,7 @@ def backup(folder: Path, include_secrets: bool) -> None:
     FOLDER is written beside itself and renamed into place at the end: an earlier
     backup there is replaced only by a complete one.
     """
-    settings = _settings()
+    settings = load_settings()
     try:
         report = create_backup(
             settings, folder, include_secrets, on_step=lambda text: click.echo(text, err=True)
@@ -67,7 +60,7 @@ def restore(folder: Path, force: bool) -> None:
     Refuses a folder that is not a complete backup, and a home that is not empty
     unless --force; either way nothing is changed.
     """
-    settings = _settings()
+    settings = load_settings()
     try:
         report = restore_backup(
             settings, folder, force, on_step=lambda text: click.echo(text, err=True)
@@ -87,7 +80,7 @@ def migrate(check: bool) -> None:
     Every command that opens the database (paperfeed serve too) applies them as well;
     this one does it on its own and says what it did.
     """
-    settings = _settings()
+    settings = load_settings()
     try:
         report = migrate_database(settings.database_url, apply=not check)
     except StoreError as error:
@@ -113,7 +106,7 @@ def mail() -> None:
 @click.argument("address")
 def mail_test(address: str) -> None:
     """Send one message to ADDRESS through the configured SMTP server (PAPERFEED_SMTP_*)."""
-    settings = _settings()
+    settings = load_settings()
     try:
         click.echo(send_test_message(settings, address))
     except MailCheckError as error:

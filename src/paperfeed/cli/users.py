@@ -17,15 +17,14 @@ import click
 from paperfeed import administration
 from paperfeed.accounts import AccountError, DuplicateEmailError, User
 from paperfeed.administration import Actor, AdminError, UnknownUserError
+from paperfeed.cli.common import load_settings, open_store
 from paperfeed.store import Store
 
 _ERRORS = (AccountError, AdminError, DuplicateEmailError, UnknownUserError)
 
 
 def _store() -> Store:
-    from paperfeed.cli import _open_store, _settings
-
-    return _open_store(_settings())
+    return open_store(load_settings())
 
 
 def _user(store: Store, reference: str) -> User:
@@ -171,9 +170,7 @@ def reset_password(user: str, password_stdin: bool) -> None:
 @click.option("--days", type=float, default=None, help="Validity (default PAPERFEED_INVITE_DAYS).")
 def invite(email: str | None, days: float | None) -> None:
     """Print a single-use sign-up link (for PAPERFEED_SIGNUP=invite)."""
-    from paperfeed.cli import _settings
-
-    settings = _settings()
+    settings = load_settings()
     store = _store()
     try:
         made, token = administration.create_invite(
