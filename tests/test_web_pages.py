@@ -58,7 +58,14 @@ def test_week_and_month_views(site: Site) -> None:
             client.get("/", params={"month": "2026-08", "page": n}).text for n in (2, 3, 4)
         ]
         past = client.get("/", params={"month": "2026-08", "page": 5})
-        api = client.get("/api/daily_papers", params={"month": "2026-08"}).json()
+        # the API pages too (the original's 50 a page by default): two pages of 100
+        api = [
+            entry
+            for number in (0, 1)
+            for entry in client.get(
+                "/api/daily_papers", params={"month": "2026-08", "limit": 100, "p": number}
+            ).json()
+        ]
     assert len(_titles(week.text)) == 50 and "Page 1 of 3" in week.text
     assert 'rel="next" href="/?week=2026-W34&amp;page=2"' in week.text
     week_ids = _titles(week.text) + [i for page in week_pages for i in _titles(page)]
