@@ -13,6 +13,7 @@ given when the server starts. A bad argument or a refused call is a tool error r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -251,15 +252,21 @@ def build_mcp_server(
             each HTTP request's ``Authorization: Bearer`` header instead.
     """
     tools = _Tools(settings, store, engine)
+    root = logging.getLogger()
+    root_handlers, root_level = list(root.handlers), root.level
     server: MCPServer = MCPServer(
         NAME,
         title="paperfeed",
         instructions=INSTRUCTIONS,
         version=__version__,
         website_url=settings.base_url,
-        # the SDK configures logging at this level: the site's own logging stays as it is
         log_level="WARNING",
     )
+    # the SDK's constructor calls logging.basicConfig, which puts a RichHandler on a root
+    # logger that has none: every paperfeed record (the request lines, JSON or text) then
+    # came out twice. The site's logging is its own (operations/logs.py): undo it.
+    root.handlers[:] = root_handlers
+    root.setLevel(root_level)
 
     def caller(context: Context[Any, Any] | None, write: bool = False) -> User:
         given = token if token is not None else _bearer(context)
