@@ -154,7 +154,7 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
     except SearchError:
         similar = []
     counts = total_upvotes(store, [paper] + [hit.paper for hit in similar])
-    return render(
+    page = render(
         request,
         "paper.html",
         {
@@ -168,6 +168,8 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "max_comment": MAX_COMMENT_CHARACTERS,
         },
     )
+    page.headers["Vary"] = "Accept"  # the same address answers markdown to agents
+    return page
 
 
 @router.post("/papers/{arxiv_id:path}/upvote")
