@@ -7,13 +7,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 import httpx
 import pytest
 
 from hub_site import ingest_recorded_day
+from paperfeed.accounts import sign_up, submit_paper
 from paperfeed.store.loading import ingest_sources
-from running_site import LATEST_DAY, Site
+from running_site import ARXIV_ONLY_ID, LATEST_DAY, Site
 
 huggingface_hub = pytest.importorskip("huggingface_hub")
 pytestmark = pytest.mark.hfclient
@@ -177,3 +179,13 @@ def test_the_hub_paginator_walks_every_paper_once(site: Site) -> None:
     assert "2609.00001" not in seen  # newer than the walk's start: on a fresh walk's first page
     fresh = httpx.get(f"{site.url}/api/papers", params={"limit": 1})
     assert [paper["id"] for paper in fresh.json()] == ["2609.00001"]
+
+
+def test_a_paper_submitted_here_names_its_submitter(site: Site) -> None:
+    user = sign_up(site.store, "ada@example.org", "a long enough password", "Ada Lovelace")
+    submit_paper(site.store, user, ARXIV_ONLY_ID, today=date(2026, 8, 22))
+    (paper,) = list(_api(site).list_daily_papers(date="2026-08-22"))
+    assert paper.id == ARXIV_ONLY_ID and paper.submitted_by is not None
+    assert paper.submitted_by.fullname == "Ada Lovelace"
+    info = _api(site).paper_info(ARXIV_ONLY_ID)
+    assert info.submitted_by is not None and info.submitted_by.username == "Ada Lovelace"

@@ -23,9 +23,9 @@ from paperfeed.store.accounts import User
 from running_site import LATEST_DAY, Site
 
 mcp = pytest.importorskip("mcp")
+httpx2 = pytest.importorskip("httpx2")
 from mcp import Client, StdioServerParameters  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
-from mcp.shared._httpx_utils import create_mcp_http_client  # noqa: E402
 
 TOOLS = {
     "search",
@@ -67,10 +67,10 @@ def _http(site: Site) -> Connect:
     @asynccontextmanager
     async def connect(token: str | None) -> AsyncIterator[Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        transport = streamable_http_client(
-            f"{site.url}/mcp", http_client=create_mcp_http_client(headers=headers)
-        )
-        async with Client(transport, read_timeout_seconds=120) as client:
+        # the SDK's HTTP client library; the token goes in each request's headers
+        http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300))
+        transport = streamable_http_client(f"{site.url}/mcp", http_client=http)
+        async with http, Client(transport, read_timeout_seconds=120) as client:
             yield client
 
     return connect

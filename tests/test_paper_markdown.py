@@ -59,7 +59,7 @@ def test_accept_markdown_on_the_paper_page(site: Site) -> None:
         suffix = client.get(f"/papers/{TOP_PAPER}.md")
     assert markdown.headers["content-type"].startswith("text/markdown")
     assert markdown.text == suffix.text and markdown.headers["vary"] == "Accept"
-    assert html.headers["content-type"].startswith("text/html")
+    assert html.headers["content-type"].startswith("text/html") and "Accept" in html.headers["vary"]
     assert browser.headers["content-type"].startswith("text/html")
 
 

@@ -84,3 +84,20 @@ def accounts_named(store: Store, kind: str, names: Sequence[str]) -> dict[str, d
             for row in rows:
                 found[row.name] = json.loads(row.profile)
     return found
+
+
+def local_submitters(store: Store, paper_keys: Sequence[int]) -> dict[int, str]:
+    """The display names of this site's users who put these papers on a daily list, by
+    paper key (papers nobody here submitted are absent)."""
+    keys = sorted(set(paper_keys))
+    found: dict[int, str] = {}
+    with store.engine.connect() as connection:
+        for start in range(0, len(keys), _CHUNK):
+            rows = connection.execute(
+                select(schema.submissions.c.paper_key, schema.users.c.name)
+                .join(schema.users, schema.users.c.id == schema.submissions.c.user_id)
+                .where(schema.submissions.c.paper_key.in_(keys[start : start + _CHUNK]))
+            )
+            for row in rows:
+                found[int(row.paper_key)] = str(row.name)
+    return found

@@ -158,7 +158,18 @@ def daily_papers(
 @router.get(
     "/papers",
     summary="Every paper, newest first, a page at a time (Link: rel=next)",
-    responses=errors(400),
+    responses=errors(400)
+    | {
+        200: {
+            "description": "a page of papers",
+            "headers": {
+                "Link": {
+                    "description": '<URL of the next page>; rel="next" (absent on the last)',
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
 )
 def list_all_papers(
     request: Request,

@@ -201,7 +201,7 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
     except SearchError:
         similar = []
     counts = total_upvotes(store, [paper] + [hit.paper for hit in similar])
-    return render(
+    page = render(
         request,
         "paper.html",
         {
@@ -216,6 +216,8 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "hidden_by_moderator": hidden,
         },
     )
+    page.headers["Vary"] = "Accept"  # the same address answers markdown to agents
+    return page
 
 
 @router.post("/papers/{arxiv_id:path}/upvote")
