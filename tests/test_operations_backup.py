@@ -305,3 +305,35 @@ def test_backup_and_restore_on_postgresql(
     with serve(settings) as url:
         assert _answers(url) == answers
     store.close()
+
+
+def test_restore_with_the_index_outside_the_home_replaces_each_part(
+    paperfeed_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
+    monkeypatch.setenv("PAPERFEED_INDEX_DIR", str(tmp_path / "elsewhere" / "index"))
+    settings = Settings.from_environment()
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    store = load_site_corpus(settings, folder)
+    insert_user(store, "kept@example.org", "kept", "x")
+    with serve(settings) as url:
+        answers = _answers(url)
+    store.close()
+    assert _run("backup", str(tmp_path / "b")).exit_code == 0
+    store = Store(settings.database_url)
+    insert_user(store, "after@example.org", "after", "x")  # to be undone by the restore
+    store.close()
+    (settings.index_dir / "state.json").write_text("{}")  # and a damaged index
+    refused = _run("restore", str(tmp_path / "b"))
+    assert refused.exit_code == 1 and "index" in refused.output  # names what is there
+    restored = _run("restore", "--force", str(tmp_path / "b"))
+    assert restored.exit_code == 0, restored.output
+    store = Store(settings.database_url)
+    with store.engine.connect() as connection:
+        emails = set(connection.scalars(select(schema.users.c.email)))
+    store.close()
+    assert emails == {"kept@example.org"}
+    assert (settings.index_dir / "state.json").read_text() != "{}"
+    with serve(settings) as url:
+        assert _answers(url) == answers

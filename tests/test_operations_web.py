@@ -114,6 +114,8 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
         for arxiv_id in ("2608.00677", XSS_ID, "2608.00677"):
             assert client.get(f"/papers/{arxiv_id}").status_code == 200
         assert client.get("/no/such/page/12345").status_code == 404
+        brewed = client.request("PROPFIND", "/no/such/dav")
+        assert brewed.status_code >= 400, brewed.text
         assert client.get("/search", params={"q": f"agent red teaming {time.time()}"}).is_success
         run = start_run(site.store, "arxiv")
         finish_run(site.store, run, "ok", UpsertCounts(added=5))
@@ -131,6 +133,8 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
     # bounded cardinality: no raw path ever becomes a label
     routes = {dict(labels).get("route", "") for (_, labels) in after}
     assert not any("2608." in route or "12345" in route for route in routes)
+    methods = {dict(labels).get("method", "") for (_, labels) in after}
+    assert "PROPFIND" not in methods and "other" in methods, (brewed.status_code, brewed.text[:300])
     latency = "paperfeed_http_request_duration_seconds_count"
     assert _value(after, latency, method="GET", route=PAPER_ROUTE) >= 3
     stages = "paperfeed_search_stage_duration_seconds_count"

@@ -95,6 +95,11 @@ def migrate(check: bool) -> None:
         click.echo(f"the schema is up to date (migration {report.current:03d})")
     else:
         click.echo(f"the schema is now at migration {report.current:03d}")
+    click.echo(
+        "(paperfeed serve, and every command that opens the database, also applies "
+        "pending migrations at start)",
+        err=True,
+    )
 
 
 @click.group()

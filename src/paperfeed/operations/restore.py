@@ -3,8 +3,9 @@
 The backup is checked first (its manifest, every file it lists at its recorded size), so
 a folder that is not a backup changes nothing. A home that holds anything is replaced
 only with ``force``. In the usual layout (the database file and the index inside
-``PAPERFEED_HOME``) the new home is assembled beside the old one and swapped in by
-renames; otherwise the database file and the index folder are each replaced atomically.
+``PAPERFEED_HOME``, whose parent folder is writable) the new home is assembled beside the
+old one and swapped in by renames; otherwise (a home that is a volume or a mount point,
+an index elsewhere) the database file and the index folder are each replaced atomically.
 Stop the server first: a running one keeps the files it opened.
 """
 
@@ -157,8 +158,13 @@ def restore_backup(
         )
     notes: list[str] = []
     home = settings.home.expanduser().absolute()
-    whole_home = _inside(settings.index_dir, home) and (
-        not sqlite or _inside(sqlite_path(settings), home)
+    # the new home is built beside the old one and swapped in, which needs the parent
+    # folder writable and the home not a mount point (a container volume, a disk)
+    whole_home = (
+        _inside(settings.index_dir, home)
+        and (not sqlite or _inside(sqlite_path(settings), home))
+        and not os.path.ismount(home)
+        and os.access(home.parent if home.parent.exists() else home.parent.parent, os.W_OK)
     )
     has_index = (folder / INDEX_FOLDER).is_dir()
     has_secret = (folder / SECRET_FILE).is_file()

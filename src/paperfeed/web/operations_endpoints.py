@@ -17,6 +17,8 @@ from paperfeed.web.security import is_trusted_proxy, settings_of
 
 router = APIRouter(include_in_schema=False)
 UNMATCHED = "unmatched"  # every path no route takes: one label, so junk paths cost nothing
+# any other token a client sends as a method is counted as "other" (bounded labels)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @router.get("/healthz")
@@ -85,8 +87,9 @@ class RequestObserver:
         finally:
             seconds = time.perf_counter() - started
             route = self._route(scope)
-            observe_request(scope["method"], route, status, seconds)
-            log_request(scope["method"], route, status, seconds)
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            observe_request(method, route, status, seconds)
+            log_request(method, route, status, seconds)
 
 
 class ForwardedScheme:
