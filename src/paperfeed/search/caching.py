@@ -15,6 +15,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
+from itertools import islice
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -39,35 +40,22 @@ def approximate_bytes(value: object) -> int:
     if isinstance(value, np.ndarray):
         return int(value.nbytes) + 112
     size = sys.getsizeof(value)
-    children: list[object]
     if isinstance(value, Mapping):
-        children = [item for pair in value.items() for item in pair]
-    elif isinstance(value, list | tuple | set | frozenset):
-        children = list(value) if len(value) <= _SAMPLE else list(_first(value))
-        if len(value) > _SAMPLE:
-            sampled = sum(approximate_bytes(child) for child in children)
-            return size + sampled * len(value) // _SAMPLE
-    elif dataclasses.is_dataclass(value):
-        children = [getattr(value, field.name) for field in dataclasses.fields(value)]
+        # items() read lazily: some mappings compute their values (over numpy arrays)
+        pairs = list(islice(value.items(), _SAMPLE))
+        sampled = sum(approximate_bytes(key) + approximate_bytes(item) for key, item in pairs)
+        return size + sampled * len(value) // max(1, len(pairs))
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(islice(value, _SAMPLE))
+        sampled = sum(approximate_bytes(item) for item in items)
+        return size + sampled * len(value) // max(1, len(items))
+    if dataclasses.is_dataclass(value):
+        fields = [getattr(value, field.name) for field in dataclasses.fields(value)]
     elif hasattr(value, "__dict__"):
-        children = list(vars(value).values())
+        fields = list(vars(value).values())
     else:
         return size
-    if len(children) > 2 * _SAMPLE:
-        sampled = sum(approximate_bytes(child) for child in children[: 2 * _SAMPLE])
-        return size + sampled * len(children) // (2 * _SAMPLE)
-    return size + sum(approximate_bytes(child) for child in children)
-
-
-def _first(
-    items: list[object] | tuple[object, ...] | set[object] | frozenset[object],
-) -> list[object]:
-    found = []
-    for item in items:
-        found.append(item)
-        if len(found) == _SAMPLE:
-            break
-    return found
+    return size + sum(approximate_bytes(field) for field in fields)
 
 
 class ResultCache(Generic[Value]):
