@@ -13,14 +13,14 @@ import pytest
 from paperfeed.accounts import create_api_token
 from paperfeed.collections.importing import MAX_IMPORT_BYTES
 from paperfeed.store.accounts import insert_user
+from paperfeed.store.database import MAX_ROW_ID
 from paperfeed.web.body_limit import MAX_BODY_BYTES
 from running_site import Site, csrf_of
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TOP_PAPER = "2608.19880"
-MAX_ROW_ID = 2**63 - 1
 SITE_PAPERS = 151  # the papers of site_daily_papers.jsonl, each matched by its arXiv id
-HUGE_IDS = [2**63, 2**64 + 5, 10**30, -(2**63) - 1]
+HUGE_IDS = [2**31, 2**63, 2**64 + 5, 10**30, -(2**63) - 1]
 
 
 def _api(site: Site, name: str) -> httpx.Client:
@@ -84,6 +84,7 @@ def test_ids_past_64_bits_answer_4xx_on_every_collection_and_comment_route(site:
     # in range but not there: not found; out of range: a 400 naming the value
     assert answers[f"GET /api/collections/{MAX_ROW_ID}"] == 404
     assert answers[f"GET /api/collections/{2**63}"] == 400
+    assert answers[f"GET /api/collections/{2**31}"] == 400
 
 
 def test_ids_past_64_bits_answer_4xx_on_every_form(site: Site) -> None:

@@ -60,6 +60,10 @@ SORTS = ("relevance", "date", "upvotes")
 __all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
+# ...and at most this many bytes each (search.caching: entries alone grew ~700 MB)
+RESULT_CACHE_BYTES = 64 * 1024 * 1024
+SIMILAR_CACHE_BYTES = 32 * 1024 * 1024
+RANKING_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,11 @@ class SearchEngine:
         self._query_vectors: QueryVectors | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
-        self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
-        self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
-        self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
+        self._results: ResultCache[SearchResults] = ResultCache(
+            RESULT_CACHE_SIZE, RESULT_CACHE_BYTES
+        )
+        self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE, SIMILAR_CACHE_BYTES)
+        self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE, RANKING_CACHE_BYTES)
         self._tokenizer_current = True
         self.hidden = HiddenPapers(store)
         # called with each fresh ranking's stage timings (the metrics layer listens);

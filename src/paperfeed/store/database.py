@@ -40,9 +40,10 @@ _COMPARED_COLUMNS = [
 ]
 
 
-# Row ids are SQLite INTEGERs / PostgreSQL BIGINTs: a larger number makes the driver
-# raise (OverflowError, NumericValueOutOfRange) instead of finding nothing.
-MAX_ROW_ID = 2**63 - 1
+# Row ids are ``Integer`` columns: 32-bit on PostgreSQL (64-bit on SQLite). A larger
+# number makes the driver raise (NumericValueOutOfRange, OverflowError past 2^63)
+# instead of finding nothing, so the smaller range is every database's.
+MAX_ROW_ID = 2**31 - 1
 
 
 def is_row_id(value: int) -> bool:
