@@ -71,6 +71,11 @@ def test_new_on_arxiv_lists_the_day_by_category(harvested: tuple[Site, Replay]) 
         assert earlier.status_code == 200
         bad = client.get("/new", params={"date": "July"})
         assert bad.status_code == 400 and "July" in bad.text and "is not a date" in bad.text
+        # the search's category rule: a value may list several, "cs LG" is refused
+        both = client.get("/new", params={"date": DAY, "cat": "cs.CL, math.AG"})
+        assert both.text.count('<article class="card"') == expected
+        split = client.get("/new", params={"date": DAY, "cat": "cs LG"})
+        assert split.status_code == 400 and "category &#39;cs LG&#39;" in split.text
         paper = client.get(f"/papers/{RECORDS[0]['id']}")
         assert "nonexclusive-distrib" in paper.text and 'href="/new?date=2026-07-01"' in paper.text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
 from paperfeed.search.feeds import FeedError, new_on_arxiv
+from paperfeed.search.query import SearchError, category_names
 from paperfeed.store import Store
 from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
 from paperfeed.web.security import session_user, settings_of, store_of
@@ -57,10 +57,11 @@ def new_page(
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> HTMLResponse:
     store = store_of(request)
-    categories = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
     try:
+        # the search's category rule: "cs LG" is refused here too, naming the value
+        categories = category_names(cat or [])
         feed = new_on_arxiv(store, date, categories, settings_of(request).arxiv_categories)
-    except FeedError as error:
+    except (FeedError, SearchError) as error:
         raise HTTPException(400, str(error)) from None
     shown = feed.items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
