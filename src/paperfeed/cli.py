@@ -14,9 +14,13 @@ from typing import Any
 import click
 
 from paperfeed.cli_collections import collections_command
+from paperfeed.cli_mcp import mcp_command
+from paperfeed.cli_operations import OPERATIONS_COMMANDS
+from paperfeed.cli_users import users_command
 from paperfeed.config import Settings, SettingsError
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Hit, Rejection
+from paperfeed.operations.logs import configure_logging
 from paperfeed.store import Store, StoreError
 from paperfeed.store.loading import StrictIngestError, ingest_sources
 
@@ -71,6 +75,8 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "found_by": hit.found_by,
         "lexical_rank": hit.lexical_rank,
         "semantic_rank": hit.semantic_rank,
+        "keywords": paper.shown_keywords,
+        "tldr": paper.shown_tldr or "",
     }
 
 
@@ -310,7 +316,7 @@ def search(
 @click.option("--json", "as_json", is_flag=True)
 def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -> None:
     """Papers similar to ARXIV_ID (or to --text)."""
-    from paperfeed.ingest import normalize_arxiv_id
+    from paperfeed.ingest import normalize_paper_id
     from paperfeed.search import SearchError
 
     if (arxiv_id is None) == (text is None):
@@ -318,11 +324,9 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
     engine = _engine()
     try:
         if arxiv_id is not None:
-            normalized = normalize_arxiv_id(arxiv_id)
+            normalized = normalize_paper_id(arxiv_id)
             if normalized is None:
-                raise click.ClickException(
-                    f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)"
-                )
+                raise click.ClickException(f"{arxiv_id!r} is not an arXiv id or a DOI")
             hits = engine.similar(normalized, limit)
         else:
             hits = engine.similar_to_text(text or "", limit)
@@ -413,10 +417,14 @@ def quickstart(quiet: bool) -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the site, the JSON API (/api/docs) and the RSS feeds."""
+    from paperfeed.operations.metrics_folder import prepare_multiprocess_folder
+
+    settings = _settings()
+    prepare_multiprocess_folder(settings)  # before prometheus_client is first imported
+
     from paperfeed.web import create_app
     from paperfeed.web.serving import default_base_url, serve_forever
 
-    settings = _settings()
     if not settings.base_url_configured:
         # workers read the settings from the environment: links follow the real port
         base_url, warning = default_base_url(host, port)
@@ -439,36 +447,29 @@ def serve(host: str, port: int, workers: int) -> None:
         except SyncError as error:
             raise click.ClickException(f"cannot sync on a schedule: {error}") from None
 
-    def start_schedules() -> Any:
-        stops: list[Any] = []
+    from paperfeed.scheduling import run_jobs_when_elected, scheduled_jobs
+
+    jobs = scheduled_jobs(settings, on_sync_report=_print_sync_report)
+
+    def say_what_runs() -> None:
         if settings.digest_hour is not None:
             click.echo(f"digests go out at {settings.digest_hour}:00 in each subscriber's zone")
         if settings.sync_interval_minutes is not None:
             # digests then go out after each sync, so they carry what it brought in (a
             # digest composed before would find the period empty, and that is final)
-            from paperfeed.sync.scheduling import start_sync_scheduler
-
-            stops.append(start_sync_scheduler(settings, on_report=_print_sync_report))
             click.echo(
                 f"syncing {', '.join(configured_sources(settings)) or 'no source'} every "
                 f"{settings.sync_interval_minutes:g} min (first sync now)"
                 + ("; digests after each sync" if settings.digest_hour is not None else "")
             )
-        elif settings.digest_hour is not None:
-            from paperfeed.digest.scheduling import start_scheduler
-
-            stops.append(start_scheduler(settings))
-        return lambda: [stop.set() for stop in stops]
 
     def elect_scheduler() -> None:
-        from paperfeed.store.scheduler_lock import run_when_elected
-
         # however many replicas serve the same database, one runs the schedules; when it
         # stops, another takes over within seconds
-        run_when_elected(
-            settings.database_url,
-            "schedulers",
-            start_schedules,
+        run_jobs_when_elected(
+            settings,
+            jobs,
+            on_elected=say_what_runs,
             on_standby=lambda: click.echo(
                 "schedules: another replica holds the scheduler lock; this one takes over "
                 "if that one stops"
@@ -484,9 +485,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host,
             port,
             workers,
-            after_start=elect_scheduler
-            if settings.digest_hour is not None or settings.sync_interval_minutes is not None
-            else None,
+            after_start=elect_scheduler if jobs else None,
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
@@ -500,7 +499,11 @@ def _print_sync_report(report: Any) -> None:
 
 
 @main.command()
-@click.argument("source", required=False, type=click.Choice(["arxiv", "daily-papers"]))
+@click.argument(
+    "source",
+    required=False,
+    type=click.Choice(["arxiv", "daily-papers", "biorxiv", "medrxiv", "arxiv-listing"]),
+)
 @click.option("--from", "first", metavar="YYYY-MM-DD", help="Start of the window.")
 @click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
 @click.option("--no-index", is_flag=True, help="Store only; update the index later.")
@@ -514,7 +517,8 @@ def sync(
     no_embed: bool,
     quiet: bool,
 ) -> None:
-    """Fetch new papers (arXiv OAI-PMH, the daily-papers API), then update the index.
+    """Fetch new papers (arXiv OAI-PMH and its daily listing, the daily-papers API,
+    bioRxiv and medRxiv), then update the index.
 
     Without SOURCE, every configured source. Without --from, each source carries on
     from where its last sync stopped (the first time: the last 7 days). Exit status 0
@@ -525,6 +529,7 @@ def sync(
     from paperfeed.sync.running import run_sync
 
     settings = _settings()
+    configure_logging(settings)  # the job's one log line, on stderr
     store = _open_store(settings)
     try:
         report = run_sync(
@@ -536,6 +541,7 @@ def sync(
             index=not no_index,
             embed=not no_embed,
             show_progress=not quiet,
+            on_progress=None if quiet else lambda line: click.echo(line, err=True),
         )
     except SyncError as error:
         raise click.ClickException(str(error)) from None
@@ -584,6 +590,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.store.subscriptions import Subscription, waiting_for_retry
 
     settings = _settings()
+    configure_logging(settings)  # the job's log lines, on stderr
     store = _open_store(settings)
     if label is not None:
         try:
@@ -646,6 +653,10 @@ def digest_status() -> None:
 
 
 main.add_command(collections_command)
+main.add_command(users_command)
+for _command in OPERATIONS_COMMANDS:  # backup, restore, migrate, mail
+    main.add_command(_command)
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -16,6 +16,7 @@ from paperfeed.accounts import RateLimitedError
 from paperfeed.collections import CollectionNotFoundError, NotYourCollectionError
 from paperfeed.collections.exporting import FORMATS, export_papers
 from paperfeed.collections.importing import IMPORT_FORMATS, ImportFileError, import_references
+from paperfeed.mail_addresses import address_key
 from paperfeed.store import Store
 from paperfeed.store.accounts import User, find_user_by_email
 from paperfeed.store.collections import find_collection
@@ -28,7 +29,7 @@ def _store() -> Store:
 
 
 def _user(store: Store, email: str) -> User:
-    user = find_user_by_email(store, email.strip().lower())
+    user = find_user_by_email(store, address_key(email))
     if user is None:
         raise click.ClickException(f"no account for {email!r}")
     return user

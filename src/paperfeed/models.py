@@ -35,6 +35,23 @@ class Paper:
     sources: list[str] = field(default_factory=list)
     license: str | None = None  # a license URL, as arXiv gives it
     updated: str | None = None  # when the latest version was submitted (arXiv)
+    # the source's own description of its submitter and organisation (daily-papers API);
+    # about the accounts, not the paper: two records of one paper compare equal without it
+    accounts: list[SourceAccount] = field(default_factory=list, compare=False)
+    ai_summary: str | None = None  # the source's own one-line summary (daily-papers API)
+    ai_keywords: list[str] | None = None  # the source's own keywords (daily-papers API)
+
+
+@dataclass(frozen=True)
+class SourceAccount:
+    """A user or organisation as a source describes it (``fullname``, ``avatarUrl``, ...).
+
+    ``kind`` is "user" (``name`` is the handle papers' ``submitted_by`` holds) or
+    "organization" (``name`` is the display name papers' ``organization`` holds)."""
+
+    kind: str
+    name: str
+    profile: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,20 @@ class StoredPaper:
     license: str | None = None
     updated: str | None = None
     withdrawn_on: str | None = None  # the harvest that said arXiv deleted the record
+    ai_summary: str | None = None  # the source's own (daily-papers API), passed on unchanged
+    ai_keywords: list[str] | None = None
+    keywords: list[str] = field(default_factory=list)  # ours, made at index time
+    tldr: str | None = None  # ours: the abstract's most representative sentence, trimmed
+
+    @property
+    def shown_keywords(self) -> list[str]:
+        """The keywords shown and served: the source's own where it gives some, else ours."""
+        return list(self.ai_keywords) if self.ai_keywords else list(self.keywords)
+
+    @property
+    def shown_tldr(self) -> str | None:
+        """The one-line summary shown and served: the source's own, else ours."""
+        return self.ai_summary or self.tldr
 
     @property
     def date(self) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_paper_id
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
@@ -177,9 +177,11 @@ def stored_paper(store: Store, arxiv_id: str) -> StoredPaper:
         CollectionError: not an arXiv id.
         CollectionNotFoundError: no such paper in the store.
     """
-    normalized = normalize_arxiv_id(arxiv_id) if isinstance(arxiv_id, str) else None
+    normalized = normalize_paper_id(arxiv_id) if isinstance(arxiv_id, str) else None
     if normalized is None:
-        raise CollectionError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+        raise CollectionError(
+            f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     paper = store.get_paper(normalized)
     if paper is None:
         raise CollectionNotFoundError(f"no paper {normalized} in this paperfeed")

@@ -55,6 +55,7 @@ class Reference:
     title: str
     arxiv_id: str | None
     doi: str | None
+    abstract: str = ""  # when the file gives one (For you embeds unmatched entries by it)
 
 
 @dataclass
@@ -105,10 +106,12 @@ def _doi(value: str | None) -> tuple[str | None, str | None]:
     return doi, normalize_arxiv_id(arxiv.group(1)) if arxiv else None
 
 
-def _reference(label: str, title: str, doi_field: str | None, *texts: str | None) -> Reference:
+def _reference(
+    label: str, title: str, doi_field: str | None, *texts: str | None, abstract: str = ""
+) -> Reference:
     doi, doi_arxiv = _doi(doi_field)
     arxiv_id = _arxiv_id_in(texts) or doi_arxiv
-    return Reference(label or title or "entry", title, arxiv_id, doi)
+    return Reference(label or title or "entry", title, arxiv_id, doi, abstract)
 
 
 def _bibtex_value(entry: model.Entry, *names: str) -> str | None:
@@ -140,6 +143,7 @@ def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
                 _bibtex_value(entry, "note"),
                 _bibtex_value(entry, "howpublished"),
                 _bibtex_value(entry, "archiveprefix") and eprint,
+                abstract=_bibtex_value(entry, "abstract") or "",
             )
         )
     failed = []
@@ -171,6 +175,7 @@ def parse_ris(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
                 record.get("secondary_title"),
                 *notes,
                 record.get("note"),
+                abstract=str(record.get("abstract") or ""),
             )
         )
     return references, []
@@ -209,15 +214,18 @@ def parse_references(
 
 def match_references(store: Store, references: list[Reference]) -> list[int | None]:
     """The store key of each reference's paper (None where none matches)."""
+    # a bioRxiv/medRxiv paper's id is its DOI (lower case): a DOI may name one directly
     by_id = collection_rows.keys_by_arxiv_id(
-        store, [ref.arxiv_id for ref in references if ref.arxiv_id]
+        store,
+        [ref.arxiv_id for ref in references if ref.arxiv_id]
+        + [ref.doi.lower() for ref in references if ref.doi],
     )
     by_doi = collection_rows.keys_by_doi(store, [ref.doi for ref in references if ref.doi])
     keys: list[int | None] = []
     for ref in references:
         key = by_id.get(ref.arxiv_id or "")
         if key is None and ref.doi:
-            key = by_doi.get(ref.doi.lower())
+            key = by_doi.get(ref.doi.lower()) or by_id.get(ref.doi.lower())
         keys.append(key)
     wanted = {
         title_fingerprint(ref.title): index
@@ -248,18 +256,12 @@ def _unmatched_reason(ref: Reference) -> str:
     return "the entry has no arXiv id, DOI or title"
 
 
-def import_references(
-    store: Store, user: User, collection_id: int, content: bytes | str, format: str = "auto"
-) -> ImportReport:
-    """Add the papers of a BibTeX or RIS file to one's own collection, in one transaction.
+def read_import_text(content: bytes | str) -> str:
+    """An uploaded file's text.
 
     Raises:
-        ImportFileError: too big, not UTF-8, or not BibTeX/RIS.
-        CollectionNotFoundError, NotYourCollectionError: not the user's collection.
-        RateLimitedError: more than ``IMPORT_RATE_LIMIT`` imports in the window.
+        ImportFileError: too big, not UTF-8, or binary.
     """
-    owned_collection(store, collection_id, user)
-    check_rate(store, f"import:user:{user.id}", *IMPORT_RATE_LIMIT)
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFileError(
             f"the file is {len(content):,} bytes (at most {MAX_IMPORT_BYTES:,} at a time)"
@@ -275,6 +277,22 @@ def import_references(
         text = content
     if "\x00" in text:
         raise ImportFileError("the file is binary, not BibTeX or RIS text")
+    return text
+
+
+def import_references(
+    store: Store, user: User, collection_id: int, content: bytes | str, format: str = "auto"
+) -> ImportReport:
+    """Add the papers of a BibTeX or RIS file to one's own collection, in one transaction.
+
+    Raises:
+        ImportFileError: too big, not UTF-8, or not BibTeX/RIS.
+        CollectionNotFoundError, NotYourCollectionError: not the user's collection.
+        RateLimitedError: more than ``IMPORT_RATE_LIMIT`` imports in the window.
+    """
+    owned_collection(store, collection_id, user)
+    check_rate(store, f"import:user:{user.id}", *IMPORT_RATE_LIMIT)
+    text = read_import_text(content)
     chosen, references, failed = parse_references(text, format)
     keys = match_references(store, references)
     papers = store.get_papers([key for key in keys if key is not None])

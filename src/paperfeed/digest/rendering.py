@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.digest.composing import Digest
 from paperfeed.digest.subscribing import make_token
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
 from paperfeed.store.subscriptions import Subscription
 
@@ -44,6 +45,7 @@ def byline(paper: StoredPaper) -> str:
 
 
 _environment.globals["byline"] = byline
+_environment.filters["url_id"] = url_id  # a DOI id percent-encoded in links
 
 
 def link(settings: Settings, path: str, purpose: str, subscription: Subscription) -> str:

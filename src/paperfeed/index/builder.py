@@ -1,6 +1,8 @@
 """``paperfeed index``: bring the index files up to date with the store.
 
-Three stages, each resumable: (1) the lexical index and the per-paper metadata
+Four stages, each resumable: (0) papers without fresh keywords and TL;DR get them
+(``index.annotation_stage``; the keywords are indexed with the title); (1) the lexical
+index and the per-paper metadata
 arrays take every paper changed since the last run, so new papers are searchable
 at once; (2) papers without a fresh vector are embedded in batches, each batch
 committed to the store; (3) the vector index is rewritten from the stored vectors;
@@ -22,7 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.config import Settings
+from paperfeed.index.annotation_stage import annotate_pending
+from paperfeed.index.annotations import ANNOTATOR_VERSION
 from paperfeed.index.embedder import Embedder, embedding_text, load_configured_embedder
+from paperfeed.index.embedding_chunks import embed_chunk_size
 from paperfeed.index.lexical import FORMAT_VERSION, Document, LexicalIndex
 from paperfeed.index.lexical_files import remove_leftovers, stored_format_version
 from paperfeed.index.tokenizer import TOKENIZER_VERSION, tokenize
@@ -30,6 +35,7 @@ from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
 from paperfeed.progress import progress_bar
 from paperfeed.store import Store
+from paperfeed.store.annotations import forget_annotations
 from paperfeed.store.embedding_rows import (
     count_fresh_embeddings,
     count_papers_to_embed,
@@ -42,7 +48,6 @@ from paperfeed.store.embedding_rows import (
 # its vectors searchable as it goes.
 DENSE_REFRESH_SECONDS = 300.0
 # Papers embedded and committed together: this many times PAPERFEED_EMBED_BATCH_SIZE.
-EMBED_CHUNK_BATCHES = 16
 # Each update adds a segment; past this many they are merged into one.
 MAX_SEGMENTS = 8
 
@@ -52,6 +57,7 @@ class IndexReport:
     """What one ``index`` run did."""
 
     lexical_added: int = 0
+    annotated: int = 0
     embedded: int = 0
     vectors: int = 0
     papers: int = 0
@@ -87,11 +93,12 @@ def _write_state(settings: Settings, state: dict[str, object]) -> None:
 
 
 def document_of(paper: StoredPaper) -> Document:
-    """The fields of a paper as the lexical index sees them."""
+    """The fields of a paper as the lexical index sees them; its keywords join the title,
+    so a keyword match scores like a title word."""
     return Document(
         key=paper.key,
         tokens={
-            "title": tokenize(paper.title),
+            "title": tokenize(" ; ".join([paper.title, *paper.shown_keywords])),
             "abstract": tokenize(paper.abstract),
             "authors": tokenize(" ; ".join(paper.authors)),
             "categories": [category.lower() for category in paper.categories],
@@ -134,7 +141,10 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
     last_sequence = int(state.get("last_sequence", 0))  # type: ignore[call-overload]
     folder = lexical_folder(settings)
     stale = (folder / "manifest.json").exists() and (
-        not tokenizer_is_current(state) or stored_format_version(folder) != FORMAT_VERSION
+        not tokenizer_is_current(state)
+        or stored_format_version(folder) != FORMAT_VERSION
+        # the title field holds the keywords: other keywords, other terms
+        or state.get("annotator_version") != ANNOTATOR_VERSION
     )
     if stale:
         # terms made by another tokenizer would never match today's query terms, and an
@@ -194,7 +204,12 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
                 shutil.rmtree(old, ignore_errors=True)
     _write_state(
         settings,
-        state | {"last_sequence": target_sequence, "tokenizer_version": TOKENIZER_VERSION},
+        state
+        | {
+            "last_sequence": target_sequence,
+            "tokenizer_version": TOKENIZER_VERSION,
+            "annotator_version": ANNOTATOR_VERSION,
+        },
     )
     return len(documents)
 
@@ -203,12 +218,6 @@ def tokenizer_is_current(state: dict[str, object]) -> bool:
     """Whether the lexical index of ``state`` was built by today's tokenizer (indexes
     from before the version was recorded count as version 1)."""
     return state.get("tokenizer_version", 1) == TOKENIZER_VERSION
-
-
-def embed_chunk_size(settings: Settings) -> int:
-    """Papers embedded in one ``embed()`` call and committed together (the Ray backfill
-    sends the same chunks, so an int8 model sees the same batches either way)."""
-    return max(settings.embed_batch_size * EMBED_CHUNK_BATCHES, 64)
 
 
 def embed_pending(
@@ -317,6 +326,9 @@ def update_index(
     """
     started = time.monotonic()
     report = IndexReport()
+    if read_state(settings).get("annotator_version") != ANNOTATOR_VERSION:
+        forget_annotations(store)  # made by another annotator (or none yet)
+    report.annotated = annotate_pending(store, lexical_folder(settings), show_progress)
     report.lexical_added = update_lexical(store, settings, show_progress)
     model = settings.embed_model
     in_database = settings.vector_backend == "pgvector"

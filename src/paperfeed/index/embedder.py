@@ -26,12 +26,15 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from paperfeed.config import Settings
+from paperfeed.index.embedding_types import Embedder as Embedder
+from paperfeed.index.embedding_types import EmbedderError as EmbedderError
+from paperfeed.index.embedding_types import FloatMatrix as FloatMatrix
+from paperfeed.index.embedding_types import normalize_rows as normalize_rows
 from paperfeed.index.execution_providers import check_session, session_providers
 
 DEFAULT_SPEC = "minilm"
@@ -45,23 +48,6 @@ ONNX_BATCH_TOKENS = 8192
 _FALLBACK_MAX_TOKENS = 512
 QUERY_CACHE_SIZE = 4096  # query vectors kept per process (384 float32 = 1.5 KiB each)
 _WORD = re.compile(r"\w+")
-
-FloatMatrix = npt.NDArray[np.float32]
-
-
-class EmbedderError(ValueError):
-    """An embedder spec that cannot be loaded: unknown, missing files or a missing extra."""
-
-
-class Embedder(Protocol):
-    """Anything that maps texts to L2-normalised float32 rows of a fixed dimension."""
-
-    name: str
-    dimension: int
-
-    def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        """Return a ``(len(texts), dimension)`` float32 array, one L2-normalised row per text."""
-        ...
 
 
 def embedding_text(title: str, abstract: str) -> str:
@@ -81,13 +67,6 @@ def embedding_text(title: str, abstract: str) -> str:
         return title
     separator = " " if title[-1] in ".?!" else ". "
     return f"{title}{separator}{abstract}"
-
-
-def normalize_rows(matrix: npt.NDArray[Any]) -> FloatMatrix:
-    """L2-normalise each row as float32; all-zero rows stay zero instead of becoming NaN."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.ascontiguousarray(matrix / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
 
 
 def available_threads() -> int:

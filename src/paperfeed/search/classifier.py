@@ -7,7 +7,10 @@ default L2-regularised, squared-hinge ("L2-SVM") primal problem with a regularis
 (``intercept_scaling=1``) and balanced class weights,
 
     f(w) = 1/2 |w|^2 + C * sum_i c_i * max(0, 1 - y_i w.x_i)^2,    x_i = (features, 1)
-    c_i  = n / (2 n_{y_i})                                         (balanced weights)
+    c_i  = n / (2 n_{y_i}) * s_i                                   (balanced weights)
+
+where ``s_i`` is an optional per-sample weight (1 by default): "For you" weights the
+papers a user marked "not for me" above the unlabelled papers it also trains against.
 
 minimised by Newton's method in the primal (O. Chapelle, "Training a Support Vector
 Machine in the Primal", Neural Computation 19(5), 2007): on the set S of points inside
@@ -69,7 +72,10 @@ def _blas() -> Any:
 
 
 def train_linear_svm(
-    features: NDArray[np.floating], labels: NDArray[np.bool_], strength: float = DEFAULT_C
+    features: NDArray[np.floating],
+    labels: NDArray[np.bool_],
+    strength: float = DEFAULT_C,
+    sample_weights: NDArray[np.floating] | None = None,
 ) -> LinearModel:
     """Fit the balanced L2-SVM above.
 
@@ -77,6 +83,7 @@ def train_linear_svm(
         features: one row per paper (e.g. unit-length embeddings).
         labels: True for positives, False for negatives; both must occur.
         strength: the SVM's ``C`` (larger fits the positives more tightly).
+        sample_weights: ``s_i`` per row (positive numbers); None for all ones.
 
     Returns:
         The fitted model.
@@ -96,18 +103,30 @@ def train_linear_svm(
         raise ValueError(f"an SVM needs positives and negatives (got {positives} and {negatives})")
     if not strength > 0:
         raise ValueError(f"C {strength!r} must be positive")
+    scale = np.ones(len(labels))
+    if sample_weights is not None:
+        scale = np.asarray(sample_weights, np.float64)
+        if scale.shape != labels.shape or not bool(np.all(scale > 0)):
+            raise ValueError(
+                f"sample weights {scale.shape} must be one positive number per row "
+                f"({len(labels)} rows)"
+            )
     with _blas().limit(limits=1, user_api="blas"):
-        return _newton(rows, labels, strength, positives)
+        return _newton(rows, labels, strength, positives, scale)
 
 
 def _newton(
-    features: NDArray[np.float64], labels: NDArray[np.bool_], strength: float, positives: int
+    features: NDArray[np.float64],
+    labels: NDArray[np.bool_],
+    strength: float,
+    positives: int,
+    scale: NDArray[np.float64],
 ) -> LinearModel:
     negatives = len(labels) - positives
     count = len(labels)
     x = np.hstack([features, np.ones((count, 1))])
     y = np.where(labels, 1.0, -1.0)
-    c = np.where(labels, count / (2.0 * positives), count / (2.0 * negatives))
+    c = np.where(labels, count / (2.0 * positives), count / (2.0 * negatives)) * scale
     w = np.zeros(x.shape[1])
     value = _objective(w, x, y, c, strength)
     iterations = 0

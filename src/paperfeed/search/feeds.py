@@ -35,6 +35,7 @@ from paperfeed.store.listings import (
     neighbouring_listing_dates,
     papers_listed_on,
 )
+from paperfeed.store.moderation import hidden_paper_keys
 
 DEFAULT_HALF_LIFE_HOURS = 48.0
 # Beyond ten half-lives a vote weighs under 1/1000 of a fresh one: not worth reading.
@@ -238,6 +239,8 @@ def trending(
     candidates = {paper.key: paper for paper in papers_between(store, first_day, last_day)}
     # votes after the anchor (a site still voting on an archive) count as cast at it
     recent_votes = [(key, min(at, anchor)) for key, at in votes_since(store, window_start)]
+    hidden = set(hidden_paper_keys(store))  # the daily lists leave them out already
+    recent_votes = [(key, at) for key, at in recent_votes if key not in hidden]
     missing = [key for key, _ in recent_votes if key not in candidates]
     candidates.update(store.get_papers(sorted(set(missing))))
     scores: dict[int, float] = {}

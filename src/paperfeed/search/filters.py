@@ -78,12 +78,14 @@ def query_filter(
 
 
 def phrase_matches(store: Store, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
-    """The candidates whose text contains every quoted phrase, word for word."""
+    """The candidates whose text (title, abstract or a keyword) contains every quoted
+    phrase, word for word."""
     papers = store.get_papers(sorted(set(candidates.tolist())))
     phrases = [" " + " ".join(words(phrase)) + " " for phrase in query.phrases]
     keep = []
     for key, paper in papers.items():
-        text = " " + " ".join(words(f"{paper.title} . {paper.abstract}")) + " "
+        fields = [paper.title, paper.abstract, *paper.shown_keywords]
+        text = " " + " | ".join(" ".join(words(field)) for field in fields) + " "
         if all(phrase in text for phrase in phrases):
             keep.append(key)
     return keep

@@ -9,17 +9,19 @@ from sqlalchemy import func, select
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.moderation import not_hidden
 from paperfeed.store.sequencing import next_change_sequence
 
 _DAILY = schema.papers.c.daily_date
 
 
 def papers_between(store: Store, first: str, last: str) -> list[StoredPaper]:
-    """Papers whose daily date is in ``first..last`` (ISO dates, inclusive), by key."""
+    """Papers whose daily date is in ``first..last`` (ISO dates, inclusive), by key;
+    papers hidden by a moderator are left out."""
     with store.engine.connect() as connection:
         rows = connection.execute(
             select(schema.papers)
-            .where(first <= _DAILY, last >= _DAILY)
+            .where(first <= _DAILY, last >= _DAILY, not_hidden())
             .order_by(schema.papers.c.key)
         ).all()
     return [stored_paper_from_row(row) for row in rows]

@@ -25,6 +25,7 @@ _LATEST_WINS = (
     "journal_ref",
     "license",
     "updated",
+    "ai_summary",
 )
 # Links shown as clickable hrefs: http(s) only (see ``paperfeed.ingest.links``).
 _LINKS = ("github_repo", "project_page")
@@ -38,6 +39,9 @@ SOURCE_PRIORITY = {
     "arxiv-listing": 3,
     "arxiv-oai": 3,
     "daily-papers": 2,
+    "arxiv-rss": 2,  # a listed paper before OAI-PMH has it: OAI-PMH's text then wins
+    "biorxiv": 2,  # a preprint arXiv also has: arXiv's text wins
+    "medrxiv": 2,
     "abstract-dataset": 1,
 }
 
@@ -70,6 +74,7 @@ def _empty_row(arxiv_id: str) -> dict[str, Any]:
     }
     for name in _LATEST_WINS:
         row[name] = None
+    row["ai_keywords"] = None
     return row
 
 
@@ -101,6 +106,8 @@ def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
             value = web_link(value)
         if value is not None and value != "":
             merged[name] = value
+    if paper.ai_keywords:
+        merged["ai_keywords"] = json.dumps(paper.ai_keywords)
     sources = json.loads(merged["sources"])
     for source in paper.sources:
         if source not in sources:

@@ -34,6 +34,7 @@ from paperfeed.collections.importing import (
     import_references,
 )
 from paperfeed.search.feeds import total_upvotes
+from paperfeed.web.row_ids import CollectionId
 from paperfeed.web.schema_hints import ARXIV_ID_PATTERN
 from paperfeed.web.security import (
     api_user,
@@ -170,7 +171,7 @@ def create(
 
 
 @api_router.get("/{collection_id}", summary="A collection and its papers")
-def get_collection(request: Request, collection_id: int) -> dict[str, Any]:
+def get_collection(request: Request, collection_id: CollectionId) -> dict[str, Any]:
     try:
         collection = lists.visible_collection(store_of(request), collection_id, _viewer(request))
     except _ERRORS as error:
@@ -181,7 +182,7 @@ def get_collection(request: Request, collection_id: int) -> dict[str, Any]:
 @api_router.patch("/{collection_id}", summary="Rename, describe, make public or private")
 def change(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     body: CollectionChange,
     user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def change(
 
 @api_router.delete("/{collection_id}", summary="Delete a collection")
 def delete(
-    request: Request, collection_id: int, user: Annotated[User, Depends(api_user)]
+    request: Request, collection_id: CollectionId, user: Annotated[User, Depends(api_user)]
 ) -> dict[str, Any]:
     try:
         lists.delete_collection(store_of(request), user, collection_id)
@@ -207,7 +208,10 @@ def delete(
 
 @api_router.post("/{collection_id}/papers", summary="Save a paper in a collection")
 def add(
-    request: Request, collection_id: int, body: PaperIn, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    collection_id: CollectionId,
+    body: PaperIn,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     try:
         added = lists.add_paper(store_of(request), user, collection_id, body.id)
@@ -219,7 +223,10 @@ def add(
 
 @api_router.delete("/{collection_id}/papers/{paper_id:path}", summary="Take a paper out")
 def remove(
-    request: Request, collection_id: int, paper_id: str, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    collection_id: CollectionId,
+    paper_id: str,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     try:
         removed = lists.remove_paper(store_of(request), user, collection_id, paper_id)
@@ -250,7 +257,7 @@ def _filename(collection: Collection, extension: str) -> str:
 )
 def export(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     format: Annotated[
         str,
         Query(
@@ -288,16 +295,16 @@ async def _uploaded(request: Request) -> bytes:
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            break
         chunks.append(chunk)
-    return b"".join(chunks) + (b" " if size > MAX_IMPORT_BYTES else b"")
+        if size > MAX_IMPORT_BYTES:
+            break  # the check that refuses it sees one byte too many, not the whole body
+    return b"".join(chunks)[: MAX_IMPORT_BYTES + 1]
 
 
 @api_router.post("/{collection_id}/import", summary="Import a BibTeX or RIS file")
 async def import_file(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     format: Annotated[str, Query(description="auto, bibtex or ris")] = "auto",
 ) -> JSONResponse:
     """The body is the file (or a multipart ``file`` field). Entries are matched by
@@ -360,7 +367,7 @@ def _page(
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
-def collection_page(request: Request, collection_id: int) -> HTMLResponse:
+def collection_page(request: Request, collection_id: CollectionId) -> HTMLResponse:
     try:
         collection = lists.visible_collection(
             store_of(request), collection_id, session_user(request)
@@ -396,7 +403,7 @@ def create_form(
 @router.post("/collections/{collection_id}/papers")
 def toggle_form(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     arxiv_id: str = Form(""),
     change: str = Form("add"),
     csrf_token: str = Form(""),
@@ -424,7 +431,7 @@ def toggle_form(
 @router.post("/collections/{collection_id}/edit")
 def edit_form(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     name: str = Form(""),
     description: str = Form(""),
     is_public: str = Form(""),
@@ -441,7 +448,9 @@ def edit_form(
 
 
 @router.post("/collections/{collection_id}/delete")
-def delete_form(request: Request, collection_id: int, csrf_token: str = Form("")) -> Response:
+def delete_form(
+    request: Request, collection_id: CollectionId, csrf_token: str = Form("")
+) -> Response:
     user = _form_user(request, csrf_token)
     try:
         lists.delete_collection(store_of(request), user, collection_id)
@@ -453,7 +462,7 @@ def delete_form(request: Request, collection_id: int, csrf_token: str = Form("")
 @router.post("/collections/{collection_id}/import", response_class=HTMLResponse)
 async def import_form(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     file: Annotated[UploadFile, File()],
     format: Annotated[str, Form()] = "auto",
     csrf_token: Annotated[str, Form()] = "",

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
 from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
@@ -103,7 +104,7 @@ def render_rss(
     entries = [
         FeedEntry(
             title=paper.title or paper.arxiv_id,
-            link=f"{base}/papers/{paper.arxiv_id}",
+            link=f"{base}/papers/{url_id(paper.arxiv_id)}",
             published=_moment(paper.date),
             description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
             categories=tuple(paper.categories),

@@ -12,10 +12,10 @@ from paperfeed.search.feeds import total_upvotes
 from paperfeed.search.recommending import (
     MIN_POSITIVES_FOR_SVM,
     WINDOW_DAYS,
-    Recommendation,
     recommend,
 )
 from paperfeed.web.pages import engine_of
+from paperfeed.web.presentation import because_text
 from paperfeed.web.security import bearer_user, session_user, store_of
 from paperfeed.web.templating import render
 
@@ -26,11 +26,6 @@ HOW_TO = (
     "upvote papers (the ▲ on every card) or save them to a collection; For you then ranks "
     f"the last {WINDOW_DAYS} days of papers by how much they resemble yours"
 )
-
-
-def because_text(item: Recommendation) -> str:
-    """ "you upvoted “Title”" — the positive this recommendation is closest to."""
-    return f"you {item.reason} “{item.because.title}”"
 
 
 @router.get("/for-you", response_class=HTMLResponse)
@@ -86,9 +81,11 @@ def for_you_api(
                 "date": item.paper.date,
                 "upvotes": upvotes[item.paper.key],
                 "score": round(item.score, 6),
+                "keywords": item.paper.shown_keywords,
+                "tldr": item.paper.shown_tldr or "",
                 "because": {
-                    "id": item.because.arxiv_id,
-                    "title": item.because.title,
+                    "id": item.because.arxiv_id if item.because else None,
+                    "title": item.because_title,
                     "reason": item.reason,
                     "similarity": round(item.similarity, 4),
                 },

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from paperfeed.collections import collections_of, memberships
 from paperfeed.discussion import comment_total, site_comment_counts
+from paperfeed.feedback import marked_keys, marked_papers
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import User
@@ -48,3 +49,23 @@ class Saving:
     def saved(self, paper: StoredPaper) -> bool:
         """Whether the paper is in any of the user's collections."""
         return any(paper.key in keys for keys in self._members.values())
+
+
+class Dismissals:
+    """The signed-in user's "not for me" papers, for the button on every card and /account."""
+
+    def __init__(self, store: Store, user: User) -> None:
+        self._store = store
+        self._user = user
+
+    @cached_property
+    def _keys(self) -> set[int]:
+        return marked_keys(self._store, self._user)
+
+    def has(self, paper: StoredPaper) -> bool:
+        return paper.key in self._keys
+
+    @cached_property
+    def papers(self) -> list[tuple[StoredPaper, float]]:
+        """``(paper, marked at)``, newest first."""
+        return marked_papers(self._store, self._user)

@@ -20,7 +20,9 @@ BOUND_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # an arXiv id as a path segment: new or old style, optional arXiv: prefix and version
 ARXIV_ID_REGEX = (
     r"(?:[Aa][Rr][Xx][Ii][Vv]:)?"
-    r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/[0-9]{7})"
+    r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/[0-9]{7}"
+    # a bioRxiv/medRxiv DOI (10.1101/2024.01.02.123456, older 10.1101/123456)
+    r"|10\.1101/[0-9]+(?:\.[0-9]+)*)"
     r"(?:v[0-9]+)?"
 )
 ARXIV_ID_PATTERN = f"^{ARXIV_ID_REGEX}$"

@@ -1,0 +1,59 @@
+""" "Not for me": a user's explicit negatives, by paper id. For you trains on them
+(``search.recommending``) and never shows those papers; marks are reversible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.models import StoredPaper
+from paperfeed.store import Store
+from paperfeed.store.accounts import User
+from paperfeed.store.feedback import mark_not_for_me, not_for_me_marks, unmark_not_for_me
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    """A paper's "not for me" state for one user after a change."""
+
+    arxiv_id: str
+    not_for_me: bool
+    changed: bool
+
+
+def paper_named(store: Store, arxiv_id: str) -> StoredPaper:
+    """The stored paper with this id.
+
+    Raises:
+        LookupError: the text is no paper id, or no stored paper has it.
+    """
+    normalized = normalize_arxiv_id(arxiv_id)
+    if normalized is None:
+        raise LookupError(
+            f"no paper {quoted(arxiv_id)} in this paperfeed (expected e.g. 2401.00165)"
+        )
+    paper = store.get_paper(normalized)
+    if paper is None:
+        raise LookupError(f"no paper {normalized} in this paperfeed")
+    return paper
+
+
+def set_not_for_me(store: Store, user: User, arxiv_id: str, marked: bool) -> MarkResult:
+    """Mark (``marked``) or unmark a paper as "not for me"; doing it twice changes nothing."""
+    paper = paper_named(store, arxiv_id)
+    if marked:
+        changed = mark_not_for_me(store, user.id, paper.key)
+    else:
+        changed = unmark_not_for_me(store, user.id, paper.key)
+    return MarkResult(paper.arxiv_id, marked, changed)
+
+
+def marked_papers(store: Store, user: User) -> list[tuple[StoredPaper, float]]:
+    """The user's "not for me" papers with when they were marked, newest first."""
+    marks = not_for_me_marks(store, user.id)
+    papers = store.get_papers([mark.paper_key for mark in marks])
+    return [(papers[mark.paper_key], mark.created_at) for mark in marks if mark.paper_key in papers]
+
+
+def marked_keys(store: Store, user: User) -> set[int]:
+    return {mark.paper_key for mark in not_for_me_marks(store, user.id)}

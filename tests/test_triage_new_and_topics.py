@@ -1,0 +1,65 @@
+"""``/new`` ranked for a signed-in reader (with the "because" line) and by upvotes
+otherwise, keeping its category filter; and the day's topics on ``/`` and ``/new``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from running_site import Site, csrf_of
+from test_triage import _sign_up, _upvote
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DAY = "2025-03-18"  # the 30 papers of cli_arxiv_sample.jsonl
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'<article class="card" data-id="([^"]+)"', html)
+
+
+def test_new_is_ranked_for_a_signed_in_reader_and_by_upvotes_otherwise(site: Site) -> None:
+    records = [json.loads(line) for line in (FIXTURES / "cli_arxiv_sample.jsonl").open()]
+    with site.client() as client:
+        anonymous = client.get("/new", params={"date": DAY}).text
+        _sign_up(client)
+        before = client.get("/new", params={"date": DAY}).text
+        liked = [records[3]["id"], records[17]["id"]]
+        for arxiv_id in liked:
+            _upvote(client, arxiv_id)
+        ranked = client.get("/new", params={"date": DAY}).text
+        plain = client.get("/new", params={"date": DAY, "order": "upvotes"}).text
+        category = records[0]["categories"][0]
+        filtered = client.get("/new", params={"date": DAY, "cat": category}).text
+        bad = client.get("/new", params={"date": DAY, "order": "random"})
+    assert "Ranked for you" not in anonymous and 'id="new-order"' not in anonymous
+    assert "start For you" in before and _ids(before) == _ids(anonymous)
+    assert "Ranked for you" in ranked
+    order = _ids(ranked)
+    assert sorted(order) == sorted(_ids(anonymous)) and order != _ids(anonymous)
+    assert ranked.count('<p class="because">Because you upvoted') == len(order) - len(liked)
+    # most upvoted first: the two upvoted papers, then arXiv's order as before
+    assert set(_ids(plain)[:2]) == set(liked)
+    assert _ids(plain)[2:] == [i for i in _ids(anonymous) if i not in liked]
+    shown = _ids(filtered)
+    expected = {r["id"] for r in records if category in (r.get("categories") or [])}
+    assert set(shown) == expected and "Ranked for you" in filtered
+    assert bad.status_code == 400 and "random" in bad.text
+
+
+def test_the_days_topics_group_the_daily_list_and_new(site: Site) -> None:
+    with site.client() as client:
+        grouped = client.get("/", params={"group": "topics"}).text
+        flat = client.get("/").text
+        new = client.get("/new", params={"date": DAY, "group": "topics"}).text
+        api = client.get("/api/topics", params={"date": "2026-08-21"}).json()
+    sections = re.findall(r'<section class="topic-group" id="topic-(\d+)">', grouped)
+    assert 2 <= len(sections) <= 8
+    labels = re.findall(r'<h2><a href="/search\?q=([^"]+)">', grouped)
+    assert len(labels) == len(sections)
+    assert sorted(_ids(grouped)) == sorted(_ids(flat))
+    assert 'href="/?group=topics' in flat or "group=topics" in flat
+    assert re.findall(r'<section class="topic-group"', new)
+    assert api["topics"] and all(topic["label"] and topic["ids"] for topic in api["topics"])
+    assert sum(len(topic["ids"]) for topic in api["topics"]) == len(_ids(flat))
+    _ = csrf_of  # the helpers module is shared
