@@ -41,6 +41,7 @@ def test_daily_feed_lists_the_latest_day_and_escapes_titles(site: Site) -> None:
     base = site.settings.base_url
     with site.client() as client:
         response = client.get("/rss/daily")
+        # without a date the API answers the newest lists, a page at a time (as the original)
         api = client.get("/api/daily_papers", params={"date": LATEST_DAY}).json()
     channel = _channel(response)
     assert channel.findtext("title") == f"Daily papers — {LATEST_DAY}"

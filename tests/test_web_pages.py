@@ -58,10 +58,9 @@ def test_week_and_month_views(site: Site) -> None:
             client.get("/", params={"month": "2026-08", "page": n}).text for n in (2, 3, 4)
         ]
         past = client.get("/", params={"month": "2026-08", "page": 5})
-        # the API pages too (the original's 50 a page by default): two pages of 100
         api = [
             entry
-            for number in (0, 1)
+            for number in (0, 1)  # the API pages too: 100 at most a page
             for entry in client.get(
                 "/api/daily_papers", params={"month": "2026-08", "limit": 100, "p": number}
             ).json()

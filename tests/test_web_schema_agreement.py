@@ -21,7 +21,6 @@ from running_site import Site
         ("/api/daily_papers", {"month": " "}, "month ' ' is empty"),
         ("/rss/daily", {"week": ""}, "week '' is empty"),
         ("/api/search", {"q": ""}, "parameter 'q' is empty"),
-        ("/api/papers/search", {"q": "  "}, "parameter 'q' is empty"),
         ("/rss/search", {"q": ""}, "parameter 'q' is empty"),
         ("/api/search", {"q": "agent", "since": ""}, "parameter 'since' is empty"),
         ("/api/papers/search/trend", {"q": "-agent"}, "has nothing to count"),

@@ -37,6 +37,9 @@ _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
 _BRACES = re.compile(r"[{}]")
 _KEY_WORD = re.compile(r"[A-Za-z]+")
+# a title word keeps its digits ("4DAnyone" -> "4danyone", not "danyone"); a word must
+# have a letter, so a bare number ("2: ...", a year) is not the key's word
+_TITLE_KEY_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 _SMALL_WORDS = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"}
 
 
@@ -88,10 +91,11 @@ def publication_year(paper: StoredPaper) -> str:
 
 def citation_key(paper: StoredPaper) -> str:
     """``surnameYEARword``: the first author's surname, the year, the first significant
-    title word, ASCII letters only (the form arXiv and Google Scholar use)."""
+    title word with its digits, ASCII letters and digits only (the form arXiv and Google
+    Scholar use; BibTeX keys may hold both)."""
     surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
     surname = "".join(_KEY_WORD.findall(surname)) or "anonymous"
-    title_words = [word.lower() for word in _KEY_WORD.findall(paper.title)]
+    title_words = [word.lower() for word in _TITLE_KEY_WORD.findall(paper.title)]
     first_word = next((word for word in title_words if word not in _SMALL_WORDS), "paper")
     return f"{surname}{publication_year(paper)}{first_word}"
 

@@ -134,7 +134,14 @@ def digest_context(settings: Settings, digest: Digest) -> dict[str, object]:
     """What the digest templates (mail and the preview page) are rendered with."""
     subscription = digest.subscription
     what = "daily" if digest.period.frequency == "daily" else "weekly"
+
+    def organization(paper: StoredPaper) -> str:
+        """The organisation as the site shows it (one spelling for all its papers)."""
+        spelling = paper.organization or ""
+        return digest.organizations.get(spelling, spelling)
+
     return {
+        "organization": organization,
         "subject": digest_subject(digest),
         "heading": f"Your {what} papers",
         "period_text": _period_text(digest),

@@ -49,6 +49,10 @@ class DailyQuery:
 
 
 def _check(query: DailyQuery) -> None:
+    for name, value in (("date", query.date), ("week", query.week), ("month", query.month)):
+        if value is not None and not value.strip():
+            # ``?date=`` is a mistake, not "the newest lists": what the document says
+            raise FeedError(f"{name} {value!r} is empty (leave {name} out for the newest lists)")
     if query.sort not in DAILY_SORTS:
         raise FeedError(
             f"parameter 'sort': unknown sort {query.sort!r} (expected one of "

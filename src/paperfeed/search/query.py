@@ -163,30 +163,7 @@ class ParsedQuery:
             SearchError: naming the value, for a category that is not a category name
                 (``"cs LG"``, a quote) or a date that is not ``YYYY[-MM[-DD]]``.
         """
-        checked = []
-        for category in categories:
-            if not isinstance(category, str):
-                raise SearchError(
-                    f"category {category!r} is not a category name (expected e.g. cs.LG)"
-                )
-            # an empty box of a form, like an empty date, is no filter
-            for name in _CATEGORY_SEPARATORS.split(category.strip()):
-                if not name:
-                    continue
-                if is_preprint_category(name):
-                    if normalize_category(name) not in PREPRINT_CATEGORIES:
-                        raise SearchError(
-                            f"unknown bioRxiv/medRxiv category {name!r} "
-                            "(expected e.g. biorxiv.neuroscience)"
-                        )
-                    checked.append(normalize_category(name))
-                    continue
-                if not _CATEGORY.match(name):
-                    raise SearchError(
-                        f"category {category!r} is not a category name: {name!r} is not "
-                        "one (expected e.g. cs.LG; separate several with spaces or commas)"
-                    )
-                checked.append(name)
+        checked = category_names(categories)
         bounds: dict[str, str | None] = {"since": self.since, "until": self.until}
         for name, value in (("since", since), ("until", until)):
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -206,6 +183,37 @@ class ParsedQuery:
             since=low,
             until=high,
         )
+
+
+def category_names(values: Sequence[str]) -> list[str]:
+    """The category names in typed filter values (a form's box, ``cat=``, ``--category``):
+    each value may list several, separated by spaces or commas; empty values are no filter.
+
+    Raises:
+        SearchError: naming the value and the part that is not a category name.
+    """
+    checked = []
+    for value in values:
+        if not isinstance(value, str):
+            raise SearchError(f"category {value!r} is not a category name (expected e.g. cs.LG)")
+        for name in _CATEGORY_SEPARATORS.split(value.strip()):
+            if not name:
+                continue
+            if is_preprint_category(name):
+                if normalize_category(name) not in PREPRINT_CATEGORIES:
+                    raise SearchError(
+                        f"unknown bioRxiv/medRxiv category {name!r} "
+                        "(expected e.g. biorxiv.neuroscience)"
+                    )
+                checked.append(normalize_category(name))
+                continue
+            if not _CATEGORY.match(name):
+                raise SearchError(
+                    f"category {value!r} is not a category name: {name!r} is not one "
+                    "(expected e.g. cs.LG; separate several with spaces or commas)"
+                )
+            checked.append(name)
+    return checked
 
 
 def _keyword_parts(words: Sequence[str]) -> list[str]:

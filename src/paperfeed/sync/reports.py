@@ -41,14 +41,14 @@ class SourceReport:
         """``added N, updated N, unchanged N, rejected N`` plus what else happened."""
         counts = self.counts
         text = (
-            f"added {counts.added}, updated {counts.updated}, unchanged {counts.unchanged}, "
-            f"rejected {len(self.rejections)}"
+            f"added {counts.added:,}, updated {counts.updated:,}, "
+            f"unchanged {counts.unchanged:,}, rejected {len(self.rejections):,}"
         )
         extra = []
         if self.withdrawn:
-            extra.append(f"{self.withdrawn} marked withdrawn")
+            extra.append(f"{self.withdrawn:,} marked withdrawn")
         if self.skipped:
-            extra.append(f"{self.skipped} outside the followed categories skipped")
+            extra.append(f"{self.skipped:,} outside the followed categories skipped")
         if extra:
             text += f" ({'; '.join(extra)})"
         return text
