@@ -4,8 +4,8 @@ Spherical k-means (I. Dhillon and D. Modha, "Concept decompositions for large sp
 text data using clustering", Machine Learning 42, 2001) over the papers' unit vectors,
 seeded by k-means++ from a fixed random state so the same day always gives the same
 topics, with ``k = clamp(round(sqrt(n / 2)), 2, MAX_TOPICS)`` (the rule of thumb of
-K. Mardia et al., *Multivariate Analysis*, 1979). A topic is labelled by its most distinctive words of
-titles and keywords: how many of its papers use a word times ``log(1 + n_day /
+K. Mardia et al., *Multivariate Analysis*, 1979). A topic is labelled by its most
+distinctive words of titles and keywords: how many of its papers use a word times ``log(1 + n_day /
 count_day)`` (TF-IDF with the day as the corpus), so "language" labels a topic only where
 it stands out; its link searches for the two best. Papers without a vector form a last
 "Other papers" group.
