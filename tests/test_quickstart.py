@@ -29,6 +29,8 @@ def test_quickstart_loads_the_bundle_with_its_vectors(monkeypatch: pytest.Monkey
     hits = json.loads(search.output)["hits"]
     assert {"both", "lexical"} <= {hit["found_by"] for hit in hits}
     assert any(hit["semantic_rank"] is not None and hit["semantic_rank"] <= 10 for hit in hits)
+    # every paper got its keywords and TL;DR at quickstart
+    assert all(hit["keywords"] and hit["tldr"] for hit in hits)
     # papers the arXiv crawl knows carry its categories, so cat: works on a fresh install
     filtered = json.loads(runner.invoke(main, ["search", "cat:cs.CL agents", "--json"]).output)
     assert filtered["hits"] and all("cs.CL" in hit["categories"] for hit in filtered["hits"])

@@ -181,3 +181,24 @@ def test_not_for_me_needs_a_user_and_the_form_goes_back(site: Site) -> None:
     assert bad.status_code == 400 and "maybe" in bad.text
     card = again.split(f'data-id="{first}"')[1].split("</article>")[0]
     assert "Undo not for me" in card
+
+
+def test_weighted_negatives_push_their_neighbours_down_and_bad_weights_are_named() -> None:
+    import numpy as np
+    import pytest
+
+    from paperfeed.search.classifier import train_linear_svm
+
+    generator = np.random.default_rng(3)
+    features = generator.normal(size=(300, 8))
+    features /= np.linalg.norm(features, axis=1, keepdims=True)
+    labels = np.zeros(300, np.bool_)
+    labels[:10] = True
+    marked = 10 + np.argsort(-(features[10:] @ features[:10].mean(axis=0)))[:5]
+    weights = np.ones(300)
+    weights[marked] = 20.0
+    plain = train_linear_svm(features, labels).decision(features[marked])
+    weighted = train_linear_svm(features, labels, sample_weights=weights).decision(features[marked])
+    assert float(weighted.mean()) < float(plain.mean())
+    with pytest.raises(ValueError, match=r"sample weights \(3,\)"):
+        train_linear_svm(features, labels, sample_weights=np.ones(3))

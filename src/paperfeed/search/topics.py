@@ -2,12 +2,13 @@
 
 Spherical k-means (I. Dhillon and D. Modha, "Concept decompositions for large sparse
 text data using clustering", Machine Learning 42, 2001) over the papers' unit vectors,
-seeded by farthest-point picks so the same day always gives the same topics, with
-``k = clamp(round(sqrt(n / 2)), 2, MAX_TOPICS)`` (the rule of thumb of K. Mardia et al.,
-*Multivariate Analysis*, 1979). A topic is labelled by its most distinctive keywords:
-each keyword's count in the cluster times ``log(n_day / count_day)`` (TF-IDF with the
-day as the corpus), so "language model" labels a topic only where it stands out. Papers
-without a vector form a last "Other papers" group.
+seeded by k-means++ from a fixed random state so the same day always gives the same
+topics, with ``k = clamp(round(sqrt(n / 2)), 2, MAX_TOPICS)`` (the rule of thumb of
+K. Mardia et al., *Multivariate Analysis*, 1979). A topic is labelled by its most
+distinctive words of titles and keywords: how many of its papers use a word times ``log(1 + n_day /
+count_day)`` (TF-IDF with the day as the corpus), so "language" labels a topic only where
+it stands out; its link searches for the two best. Papers without a vector form a last
+"Other papers" group.
 """
 
 from __future__ import annotations
@@ -20,19 +21,22 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from paperfeed.index.annotations import BOUNDARY_WORDS, folded_words
+from paperfeed.index.tokenizer import stem
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
 
 MAX_TOPICS = 8
 MIN_PAPERS = 4  # fewer papers than this are not grouped
 LABEL_KEYWORDS = 3
-ITERATIONS = 20
+ITERATIONS = 30
+RESTARTS = 5
 OTHER = "Other papers"
 
 
 @dataclass(frozen=True)
 class Topic:
-    """A group of the day's papers; ``query`` searches for it (its best keyword)."""
+    """A group of the day's papers; ``query`` searches for it (its two best words)."""
 
     label: str
     query: str
@@ -44,20 +48,35 @@ def topic_count(papers: int) -> int:
 
 
 def cluster(matrix: NDArray[np.float64], count: int) -> NDArray[np.int64]:
-    """Spherical k-means of unit rows into ``count`` clusters; a label per row."""
-    centroid = matrix.mean(axis=0)
-    seeds = [int(np.argmax(matrix @ centroid))]
-    nearest = matrix @ matrix[seeds[0]]
+    """Spherical k-means of unit rows into ``count`` clusters; a label per row. Seeded by
+    k-means++ (D. Arthur and S. Vassilvitskii, SODA 2007) from a fixed random state, best
+    of ``RESTARTS`` by total cosine to the centres: the same papers give the same topics,
+    and one odd paper does not take a seed of its own as farthest-point seeding lets it."""
+    generator = np.random.default_rng(0)
+    best_labels, best_value = np.zeros(len(matrix), np.int64), -np.inf
+    for _ in range(RESTARTS):
+        labels, value = _kmeans(matrix, count, generator)
+        if value > best_value:
+            best_labels, best_value = labels, value
+    return best_labels
+
+
+def _kmeans(
+    matrix: NDArray[np.float64], count: int, generator: np.random.Generator
+) -> tuple[NDArray[np.int64], float]:
+    seeds = [int(generator.integers(len(matrix)))]
+    distance = 1.0 - matrix @ matrix[seeds[0]]
     while len(seeds) < count:
-        nearest[seeds] = np.inf
-        pick = int(np.argmin(nearest))
+        weights = np.maximum(distance, 0.0) ** 2
+        total = float(weights.sum())
+        pick = int(generator.choice(len(matrix), p=weights / total)) if total > 0 else len(seeds)
         seeds.append(pick)
-        nearest = np.maximum(nearest, matrix @ matrix[pick])
+        distance = np.minimum(distance, 1.0 - matrix @ matrix[pick])
     centres = matrix[seeds].copy()
-    labels = np.zeros(len(matrix), np.int64)
+    labels = np.full(len(matrix), -1, np.int64)
     for _ in range(ITERATIONS):
         new = np.argmax(matrix @ centres.T, axis=1)
-        if _ and np.array_equal(new, labels):
+        if np.array_equal(new, labels):
             break
         labels = new
         for index in range(count):
@@ -65,28 +84,37 @@ def cluster(matrix: NDArray[np.float64], count: int) -> NDArray[np.int64]:
             if len(members):
                 mean = members.mean(axis=0)
                 centres[index] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return labels
+    value = float(np.sum(np.max(matrix @ centres.T, axis=1)))
+    return labels, value
+
+
+def _terms(paper: StoredPaper) -> dict[str, str]:
+    """The paper's title and keyword words by stem (boundary words and numbers left out),
+    each with the surface form it was written in."""
+    found: dict[str, str] = {}
+    for text in (paper.title, *paper.shown_keywords):
+        for word in folded_words(text):
+            if word in BOUNDARY_WORDS or len(word) < 3 or word.isdigit():
+                continue
+            found.setdefault(stem(word), word)
+    return found
 
 
 def _label(members: Sequence[StoredPaper], day_counts: Counter[str], day_size: int) -> list[str]:
+    """The cluster's most distinctive title and keyword words: how many of its papers use
+    each, times its idf over the day; a word has to be shared where the cluster can."""
     counts: Counter[str] = Counter()
-    shown: dict[str, str] = {}
+    shown: dict[str, Counter[str]] = {}
     for paper in members:
-        for keyword in {k.lower(): k for k in paper.shown_keywords}.items():
-            counts[keyword[0]] += 1
-            shown.setdefault(keyword[0], keyword[1])
+        for term, word in _terms(paper).items():
+            counts[term] += 1
+            shown.setdefault(term, Counter())[word] += 1
+    least = 2 if len(members) >= 3 else 1
     scored = sorted(
-        counts,
-        key=lambda word: (-counts[word] * math.log(1 + day_size / day_counts[word]), word),
+        (term for term in counts if counts[term] >= least),
+        key=lambda term: (-counts[term] * math.log(1 + day_size / day_counts[term]), term),
     )
-    chosen: list[str] = []
-    for word in scored:
-        if any(word in other or other in word for other in chosen):
-            continue  # "language model" after "large language model" says nothing new
-        chosen.append(word)
-        if len(chosen) == LABEL_KEYWORDS:
-            break
-    return [shown[word] for word in chosen]
+    return [shown[term].most_common(1)[0][0] for term in scored[:LABEL_KEYWORDS]]
 
 
 def day_topics(vectors: VectorIndex | None, papers: Sequence[StoredPaper]) -> list[Topic]:
@@ -109,9 +137,7 @@ def day_topics(vectors: VectorIndex | None, papers: Sequence[StoredPaper]) -> li
     matrix = np.asarray(vectors.vectors[rows[present]], np.float64)
     labels = cluster(matrix, topic_count(len(matrix)))
     with_vectors = [paper for paper, has in zip(papers, present.tolist(), strict=True) if has]
-    day_counts: Counter[str] = Counter(
-        keyword for paper in papers for keyword in {k.lower() for k in paper.shown_keywords}
-    )
+    day_counts: Counter[str] = Counter(term for paper in papers for term in _terms(paper))
     topics = []
     for index in range(int(labels.max()) + 1):
         members = [
