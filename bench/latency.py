@@ -161,8 +161,9 @@ def fresh_caches(engine: SearchEngine) -> None:
     """Empty the result, ranking, similar and query-vector caches: every query is new.
     (Not ``reload``: that would read the 89k index back over part 2's 1M one.)"""
     engine.clear_caches()
-    if engine._query_vectors is not None:
-        engine._query_vectors = type(engine._query_vectors)(engine._query_vectors.embedder)
+    cached = engine.queries.query_vectors
+    if cached is not None:
+        engine.queries.query_vectors = type(cached)(cached.embedder)
 
 
 def time_engine(engine: SearchEngine, queries: list[str], full: bool) -> dict[str, list[float]]:

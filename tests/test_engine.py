@@ -224,6 +224,6 @@ def test_query_embeddings_are_reused_across_queries(
     engine.search("diffusion models")
     engine.search("diffusion models", sort="date")  # same ranking: no new embedding
     engine.search("diffusion models cat:cs.CV")  # another ranking, the same semantic text
-    assert engine._query_vectors is not None
-    assert engine._query_vectors.misses == 1
-    assert engine._query_vectors.hits >= 1
+    assert engine.queries.query_vectors is not None
+    assert engine.queries.query_vectors.misses == 1
+    assert engine.queries.query_vectors.hits >= 1

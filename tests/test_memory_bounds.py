@@ -9,7 +9,7 @@ import tracemalloc
 
 import pytest
 
-from paperfeed.search import caching, engine, snippets
+from paperfeed.search import caching, engine_caches, snippets
 from paperfeed.web import page_cache
 from running_site import Site
 
@@ -19,9 +19,9 @@ BUDGET = 512 * 1024  # per cache, for the test: small, so a few hundred requests
 @pytest.fixture
 def small_caches(monkeypatch: pytest.MonkeyPatch) -> None:
     for module, name in (
-        (engine, "RESULT_CACHE_BYTES"),
-        (engine, "SIMILAR_CACHE_BYTES"),
-        (engine, "RANKING_CACHE_BYTES"),
+        (engine_caches, "RESULT_CACHE_BYTES"),
+        (engine_caches, "SIMILAR_CACHE_BYTES"),
+        (engine_caches, "RANKING_CACHE_BYTES"),
         (page_cache, "MAX_BYTES"),
         (snippets, "ANALYSED_BYTES"),
     ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -12,84 +12,45 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.config import Settings
-from paperfeed.index.builder import (
-    dense_folder,
-    lexical_folder,
-    metadata_folder,
-    read_state,
-    tokenizer_is_current,
-)
-from paperfeed.index.embedder import (
-    Embedder,
-    EmbedderError,
-    QueryVectors,
-    embedding_text,
-    load_configured_embedder,
-)
+from paperfeed.index.builder import read_state, tokenizer_is_current
+from paperfeed.index.embedder import Embedder, embedding_text
 from paperfeed.index.lexical import LexicalIndex
-from paperfeed.index.vector_search import (
-    DenseFilter,
-    InProcessVectors,
-    VectorSearch,
-    load_vector_search,
-)
+from paperfeed.index.search_index import index_status, load_search_index, state_stamp
+from paperfeed.index.vector_search import DenseFilter, InProcessVectors, VectorSearch
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
-from paperfeed.search.caching import ResultCache
+from paperfeed.search.engine_caches import EngineCaches
 from paperfeed.search.filters import phrase_matches, query_filter
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
 from paperfeed.search.hidden import HiddenPapers
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
+from paperfeed.search.query_embedding import QueryEmbedding
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
     LEXICAL_DEPTH,
     KeyedNumbers,
+    Ranking,
     best_similarity,
+    every_allowed,
     floored_order,
     fused_scores,
     gather,
     is_close_match,
     restrict,
 )
+from paperfeed.search.results import (
+    PageRequest,
+    category_notes,
+    no_match_note,
+    page_of_results,
+    query_stems_of,
+)
 from paperfeed.search.similar import make_hit, similar_hits
-from paperfeed.search.snippets import describe_match, query_stems
+from paperfeed.search.snippets import describe_match
 from paperfeed.store import Store
-from paperfeed.store.accounts import count_all_votes
 
 SORTS = ("relevance", "date", "upvotes")
 __all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
-RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
-RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
-# ...and at most this many bytes each (search.caching: entries alone grew ~700 MB)
-RESULT_CACHE_BYTES = 64 * 1024 * 1024
-SIMILAR_CACHE_BYTES = 32 * 1024 * 1024
-RANKING_CACHE_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Fused candidates of one query, best first, before paging (cached and shared:
-    never changed once made).
-
-    ``close_match`` is false when no paper matched the query's words and none came
-    within the relevance floor by meaning; ``keys`` then holds the nearest few only.
-    """
-
-    keys: tuple[int, ...]
-    scores: Mapping[int, float]
-    lexical_ranks: Mapping[int, int]
-    semantic_ranks: Mapping[int, int]
-    similarities: Mapping[int, float]
-    timings: Mapping[str, float]
-    close_match: bool = True
-    best_similarity: float | None = None
-    notes: tuple[str, ...] = field(default=())
-    # papers read while ranking (the proximity window): a page among them needs no read
-    papers: Mapping[int, StoredPaper] = field(default_factory=dict)
-    # every matching paper, including lexical matches past the candidate depth (None:
-    # ``len(keys)``); not exact when phrases filter more than the candidates
-    matches: int | None = None
-    matches_exact: bool = True
 
 
 class SearchEngine:
@@ -105,28 +66,15 @@ class SearchEngine:
         self.dense: VectorSearch | None = None
         self.dates = np.zeros(0, np.int32)
         self.upvotes = np.zeros(0, np.int32)
-        self._embedder: Embedder | None = None
-        self._query_vectors: QueryVectors | None = None
-        self._embedder_error: str | None = None
+        self.queries = QueryEmbedding(settings)
         self._loaded_state: tuple[int, int] | None = None
-        self._results: ResultCache[SearchResults] = ResultCache(
-            RESULT_CACHE_SIZE, RESULT_CACHE_BYTES
-        )
-        self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE, SIMILAR_CACHE_BYTES)
-        self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE, RANKING_CACHE_BYTES)
+        self.caches = EngineCaches()
         self._tokenizer_current = True
         self.hidden = HiddenPapers(store)
         # called with each fresh ranking's stage timings (the metrics layer listens);
         # a cached ranking was timed when it was made
         self.timing_observers: list[Callable[[Mapping[str, float]], None]] = []
         self.reload()
-
-    def _state_stamp(self) -> tuple[int, int] | None:
-        try:
-            status = (self.settings.index_dir / "state.json").stat()
-        except FileNotFoundError:
-            return None
-        return (status.st_mtime_ns, status.st_size)
 
     @property
     def vectors(self) -> VectorIndex | None:
@@ -144,7 +92,7 @@ class SearchEngine:
         One ``stat`` per call, so a long-running server can call it on every request.
         """
         hidden_changed = self.refresh_hidden()
-        if self._state_stamp() == self._loaded_state:
+        if state_stamp(self.settings) == self._loaded_state:
             return hidden_changed
         self.reload()
         return True
@@ -153,7 +101,7 @@ class SearchEngine:
         """Re-read which papers a moderator hid (see ``search.hidden``); a change forgets
         the cached pages. Returns whether it changed."""
         changed = self.hidden.refresh(force)
-        if changed and hasattr(self, "_results"):
+        if changed and hasattr(self, "caches"):
             self.clear_caches()
         return changed
 
@@ -165,69 +113,32 @@ class SearchEngine:
     def clear_caches(self) -> None:
         """Forget every cached page, ranking and similar-paper list (the query embeddings
         stay: they depend on the text alone)."""
-        self._results.clear()
-        self._similar.clear()
-        self._rankings.clear()
+        self.caches.clear()
 
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
-        self._loaded_state = self._state_stamp()
+        self._loaded_state = state_stamp(self.settings)
         self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
-        if hasattr(self, "_results"):
+        if hasattr(self, "caches"):
             self.clear_caches()
         self.refresh_hidden(force=True)
-        folder = lexical_folder(self.settings)
-        self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
-        if self.settings.vector_backend == "pgvector":
-            self._vectors = None
-            self.dense = load_vector_search(self.store, self.settings, dense_folder(self.settings))
-        else:
-            self.vectors = VectorIndex.load(
-                dense_folder(self.settings), self.settings.hnsw_ef_search
-            )
-        metadata = metadata_folder(self.settings)
-        if (metadata / "dates.npy").exists():
-            self.dates = np.load(metadata / "dates.npy")
-            self.upvotes = np.load(metadata / "upvotes.npy")
+        loaded = load_search_index(self.store, self.settings)
+        self.lexical, self._vectors, self.dense = loaded.lexical, loaded.vectors, loaded.dense
+        if loaded.dates is not None and loaded.upvotes is not None:
+            self.dates, self.upvotes = loaded.dates, loaded.upvotes
 
     # -- the embedder is loaded on first use: a lexical-only query never pays for it --
 
     def embedder(self) -> Embedder | None:
-        if self._embedder is None and self._embedder_error is None:
-            try:
-                self._embedder = load_configured_embedder(self.settings, for_queries=True)
-                self._query_vectors = QueryVectors(self._embedder, self.settings.query_cache_size)
-            except EmbedderError as error:
-                self._embedder_error = str(error)
-        return self._embedder
+        """The query embedder, loaded on first use (None: it cannot be loaded)."""
+        return self.queries.embedder()
 
     def query_vector(self, text: str) -> NDArray[np.float32] | None:
         """The embedding of a query text (cached by text), or None without an embedder."""
-        if self.embedder() is None or self._query_vectors is None:
-            return None
-        return self._query_vectors.vector(text)
+        return self.queries.vector(text)
 
-    def _dense_usable(self, notes: list[str]) -> Embedder | None:
-        if self.dense is None or len(self.dense) == 0:
-            notes.append("semantic search is off: no paper is embedded yet (run paperfeed index)")
-            return None
-        embedder = self.embedder()
-        if embedder is None:
-            notes.append(f"semantic search is off: {self._embedder_error}")
-            return None
-        if embedder.name != self.dense.model:
-            notes.append(
-                f"semantic search is off: the vectors were made by {self.dense.model!r}, "
-                f"the configured model is {embedder.name!r} (run paperfeed index)"
-            )
-            return None
-        searchable = self.lexical.live_count if self.lexical is not None else 0
-        if len(self.dense) < searchable:
-            notes.append(
-                f"semantic search covers {len(self.dense)} of {searchable} papers so far "
-                "(run paperfeed index to embed the rest)"
-            )
-        return embedder
+    def _searchable(self) -> int:
+        return self.lexical.live_count if self.lexical is not None else 0
 
     # -- filters -----------------------------------------------------------------
 
@@ -244,21 +155,6 @@ class SearchEngine:
             return filters
         return self.hidden.restrict(filters, max(len(self.dates), self.lexical.key_span))
 
-    def _category_notes(self, categories: Sequence[str]) -> list[str]:
-        """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
-        lexical = self.lexical
-        if lexical is None:
-            return []
-        if any(len(lexical.keys_with(name.lower(), "categories")) for name in categories):
-            return []
-        asked = ", ".join(f"cat:{name}" for name in categories)
-        if not lexical.length_totals.get("categories", 0):
-            return [
-                f"no paper in this paperfeed has categories, so {asked} matches nothing "
-                "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
-            ]
-        return [f"no paper in this paperfeed is in {asked.replace('cat:', '')}"]
-
     # -- ranking -----------------------------------------------------------------
 
     def _query_vector_for(self, query: ParsedQuery, notes: list[str]) -> NDArray[np.float32] | None:
@@ -266,7 +162,7 @@ class SearchEngine:
         side is off."""
         if not query.semantic_text:
             return None
-        if self._dense_usable(notes) is None:
+        if self.queries.usable(self.dense, self._searchable(), notes) is None:
             return None
         return self.query_vector(query.semantic_text)
 
@@ -306,7 +202,9 @@ class SearchEngine:
             fetched=fetched,
         )
         if query.phrases:
-            found = restrict(found, np.isin(found.keys, self._phrase_matches(query, found.keys)))
+            found = restrict(
+                found, np.isin(found.keys, phrase_matches(self.store, query, found.keys))
+            )
         timings["candidates"] = time.perf_counter() - started
         return found, notes, timings
 
@@ -333,7 +231,7 @@ class SearchEngine:
         if method not in FUSIONS:
             raise SearchError(f"unknown fusion {method!r} (expected one of {', '.join(FUSIONS)})")
         if not query.scored_terms and not query.semantic_text:
-            return self._filters_only(query)
+            return every_allowed(self.lexical, self.allowed_mask(query))
         fetched: dict[int, StoredPaper] = {}
         found, found_notes, timings = self.candidates(
             query, use_lexical, use_dense, query_vector, fetched
@@ -351,7 +249,7 @@ class SearchEngine:
         if not close:
             # nothing matches: the few nearest by meaning, scored by their cosine, with a
             # note, and a count of 0
-            notes.append(_no_match_note(best, floor))
+            notes.append(no_match_note(best, floor))
             scores = np.nan_to_num(found.cosine.astype(np.float64), nan=0.0)
         timings["fusion"] = time.perf_counter() - started
         for observe in self.timing_observers:
@@ -377,27 +275,6 @@ class SearchEngine:
             matches=len(order) + (found.lexical_beyond if counted else 0),
             matches_exact=counted,
         )
-
-    def _filters_only(self, query: ParsedQuery) -> Ranking:
-        """``cat:cs.CL since:2025-06`` alone: every allowed paper matches."""
-        allowed = self.allowed_mask(query)
-        keys: list[int] = []
-        if self.lexical is not None and allowed is not None:
-            live = self.lexical.live_keys()
-            live = live[live < len(allowed)]
-            keys = live[allowed[live]].tolist()
-        empty: Mapping[int, int] = MappingProxyType({})
-        return Ranking(
-            keys=tuple(keys),
-            scores=MappingProxyType(dict.fromkeys(keys, 1.0)),
-            lexical_ranks=MappingProxyType({key: rank for rank, key in enumerate(keys, 1)}),
-            semantic_ranks=empty,
-            similarities=MappingProxyType({}),
-            timings=MappingProxyType({}),
-        )
-
-    def _phrase_matches(self, query: ParsedQuery, candidates: NDArray[np.int64]) -> list[int]:
-        return phrase_matches(self.store, query, candidates)
 
     # -- public API --------------------------------------------------------------
 
@@ -448,7 +325,9 @@ class SearchEngine:
         found = (
             run()
             if sort == "upvotes"
-            else self._results.get_or_make((parsed.canonical, limit, offset, sort, snippets), run)
+            else self.caches.results.get_or_make(
+                (parsed.canonical, limit, offset, sort, snippets), run
+            )
         )
         # the cached page belongs to the canonical form: this spelling's text and notes
         return replace(
@@ -486,72 +365,19 @@ class SearchEngine:
                 notes,
             )
         # one ranking serves every page and sort order of the same query
-        ranking = self._rankings.get_or_make(query.canonical, lambda: self.rank(query))
+        ranking = self.caches.rankings.get_or_make(query.canonical, lambda: self.rank(query))
         notes += ranking.notes
         if query.categories and not ranking.keys:
-            notes += self._category_notes(query.categories)
-        pinned_keys = set(pinned)
-        keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
-        if sort == "date":
-            keys.sort(key=lambda key: -int(self.dates[key]) if key < len(self.dates) else 0)
-        elif sort == "upvotes":
-            # source upvotes from the index plus the votes cast here since
-            local = count_all_votes(self.store)
-            keys.sort(
-                key=lambda key: (
-                    -(
-                        (int(self.upvotes[key]) if key < len(self.upvotes) else 0)
-                        + local.get(key, 0)
-                    )
-                )
-            )
-        page = keys[offset : offset + limit]
-        papers = {key: ranking.papers[key] for key in page if key in ranking.papers}
-        missing = [key for key in page if key not in papers]
-        if missing:
-            papers.update(self.store.get_papers(missing))
-        stems = self._stems(query) if snippets else None
-        hits: list[Hit] = []
-        for key in page:
-            paper = papers.get(key)
-            if paper is None:
-                continue  # deleted since the index was built
-            lexical_rank = ranking.lexical_ranks.get(key)
-            semantic_rank = ranking.semantic_ranks.get(key)
-            if key in pinned_keys:
-                found_by = "identifier"
-            elif lexical_rank and semantic_rank:
-                found_by = "both"
-            else:
-                found_by = "lexical" if lexical_rank else "semantic"
-            hits.append(
-                self._hit(
-                    paper,
-                    ranking.scores.get(key, 1.0),
-                    stems,
-                    found_by,
-                    lexical_rank,
-                    semantic_rank,
-                    ranking.similarities.get(key),
-                )
-            )
-        matches = len(ranking.keys) if ranking.matches is None else ranking.matches
-        total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
-        return SearchResults(
-            query.text,
-            hits,
-            total,
-            offset,
+            notes += category_notes(self.lexical, query.categories)
+        return page_of_results(
+            self.store,
+            query,
+            ranking,
+            pinned,
+            PageRequest(offset, limit, sort, snippets),
             notes,
-            ranking.close_match or bool(pinned),
-            total_exact=ranking.matches_exact or not ranking.close_match,
-            ranked=len(keys),
-        )
-
-    @staticmethod
-    def _stems(query: ParsedQuery) -> set[str]:
-        return query_stems(
-            list(query.words + query.phrases) + [value for _, value in query.fielded]
+            self.dates,
+            self.upvotes,
         )
 
     def explain(self, hit: Hit, query: ParsedQuery | str) -> Hit:
@@ -560,7 +386,7 @@ class SearchEngine:
         parsed = parse_query(query) if isinstance(query, str) else query
         paper = hit.paper
         snippet, matched = describe_match(
-            paper.title, paper.abstract or paper.title, self._stems(parsed)
+            paper.title, paper.abstract or paper.title, query_stems_of(parsed)
         )
         return replace(hit, snippet=snippet, matched_terms=tuple(matched))
 
@@ -573,7 +399,7 @@ class SearchEngine:
         lexical "more like this" on its title and abstract, fused like a search.
         Cached until the index is reloaded, like ``search``."""
         return list(
-            self._similar.get_or_make(
+            self.caches.similar.get_or_make(
                 (arxiv_id, limit), lambda: self._similar_uncached(arxiv_id, limit)
             )
         )
@@ -590,7 +416,11 @@ class SearchEngine:
         if not text.strip():
             raise SearchError("empty text: paste an abstract or a title")
         notes: list[str] = []
-        embedder = self._dense_usable(notes) if self.dense is not None else None
+        embedder = (
+            self.queries.usable(self.dense, self._searchable(), notes)
+            if self.dense is not None
+            else None
+        )
         vector = embedder.embed([embedding_text("", text)])[0] if embedder is not None else None
         return self.similar_ranked(text, vector, limit, None)
 
@@ -623,21 +453,4 @@ class SearchEngine:
 
     def status(self) -> dict[str, Any]:
         """Index state for ``paperfeed stats``."""
-        state = read_state(self.settings)
-        return {
-            "lexical_documents": self.lexical.live_count if self.lexical else 0,
-            "lexical_segments": len(self.lexical.segments) if self.lexical else 0,
-            "vectors": len(self.dense) if self.dense is not None else 0,
-            "vector_model": self.dense.model if self.dense is not None else None,
-            "vector_search": "none" if self.dense is None else self.dense.kind,
-            "last_sequence": state.get("last_sequence", 0),
-        }
-
-
-def _no_match_note(best: float | None, floor: float) -> str:
-    if best is None:
-        return "no paper matches these words"
-    return (
-        f"no close match: no paper has these words, and the nearest by meaning is only "
-        f"{best:.2f} similar (a close match is at least {floor:.2f}); showing the nearest few"
-    )
+        return index_status(self.settings, self.lexical, self.dense)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -274,3 +275,48 @@ def fused_scores(
             )
             scores = fuse(moved, method, weights, dense_weight)
     return scores
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Fused candidates of one query, best first, before paging (cached and shared:
+    never changed once made).
+
+    ``close_match`` is false when no paper matched the query's words and none came
+    within the relevance floor by meaning; ``keys`` then holds the nearest few only.
+    """
+
+    keys: tuple[int, ...]
+    scores: Mapping[int, float]
+    lexical_ranks: Mapping[int, int]
+    semantic_ranks: Mapping[int, int]
+    similarities: Mapping[int, float]
+    timings: Mapping[str, float]
+    close_match: bool = True
+    best_similarity: float | None = None
+    notes: tuple[str, ...] = field(default=())
+    # papers read while ranking (the proximity window): a page among them needs no read
+    papers: Mapping[int, StoredPaper] = field(default_factory=dict)
+    # every matching paper, including lexical matches past the candidate depth (None:
+    # ``len(keys)``); not exact when phrases filter more than the candidates
+    matches: int | None = None
+    matches_exact: bool = True
+
+
+def every_allowed(lexical: LexicalIndex | None, allowed: NDArray[np.bool_] | None) -> Ranking:
+    """The ranking of a query of filters alone (``cat:cs.CL since:2025-06``): every
+    allowed live paper matches, in key order."""
+    keys: list[int] = []
+    if lexical is not None and allowed is not None:
+        live = lexical.live_keys()
+        live = live[live < len(allowed)]
+        keys = live[allowed[live]].tolist()
+    empty: Mapping[int, int] = MappingProxyType({})
+    return Ranking(
+        keys=tuple(keys),
+        scores=MappingProxyType(dict.fromkeys(keys, 1.0)),
+        lexical_ranks=MappingProxyType({key: rank for rank, key in enumerate(keys, 1)}),
+        semantic_ranks=empty,
+        similarities=MappingProxyType({}),
+        timings=MappingProxyType({}),
+    )

@@ -1,0 +1,127 @@
+"""Turning a ranking into what a caller sees: a page of hits in the order asked for, with
+their papers, snippets, why each was found and the true count of matches; and the notes
+that explain an empty answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.models import Hit, SearchResults
+from paperfeed.search.query import ParsedQuery
+from paperfeed.search.ranking import Ranking
+from paperfeed.search.similar import make_hit
+from paperfeed.search.snippets import query_stems
+from paperfeed.store import Store
+from paperfeed.store.accounts import count_all_votes
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of a ranking, in which order, and whether hits get snippets."""
+
+    offset: int
+    limit: int
+    sort: str
+    snippets: bool
+
+
+def page_of_results(
+    store: Store,
+    query: ParsedQuery,
+    ranking: Ranking,
+    pinned: list[int],
+    page: PageRequest,
+    notes: list[str],
+    dates: NDArray[np.int32],
+    upvotes: NDArray[np.int32],
+) -> SearchResults:
+    """The page ``page`` asks for of ``pinned`` (papers named by id, first) and
+    ``ranking``, sorted by relevance, date (newest first) or upvotes (the source's plus
+    this site's)."""
+    pinned_keys = set(pinned)
+    keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
+    if page.sort == "date":
+        keys.sort(key=lambda key: -int(dates[key]) if key < len(dates) else 0)
+    elif page.sort == "upvotes":
+        # source upvotes from the index plus the votes cast here since
+        local = count_all_votes(store)
+        keys.sort(
+            key=lambda key: -((int(upvotes[key]) if key < len(upvotes) else 0) + local.get(key, 0))
+        )
+    shown = keys[page.offset : page.offset + page.limit]
+    papers = {key: ranking.papers[key] for key in shown if key in ranking.papers}
+    missing = [key for key in shown if key not in papers]
+    if missing:
+        papers.update(store.get_papers(missing))
+    stems = query_stems_of(query) if page.snippets else None
+    hits: list[Hit] = []
+    for key in shown:
+        paper = papers.get(key)
+        if paper is None:
+            continue  # deleted since the index was built
+        lexical_rank = ranking.lexical_ranks.get(key)
+        semantic_rank = ranking.semantic_ranks.get(key)
+        if key in pinned_keys:
+            found_by = "identifier"
+        elif lexical_rank and semantic_rank:
+            found_by = "both"
+        else:
+            found_by = "lexical" if lexical_rank else "semantic"
+        hits.append(
+            make_hit(
+                paper,
+                ranking.scores.get(key, 1.0),
+                stems,
+                found_by,
+                lexical_rank,
+                semantic_rank,
+                ranking.similarities.get(key),
+            )
+        )
+    matches = len(ranking.keys) if ranking.matches is None else ranking.matches
+    total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
+    return SearchResults(
+        query.text,
+        hits,
+        total,
+        page.offset,
+        notes,
+        ranking.close_match or bool(pinned),
+        total_exact=ranking.matches_exact or not ranking.close_match,
+        ranked=len(keys),
+    )
+
+
+def query_stems_of(query: ParsedQuery) -> set[str]:
+    """The stems a snippet marks: the query's words, phrases and fielded values."""
+    return query_stems(list(query.words + query.phrases) + [value for _, value in query.fielded])
+
+
+def category_notes(lexical: LexicalIndex | None, categories: Sequence[str]) -> list[str]:
+    """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
+    if lexical is None:
+        return []
+    if any(len(lexical.keys_with(name.lower(), "categories")) for name in categories):
+        return []
+    asked = ", ".join(f"cat:{name}" for name in categories)
+    if not lexical.length_totals.get("categories", 0):
+        return [
+            f"no paper in this paperfeed has categories, so {asked} matches nothing "
+            "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
+        ]
+    return [f"no paper in this paperfeed is in {asked.replace('cat:', '')}"]
+
+
+def no_match_note(best: float | None, floor: float) -> str:
+    """Why the answer is only the nearest few: nothing matched and nothing was close."""
+    if best is None:
+        return "no paper matches these words"
+    return (
+        f"no close match: no paper has these words, and the nearest by meaning is only "
+        f"{best:.2f} similar (a close match is at least {floor:.2f}); showing the nearest few"
+    )
