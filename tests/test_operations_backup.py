@@ -32,10 +32,10 @@ from running_site import FIXTURES, Site, load_site_corpus, serve
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 PAPER_IDS = [json.loads(line)["id"] for line in (FIXTURES / "site_daily_papers.jsonl").open()]
 QUERIES = ["agent red teaming", "diffusion video generation", "reinforcement learning reward"]
-WRITERS = 6
+WRITERS = 12
 # comments are rate limited per client address (20 in 10 minutes): a few, spread out
 COMMENT_EVERY = 25
-MAX_WRITES = 18 * COMMENT_EVERY
+MAX_COMMENTS = 18
 
 
 def _run(*arguments: str, env: dict[str, str] | None = None) -> Any:
@@ -79,10 +79,11 @@ class Writer(threading.Thread):
             self.site.client(headers={"Authorization": f"Bearer {token}"}) for token in self.tokens
         ]
         step = 0
-        while not self.stop.is_set() and step < MAX_WRITES:
+        # every step writes a new row: each (user, paper) is voted on once
+        while not self.stop.is_set() and step < WRITERS * len(PAPER_IDS):
             client = clients[step % WRITERS]
             paper = PAPER_IDS[step // WRITERS % len(PAPER_IDS)]
-            if step % COMMENT_EVERY:
+            if step % COMMENT_EVERY or step // COMMENT_EVERY >= MAX_COMMENTS:
                 answer = client.post(f"/api/papers/{paper}/upvote")
             else:
                 answer = client.post(f"/api/papers/{paper}/comments", json={"text": f"c{step}"})
@@ -106,6 +107,8 @@ def test_backup_while_the_server_writes_then_wipe_and_restore(site: Site, tmp_pa
         time.sleep(0.01)
     during = _run("backup", str(tmp_path / "during"))
     written_while = writer.done
+    while writer.is_alive() and writer.done < written_while + 12:
+        time.sleep(0.01)  # some writes surely after the snapshot
     writer.stop.set()
     writer.join(timeout=60)
     assert during.exit_code == 0, during.output
