@@ -225,6 +225,7 @@ def _harvest_set(
                 forget_resumption(store, source)
                 token, restarted = None, True
                 seen_tokens.clear()
+                empty_pages = 0
                 continue
             raise IngestError(f"{url}: {error}") from None
         except IngestError as error:
