@@ -9,7 +9,7 @@ import feedparser
 import httpx
 
 from paperfeed.models import Paper
-from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site
+from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site, csrf_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -148,8 +148,6 @@ def test_feeds_validate_as_rss_2(site: Site) -> None:
 def test_one_vote_today_leaves_trending_full_on_an_archive(site: Site) -> None:
     """The fixture archive ends on 2026-08-21; a vote cast here today used to move the
     trending window past every August vote, leaving only the voted paper (20 → 1)."""
-    from running_site import csrf_of
-
     trending_card = '<h3 class="title"><span class="rank">'
     with site.client() as client:
         before = client.get("/api/trending", params={"limit": 20}).json()
