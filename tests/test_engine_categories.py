@@ -25,7 +25,7 @@ def test_cat_over_papers_without_categories_says_so(settings: Settings) -> None:
     engine = _engine(settings, ("cli_daily_sample.jsonl", "daily-papers-flat"))
     results = engine.search("cat:cs.CL agents")
     assert not results.hits
-    assert any("no paper in this collection has categories" in note for note in results.notes)
+    assert any("no paper in this paperfeed has categories" in note for note in results.notes)
 
 
 def test_cat_nobody_is_in_is_named(settings: Settings) -> None:
@@ -33,4 +33,4 @@ def test_cat_nobody_is_in_is_named(settings: Settings) -> None:
     assert engine.search("cat:cs.CV").hits  # the sample has cs.CV papers
     results = engine.search("cat:q-fin.TR")
     assert not results.hits
-    assert "no paper in this collection is in q-fin.TR" in results.notes
+    assert "no paper in this paperfeed is in q-fin.TR" in results.notes

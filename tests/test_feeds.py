@@ -141,3 +141,18 @@ def test_trending_on_an_empty_store(database_url: str) -> None:
     assert trending(Store(database_url)) == []
     with pytest.raises(FeedError, match="half-life -1"):
         trending(Store(database_url), half_life_hours=-1)
+
+
+def test_a_vote_after_the_newest_daily_list_keeps_the_window(store: Store) -> None:
+    """The window is anchored at the newest daily list, not the newest vote: a vote cast
+    months after the archive ends counts once, at full weight, and empties nothing."""
+    before = trending(store, half_life_hours=48, now=_noon("2026-12-06"))
+    paper = store.get_paper("2608.00006")
+    assert paper is not None
+    user = insert_user(store, "late@example.org", "late", "hash")
+    insert_vote(store, user.id, paper.key, at=_noon("2026-12-06"))
+    after = trending(store, half_life_hours=48, now=_noon("2026-12-06"))
+    scores = {item.paper.arxiv_id: item.score for item in after}
+    assert {item.paper.arxiv_id for item in before} < set(scores)
+    assert scores["2608.00006"] == pytest.approx(1.0)
+    assert scores["2608.00003"] == pytest.approx(10.0)  # the list of 08-17 is the anchor

@@ -1,5 +1,5 @@
 """The real ``huggingface_hub`` client against the real server (``HF_ENDPOINT`` pointed
-at it): the three paper calls of ``HfApi`` read our answers as the original site's."""
+at it): every papers call of ``HfApi`` reads our answers as the original site's."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
+import httpx
 import pytest
 
-from running_site import LATEST_DAY, Site
+from hub_site import ingest_recorded_day
+from paperfeed.accounts import sign_up, submit_paper
+from paperfeed.store.loading import ingest_sources
+from running_site import ARXIV_ONLY_ID, LATEST_DAY, Site
 
 huggingface_hub = pytest.importorskip("huggingface_hub")
 pytestmark = pytest.mark.hfclient
@@ -51,8 +56,9 @@ def test_list_daily_papers_reads_a_day(site: Site) -> None:
     papers = list(_api(site).list_daily_papers(date=LATEST_DAY))
     assert len(papers) == 18 and papers[0].id == TOP_PAPER
     assert all(paper.authors is not None for paper in papers)
-    week = list(_api(site).list_daily_papers(week="2026-W34"))
-    assert len(week) == 23 + 29 + 25 + 14 + 18
+    week = list(_api(site).list_daily_papers(week="2026-W34", limit=100))
+    rest = list(_api(site).list_daily_papers(week="2026-W34", limit=100, p=1))
+    assert len(week) == 100 and len(week + rest) == 23 + 29 + 25 + 14 + 18
 
 
 def test_hf_endpoint_points_the_default_client_at_the_site(site: Site) -> None:
@@ -82,3 +88,104 @@ def test_hf_endpoint_points_the_default_client_at_the_site(site: Site) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [TOP_PAPER, "Chengsong Huang", ["2608.18580"], 18]
+
+
+def test_list_daily_papers_takes_every_parameter(site: Site) -> None:
+    ingest_recorded_day(site)
+    api = _api(site)
+    newest = list(api.list_daily_papers())
+    assert len(newest) == 50 and newest[0].id == TOP_PAPER  # the client's default limit
+    first = list(api.list_daily_papers(date=LATEST_DAY, limit=5))
+    second = list(api.list_daily_papers(date=LATEST_DAY, limit=5, p=1))
+    whole = [paper.id for paper in api.list_daily_papers(date=LATEST_DAY)]
+    assert [paper.id for paper in first + second] == whole[:10]
+    assert len(list(api.list_daily_papers(week="2026-W34", limit=7))) == 7
+    assert len(list(api.list_daily_papers(month="2026-08", limit=100, p=1))) == 52
+    published = list(api.list_daily_papers(date=LATEST_DAY, sort="publishedAt"))
+    assert [paper.id for paper in published] == whole
+    trending = list(api.list_daily_papers(sort="trending", limit=5))
+    assert len(trending) == 5 and trending[0].id == TOP_PAPER
+    week_trending = [p.id for p in api.list_daily_papers(week="2026-W34", sort="trending")]
+    assert len(week_trending) == 50 and len(set(week_trending)) == 50
+    mine = list(api.list_daily_papers(date=LATEST_DAY, submitter="taesiri"))
+    assert mine and all(paper.submitted_by is not None for paper in mine)
+    assert {paper.submitted_by.fullname for paper in mine if paper.submitted_by} == {"taesiri"}
+    top = mine[0]
+    assert top.submitted_by is not None and top.submitted_by.avatar_url.startswith("https://")
+    assert top.submitted_by.is_pro is True
+    assert top.organization is not None and top.organization.name == "google"
+    assert top.comments == 1 and top.upvotes == 163
+
+
+def test_bad_list_daily_papers_parameters_raise_400s_naming_them(site: Site) -> None:
+    api = _api(site)
+    for parameters, named in [
+        ({"limit": 0}, "'0'"),
+        ({"limit": 1000}, "'1000'"),
+        ({"p": -1}, "'-1'"),
+        ({"sort": "stars"}, "'stars'"),
+    ]:
+        with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as refused:
+            list(api.list_daily_papers(**parameters))
+        assert refused.value.response.status_code == 400, parameters
+        assert named in str(refused.value), str(refused.value)
+
+
+def test_list_papers_honours_limit_and_refuses_long_queries(site: Site) -> None:
+    api = _api(site)
+    assert len(list(api.list_papers(query="model", limit=3))) == 3
+    assert len(list(api.list_papers(query="model", limit=120))) > 100
+    with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as refused:
+        list(api.list_papers(query="model", limit=121))
+    assert refused.value.response.status_code == 400 and "'121'" in str(refused.value)
+    with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as too_long:
+        list(api.list_papers(query="a" * 251))
+    assert too_long.value.response.status_code == 400 and "'q'" in str(too_long.value)
+
+
+def test_paper_info_carries_the_submitter_and_organisation_objects(site: Site) -> None:
+    ingest_recorded_day(site)
+    paper = _api(site).paper_info(TOP_PAPER)
+    assert paper.submitted_by is not None
+    assert paper.submitted_by.username == "taesiri" and paper.submitted_by.fullname == "taesiri"
+    assert paper.submitted_by.avatar_url.startswith("https://cdn-avatars.huggingface.co/")
+    assert paper.organization is not None and paper.organization.name == "google"
+    assert paper.project_page == "https://envharness.com/" and paper.github_stars == 8
+
+
+def test_read_paper_answers_markdown_and_404(site: Site) -> None:
+    text = _api(site).read_paper(TOP_PAPER)
+    assert text.startswith("# EnvHarness: Awakening Static Worlds for Agent Learning\n")
+    assert "- **Upvotes:** 163" in text and "https://arxiv.org/abs/2608.19880" in text
+    with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as missing:
+        _api(site).read_paper("2608.00001")
+    assert missing.value.response.status_code == 404
+
+
+def test_the_hub_paginator_walks_every_paper_once(site: Site) -> None:
+    """``huggingface_hub``'s own paginator (what its listings use) follows our
+    ``Link: rel="next"`` headers through ``GET /api/papers``; papers added while it walks
+    do not shift its pages."""
+    from huggingface_hub.utils import paginate
+
+    pages = paginate(f"{site.url}/api/papers", params={"limit": 40}, headers={})
+    seen = [next(pages)["id"] for _ in range(40)]  # the first page
+    added = {"id": "2609.00001", "title": "Added While Walking", "abstract": "New.", "upvotes": 1}
+    extra = site.settings.home / "added.jsonl"
+    extra.write_text(json.dumps(added | {"daily_date": "2026-09-01"}) + "\n")
+    ingest_sources(site.store, [extra], "daily-papers-flat", show_progress=False)
+    seen += [paper["id"] for paper in pages]
+    assert len(seen) == len(set(seen)) == site.store.count_papers() - 1
+    assert "2609.00001" not in seen  # newer than the walk's start: on a fresh walk's first page
+    fresh = httpx.get(f"{site.url}/api/papers", params={"limit": 1})
+    assert [paper["id"] for paper in fresh.json()] == ["2609.00001"]
+
+
+def test_a_paper_submitted_here_names_its_submitter(site: Site) -> None:
+    user = sign_up(site.store, "ada@example.org", "a long enough password", "Ada Lovelace")
+    submit_paper(site.store, user, ARXIV_ONLY_ID, today=date(2026, 8, 22))
+    (paper,) = list(_api(site).list_daily_papers(date="2026-08-22"))
+    assert paper.id == ARXIV_ONLY_ID and paper.submitted_by is not None
+    assert paper.submitted_by.fullname == "Ada Lovelace"
+    info = _api(site).paper_info(ARXIV_ONLY_ID)
+    assert info.submitted_by is not None and info.submitted_by.username == "Ada Lovelace"

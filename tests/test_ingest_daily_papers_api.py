@@ -207,3 +207,20 @@ def test_prefers_the_entry_title_which_keeps_arxiv_latex(tmp_path: Path) -> None
     assert paper.title == (
         "$\\nabla^2$DFT: A Universal Quantum Chemistry Dataset of Drug-Like Molecules"
     )
+
+
+def test_submitter_and_organisation_objects_are_kept_with_their_stable_keys() -> None:
+    papers = [
+        item
+        for item in read_source(FIXTURES / "daily_papers" / "2026-06-04.json", "daily-papers-api")
+        if isinstance(item, Paper)
+    ]
+    (paper,) = papers
+    kinds = {account.kind: account for account in paper.accounts}
+    user, organization = kinds["user"], kinds["organization"]
+    assert user.name == paper.submitted_by and organization.name == paper.organization
+    assert {"_id", "avatarUrl", "fullname", "name", "type"} <= set(user.profile)
+    # counts and the reader's own flags change by the hour: not kept as facts
+    assert not {"followerCount", "isUserFollowing"} & set(user.profile)
+    assert set(organization.profile) <= {"_id", "name", "fullname", "avatar"}
+    assert organization.profile["fullname"] == paper.organization

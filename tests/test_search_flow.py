@@ -130,6 +130,16 @@ def test_bad_filters_over_http_are_400_naming_the_value(site: Site) -> None:
             assert bad in response.json()["detail"]
         page = client.get("/search", params={"q": "diffusion", "since": "garbage"})
         assert page.status_code == 400 and "garbage" in page.text
+        # one rule for the page, the API and the CLI: "cs LG" is not two categories
+        split = client.get("/search", params={"q": "diffusion", "cat": "cs LG"})
+        assert split.status_code == 400 and "category &#39;cs LG&#39;" in split.text
+        several = client.get("/search", params={"q": "image", "cat": "cs.CV, cs.LG"})
+        api = client.get("/api/search", params={"q": "image", "cat": "cs.CV cs.LG"}).json()
+    assert several.status_code == 200 and f"{api['total']} result" in several.text
+    cli = CliRunner().invoke(main, ["search", "agent", "--category", "cs LG"])
+    assert cli.exit_code != 0 and "category 'cs LG' is not a category name" in cli.output
+    both = CliRunner().invoke(main, ["search", "image", "--category", "cs.CV cs.LG", "--json"])
+    assert json.loads(both.output)["total"] == api["total"] > 0
 
 
 def test_the_cache_key_is_the_canonical_query(engine: SearchEngine) -> None:

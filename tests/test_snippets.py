@@ -81,7 +81,7 @@ def test_snippets_from_many_threads_while_the_text_cache_evicts(
 ) -> None:
     """The web server makes snippets in a thread pool; with the per-text cache full, every
     new text evicts the oldest, and two threads evicting at once must not fail."""
-    monkeypatch.setattr(snippets, "_ANALYSED_TEXTS", 4)
+    monkeypatch.setattr(snippets, "ANALYSED_BYTES", 10_000)  # room for ~4 of these texts
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as possible
     failures: list[BaseException] = []

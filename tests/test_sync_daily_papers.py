@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
+from paperfeed.store.loading import ingest_sources
 from paperfeed.sync.daily_papers import days_to_fetch, sync_daily_papers
 from paperfeed.sync.reports import SyncError
 from replay_server import Replay, serve_replay
@@ -51,9 +53,9 @@ def test_each_day_is_fetched_and_a_refresh_updates_upvotes(base_url: str, replay
     assert code == 0, out + err
     assert "daily-papers: added 2, updated 0, unchanged 0, rejected 0" in out
     assert [request.split("?")[1] for request in replay.requests] == [
-        "date=2025-06-01",
-        "date=2025-06-02",
-        "date=2025-06-03",
+        "date=2025-06-01&limit=100",
+        "date=2025-06-02&limit=100",
+        "date=2025-06-03&limit=100",
     ]
     store = Store(Settings.from_environment().database_url)
     paper = store.get_paper("2505.24864")
@@ -155,3 +157,37 @@ def test_one_paperfeed_follows_another(
         accounts.toggle_vote(store_b, local, top)
         assert total_upvotes(store_b, [paper_b])[paper_b.key] == paper_b.upvotes + 1
     store_a.close()
+
+
+def test_a_day_of_more_than_a_page_is_fetched_page_by_page(site: Any, paperfeed_home: Path) -> None:
+    """paperfeed answers at most 100 entries at once (as the original): a day of 130
+    papers on site A reaches site B whole, in two pages."""
+    crowded = paperfeed_home.parent / "crowded.jsonl"
+    crowded.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"2609.{number:05d}",
+                    "title": f"Paper number {number}",
+                    "abstract": "A paper on a crowded day.",
+                    "daily_date": "2026-09-01",
+                    "upvotes": number,
+                }
+            )
+            + "\n"
+            for number in range(1, 131)
+        )
+    )
+    ingest_sources(site.store, [crowded], "daily-papers-flat", show_progress=False)
+    settings_b = Settings.from_environment(
+        {
+            "PAPERFEED_HOME": str(paperfeed_home.parent / "b"),
+            "PAPERFEED_DAILY_PAPERS_URL": site.url,
+            "PAPERFEED_ARXIV_OAI_URL": "",
+            "PAPERFEED_SYNC_DELAY_SECONDS": "0",
+        }
+    )
+    store_b = Store(settings_b.database_url)
+    report = sync_daily_papers(store_b, settings_b, "2026-09-01", "2026-09-01")
+    assert report.error is None and report.counts.added == 130 and report.requests == 2
+    store_b.close()

@@ -159,13 +159,28 @@ def test_daily_papers_by_day_week_and_month(site: Site) -> None:
         latest = client.get("/api/daily_papers").json()
         day = client.get("/api/daily_papers", params={"date": LATEST_DAY}).json()
         weekend = client.get("/api/daily_papers", params={"date": "2026-08-16"})
-        week = client.get("/api/daily_papers", params={"week": "2026-W34"}).json()
-        month = client.get("/api/daily_papers", params={"month": "2026-08"}).json()
-    assert latest == day and len(day) == 18  # 17 real papers plus the hostile one
+        week = [
+            entry
+            for page in (0, 1)
+            for entry in client.get(
+                "/api/daily_papers", params={"week": "2026-W34", "limit": 100, "p": page}
+            ).json()
+        ]
+        month = [
+            entry
+            for page in (0, 1, 2, 3)
+            for entry in client.get(
+                "/api/daily_papers", params={"month": "2026-08", "p": page}
+            ).json()
+        ]
+    # without a period: the newest lists, 50 at a time (the original's default limit)
+    assert len(latest) == 50 and latest[:18] == day and len(day) == 18  # 17 + the hostile one
+    days = [entry["paper"]["submittedOnDailyAt"][:10] for entry in latest]
+    assert days == [LATEST_DAY] * 18 + ["2026-08-20"] * 14 + ["2026-08-19"] * 18
     assert day[0]["paper"]["id"] == TOP_PAPER and day[0]["paper"]["upvotes"] == TOP_UPVOTES
     assert weekend.status_code == 200 and weekend.json() == []
-    assert len(week) == 23 + 29 + 25 + 14 + 18  # Mon 08-17 .. Fri 08-21
-    assert len(month) == 152
+    assert len(week) == 23 + 29 + 25 + 14 + 18  # Mon 08-17 .. Fri 08-21, in pages of 100
+    assert len(month) == 152  # pages of 50: 50 + 50 + 50 + 2
     for papers in (week, month):
         upvotes = [entry["paper"]["upvotes"] for entry in papers]
         assert upvotes == sorted(upvotes, reverse=True)
@@ -261,7 +276,7 @@ def test_paper_by_id_with_version_or_prefix_and_its_similar_papers(site: Site) -
     assert body["upvoted"] is False
     assert versioned == prefixed == body
     assert unknown.status_code == 404
-    assert unknown.json() == {"detail": "no paper 2608.00001 in this collection"}
+    assert unknown.json() == {"detail": "no paper 2608.00001 in this paperfeed"}
     assert garbage.status_code == 404 and "not-an-id" in garbage.json()["detail"]
     assert similar.status_code == 200
     ids = [hit["id"] for hit in similar.json()]

@@ -255,7 +255,10 @@ def test_a_reader_browses_searches_signs_up_and_upvotes(
 
     _open(driver, site, "/?week=2026-W34")
     assert "Week 2026-W34" in driver.find_element(By.CSS_SELECTOR, ".period-label").text
-    assert len(driver.find_elements(By.CSS_SELECTOR, "article.card")) == 23 + 29 + 25 + 14 + 18
+    assert len(driver.find_elements(By.CSS_SELECTOR, "article.card")) == 50  # page 1 of 3
+    driver.find_element(By.CSS_SELECTOR, ".pager a[rel=next]").click()
+    _wait(driver).until(EC.url_contains("page=2"))
+    assert "Page 2 of 3" in driver.find_element(By.CSS_SELECTOR, ".pager").text
     _shot(driver, screenshots, "09-week")
 
     _open(driver, site, "/?date=2026-08-16")

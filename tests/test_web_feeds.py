@@ -41,7 +41,8 @@ def test_daily_feed_lists_the_latest_day_and_escapes_titles(site: Site) -> None:
     base = site.settings.base_url
     with site.client() as client:
         response = client.get("/rss/daily")
-        api = client.get("/api/daily_papers").json()
+        # without a date the API answers the newest lists, a page at a time (as the original)
+        api = client.get("/api/daily_papers", params={"date": LATEST_DAY}).json()
     channel = _channel(response)
     assert channel.findtext("title") == f"Daily papers — {LATEST_DAY}"
     assert channel.findtext("link") == f"{base}/"
@@ -142,3 +143,38 @@ def test_feeds_validate_as_rss_2(site: Site) -> None:
         for entry in parsed.entries:
             assert entry.link.startswith(site.settings.base_url + "/papers/")
             assert entry.id == entry.link and entry.published_parsed is not None
+
+
+def test_one_vote_today_leaves_trending_full_on_an_archive(site: Site) -> None:
+    """The fixture archive ends on 2026-08-21; a vote cast here today used to move the
+    trending window past every August vote, leaving only the voted paper (20 → 1)."""
+    from running_site import csrf_of
+
+    trending_card = '<h3 class="title"><span class="rank">'
+    with site.client() as client:
+        before = client.get("/api/trending", params={"limit": 20}).json()
+        page_before = client.get("/trending").text.count(trending_card)
+        rss_before = len(_channel(client.get("/rss/trending")).findall("item"))
+        form = client.get("/signup").text
+        client.post(
+            "/signup",
+            data={
+                "email": "voter@example.org",
+                "name": "Voter",
+                "password": "correct horse",
+                "csrf_token": csrf_of(form),
+            },
+        )
+        voted = client.post(
+            "/api/papers/2608.20335/upvote",
+            headers={"X-CSRF-Token": csrf_of(client.get("/papers/2608.20335").text)},
+        )
+        assert voted.status_code == 200, voted.text
+        after = client.get("/api/trending", params={"limit": 20}).json()
+        page_after = client.get("/trending").text.count(trending_card)
+        rss_after = len(_channel(client.get("/rss/trending")).findall("item"))
+    assert len(before) == len(after) == 20
+    assert page_before == page_after == 50
+    assert rss_before == rss_after == 50
+    # the fresh vote still counts: the voted paper is on the list
+    assert "2608.20335" in [entry["paper"]["id"] for entry in after]

@@ -47,12 +47,36 @@ def test_weekend_says_so_and_links_the_nearest_days(site: Site) -> None:
 
 
 def test_week_and_month_views(site: Site) -> None:
+    """A week (109 papers) and a month (152) are paged 50 at a time, most upvoted first,
+    like the search: the month used to be one page of every card (331, 890 KB, on the
+    quick-start corpus)."""
     with site.client() as client:
         week = client.get("/", params={"week": "2026-W34"})  # Mon 08-17 .. Sun 08-23
         month = client.get("/", params={"month": "2026-08"})
-    assert len(_titles(week.text)) == 23 + 29 + 25 + 14 + 18
+        week_pages = [client.get("/", params={"week": "2026-W34", "page": n}).text for n in (2, 3)]
+        month_pages = [
+            client.get("/", params={"month": "2026-08", "page": n}).text for n in (2, 3, 4)
+        ]
+        past = client.get("/", params={"month": "2026-08", "page": 5})
+        api = [
+            entry
+            for number in (0, 1)  # the API pages too: 100 at most a page
+            for entry in client.get(
+                "/api/daily_papers", params={"month": "2026-08", "limit": 100, "p": number}
+            ).json()
+        ]
+    assert len(_titles(week.text)) == 50 and "Page 1 of 3" in week.text
+    assert 'rel="next" href="/?week=2026-W34&amp;page=2"' in week.text
+    week_ids = _titles(week.text) + [i for page in week_pages for i in _titles(page)]
+    assert len(week_ids) == len(set(week_ids)) == 23 + 29 + 25 + 14 + 18
+    assert 'rel="prev" href="/?week=2026-W34&amp;page=2"' in week_pages[1]
+    assert 'rel="next"' not in week_pages[1].split('class="pager"')[1]
     assert "Week 2026-W34" in week.text and 'href="/?week=2026-W33"' in week.text
-    assert len(_titles(month.text)) == 152
+    month_ids = _titles(month.text) + [i for page in month_pages for i in _titles(page)]
+    assert month_ids == [entry["paper"]["id"] for entry in api]  # most upvoted first
+    assert len(month_ids) == 152 and len(_titles(month.text)) == 50
+    assert "152 papers" in month.text  # the whole month's count, on every page
+    assert past.status_code == 404 and "page 5 is past the last page (4)" in past.text
     assert 'href="/?month=2026-07"' in month.text
     assert 'href="/?month=2026-09"' not in month.text  # nothing later: "next" disabled
 
@@ -141,7 +165,7 @@ def test_unknown_paper_is_a_404_page(site: Site) -> None:
     assert "<html" in missing.text and "Traceback" not in missing.text
     assert garbage.status_code == 404 and "not-an-id" in garbage.text
     assert (
-        api.status_code == 404 and api.json()["detail"] == "no paper 2608.00001 in this collection"
+        api.status_code == 404 and api.json()["detail"] == "no paper 2608.00001 in this paperfeed"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from paperfeed.config import Settings
 from paperfeed.search.feeds import new_on_arxiv
 from paperfeed.store import Store
+from paperfeed.store.syncing import recent_runs
 from paperfeed.sync.running import run_sync
 from replay_server import Replay, serve_replay
 from running_site import Site, load_site_corpus, serve
@@ -82,21 +84,58 @@ def test_followed_categories_bound_the_feed(harvested: tuple[Site, Replay]) -> N
     assert all("cs.CL" in item.paper.categories for item in feed.items)
 
 
-def test_status_shows_every_run_and_a_failure_with_its_reason(
+def _make_admin(store: Store, email: str) -> None:
+    """Give ``email`` the admin role; adds ``users.role`` as the admin migration does when
+    this database does not have it yet."""
+    from sqlalchemy import inspect, text
+
+    with store.engine.begin() as connection:
+        if "role" not in {column["name"] for column in inspect(connection).get_columns("users")}:
+            connection.execute(
+                text("ALTER TABLE users ADD COLUMN role VARCHAR(10) NOT NULL DEFAULT 'user'")
+            )
+        connection.execute(text("UPDATE users SET role = 'admin' WHERE email = :e"), {"e": email})
+
+
+def test_status_shows_every_run_and_a_failure_with_its_reason_to_admins_only(
     harvested: tuple[Site, Replay],
 ) -> None:
+    from running_site import csrf_of
+
     site, replay = harvested
     replay.faults[1] = ["html"] * 10
     report = run_sync(site.store, site.settings, first=DAY, index=False)
     assert report.failed
+    failed_run = max(
+        (run for run in recent_runs(site.store, 10) if run.status == "failed"),
+        key=lambda run: run.started_at,
+    )
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(failed_run.started_at))
     with site.client() as client:
         status = client.get("/status")
         assert status.status_code == 200
         assert '<span class="state failed">failed</span>' in status.text
-        assert "got an HTML page instead of OAI-PMH XML" in status.text
+        assert "HTML page" not in status.text and "the reason is shown to admins" in status.text
         assert "2026-07-01" in status.text  # the window of the run that worked
         home = client.get("/")
-        assert "Sync of arxiv failed" in home.text and "HTML page" in home.text
+        assert f"The last sync of arxiv failed at {when}." in home.text
+        assert "HTML page" not in home.text
+        form = client.get("/signup").text
+        signed_up = client.post(
+            "/signup",
+            data={
+                "email": "ops@example.org",
+                "name": "ops",
+                "password": "correct horse",
+                "csrf_token": csrf_of(form),
+            },
+        )
+        assert signed_up.status_code == 303
+        assert "HTML page" not in client.get("/status").text  # signed in, not an admin
+        _make_admin(site.store, "ops@example.org")
+        status = client.get("/status")
+        assert "got an HTML page instead of OAI-PMH XML" in status.text
+        assert "HTML page" not in client.get("/").text  # public pages never say why
 
 
 def test_stats_report_the_syncs(harvested: tuple[Site, Replay], monkeypatch: Any) -> None:

@@ -135,9 +135,31 @@ FUSION_METHODS = ("calibrated", "weighted", "rrf")
 # arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
 DEFAULT_ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 DEFAULT_DAILY_PAPERS_URL = "https://huggingface.co"
+# the bioRxiv/medRxiv API (https://api.biorxiv.org) and arXiv's daily listing feeds
+DEFAULT_BIORXIV_API_URL = "https://api.biorxiv.org"
+DEFAULT_ARXIV_RSS_URL = "https://rss.arxiv.org"
+BIORXIV_SERVERS = ("biorxiv", "medrxiv")
 VECTOR_BACKENDS = ("in-process", "pgvector")
 EMBED_PROVIDERS = ("cpu", "cuda")
 SMTP_SECURITY = ("none", "starttls", "tls")
+# who may sign up: anyone, holders of an admin's invite link, or nobody (admins make
+# accounts with `paperfeed users create`)
+SIGNUP_POLICIES = ("open", "invite", "closed")
+LOG_FORMATS = ("text", "json")
+
+
+def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (case-insensitive); unset or empty gives the first."""
+    value = (environ.get(key) or choices[0]).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{key}={environ.get(key)!r} is not one of {', '.join(choices)}")
+    return value
+
+
+# One source's run of ``paperfeed sync`` stops when it has spent either (what it stored
+# stays stored; the next run carries on). A first arXiv week is ~20 requests.
+DEFAULT_SYNC_BUDGET_MINUTES = 120.0
+DEFAULT_SYNC_MAX_REQUESTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -204,10 +226,26 @@ class Settings:
         sync_timeout_seconds: how long one request may take before it is retried.
         sync_retries: how many times a failed request (timeout, 5xx, 503) is retried.
         sync_backoff_seconds: the wait before the first retry; it doubles each time.
+        sync_budget_minutes: wall time one source's run may take, waits included.
+        sync_max_requests: requests one source's run may make, retries included.
         vector_backend: where dense search runs: ``in-process`` (index files each
             process loads) or ``pgvector`` (an HNSW index inside PostgreSQL).
+        biorxiv_api_url: the bioRxiv/medRxiv details API (one service for both).
+        biorxiv_servers: which of ``biorxiv`` and ``medrxiv`` are synced (empty: none).
+        biorxiv_categories: their subject categories followed (``biorxiv.neuroscience``;
+            empty: every category).
+        arxiv_rss_url: arXiv's daily listing feeds (``{url}/rss/{archive}``), read for
+            each day's new / cross-list / replacement announcements; empty: off.
         embed_provider: onnxruntime execution provider for embedding: ``cpu`` or
             ``cuda`` (extra ``gpu``; falls back to the CPU, saying so, without one).
+        signup: who may sign up: ``open`` (anyone), ``invite`` (with an admin's invite
+            link) or ``closed``.
+        invite_days: how long a new invite link stays valid, in days.
+        log_format: ``text`` (one readable line per request or job) or ``json`` (one
+            JSON object per line, for log shippers).
+        ready_max_sync_age_hours: ``/readyz`` answers 503 when sync is configured and
+            the last successful sync is older than this (None: the default of three
+            sync intervals, at least one hour).
     """
 
     home: Path
@@ -258,8 +296,19 @@ class Settings:
     sync_timeout_seconds: float = 60.0
     sync_retries: int = 4
     sync_backoff_seconds: float = 10.0
+    sync_budget_minutes: float = DEFAULT_SYNC_BUDGET_MINUTES
+    sync_max_requests: int = DEFAULT_SYNC_MAX_REQUESTS
     vector_backend: str = "in-process"
     embed_provider: str = "cpu"
+    signup: str = "open"
+    invite_days: float = 7.0
+    log_format: str = "text"
+    ready_max_sync_age_hours: float | None = None
+    # bioRxiv/medRxiv and arXiv's daily listing (issue 22)
+    biorxiv_api_url: str = DEFAULT_BIORXIV_API_URL
+    biorxiv_servers: tuple[str, ...] = ()
+    biorxiv_categories: tuple[str, ...] = ()
+    arxiv_rss_url: str = ""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -330,6 +379,19 @@ class Settings:
             raise SettingsError(
                 f"PAPERFEED_SYNC_INTERVAL_MINUTES={sync_interval!r} must not be negative"
             )
+        signup = (env.get("PAPERFEED_SIGNUP") or "open").strip().lower()
+        if signup not in SIGNUP_POLICIES:
+            raise SettingsError(
+                f"PAPERFEED_SIGNUP={env.get('PAPERFEED_SIGNUP')!r} is not one of "
+                f"{', '.join(SIGNUP_POLICIES)}"
+            )
+        invite_days = _read_positive(env, "PAPERFEED_INVITE_DAYS", 7.0)
+        for server in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ()):
+            if server.lower() not in BIORXIV_SERVERS:
+                raise SettingsError(
+                    f"PAPERFEED_BIORXIV_SERVERS: unknown server {server!r} "
+                    f"(expected {' or '.join(BIORXIV_SERVERS)})"
+                )
         return cls(
             home=home,
             database_url=database_url,
@@ -382,6 +444,36 @@ class Settings:
             sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
             sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
             sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
+            sync_budget_minutes=_read_positive(
+                env, "PAPERFEED_SYNC_BUDGET_MINUTES", DEFAULT_SYNC_BUDGET_MINUTES
+            ),
+            sync_max_requests=_read_int(
+                env, "PAPERFEED_SYNC_MAX_REQUESTS", DEFAULT_SYNC_MAX_REQUESTS, minimum=1
+            ),
             vector_backend=vector_backend,
             embed_provider=embed_provider,
+            signup=signup,
+            invite_days=invite_days,
+            log_format=_read_choice(env, "PAPERFEED_LOG_FORMAT", LOG_FORMATS),
+            ready_max_sync_age_hours=(
+                _read_positive(env, "PAPERFEED_READY_MAX_SYNC_AGE_HOURS", 1.0)
+                if env.get("PAPERFEED_READY_MAX_SYNC_AGE_HOURS")
+                else None
+            ),
+            biorxiv_api_url=_read_url(
+                env, "PAPERFEED_BIORXIV_API_URL", DEFAULT_BIORXIV_API_URL
+            ).rstrip("/"),
+            biorxiv_servers=tuple(
+                name.lower() for name in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ())
+            ),
+            biorxiv_categories=_read_words(env, "PAPERFEED_BIORXIV_CATEGORIES", ()),
+            # the listing follows arXiv itself: a site pointed at a mirror or a test server
+            # for OAI-PMH names its listing too, or has none
+            arxiv_rss_url=_read_url(
+                env,
+                "PAPERFEED_ARXIV_RSS_URL",
+                DEFAULT_ARXIV_RSS_URL
+                if env.get("PAPERFEED_ARXIV_OAI_URL") in (None, DEFAULT_ARXIV_OAI_URL)
+                else "",
+            ).rstrip("/"),
         )

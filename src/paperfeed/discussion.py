@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from paperfeed.accounts import check_rate
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_paper_id
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store import comments as comment_rows
@@ -68,12 +68,14 @@ class Thread:
 
 
 def _paper(store: Store, arxiv_id: str) -> StoredPaper:
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
-        raise DiscussionError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+        raise DiscussionError(
+            f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     paper = store.get_paper(normalized)
     if paper is None:
-        raise CommentNotFoundError(f"no paper {normalized} in this collection")
+        raise CommentNotFoundError(f"no paper {normalized} in this paperfeed")
     return paper
 
 
@@ -138,6 +140,10 @@ def post_comment(
             raise CommentNotFoundError(f"no comment {parent_id} on paper {paper.arxiv_id}")
         if parent.deleted:
             raise DiscussionError(f"comment {parent_id} was deleted; it takes no replies")
+        if parent.removed_by_moderator:
+            raise DiscussionError(
+                f"comment {parent_id} was removed by a moderator; it takes no replies"
+            )
         thread_id = parent.parent_id if parent.parent_id is not None else parent.id
     _check_rate(store, user)
     comment_id = comment_rows.insert_comment(
@@ -150,6 +156,8 @@ def _existing(store: Store, comment_id: int) -> Comment:
     comment = comment_rows.find_comment(store, comment_id)
     if comment is None or comment.deleted:
         raise CommentNotFoundError(f"no comment {comment_id}")
+    if comment.removed_by_moderator:  # its author can no longer edit it back
+        raise CommentNotFoundError(f"comment {comment_id} was removed by a moderator")
     return comment
 
 
@@ -188,7 +196,8 @@ def paper_threads(store: Store, paper: StoredPaper) -> list[Thread]:
     """The discussion of a paper: threads newest first, each with its replies oldest first.
 
     Deleted replies are left out; a deleted thread is kept (blank) only while it has
-    replies.
+    replies. A comment removed by a moderator (not deleted by its author) stays in its
+    place, shown as "removed by a moderator", so its replies keep their context.
     """
     comments = comment_rows.paper_comments(store, paper.key)
     replies: dict[int, list[Comment]] = {}

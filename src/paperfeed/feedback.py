@@ -30,11 +30,11 @@ def paper_named(store: Store, arxiv_id: str) -> StoredPaper:
     normalized = normalize_arxiv_id(arxiv_id)
     if normalized is None:
         raise LookupError(
-            f"no paper {quoted(arxiv_id)} in this collection (expected e.g. 2401.00165)"
+            f"no paper {quoted(arxiv_id)} in this paperfeed (expected e.g. 2401.00165)"
         )
     paper = store.get_paper(normalized)
     if paper is None:
-        raise LookupError(f"no paper {normalized} in this collection")
+        raise LookupError(f"no paper {normalized} in this paperfeed")
     return paper
 
 

@@ -35,8 +35,23 @@ class Paper:
     sources: list[str] = field(default_factory=list)
     license: str | None = None  # a license URL, as arXiv gives it
     updated: str | None = None  # when the latest version was submitted (arXiv)
+    # the source's own description of its submitter and organisation (daily-papers API);
+    # about the accounts, not the paper: two records of one paper compare equal without it
+    accounts: list[SourceAccount] = field(default_factory=list, compare=False)
     ai_summary: str | None = None  # the source's own one-line summary (daily-papers API)
     ai_keywords: list[str] | None = None  # the source's own keywords (daily-papers API)
+
+
+@dataclass(frozen=True)
+class SourceAccount:
+    """A user or organisation as a source describes it (``fullname``, ``avatarUrl``, ...).
+
+    ``kind`` is "user" (``name`` is the handle papers' ``submitted_by`` holds) or
+    "organization" (``name`` is the display name papers' ``organization`` holds)."""
+
+    kind: str
+    name: str
+    profile: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -132,3 +147,12 @@ class SearchResults:
     offset: int
     notes: list[str] = field(default_factory=list)
     close_match: bool = True
+    # ``total`` counts every matching paper, past the ranked candidates; when it cannot
+    # be counted (a quoted phrase over more than the candidates) it is a lower bound
+    total_exact: bool = True
+    ranked: int | None = None  # hits reachable by paging (None: ``total``)
+
+    @property
+    def pageable(self) -> int:
+        """How many hits paging can reach (the ranked candidates, at most ``total``)."""
+        return self.total if self.ranked is None else min(self.ranked, self.total)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_paper_id
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
@@ -73,7 +73,8 @@ def _name(value: object) -> str:
 def _description(value: object) -> str:
     if not isinstance(value, str):
         raise CollectionError(f"description must be text (got {type(value).__name__})")
-    description = value.replace("\r\n", "\n").strip()
+    # a browser's form sends CRLF; a lone CR (old Mac) is a line break too, not a control
+    description = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(description) > MAX_DESCRIPTION_CHARACTERS:
         raise CollectionError(
             f"description is {len(description)} characters long "
@@ -176,12 +177,14 @@ def stored_paper(store: Store, arxiv_id: str) -> StoredPaper:
         CollectionError: not an arXiv id.
         CollectionNotFoundError: no such paper in the store.
     """
-    normalized = normalize_arxiv_id(arxiv_id) if isinstance(arxiv_id, str) else None
+    normalized = normalize_paper_id(arxiv_id) if isinstance(arxiv_id, str) else None
     if normalized is None:
-        raise CollectionError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+        raise CollectionError(
+            f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     paper = store.get_paper(normalized)
     if paper is None:
-        raise CollectionNotFoundError(f"no paper {normalized} in this collection of papers")
+        raise CollectionNotFoundError(f"no paper {normalized} in this paperfeed")
     return paper
 
 

@@ -29,6 +29,7 @@ from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
 from bibtexparser.writer import BibtexFormat
 
+from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import StoredPaper
 from paperfeed.store.collections import Collection
 
@@ -36,6 +37,9 @@ _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
 _BRACES = re.compile(r"[{}]")
 _KEY_WORD = re.compile(r"[A-Za-z]+")
+# a title word keeps its digits ("4DAnyone" -> "4danyone", not "danyone"); a word must
+# have a letter, so a bare number ("2: ...", a year) is not the key's word
+_TITLE_KEY_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 _SMALL_WORDS = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with", "via"}
 
 
@@ -60,6 +64,21 @@ class ExportError(ValueError):
     """An unknown export format; the message names it and the known ones."""
 
 
+def preprint_server(paper: StoredPaper) -> str | None:
+    """``bioRxiv`` or ``medRxiv`` for a paper identified by its DOI, else None (arXiv)."""
+    if not is_doi(paper.arxiv_id):
+        return None
+    return "medRxiv" if "medrxiv" in paper.sources else "bioRxiv"
+
+
+def source_url(paper: StoredPaper) -> str:
+    """The paper's page at its source: arXiv's abstract page, or bioRxiv's/medRxiv's."""
+    server = preprint_server(paper)
+    if server is None:
+        return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    return f"https://www.{server.lower()}.org/content/{url_id(paper.arxiv_id)}"
+
+
 def publication_year(paper: StoredPaper) -> str:
     """The year from the publication date, else from a new-style id (YYMM.NNNNN)."""
     if paper.published:
@@ -72,10 +91,11 @@ def publication_year(paper: StoredPaper) -> str:
 
 def citation_key(paper: StoredPaper) -> str:
     """``surnameYEARword``: the first author's surname, the year, the first significant
-    title word, ASCII letters only (the form arXiv and Google Scholar use)."""
+    title word with its digits, ASCII letters and digits only (the form arXiv and Google
+    Scholar use; BibTeX keys may hold both)."""
     surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
     surname = "".join(_KEY_WORD.findall(surname)) or "anonymous"
-    title_words = [word.lower() for word in _KEY_WORD.findall(paper.title)]
+    title_words = [word.lower() for word in _TITLE_KEY_WORD.findall(paper.title)]
     first_word = next((word for word in title_words if word not in _SMALL_WORDS), "paper")
     return f"{surname}{publication_year(paper)}{first_word}"
 
@@ -120,13 +140,23 @@ def _bibtex_entry(paper: StoredPaper, key: str) -> model.Entry:
     ]
     if paper.journal_ref:
         fields.append(("journal", _bibtex_text(paper.journal_ref)))
-    fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
-    if paper.categories:
-        fields.append(("primaryClass", paper.categories[0]))
-    if paper.doi:
+    server = preprint_server(paper)
+    if server is None:
+        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+        if paper.categories:
+            fields.append(("primaryClass", paper.categories[0]))
+        doi = paper.doi
+    else:
+        # a bioRxiv/medRxiv preprint: its own DOI is its identifier (biblatex @misc
+        # with howpublished, as the servers' own "Download citation" gives)
+        fields.append(("howpublished", server))
+        doi = paper.arxiv_id
+        if paper.doi:
+            fields.append(("note", f"Published as doi:{_BRACES.sub('', paper.doi.strip())}"))
+    if doi:
         # verbatim in biblatex: no escapes, only braces (which would end the field) dropped
-        fields.append(("doi", _BRACES.sub("", paper.doi.strip())))
-    fields.append(("url", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+        fields.append(("doi", _BRACES.sub("", doi.strip())))
+    fields.append(("url", source_url(paper)))
     if paper.abstract:
         fields.append(("abstract", _bibtex_text(paper.abstract)))
     kind = "article" if paper.journal_ref else "misc"
@@ -164,12 +194,17 @@ def _ris_record(paper: StoredPaper, key: str) -> dict[str, Any]:
         "abstract": " ".join(paper.abstract.split()),
         "year": publication_year(paper),
         "date": _ris_date(paper.published or paper.first_listed),
-        "urls": [f"https://arxiv.org/abs/{paper.arxiv_id}"],
+        "urls": [source_url(paper)],
         "doi": paper.doi,
         "journal_name": " ".join(paper.journal_ref.split()) if paper.journal_ref else None,
         "keywords": list(paper.categories),
         "notes": [f"arXiv:{paper.arxiv_id}"],
     }
+    server = preprint_server(paper)
+    if server is not None:
+        record |= {"doi": paper.arxiv_id, "publisher": server, "notes": [f"{server} preprint"]}
+        if paper.doi:
+            record["notes"].append(f"Published as doi:{paper.doi}")
     return {name: value for name, value in record.items() if value}
 
 
@@ -202,7 +237,7 @@ def to_csv(papers: Sequence[tuple[StoredPaper, float]]) -> str:
                 publication_year(paper),
                 "; ".join(paper.categories),
                 paper.doi or "",
-                f"https://arxiv.org/abs/{paper.arxiv_id}",
+                source_url(paper),
                 _iso(added),
             ]
         )
@@ -238,7 +273,7 @@ def to_json(collection: Collection, papers: Sequence[tuple[StoredPaper, float]])
                 "categories": paper.categories,
                 "doi": paper.doi,
                 "journal_ref": paper.journal_ref,
-                "url": f"https://arxiv.org/abs/{paper.arxiv_id}",
+                "url": source_url(paper),
                 "added_at": _iso(added),
             }
             for paper, added in papers

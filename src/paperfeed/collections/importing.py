@@ -214,15 +214,18 @@ def parse_references(
 
 def match_references(store: Store, references: list[Reference]) -> list[int | None]:
     """The store key of each reference's paper (None where none matches)."""
+    # a bioRxiv/medRxiv paper's id is its DOI (lower case): a DOI may name one directly
     by_id = collection_rows.keys_by_arxiv_id(
-        store, [ref.arxiv_id for ref in references if ref.arxiv_id]
+        store,
+        [ref.arxiv_id for ref in references if ref.arxiv_id]
+        + [ref.doi.lower() for ref in references if ref.doi],
     )
     by_doi = collection_rows.keys_by_doi(store, [ref.doi for ref in references if ref.doi])
     keys: list[int | None] = []
     for ref in references:
         key = by_id.get(ref.arxiv_id or "")
         if key is None and ref.doi:
-            key = by_doi.get(ref.doi.lower())
+            key = by_doi.get(ref.doi.lower()) or by_id.get(ref.doi.lower())
         keys.append(key)
     wanted = {
         title_fingerprint(ref.title): index

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import daily_feed
+from paperfeed.search.profiles import OrganizationNames
 from paperfeed.search.recommending import Recommendation, recommend
 from paperfeed.store import Store
 from paperfeed.store.accounts import find_user_by_email
@@ -108,6 +109,8 @@ class Digest:
     top: list[tuple[StoredPaper, int]]  # (paper, upvotes)
     topics: list[TopicSection] = field(default_factory=list)
     for_you: list[Recommendation] = field(default_factory=list)
+    # each organisation spelling of the digest's papers -> the name the site shows for it
+    organizations: dict[str, str] = field(default_factory=dict)
 
     @property
     def paper_keys(self) -> list[int]:
@@ -138,6 +141,9 @@ class Composer:
         self._searches: dict[tuple[str, str], list[Hit]] = {}
         self._snippets: dict[tuple[str, int], Hit] = {}
         self.searches = 0
+        # the site's display names: a paper's own spelling may be "alibaba" where the
+        # corpus says "Alibaba" (the mail showed the raw spelling, the cards the name)
+        self._names = OrganizationNames(store)
 
     def _top_papers(self, period: Period) -> list[tuple[StoredPaper, int]]:
         if period.label not in self._feeds:
@@ -198,6 +204,14 @@ class Composer:
             if chosen:
                 digest.topics.append(TopicSection(topic, chosen))
         digest.for_you = self._for_you(subscription, period, seen)
+        papers = [paper for paper, _ in digest.top]
+        papers += [hit.paper for section in digest.topics for hit in section.hits]
+        papers += [item.paper for item in digest.for_you]
+        digest.organizations = {
+            paper.organization: self._names.display(paper.organization)
+            for paper in papers
+            if paper.organization
+        }
         return digest
 
     def _for_you(

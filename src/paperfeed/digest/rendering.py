@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.digest.composing import Digest
 from paperfeed.digest.subscribing import make_token
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
 from paperfeed.store.subscriptions import Subscription
 
@@ -44,6 +45,7 @@ def byline(paper: StoredPaper) -> str:
 
 
 _environment.globals["byline"] = byline
+_environment.filters["url_id"] = url_id  # a DOI id percent-encoded in links
 
 
 def link(settings: Settings, path: str, purpose: str, subscription: Subscription) -> str:
@@ -132,7 +134,14 @@ def digest_context(settings: Settings, digest: Digest) -> dict[str, object]:
     """What the digest templates (mail and the preview page) are rendered with."""
     subscription = digest.subscription
     what = "daily" if digest.period.frequency == "daily" else "weekly"
+
+    def organization(paper: StoredPaper) -> str:
+        """The organisation as the site shows it (one spelling for all its papers)."""
+        spelling = paper.organization or ""
+        return digest.organizations.get(spelling, spelling)
+
     return {
+        "organization": organization,
         "subject": digest_subject(digest),
         "heading": f"Your {what} papers",
         "period_text": _period_text(digest),

@@ -1,6 +1,7 @@
 """Sending on a schedule inside ``paperfeed serve``: each subscriber at their local hour.
 
-Every few minutes the scheduler queues the digests of subscribers whose local time has
+Every few minutes (``paperfeed.scheduling`` runs ``run_once`` every ``TICK_SECONDS``)
+the scheduler queues the digests of subscribers whose local time has
 reached the configured hour (daily: yesterday's papers; weekly: last week's, from
 Monday on) and delivers what is due. Each step is idempotent, so a missed tick, a
 restart or a cron job running ``paperfeed digest send`` alongside changes nothing.
@@ -9,8 +10,6 @@ restart or a cron job running ``paperfeed digest send`` alongside changes nothin
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -43,23 +42,3 @@ def run_once(store: Store, engine: SearchEngine, settings: Settings, now: float)
             include=lambda subscription: is_due(subscription, hour, now),
         )
     deliver_due(store, Mailer(settings))  # what is due by the clock, whatever ``now`` says
-
-
-def start_scheduler(settings: Settings) -> threading.Event:
-    """Run ``run_once`` every ``TICK_SECONDS`` in a daemon thread; set the event to stop."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        store = Store(settings.database_url)
-        engine = SearchEngine(store, settings)
-        while not stop.is_set():
-            try:
-                engine.reload_if_changed()
-                run_once(store, engine, settings, time.time())
-            except Exception:  # a bad tick must not kill the schedule; it is retried
-                log.exception("digest run failed; retrying in %s s", TICK_SECONDS)
-            stop.wait(TICK_SECONDS)
-        store.close()
-
-    threading.Thread(target=loop, name="paperfeed-digests", daemon=True).start()
-    return stop

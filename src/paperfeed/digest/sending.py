@@ -11,6 +11,7 @@ server's "250 OK" and the database update can leave a message that is sent again
 from __future__ import annotations
 
 import contextlib
+import logging
 import smtplib
 import ssl
 import sys
@@ -48,6 +49,8 @@ FIRST_RETRY_SECONDS = 60.0
 MAX_RETRY_SECONDS = 6 * 3600.0
 STALE_CLAIM_SECONDS = 600.0
 SMTP_TIMEOUT = 30.0
+# one line per job run (``paperfeed.operations.logs`` decides text or JSON)
+job_log = logging.getLogger("paperfeed.job")
 
 
 class MailError(RuntimeError):
@@ -135,6 +138,7 @@ def deliver_due(
 ) -> DeliveryReport:
     """Send every outbox message that is due, one claim at a time."""
     report = DeliveryReport()
+    started = time.monotonic()
     bar = progress_bar("send", total=None, unit=" mails", enabled=show_progress)
     try:
         while True:
@@ -160,6 +164,23 @@ def deliver_due(
     finally:
         bar.close()
         mailer.close()
+    milliseconds = round((time.monotonic() - started) * 1000, 1)
+    outcome = "failed" if report.failed else "ok"
+    job_log.log(
+        logging.WARNING if report.failed else logging.INFO,
+        "job digest-send %s %.1f ms: sent %d, failed %d",
+        outcome,
+        milliseconds,
+        report.sent,
+        report.failed,
+        extra={
+            "event": "job",
+            "job": "digest-send",
+            "outcome": outcome,
+            "ms": milliseconds,
+            "details": {"sent": report.sent, "failed": report.failed},
+        },
+    )
     return report
 
 
@@ -239,6 +260,20 @@ def queue_digests(
         report.queued += queue_messages(store, batch)
     report.searches = composer.searches
     report.seconds = time.monotonic() - started
+    if report.queued and not dry_run:
+        job_log.info(
+            "job digest-compose ok %.1f ms: %s digests queued %d",
+            report.seconds * 1000,
+            frequency,
+            report.queued,
+            extra={
+                "event": "job",
+                "job": "digest-compose",
+                "outcome": "ok",
+                "ms": round(report.seconds * 1000, 1),
+                "details": {"frequency": frequency, "queued": report.queued},
+            },
+        )
     return report
 
 

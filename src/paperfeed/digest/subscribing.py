@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from paperfeed.accounts import AccountError, normalize_email
 from paperfeed.ingest import quoted
+from paperfeed.mail_addresses import inbox_of
 from paperfeed.search.query import parse_query
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import (
@@ -136,7 +137,7 @@ def mail_address(email: str) -> str:
 
     Mail goes out without SMTPUTF8 (RFC 6531), which few relays offer, so the part
     before the @ must be ASCII; an internationalised domain is written in its IDNA
-    ("xn--") form, which every server accepts.
+    ("xn--") form, which every server accepts (``mail_addresses.canonical_address``).
 
     Raises:
         SubscriptionError: naming the address and what is wrong with it.
@@ -145,27 +146,18 @@ def mail_address(email: str) -> str:
         address = normalize_email(email)
     except AccountError as error:
         raise SubscriptionError(str(error)) from None
-    local, _, domain = address.rpartition("@")
-    if not local.isascii():
+    if not address.isascii():
         raise SubscriptionError(
             f"email {quoted(email)} has non-ASCII characters before the @: this site "
             "cannot send to internationalised (SMTPUTF8) addresses; use an ASCII one"
         )
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise SubscriptionError(
-                f"email {quoted(email)} has a domain that is not a valid host name"
-            ) from None
-    return f"{local}@{domain}"
+    return address
 
 
 def mailbox_of(email: str) -> str:
-    """The inbox an address reaches, for per-inbox caps on mail: lower case and
-    without a ``+tag`` (``Ada+x@Example.org`` and ``ada@example.org`` are one inbox)."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}" if local else email.strip().lower()
+    """The inbox an address reaches, for per-inbox caps on mail (one definition:
+    ``mail_addresses.inbox_of``): ``"Ada+x"@Example.org.`` is ``ada@example.org``."""
+    return inbox_of(email)
 
 
 def _check(

@@ -27,6 +27,7 @@ from paperfeed.config import Settings
 from paperfeed.index.annotation_stage import annotate_pending
 from paperfeed.index.annotations import ANNOTATOR_VERSION
 from paperfeed.index.embedder import Embedder, embedding_text, load_configured_embedder
+from paperfeed.index.embedding_chunks import embed_chunk_size
 from paperfeed.index.lexical import FORMAT_VERSION, Document, LexicalIndex
 from paperfeed.index.lexical_files import remove_leftovers, stored_format_version
 from paperfeed.index.tokenizer import TOKENIZER_VERSION, tokenize
@@ -47,7 +48,6 @@ from paperfeed.store.embedding_rows import (
 # its vectors searchable as it goes.
 DENSE_REFRESH_SECONDS = 300.0
 # Papers embedded and committed together: this many times PAPERFEED_EMBED_BATCH_SIZE.
-EMBED_CHUNK_BATCHES = 16
 # Each update adds a segment; past this many they are merged into one.
 MAX_SEGMENTS = 8
 
@@ -218,12 +218,6 @@ def tokenizer_is_current(state: dict[str, object]) -> bool:
     """Whether the lexical index of ``state`` was built by today's tokenizer (indexes
     from before the version was recorded count as version 1)."""
     return state.get("tokenizer_version", 1) == TOKENIZER_VERSION
-
-
-def embed_chunk_size(settings: Settings) -> int:
-    """Papers embedded in one ``embed()`` call and committed together (the Ray backfill
-    sends the same chunks, so an int8 model sees the same batches either way)."""
-    return max(settings.embed_batch_size * EMBED_CHUNK_BATCHES, 64)
 
 
 def embed_pending(

@@ -1,7 +1,8 @@
 """Embedders behind optional extras: sentence-transformers (torch) and Model2Vec.
 
-These import the core (:mod:`paperfeed.index.embedder`), never the reverse, so the default
-install stays torch-free; a missing package raises :class:`EmbedderError` naming the extra.
+These import the shared names (:mod:`paperfeed.index.embedding_types`), never the core,
+so the default install stays torch-free; a missing package raises :class:`EmbedderError`
+naming the extra.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from paperfeed.index.embedder import Embedder, EmbedderError, FloatMatrix, normalize_rows
+from paperfeed.index.embedding_types import Embedder, EmbedderError, FloatMatrix, normalize_rows
 
 
 def _import_extra(module: str, extra: str, spec: str) -> ModuleType:

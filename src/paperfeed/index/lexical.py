@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,65 +28,21 @@ from numpy.typing import NDArray
 
 from paperfeed.index.lexical_files import (
     next_generation,
+    read_segment,
     remove_leftovers,
     remove_old_generations,
     write_json_atomically,
+    write_segment,
 )
+from paperfeed.index.lexical_types import FIELDS as FIELDS
+from paperfeed.index.lexical_types import FORMAT_VERSION as FORMAT_VERSION
+from paperfeed.index.lexical_types import Document as Document
+from paperfeed.index.lexical_types import Postings as Postings
+from paperfeed.index.lexical_types import QueryTerm as QueryTerm
+from paperfeed.index.lexical_types import Segment as Segment
+from paperfeed.index.postings import best as best
+from paperfeed.index.postings import count_postings, empty_postings, live_postings
 from paperfeed.index.term_sequences import TermSequences
-
-FIELDS = ("title", "abstract", "authors", "categories")
-# 2: segments also hold each paper's title + abstract term sequence (index/term_sequences.py)
-FORMAT_VERSION = 2
-
-
-@dataclass
-class Postings:
-    """A term-major sparse matrix: docs of term t are ``docs[indptr[t]:indptr[t+1]]``."""
-
-    indptr: NDArray[np.int64]
-    docs: NDArray[np.int32]
-    values: NDArray[np.float32]
-
-    def slice(self, term: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
-        if term + 1 >= len(self.indptr):
-            return np.empty(0, np.int32), np.empty(0, np.float32)
-        start, end = self.indptr[term], self.indptr[term + 1]
-        return self.docs[start:end], self.values[start:end]
-
-
-@dataclass
-class Segment:
-    """Documents added in one update."""
-
-    name: str
-    keys: NDArray[np.int64]
-    live: NDArray[np.bool_]
-    lengths: dict[str, NDArray[np.int32]]
-    fields: dict[str, Postings]
-    combined: Postings
-    # largest tf~ of each term in ``combined``: MaxScore's bounds (index/lexical_topk.py)
-    term_maxima: NDArray[np.float32] | None = None
-    # title + abstract term ids per doc, for proximity (None: written by format 1)
-    sequences: TermSequences | None = None
-
-
-@dataclass
-class QueryTerm:
-    """One query term as the index sees it: postings per segment, live df and idf."""
-
-    term_id: int
-    field_name: str | None
-    frequency: int
-    idf: float
-    parts: list[tuple[int, NDArray[np.int32], NDArray[np.float32]]]  # offset, docs, tf~
-
-
-@dataclass
-class Document:
-    """Tokens of one paper per field, ready to index."""
-
-    key: int
-    tokens: dict[str, list[str]]
 
 
 @dataclass
@@ -141,7 +95,7 @@ class LexicalIndex:
             lengths[field_name] = field_lengths
             self.length_totals[field_name] += int(field_lengths.sum())
             in_order[field_name] = np.array(term_ids, np.int64)
-            postings[field_name] = _count_postings(
+            postings[field_name] = count_postings(
                 in_order[field_name], np.array(doc_ids, np.int64), count, len(self.terms)
             )
         self.indexed_documents += count
@@ -171,28 +125,9 @@ class LexicalIndex:
         }
         fields: dict[str, Postings] = {}
         for field_name in FIELDS:
-            terms_parts, docs_parts, values_parts = [], [], []
-            base = 0
-            for segment in self.segments:
-                # new doc number of each live doc of this segment, -1 for dead ones
-                renumber = np.full(len(segment.keys), -1, np.int64)
-                renumber[segment.live] = base + np.arange(int(segment.live.sum()))
-                base += int(segment.live.sum())
-                matrix = segment.fields[field_name]
-                term_of = np.repeat(np.arange(len(matrix.indptr) - 1), np.diff(matrix.indptr))
-                new_docs = renumber[matrix.docs]
-                keep = new_docs >= 0
-                terms_parts.append(term_of[keep])
-                docs_parts.append(new_docs[keep])
-                values_parts.append(matrix.values[keep])
-            term_ids = np.concatenate(terms_parts)
-            doc_ids = np.concatenate(docs_parts)
-            values = np.concatenate(values_parts)
-            order = np.lexsort((doc_ids, term_ids))
-            indptr = np.zeros(vocabulary_size + 1, np.int64)
-            np.cumsum(np.bincount(term_ids, minlength=vocabulary_size), out=indptr[1:])
-            fields[field_name] = Postings(
-                indptr, doc_ids[order].astype(np.int32), values[order].astype(np.float32)
+            fields[field_name] = live_postings(
+                [(segment.live, segment.fields[field_name]) for segment in self.segments],
+                vocabulary_size,
             )
         combined = self._combine_fields(fields, lengths, len(live_keys))
         sequences = None
@@ -252,7 +187,7 @@ class LexicalIndex:
             value_parts.append(weight * matrix.values / norm[matrix.docs])
         vocabulary_size = len(self.terms)
         if not term_parts:
-            return _empty_postings(vocabulary_size)
+            return empty_postings(vocabulary_size)
         codes = np.concatenate(term_parts) * count + np.concatenate(doc_parts)
         unique, inverse = np.unique(codes, return_inverse=True)
         values = np.bincount(inverse, weights=np.concatenate(value_parts)).astype(np.float32)
@@ -374,13 +309,25 @@ class LexicalIndex:
 
         ``allowed`` is a mask over paper keys (index = key) from the filters.
         """
+        candidates = self._positive(scores, allowed)
+        candidates, best_scores = best(candidates, scores[candidates], limit)
+        return self._keys[candidates], best_scores
+
+    def count_positive(
+        self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
+    ) -> int:
+        """How many papers ``top`` could return at any depth: positive scores, allowed."""
+        return len(self._positive(scores, allowed))
+
+    def _positive(
+        self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None
+    ) -> NDArray[np.int64]:
         candidates = np.flatnonzero(scores > 0)
         if allowed is not None and len(candidates):
             keys = self._keys[candidates]
             inside = keys < len(allowed)
             candidates = candidates[inside][allowed[keys[inside]]]
-        candidates, best_scores = best(candidates, scores[candidates], limit)
-        return self._keys[candidates], best_scores
+        return candidates
 
     def keys_with(self, term: str, field_name: str | None = None) -> NDArray[np.int64]:
         """Keys of live papers containing ``term`` (in ``field_name``, or any default field)."""
@@ -450,20 +397,7 @@ class LexicalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         generation = next_generation(folder)
         for segment in self.segments:
-            segment_folder = folder / segment.name
-            if not (segment_folder / "keys.npy").exists():
-                staging = folder / f".{segment.name}.tmp"
-                shutil.rmtree(staging, ignore_errors=True)
-                staging.mkdir()
-                np.save(staging / "keys.npy", segment.keys)
-                for field_name in FIELDS:
-                    _save_postings(staging, field_name, segment.fields[field_name])
-                    np.save(staging / f"{field_name}.lengths.npy", segment.lengths[field_name])
-                _save_postings(staging, "combined", segment.combined)
-                if segment.sequences is not None:
-                    segment.sequences.save(staging)
-                os.replace(staging, segment_folder)
-            np.save(segment_folder / f"live.{generation}.npy", segment.live)
+            write_segment(folder, segment, generation)
         (folder / f"vocabulary.{generation}.json").write_text(json.dumps(self.terms))
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -508,71 +442,6 @@ class LexicalIndex:
             last_sequence=manifest.get("last_sequence"),
         )
         for name in manifest["segments"]:
-            segment_folder = folder / name
-            index.segments.append(
-                Segment(
-                    name=name,
-                    keys=np.load(segment_folder / "keys.npy"),
-                    live=np.load(segment_folder / f"live.{generation}.npy"),
-                    lengths={
-                        field_name: np.load(segment_folder / f"{field_name}.lengths.npy")
-                        for field_name in FIELDS
-                    },
-                    fields={
-                        field_name: _load_postings(segment_folder, field_name)
-                        for field_name in FIELDS
-                    },
-                    combined=_load_postings(segment_folder, "combined"),
-                    sequences=TermSequences.load(segment_folder),
-                )
-            )
+            index.segments.append(read_segment(folder, name, generation))
         index._refresh_global_arrays()
         return index
-
-
-def best(
-    positions: NDArray[np.int64], scores: NDArray[np.float32], limit: int
-) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """The ``limit`` best of ``positions`` (ascending), best first; ties: lower position first."""
-    if limit <= 0:
-        return positions[:0], scores[:0]
-    if len(positions) > limit:
-        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
-        keep = scores > kth
-        tied = np.flatnonzero(scores == kth)[: limit - int(keep.sum())]
-        keep[tied] = True
-        positions, scores = positions[keep], scores[keep]
-    order = np.argsort(-scores, kind="stable")
-    return positions[order], scores[order]
-
-
-def _empty_postings(vocabulary_size: int) -> Postings:
-    return Postings(
-        np.zeros(vocabulary_size + 1, np.int64), np.empty(0, np.int32), np.empty(0, np.float32)
-    )
-
-
-def _count_postings(
-    term_ids: NDArray[np.int64], doc_ids: NDArray[np.int64], count: int, vocabulary_size: int
-) -> Postings:
-    """Term frequencies as a term-major sparse matrix, from parallel (term, doc) arrays."""
-    if len(term_ids) == 0:
-        return _empty_postings(vocabulary_size)
-    unique, frequencies = np.unique(term_ids * count + doc_ids, return_counts=True)
-    indptr = np.zeros(vocabulary_size + 1, np.int64)
-    np.cumsum(np.bincount(unique // count, minlength=vocabulary_size), out=indptr[1:])
-    return Postings(indptr, (unique % count).astype(np.int32), frequencies.astype(np.float32))
-
-
-def _save_postings(folder: Path, name: str, postings: Postings) -> None:
-    np.save(folder / f"{name}.indptr.npy", postings.indptr)
-    np.save(folder / f"{name}.docs.npy", postings.docs)
-    np.save(folder / f"{name}.values.npy", postings.values)
-
-
-def _load_postings(folder: Path, name: str) -> Postings:
-    return Postings(
-        np.load(folder / f"{name}.indptr.npy"),
-        np.load(folder / f"{name}.docs.npy"),
-        np.load(folder / f"{name}.values.npy"),
-    )

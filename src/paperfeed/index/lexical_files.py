@@ -1,5 +1,6 @@
-"""The lexical index's files: generations, the atomic manifest switch, and cleaning up
-what a killed save or a merge left behind (the index itself is ``index/lexical.py``)."""
+"""The lexical index's files: each segment's ``.npy`` arrays, generations, the atomic
+manifest switch, and cleaning up what a killed save or a merge left behind (the index
+itself is ``index/lexical.py``; it names no file)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import json
 import os
 import shutil
 from pathlib import Path
+
+import numpy as np
+
+from paperfeed.index.lexical_types import FIELDS, Postings, Segment
+from paperfeed.index.term_sequences import TermSequences
 
 
 def stored_format_version(folder: Path) -> int:
@@ -60,3 +66,53 @@ def remove_old_generations(folder: Path, generation: int) -> None:
     for path in folder.glob("vocabulary.*.json"):
         if int(path.name.split(".")[1]) < generation - 1:
             path.unlink(missing_ok=True)
+
+
+def write_segment(folder: Path, segment: Segment, generation: int) -> None:
+    """Write ``segment``'s arrays once (staged, then renamed into place) and its live
+    mask of ``generation``; a segment already on disk only gets the new live mask."""
+    segment_folder = folder / segment.name
+    if not (segment_folder / "keys.npy").exists():
+        staging = folder / f".{segment.name}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        np.save(staging / "keys.npy", segment.keys)
+        for field_name in FIELDS:
+            save_postings(staging, field_name, segment.fields[field_name])
+            np.save(staging / f"{field_name}.lengths.npy", segment.lengths[field_name])
+        save_postings(staging, "combined", segment.combined)
+        if segment.sequences is not None:
+            segment.sequences.save(staging)
+        os.replace(staging, segment_folder)
+    np.save(segment_folder / f"live.{generation}.npy", segment.live)
+
+
+def read_segment(folder: Path, name: str, generation: int) -> Segment:
+    """The segment ``name`` with its live mask of ``generation``."""
+    segment_folder = folder / name
+    return Segment(
+        name=name,
+        keys=np.load(segment_folder / "keys.npy"),
+        live=np.load(segment_folder / f"live.{generation}.npy"),
+        lengths={
+            field_name: np.load(segment_folder / f"{field_name}.lengths.npy")
+            for field_name in FIELDS
+        },
+        fields={field_name: load_postings(segment_folder, field_name) for field_name in FIELDS},
+        combined=load_postings(segment_folder, "combined"),
+        sequences=TermSequences.load(segment_folder),
+    )
+
+
+def save_postings(folder: Path, name: str, postings: Postings) -> None:
+    np.save(folder / f"{name}.indptr.npy", postings.indptr)
+    np.save(folder / f"{name}.docs.npy", postings.docs)
+    np.save(folder / f"{name}.values.npy", postings.values)
+
+
+def load_postings(folder: Path, name: str) -> Postings:
+    return Postings(
+        np.load(folder / f"{name}.indptr.npy"),
+        np.load(folder / f"{name}.docs.npy"),
+        np.load(folder / f"{name}.values.npy"),
+    )

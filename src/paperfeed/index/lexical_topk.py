@@ -26,7 +26,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from paperfeed.index.lexical import LexicalIndex, Postings, QueryTerm, Segment, best
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.lexical_types import Postings, QueryTerm, Segment
+from paperfeed.index.postings import best
 
 # Float32 sums in another order differ in the last bits: bounds get this much slack so a
 # pruning decision never depends on rounding.

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, bindparam, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from paperfeed.index.vector_search import NO_FILTER, Candidates, DenseFilter
+from paperfeed.index.dense_filters import NO_FILTER, Candidates, DenseFilter
 from paperfeed.progress import progress_bar
 from paperfeed.store import Store
 from paperfeed.store.migrations import m008_create_paper_vectors

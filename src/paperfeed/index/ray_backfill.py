@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from paperfeed.config import Settings
-from paperfeed.index.builder import embed_chunk_size
 from paperfeed.index.embedder import (
     Embedder,
     EmbedderError,
     embedding_text,
     load_configured_embedder,
 )
+from paperfeed.index.embedding_chunks import embed_chunk_size
 from paperfeed.progress import progress_bar
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import count_papers_to_embed, papers_to_embed, save_embeddings
@@ -63,7 +63,7 @@ class EmbedActor:
     """One Ray actor: loads the embedder once, then embeds chunk after chunk.
 
     Each dataset row is one whole chunk of papers, formed as the local path forms them
-    (:func:`paperfeed.index.builder.embed_chunk_size`) and embedded with one ``embed()``
+    (:func:`paperfeed.index.embedding_chunks.embed_chunk_size`) and embedded with one ``embed()``
     call, so the model sees exactly the batches it would see locally: with an int8 model,
     whose activations are quantised with each batch's own scale, that keeps the vectors
     equal.

@@ -59,6 +59,10 @@ _stemmer = Stemmer.Stemmer("english")
 
 
 _stems: dict[str, str] = {}
+# A word never seen before adds ~150 bytes; queries of random words would add them
+# forever. Past this many (~75 MB) the cache starts again: the common words come back
+# within a few texts (word frequencies are Zipfian), the rest were one-offs.
+MAX_CACHED_STEMS = 500_000
 
 
 def fold(text: str) -> str:
@@ -71,6 +75,8 @@ def stem(word: str) -> str:
     """Snowball English stem of a folded word (cached: the vocabulary is small)."""
     stemmed = _stems.get(word)
     if stemmed is None:
+        if len(_stems) >= MAX_CACHED_STEMS:
+            _stems.clear()
         stemmed = _stems[word] = str(_stemmer.stemWord(word))
     return stemmed
 

@@ -9,7 +9,6 @@ the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -17,33 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.config import Settings
+from paperfeed.index.dense_filters import NO_FILTER as NO_FILTER
+from paperfeed.index.dense_filters import Candidates as Candidates
+from paperfeed.index.dense_filters import DenseFilter as DenseFilter
 from paperfeed.index.vectors import VectorIndex
 from paperfeed.store import Store
-
-Candidates = tuple[NDArray[np.int64], NDArray[np.float32]]
-
-
-@dataclass(frozen=True)
-class DenseFilter:
-    """Which papers a dense search may return.
-
-    Attributes:
-        mask: every restriction of the query as a mask over paper keys (index = key),
-            or None for no restriction; what an in-process search applies.
-        categories: ``cat:`` filters (any of them), lowercased.
-        since, until: date bounds, ``YYYY-MM-DD``, on the paper's shown date.
-        term_mask: the restrictions a database cannot see (fielded words, phrases,
-            exclusions: they come from the lexical index), or None when there are none.
-    """
-
-    mask: NDArray[np.bool_] | None = None
-    categories: tuple[str, ...] = ()
-    since: str | None = None
-    until: str | None = None
-    term_mask: NDArray[np.bool_] | None = None
-
-
-NO_FILTER = DenseFilter()
 
 
 class VectorSearch(Protocol):

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.formats import FORMATS, detect_format, read_source
-from paperfeed.ingest.identifiers import normalize_arxiv_id
+from paperfeed.ingest.identifiers import (
+    is_doi,
+    normalize_arxiv_id,
+    normalize_doi,
+    normalize_paper_id,
+)
 from paperfeed.ingest.links import web_link
 from paperfeed.ingest.text_cleaning import clean_text, fold_for_matching, quoted
 
@@ -20,7 +25,10 @@ __all__ = [
     "clean_text",
     "detect_format",
     "fold_for_matching",
+    "is_doi",
     "normalize_arxiv_id",
+    "normalize_doi",
+    "normalize_paper_id",
     "quoted",
     "read_source",
     "web_link",

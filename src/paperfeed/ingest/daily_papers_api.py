@@ -28,7 +28,8 @@ from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.records import (
     Record,
     RecordError,
-    convert_record,
+    SalvagedList,
+    convert_items,
     describe_type,
     parse_json_document,
     read_arxiv_id,
@@ -39,7 +40,7 @@ from paperfeed.ingest.records import (
     require_text,
 )
 from paperfeed.ingest.source_files import READ_ERRORS, is_tar_archive, open_binary, read_head
-from paperfeed.models import Paper, Rejection
+from paperfeed.models import Paper, Rejection, SourceAccount
 
 FORMAT = "daily-papers-api"
 SOURCE = "daily-papers"
@@ -48,6 +49,12 @@ _DAY_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.json(?:\.gz)?$")
 _ORGANIZATION_NAME_KEYS = ("fullname", "name")
 _USER_NAME_KEYS = ("name", "user", "fullname")
 _TAR_HEADER_SIZE = 512
+# The keys of a user or organisation object kept with it: who it is and how it is shown.
+# Counts and the viewer's own flags (followerCount, isUserFollowing) change by the hour
+# or by the reader, so they are not kept as if they were facts about the account.
+_USER_PROFILE_KEYS = ("_id", "avatarUrl", "fullname", "name", "user", "type")
+_USER_FLAG_KEYS = ("isPro", "isHf", "isHfAdmin", "isMod")
+_ORGANIZATION_PROFILE_KEYS = ("_id", "name", "fullname", "avatar")
 
 
 def read_daily_papers_api(path: Path) -> Iterator[Paper | Rejection]:
@@ -137,7 +144,7 @@ def _read_day_file(data: bytes, file: str, day: str | None) -> Iterator[Paper | 
     if isinstance(document, Rejection):
         yield document
         return
-    if not isinstance(document, list):
+    if not isinstance(document, list | SalvagedList):
         yield Rejection(
             file, 1, f"a day file must hold a JSON list of entries, got {describe_type(document)}"
         )
@@ -146,21 +153,20 @@ def _read_day_file(data: bytes, file: str, day: str | None) -> Iterator[Paper | 
 
 
 def read_day_entries(
-    entries: list[object], file: str, day: str | None
+    entries: list[object] | SalvagedList, file: str, day: str | None
 ) -> Iterator[Paper | Rejection]:
     """Turn one day's parsed list of entries (an API response) into papers.
 
     Args:
-        entries: the JSON list ``/api/daily_papers?date=`` answered.
+        entries: the JSON list ``/api/daily_papers?date=`` answered (item by item
+            when it was too deep to decode whole).
         file: names the response in rejections (a file name or the URL).
         day: the day asked for, ``YYYY-MM-DD`` (the papers' daily date).
 
     Yields:
         A ``Paper`` per entry, a ``Rejection`` (1-based position) per invalid one.
     """
-    to_paper = partial(_entry_to_paper, day=day)
-    for position, entry in enumerate(entries, 1):
-        yield convert_record(entry, file, position, to_paper)
+    yield from convert_items(entries, file, partial(_entry_to_paper, day=day))
 
 
 def _entry_to_paper(entry: Record, day: str | None) -> Paper:
@@ -200,7 +206,44 @@ def _entry_to_paper(entry: Record, day: str | None) -> Paper:
         ai_summary=read_text(paper, "ai_summary", "paper.ai_summary"),
         ai_keywords=read_string_list(paper, "ai_keywords", "paper.ai_keywords") or None,
         sources=[SOURCE],
+        accounts=_read_accounts(entry, paper),
     )
+
+
+def _profile(value: object, keys: Sequence[str], flags: Sequence[str] = ()) -> dict[str, object]:
+    """The kept keys of an account object (text values, and true/false flags)."""
+    if not isinstance(value, dict):
+        return {}
+    kept: dict[str, object] = {}
+    for key in keys:
+        text = value.get(key)
+        if isinstance(text, str) and text.strip():
+            kept[key] = text
+    for key in flags:
+        flag = value.get(key)
+        if isinstance(flag, bool):
+            kept[key] = flag
+    return kept
+
+
+def _read_accounts(entry: Record, paper: Record) -> list[SourceAccount]:
+    """The submitter and organisation objects, keyed as papers name them (a user by
+    handle, an organisation by display name); the entry's and the paper's copies of an
+    object are merged, the entry's winning."""
+    accounts = []
+    user = _profile(paper.get("submittedOnDailyBy"), _USER_PROFILE_KEYS, _USER_FLAG_KEYS)
+    user |= _profile(entry.get("submittedBy"), _USER_PROFILE_KEYS, _USER_FLAG_KEYS)
+    handle = next((user[key] for key in _USER_NAME_KEYS if key in user), None)
+    if isinstance(handle, str):
+        accounts.append(SourceAccount("user", handle, user))
+    organization = _profile(paper.get("organization"), _ORGANIZATION_PROFILE_KEYS)
+    organization |= _profile(entry.get("organization"), _ORGANIZATION_PROFILE_KEYS)
+    display = next(
+        (organization[key] for key in _ORGANIZATION_NAME_KEYS if key in organization), None
+    )
+    if isinstance(display, str):
+        accounts.append(SourceAccount("organization", display, organization))
+    return accounts
 
 
 def _read_author_names(value: object) -> list[str] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 # New-style ids (April 2007 on): YYMM.NNNN, and YYMM.NNNNN from January 2015.
 # Old-style ids: archive, optional subject class, then YYMMNNN, e.g. hep-th/9901001,
@@ -44,3 +45,65 @@ def normalize_arxiv_id(raw: str) -> str | None:
         return None
     match = _IDENTIFIER.fullmatch(decorated.group("identifier"))
     return match.group("identifier") if match is not None else None
+
+
+# A DOI: "10." + registrant code, "/", then any printable characters (the suffix is
+# opaque; Crossref allows parentheses, semicolons, even "<"). DOIs compare without
+# regard to case (https://www.doi.org/the-identifier/resources/handbook/2_numbering),
+# so the normal form is lower-case.
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+# What a person may paste around a DOI: a prefix, a resolver URL, or a bioRxiv/medRxiv
+# content URL (``…/content/10.1101/2024.01.02.123456v2`` with an optional
+# ``.full``/``.full.pdf``/``.abstract`` tail, whose version suffix is dropped).
+_DECORATED_DOI = re.compile(
+    r"(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/|"
+    r"(?:https?://)?(?:www\.|connect\.)?(?:biorxiv|medrxiv)\.org/content/(?:early/[\d/]+/)?)"
+    r"(?P<doi>10\.\S+?)"
+    r"(?:v\d+)?(?:\.full(?:\.pdf)?|\.abstract|\.full-text|\.supplementary-material)?/?",
+    re.IGNORECASE,
+)
+_VERSION_SUFFIX = re.compile(r"(?<=\d)v\d+$")
+_PREPRINT_URL = re.compile(r"(?:https?://)?(?:www\.|connect\.)?(?:biorxiv|medrxiv)\.org/", re.I)
+
+
+def normalize_doi(raw: str) -> str | None:
+    """Return the DOI in ``raw`` in lower case, or ``None`` if ``raw`` holds none.
+
+    Accepts a bare DOI, ``doi:…``, ``https://doi.org/…`` and bioRxiv/medRxiv content
+    URLs (their ``v2`` version suffix dropped, as arXiv's is).
+    """
+    text = raw.strip()
+    match = _DECORATED_DOI.fullmatch(text)
+    if match is not None:
+        doi = match.group("doi")
+        if _PREPRINT_URL.match(text) is None:
+            # only preprint-server URLs carry a version suffix; a bare DOI keeps its "v2"
+            doi = text[match.start("doi") :].rstrip("/")
+        return _without_version(doi.lower()) if _DOI.fullmatch(doi) else None
+    return _without_version(text.lower()) if _DOI.fullmatch(text) else None
+
+
+def _without_version(doi: str) -> str:
+    # bioRxiv/medRxiv (prefix 10.1101) name a version "v2" after the DOI; never part of it
+    return _VERSION_SUFFIX.sub("", doi) if doi.startswith("10.1101/") else doi
+
+
+def is_doi(paper_id: str) -> bool:
+    """Whether a (normalised) paper id is a DOI rather than an arXiv id."""
+    return paper_id.startswith("10.")
+
+
+def normalize_paper_id(raw: str) -> str | None:
+    """A paper's id in its normal form: an arXiv id (``normalize_arxiv_id``) or, for
+    papers from bioRxiv and medRxiv, a lower-case DOI (``normalize_doi``).
+
+    Returns:
+        ``"2401.00165"``, ``"10.1101/2024.01.02.123456"``, or ``None`` for neither.
+    """
+    return normalize_arxiv_id(raw) or normalize_doi(raw)
+
+
+def url_id(paper_id: str) -> str:
+    """A paper id as it goes into a URL path: percent-encoded, its ``/`` kept (a DOI's
+    suffix may hold ``(``, ``;``, ``<``, ``#`` or ``?``; arXiv ids pass unchanged)."""
+    return urllib.parse.quote(paper_id, safe="/")

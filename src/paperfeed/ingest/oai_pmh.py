@@ -25,7 +25,7 @@ from typing import cast
 
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
-from paperfeed.ingest.records import quote
+from paperfeed.ingest.records import RecordOverLimit, check_field_caps, quote
 from paperfeed.models import Paper, Rejection
 
 SOURCE = "arxiv-oai"
@@ -194,9 +194,16 @@ def _read_record(record: ET.Element, page: OaiPage, where: str, position: int) -
         )
         return
     try:
-        page.papers.append(_metadata_to_paper(metadata, datestamp))
+        paper = _metadata_to_paper(metadata, datestamp)
     except ValueError as error:
         page.rejections.append(Rejection(where, position, f"record {identifier or '?'}: {error}"))
+        return
+    try:
+        check_field_caps(paper)  # the same caps as every file format
+    except RecordOverLimit as error:
+        page.rejections.append(Rejection(where, position, str(error)))
+        return
+    page.papers.append(paper)
 
 
 def _date(metadata: ET.Element, tag: str) -> str | None:

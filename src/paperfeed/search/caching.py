@@ -1,22 +1,82 @@
-"""A small thread-safe least-recently-used cache for answers that depend only on the index."""
+"""A small thread-safe least-recently-used cache for answers that depend only on the index,
+bounded in entries and in bytes.
+
+A bound in entries alone is no bound on memory: a ranking holds four dicts over ~1,100
+candidates and the papers it read, a page of hits its papers' full text, so 2,048
+pages and 256 rankings grew a worker by ~700 MB (bench/memory_soak.py). Each entry's
+size is estimated once, when it is kept (``approximate_bytes``), and the least recently
+used entries go until the total fits.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from itertools import islice
 from typing import Generic, TypeVar
+
+import numpy as np
 
 Value = TypeVar("Value")
 
+# Containers longer than this are sized from a sample of their first items.
+_SAMPLE = 16
+_ATOMS = (str, bytes, int, float, bool, type(None))
+
+
+def approximate_bytes(value: object) -> int:
+    """About how much memory ``value`` holds, its contents included.
+
+    Walks dataclasses, mappings, sequences and sets; numpy arrays count their buffer; a
+    container of more than ``_SAMPLE`` items is sized from its first ones, scaled (the
+    cached values are lists of alike items). Objects shared with other entries or with
+    the rest of the process are counted in full: an over-estimate, on the safe side.
+    """
+    if isinstance(value, _ATOMS):
+        return sys.getsizeof(value)
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes) + 112
+    size = sys.getsizeof(value)
+    if isinstance(value, Mapping):
+        # items() read lazily: some mappings compute their values (over numpy arrays)
+        pairs = list(islice(value.items(), _SAMPLE))
+        sampled = sum(approximate_bytes(key) + approximate_bytes(item) for key, item in pairs)
+        return size + sampled * len(value) // max(1, len(pairs))
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(islice(value, _SAMPLE))
+        sampled = sum(approximate_bytes(item) for item in items)
+        return size + sampled * len(value) // max(1, len(items))
+    if dataclasses.is_dataclass(value):
+        fields = [getattr(value, field.name) for field in dataclasses.fields(value)]
+    elif hasattr(value, "__dict__"):
+        fields = list(vars(value).values())
+    else:
+        return size
+    return size + sum(approximate_bytes(field) for field in fields)
+
 
 class ResultCache(Generic[Value]):
-    """Keeps the ``size`` most recently used answers; ``clear`` when the index changes."""
+    """Keeps the most recently used answers, at most ``size`` of them and ``max_bytes`` in
+    all (by ``approximate_bytes``); ``clear`` when the index changes."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(
+        self,
+        size: int,
+        max_bytes: int | None = None,
+        measure: Callable[[object], int] = approximate_bytes,
+    ) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, Value] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._measure = measure
+        self._entries: OrderedDict[Hashable, tuple[Value, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> Value:
         """The cached answer for ``key``, or ``make()``'s, which is then kept.
@@ -25,16 +85,31 @@ class ResultCache(Generic[Value]):
         each, which is cheaper than making every other search wait.
         """
         with self._lock:
-            if key in self._entries:
+            found = self._entries.get(key)
+            if found is not None:
                 self._entries.move_to_end(key)
-                return self._entries[key]
+                return found[0]
         value = make()
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        self._keep(key, value)
         return value
+
+    def _keep(self, key: Hashable, value: Value) -> None:
+        cost = self._measure(value) if self.max_bytes is not None else 0
+        if self.max_bytes is not None and cost > self.max_bytes // 4:
+            return  # one huge answer would push out everything else
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self.bytes -= previous[1]
+            self._entries[key] = (value, cost)
+            self.bytes += cost
+            while len(self._entries) > self.size or (
+                self.max_bytes is not None and self.bytes > self.max_bytes
+            ):
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.bytes -= dropped
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.bytes = 0

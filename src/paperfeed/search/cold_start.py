@@ -106,7 +106,7 @@ def claim_author_papers(store: Store, user: User, name: str) -> int:
     """
     papers = papers_by_author(store, name)
     if not papers:
-        raise LookupError(f"no author named {name!r} in this collection")
+        raise LookupError(f"no author named {name!r} in this paperfeed")
     return add_seed_papers(store, user.id, [paper.key for paper in papers], AUTHORED)
 
 
@@ -126,7 +126,7 @@ def pick_papers(store: Store, user: User, arxiv_ids: Sequence[str]) -> int:
         normalized = normalize_arxiv_id(arxiv_id)
         paper = store.get_paper(normalized) if normalized else None
         if paper is None:
-            raise LookupError(f"no paper {quoted(arxiv_id)} in this collection")
+            raise LookupError(f"no paper {quoted(arxiv_id)} in this paperfeed")
         keys.append(paper.key)
     return add_seed_papers(store, user.id, keys, PICKED)
 

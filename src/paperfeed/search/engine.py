@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +38,7 @@ from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.caching import ResultCache
 from paperfeed.search.filters import phrase_matches, query_filter
 from paperfeed.search.fusion import FUSIONS, Candidates, FusionWeights
+from paperfeed.search.hidden import HiddenPapers
 from paperfeed.search.query import ParsedQuery, SearchError, parse_query
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
@@ -59,6 +60,10 @@ SORTS = ("relevance", "date", "upvotes")
 __all__ = ["DENSE_DEPTH", "LEXICAL_DEPTH", "SORTS", "Ranking", "SearchEngine", "SearchError"]
 RESULT_CACHE_SIZE = 2048  # pages of results kept per process, least recently used out
 RANKING_CACHE_SIZE = 256  # whole rankings (up to ~1,100 papers each), for paging and sorts
+# ...and at most this many bytes each (search.caching: entries alone grew ~700 MB)
+RESULT_CACHE_BYTES = 64 * 1024 * 1024
+SIMILAR_CACHE_BYTES = 32 * 1024 * 1024
+RANKING_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,10 @@ class Ranking:
     notes: tuple[str, ...] = field(default=())
     # papers read while ranking (the proximity window): a page among them needs no read
     papers: Mapping[int, StoredPaper] = field(default_factory=dict)
+    # every matching paper, including lexical matches past the candidate depth (None:
+    # ``len(keys)``); not exact when phrases filter more than the candidates
+    matches: int | None = None
+    matches_exact: bool = True
 
 
 class SearchEngine:
@@ -100,10 +109,16 @@ class SearchEngine:
         self._query_vectors: QueryVectors | None = None
         self._embedder_error: str | None = None
         self._loaded_state: tuple[int, int] | None = None
-        self._results: ResultCache[SearchResults] = ResultCache(RESULT_CACHE_SIZE)
-        self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE)
-        self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE)
+        self._results: ResultCache[SearchResults] = ResultCache(
+            RESULT_CACHE_SIZE, RESULT_CACHE_BYTES
+        )
+        self._similar: ResultCache[list[Hit]] = ResultCache(RESULT_CACHE_SIZE, SIMILAR_CACHE_BYTES)
+        self._rankings: ResultCache[Ranking] = ResultCache(RANKING_CACHE_SIZE, RANKING_CACHE_BYTES)
         self._tokenizer_current = True
+        self.hidden = HiddenPapers(store)
+        # called with each fresh ranking's stage timings (the metrics layer listens);
+        # a cached ranking was timed when it was made
+        self.timing_observers: list[Callable[[Mapping[str, float]], None]] = []
         self.reload()
 
     def _state_stamp(self) -> tuple[int, int] | None:
@@ -128,10 +143,24 @@ class SearchEngine:
 
         One ``stat`` per call, so a long-running server can call it on every request.
         """
+        hidden_changed = self.refresh_hidden()
         if self._state_stamp() == self._loaded_state:
-            return False
+            return hidden_changed
         self.reload()
         return True
+
+    def refresh_hidden(self, force: bool = False) -> bool:
+        """Re-read which papers a moderator hid (see ``search.hidden``); a change forgets
+        the cached pages. Returns whether it changed."""
+        changed = self.hidden.refresh(force)
+        if changed and hasattr(self, "_results"):
+            self.clear_caches()
+        return changed
+
+    @property
+    def hidden_keys(self) -> frozenset[int]:
+        """Keys of the papers hidden by a moderator, as of the last refresh."""
+        return self.hidden.keys
 
     def clear_caches(self) -> None:
         """Forget every cached page, ranking and similar-paper list (the query embeddings
@@ -146,6 +175,7 @@ class SearchEngine:
         self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
         if hasattr(self, "_results"):
             self.clear_caches()
+        self.refresh_hidden(force=True)
         folder = lexical_folder(self.settings)
         self.lexical = LexicalIndex.load(folder) if (folder / "manifest.json").exists() else None
         if self.settings.vector_backend == "pgvector":
@@ -207,8 +237,12 @@ class SearchEngine:
         return self._filters(query).mask
 
     def _filters(self, query: ParsedQuery) -> DenseFilter:
-        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`)."""
-        return query_filter(self.lexical, self.dates, query)
+        """The query's restrictions (see :func:`paperfeed.search.filters.query_filter`),
+        less the papers hidden by a moderator."""
+        filters = query_filter(self.lexical, self.dates, query)
+        if self.lexical is None:
+            return filters
+        return self.hidden.restrict(filters, max(len(self.dates), self.lexical.key_span))
 
     def _category_notes(self, categories: Sequence[str]) -> list[str]:
         """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
@@ -220,10 +254,10 @@ class SearchEngine:
         asked = ", ".join(f"cat:{name}" for name in categories)
         if not lexical.length_totals.get("categories", 0):
             return [
-                f"no paper in this collection has categories, so {asked} matches nothing "
+                f"no paper in this paperfeed has categories, so {asked} matches nothing "
                 "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
             ]
-        return [f"no paper in this collection is in {asked.replace('cat:', '')}"]
+        return [f"no paper in this paperfeed is in {asked.replace('cat:', '')}"]
 
     # -- ranking -----------------------------------------------------------------
 
@@ -320,7 +354,11 @@ class SearchEngine:
             notes.append(_no_match_note(best, floor))
             scores = np.nan_to_num(found.cosine.astype(np.float64), nan=0.0)
         timings["fusion"] = time.perf_counter() - started
+        for observe in self.timing_observers:
+            observe(timings)
         has_cosine = ~np.isnan(found.cosine)
+        # past the depth, a phrase's word order is unchecked: count what was checked
+        counted = not (query.phrases and found.lexical_beyond)
         return Ranking(
             keys=tuple(found.keys[order].tolist()),
             scores=KeyedNumbers(found.keys[order], scores[order], float),
@@ -336,6 +374,8 @@ class SearchEngine:
             best_similarity=best,
             notes=tuple(notes),
             papers=MappingProxyType(fetched),
+            matches=len(order) + (found.lexical_beyond if counted else 0),
+            matches_exact=counted,
         )
 
     def _filters_only(self, query: ParsedQuery) -> Ranking:
@@ -427,8 +467,8 @@ class SearchEngine:
         pinned: list[int] = []
         for arxiv_id in query.arxiv_ids:
             paper = self.store.get_paper(arxiv_id)
-            if paper is None:
-                notes.append(f"no paper {arxiv_id} in this collection")
+            if paper is None or paper.key in self.hidden_keys:
+                notes.append(f"no paper {arxiv_id} in this paperfeed")
             else:
                 pinned.append(paper.key)
         if not query.has_content and not query.has_filters:
@@ -495,7 +535,8 @@ class SearchEngine:
                     ranking.similarities.get(key),
                 )
             )
-        total = len(keys) if ranking.close_match else len(pinned)
+        matches = len(ranking.keys) if ranking.matches is None else ranking.matches
+        total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
         return SearchResults(
             query.text,
             hits,
@@ -503,6 +544,8 @@ class SearchEngine:
             offset,
             notes,
             ranking.close_match or bool(pinned),
+            total_exact=ranking.matches_exact or not ranking.close_match,
+            ranked=len(keys),
         )
 
     @staticmethod
@@ -538,7 +581,7 @@ class SearchEngine:
     def _similar_uncached(self, arxiv_id: str, limit: int) -> list[Hit]:
         paper = self.store.get_paper(arxiv_id)
         if paper is None:
-            raise SearchError(f"no paper {arxiv_id!r} in this collection")
+            raise SearchError(f"no paper {arxiv_id!r} in this paperfeed")
         vector = self.dense.vector_of(paper.key) if self.dense is not None else None
         return self.similar_ranked(f"{paper.title} {paper.abstract}", vector, limit, paper.key)
 
@@ -561,19 +604,22 @@ class SearchEngine:
         use_lexical: bool = True,
     ) -> list[Hit]:
         """The ``limit`` papers most like ``text`` (whose embedding is ``vector``, when
-        there is one), by the engine's fusion; ``exclude`` is never returned."""
-        return similar_hits(
+        there is one), by the engine's fusion; ``exclude`` and hidden papers are never
+        returned."""
+        hidden = self.hidden_keys
+        hits = similar_hits(
             self.store,
             self.lexical if use_lexical else None,
             self.dense,
             self.vectors,
             text,
             vector,
-            limit,
+            limit + len(hidden),
             exclude,
             fusion or self.settings.fusion,
             self.settings.dense_weight,
         )
+        return [hit for hit in hits if hit.paper.key not in hidden][:limit]
 
     def status(self) -> dict[str, Any]:
         """Index state for ``paperfeed stats``."""

@@ -9,9 +9,13 @@ votes cast here. Trending decays each vote by its age with a half-life ``h``
 so a vote cast ``h`` hours ago counts half as much as one cast now. Votes reported by a
 source carry no timestamp; they count as cast at noon UTC of the paper's daily date.
 Because every term shares the factor ``2 ** (-t_anchor / h)``, the order never depends
-on the anchor; it is the latest activity in the store (or now, if earlier) so the
-scores read as "votes as fresh as the latest ones", and an archive that stopped
-updating still shows what was trending at its end.
+on the anchor; it is noon of the newest daily list (the source's activity; or now, if
+earlier), so an archive that stopped updating still shows what was trending at its end.
+The anchor is never the newest *vote*: one vote cast here today on an archive that ends
+in August would move the window past every August paper and empty the list. A vote cast
+after the anchor counts as cast at the anchor (weight 1), never more: the window stays
+where the source's papers are, and the fresh vote still adds its full weight. A store
+with no daily list at all anchors at its newest vote.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from paperfeed.store.listings import (
     neighbouring_listing_dates,
     papers_listed_on,
 )
+from paperfeed.store.moderation import hidden_paper_keys
 
 DEFAULT_HALF_LIFE_HOURS = 48.0
 # Beyond ten half-lives a vote weighs under 1/1000 of a fresh one: not worth reading.
@@ -95,6 +100,10 @@ def _period_bounds(
     day: str | None, week: str | None, month: str | None
 ) -> tuple[str, date, date] | None:
     given = [(name, value) for name, value in (("date", day), ("week", week), ("month", month))]
+    for name, value in given:
+        if value is not None and not value.strip():
+            # ``?date=`` is a mistake, not "the latest day": leave the parameter out for that
+            raise FeedError(f"{name} {value!r} is empty (leave {name} out for the latest list)")
     chosen = [(name, value) for name, value in given if value]
     if len(chosen) > 1:
         names = " and ".join(name for name, _ in chosen)
@@ -220,17 +229,18 @@ def trending(
     now = time.time() if now is None else now
     half_life = half_life_hours * 3600.0
     latest_day = latest_daily_date(store, until=datetime.fromtimestamp(now, UTC).date().isoformat())
-    activity = [
-        t for t in (latest_vote_time(store), _noon(latest_day) if latest_day else None) if t
-    ]
-    if not activity:
+    activity = _noon(latest_day) if latest_day else latest_vote_time(store)
+    if activity is None:
         return []
-    anchor = min(now, max(activity))
+    anchor = min(now, activity)
     window_start = anchor - _WINDOW_HALF_LIVES * half_life
     first_day = datetime.fromtimestamp(window_start, UTC).date().isoformat()
     last_day = datetime.fromtimestamp(anchor, UTC).date().isoformat()
     candidates = {paper.key: paper for paper in papers_between(store, first_day, last_day)}
-    recent_votes = [(key, at) for key, at in votes_since(store, window_start) if at <= anchor]
+    # votes after the anchor (a site still voting on an archive) count as cast at it
+    recent_votes = [(key, min(at, anchor)) for key, at in votes_since(store, window_start)]
+    hidden = set(hidden_paper_keys(store))  # the daily lists leave them out already
+    recent_votes = [(key, at) for key, at in recent_votes if key not in hidden]
     missing = [key for key, _ in recent_votes if key not in candidates]
     candidates.update(store.get_papers(sorted(set(missing))))
     scores: dict[int, float] = {}

@@ -91,6 +91,8 @@ class Candidates:
     query_vector: NDArray[np.float32] | None = None
     # the candidates' in-process vectors, NaN rows where missing (None: not read)
     vectors: NDArray[np.float32] | None = None
+    # papers with a query term, under the filters, that the lexical depth left out
+    lexical_beyond: int = 0
 
 
 def calibrated_fusion(candidates: Candidates, weights: FusionWeights) -> NDArray[np.float64]:

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from paperfeed.index.tokenizer import STOP_WORDS, tokenize, words
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_arxiv_id, normalize_doi
+from paperfeed.ingest.preprint_categories import (
+    CATEGORIES as PREPRINT_CATEGORIES,
+)
+from paperfeed.ingest.preprint_categories import (
+    is_preprint_category,
+    normalize_category,
+)
 
 FIELD_PREFIXES = {
     "ti": "title",
@@ -26,7 +33,19 @@ FIELD_PREFIXES = {
     "abstract": "abstract",
 }
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
-_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z][a-z\-]*)?$", re.IGNORECASE)
+# an arXiv category: ``archive.SUBJECT`` (cs.LG, q-bio.NC, physics.optics) or an archive
+# that is a category itself, whose names all have a hyphen (hep-th, quant-ph, gr-qc); a
+# bare ``cs`` or ``LG`` is half of one ("cs LG" typed for cs.LG), never a category
+CATEGORY_NAME = r"[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z][A-Za-z\-]*|[A-Za-z]+(?:-[A-Za-z]+)+"
+_CATEGORY = re.compile(f"^(?:{CATEGORY_NAME})$")
+# several categories in one value (a form's box, ``cat=``, ``--category``): commas or spaces
+_CATEGORY_SEPARATORS = re.compile(r"[\s,]+")
+# a DOI, alone or as a resolver or bioRxiv/medRxiv URL (``normalize_doi`` has the details)
+_DOI_LIKE = re.compile(
+    r"^(?:doi:|(?:https?://)?(?:dx\.)?doi\.org/|(?:https?://)?(?:www\.)?(?:bio|med)rxiv\.org/"
+    r"|10\.\d{4,9}/)",
+    re.IGNORECASE,
+)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _URL_OR_ID = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/\S+$|^\S*\d{4}\.\d{4,5}(v\d+)?$|^[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?$",
@@ -144,15 +163,7 @@ class ParsedQuery:
             SearchError: naming the value, for a category that is not a category name
                 (``"cs LG"``, a quote) or a date that is not ``YYYY[-MM[-DD]]``.
         """
-        checked = []
-        for category in categories:
-            if isinstance(category, str) and not category.strip():
-                continue  # an empty box of a form, like an empty date: no filter
-            if not isinstance(category, str) or not _CATEGORY.match(category.strip()):
-                raise SearchError(
-                    f"category {category!r} is not a category name (expected e.g. cs.LG)"
-                )
-            checked.append(category.strip())
+        checked = category_names(categories)
         bounds: dict[str, str | None] = {"since": self.since, "until": self.until}
         for name, value in (("since", since), ("until", until)):
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -172,6 +183,37 @@ class ParsedQuery:
             since=low,
             until=high,
         )
+
+
+def category_names(values: Sequence[str]) -> list[str]:
+    """The category names in typed filter values (a form's box, ``cat=``, ``--category``):
+    each value may list several, separated by spaces or commas; empty values are no filter.
+
+    Raises:
+        SearchError: naming the value and the part that is not a category name.
+    """
+    checked = []
+    for value in values:
+        if not isinstance(value, str):
+            raise SearchError(f"category {value!r} is not a category name (expected e.g. cs.LG)")
+        for name in _CATEGORY_SEPARATORS.split(value.strip()):
+            if not name:
+                continue
+            if is_preprint_category(name):
+                if normalize_category(name) not in PREPRINT_CATEGORIES:
+                    raise SearchError(
+                        f"unknown bioRxiv/medRxiv category {name!r} "
+                        "(expected e.g. biorxiv.neuroscience)"
+                    )
+                checked.append(normalize_category(name))
+                continue
+            if not _CATEGORY.match(name):
+                raise SearchError(
+                    f"category {value!r} is not a category name: {name!r} is not one "
+                    "(expected e.g. cs.LG; separate several with spaces or commas)"
+                )
+            checked.append(name)
+    return checked
 
 
 def _keyword_parts(words: Sequence[str]) -> list[str]:
@@ -239,13 +281,18 @@ def parse_query(text: str) -> ParsedQuery:
         if arxiv_id:
             query.arxiv_ids.append(arxiv_id)
             return query.freeze(original)
+    if _DOI_LIKE.match(stripped):
+        doi = normalize_doi(stripped)
+        if doi:
+            query.arxiv_ids.append(doi)
+            return query.freeze(original)
     for match in _TOKEN.finditer(text):
         negated, prefix, quoted, bare = match.groups()
         value = quoted if quoted is not None else bare
         prefix_lower = prefix.lower() if prefix else None
         if prefix_lower is None or not (
             prefix_lower in FIELD_PREFIXES
-            or prefix_lower in ("cat", "since", "until", "date", "id", "arxiv")
+            or prefix_lower in ("cat", "since", "until", "date", "id", "arxiv", "doi")
         ):
             # not a known prefix: the whole token is text ("BERT:" or "foo:bar" included)
             if prefix is not None:
@@ -260,13 +307,33 @@ def parse_query(text: str) -> ParsedQuery:
                 query.excluded.append(value)
             else:
                 query.fielded.append((FIELD_PREFIXES[prefix_lower], value))
+        elif prefix_lower == "cat" and is_preprint_category(value):
+            # bioRxiv/medRxiv: biorxiv.neuroscience, bioRxiv:cancer_biology, ...
+            category = normalize_category(value)
+            if category in PREPRINT_CATEGORIES:
+                query.categories.append(category)
+            else:
+                query.notes.append(
+                    f"ignored category {value!r} (no such bioRxiv/medRxiv subject; expected "
+                    "e.g. biorxiv.neuroscience)"
+                )
+        elif prefix_lower == "doi":
+            doi = normalize_doi(value)
+            if doi:
+                query.arxiv_ids.append(doi)
+            else:
+                query.notes.append(
+                    f"ignored DOI {value!r} (expected e.g. 10.1101/2024.01.02.123456)"
+                )
         elif prefix_lower == "cat":
             if _CATEGORY.match(value):
                 query.categories.append(value)
             else:
                 query.notes.append(f"ignored category {value!r} (expected e.g. cs.LG)")
         elif prefix_lower in ("id", "arxiv"):
-            arxiv_id = normalize_arxiv_id(value)
+            arxiv_id = normalize_arxiv_id(value) or (
+                normalize_doi(value) if prefix_lower == "id" else None
+            )
             if arxiv_id:
                 query.arxiv_ids.append(arxiv_id)
             else:
@@ -283,6 +350,8 @@ def _add_text(query: _Parts, value: str, negated: bool, is_phrase: bool) -> None
         query.phrases.append(value)
     elif _URL_OR_ID.match(value) and normalize_arxiv_id(value):
         query.arxiv_ids.append(normalize_arxiv_id(value) or value)
+    elif _DOI_LIKE.match(value) and normalize_doi(value):
+        query.arxiv_ids.append(normalize_doi(value) or value)
     else:
         query.words.append(value)
 

@@ -116,12 +116,14 @@ def gather(
     allowed = filters.mask
     lexical_keys = np.empty(0, np.int64)
     lexical_scores = np.empty(0, np.float32)
+    lexical_matches = 0
     scores: NDArray[np.float32] | None = None
     query_terms: list[QueryTerm] = []
     if lexical is not None and scored_terms:
         query_terms = lexical.query_terms(list(scored_terms))
         scores = lexical.score_query_terms(query_terms)
         lexical_keys, lexical_scores = lexical.top(scores, lexical_depth, allowed)
+        lexical_matches = lexical.count_positive(scores, allowed)
     dense_keys = np.empty(0, np.int64)
     if vectors is not None and query_vector is not None:
         dense_keys, _ = vectors.search(query_vector, dense_depth, filters)
@@ -164,6 +166,8 @@ def gather(
         prose=prose,
         query_vector=query_vector,
         vectors=rows,
+        # extras with a positive BM25F are lexical matches past the depth: counted here
+        lexical_beyond=max(0, lexical_matches - int((lexical_all > 0).sum())),
     )
 
 
@@ -189,6 +193,7 @@ def restrict(candidates: Candidates, keep: NDArray[np.bool_]) -> Candidates:
         prose=candidates.prose,
         query_vector=candidates.query_vector,
         vectors=candidates.vectors[positions] if candidates.vectors is not None else None,
+        lexical_beyond=candidates.lexical_beyond,  # unchecked by ``keep``: an upper bound
     )
 
 

@@ -233,6 +233,7 @@ def recommend(
     """
     if not 1 <= limit <= 200:
         raise ValueError(f"limit {limit} is out of range (expected 1..200)")
+    exclude = set(exclude) | engine.hidden_keys  # papers hidden by a moderator
     window = _between(*between) if between else window_of(engine.dates, window_days)
     first, last = (_iso(window[0]), _iso(window[1])) if window else (None, None)
     positives = user_positives(engine.store, user_id)

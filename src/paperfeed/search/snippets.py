@@ -26,6 +26,8 @@ def query_stems(words: list[str]) -> set[str]:
 
 
 _stem_of_word: dict[str, str] = {}
+# words as written (any case) -> stem; bounded as ``tokenizer.MAX_CACHED_STEMS`` is
+_MAX_STEMMED_WORDS = 200_000
 
 
 class _Analysed(NamedTuple):
@@ -39,9 +41,13 @@ class _Analysed(NamedTuple):
 
 
 # The words of recently shown texts, split once: popular papers come back query after
-# query. Plain dict, oldest out first (dicts keep insertion order).
-_ANALYSED_TEXTS = 20_000
+# query. Plain dict, oldest out first (dicts keep insertion order). Bounded in bytes:
+# an abstract split this way takes ~30 KB (a list slot, an int and a str per word), and
+# 20,000 of them (the old bound, in entries only) held ~600 MB per worker.
+ANALYSED_BYTES = 32 * 1024 * 1024
 _analysed: dict[str, _Analysed] = {}
+_analysed_sizes: dict[str, int] = {}
+_analysed_total = 0
 # The web server answers searches from a thread pool: two threads evicting the same oldest
 # text raised KeyError (a 500 under load, bench/http_load.py). Lookups stay lock-free.
 _analysed_lock = threading.Lock()
@@ -52,8 +58,16 @@ _WORD_SPLIT = re.compile(r"([^\W_]+)")
 def _stem_word(word: str) -> str:
     word_stem = _stem_of_word.get(word)
     if word_stem is None:
+        if len(_stem_of_word) >= _MAX_STEMMED_WORDS:
+            _stem_of_word.clear()
         word_stem = _stem_of_word[word] = stem(fold(word))
     return word_stem
+
+
+def _analysed_bytes(analysed: _Analysed) -> int:
+    """About what ``analysed`` holds: the text, and per word two bound ints, the word
+    (a new str) and three list slots; stems are shared with ``_stem_of_word``."""
+    return 2 * len(analysed.text) + 150 * len(analysed.words) + 400
 
 
 def _analyse(text: str) -> _Analysed:
@@ -67,11 +81,25 @@ def _analyse(text: str) -> _Analysed:
             stems = [known or _stem_word(word) for known, word in zip(stems, words, strict=True)]
         bounds = list(accumulate(map(len, parts), initial=0))
         found = _Analysed(text, bounds, words, stems)  # type: ignore[arg-type]
-        with _analysed_lock:
-            while len(_analysed) >= _ANALYSED_TEXTS:
-                del _analysed[next(iter(_analysed))]
-            _analysed[text] = found
+        _keep(text, found)
     return found
+
+
+def _keep(text: str, found: _Analysed) -> None:
+    global _analysed_total
+    size = _analysed_bytes(found)
+    if size > ANALYSED_BYTES // 4:
+        return  # one huge text would push out everything else
+    with _analysed_lock:
+        if text in _analysed:
+            return
+        while _analysed and _analysed_total + size > ANALYSED_BYTES:
+            oldest = next(iter(_analysed))
+            del _analysed[oldest]
+            _analysed_total -= _analysed_sizes.pop(oldest)
+        _analysed[text] = found
+        _analysed_sizes[text] = size
+        _analysed_total += size
 
 
 def _matched(analysed: _Analysed, hits: list[bool]) -> dict[str, str]:
@@ -142,3 +170,28 @@ def _snippet(analysed: _Analysed, hits: list[bool], width: int = 40) -> str:
     pieces.append(html.escape(text[position:end]))
     pieces.append(" …" if last < len(words) - 1 else html.escape(text[end:]))
     return "".join(pieces)
+
+
+_MARK_TAG = re.compile(f"({re.escape(MARK_OPEN)}|{re.escape(MARK_CLOSE)})")
+
+
+def plain_snippet(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """A snippet of :func:`describe_match` (escaped HTML with ``<mark>``) as plain text
+    and the marked spans as ``(start, end)`` character offsets into it, for callers that
+    are not a web page (``search --json``): ``text[start:end]`` is each marked word."""
+    pieces: list[str] = []
+    marks: list[tuple[int, int]] = []
+    position = 0
+    start: int | None = None
+    for part in _MARK_TAG.split(marked):
+        if part == MARK_OPEN:
+            start = position
+        elif part == MARK_CLOSE:
+            if start is not None:
+                marks.append((start, position))
+            start = None
+        else:
+            text = html.unescape(part)
+            pieces.append(text)
+            position += len(text)
+    return "".join(pieces), marks

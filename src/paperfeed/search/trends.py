@@ -60,13 +60,6 @@ def month_range(first: str, last: str) -> list[str]:
     return months
 
 
-def _query_text(text: str, categories: Sequence[str], since: str | None, until: str | None) -> str:
-    extra = [f"cat:{category}" for category in categories]
-    extra += [f"since:{since}"] if since else []
-    extra += [f"until:{until}"] if until else []
-    return " ".join([text, *extra]).strip()
-
-
 def _matching_keys(engine: SearchEngine, query: ParsedQuery) -> NDArray[np.int64]:
     lexical = engine.lexical
     assert lexical is not None
@@ -117,8 +110,8 @@ def monthly_trend(
         SearchError: the query has nothing to match on (no words, phrases or filters),
             or the index has not been built.
     """
-    query_text = _query_text(text, categories, since, until)
-    query = parse_query(query_text)
+    # the typed filters checked as the search checks them (one rule: "cs LG" is refused)
+    query = parse_query(text).with_filters(categories, since, until)
     notes = list(query.notes)
     if not (query.has_content or query.categories or query.since or query.until):
         raise SearchError(f"nothing to count for {text!r}: give some words or a filter")

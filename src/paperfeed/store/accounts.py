@@ -26,6 +26,13 @@ class User:
     email: str
     name: str
     password_hash: str
+    # migration 9: "user" or "admin"; when an admin disabled the account (None: active)
+    role: str = "user"
+    disabled_at: float | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" and self.disabled_at is None
 
 
 class DuplicateEmailError(ValueError):
@@ -48,7 +55,10 @@ def insert_user(store: Store, email: str, name: str, password_hash: str) -> User
 
 
 def _user(row: Row[Any] | None) -> User | None:
-    return User(row.id, row.email, row.name, row.password_hash) if row else None
+    if row is None:
+        return None
+    disabled_at = None if row.disabled_at is None else float(row.disabled_at)
+    return User(row.id, row.email, row.name, row.password_hash, row.role, disabled_at)
 
 
 def find_user_by_email(store: Store, email: str) -> User | None:
@@ -100,6 +110,7 @@ def find_session_user(store: Store, token_hash: str, now: float) -> User | None:
             select(schema.users)
             .join(schema.sessions, schema.sessions.c.user_id == schema.users.c.id)
             .where(schema.sessions.c.token_hash == token_hash, schema.sessions.c.expires_at > now)
+            .where(schema.users.c.disabled_at.is_(None))  # a disabled account has no session
         ).first()
     return _user(row)
 
@@ -123,13 +134,37 @@ def delete_user_sessions(store: Store, user_id: int) -> int:
 # -- API tokens -------------------------------------------------------------------
 
 
-def insert_token(store: Store, user_id: int, token_hash: str, label: str) -> None:
+def delete_user_tokens(store: Store, user_id: int) -> int:
+    """Revoke every API token of a user. Returns how many there were."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            delete(schema.api_tokens).where(schema.api_tokens.c.user_id == user_id)
+        )
+    return int(result.rowcount or 0)
+
+
+def insert_token(
+    store: Store, user_id: int, token_hash: str, label: str, scope: str = "write"
+) -> None:
     with store.engine.begin() as connection:
         connection.execute(
             schema.api_tokens.insert().values(
-                token_hash=token_hash, user_id=user_id, label=label, created_at=time.time()
+                token_hash=token_hash,
+                user_id=user_id,
+                label=label,
+                created_at=time.time(),
+                scope=scope,
             )
         )
+
+
+def find_token_scope(store: Store, token_hash: str) -> str | None:
+    """The scope ("read" or "write") of the token with this hash, or None."""
+    with store.engine.connect() as connection:
+        scope = connection.scalar(
+            select(schema.api_tokens.c.scope).where(schema.api_tokens.c.token_hash == token_hash)
+        )
+    return str(scope) if scope is not None else None
 
 
 def find_token_user(store: Store, token_hash: str) -> User | None:
@@ -139,6 +174,7 @@ def find_token_user(store: Store, token_hash: str) -> User | None:
             select(schema.users)
             .join(schema.api_tokens, schema.api_tokens.c.user_id == schema.users.c.id)
             .where(schema.api_tokens.c.token_hash == token_hash)
+            .where(schema.users.c.disabled_at.is_(None))  # nor a working token
         ).first()
     return _user(row)
 

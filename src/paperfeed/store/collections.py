@@ -14,7 +14,7 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, is_row_id
 
 _COLLECTIONS = schema.collections
 _MEMBERS = schema.collection_papers
@@ -80,6 +80,8 @@ def insert_collection(
 
 
 def find_collection(store: Store, collection_id: int) -> Collection | None:
+    if not is_row_id(collection_id):
+        return None  # no such row, and a query would overflow the driver's integer
     with store.engine.connect() as connection:
         row = connection.execute(_select().where(_COLLECTIONS.c.id == collection_id)).first()
     return _collection(row) if row else None

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, func, select
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, is_row_id
 
 _COMMENTS = schema.comments
 
@@ -31,10 +31,16 @@ class Comment:
     created_at: float
     edited_at: float | None
     deleted_at: float | None
+    # migration 9: "hidden" or "deleted" by a moderator (None: as its author left it)
+    moderation: str | None = None
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def removed_by_moderator(self) -> bool:
+        return self.moderation is not None
 
 
 def _select() -> Any:
@@ -54,6 +60,7 @@ def _comment(row: Row[Any]) -> Comment:
         created_at=float(row.created_at),
         edited_at=None if row.edited_at is None else float(row.edited_at),
         deleted_at=None if row.deleted_at is None else float(row.deleted_at),
+        moderation=row.moderation,
     )
 
 
@@ -71,6 +78,8 @@ def insert_comment(
 
 
 def find_comment(store: Store, comment_id: int) -> Comment | None:
+    if not is_row_id(comment_id):
+        return None  # no such row, and a query would overflow the driver's integer
     with store.engine.connect() as connection:
         row = connection.execute(_select().where(_COMMENTS.c.id == comment_id)).first()
     return _comment(row) if row else None
@@ -106,7 +115,7 @@ def count_comments(store: Store, paper_keys: Sequence[int] | None = None) -> dic
     """Comments not deleted, per paper (all papers when ``paper_keys`` is None)."""
     statement = (
         select(_COMMENTS.c.paper_key, func.count())
-        .where(_COMMENTS.c.deleted_at.is_(None))
+        .where(_COMMENTS.c.deleted_at.is_(None), _COMMENTS.c.moderation.is_(None))
         .group_by(_COMMENTS.c.paper_key)
     )
     counts: dict[int, int] = {}
@@ -126,6 +135,7 @@ def user_comments(store: Store, user_id: int, limit: int) -> list[Comment]:
         rows = connection.execute(
             _select()
             .where(_COMMENTS.c.user_id == user_id, _COMMENTS.c.deleted_at.is_(None))
+            .where(_COMMENTS.c.moderation.is_(None))
             .order_by(_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
             .limit(limit)
         ).all()
@@ -138,6 +148,7 @@ def latest_comments(store: Store, paper_key: int, limit: int) -> list[Comment]:
         rows = connection.execute(
             _select()
             .where(_COMMENTS.c.paper_key == paper_key, _COMMENTS.c.deleted_at.is_(None))
+            .where(_COMMENTS.c.moderation.is_(None))
             .order_by(_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
             .limit(limit)
         ).all()

@@ -9,17 +9,19 @@ from sqlalchemy import func, select
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.moderation import not_hidden
 from paperfeed.store.sequencing import next_change_sequence
 
 _DAILY = schema.papers.c.daily_date
 
 
 def papers_between(store: Store, first: str, last: str) -> list[StoredPaper]:
-    """Papers whose daily date is in ``first..last`` (ISO dates, inclusive), by key."""
+    """Papers whose daily date is in ``first..last`` (ISO dates, inclusive), by key;
+    papers hidden by a moderator are left out."""
     with store.engine.connect() as connection:
         rows = connection.execute(
             select(schema.papers)
-            .where(first <= _DAILY, last >= _DAILY)
+            .where(first <= _DAILY, last >= _DAILY, not_hidden())
             .order_by(schema.papers.c.key)
         ).all()
     return [stored_paper_from_row(row) for row in rows]
@@ -59,7 +61,7 @@ def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -
             select(schema.papers).where(schema.papers.c.arxiv_id == arxiv_id)
         ).first()
         if row is None:
-            raise LookupError(f"no paper {arxiv_id!r} in this collection")
+            raise LookupError(f"no paper {arxiv_id!r} in this paperfeed")
         if row.daily_date == date:
             raise ValueError(f"paper {arxiv_id} is already on the daily list of {date}")
         sequence = next_change_sequence(connection)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from paperfeed.store import schema
 from paperfeed.store.merging import merge_into_row, row_from_paper
 from paperfeed.store.migrations import migrate
 from paperfeed.store.sequencing import next_change_sequence
+from paperfeed.store.source_accounts import record_accounts_in
 
 # Written by the index's annotation stage (``store.annotations``), never by an ingest: a
 # sync rewriting a row must not put back the keywords it read before they were made.
@@ -37,6 +38,17 @@ _COMPARED_COLUMNS = [
     for column in schema.papers.columns
     if column.name not in ("key", "change_sequence", "updated_at", *ANNOTATION_COLUMNS)
 ]
+
+
+# Row ids are ``Integer`` columns: 32-bit on PostgreSQL (64-bit on SQLite). A larger
+# number makes the driver raise (NumericValueOutOfRange, OverflowError past 2^63)
+# instead of finding nothing, so the smaller range is every database's.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be a row id (1 .. ``MAX_ROW_ID``); any other matches no row."""
+    return 1 <= value <= MAX_ROW_ID
 
 
 class StoreError(RuntimeError):
@@ -139,6 +151,61 @@ def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
     )
 
 
+def resolve_doi_aliases(connection: Connection, papers: list[Paper]) -> list[Paper]:
+    """Give each paper the id of the stored row that is the same work.
+
+    A bioRxiv/medRxiv paper (id: its DOI) whose DOI, or published DOI, an arXiv record
+    carries in its ``doi`` field is merged into that arXiv paper, keeping the arXiv
+    paper's ``doi``. An arXiv record carrying the DOI of a paper stored under that DOI
+    takes that row over: the row is renamed to the arXiv id (its key, and so its votes,
+    comments and collections, stay), and a link by DOI still finds it (``get_paper``).
+    """
+    table = schema.papers
+    by_doi = {paper.arxiv_id for paper in papers if paper.arxiv_id.startswith("10.")}
+    by_doi |= {paper.doi.lower() for paper in papers if paper.doi and paper.arxiv_id[:3] == "10."}
+    carried = {
+        paper.doi.lower(): paper.arxiv_id
+        for paper in papers
+        if paper.doi and not paper.arxiv_id.startswith("10.")
+    }
+    if not by_doi and not carried:
+        return papers
+    owners: dict[str, tuple[str, str | None]] = {}
+    if by_doi:
+        for arxiv_id, doi in connection.execute(
+            select(table.c.arxiv_id, table.c.doi).where(
+                func.lower(table.c.doi).in_(sorted(by_doi)), ~table.c.arxiv_id.startswith("10.")
+            )
+        ):
+            owners[doi.lower()] = (arxiv_id, doi)
+    if carried:
+        taken = set(
+            connection.scalars(
+                select(table.c.arxiv_id).where(table.c.arxiv_id.in_(sorted(carried.values())))
+            )
+        )
+        for doi_id in connection.scalars(
+            select(table.c.arxiv_id).where(table.c.arxiv_id.in_(sorted(carried)))
+        ):
+            if carried[doi_id] not in taken:
+                connection.execute(
+                    table.update()
+                    .where(table.c.arxiv_id == doi_id)
+                    .values(arxiv_id=carried[doi_id])
+                )
+                taken.add(carried[doi_id])
+    resolved = []
+    for paper in papers:
+        if paper.arxiv_id.startswith("10."):
+            owner = owners.get(paper.arxiv_id) or (
+                owners.get(paper.doi.lower()) if paper.doi else None
+            )
+            if owner is not None:
+                paper = replace(paper, arxiv_id=owner[0], doi=owner[1])
+        resolved.append(paper)
+    return resolved
+
+
 class Store:
     """Papers and their embeddings in one SQL database (SQLite or PostgreSQL)."""
 
@@ -171,11 +238,18 @@ class Store:
             return int(connection.scalar(select(func.count()).select_from(schema.papers)) or 0)
 
     def get_paper(self, arxiv_id: str) -> StoredPaper | None:
-        """The paper with this (normalised) arXiv id, or None."""
+        """The paper with this (normalised) id, or None. A DOI also finds the arXiv
+        paper that carries it (the same work seen on two servers is one paper)."""
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(schema.papers).where(schema.papers.c.arxiv_id == arxiv_id)
             ).first()
+            if row is None and arxiv_id.startswith("10."):
+                row = connection.execute(
+                    select(schema.papers)
+                    .where(func.lower(schema.papers.c.doi) == arxiv_id)
+                    .order_by(schema.papers.c.key)
+                ).first()
         return stored_paper_from_row(row) if row else None
 
     def get_papers(self, keys: Sequence[int]) -> dict[int, StoredPaper]:
@@ -240,9 +314,10 @@ class Store:
 
 def upsert_papers_in(connection: Connection, papers: Iterable[Paper]) -> UpsertCounts:
     """``Store.upsert_papers`` inside the caller's transaction (a harvest page commits its
-    papers and its resumption point together)."""
+    papers and its resumption point together). The same work under a DOI and an arXiv id
+    is one paper (``resolve_doi_aliases``)."""
     incoming: dict[str, list[Paper]] = {}
-    for paper in papers:
+    for paper in resolve_doi_aliases(connection, list(papers)):
         incoming.setdefault(paper.arxiv_id, []).append(paper)
     counts = UpsertCounts()
     if not incoming:
@@ -287,4 +362,5 @@ def upsert_papers_in(connection: Connection, papers: Iterable[Paper]) -> UpsertC
             ],
         )
         counts.updated = len(updates)
+    record_accounts_in(connection, (paper for records in incoming.values() for paper in records))
     return counts

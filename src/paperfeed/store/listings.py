@@ -7,16 +7,19 @@ from sqlalchemy import func, select
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.moderation import not_hidden
 
 _LISTED = schema.papers.c.first_listed
 
 
 def papers_listed_on(store: Store, day: str) -> list[StoredPaper]:
-    """Papers first listed on ``day`` (ISO date) and not withdrawn, by arXiv id."""
+    """Papers first listed on ``day`` (ISO date), neither withdrawn nor hidden by a
+    moderator, by arXiv id."""
     with store.engine.connect() as connection:
         rows = connection.execute(
             select(schema.papers)
             .where(schema.papers.c.first_listed == day, schema.papers.c.withdrawn_on.is_(None))
+            .where(not_hidden())
             .order_by(schema.papers.c.arxiv_id)
         ).all()
     return [stored_paper_from_row(row) for row in rows]

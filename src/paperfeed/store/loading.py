@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperfeed.ingest import read_source
+from paperfeed.ingest import IngestError, read_source
 from paperfeed.models import Paper, Rejection
 from paperfeed.progress import progress_bar
 from paperfeed.store.database import Store, UpsertCounts
@@ -112,6 +112,19 @@ def ingest_sources(
                 if len(pending) >= batch_size:
                     flush()
         flush()
+    except IngestError as error:
+        # a source that breaks off (a truncated .gz): the batches committed before it
+        # stay, the records read since are dropped; say exactly which
+        raise IngestError(f"{error}; {_stored_before(summary)}") from error
     finally:
         progress.close()
     return summary
+
+
+def _stored_before(summary: IngestSummary) -> str:
+    if not (summary.added or summary.updated or summary.unchanged):
+        return "nothing was stored"
+    return (
+        f"stored before it: added {summary.added}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}; the records after the last batch were not stored"
+    )

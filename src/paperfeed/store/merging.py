@@ -39,6 +39,9 @@ SOURCE_PRIORITY = {
     "arxiv-listing": 3,
     "arxiv-oai": 3,
     "daily-papers": 2,
+    "arxiv-rss": 2,  # a listed paper before OAI-PMH has it: OAI-PMH's text then wins
+    "biorxiv": 2,  # a preprint arXiv also has: arXiv's text wins
+    "medrxiv": 2,
     "abstract-dataset": 1,
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.moderation import not_hidden
 
 _LIKE_ESCAPE = "!"
 
@@ -44,7 +45,8 @@ def papers_by_author(store: Store, name: str) -> list[StoredPaper]:
     with store.engine.connect() as connection:
         rows = connection.execute(
             select(schema.papers).where(
-                schema.papers.c.authors.ilike(_like_pattern(encoded), escape=_LIKE_ESCAPE)
+                schema.papers.c.authors.ilike(_like_pattern(encoded), escape=_LIKE_ESCAPE),
+                not_hidden(),  # a paper hidden by a moderator is on no list
             )
         ).all()
     papers = [stored_paper_from_row(row) for row in rows]
@@ -72,7 +74,7 @@ def papers_of_organization(store: Store, spellings: list[str]) -> list[StoredPap
         return []
     with store.engine.connect() as connection:
         rows = connection.execute(
-            select(schema.papers).where(schema.papers.c.organization.in_(spellings))
+            select(schema.papers).where(schema.papers.c.organization.in_(spellings), not_hidden())
         ).all()
     papers = [stored_paper_from_row(row) for row in rows]
     return sorted(papers, key=lambda paper: (paper.date or "", paper.arxiv_id), reverse=True)

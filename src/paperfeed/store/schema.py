@@ -99,6 +99,11 @@ users = Table(
     Column("name", String(200), nullable=False, default=""),
     Column("password_hash", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # migration 9: "user" or "admin", and when an admin disabled the account
+    Column("role", String(20), nullable=False, default="user", server_default="user"),
+    Column("disabled_at", Float),
+    # set when the owner deleted the account (migration 10); the row stays, emptied
+    Column("deleted_at", Float),
 )
 
 api_tokens = Table(
@@ -109,6 +114,8 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("label", String(200), nullable=False, default=""),
     Column("created_at", Float, nullable=False),
+    # "read" or "write" (migration 14; older tokens are "write")
+    Column("scope", String(20), nullable=False, default="write", server_default="write"),
     Index("ix_api_tokens_user", "user_id"),
 )
 
@@ -257,6 +264,9 @@ comments = Table(
     Column("created_at", Float, nullable=False),
     Column("edited_at", Float),
     Column("deleted_at", Float),
+    # migration 9: "hidden" (text kept, reversible) or "deleted" by a moderator
+    Column("moderation", String(10)),
+    Column("moderated_at", Float),
     Index("ix_comments_paper", "paper_key", "created_at"),
     Index("ix_comments_user", "user_id", "created_at"),
     Index("ix_comments_parent", "parent_id"),
@@ -301,6 +311,99 @@ submissions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("submitted_at", Float, nullable=False),
     Index("ix_submissions_user", "user_id"),
+)
+
+# -- administration and moderation (migration 9) ---------------------------------------
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 of the random token in the invite link; only the link's holder knows it
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("email", String(320)),  # None: anyone holding the link may use it
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("used_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("revoked_at", Float),
+    sqlite_autoincrement=True,
+)
+
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float),
+    Column("resolved_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("resolution", String(20)),  # "removed", "hidden", "dismissed"
+    # one report per user per comment, enforced by the database under concurrency
+    UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_once"),
+    Index("ix_comment_reports_open", "resolved_at", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+hidden_papers = Table(
+    "hidden_papers",
+    metadata,
+    # a small table: search joins it into its filter mask on refresh, lists exclude it
+    Column("paper_key", Integer, ForeignKey("papers.key"), primary_key=True),
+    Column("hidden_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("hidden_at", Float, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("actor", String(320), nullable=False),  # the admin's address, or "command line"
+    Column("action", String(40), nullable=False),
+    Column("target", String(400), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_audit_log_at", "at"),
+    sqlite_autoincrement=True,
+)
+
+# -- password resets and attempt counters (migration 10) ------------------------------
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    # sha256 of the mailed link's token; a link works once (used_at) and until expires_at
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Index("ix_password_resets_user", "user_id"),
+)
+
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    # one row per throttled key, changed by single conditional statements (no read-then-write)
+    Column("bucket", String(400), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("latest_at", Float, nullable=False),
+)
+
+# the daily-papers source's submitters and organisations, as it described them (migration 14)
+source_accounts = Table(
+    "source_accounts",
+    metadata,
+    Column("kind", String(20), nullable=False),  # "user" or "organization"
+    Column("name", String(200), nullable=False),  # handle (user) or display name (org)
+    Column("profile", Text, nullable=False),  # the source's object, stable keys only (JSON)
+    Column("updated_at", Float, nullable=False),
+    PrimaryKeyConstraint("kind", "name", name="pk_source_accounts"),
 )
 
 # -- triage (migration 12) ---------------------------------------------------------------
@@ -360,4 +463,17 @@ paper_vectors = Table(
     Column("content_hash", String(64), nullable=False),
     Column("embedding", Vector(), nullable=False),
     PrimaryKeyConstraint("paper_key", "model", name="pk_paper_vectors"),
+)
+
+# -- arXiv's daily announcements (migration 13) -------------------------------------
+
+arxiv_announcements = Table(
+    "arxiv_announcements",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("announce_type", String(20), nullable=False),
+    Column("listing", String(40), nullable=False),
+    Column("recorded_at", Float, nullable=False),
+    Index("ix_arxiv_announcements_arxiv_id", "arxiv_id"),
 )

@@ -18,7 +18,12 @@ from sqlalchemy import Connection, func, select
 
 from paperfeed.models import Paper
 from paperfeed.store import schema
-from paperfeed.store.database import Store, UpsertCounts, upsert_papers_in
+from paperfeed.store.database import (
+    Store,
+    UpsertCounts,
+    resolve_doi_aliases,
+    upsert_papers_in,
+)
 from paperfeed.store.sequencing import next_change_sequence
 
 _STATE = schema.harvest_state
@@ -139,6 +144,47 @@ def store_harvest_page(
             resumption_token=next_token,
         )
     return counts, withdrawn
+
+
+def store_preprint_page(
+    store: Store,
+    source: str,
+    papers: Sequence[Paper],
+    window: tuple[str, str],
+    next_cursor: int | None,
+) -> UpsertCounts:
+    """Store one page of bioRxiv/medRxiv details and the cursor of the next, in one
+    transaction (``next_cursor`` None: the window is done).
+
+    A record of a version older than the one stored (re-harvesting an earlier window) is
+    left out, so a paper never goes back to an earlier version's text.
+    """
+    with store.engine.begin() as connection:
+        resolved = resolve_doi_aliases(connection, list(papers))
+        ids = sorted({paper.arxiv_id for paper in resolved})
+        stored: dict[str, str | None] = {}
+        for start in range(0, len(ids), 500):
+            rows = connection.execute(
+                select(schema.papers.c.arxiv_id, schema.papers.c.updated).where(
+                    schema.papers.c.arxiv_id.in_(ids[start : start + 500])
+                )
+            )
+            stored.update({row.arxiv_id: row.updated for row in rows})
+        current = [
+            paper
+            for paper in resolved
+            if (paper.updated or "") >= (stored.get(paper.arxiv_id) or "")
+        ]
+        counts = upsert_papers_in(connection, current)
+        counts.unchanged += len(resolved) - len(current)
+        _write_state(
+            connection,
+            source,
+            window_from=window[0],
+            window_until=window[1],
+            resumption_token=None if next_cursor is None else str(next_cursor),
+        )
+    return counts
 
 
 def upsert_with_state(

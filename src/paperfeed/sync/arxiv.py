@@ -7,6 +7,12 @@ transaction, so a killed harvest resumes at the page it was on; a token the serv
 longer knows (``badResumptionToken``) restarts the window, which changes nothing
 already stored. ``noRecordsMatch`` means nothing new. A page that cannot be read
 stops the set with a message naming its URL; its records are not written.
+
+A server that never ends the list stops the set too: a resumption token it sent
+before, or ``MAX_EMPTY_PAGES`` pages in a row without a record, end the harvest with a
+message naming the token or URL (and the next run starts the window afresh); the
+client's budget (``PAPERFEED_SYNC_MAX_REQUESTS``, ``PAPERFEED_SYNC_BUDGET_MINUTES``)
+bounds everything else.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from paperfeed.ingest import IngestError
 from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
 from paperfeed.ingest.fetching import FetchPolicy, PoliteClient
 from paperfeed.ingest.oai_pmh import OaiError, parse_list_records
+from paperfeed.ingest.records import quote
 from paperfeed.store import Store
 from paperfeed.store.syncing import (
     finish_harvest,
@@ -32,6 +39,7 @@ from paperfeed.sync.reports import (
     SourceReport,
     SyncError,
     check_window,
+    describe_failure,
     first_run_start,
     parse_day,
     today_utc,
@@ -39,6 +47,8 @@ from paperfeed.sync.reports import (
 
 SOURCE = "arxiv"
 METADATA_PREFIX = "arXiv"
+# arXiv's pages hold up to 1,000 records; a run of empty ones means a broken server.
+MAX_EMPTY_PAGES = 5
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -49,6 +59,8 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         retries=settings.sync_retries,
         backoff=settings.sync_backoff_seconds,
         user_agent=f"{FetchPolicy.user_agent} +{settings.base_url}",
+        budget_seconds=settings.sync_budget_minutes * 60,
+        max_requests=settings.sync_max_requests,
     )
 
 
@@ -82,6 +94,7 @@ def harvest_arxiv(
     today: date | None = None,
     client: PoliteClient | None = None,
     on_page: Callable[[str, int], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> SourceReport:
     """Harvest every set in ``settings.arxiv_sets`` into the store.
 
@@ -91,6 +104,7 @@ def harvest_arxiv(
         today: the current date (default: today in UTC), for the checks and first run.
         client: the HTTP client (default: one with the settings' policy).
         on_page: called with the set and the number of records after each page.
+        on_progress: told about each page and each wait (a retry, a ``Retry-After``).
 
     Returns:
         The counts; ``error`` set when a set failed (what was stored stays stored).
@@ -109,7 +123,9 @@ def harvest_arxiv(
         raise SyncError(str(error)) from None
     if not settings.arxiv_oai_url:
         raise SyncError("the arXiv sync is off: PAPERFEED_ARXIV_OAI_URL is empty")
-    client = client or PoliteClient(fetch_policy(settings))
+    client = client or PoliteClient(
+        fetch_policy(settings), on_wait=_prefixed(on_progress, f"{SOURCE}: waiting: ")
+    )
     report = SourceReport(SOURCE)
     started = time.monotonic()
     windows = []
@@ -117,29 +133,60 @@ def harvest_arxiv(
         for set_spec in settings.arxiv_sets:
             windows.append(
                 _harvest_set(
-                    store, settings, set_spec, first_day, last_day, today, client, report, on_page
+                    store,
+                    settings,
+                    set_spec,
+                    (first_day, last_day, today),
+                    client,
+                    report,
+                    _with_progress(on_page, on_progress),
                 )
             )
     except IngestError as error:
-        report.error = str(error)
+        report.error = describe_failure(error, "PAPERFEED_ARXIV_OAI_URL")
     report.window = ", ".join(windows)
     report.requests = client.requests
     report.seconds = time.monotonic() - started
     return report
 
 
+def _prefixed(
+    on_progress: Callable[[str], None] | None, prefix: str
+) -> Callable[[str], None] | None:
+    if on_progress is None:
+        return None
+    report = on_progress
+    return lambda message: report(prefix + message)
+
+
+def _with_progress(
+    on_page: Callable[[str, int], None] | None, on_progress: Callable[[str], None] | None
+) -> Callable[[str, int], None] | None:
+    if on_progress is None:
+        return on_page
+    pages: dict[str, int] = {}
+    report = on_progress
+
+    def both(set_spec: str, records: int) -> None:
+        pages[set_spec] = pages.get(set_spec, 0) + 1
+        report(f"{SOURCE} {set_spec}: page {pages[set_spec]}, {records} records")
+        if on_page is not None:
+            on_page(set_spec, records)
+
+    return both
+
+
 def _harvest_set(
     store: Store,
     settings: Settings,
     set_spec: str,
-    first_day: date | None,
-    last_day: date | None,
-    today: date,
+    days: tuple[date | None, date | None, date],
     client: PoliteClient,
     report: SourceReport,
     on_page: Callable[[str, int], None] | None,
 ) -> str:
     """Harvest one set; returns its window as text. Raises IngestError naming the URL."""
+    first_day, last_day, today = days
     source = f"{SOURCE}:{set_spec}"
     state = harvest_state(store, source)
     window_from = first_day.isoformat() if first_day else None
@@ -166,6 +213,8 @@ def _harvest_set(
     followed = set(settings.arxiv_categories)
     latest: str | None = None
     restarted = False
+    seen_tokens: set[str] = set()
+    empty_pages = 0
     while True:
         url = list_records_url(settings.arxiv_oai_url, set_spec, window_from, window_until, token)
         body, _content_type = client.get(url, accept="text/xml")
@@ -175,6 +224,7 @@ def _harvest_set(
             if error.code == "badResumptionToken" and token is not None and not restarted:
                 forget_resumption(store, source)
                 token, restarted = None, True
+                seen_tokens.clear()
                 continue
             raise IngestError(f"{url}: {error}") from None
         except IngestError as error:
@@ -204,5 +254,32 @@ def _harvest_set(
         token = page.resumption_token
         if token is None:
             break
+        empty_pages = empty_pages + 1 if page.records == 0 else 0
+        _check_progress(store, source, url, token, seen_tokens, empty_pages)
+        seen_tokens.add(token)
     finish_harvest(store, source, latest)
     return f"{set_spec} {window_from or 'start'}..{window_until or 'now'}"
+
+
+def _check_progress(
+    store: Store, source: str, url: str, token: str, seen: set[str], empty_pages: int
+) -> None:
+    """Stop a list that would never end; the next run starts the window afresh.
+
+    Raises:
+        IngestError: the token was sent before, or too many pages in a row were empty.
+    """
+    problem = None
+    if token in seen:
+        problem = (
+            f"the server sent resumption token {quote(token)} a second time: "
+            "the list would never end"
+        )
+    elif empty_pages >= MAX_EMPTY_PAGES:
+        problem = (
+            f"{empty_pages} pages in a row held no record yet each sent a resumption "
+            f"token (the last {quote(token)}): the list would never end"
+        )
+    if problem is not None:
+        forget_resumption(store, source)
+        raise IngestError(f"{url}: {problem}; stopped (run the sync again later)")

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from paperfeed.config import Settings
 from paperfeed.ingest import IngestError
 from paperfeed.ingest.daily_papers_api import read_day_entries
 from paperfeed.ingest.fetching import PoliteClient
-from paperfeed.ingest.records import describe_type
+from paperfeed.ingest.json_values import JsonTooDeep, loads, loads_list_items
+from paperfeed.ingest.records import SalvagedList, describe_type
 from paperfeed.models import Paper, Rejection
 from paperfeed.store import Store
 from paperfeed.store.syncing import harvest_state, upsert_with_state
@@ -28,6 +30,7 @@ from paperfeed.sync.reports import (
     SourceReport,
     SyncError,
     check_window,
+    describe_failure,
     first_run_start,
     parse_day,
     today_utc,
@@ -36,8 +39,15 @@ from paperfeed.sync.reports import (
 SOURCE = "daily-papers"
 
 
-def day_url(base: str, day: str) -> str:
-    return f"{base.rstrip('/')}/api/daily_papers?date={day}"
+# The most entries the API answers at once (its ``limit`` is 1..100, 50 by default): a
+# day is asked for in pages of this size, the next page only after a full one.
+DAY_PAGE = 100
+_MAX_DAY_PAGES = 50
+
+
+def day_url(base: str, day: str, page: int = 0) -> str:
+    paging = f"&limit={DAY_PAGE}" + (f"&p={page}" if page else "")
+    return f"{base.rstrip('/')}/api/daily_papers?date={day}{paging}"
 
 
 def days_to_fetch(last_done: str | None, today: date, refresh_days: int) -> tuple[date, date]:
@@ -52,7 +62,8 @@ def days_to_fetch(last_done: str | None, today: date, refresh_days: int) -> tupl
 def parse_day_response(
     body: bytes, content_type: str, url: str, day: str
 ) -> list[Paper | Rejection]:
-    """The papers of one day's answer.
+    """The papers of one day's answer; an entry with a number out of range, a field
+    over its cap or nested too deep is rejected (named by its id), the others kept.
 
     Raises:
         IngestError: the answer is an HTML page, not JSON, or not a list; the message
@@ -61,14 +72,20 @@ def parse_day_response(
     text_start = body[:512].lstrip().lower()
     if "html" in content_type.lower() or text_start.startswith((b"<!doctype html", b"<html")):
         raise IngestError(f"{url}: got an HTML page instead of a JSON list")
+    document: object
     try:
-        document = json.loads(body)
+        document = loads(body)
+    except JsonTooDeep as error:
+        items = loads_list_items(body)
+        if items is None:
+            raise IngestError(f"{url}: {error}") from None
+        document = SalvagedList(items)
     except ValueError as error:
         problem = str(error)
         if isinstance(error, json.JSONDecodeError) and error.pos >= len(body.rstrip()) - 1:
             problem = f"the JSON ends early (truncated after {len(body)} bytes)"
         raise IngestError(f"{url}: not valid JSON: {problem}") from None
-    if not isinstance(document, list):
+    if not isinstance(document, list | SalvagedList):
         detail = ""
         if isinstance(document, dict) and isinstance(document.get("error"), str):
             detail = f": {document['error']}"
@@ -78,6 +95,25 @@ def parse_day_response(
     return list(read_day_entries(document, url, day))
 
 
+def _fetch_day(client: PoliteClient, base: str, day: str) -> list[Paper | Rejection]:
+    """Every entry of one day, a page at a time; a source that ignores ``p`` (answers
+    the same page again) or never ends stops after what is new."""
+    records: list[Paper | Rejection] = []
+    seen: set[str] = set()
+    for page in range(_MAX_DAY_PAGES):
+        url = day_url(base, day, page)
+        body, content_type = client.get(url, accept="application/json")
+        answer = parse_day_response(body, content_type, url, day)
+        ids = {record.arxiv_id for record in answer if isinstance(record, Paper)}
+        if page and ids <= seen:
+            break
+        seen |= ids
+        records += answer
+        if len(answer) < DAY_PAGE:
+            break
+    return records
+
+
 def sync_daily_papers(
     store: Store,
     settings: Settings,
@@ -85,6 +121,7 @@ def sync_daily_papers(
     last: str | None = None,
     today: date | None = None,
     client: PoliteClient | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> SourceReport:
     """Fetch each day of the window and store its papers.
 
@@ -92,6 +129,7 @@ def sync_daily_papers(
         first, last: the window (``YYYY-MM-DD``); default: see ``days_to_fetch``.
         today: the current date (default: today in UTC).
         client: the HTTP client (default: one with the settings' policy).
+        on_progress: told about each day and each wait (a retry, a ``Retry-After``).
 
     Returns:
         The counts; ``error`` set when a day failed (the days before it are stored).
@@ -111,21 +149,26 @@ def sync_daily_papers(
     )
     start = first_day or default_first
     end = last_day or (default_last if first_day is None else today)
-    client = client or PoliteClient(fetch_policy(settings))
+    if client is None:
+        notify = on_progress
+        client = PoliteClient(
+            fetch_policy(settings),
+            on_wait=None if notify is None else lambda text: notify(f"{SOURCE}: waiting: {text}"),
+        )
     report = SourceReport(SOURCE, window=f"{start}..{end}")
     began = time.monotonic()
     day = start
     try:
         while day <= end:
-            url = day_url(settings.daily_papers_url, day.isoformat())
-            body, content_type = client.get(url, accept="application/json")
-            records = parse_day_response(body, content_type, url, day.isoformat())
+            records = _fetch_day(client, settings.daily_papers_url, day.isoformat())
             papers = [record for record in records if isinstance(record, Paper)]
             report.rejections.extend(record for record in records if isinstance(record, Rejection))
             report.counts.add(upsert_with_state(store, SOURCE, papers, day.isoformat()))
+            if on_progress is not None:
+                on_progress(f"{SOURCE} {day}: {len(papers)} papers")
             day += timedelta(days=1)
     except IngestError as error:
-        report.error = str(error)
+        report.error = describe_failure(error, "PAPERFEED_DAILY_PAPERS_URL")
     report.requests = client.requests
     report.seconds = time.monotonic() - began
     return report

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from paperfeed.ingest.errors import IngestError
+from paperfeed.ingest.fetching import UnresolvableHost
 from paperfeed.models import Rejection
 from paperfeed.store import UpsertCounts
 
@@ -39,14 +41,14 @@ class SourceReport:
         """``added N, updated N, unchanged N, rejected N`` plus what else happened."""
         counts = self.counts
         text = (
-            f"added {counts.added}, updated {counts.updated}, unchanged {counts.unchanged}, "
-            f"rejected {len(self.rejections)}"
+            f"added {counts.added:,}, updated {counts.updated:,}, "
+            f"unchanged {counts.unchanged:,}, rejected {len(self.rejections):,}"
         )
         extra = []
         if self.withdrawn:
-            extra.append(f"{self.withdrawn} marked withdrawn")
+            extra.append(f"{self.withdrawn:,} marked withdrawn")
         if self.skipped:
-            extra.append(f"{self.skipped} outside the followed categories skipped")
+            extra.append(f"{self.skipped:,} outside the followed categories skipped")
         if extra:
             text += f" ({'; '.join(extra)})"
         return text
@@ -84,3 +86,13 @@ def check_window(first: date | None, last: date | None) -> None:
 
 def first_run_start(today: date) -> date:
     return today - timedelta(days=FIRST_RUN_DAYS - 1)
+
+
+def describe_failure(error: IngestError, setting: str) -> str:
+    """The error's message; a host that does not resolve gets a hint naming ``setting``."""
+    if isinstance(error, UnresolvableHost):
+        return (
+            f"{error}: offline? Check the network, or set {setting}= to a server this "
+            "machine can reach (empty turns this source off)"
+        )
+    return str(error)

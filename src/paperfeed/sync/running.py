@@ -9,6 +9,7 @@ papers are searchable as soon as it ends), then the embeddings.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +18,13 @@ from paperfeed.config import Settings
 from paperfeed.index.builder import IndexReport, update_index
 from paperfeed.index.embedder import EmbedderError
 from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
+from paperfeed.ingest.preprint_categories import check_preprint_categories
 from paperfeed.store import Store
 from paperfeed.store.syncing import finish_run, start_run
-from paperfeed.sync import arxiv, daily_papers
+from paperfeed.sync import arxiv, arxiv_listing, biorxiv, daily_papers
 from paperfeed.sync.reports import SourceReport, SyncError
 
-SOURCES = (arxiv.SOURCE, daily_papers.SOURCE)
+SOURCES = (arxiv.SOURCE, arxiv_listing.SOURCE, daily_papers.SOURCE, "biorxiv", "medrxiv")
 INDEX = "index"
 
 
@@ -51,8 +53,12 @@ def configured_sources(settings: Settings) -> list[str]:
     found = []
     if settings.arxiv_oai_url:
         found.append(arxiv.SOURCE)
+    if settings.arxiv_oai_url and settings.arxiv_rss_url:
+        found.append(arxiv_listing.SOURCE)  # after OAI-PMH: the listed papers are stored
     if settings.daily_papers_url:
         found.append(daily_papers.SOURCE)
+    if settings.biorxiv_api_url:
+        found.extend(settings.biorxiv_servers)
     return found
 
 
@@ -64,7 +70,8 @@ def check_settings(settings: Settings) -> None:
     """
     if not configured_sources(settings):
         raise SyncError(
-            "no source is configured: set PAPERFEED_ARXIV_OAI_URL or PAPERFEED_DAILY_PAPERS_URL"
+            "no source is configured: set PAPERFEED_ARXIV_OAI_URL, PAPERFEED_DAILY_PAPERS_URL "
+            "or PAPERFEED_BIORXIV_SERVERS"
         )
     if settings.arxiv_oai_url:
         try:
@@ -72,14 +79,27 @@ def check_settings(settings: Settings) -> None:
             check_categories(settings.arxiv_categories, "PAPERFEED_ARXIV_CATEGORIES")
         except ValueError as error:
             raise SyncError(str(error)) from None
+    try:
+        check_preprint_categories(settings.biorxiv_categories, "PAPERFEED_BIORXIV_CATEGORIES")
+    except ValueError as error:
+        raise SyncError(str(error)) from None
 
 
 def _run_source(
-    store: Store, settings: Settings, source: str, first: str | None, last: str | None
+    store: Store,
+    settings: Settings,
+    source: str,
+    first: str | None,
+    last: str | None,
+    on_progress: Callable[[str], None] | None,
 ) -> SourceReport:
     if source == arxiv.SOURCE:
-        return arxiv.harvest_arxiv(store, settings, first, last)
-    return daily_papers.sync_daily_papers(store, settings, first, last)
+        return arxiv.harvest_arxiv(store, settings, first, last, on_progress=on_progress)
+    if source == arxiv_listing.SOURCE:
+        return arxiv_listing.sync_arxiv_listing(store, settings, first, last)
+    if source in ("biorxiv", "medrxiv"):
+        return biorxiv.harvest_preprints(store, settings, source, first, last)
+    return daily_papers.sync_daily_papers(store, settings, first, last, on_progress=on_progress)
 
 
 def _detail(report: SourceReport) -> str:
@@ -97,6 +117,7 @@ def run_sync(
     embed: bool = True,
     show_progress: bool = False,
     on_source: Callable[[SourceReport], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> SyncReport:
     """Sync ``sources`` (default: every configured one), then update the index.
 
@@ -108,6 +129,8 @@ def run_sync(
         embed: include the embedding stage in that update.
         show_progress: progress bars for the index update.
         on_source: called with each source's report as it finishes.
+        on_progress: told about each page or day fetched and each wait (a retry, a
+            ``Retry-After``), so a sync that waits says why.
 
     Raises:
         SyncError: an unknown source, or no source configured.
@@ -118,14 +141,15 @@ def run_sync(
             raise SyncError(f"unknown source {source!r} (expected one of {', '.join(SOURCES)})")
     if not chosen:
         raise SyncError(
-            "no source is configured: set PAPERFEED_ARXIV_OAI_URL or PAPERFEED_DAILY_PAPERS_URL"
+            "no source is configured: set PAPERFEED_ARXIV_OAI_URL, PAPERFEED_DAILY_PAPERS_URL "
+            "or PAPERFEED_BIORXIV_SERVERS"
         )
     started = time.monotonic()
     report = SyncReport()
     for source in chosen:
         run_id = start_run(store, source)
         try:
-            result = _run_source(store, settings, source, first, last)
+            result = _run_source(store, settings, source, first, last, on_progress)
         except SyncError as error:
             finish_run(store, run_id, "failed", detail=str(error))
             raise
@@ -162,7 +186,34 @@ def run_sync(
                 ),
             )
     report.seconds = time.monotonic() - started
+    _log_job(report)
     return report
+
+
+def _log_job(report: SyncReport) -> None:
+    """The one log line of a sync run (``paperfeed.operations.logs`` formats it)."""
+    outcome = "failed" if report.failed else "ok"
+    added = sum(source.counts.added for source in report.sources)
+    milliseconds = round(report.seconds * 1000, 1)
+    logging.getLogger("paperfeed.job").log(
+        logging.WARNING if report.failed else logging.INFO,
+        "job sync %s %.1f ms: %d papers added (%s)",
+        outcome,
+        milliseconds,
+        added,
+        ", ".join(source.source for source in report.sources),
+        extra={
+            "event": "job",
+            "job": "sync",
+            "outcome": outcome,
+            "ms": milliseconds,
+            "details": {
+                "added": added,
+                "sources": [source.source for source in report.sources],
+                "failed_sources": [source.source for source in report.sources if source.error],
+            },
+        },
+    )
 
 
 def report_lines(report: SyncReport) -> list[str]:

@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from paperfeed import accounts
+from paperfeed import accounts, moderation
+from paperfeed.config import secret_key_of
 from paperfeed.discussion import comment_totals
-from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.ingest import normalize_paper_id, quoted
 from paperfeed.models import SearchResults
-from paperfeed.search import SORTS, SearchError, parse_query
-from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
+from paperfeed.search import SORTS, SearchError
+from paperfeed.search.daily_listing import (
+    DAILY_SORTS,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_PAGE,
+    DailyQuery,
+)
+from paperfeed.search.feeds import FeedError, total_upvotes, trending
+from paperfeed.web.hub_answers import (
+    LISTING_LIMIT,
+    MAX_QUERY,
+    SEARCH_LIMIT,
+    CursorError,
+    SearchRequest,
+    daily_entries,
+    paper_answer,
+    paper_entries,
+    papers_page,
+    run_search,
+)
+from paperfeed.web.hub_answers import search_papers as hub_search
 from paperfeed.web.pages import engine_of
-from paperfeed.web.presentation import daily_papers_entry, hit_json, paper_json, vote_json
+from paperfeed.web.presentation import daily_papers_entry, hit_json, vote_json
 from paperfeed.web.schema_hints import (
     ARXIV_ID_PATTERN,
     bound_schema,
+    category_schema,
     day_schema,
     month_schema,
     week_schema,
@@ -37,7 +59,7 @@ _ERRORS = {
     400: "a parameter is malformed (the detail names it and the value given)",
     401: "no valid API token or signed-in session",
     403: "a browser session without its CSRF token",
-    404: "no such paper in this collection",
+    404: "no such paper in this paperfeed",
     413: "the request body is too large",
     429: "too many attempts; try again later",
 }
@@ -48,12 +70,25 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorAnswer, "description": _ERRORS[status]} for status in statuses}
 
 
-DAY = Annotated[str | None, Query(description="a day, YYYY-MM-DD", json_schema_extra=day_schema())]
+DAY = Annotated[
+    str | None,
+    Query(
+        description="a day, YYYY-MM-DD (one of date, week, month)", json_schema_extra=day_schema()
+    ),
+]
 WEEK = Annotated[
-    str | None, Query(description="an ISO week, YYYY-Www", json_schema_extra=week_schema())
+    str | None,
+    Query(
+        description="an ISO week, YYYY-Www (one of date, week, month)",
+        json_schema_extra=week_schema(),
+    ),
 ]
 MONTH = Annotated[
-    str | None, Query(description="a month, YYYY-MM", json_schema_extra=month_schema())
+    str | None,
+    Query(
+        description="a month, YYYY-MM (one of date, week, month)",
+        json_schema_extra=month_schema(),
+    ),
 ]
 PAPER_ID = Annotated[
     str,
@@ -65,17 +100,21 @@ PAPER_ID = Annotated[
 
 
 def _stored(request: Request, arxiv_id: str) -> Any:
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
         # any text is a valid path segment: one that names no paper is "not found"
         raise HTTPException(
             404,
-            f"no paper {quoted(arxiv_id)} in this collection (expected an arXiv id "
+            f"no paper {quoted(arxiv_id)} in this paperfeed (expected an arXiv id "
             "such as 2401.00165)",
         )
     paper = store_of(request).get_paper(normalized)
     if paper is None:
-        raise HTTPException(404, f"no paper {normalized} in this collection")
+        raise HTTPException(404, f"no paper {normalized} in this paperfeed")
+    if moderation.is_hidden(store_of(request), paper):
+        viewer = _optional_user(request)
+        if viewer is None or not viewer.is_admin:
+            raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
     return paper
 
 
@@ -89,18 +128,71 @@ def daily_papers(
     date: DAY = None,
     week: WEEK = None,
     month: MONTH = None,
+    submitter: Annotated[
+        str | None,
+        Query(max_length=200, description="only papers this user (a handle) submitted"),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(
+            description="publishedAt (newest lists, most upvoted first) or trending",
+            json_schema_extra={"enum": list(DAILY_SORTS)},
+        ),
+    ] = "publishedAt",
+    p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="page, from 0")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="papers per page")] = DEFAULT_LIMIT,
 ) -> list[dict[str, Any]]:
-    """The papers of a day (default: the latest with papers), a week or a month, most
-    upvoted first: a list of ``{paper: {...}, title, summary, numComments, ...}``."""
+    """The papers of a day, an ISO week or a month, most upvoted first (without one: the
+    newest daily lists, newest first), ``limit`` at a time from page ``p``, as
+    ``huggingface_hub``'s ``HfApi.list_daily_papers`` and ``hf papers ls`` ask: a list of
+    ``{paper: {...}, title, summary, numComments, submittedBy, ...}``. ``sort=trending``
+    orders by time-decayed upvotes."""
+    query = DailyQuery(date, week, month, submitter, sort, p, limit)
+    half_life = settings_of(request).trending_half_life_hours
     try:
-        feed = daily_feed(store_of(request), date, week, month)
+        return daily_entries(store_of(request), query, half_life)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    comments = comment_totals(store_of(request), [item.paper for item in feed.items])
-    return [
-        daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
-        for item in feed.items
-    ]
+
+
+@router.get(
+    "/papers",
+    summary="Every paper, newest first, a page at a time (Link: rel=next)",
+    responses=errors(400)
+    | {
+        200: {
+            "description": "a page of papers",
+            "headers": {
+                "Link": {
+                    "description": '<URL of the next page>; rel="next" (absent on the last)',
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
+)
+def list_all_papers(
+    request: Request,
+    response: Response,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="the cursor of the previous page's next link"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=LISTING_LIMIT, description="papers per page")] = 50,
+) -> list[dict[str, Any]]:
+    """Every stored paper in the original site's paper shape, most recently added first.
+    Pages are linked as on the original site's listings: a ``Link: <...>; rel="next"``
+    header (what ``huggingface_hub``'s paginator follows) whose opaque, signed ``cursor``
+    holds where the page ended, so papers added meanwhile never shift a page."""
+    secret = secret_key_of(settings_of(request))
+    try:
+        page = papers_page(store_of(request), secret, cursor, limit)
+    except CursorError as error:
+        raise HTTPException(400, str(error)) from None
+    if page.next_cursor is not None:
+        following = request.url.include_query_params(cursor=page.next_cursor, limit=limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return page.papers
 
 
 @router.get("/trending", summary="Papers ordered by time-decayed upvotes")
@@ -143,21 +235,49 @@ def _run_search(
             400,
             f"parameter 'sort': unknown sort {quoted(sort)} (expected one of {', '.join(SORTS)})",
         )
+    refuse_empty("q", q)
+    # the page's form sends empty boxes (no filter there); an API caller who sends one
+    # meant a value: what the OpenAPI document says, a date or nothing
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not value.strip():
+            raise HTTPException(400, f"parameter {name!r} is empty (a date, or leave it out)")
+    search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)
     try:
-        # parsed once, here: the typed filters merge into the parsed query, checked
-        query = parse_query(q).with_filters(cat or (), since, until)
-        return engine_of(request).search(query, limit, offset, sort, snippets=snippets)
+        return run_search(engine_of(request), search, snippets=snippets)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
 
 
-Q = Annotated[str, Query(description="the query, in the search syntax")]
+Q = Annotated[
+    str,
+    Query(
+        max_length=MAX_QUERY,
+        description="the query, in the search syntax",
+        json_schema_extra={"pattern": r"\S"},
+    ),
+]
+
+
+def refuse_empty(name: str, value: str) -> None:
+    """A required text parameter with nothing in it is a 400 naming it."""
+    if not value.strip():
+        raise HTTPException(
+            400, f"parameter {name!r} is empty: give some words, a phrase, a filter or an id"
+        )
+
+
 LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
 OFFSET = Annotated[int, Query(ge=0, le=10_000, description="hits to skip")]
 SORT = Annotated[
     str, Query(description=f"one of {', '.join(SORTS)}", json_schema_extra={"enum": list(SORTS)})
 ]
-CATEGORIES = Annotated[list[str] | None, Query(description="category filter, repeatable")]
+CATEGORIES = Annotated[
+    list[str] | None,
+    Query(
+        description="category filter, repeatable; one value may list several (cs.CL cs.LG)",
+        json_schema_extra={"items": category_schema()},
+    ),
+]
 SINCE = Annotated[
     str | None,
     Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
@@ -175,8 +295,11 @@ UNTIL = Annotated[
 )
 def search_papers(
     request: Request,
-    q: Q,
-    limit: LIMIT = 20,
+    q: Annotated[
+        str,
+        Query(max_length=MAX_QUERY, description="the query, in the search syntax"),
+    ],
+    limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT, description="how many papers")] = 20,
     offset: OFFSET = 0,
     sort: SORT = "relevance",
     cat: CATEGORIES = None,
@@ -186,15 +309,15 @@ def search_papers(
     """The hybrid search's hits as the original site answers a search: a list of
     ``{paper: {id, authors: [{name}], publishedAt, title, summary, upvotes, ...},
     title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
-    ``HfApi.list_papers`` reads). ``/api/search`` answers the same search with notes,
-    totals, snippets and why each paper matched."""
-    # the original shape carries no snippet: none is made
-    results = _run_search(request, q, limit, offset, sort, cat, since, until, snippets=False)
-    # no close match: nothing to list (the explained /api/search says why)
-    papers = [hit.paper for hit in results.hits] if results.close_match else []
-    upvotes = total_upvotes(store_of(request), papers)
-    comments = comment_totals(store_of(request), papers)
-    return [daily_papers_entry(paper, upvotes[paper.key], comments[paper.key]) for paper in papers]
+    ``HfApi.list_papers`` and ``hf papers search`` read). ``/api/search`` answers the
+    same search with notes, totals, snippets and why each paper matched."""
+    store = store_of(request)
+    search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)
+    try:
+        papers = hub_search(engine_of(request), search)
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
+    return paper_entries(store, papers)
 
 
 @router.get("/search", summary="Hybrid lexical + semantic search, explained", responses=errors(400))
@@ -208,13 +331,18 @@ def search_explained(
     since: SINCE = None,
     until: UNTIL = None,
 ) -> dict[str, Any]:
-    """``{query, total, offset, notes, hits: [{id, title, authors, score, snippet,
-    matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``."""
+    """``{query, total, total_exact, ranked, offset, notes, hits: [{id, title, authors,
+    score, snippet, matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``.
+
+    ``total`` counts every matching paper (``total_exact`` false: at least that many);
+    ``ranked`` is how many of them paging reaches (the ranked candidates)."""
     results = _run_search(request, q, limit, offset, sort, cat, since, until)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
     return {
         "query": results.query,
         "total": results.total,
+        "total_exact": results.total_exact,
+        "ranked": results.pageable,
         "offset": results.offset,
         "notes": list(results.notes),
         "close_match": results.close_match,
@@ -263,8 +391,7 @@ def get_paper(request: Request, id: PAPER_ID) -> dict[str, Any]:
     ``HfApi.paper_info`` reads) plus what else is stored: ``abstract``, ``categories``,
     ``date``, ``links``, ``upvoted`` (by the caller), ..."""
     paper = _stored(request, id)
-    upvotes = total_upvotes(store_of(request), [paper])[paper.key]
-    return paper_json(paper, upvotes) | {
+    return paper_answer(store_of(request), paper) | {
         "upvoted": bool(accounts.voted_ids(store_of(request), _optional_user(request), [paper]))
     }
 

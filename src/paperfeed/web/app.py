@@ -25,6 +25,9 @@ from paperfeed.ingest import quoted
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.web import (
+    account_pages,
+    admin,
+    admin_api,
     api,
     cold_start,
     collections,
@@ -32,6 +35,7 @@ from paperfeed.web import (
     feeds,
     for_you,
     pages,
+    paper_markdown,
     people,
     subscriptions,
     sync_pages,
@@ -39,7 +43,9 @@ from paperfeed.web import (
     triage,
 )
 from paperfeed.web.body_limit import BodyLimit
+from paperfeed.web.mcp_server import build_mcp_server, http_endpoint
 from paperfeed.web.methods import HttpMethods
+from paperfeed.web.operations_endpoints import install_operations
 from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.templating import make_templates, render
 
@@ -125,11 +131,18 @@ def _detail(request: Request, error: StarletteHTTPException) -> str:
     return detail[:MAX_DETAIL]
 
 
+def _error_header(detail: str) -> dict[str, str]:
+    """``X-Error-Message``: where the original site's clients (``huggingface_hub``'s
+    ``hf_raise_for_status``) read a server's message; one line, ASCII (a header)."""
+    return {"X-Error-Message": " ".join(detail.split()).encode("ascii", "replace").decode()}
+
+
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     headers = dict(error.headers or {})
     detail = _detail(request, error)
     if _wants_json(request):
+        headers |= _error_header(detail)
         return JSONResponse({"detail": detail}, error.status_code, headers=headers)
     response = render(
         request,
@@ -145,7 +158,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     message = _describe_validation(error)
     if _wants_json(request):
-        return JSONResponse({"detail": message}, 400)
+        return JSONResponse({"detail": message}, 400, headers=_error_header(message))
     return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
 
 
@@ -164,7 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # the pool that runs the (synchronous) page and API handlers of this worker
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = settings.server_threads
-        yield
+        async with mcp_sessions.run():  # the MCP endpoint's sessions (stateless: a task group)
+            yield
         store.close()
 
     app = FastAPI(
@@ -179,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.engine = SearchEngine(store, settings)
+    mcp_route, mcp_sessions = http_endpoint(build_mcp_server(settings, store, app.state.engine))
     app.state.templates = make_templates()
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -198,6 +213,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(admin.router)
+    app.include_router(admin_api.router)
+    app.include_router(admin_api.reports_router)
+    # before pages, whose /papers/{id:path} would take /papers/{id}.md
+    app.include_router(paper_markdown.router)
     # before api and pages: their /papers/{id:path} routes would swallow .../comments
     app.include_router(discussion.api_router)
     app.include_router(discussion.router)
@@ -212,6 +232,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cold_start.api_router)
     app.include_router(cold_start.router)
     app.include_router(api.router)
+    app.include_router(account_pages.api_router)
+    app.include_router(account_pages.router)
     app.include_router(subscriptions.api_router)
     app.include_router(subscriptions.router)
     app.include_router(feeds.router)
@@ -219,6 +241,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(for_you.router)
     people.install(app, store)
     app.include_router(pages.router)
+    install_operations(app)  # /healthz, /readyz, /metrics; every request counted and logged
+    app.router.routes.append(mcp_route)  # /mcp: the MCP server over streamable HTTP
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> HTMLResponse:

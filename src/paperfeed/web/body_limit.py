@@ -1,13 +1,24 @@
 """A cap on request bodies: nothing the site accepts (a form, a subscription, a vote)
-comes near it, and a larger body is refused with 413 before any of it is parsed."""
+comes near it, and a larger body is refused with 413 before any of it is parsed.
+
+The import routes take a file (``MAX_IMPORT_BYTES``, 5 MB, as the README says): theirs
+is that plus the small limit again, room for a multipart envelope and its form fields,
+so the route itself can answer a file over 5 MB with a message naming its size."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paperfeed.collections.importing import MAX_IMPORT_BYTES
+
 MAX_BODY_BYTES = 64 * 1024
+# (path pattern, limit) for the routes that take more than MAX_BODY_BYTES
+ROUTE_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"^(?:/api)?/collections/[^/]+/import/?$"), MAX_IMPORT_BYTES + MAX_BODY_BYTES),
+)
 
 
 def _message(limit: int) -> str:
@@ -18,16 +29,29 @@ class BodyLimit:
     """Plain ASGI middleware: a declared ``Content-Length`` over the limit is refused at
     once; a chunked body is read up to the limit and refused as soon as it passes it."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        route_limits: tuple[tuple[re.Pattern[str], int], ...] = ROUTE_LIMITS,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.route_limits = route_limits
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    def limit_for(self, path: str) -> int:
+        """The most bytes a request to ``path`` may send."""
+        for pattern, limit in self.route_limits:
+            if pattern.match(path):
+                return limit
+        return self.limit
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         if scope["path"].startswith("/api/"):
-            body = json.dumps({"detail": _message(self.limit)}).encode()
+            body = json.dumps({"detail": _message(limit)}).encode()
             media_type = b"application/json"
         else:
-            body = (_message(self.limit) + "\n").encode()
+            body = (_message(limit) + "\n").encode()
             media_type = b"text/plain; charset=utf-8"
         headers = [
             (b"content-type", media_type),
@@ -41,14 +65,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.limit
+                too_large = int(declared) > limit
             except ValueError:
                 too_large = False  # the server itself refuses a malformed length
             if too_large:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -64,8 +89,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, send)
+            if size > limit:
+                await self._refuse(scope, send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

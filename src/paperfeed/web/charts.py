@@ -51,13 +51,25 @@ class BarChart:
     top: int = _TOP
 
 
+_LABEL_SPACE = 48.0  # "2025-03" at the chart's 10px font is ~40 units wide, plus a gap
+
+
 def _ticks(labels: Sequence[str], slot: float) -> list[Tick]:
-    """Label January of each year (and the first month); every month when there are few."""
-    ticks = []
-    for position, label in enumerate(labels):
-        if len(labels) <= 8 or position == 0 or label.endswith("-01"):
-            ticks.append(Tick(_LEFT + slot * (position + 0.5), label))
-    return ticks
+    """Label January of each year (and the first month); every month when there are few;
+    thinned so no two labels are closer than ``_LABEL_SPACE`` (the first month gave way
+    to the January next to it, and they overlapped)."""
+    if len(labels) <= 8:
+        wanted = list(range(len(labels)))
+    else:
+        wanted = [0] + [p for p, label in enumerate(labels) if p and label.endswith("-01")]
+    kept: list[int] = []
+    for position in wanted:
+        if kept and (position - kept[-1]) * slot < _LABEL_SPACE:
+            if kept[-1] == 0 and position and labels[position].endswith("-01"):
+                kept[-1] = position  # a year's January tells more than the first month
+            continue
+        kept.append(position)
+    return [Tick(_LEFT + slot * (position + 0.5), labels[position]) for position in kept]
 
 
 def month_chart(

@@ -11,16 +11,20 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
 from paperfeed import collections as lists
 from paperfeed.accounts import RateLimitedError, User, voted_ids
 from paperfeed.collections import (
+    MAX_DESCRIPTION_CHARACTERS,
+    MAX_NAME_CHARACTERS,
     Collection,
     CollectionError,
     CollectionNotFoundError,
     NotYourCollectionError,
     PaperWithdrawnError,
 )
+from paperfeed.collections.exporting import FORMATS as EXPORT_FORMATS
 from paperfeed.collections.exporting import ExportError, collection_json, export_papers
 from paperfeed.collections.importing import (
     IMPORT_FORMATS,
@@ -30,6 +34,8 @@ from paperfeed.collections.importing import (
     import_references,
 )
 from paperfeed.search.feeds import total_upvotes
+from paperfeed.web.row_ids import CollectionId
+from paperfeed.web.schema_hints import ARXIV_ID_PATTERN
 from paperfeed.web.security import (
     api_user,
     bearer_user,
@@ -96,20 +102,47 @@ def _report_json(report: ImportReport) -> dict[str, Any]:
     }
 
 
+# The fields are typed Any so that the library's checks (with their messages) decide;
+# the schemas tell clients, and schemathesis, what those checks accept. A name needs a
+# character Python does not count as a space (\x1c-\x1f and \x85 are, for str.split).
+_NAME: JsonDict = {
+    "type": "string",
+    "pattern": "[^\\s\\x1c-\\x1f\\x85]",
+    "maxLength": MAX_NAME_CHARACTERS,
+}
+_DESCRIPTION: JsonDict = {
+    "type": "string",
+    "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$",
+    "maxLength": MAX_DESCRIPTION_CHARACTERS,
+}
+_PUBLIC: JsonDict = {"type": "boolean"}
+
+
+def _or_null(schema: JsonDict) -> JsonDict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
 class CollectionIn(BaseModel):
-    name: Any = Field(description="at most 200 characters")
-    description: Any = ""
-    is_public: Any = Field(False, description="anyone may read a public collection")
+    name: Any = Field(description="at most 200 characters", json_schema_extra=_NAME)
+    description: Any = Field("", json_schema_extra=_DESCRIPTION)
+    is_public: Any = Field(
+        False, description="anyone may read a public collection", json_schema_extra=_PUBLIC
+    )
 
 
 class CollectionChange(BaseModel):
-    name: Any = None
-    description: Any = None
-    is_public: Any = None
+    """A change of a collection: a field left out or null stays as it is."""
+
+    name: Any = Field(None, json_schema_extra=_or_null(_NAME))
+    description: Any = Field(None, json_schema_extra=_or_null(_DESCRIPTION))
+    is_public: Any = Field(None, json_schema_extra=_or_null(_PUBLIC))
 
 
 class PaperIn(BaseModel):
-    id: Any = Field(description="an arXiv id, e.g. 2401.00165")
+    id: Any = Field(
+        description="an arXiv id, e.g. 2401.00165",
+        json_schema_extra={"type": "string", "pattern": ARXIV_ID_PATTERN},
+    )
 
 
 # -- JSON API ---------------------------------------------------------------------------
@@ -138,7 +171,7 @@ def create(
 
 
 @api_router.get("/{collection_id}", summary="A collection and its papers")
-def get_collection(request: Request, collection_id: int) -> dict[str, Any]:
+def get_collection(request: Request, collection_id: CollectionId) -> dict[str, Any]:
     try:
         collection = lists.visible_collection(store_of(request), collection_id, _viewer(request))
     except _ERRORS as error:
@@ -149,7 +182,7 @@ def get_collection(request: Request, collection_id: int) -> dict[str, Any]:
 @api_router.patch("/{collection_id}", summary="Rename, describe, make public or private")
 def change(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     body: CollectionChange,
     user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
@@ -164,7 +197,7 @@ def change(
 
 @api_router.delete("/{collection_id}", summary="Delete a collection")
 def delete(
-    request: Request, collection_id: int, user: Annotated[User, Depends(api_user)]
+    request: Request, collection_id: CollectionId, user: Annotated[User, Depends(api_user)]
 ) -> dict[str, Any]:
     try:
         lists.delete_collection(store_of(request), user, collection_id)
@@ -175,7 +208,10 @@ def delete(
 
 @api_router.post("/{collection_id}/papers", summary="Save a paper in a collection")
 def add(
-    request: Request, collection_id: int, body: PaperIn, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    collection_id: CollectionId,
+    body: PaperIn,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     try:
         added = lists.add_paper(store_of(request), user, collection_id, body.id)
@@ -187,7 +223,10 @@ def add(
 
 @api_router.delete("/{collection_id}/papers/{paper_id:path}", summary="Take a paper out")
 def remove(
-    request: Request, collection_id: int, paper_id: str, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    collection_id: CollectionId,
+    paper_id: str,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     try:
         removed = lists.remove_paper(store_of(request), user, collection_id, paper_id)
@@ -202,11 +241,30 @@ def _filename(collection: Collection, extension: str) -> str:
     return f"{slug}-{collection.id}.{extension}"
 
 
-@api_router.get("/{collection_id}/export", summary="Export as BibTeX, RIS, CSV or JSON")
+@api_router.get(
+    "/{collection_id}/export",
+    summary="Export as BibTeX, RIS, CSV or JSON",
+    responses={
+        200: {
+            "description": "the file, in the format asked for",
+            "content": {
+                kind.media_type.partition(";")[0]: {"schema": {"type": "string"}}
+                for kind in EXPORT_FORMATS.values()
+                if kind.name != "json"
+            },
+        }
+    },
+)
 def export(
     request: Request,
-    collection_id: int,
-    format: Annotated[str, Query(description="bibtex, ris, csv or json")] = "bibtex",
+    collection_id: CollectionId,
+    format: Annotated[
+        str,
+        Query(
+            description="bibtex, ris, csv or json",
+            json_schema_extra={"enum": ["bibtex", "ris", "csv", "json"]},
+        ),
+    ] = "bibtex",
 ) -> Response:
     """One entry per paper; BibTeX with arXiv's e-print fields and stable keys."""
     store = store_of(request)
@@ -237,16 +295,16 @@ async def _uploaded(request: Request) -> bytes:
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_IMPORT_BYTES:
-            break
         chunks.append(chunk)
-    return b"".join(chunks) + (b" " if size > MAX_IMPORT_BYTES else b"")
+        if size > MAX_IMPORT_BYTES:
+            break  # the check that refuses it sees one byte too many, not the whole body
+    return b"".join(chunks)[: MAX_IMPORT_BYTES + 1]
 
 
 @api_router.post("/{collection_id}/import", summary="Import a BibTeX or RIS file")
 async def import_file(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     format: Annotated[str, Query(description="auto, bibtex or ris")] = "auto",
 ) -> JSONResponse:
     """The body is the file (or a multipart ``file`` field). Entries are matched by
@@ -309,7 +367,7 @@ def _page(
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
-def collection_page(request: Request, collection_id: int) -> HTMLResponse:
+def collection_page(request: Request, collection_id: CollectionId) -> HTMLResponse:
     try:
         collection = lists.visible_collection(
             store_of(request), collection_id, session_user(request)
@@ -345,7 +403,7 @@ def create_form(
 @router.post("/collections/{collection_id}/papers")
 def toggle_form(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     arxiv_id: str = Form(""),
     change: str = Form("add"),
     csrf_token: str = Form(""),
@@ -373,7 +431,7 @@ def toggle_form(
 @router.post("/collections/{collection_id}/edit")
 def edit_form(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     name: str = Form(""),
     description: str = Form(""),
     is_public: str = Form(""),
@@ -390,7 +448,9 @@ def edit_form(
 
 
 @router.post("/collections/{collection_id}/delete")
-def delete_form(request: Request, collection_id: int, csrf_token: str = Form("")) -> Response:
+def delete_form(
+    request: Request, collection_id: CollectionId, csrf_token: str = Form("")
+) -> Response:
     user = _form_user(request, csrf_token)
     try:
         lists.delete_collection(store_of(request), user, collection_id)
@@ -402,7 +462,7 @@ def delete_form(request: Request, collection_id: int, csrf_token: str = Form("")
 @router.post("/collections/{collection_id}/import", response_class=HTMLResponse)
 async def import_form(
     request: Request,
-    collection_id: int,
+    collection_id: CollectionId,
     file: Annotated[UploadFile, File()],
     format: Annotated[str, Form()] = "auto",
     csrf_token: Annotated[str, Form()] = "",

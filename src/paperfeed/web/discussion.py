@@ -19,8 +19,10 @@ from paperfeed.discussion import (
     PaperWithdrawnError,
     Thread,
 )
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.store.comments import Comment
 from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
+from paperfeed.web.row_ids import CommentId
 from paperfeed.web.security import (
     api_user,
     check_csrf,
@@ -53,16 +55,18 @@ def _iso(moment: float | None) -> str | None:
 
 def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
     """One comment as the API shows it."""
+    removed = comment.removed_by_moderator
     return {
         "id": comment.id,
         "paper": arxiv_id,
         "parent": comment.parent_id,
-        "author": None if comment.deleted else comment.author,
-        "text": comment.text,
+        "author": None if comment.deleted or removed else comment.author,
+        "text": "" if removed else comment.text,
         "deleted": comment.deleted,
+        "removedByModerator": removed,
         "created_at": _iso(comment.created_at),
         "edited_at": _iso(comment.edited_at),
-        "url": f"/papers/{arxiv_id}#comment-{comment.id}",
+        "url": f"/papers/{url_id(arxiv_id)}#comment-{comment.id}",
     }
 
 
@@ -131,21 +135,27 @@ def _edit(request: Request, comment_id: int, body: CommentEdit, user: User) -> d
 
 @api_router.patch("/comments/{comment_id}", summary="Edit one's own comment")
 def patch_comment(
-    request: Request, comment_id: int, body: CommentEdit, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    comment_id: CommentId,
+    body: CommentEdit,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     return _edit(request, comment_id, body, user)
 
 
 @api_router.put("/comments/{comment_id}", summary="Edit one's own comment (same as PATCH)")
 def put_comment(
-    request: Request, comment_id: int, body: CommentEdit, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    comment_id: CommentId,
+    body: CommentEdit,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     return _edit(request, comment_id, body, user)
 
 
 @api_router.delete("/comments/{comment_id}", summary="Delete one's own comment")
 def remove_comment(
-    request: Request, comment_id: int, user: Annotated[User, Depends(api_user)]
+    request: Request, comment_id: CommentId, user: Annotated[User, Depends(api_user)]
 ) -> dict[str, Any]:
     try:
         comment = discussion.delete_comment(store_of(request), user, comment_id)
@@ -175,7 +185,7 @@ def comment_form(
     parent: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    back = f"/papers/{arxiv_id}"
+    back = f"/papers/{url_id(arxiv_id)}"
     user = _form_user(request, csrf_token, back + "#discussion")
     try:
         parent_id = int(parent) if parent.strip() else None
@@ -186,12 +196,12 @@ def comment_form(
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
-    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/edit")
 def edit_form(
-    request: Request, comment_id: int, text: str = Form(""), csrf_token: str = Form("")
+    request: Request, comment_id: CommentId, text: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     user = _form_user(request, csrf_token, "/account")
     try:
@@ -199,11 +209,11 @@ def edit_form(
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
-    return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
 
 
 @router.post("/comments/{comment_id}/delete")
-def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -> Response:
+def delete_form(request: Request, comment_id: CommentId, csrf_token: str = Form("")) -> Response:
     user = _form_user(request, csrf_token, "/account")
     try:
         comment = discussion.delete_comment(store_of(request), user, comment_id)
@@ -211,14 +221,14 @@ def delete_form(request: Request, comment_id: int, csrf_token: str = Form("")) -
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
     back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], "")
-    return RedirectResponse(back or f"/papers/{paper_id}#discussion", status_code=303)
+    return RedirectResponse(back or f"/papers/{url_id(paper_id)}#discussion", status_code=303)
 
 
 # -- the paper's feed -------------------------------------------------------------------------
 
 
 @feed_router.get(
-    "/papers/{id:arxiv}",
+    "/papers/{id:path}",  # any paper id: a DOI has slashes and may have odd characters
     response_class=Response,
     responses=RSS_RESPONSES,
     summary="A paper's comments, newest first",
@@ -229,7 +239,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
     except _ERRORS as error:
         raise _http_error(error) from None
     base = settings_of(request).base_url
-    page = f"{base}/papers/{paper.arxiv_id}"
+    page = f"{base}/papers/{url_id(paper.arxiv_id)}"
     entries = []
     for comment in discussion.latest_comments(store_of(request), paper):
         link = f"{page}#comment-{comment.id}"
@@ -246,8 +256,8 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         render_rss_entries(
             f"Discussion of “{paper.title}”",
             page,
-            f"{base}/rss/papers/{paper.arxiv_id}",
-            f"Comments on arXiv {paper.arxiv_id}, newest first",
+            f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
+            f"Comments on {paper.arxiv_id}, newest first",
             entries,
         )
     )

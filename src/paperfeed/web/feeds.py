@@ -19,10 +19,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
 from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
-from paperfeed.web.api import DAY, MONTH, WEEK, errors
+from paperfeed.web.api import DAY, MONTH, WEEK, Q, errors, refuse_empty
 from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import settings_of, store_of
@@ -103,7 +104,7 @@ def render_rss(
     entries = [
         FeedEntry(
             title=paper.title or paper.arxiv_id,
-            link=f"{base}/papers/{paper.arxiv_id}",
+            link=f"{base}/papers/{url_id(paper.arxiv_id)}",
             published=_moment(paper.date),
             description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
             categories=tuple(paper.categories),
@@ -174,7 +175,7 @@ def trending_rss(request: Request) -> Response:
 )
 def search_rss(
     request: Request,
-    q: Annotated[str, Query(description="the query, in the search syntax")],
+    q: Q,
     sort: Annotated[
         str,
         Query(
@@ -183,6 +184,7 @@ def search_rss(
         ),
     ] = "date",
 ) -> Response:
+    refuse_empty("q", q)
     try:
         results = engine_of(request).search(parse_query(q), limit=FEED_SIZE, sort=sort)
     except SearchError as error:

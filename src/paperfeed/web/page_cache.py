@@ -26,6 +26,9 @@ CACHEABLE_PATHS = (
 )
 CACHEABLE_PREFIXES = ("/rss/",)
 MAX_ENTRIES = 1024
+# ...and at most this many bytes of pages: a month page is ~900 KB, so 1,024 entries
+# alone could hold most of a gigabyte
+MAX_BYTES = 64 * 1024 * 1024
 _Key = tuple[str, str, bytes]  # method, path, query string
 
 
@@ -36,6 +39,7 @@ class AnonymousPageCache:
         self.app = app
         self.seconds = seconds
         self._entries: OrderedDict[_Key, tuple[float, Message, bytes]] = OrderedDict()
+        self._bytes = 0
 
     def _cacheable(self, scope: Scope) -> bool:
         if self.seconds <= 0 or scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -77,8 +81,21 @@ class AnonymousPageCache:
     def _store(self, key: _Key, start: Message | None, body: bytes, now: float) -> None:
         if start is None or start["status"] != 200:
             return
+        if len(body) > MAX_BYTES // 8:
+            return
         headers = [(n, v) for n, v in start.get("headers", []) if n.lower() != b"set-cookie"]
-        self._entries[key] = (now, {**start, "headers": headers}, body)
-        self._entries.move_to_end(key)
-        while len(self._entries) > MAX_ENTRIES:
-            self._entries.popitem(last=False)
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._bytes -= _size(previous)
+        entry = (now, {**start, "headers": headers}, body)
+        self._entries[key] = entry
+        self._bytes += _size(entry)
+        while len(self._entries) > MAX_ENTRIES or self._bytes > MAX_BYTES:
+            _, dropped = self._entries.popitem(last=False)
+            self._bytes -= _size(dropped)
+
+
+def _size(entry: tuple[float, Message, bytes]) -> int:
+    """The body and the headers, plus the entry's own objects (~1 KB)."""
+    headers = entry[1].get("headers", [])
+    return len(entry[2]) + sum(len(name) + len(value) for name, value in headers) + 1024

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from paperfeed import accounts
+from paperfeed import accounts, administration, moderation
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
-from paperfeed.ingest import IngestError, normalize_arxiv_id
+from paperfeed.ingest import IngestError, normalize_paper_id
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
 from paperfeed.web.charts import BarChart, trend_chart
+from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
@@ -33,6 +34,7 @@ from paperfeed.web.templating import render, safe_next
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+LIST_PAGE_SIZE = 50  # papers per page of a day, week or month of the daily list
 SIGN_UP_LIMIT = (5, 3600)
 SUBMIT_LIMIT = (10, 3600)
 
@@ -49,17 +51,49 @@ def daily(
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
     month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
     group: Annotated[str, Query(description="'topics' groups the list by topic")] = "",
 ) -> HTMLResponse:
     store = store_of(request)
     try:
         feed = daily_feed(store, date, week, month)
-        topics = grouped_items(engine_of(request), feed.items, group)
     except (FeedError, ValueError) as error:
         raise HTTPException(400, str(error)) from None
-    voted = accounts.voted_ids(store, session_user(request), [i.paper for i in feed.items])
-    context = {"feed": feed, "voted": voted, "sync": status_line(store)}
-    context |= {"topics": topics, "by_key": {i.paper.key: i for i in feed.items}, "grouped": group}
+    # a month holds some 300+ papers: paged like "New on arXiv", most upvoted first
+    pages = max(1, -(-len(feed.items) // LIST_PAGE_SIZE))
+    if page > pages:
+        raise HTTPException(
+            404, f"page {page} is past the last page ({pages}) of the list for {feed.label}"
+        )
+    shown = feed.items[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]
+    try:
+        topics = grouped_items(engine_of(request), shown, group)  # the page's topics
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    voted = accounts.voted_ids(store, session_user(request), [i.paper for i in shown])
+    period = "date" if feed.period == "day" else feed.period
+
+    def page_url(number: int) -> str:
+        """Another page of this day, week or month (grouped by topic if this one is)."""
+        parameters: dict[str, object] = {period: feed.label}
+        if number > 1:
+            parameters["page"] = number
+        if group:
+            parameters["group"] = group
+        return "/?" + urlencode(parameters)
+
+    context = {
+        "feed": feed,
+        "shown": shown,
+        "voted": voted,
+        "sync": status_line(store),
+        "page": page,
+        "pages": pages,
+        "page_url": page_url,
+        "topics": topics,
+        "by_key": {item.paper.key: item for item in shown},
+        "grouped": group,
+    }
     return render(request, "daily.html", context)
 
 
@@ -85,8 +119,9 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> Response:
     store = store_of(request)
-    # the page's category box may hold several, separated by spaces or commas
-    cat = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    # the page's category box may hold several, separated by spaces or commas: split
+    # and checked by ``with_filters``, one rule for the page, the API and the CLI
+    cat = [value.strip() for value in cat or [] if value.strip()]
     context: dict[str, object] = {
         "q": q,
         "cat": cat,
@@ -104,7 +139,7 @@ def search_page(
     if len(parsed.arxiv_ids) == 1 and not parsed.has_content and not cat:
         paper = store.get_paper(parsed.arxiv_ids[0])
         if paper is not None:
-            return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+            return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=303)
     try:
         results = engine_of(request).search(
             parsed, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort
@@ -121,7 +156,7 @@ def search_page(
             "upvotes": total_upvotes(store, papers),
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
-            "pages": max(1, -(-results.total // PAGE_SIZE)),
+            "pages": max(1, -(-results.pageable // PAGE_SIZE)),
             "trend": _search_trend(request, q, cat, since, until),
         },
     )
@@ -140,21 +175,33 @@ def _search_trend(
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, arxiv_id: str) -> Response:
+    if wants_markdown(request):  # agents and `hf papers read` ask for the paper as markdown
+        return markdown_answer(request, engine_of(request), arxiv_id)
     store = store_of(request)
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
-        raise HTTPException(404, f"{arxiv_id!r} is not an arXiv id")
+        raise HTTPException(
+            404, f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165)"
+        )
     if normalized != arxiv_id:
-        return RedirectResponse(f"/papers/{normalized}", status_code=301)
+        return RedirectResponse(f"/papers/{url_id(normalized)}", status_code=301)
     paper = store.get_paper(normalized)
     if paper is None:
-        raise HTTPException(404, f"no paper {normalized} in this collection")
+        raise HTTPException(404, f"no paper {normalized} in this paperfeed")
+    if paper.arxiv_id != normalized:
+        # the DOI of a preprint also on arXiv: one paper, shown at its arXiv id
+        return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=301)
+    normalized = paper.arxiv_id
+    hidden = moderation.is_hidden(store, paper)
+    viewer = session_user(request)
+    if hidden and not (viewer and viewer.is_admin):  # admins still see it, to show it again
+        raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
     try:
         similar = engine_of(request).similar(normalized, limit=8)
     except SearchError:
         similar = []
     counts = total_upvotes(store, [paper] + [hit.paper for hit in similar])
-    return render(
+    page = render(
         request,
         "paper.html",
         {
@@ -166,8 +213,11 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "bibtex": bibtex(paper),
             "threads": paper_threads(store, paper),
             "max_comment": MAX_COMMENT_CHARACTERS,
+            "hidden_by_moderator": hidden,
         },
     )
+    page.headers["Vary"] = "Accept"  # the same address answers markdown to agents
+    return page
 
 
 @router.post("/papers/{arxiv_id:path}/upvote")
@@ -230,8 +280,27 @@ def signin(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-def signup_form(request: Request, next: str = "/") -> HTMLResponse:
-    context = {"next": safe_next(next), "error": None, "email": "", "name": ""}
+def signup_form(request: Request, next: str = "/", invite: str = "") -> HTMLResponse:
+    """The sign-up form, under the site's policy (``PAPERFEED_SIGNUP``): an invite link
+    is checked before the form is shown, and a closed site says so instead."""
+    policy = settings_of(request).signup
+    context: dict[str, object] = {"next": safe_next(next), "error": None, "email": ""}
+    context |= {"name": "", "invite": invite, "invite_email": None, "policy": policy}
+    context["refused"] = False
+    if policy == "closed":
+        message = "sign-up is closed on this site; an admin can make you an account"
+        return render(request, "signup.html", context | {"error": message, "refused": True}, 403)
+    if policy == "invite" and not invite:
+        message = "sign-up on this site needs an invite link from an admin"
+        return render(request, "signup.html", context | {"error": message, "refused": True}, 403)
+    if invite:
+        try:
+            found = administration.check_invite(store_of(request), invite)
+        except administration.InviteError as error:
+            return render(
+                request, "signup.html", context | {"error": str(error), "refused": True}, 400
+            )
+        context |= {"invite_email": found.email, "email": found.email or ""}
     return render(request, "signup.html", context)
 
 
@@ -242,16 +311,23 @@ def signup(
     name: str = Form(""),
     password: str = Form(""),
     next: str = Form("/"),
+    invite: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
     store = store_of(request)
-    context = {"next": safe_next(next), "email": email, "name": name}
+    policy = settings_of(request).signup
+    context: dict[str, object] = {"next": safe_next(next), "email": email, "name": name}
+    context |= {"invite": invite, "invite_email": None, "policy": policy, "refused": False}
     try:
         accounts.check_rate(store, f"signup:client:{client_address(request)}", *SIGN_UP_LIMIT)
-        user = accounts.sign_up(store, email, password, name)
+        user = administration.sign_up(store, policy, email, password, name, invite or None)
     except accounts.RateLimitedError as error:
         return render(request, "signup.html", context | {"error": str(error)}, status_code=429)
+    except (administration.SignUpClosedError, administration.InviteError) as error:
+        refused = context | {"error": str(error), "refused": True}
+        status = 403 if isinstance(error, administration.SignUpClosedError) else 400
+        return render(request, "signup.html", refused, status_code=status)
     except (accounts.AccountError, accounts.DuplicateEmailError) as error:
         return render(request, "signup.html", context | {"error": str(error)}, status_code=400)
     sign_in_session(request, user)
@@ -311,19 +387,24 @@ def change_password(
         context = _account_context(request, user, password_message=str(error), password_error=True)
         return render(request, "account.html", context, status_code=400)
     sign_in_session(request, changed)
-    message = "Password changed; every other session of your account has ended."
+    message = "Password changed; your other sessions and your API tokens have ended."
     return render(
         request, "account.html", _account_context(request, changed, password_message=message)
     )
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-def create_token(request: Request, label: str = Form(""), csrf_token: str = Form("")) -> Response:
+def create_token(
+    request: Request,
+    label: str = Form(""),
+    csrf_token: str = Form(""),
+    scope: str = Form("write"),
+) -> Response:
     check_csrf(request, csrf_token)
     user = _require_user(request)
     store = store_of(request)
     try:
-        token = accounts.create_api_token(store, user, label)
+        token = accounts.create_api_token(store, user, label, scope)
     except accounts.AccountError as error:
         raise HTTPException(400, str(error)) from None
     return render(request, "account.html", _account_context(request, user, new_token=token))
@@ -365,4 +446,4 @@ def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form(""
         message = error.args[0] if error.args else str(error)
         context = {"error": message, "arxiv_id": arxiv_id}
         return render(request, "submit.html", context, status_code=400)
-    return RedirectResponse(f"/papers/{paper.arxiv_id}", status_code=303)
+    return RedirectResponse(f"/papers/{url_id(paper.arxiv_id)}", status_code=303)

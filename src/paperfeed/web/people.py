@@ -53,7 +53,7 @@ def _page(request: Request, profile: Profile) -> HTMLResponse:
 def author_page(request: Request, name: str) -> HTMLResponse:
     profile = author_profile(store_of(request), _checked(name, "author"))
     if profile is None:
-        raise HTTPException(404, f"no author named {name!r} in this collection")
+        raise HTTPException(404, f"no author named {name!r} in this paperfeed")
     return _page(request, profile)
 
 
@@ -61,7 +61,7 @@ def author_page(request: Request, name: str) -> HTMLResponse:
 def organization_page(request: Request, name: str) -> HTMLResponse:
     profile = find_organization(store_of(request), _checked(name, "organisation"))
     if profile is None:
-        raise HTTPException(404, f"no organisation named {name!r} in this collection")
+        raise HTTPException(404, f"no organisation named {name!r} in this paperfeed")
     return _page(request, profile)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from paperfeed.accounts import VoteResult
-from paperfeed.collections.exporting import to_bibtex
+from paperfeed.collections.exporting import source_url, to_bibtex
 from paperfeed.ingest import web_link
+from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search.recommending import Recommendation
 
@@ -31,6 +33,15 @@ def display_date(value: str | None) -> str:
 
 
 def arxiv_links(paper: StoredPaper) -> dict[str, str]:
+    """Where the paper lives at its source: arXiv's abstract and PDF, or for a bioRxiv /
+    medRxiv paper (a DOI id) its page on that server (the DOI resolves there too)."""
+    if is_doi(paper.arxiv_id):
+        page = source_url(paper)
+        return {
+            "abstract": page,
+            "pdf": f"{page}.full.pdf",
+            "doi": f"https://doi.org/{url_id(paper.arxiv_id)}",
+        }
     return {
         "abstract": f"https://arxiv.org/abs/{paper.arxiv_id}",
         "pdf": f"https://arxiv.org/pdf/{paper.arxiv_id}",
@@ -46,17 +57,64 @@ def _timestamp(day: str | None) -> str | None:
     return f"{day}T00:00:00.000Z" if day else None
 
 
-def _organization(paper: StoredPaper) -> dict[str, Any] | None:
-    # we keep the organisation's display name only; its handle ("name") is not invented
-    return {"fullname": paper.organization} if paper.organization else None
+@dataclass(frozen=True)
+class Accounts:
+    """The source's descriptions of the submitters and organisations of some papers
+    (``store.source_accounts.accounts_named``): users by handle, organisations by
+    display name. Empty when none are stored: then only the names papers hold are sent."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    organizations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+NO_ACCOUNTS = Accounts()
+# The keys of the original's objects: ``submittedBy`` (an entry's), ``submittedOnDailyBy``
+# (a paper's) and ``organization``; a key is sent only when the source gave its value.
+_SUBMITTED_BY_KEYS = (
+    "_id",
+    "avatarUrl",
+    "fullname",
+    "name",
+    "type",
+    "isPro",
+    "isHf",
+    "isHfAdmin",
+    "isMod",
+)
+# (the original's paper-level object names the handle "user"; its "name" is sometimes absent)
+_SUBMITTED_ON_DAILY_BY_KEYS = ("_id", "avatarUrl", "isPro", "fullname", "user", "type")
+_ORGANIZATION_KEYS = ("_id", "name", "fullname", "avatar")
+
+
+def _submitter(
+    paper: StoredPaper, accounts: Accounts, keys: tuple[str, ...]
+) -> dict[str, Any] | None:
+    if not paper.submitted_by:
+        return None
+    # what the paper itself says: the handle (also the original's "user" key)
+    known: dict[str, Any] = {"name": paper.submitted_by, "user": paper.submitted_by, "type": "user"}
+    known |= accounts.users.get(paper.submitted_by, {})
+    return {key: known[key] for key in keys if key in known}
+
+
+def _organization(paper: StoredPaper, accounts: Accounts = NO_ACCOUNTS) -> dict[str, Any] | None:
+    if not paper.organization:
+        return None
+    # without the source's description, the display name only: the handle is not invented
+    known: dict[str, Any] = {"fullname": paper.organization}
+    known |= accounts.organizations.get(paper.organization, {})
+    return {key: known[key] for key in _ORGANIZATION_KEYS if key in known}
+
+
+def paper_entry(
+    paper: StoredPaper, upvotes: int, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     """A paper in the original site's shape: ``GET /api/papers/{id}``, and the ``paper``
     of each ``/api/daily_papers`` and ``/api/papers/search`` entry.
 
-    Fields this collection does not know (avatars, internal ``_id``s, discussion ids)
-    are left out rather than invented; timestamps carry the date at midnight UTC.
+    Fields this paperfeed does not know (authors' ``_id``s, discussion ids, avatars
+    the source did not give) are left out rather than invented; timestamps carry the
+    date at midnight UTC.
     """
     published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
     inner: dict[str, Any] = {
@@ -69,8 +127,9 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
     }
     if paper.daily_date:
         inner["submittedOnDailyAt"] = _timestamp(paper.daily_date)
-    if paper.submitted_by:
-        inner["submittedOnDailyBy"] = {"name": paper.submitted_by, "type": "user"}
+    submitter = _submitter(paper, accounts, _SUBMITTED_ON_DAILY_BY_KEYS)
+    if submitter:
+        inner["submittedOnDailyBy"] = submitter
     github_repo, project_page = web_link(paper.github_repo), web_link(paper.project_page)
     if github_repo:
         inner["githubRepo"] = github_repo
@@ -78,10 +137,11 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
         inner["githubStars"] = paper.github_stars
     if project_page:
         inner["projectPage"] = project_page
-    organization = _organization(paper)
+    organization = _organization(paper, accounts)
     if organization:
         inner["organization"] = organization
     # the source's own AI summary and keywords, passed on unchanged where it gave them
+    # (ours, ``tldr``/``keywords``, go under our own names: none is passed off as theirs)
     if paper.ai_summary:
         inner["ai_summary"] = paper.ai_summary
     if paper.ai_keywords:
@@ -90,14 +150,17 @@ def paper_entry(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
 
 
 def daily_papers_entry(
-    paper: StoredPaper, upvotes: int, num_comments: int | None = None
+    paper: StoredPaper,
+    upvotes: int,
+    num_comments: int | None = None,
+    accounts: Accounts = NO_ACCOUNTS,
 ) -> dict[str, Any]:
     """One element of ``GET /api/daily_papers`` (and ``/api/papers/search``), in the
     original site's shape: ``{paper: {...}, publishedAt, title, summary, numComments}``.
 
     ``num_comments`` is the source's comments plus this site's (``comment_totals``);
     without it, the source's count alone."""
-    inner = paper_entry(paper, upvotes)
+    inner = paper_entry(paper, upvotes, accounts)
     entry: dict[str, Any] = {
         "paper": inner,
         "publishedAt": inner["publishedAt"],
@@ -105,19 +168,22 @@ def daily_papers_entry(
         "summary": paper.abstract,
         "numComments": paper.num_comments or 0 if num_comments is None else num_comments,
     }
-    if paper.submitted_by:
-        entry["submittedBy"] = {"name": paper.submitted_by, "type": "user"}
-    organization = _organization(paper)
+    submitter = _submitter(paper, accounts, _SUBMITTED_BY_KEYS)
+    if submitter:
+        entry["submittedBy"] = submitter
+    organization = _organization(paper, accounts)
     if organization:
         entry["organization"] = organization
     return entry
 
 
-def paper_json(paper: StoredPaper, upvotes: int) -> dict[str, Any]:
+def paper_json(
+    paper: StoredPaper, upvotes: int, accounts: Accounts = NO_ACCOUNTS
+) -> dict[str, Any]:
     """``GET /api/papers/{id}``: the original site's paper object (what
     ``huggingface_hub``'s ``HfApi.paper_info`` reads) plus everything else stored about
     it under keys of our own that the original does not use."""
-    return paper_entry(paper, upvotes) | {
+    return paper_entry(paper, upvotes, accounts) | {
         "numComments": paper.num_comments or 0,
         "abstract": paper.abstract,
         "categories": paper.categories,
@@ -169,7 +235,11 @@ def why_matched(hit: Hit) -> str:
     """A sentence saying how the hit was found."""
     terms = ", ".join(hit.matched_terms)
     if hit.found_by == "identifier":
-        return "its arXiv id is in the query"
+        return (
+            "its id is in the query"
+            if is_doi(hit.paper.arxiv_id)
+            else "its arXiv id is in the query"
+        )
     if hit.found_by == "both":
         return f"words ({terms}) and meaning both match" if terms else "words and meaning match"
     if hit.found_by == "lexical":

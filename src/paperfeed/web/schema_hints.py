@@ -9,6 +9,8 @@ from zoneinfo import available_timezones
 
 from starlette.convertors import Convertor, register_url_convertor
 
+from paperfeed.search.query import CATEGORY_NAME
+
 _YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
 DAY_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 WEEK_PATTERN = rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
@@ -18,7 +20,9 @@ BOUND_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 # an arXiv id as a path segment: new or old style, optional arXiv: prefix and version
 ARXIV_ID_REGEX = (
     r"(?:[Aa][Rr][Xx][Ii][Vv]:)?"
-    r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/[0-9]{7})"
+    r"(?:[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/[0-9]{7}"
+    # a bioRxiv/medRxiv DOI (10.1101/2024.01.02.123456, older 10.1101/123456)
+    r"|10\.1101/[0-9]+(?:\.[0-9]+)*)"
     r"(?:v[0-9]+)?"
 )
 ARXIV_ID_PATTERN = f"^{ARXIV_ID_REGEX}$"
@@ -38,6 +42,13 @@ def month_schema() -> dict[str, Any]:
 
 def bound_schema() -> dict[str, Any]:
     return {"pattern": BOUND_PATTERN}
+
+
+def category_schema() -> dict[str, Any]:
+    """One ``cat`` value: empty (no filter) or category names separated by spaces or
+    commas, as ``ParsedQuery.with_filters`` reads it (one rule, defined there)."""
+    name = f"(?:{CATEGORY_NAME})"
+    return {"type": "string", "pattern": rf"^[\s,]*(?:{name}(?:[\s,]+{name})*[\s,]*)?$"}
 
 
 def time_zone_schema() -> dict[str, Any]:

@@ -26,6 +26,7 @@ from paperfeed.accounts import (
     User,
     end_session,
     start_session,
+    token_scope,
     user_for_session,
     user_for_token,
 )
@@ -59,6 +60,11 @@ def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
     except ValueError:
         return False
     return any(parsed in network for network in networks)
+
+
+def is_trusted_proxy(address: str, trusted: tuple[str, ...]) -> bool:
+    """Whether ``address`` is one of ``trusted`` (``PAPERFEED_TRUSTED_PROXIES``)."""
+    return bool(trusted) and _is_trusted(address, _networks(trusted))
 
 
 def client_address(request: Request) -> str:
@@ -157,6 +163,9 @@ def api_user(request: Request) -> User:
     with its CSRF header. Raises 401 when neither is there."""
     user = bearer_user(request)
     if user is not None:
+        token = request.headers["Authorization"].partition(" ")[2].strip()
+        if token_scope(store_of(request), token) != "write":
+            raise HTTPException(403, "the API token is read-only (create one with write scope)")
         return user
     user = session_user(request)
     if user is None:

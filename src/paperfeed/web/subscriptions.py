@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from paperfeed import accounts
 from paperfeed.config import secret_key_of
@@ -235,7 +235,12 @@ def preview(request: Request, token: str = "", period: str = "", q: str = "") ->
 
 # A saved search with words to match: no control characters, not only exclusions.
 _NOT_CONTROL = r"[^\x00-\x1f\x7f\u2028\u2029]"
-_TOPIC_PATTERN = rf"^\s*[^\s\-\x00-\x1f\x7f\u2028\u2029]{_NOT_CONTROL}*$"
+# (leading spaces, but no line break or tab: those are control characters too; a blank
+# topic is skipped, as an empty row of the form is)
+_TOPIC_PATTERN = (
+    r"^[^\S\x00-\x1f\x7f\u2028\u2029]*"
+    rf"(?:[^\s\-\x00-\x1f\x7f\u2028\u2029]{_NOT_CONTROL}*)?$"
+)
 # What the address check accepts: printable ASCII, one @, a dot in the domain.
 _EMAIL_PATTERN = r"^[!-?A-~]{1,64}@[!-?A-~]+\.[!-?A-~]+$"
 
@@ -246,6 +251,14 @@ class TopicBody(BaseModel):
         json_schema_extra={"pattern": _TOPIC_PATTERN, "maxLength": MAX_TOPIC_LENGTH},
     )
     min_relevance: float = Field(0.3, ge=0.0, le=1.0)
+
+    @field_validator("min_relevance", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        # JSON false is not 0: the schema says number, pydantic's lax mode takes a bool
+        if isinstance(value, bool):
+            raise ValueError(f"min_relevance {value!r} is not a number")
+        return value
 
 
 class SubscriptionBody(BaseModel):

@@ -11,8 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
+from paperfeed.ingest.preprint_categories import normalize_category
 from paperfeed.search import SearchEngine
-from paperfeed.search.feeds import FeedError, FeedItem, new_on_arxiv
+from paperfeed.search.feeds import FeedError, FeedItem
+from paperfeed.search.new_listing import SECTIONS, SOURCES, new_feed
 from paperfeed.search.personal import order_for_user
 from paperfeed.search.topics import Topic, day_topics
 from paperfeed.store import Store
@@ -49,6 +51,11 @@ def grouped_items(engine: SearchEngine, items: list[FeedItem], group: str) -> li
     return day_topics(engine.vectors, [item.paper for item in items])
 
 
+def _section(announce_type: str) -> str:
+    """The section of an arXiv announce type (a replaced cross-list is a replacement)."""
+    return "replace" if announce_type == "replace-cross" else announce_type
+
+
 def ago(moment: float, now: float | None = None) -> str:
     """``3 min ago``, ``5 h ago``, ``2 days ago``."""
     seconds = max(0.0, (now or time.time()) - moment)
@@ -61,6 +68,11 @@ def ago(moment: float, now: float | None = None) -> str:
     return f"{round(seconds / 86400)} days ago"
 
 
+def failed_at(moment: float) -> str:
+    """``2026-12-06 01:59 UTC``: when a sync failed, as public pages say it."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+
 def status_line(store: Store) -> dict[str, Any] | None:
     """What the small status line under a feed says: the last sync, or its failure."""
     sources = [entry for entry in sync_overview(store) if entry.source != "index"]
@@ -71,7 +83,9 @@ def status_line(store: Store) -> dict[str, Any] | None:
     added = sum(entry.last.added for entry in sources if entry.last.status == "ok")
     return {
         "when": ago(newest.last.started_at),
-        "failing": [(entry.source, entry.last.detail or "no reason recorded") for entry in failing],
+        # when, never why: a failure's reason (a host name, a raw error) is for admins, on
+        # /status
+        "failing": [(entry.source, failed_at(entry.last.started_at)) for entry in failing],
         "added": added,
         "sources": [entry.source for entry in sources],
     }
@@ -83,6 +97,10 @@ def new_page(
     date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
     cat: Annotated[list[str] | None, Query()] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    source: Annotated[str, Query(description="arxiv, biorxiv or medrxiv")] = "arxiv",
+    kind: Annotated[
+        str | None, Query(description="an arXiv day's section: new, cross or replace")
+    ] = None,
     order: Annotated[str, Query(description="'for-you' (signed in) or 'upvotes'")] = "",
     group: Annotated[str, Query(description="'topics' groups the page by topic")] = "",
 ) -> HTMLResponse:
@@ -90,8 +108,14 @@ def new_page(
     categories = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
     if order not in ORDERS:
         raise HTTPException(400, f"order {order!r} is not one of {', '.join(ORDERS[1:])}")
+    settings = settings_of(request)
+    followed = (
+        list(settings.arxiv_categories)
+        if source == "arxiv"
+        else [normalize_category(name) for name in settings.biorxiv_categories]
+    )
     try:
-        feed = new_on_arxiv(store, date, categories, settings_of(request).arxiv_categories)
+        feed = new_feed(store, source, date, categories, kind or None, followed)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     user = session_user(request)
@@ -102,6 +126,14 @@ def new_page(
         else None
     )
     ordered = personal.items if personal else feed.items
+    if personal and feed.exact:
+        # an announced day keeps arXiv's sections (new, cross-lists, replacements), each
+        # ranked for the user
+        rank = {section: position for position, section in enumerate(SECTIONS)}
+        ordered = sorted(
+            ordered,
+            key=lambda item: rank[_section(feed.announce_types[item.paper.arxiv_id])],
+        )
     shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     because = (
         {key: because_text(item) for key, item in personal.because.items()} if personal else {}
@@ -114,6 +146,10 @@ def new_page(
     def new_url(day: str | None, page_number: int = 1) -> str:
         """The link to another day or page of the feed, keeping the category filter."""
         parameters: dict[str, object] = {"date": day}
+        if source != "arxiv":
+            parameters["source"] = source
+        if kind:
+            parameters["kind"] = kind
         if categories:
             parameters["cat"] = " ".join(categories)
         if order:
@@ -135,6 +171,8 @@ def new_page(
             "first_number": (page - 1) * PAGE_SIZE + 1,
             "sync": status_line(store),
             "new_url": new_url,
+            "sources": SOURCES,
+            "sections": SECTIONS,
             "personal": personal,
             "topics": topics,
             "by_key": {item.paper.key: item for item in shown},
@@ -144,12 +182,16 @@ def new_page(
     )
 
 
-def _row(entry: SourceStatus) -> dict[str, Any]:
+_HIDDEN_REASON = "the reason is shown to admins"
+
+
+def _row(entry: SourceStatus, admin: bool) -> dict[str, Any]:
+    failed = entry.last.status == "failed"
     return {
         "source": entry.source,
         "status": entry.last.status,
         "when": ago(entry.last.started_at),
-        "detail": entry.last.detail or "",
+        "detail": _HIDDEN_REASON if failed and not admin else entry.last.detail or "",
         "last_ok": ago(entry.last_ok.started_at) if entry.last_ok else None,
     }
 
@@ -158,13 +200,15 @@ def _row(entry: SourceStatus) -> dict[str, Any]:
 def status_page(request: Request) -> HTMLResponse:
     store = store_of(request)
     settings = settings_of(request)
+    user = session_user(request)
+    admin = user is not None and user.is_admin
     runs = [
         {
             "source": run.source,
             "status": run.status,
             "when": ago(run.started_at),
             "seconds": run.seconds,
-            "detail": run.detail or "",
+            "detail": _HIDDEN_REASON if run.status == "failed" and not admin else run.detail or "",
         }
         for run in recent_runs(store, 30)
     ]
@@ -172,7 +216,7 @@ def status_page(request: Request) -> HTMLResponse:
         request,
         "status.html",
         {
-            "sources": [_row(entry) for entry in sync_overview(store)],
+            "sources": [_row(entry, admin) for entry in sync_overview(store)],
             "runs": runs,
             "interval": settings.sync_interval_minutes,
             "papers": store.count_papers(),

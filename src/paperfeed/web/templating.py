@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
+from paperfeed.ingest.identifiers import url_id
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
 from paperfeed.web.presentation import author_line, display_date, why_matched
 from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
@@ -61,6 +62,7 @@ def make_templates() -> Jinja2Templates:
     environment.filters["web_link"] = web_link  # http(s) or nothing, for every data href
     environment.filters["text_segments"] = text_segments
     environment.filters["timestamp"] = display_timestamp
+    environment.filters["url_id"] = url_id  # paper ids (DOIs too) in URL paths
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
     return templates

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from paperfeed.search import SearchError
 from paperfeed.search.trends import monthly_trend
+from paperfeed.web.api import CATEGORIES, SINCE, UNTIL
 from paperfeed.web.pages import engine_of
 
 api_router = APIRouter(prefix="/api", tags=["api"])
+# what the document's pattern for ``q`` says: something to count, not only exclusions
+_COUNTABLE_PATTERN = r"^\s*[^\s\-]"
+_COUNTABLE = re.compile(_COUNTABLE_PATTERN)
 
 
 @api_router.get("/papers/search/trend", summary="Papers per month matching a search")
@@ -22,19 +27,23 @@ def search_trend_api(
         str,
         Query(
             description="the query, in the search syntax",
-            json_schema_extra={"pattern": r"^\s*[^\s\-]"},
+            json_schema_extra={"pattern": _COUNTABLE_PATTERN},
         ),
     ],
-    cat: Annotated[list[str] | None, Query(description="category filter, repeatable")] = None,
-    since: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+    cat: CATEGORIES = None,
+    since: SINCE = None,
+    until: UNTIL = None,
 ) -> dict[str, Any]:
     """For every month of the corpus: how many papers contain all the query's words under
     its filters (``count``), and how many papers the corpus has that month (``corpus``)."""
+    if not _COUNTABLE.match(q):
+        raise HTTPException(
+            400, f"parameter 'q': {q!r} has nothing to count (give a word first, e.g. 'agent')"
+        )
     try:
         trend = monthly_trend(engine_of(request), q, cat or (), since, until)
     except SearchError as error:
-        raise HTTPException(400, f"parameter 'q': {error}") from None
+        raise HTTPException(400, str(error)) from None
     return {
         "query": trend.query,
         "total": trend.total,

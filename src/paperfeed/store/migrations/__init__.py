@@ -23,7 +23,11 @@ from paperfeed.store.migrations import (
     m005_harden_sessions_and_ids,
     m006_create_discussion_and_collections,
     m008_create_paper_vectors,
+    m009_administration,
+    m010_account_recovery,
     m012_triage,
+    m013_create_announcements,
+    m014_source_accounts_and_token_scopes,
 )
 
 Migration = Callable[[Connection], None]
@@ -40,7 +44,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         m006_create_discussion_and_collections.apply,
     ),
     (8, "create_paper_vectors", m008_create_paper_vectors.apply),
+    (9, "administration", m009_administration.apply),
+    (10, "account_recovery", m010_account_recovery.apply),
     (12, "triage", m012_triage.apply),
+    (13, "create_announcements", m013_create_announcements.apply),
+    (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
 ]
 
 

@@ -13,22 +13,22 @@ import click
 
 from paperfeed import collections as lists
 from paperfeed.accounts import RateLimitedError
+from paperfeed.cli.common import load_settings, open_store
 from paperfeed.collections import CollectionNotFoundError, NotYourCollectionError
 from paperfeed.collections.exporting import FORMATS, export_papers
 from paperfeed.collections.importing import IMPORT_FORMATS, ImportFileError, import_references
+from paperfeed.mail_addresses import address_key
 from paperfeed.store import Store
 from paperfeed.store.accounts import User, find_user_by_email
 from paperfeed.store.collections import find_collection
 
 
 def _store() -> Store:
-    from paperfeed.cli import _open_store, _settings
-
-    return _open_store(_settings())
+    return open_store(load_settings())
 
 
 def _user(store: Store, email: str) -> User:
-    user = find_user_by_email(store, email.strip().lower())
+    user = find_user_by_email(store, address_key(email))
     if user is None:
         raise click.ClickException(f"no account for {email!r}")
     return user

@@ -1,0 +1,212 @@
+"""``paperfeed search`` and ``paperfeed similar``: hybrid search and similar papers from
+the shell, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+import click
+
+from paperfeed.cli.common import open_engine
+from paperfeed.models import Hit
+
+_MARK = re.compile(r"<mark>(.*?)</mark>")
+
+
+def _plain_snippet(snippet: str, color: bool) -> str:
+    import html
+
+    if color:
+        marked = _MARK.sub(
+            lambda match: click.style(match.group(1), bold=True, fg="yellow"), snippet
+        )
+    else:
+        marked = _MARK.sub(lambda match: f"*{match.group(1)}*", snippet)
+    return html.unescape(marked)
+
+
+def hit_to_json(hit: Hit) -> dict[str, Any]:
+    """The JSON shape of a hit, shared by ``search --json`` and ``--batch``."""
+    from paperfeed.search.snippets import plain_snippet
+
+    paper = hit.paper
+    snippet, marks = plain_snippet(hit.snippet) if hit.snippet else (None, [])
+    return {
+        "id": paper.arxiv_id,
+        "title": paper.title,
+        "authors": paper.authors,
+        "author_count": len(paper.authors),
+        "organization": paper.organization,
+        "date": paper.date,
+        "categories": paper.categories,
+        "upvotes": paper.upvotes,
+        "score": round(hit.score, 6),
+        "snippet": snippet,  # plain text: the marked words are at ``marks``
+        "marks": [list(span) for span in marks],
+        "matched_terms": list(hit.matched_terms),
+        "found_by": hit.found_by,
+        "lexical_rank": hit.lexical_rank,
+        "semantic_rank": hit.semantic_rank,
+        "keywords": paper.shown_keywords,
+        "tldr": paper.shown_tldr or "",
+    }
+
+
+def _print_hit(position: int, hit: Hit, color: bool) -> None:
+    paper = hit.paper
+    authors = paper.organization or (
+        ", ".join(paper.authors[:3])
+        + (f" +{len(paper.authors) - 3}" if len(paper.authors) > 3 else "")
+    )
+    title = paper.title or "(untitled)"
+    click.echo(
+        click.style(f"{position:>3}. {title}", bold=True) if color else f"{position:>3}. {title}"
+    )
+    details = [paper.arxiv_id, paper.date or "no date", authors or "unknown authors"]
+    if paper.upvotes is not None:
+        details.append(f"▲ {paper.upvotes}")
+    click.echo("     " + " · ".join(details))
+    why = f"found by {hit.found_by}"
+    if hit.matched_terms:
+        why += "; matched " + ", ".join(hit.matched_terms)
+    click.echo(f"     {why}; score {hit.score:.4f}")
+    if hit.snippet:
+        click.echo("     " + _plain_snippet(hit.snippet, color))
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many hits.")
+@click.option("--sort", default="relevance", type=click.Choice(["relevance", "date", "upvotes"]))
+@click.option("--since", help="Only papers dated on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", help="Only papers dated on or before (YYYY[-MM[-DD]]).")
+@click.option("--category", "categories", multiple=True, help="e.g. cs.LG (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option(
+    "--batch",
+    type=click.File("r"),
+    help="Read one query per line (- for stdin); write one JSON line of hits per query.",
+)
+def search(
+    query: str | None,
+    limit: int,
+    offset: int,
+    sort: str,
+    since: str | None,
+    until: str | None,
+    categories: tuple[str, ...],
+    as_json: bool,
+    batch: Any,
+) -> None:
+    """Search papers: words, "phrases", -exclude, ti: au: abs: cat: since: until:."""
+    from paperfeed.models import SearchResults
+    from paperfeed.search import SearchError, parse_query
+
+    if (query is None) == (batch is None):
+        raise click.UsageError("give a QUERY or --batch FILE (not both)")
+    # a bad option value is a usage error (exit 2), named by its option, before any work
+    for option, filters in (
+        ("--since", {"since": since}),
+        ("--until", {"until": until}),
+        ("--category", {"categories": categories}),
+    ):
+        try:
+            parse_query("").with_filters(**filters)
+        except SearchError as error:
+            raise click.BadParameter(str(error), param_hint=f"'{option}'") from None
+    try:
+        parse_query("").with_filters(categories, since, until)
+    except SearchError as error:
+        raise click.UsageError(str(error)) from None
+    engine = open_engine()
+
+    def run(text: str) -> SearchResults:
+        # parsed once, here; the typed options merge into the parsed query
+        parsed = parse_query(text).with_filters(categories, since, until)
+        found: SearchResults = engine.search(parsed, limit=limit, offset=offset, sort=sort)
+        return found
+
+    try:
+        if batch is not None:
+            for line in batch:
+                text = line.rstrip("\n")
+                found = run(text) if text.strip() else None
+                record = {
+                    "query": text,
+                    "total": found.total if found else 0,
+                    "close_match": found.close_match if found else False,
+                    "hits": [hit_to_json(hit) for hit in found.hits] if found else [],
+                    "notes": list(found.notes) if found else ["empty query"],
+                }
+                sys.stdout.write(json.dumps(record) + "\n")
+            return
+        results = run(query or "")
+    except SearchError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "query": results.query,
+                    "total": results.total,
+                    "total_exact": results.total_exact,
+                    "ranked": results.pageable,
+                    "offset": results.offset,
+                    "close_match": results.close_match,
+                    "notes": list(results.notes),
+                    "hits": [hit_to_json(hit) for hit in results.hits],
+                },
+                indent=1,
+            )
+        )
+        return
+    for note in results.notes:
+        click.echo(f"note: {note}", err=True)
+    if not results.hits:
+        click.echo("no papers match")
+        return
+    if not results.close_match:
+        click.echo("no close match; the nearest papers by meaning:")
+        for position, hit in enumerate(results.hits, start=1):
+            _print_hit(position, hit, sys.stdout.isatty())
+        return
+    color = sys.stdout.isatty()
+    counted = f"{results.total:,}{'' if results.total_exact else '+'}"
+    click.echo(f"{counted} results; showing {offset + 1}–{offset + len(results.hits)}")
+    for position, hit in enumerate(results.hits, start=offset + 1):
+        _print_hit(position, hit, color)
+
+
+@click.command()
+@click.argument("arxiv_id", required=False)
+@click.option("--text", help="Find papers like this pasted abstract instead of an id.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True)
+def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -> None:
+    """Papers similar to ARXIV_ID (or to --text)."""
+    from paperfeed.ingest import normalize_paper_id
+    from paperfeed.search import SearchError
+
+    if (arxiv_id is None) == (text is None):
+        raise click.UsageError("give an ARXIV_ID or --text (not both)")
+    engine = open_engine()
+    try:
+        if arxiv_id is not None:
+            normalized = normalize_paper_id(arxiv_id)
+            if normalized is None:
+                raise click.ClickException(f"{arxiv_id!r} is not an arXiv id or a DOI")
+            hits = engine.similar(normalized, limit)
+        else:
+            hits = engine.similar_to_text(text or "", limit)
+    except SearchError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps([hit_to_json(hit) for hit in hits], indent=1))
+        return
+    color = sys.stdout.isatty()
+    for position, hit in enumerate(hits, start=1):
+        _print_hit(position, hit, color)

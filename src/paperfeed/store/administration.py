@@ -1,0 +1,309 @@
+"""Roles, disabled accounts, invites and the audit log: their database reads and writes.
+
+Policy (who may do what, how long an invite lasts) lives in ``paperfeed.administration``;
+this module only stores and reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+
+from paperfeed.store import schema
+from paperfeed.store.database import Store
+
+_USERS = schema.users
+_INVITES = schema.invites
+_AUDIT = schema.audit_log
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """A user as the admin pages list them."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    created_at: float
+    disabled_at: float | None
+    comments: int
+
+
+@dataclass(frozen=True)
+class Invite:
+    """An invite as stored (its token is known only to the link's holder)."""
+
+    id: int
+    email: str | None
+    created_by: int | None
+    created_at: float
+    expires_at: float
+    used_at: float | None
+    used_by: int | None
+    revoked_at: float | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One admin action: who, what, on what, when."""
+
+    id: int
+    at: float
+    actor_id: int | None
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+# -- users ------------------------------------------------------------------------------
+
+
+def count_users(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(_USERS)) or 0)
+
+
+def count_active_admins(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(
+            connection.scalar(
+                select(func.count())
+                .select_from(_USERS)
+                .where(_USERS.c.role == "admin", _USERS.c.disabled_at.is_(None))
+            )
+            or 0
+        )
+
+
+def list_users(store: Store) -> list[UserSummary]:
+    """Every user (not accounts their owners deleted), oldest account first, with how
+    many comments each wrote (not deleted)."""
+    comments = (
+        select(schema.comments.c.user_id, func.count().label("comments"))
+        .where(schema.comments.c.deleted_at.is_(None))
+        .group_by(schema.comments.c.user_id)
+        .subquery()
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_USERS, func.coalesce(comments.c.comments, 0).label("comments"))
+            .outerjoin(comments, comments.c.user_id == _USERS.c.id)
+            # an account its owner deleted stays as an emptied row (its comments keep an
+            # author): not a user any more
+            .where(schema.users.c.deleted_at.is_(None))
+            .order_by(_USERS.c.created_at, _USERS.c.id)
+        ).all()
+    return [
+        UserSummary(
+            id=int(row.id),
+            email=row.email,
+            name=row.name,
+            role=row.role,
+            created_at=float(row.created_at),
+            disabled_at=None if row.disabled_at is None else float(row.disabled_at),
+            comments=int(row.comments),
+        )
+        for row in rows
+    ]
+
+
+def set_role(store: Store, user_id: int, role: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(update(_USERS).where(_USERS.c.id == user_id).values(role=role))
+
+
+def set_disabled(store: Store, user_id: int, at: float | None) -> None:
+    """Disable the account (``at``: when) and end its sessions and tokens in the same
+    transaction, or enable it again (``at`` None)."""
+    with store.engine.begin() as connection:
+        connection.execute(update(_USERS).where(_USERS.c.id == user_id).values(disabled_at=at))
+        if at is not None:
+            connection.execute(delete(schema.sessions).where(schema.sessions.c.user_id == user_id))
+            connection.execute(
+                delete(schema.api_tokens).where(schema.api_tokens.c.user_id == user_id)
+            )
+
+
+def replace_password(store: Store, user_id: int, password_hash: str) -> tuple[int, int]:
+    """Set a new password hash and end every session and API token of the user at once.
+
+    Returns:
+        How many sessions and tokens ended.
+    """
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(_USERS).where(_USERS.c.id == user_id).values(password_hash=password_hash)
+        )
+        sessions = connection.execute(
+            delete(schema.sessions).where(schema.sessions.c.user_id == user_id)
+        )
+        tokens = connection.execute(
+            delete(schema.api_tokens).where(schema.api_tokens.c.user_id == user_id)
+        )
+    return int(sessions.rowcount or 0), int(tokens.rowcount or 0)
+
+
+# -- invites ----------------------------------------------------------------------------
+
+
+def _invite(row: Row[Any]) -> Invite:
+    def moment(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return Invite(
+        id=int(row.id),
+        email=row.email,
+        created_by=None if row.created_by is None else int(row.created_by),
+        created_at=float(row.created_at),
+        expires_at=float(row.expires_at),
+        used_at=moment(row.used_at),
+        used_by=None if row.used_by is None else int(row.used_by),
+        revoked_at=moment(row.revoked_at),
+    )
+
+
+def insert_invite(
+    store: Store,
+    token_hash: str,
+    email: str | None,
+    created_by: int | None,
+    at: float,
+    expires_at: float,
+) -> Invite:
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            _INVITES.insert().values(
+                token_hash=token_hash,
+                email=email,
+                created_by=created_by,
+                created_at=at,
+                expires_at=expires_at,
+            )
+        )
+        invite_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    return Invite(invite_id, email, created_by, at, expires_at, None, None, None)
+
+
+def find_invite_by_hash(store: Store, token_hash: str) -> Invite | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(_INVITES).where(_INVITES.c.token_hash == token_hash)
+        ).first()
+    return _invite(row) if row else None
+
+
+def find_invite(store: Store, invite_id: int) -> Invite | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(_INVITES).where(_INVITES.c.id == invite_id)).first()
+    return _invite(row) if row else None
+
+
+def list_invites(store: Store, limit: int = 200) -> list[Invite]:
+    """The newest invites first."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_INVITES)
+            .order_by(_INVITES.c.created_at.desc(), _INVITES.c.id.desc())
+            .limit(limit)
+        ).all()
+    return [_invite(row) for row in rows]
+
+
+def claim_invite(store: Store, invite_id: int, at: float) -> bool:
+    """Mark an invite used, if it still is unused, unrevoked and unexpired at ``at``.
+
+    One conditional UPDATE: of two sign-ups racing for the same link, one wins.
+    """
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            update(_INVITES)
+            .where(
+                _INVITES.c.id == invite_id,
+                _INVITES.c.used_at.is_(None),
+                _INVITES.c.revoked_at.is_(None),
+                _INVITES.c.expires_at > at,
+            )
+            .values(used_at=at)
+        )
+    return bool(result.rowcount)
+
+
+def release_invite(store: Store, invite_id: int) -> None:
+    """Undo a claim whose sign-up then failed (the address was taken, say)."""
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(_INVITES)
+            .where(_INVITES.c.id == invite_id, _INVITES.c.used_by.is_(None))
+            .values(used_at=None)
+        )
+
+
+def record_invite_user(store: Store, invite_id: int, user_id: int) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(_INVITES).where(_INVITES.c.id == invite_id).values(used_by=user_id)
+        )
+
+
+def revoke_invite(store: Store, invite_id: int, at: float) -> bool:
+    """Revoke an unused invite. Returns False when it was used or revoked already."""
+    with store.engine.begin() as connection:
+        result = connection.execute(
+            update(_INVITES)
+            .where(
+                _INVITES.c.id == invite_id,
+                _INVITES.c.used_at.is_(None),
+                _INVITES.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+        )
+    return bool(result.rowcount)
+
+
+# -- audit log ---------------------------------------------------------------------------
+
+
+def insert_audit(
+    store: Store,
+    at: float,
+    actor_id: int | None,
+    actor: str,
+    action: str,
+    target: str,
+    detail: str = "",
+) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            _AUDIT.insert().values(
+                at=at,
+                actor_id=actor_id,
+                actor=actor[:320],
+                action=action,
+                target=target[:400],
+                detail=detail,
+            )
+        )
+
+
+def list_audit(store: Store, limit: int = 200) -> list[AuditEntry]:
+    """The newest entries first."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_AUDIT).order_by(_AUDIT.c.at.desc(), _AUDIT.c.id.desc()).limit(limit)
+        ).all()
+    return [
+        AuditEntry(
+            id=int(row.id),
+            at=float(row.at),
+            actor_id=None if row.actor_id is None else int(row.actor_id),
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            detail=row.detail,
+        )
+        for row in rows
+    ]

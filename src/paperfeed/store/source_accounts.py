@@ -1,0 +1,103 @@
+"""The daily-papers source's submitters and organisations, as it described them.
+
+Written with the papers that name them (``upsert_papers_in``), read by the API that
+answers in the original site's shape. The latest description of an account wins.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, tuple_
+
+from paperfeed.models import Paper, SourceAccount
+from paperfeed.store import schema
+
+if TYPE_CHECKING:  # database.py writes accounts with its papers: no import circle
+    from paperfeed.store.database import Store
+
+USER = "user"
+ORGANIZATION = "organization"
+_CHUNK = 500
+
+
+def record_accounts_in(connection: Connection, papers: Iterable[Paper]) -> int:
+    """Store the accounts the papers carry (the last description of each wins).
+
+    Returns:
+        How many accounts were written.
+    """
+    latest: dict[tuple[str, str], SourceAccount] = {}
+    for paper in papers:
+        for account in paper.accounts:
+            latest[(account.kind, account.name)] = account
+    if not latest:
+        return 0
+    now = time.time()
+    table = schema.source_accounts
+    keys = list(latest)
+    existing: dict[tuple[str, str], str] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        for row in connection.execute(
+            select(table.c.kind, table.c.name, table.c.profile).where(
+                tuple_(table.c.kind, table.c.name).in_(chunk)
+            )
+        ):
+            existing[(row.kind, row.name)] = row.profile
+    written = 0
+    for key, account in latest.items():
+        profile = json.dumps(account.profile, sort_keys=True)
+        if key not in existing:
+            connection.execute(
+                table.insert().values(
+                    kind=account.kind, name=account.name, profile=profile, updated_at=now
+                )
+            )
+        elif existing[key] != profile:
+            connection.execute(
+                table.update()
+                .where(table.c.kind == account.kind, table.c.name == account.name)
+                .values(profile=profile, updated_at=now)
+            )
+        else:
+            continue
+        written += 1
+    return written
+
+
+def accounts_named(store: Store, kind: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored profiles of accounts of ``kind`` by name; names not stored are absent."""
+    wanted = sorted({name for name in names if name})
+    found: dict[str, dict[str, Any]] = {}
+    table = schema.source_accounts
+    with store.engine.connect() as connection:
+        for start in range(0, len(wanted), _CHUNK):
+            rows = connection.execute(
+                select(table.c.name, table.c.profile).where(
+                    table.c.kind == kind, table.c.name.in_(wanted[start : start + _CHUNK])
+                )
+            )
+            for row in rows:
+                found[row.name] = json.loads(row.profile)
+    return found
+
+
+def local_submitters(store: Store, paper_keys: Sequence[int]) -> dict[int, str]:
+    """The display names of this site's users who put these papers on a daily list, by
+    paper key (papers nobody here submitted are absent)."""
+    keys = sorted(set(paper_keys))
+    found: dict[int, str] = {}
+    with store.engine.connect() as connection:
+        for start in range(0, len(keys), _CHUNK):
+            rows = connection.execute(
+                select(schema.submissions.c.paper_key, schema.users.c.name)
+                .join(schema.users, schema.users.c.id == schema.submissions.c.user_id)
+                .where(schema.submissions.c.paper_key.in_(keys[start : start + _CHUNK]))
+            )
+            for row in rows:
+                found[int(row.paper_key)] = str(row.name)
+    return found

@@ -1,0 +1,168 @@
+"""A local stand-in for the bioRxiv/medRxiv details API and arXiv's listing feeds.
+
+The details API answers as its documentation describes (https://api.biorxiv.org,
+"Content detail"; see ``fixtures/biorxiv/README.md``): ``/details/{server}/{from}/
+{until}/{cursor}`` with a ``messages`` block and at most 100 records, ordered by date
+then DOI, the counts partly as strings as the service writes them; an empty window is
+``"no posts found"``. The listing feeds are the RSS files in ``fixtures/arxiv_rss``
+served at ``/rss/{archive}``. Faults are scripted per request key (``(server, cursor)``
+or ``"rss:<archive>"``): ``500``, ``malformed`` JSON, ``stall`` (wait for ``release()``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PAGE_SIZE = 100
+SUBJECTS = ("neuroscience", "cancer biology", "genomics", "cell biology", "bioinformatics")
+
+
+def documented_records() -> list[dict[str, Any]]:
+    """The three hand-written records of ``fixtures/biorxiv``."""
+    page = json.loads((FIXTURES / "biorxiv" / "details_2026-07-01_2026-07-02_0.json").read_text())
+    return [dict(record) for record in page["collection"]]
+
+
+def make_record(
+    number: int,
+    day: str,
+    server: str = "bioRxiv",
+    version: int = 1,
+    category: str | None = None,
+    title: str | None = None,
+    abstract: str | None = None,
+) -> dict[str, Any]:
+    """One record in the API's format (an invented preprint numbered ``number``)."""
+    posted = date.fromisoformat(day) - timedelta(days=2)
+    doi = f"10.1101/{posted.isoformat().replace('-', '.')}.{600000 + number}"
+    return {
+        "doi": doi,
+        "title": title or f"Preprint {number}: circuit dynamics of sample {number}",
+        "authors": f"Author{number}, A.; Coauthor, B. C.",
+        "author_corresponding": f"A. Author{number}",
+        "author_corresponding_institution": "University of Somewhere",
+        "date": day,
+        "version": str(version),
+        "type": "new results",
+        "license": "cc_by",
+        "category": category or SUBJECTS[number % len(SUBJECTS)],
+        "jatsxml": (
+            f"https://www.biorxiv.org/content/early/{day.replace('-', '/')}/{doi[8:]}.source.xml"
+        ),
+        "abstract": abstract or f"We study sample {number} with imaging and sequencing.",
+        "published": "NA",
+        "server": server,
+    }
+
+
+@dataclass
+class PreprintReplay:
+    """What the server serves, and what it was asked."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # server -> records
+    feeds: dict[str, bytes] = field(default_factory=dict)  # archive -> RSS body
+    faults: dict[Any, list[str]] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    user_agents: list[str] = field(default_factory=list)
+    stalled: threading.Event = field(default_factory=threading.Event)
+    _release: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._release.set()
+
+    def fault(self, key: Any) -> str | None:
+        actions = self.faults.get(key)
+        return actions.pop(0) if actions else None
+
+    def details(self, server: str, first: str, last: str, cursor: int) -> bytes:
+        chosen = sorted(
+            (r for r in self.records.get(server, []) if first <= r["date"] <= last),
+            key=lambda record: (record["date"], record["doi"], int(record["version"])),
+        )
+        if not chosen:
+            return json.dumps(
+                {"messages": [{"status": "no posts found"}], "collection": []}
+            ).encode()
+        page = chosen[cursor : cursor + PAGE_SIZE]
+        message = {
+            "status": "ok",
+            "interval": f"{first}:{last}",
+            "cursor": cursor,
+            "count": len(page),
+            "count_new_papers": str(sum(r["version"] == "1" for r in chosen)),
+            "total": str(len(chosen)),
+        }
+        return json.dumps({"messages": [message], "collection": page}).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        replay = self.server.replay
+        replay.requests.append(self.path)
+        replay.user_agents.append(self.headers.get("User-Agent", ""))
+        parts = self.path.strip("/").split("/")
+        if len(parts) == 5 and parts[0] == "details" and parts[4].isdigit():
+            _, server, first, last, cursor = parts
+            key: Any = (server, int(cursor))
+            body = replay.details(server, first, last, int(cursor))
+            content_type = "application/json"
+        elif len(parts) == 2 and parts[0] == "rss" and parts[1] in replay.feeds:
+            key = f"rss:{parts[1]}"
+            body = replay.feeds[parts[1]]
+            content_type = "application/rss+xml"
+        else:
+            self.send_error(404)
+            return
+        action = replay.fault(key)
+        if action == "stall":
+            replay.stalled.set()
+            replay._release.wait(120)
+        if action == "500":
+            payload = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+            self.send_response(500)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        if action == "malformed":
+            body = body[: len(body) - 7] + b"<br/>"  # the end of the JSON replaced by HTML
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    replay: PreprintReplay
+
+
+@contextmanager
+def serve_preprints(replay: PreprintReplay) -> Iterator[str]:
+    """Serve ``replay`` on a free loopback port; yields its base URL."""
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.replay = replay
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        replay.release()
+        server.shutdown()
+        server.server_close()

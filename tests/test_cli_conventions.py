@@ -1,0 +1,96 @@
+"""CLI conventions, driven as a user types them: a bad option value is a usage error
+(exit 2), an ingest that stored nothing says so and fails, a truncated ``.gz`` says
+exactly what was stored, and ``search --json`` carries plain text, never HTML."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paperfeed.cli import main
+from paperfeed.config import Settings
+from paperfeed.store import Store
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _run(*arguments: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(arguments))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--since", "garbage"], "'--since': since 'garbage' is not a date"),
+        (["--until", "2025-13"], "'--until': until '2025-13' is not a date"),
+        (["--category", "cs LG"], "'--category': category 'cs LG' is not a category name"),
+        (["--since", "2025-06", "--until", "2025-01"], "since 2025-06-01 is after until"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error(options: list[str], named: str) -> None:
+    code, _, err = _run("search", "diffusion", *options)
+    assert code == 2, err  # click's usage error, as for an unknown option
+    assert named in err and "Traceback" not in err
+
+
+def _records(count: int) -> list[dict[str, object]]:
+    words = ["graph", "diffusion", "sparse", "transformer", "kernel", "token", "agent", "robot"]
+    rng = random.Random(7)  # random words compress poorly: a cut falls mid-file
+    return [
+        {
+            "id": f"2601.{number:05d}",
+            "title": f"Paper {number}",
+            "abstract": " ".join(rng.choice(words) + str(rng.randrange(10**6)) for _ in range(40)),
+            "authors": ["A. Writer"],
+            "daily_date": "2026-01-05",
+        }
+        for number in range(count)
+    ]
+
+
+def test_an_ingest_whose_every_record_is_rejected_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "not-an-id", "title": "x"}\n{"title": "no id"}\n')
+    code, out, err = _run("ingest", "--quiet", "--format", "daily-papers-flat", str(bad))
+    assert code == 1
+    assert "rejected 2" in out and "every record was rejected (2): nothing was stored" in err
+    # some stored, some rejected: a success that reports the rejections
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(bad.read_text() + json.dumps(_records(1)[0]) + "\n")
+    code, out, _ = _run("ingest", "--quiet", "--format", "daily-papers-flat", str(mixed))
+    assert code == 0 and "added 1" in out and "rejected 2" in out
+
+
+def test_a_truncated_gz_says_what_was_stored(tmp_path: Path, settings: Settings) -> None:
+    lines = "".join(json.dumps(record) + "\n" for record in _records(2600)).encode()
+    whole = gzip.compress(lines)
+    small = tmp_path / "small.jsonl.gz"
+    small.write_bytes(gzip.compress(lines[:20_000])[:-40])
+    code, _, err = _run("ingest", "--quiet", "--format", "daily-papers-flat", str(small))
+    assert code == 1 and "small.jsonl.gz" in err and err.rstrip().endswith("nothing was stored")
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) * 9 // 10])  # ~2,340 records readable
+    code, _, err = _run("ingest", "--quiet", "--format", "daily-papers-flat", str(cut))
+    assert code == 1 and "Traceback" not in err
+    assert "stored before it: added 2000, updated 0, unchanged 0" in err  # two batches
+    assert Store(settings.database_url).count_papers() == 2000
+
+
+def test_search_json_has_plain_snippets_with_mark_offsets() -> None:
+    for source in ("cli_arxiv_sample.jsonl", "cli_daily_sample.jsonl"):
+        assert _run("ingest", "--quiet", str(FIXTURES / source))[0] == 0
+    assert _run("index", "--quiet")[0] == 0
+    code, out, _ = _run("search", "flower pollination", "--json", "--limit", "3")
+    assert code == 0
+    hits = json.loads(out)["hits"]
+    assert hits and all(set(hit) >= {"snippet", "marks"} for hit in hits)
+    marked = [hit["snippet"][start:end].lower() for hit in hits for start, end in hit["marks"]]
+    assert {"flower", "pollination"} <= set(marked)
+    for hit in hits:
+        assert "<" not in hit["snippet"] and "&amp;" not in hit["snippet"]

@@ -1,0 +1,75 @@
+"""A worker's caches are bounded in bytes: under a stream of distinct searches and pages
+over real HTTP, its memory stops growing once they are full (bench/memory_soak.py is the
+10-minute version on the quick-start corpus)."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+
+import pytest
+
+from paperfeed.search import caching, engine, snippets
+from paperfeed.web import page_cache
+from running_site import Site
+
+BUDGET = 512 * 1024  # per cache, for the test: small, so a few hundred requests fill them
+
+
+@pytest.fixture
+def small_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module, name in (
+        (engine, "RESULT_CACHE_BYTES"),
+        (engine, "SIMILAR_CACHE_BYTES"),
+        (engine, "RANKING_CACHE_BYTES"),
+        (page_cache, "MAX_BYTES"),
+        (snippets, "ANALYSED_BYTES"),
+    ):
+        monkeypatch.setattr(module, name, BUDGET)
+
+
+def test_memory_levels_off_under_distinct_searches(small_caches: None, site: Site) -> None:
+    with site.client() as client:
+        month = client.get("/api/daily_papers", params={"month": "2026-08"}).json()
+        ids = [entry["paper"]["id"] for entry in month]
+        vocabulary = sorted(
+            {
+                word.strip(".,:;()").lower()
+                for entry in month
+                for word in entry["title"].split()
+                if len(word) > 3 and word.strip(".,:;()").isalpha()
+            }
+        )
+        chooser = random.Random(7)
+
+        def drive(rounds: int) -> None:
+            for number in range(rounds):
+                query = " ".join(chooser.sample(vocabulary, 2))
+                pages = [
+                    client.get("/search", params={"q": query}),
+                    client.get("/api/search", params={"q": f"{query} {number}"}),
+                    client.get(
+                        f"/api/papers/{chooser.choice(ids)}/similar",
+                        params={"limit": 1 + number % 10},
+                    ),
+                ]
+                assert [page.status_code for page in pages] == [200, 200, 200]
+
+        drive(100)  # fills every cache past its budget
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            drive(100)
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    # five caches of BUDGET each, all full already: what is left is noise
+    assert grown < 4 * 1024 * 1024, f"grew {grown / 2**20:.1f} MiB over 100 rounds"
+
+
+def test_sizes_are_estimated_with_their_contents() -> None:
+    assert caching.approximate_bytes(["x" * 1000] * 100) > 100_000
+    cache: caching.ResultCache[str] = caching.ResultCache(size=100, max_bytes=10_000)
+    for number in range(50):
+        cache.get_or_make(number, lambda: "y" * 1000)
+    assert cache.bytes <= 10_000 and 5 <= len(cache) <= 10

@@ -1,0 +1,85 @@
+"""Upgrading: a database made by the previous version (every migration but the newest),
+then ``paperfeed migrate`` as an operator runs it after installing the new version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from paperfeed.cli import main
+from paperfeed.store import schema
+from paperfeed.store.database import create_database_engine
+from paperfeed.store.migrations import MIGRATIONS, applied_versions
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _previous_version_database(url: str, newest: int = 1) -> None:
+    """The schema as the version before this one left it, with one user in it."""
+    engine = create_database_engine(url)
+    schema.schema_migrations.create(engine)
+    for version, name, apply in MIGRATIONS[:-newest]:
+        with engine.begin() as connection:
+            apply(connection)
+            connection.execute(
+                schema.schema_migrations.insert().values(
+                    version=version, name=name, applied_at=datetime.now(UTC).isoformat()
+                )
+            )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (email, name, password_hash, created_at) "
+                "VALUES ('old@example.org', 'old', 'x', 0)"
+            )
+        )
+    engine.dispose()
+
+
+def test_migrate_upgrades_a_previous_version_database(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    _previous_version_database(database_url)
+    newest_version, newest_name, _ = MIGRATIONS[-1]
+    runner = CliRunner()
+    check = runner.invoke(main, ["migrate", "--check"])
+    assert check.exit_code == 1
+    assert f"pending {newest_version:03d} {newest_name}" in check.output
+    engine = create_database_engine(database_url)
+    assert newest_version not in applied_versions(engine)  # --check changed nothing
+    upgrade = runner.invoke(main, ["migrate"])
+    assert upgrade.exit_code == 0, upgrade.output
+    assert f"applied {newest_version:03d} {newest_name}" in upgrade.output
+    assert f"the schema is now at migration {newest_version:03d}" in upgrade.output
+    assert applied_versions(engine) == {version for version, _, _ in MIGRATIONS}
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM users")) == 1  # kept
+    engine.dispose()
+    again = runner.invoke(main, ["migrate"])
+    assert again.exit_code == 0
+    assert f"the schema is up to date (migration {newest_version:03d})" in again.output
+    # and the upgraded install works end to end
+    ingest = runner.invoke(main, ["ingest", "--quiet", str(FIXTURES / "site_daily_papers.jsonl")])
+    assert ingest.exit_code == 0, ingest.output
+    assert runner.invoke(main, ["index", "--quiet"]).exit_code == 0
+    found = runner.invoke(main, ["search", "agent red teaming", "--json"])
+    assert found.exit_code == 0 and '"2608.00677"' in found.output
+
+
+def test_any_command_also_migrates_and_migrate_names_a_bad_database(
+    paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{paperfeed_home / 'paperfeed.db'}"
+    _previous_version_database(url, newest=2)
+    runner = CliRunner()
+    stats = runner.invoke(main, ["stats", "--json"])  # opening the store upgrades it
+    assert stats.exit_code == 0, stats.output
+    assert runner.invoke(main, ["migrate", "--check"]).exit_code == 0
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", "mysql://nobody@nowhere/db")
+    bad = runner.invoke(main, ["migrate"])
+    assert bad.exit_code == 1 and "mysql" in bad.output and "Traceback" not in bad.output

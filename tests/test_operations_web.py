@@ -1,0 +1,248 @@
+"""Health, readiness, metrics and request logs over real HTTP: an in-process server for
+the checks, and ``paperfeed serve --workers 2`` in a subprocess for the multi-worker
+metrics and the JSON log lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import update
+
+from paperfeed.config import Settings
+from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
+from paperfeed.digest.subscribing import subscribe
+from paperfeed.store import Store, schema
+from paperfeed.store.database import UpsertCounts
+from paperfeed.store.loading import ingest_sources
+from paperfeed.store.syncing import finish_run, start_run
+from running_site import FIXTURES, XSS_ID, Site, load_site_corpus, serve
+
+SOURCE = Path(__file__).resolve().parents[1] / "src"
+PAPER_ROUTE = "/papers/{arxiv_id:path}"
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def _samples(text: str) -> Samples:
+    """Every sample of a scrape, parsed by prometheus_client's own parser."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _scrape(client: httpx.Client) -> Samples:
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    return _samples(answer.text)
+
+
+def _value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_health_and_readiness_of_a_running_site(site: Site) -> None:
+    with site.client() as client:
+        alive = client.get("/healthz")
+        ready = client.get("/readyz")
+    assert alive.status_code == 200 and alive.json() == {"status": "ok"}
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert body["status"] == "ready" and body["not_ready"] == []
+    assert body["checks"]["database"]["ok"] and body["checks"]["index"]["ok"]
+    assert "sync" not in body["checks"]  # no schedule configured: sync age is not asked
+
+
+def test_not_ready_without_an_index_or_with_a_stale_sync(
+    paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
+    monkeypatch.setenv("PAPERFEED_SYNC_INTERVAL_MINUTES", "60")
+    monkeypatch.setenv("PAPERFEED_READY_MAX_SYNC_AGE_HOURS", "2")
+    settings = Settings.from_environment()
+    store = Store(settings.database_url)
+    ingest_sources(store, [FIXTURES / "site_daily_papers.jsonl"], "daily-papers-flat")
+    run = start_run(store, "daily-papers")
+    finish_run(store, run, "ok", UpsertCounts(added=3))
+    with store.engine.begin() as connection:  # that sync finished ten hours ago
+        connection.execute(
+            update(schema.sync_runs).values(
+                started_at=time.time() - 36_000, finished_at=time.time() - 35_990
+            )
+        )
+    with serve(settings) as url, httpx.Client(base_url=url) as client:
+        alive = client.get("/healthz")
+        ready = client.get("/readyz")
+    store.close()
+    assert alive.status_code == 200  # alive all the same: a restart would not help
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "not ready" and body["not_ready"] == ["index", "sync"]
+    assert "run paperfeed index" in body["checks"]["index"]["detail"]
+    assert "daily-papers 10.0 h" in body["checks"]["sync"]["detail"]
+    assert "limit 2 h" in body["checks"]["sync"]["detail"]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
+    with site.client() as client:
+        before = _scrape(client)
+        for arxiv_id in ("2608.00677", XSS_ID, "2608.00677"):
+            assert client.get(f"/papers/{arxiv_id}").status_code == 200
+        assert client.get("/no/such/page/12345").status_code == 404
+        brewed = client.request("PROPFIND", "/no/such/dav")
+        assert brewed.status_code >= 400, brewed.text
+        assert client.get("/search", params={"q": f"agent red teaming {time.time()}"}).is_success
+        run = start_run(site.store, "arxiv")
+        finish_run(site.store, run, "ok", UpsertCounts(added=5))
+        finish_run(site.store, start_run(site.store, "arxiv"), "failed", detail="boom")
+        queue_confirmation(site.store, site.settings, subscribe(site.store, "o@example.org"))
+        refused = replace(site.settings, smtp_host="127.0.0.1", smtp_port=_free_port())
+        delivery = deliver_due(site.store, Mailer(refused))
+        after = _scrape(client)
+    assert delivery.failed == 1
+    name = "paperfeed_http_requests_total"
+    paper = {"method": "GET", "route": PAPER_ROUTE, "status": "200"}
+    assert _value(after, name, **paper) - _value(before, name, **paper) == 3
+    junk = {"method": "GET", "route": "unmatched", "status": "404"}
+    assert _value(after, name, **junk) - _value(before, name, **junk) == 1
+    # bounded cardinality: no raw path ever becomes a label
+    routes = {dict(labels).get("route", "") for (_, labels) in after}
+    assert not any("2608." in route or "12345" in route for route in routes)
+    methods = {dict(labels).get("method", "") for (_, labels) in after}
+    assert "PROPFIND" not in methods and "other" in methods, (brewed.status_code, brewed.text[:300])
+    latency = "paperfeed_http_request_duration_seconds_count"
+    assert _value(after, latency, method="GET", route=PAPER_ROUTE) >= 3
+    stages = "paperfeed_search_stage_duration_seconds_count"
+    for stage in ("filters", "candidates", "fusion"):
+        assert _value(after, stages, stage=stage) > _value(before, stages, stage=stage), stage
+    assert _value(after, "paperfeed_sync_runs_total", source="arxiv", status="ok") == 1
+    assert _value(after, "paperfeed_sync_runs_total", source="arxiv", status="failed") == 1
+    assert _value(after, "paperfeed_sync_papers_added_total", source="arxiv") == 5
+    last = _value(after, "paperfeed_sync_last_success_timestamp_seconds", source="arxiv")
+    assert abs(last - time.time()) < 120
+    assert _value(after, "paperfeed_outbox_depth") == 1  # refused: waits for its retry
+    assert _value(after, "paperfeed_outbox_send_failures_total") == 1
+    papers = site.store.count_papers()
+    assert _value(after, "paperfeed_store_papers") == papers
+    assert _value(after, "paperfeed_index_papers") == papers
+    assert _value(after, "paperfeed_index_vectors") == papers
+
+
+@pytest.fixture
+def served_home(paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A home with the site corpus indexed, for a ``paperfeed serve`` subprocess."""
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
+    settings = Settings.from_environment()
+    folder = paperfeed_home.parent / "site"
+    folder.mkdir()
+    load_site_corpus(settings, folder).close()
+    yield paperfeed_home
+
+
+def test_two_workers_count_every_request_and_log_json_lines(
+    served_home: Path, tmp_path: Path
+) -> None:
+    port = _free_port()
+    environment = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("PAPERFEED_")},
+        "PAPERFEED_HOME": str(served_home),
+        "PAPERFEED_EMBED_MODEL": "hashing",
+        "PAPERFEED_ARXIV_API_URL": "",
+        "PAPERFEED_LOG_FORMAT": "json",
+        "PYTHONPATH": os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]),
+    }
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as errors:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "paperfeed.cli", "serve", "--workers", "2", "--port", str(port)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        requests = 24
+        for _ in range(requests):
+            # a fresh connection each time: the kernel spreads them over both workers
+            assert httpx.get(f"{base}/papers/2608.00677", timeout=30).status_code == 200
+        paper = {"method": "GET", "route": PAPER_ROUTE, "status": "200"}
+        for _ in range(6):
+            # whichever worker answers the scrape, it sums both workers' counts
+            with httpx.Client(base_url=base, timeout=30) as client:
+                samples = _scrape(client)
+            assert _value(samples, "paperfeed_http_requests_total", **paper) == requests
+        assert (served_home / "metrics").is_dir()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    every_line = log.read_text().splitlines()
+    lines = [line for line in every_line if line.startswith("{")]
+    # each request once, as JSON: no second copy by another handler (the MCP SDK put a
+    # RichHandler on the root logger, and every request line came out twice)
+    assert not [line for line in every_line if "request" in line and not line.startswith("{")]
+    entries = [json.loads(line) for line in lines]
+    paper_lines = [entry for entry in entries if entry.get("route") == PAPER_ROUTE]
+    assert len(paper_lines) == requests
+    first = paper_lines[0]
+    assert first["event"] == "request" and first["method"] == "GET" and first["status"] == 200
+    assert isinstance(first["ms"], float) and first["level"] == "info"
+    assert not any("2608.00677" in line for line in lines)  # routes, never raw paths
+
+
+@pytest.mark.parametrize("trusted", ["127.0.0.1", ""])
+def test_https_behind_a_trusted_proxy_marks_the_session_cookie_secure(
+    paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch, trusted: str
+) -> None:
+    monkeypatch.setenv("PAPERFEED_TRUSTED_PROXIES", trusted)
+    settings = Settings.from_environment()
+    Store(settings.database_url).close()
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    with serve(settings) as url:
+        # the sign-up form starts a session (its CSRF token) and so sets the cookie
+        forwarded = httpx.get(f"{url}/signup", headers=proxied).headers.get("set-cookie", "")
+        plain = httpx.get(f"{url}/signup").headers.get("set-cookie", "")
+    assert "paperfeed_session=" in forwarded and "paperfeed_session=" in plain
+
+    def attributes(cookie: str) -> set[str]:
+        return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+    # the header counts only from a trusted proxy: anyone else could claim https
+    assert ("secure" in attributes(forwarded)) == bool(trusted)
+    assert "secure" not in attributes(plain)
+    assert "httponly" in attributes(forwarded) and "samesite=lax" in attributes(forwarded)

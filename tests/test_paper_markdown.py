@@ -1,0 +1,98 @@
+"""Papers as markdown (``/papers/{id}.md``, ``Accept: text/markdown``) and ``/llms.txt``,
+over real HTTP against a running site."""
+
+from __future__ import annotations
+
+import re
+
+from hub_site import TOP_PAPER
+from paperfeed.accounts import sign_up
+from paperfeed.discussion import post_comment
+from running_site import XSS_ID, Site
+
+
+def test_a_paper_as_markdown(site: Site) -> None:
+    user = sign_up(site.store, "reader@example.org", "a long enough password", "Ada Reader")
+    post_comment(site.store, user, TOP_PAPER, "Does the harness *transfer* to web agents?")
+    with site.client() as client:
+        response = client.get(f"/papers/{TOP_PAPER}.md")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/markdown; charset=utf-8"
+    text = response.text
+    assert text.startswith("# EnvHarness: Awakening Static Worlds for Agent Learning\n")
+    for line in [
+        "- **Authors:** Chengsong Huang, Zifeng Wang, Rujun Han",
+        "- **Organization:** Google",
+        "- **Published:** Aug 20, 2026",
+        "- **On the daily list:** Aug 21, 2026",
+        "- **Upvotes:** 163",
+        "- **Comments:** 2",  # one reported by the source, one written here
+        "- arXiv: https://arxiv.org/abs/2608.19880",
+        "- PDF: https://arxiv.org/pdf/2608.19880",
+        f"- This page: {site.url}/papers/{TOP_PAPER}",
+        "- Code: https://github.com/google-research/envharness (8 stars)",
+        "- Project page: https://envharness.com/",
+        "## Abstract",
+        "## Discussion",
+        "## Similar papers",
+    ]:
+        assert line in text, line
+    assert "LLM agents learn by interacting with environments" in text
+    assert r"Ada Reader (" in text and r"Does the harness \*transfer\* to web agents?" in text
+    similar = re.findall(
+        rf"^- \[.+\]\({re.escape(site.url)}/papers/(\d{{4}}\.\d{{5}})\.md\)", text, re.M
+    )
+    assert len(similar) >= 3 and TOP_PAPER not in similar
+    with site.client() as client:
+        for linked in similar[:2]:
+            assert client.get(f"/papers/{linked}.md").status_code == 200
+
+
+def test_accept_markdown_on_the_paper_page(site: Site) -> None:
+    with site.client() as client:
+        markdown = client.get(f"/papers/{TOP_PAPER}", headers={"Accept": "text/markdown"})
+        html = client.get(f"/papers/{TOP_PAPER}", headers={"Accept": "text/html"})
+        browser = client.get(
+            f"/papers/{TOP_PAPER}",
+            headers={"Accept": "text/html,application/xhtml+xml,text/markdown;q=0.5"},
+        )
+        suffix = client.get(f"/papers/{TOP_PAPER}.md")
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.text == suffix.text and markdown.headers["vary"] == "Accept"
+    assert html.headers["content-type"].startswith("text/html") and "Accept" in html.headers["vary"]
+    assert browser.headers["content-type"].startswith("text/html")
+
+
+def test_markdown_escapes_markup_in_titles(site: Site) -> None:
+    with site.client() as client:
+        text = client.get(f"/papers/{XSS_ID}.md").text
+    assert text.startswith(r"# \<script\>alert(1)\</script\> Attention Is Not Escaped")
+
+
+def test_unknown_papers_are_404s(site: Site) -> None:
+    with site.client() as client:
+        for path in ("/papers/2608.00001.md", "/papers/not-an-id.md"):
+            assert client.get(path).status_code == 404, path
+        missing = client.get("/papers/2608.00001", headers={"Accept": "text/markdown"})
+        assert missing.status_code == 404
+
+
+def test_llms_txt_describes_the_site_for_agents(site: Site) -> None:
+    with site.client() as client:
+        response = client.get("/llms.txt")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/markdown; charset=utf-8"
+    lines = response.text.splitlines()
+    assert lines[0] == "# paperfeed" and lines[2].startswith("> ")
+    sections = [line for line in lines if line.startswith("## ")]
+    assert sections[:2] == ["## Papers as markdown", "## JSON API"] and "## MCP" in sections
+    links = re.findall(r"^- \[[^\]]+\]\(([^)]+)\)", response.text, re.M)
+    assert f"{site.url}/api/daily_papers" in links and f"{site.url}/mcp" in links
+    with site.client() as client:
+        for link in links:
+            if (
+                link.startswith(f"{site.url}/api/")
+                and "for_you" not in link
+                and "collections" not in link
+            ):
+                assert client.get(link).status_code in (200, 404), link

@@ -1,0 +1,131 @@
+"""Deleting one's account and downloading one's data, over real HTTP (issue 18 item 3)."""
+
+from __future__ import annotations
+
+import httpx
+
+from account_helpers import make_token, sign_in, sign_up
+from running_site import Site, csrf_of
+
+PAPER = "2608.19880"
+OTHER = "2608.20335"
+PASSWORD = "correct horse battery"
+
+
+def _upvotes(client: httpx.Client, arxiv_id: str) -> int:
+    return int(client.get(f"/api/papers/{arxiv_id}").json()["upvotes"])
+
+
+def _fill_account(site: Site, browser: httpx.Client, email: str) -> tuple[str, int]:
+    """Sign up and leave traces everywhere; returns the API token and a thread's id."""
+    sign_up(browser, email, PASSWORD)
+    token = make_token(browser)
+    api = httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {token}"})
+    assert api.post(f"/api/papers/{PAPER}/upvote").json()["upvoted"] is True
+    thread = api.post(f"/api/papers/{PAPER}/comments", json={"text": "A thread of mine"})
+    assert thread.status_code == 201
+    alone = api.post(f"/api/papers/{OTHER}/comments", json={"text": "A lone remark"})
+    assert alone.status_code == 201
+    collection = api.post("/api/collections", json={"name": "Reading group"}).json()["id"]
+    assert api.post(f"/api/collections/{collection}/papers", json={"id": OTHER}).status_code == 200
+    subscribed = api.post(
+        "/api/subscriptions", json={"email": email, "topics": [{"query": "agents"}]}
+    )
+    assert subscribed.status_code == 202, subscribed.text
+    api.close()
+    return token, int(thread.json()["id"])
+
+
+def test_the_owner_downloads_then_deletes_the_account(site: Site) -> None:
+    with site.client() as browser, site.client() as friend, site.client() as anonymous:
+        before = _upvotes(anonymous, PAPER)
+        token, thread_id = _fill_account(site, browser, "leaving@example.org")
+        assert _upvotes(anonymous, PAPER) == before + 1
+        sign_up(friend, "friend@example.org", PASSWORD)
+        reply = friend.post(
+            f"/api/papers/{PAPER}/comments",
+            json={"text": "A reply that stays", "parent": thread_id},
+            headers={"X-CSRF-Token": csrf_of(friend.get("/account").text)},
+        )
+        assert reply.status_code == 201, reply.text
+
+        # the download: everything of the account, never the password hash
+        account_page = browser.get("/account").text
+        assert 'href="/account/export"' in account_page and "Delete my account" in account_page
+        download = browser.get("/account/export")
+        assert download.status_code == 200
+        assert "attachment" in download.headers["content-disposition"]
+        data = download.json()
+        assert data["account"]["email"] == "leaving@example.org"
+        assert "password" not in download.text and "argon2" not in download.text
+        assert [vote["paper"] for vote in data["votes"]] == [PAPER]
+        assert sorted(c["text"] for c in data["comments"]) == ["A lone remark", "A thread of mine"]
+        assert [c["name"] for c in data["collections"]] == ["Reading group"]
+        assert [p["paper"] for p in data["collections"][0]["papers"]] == [OTHER]
+        assert data["subscriptions"][0]["topics"][0]["query"] == "agents"
+        assert data["account"]["api_tokens"][0]["label"] == "script"
+        by_token = anonymous.get(
+            "/api/account/export", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert by_token.json()["votes"] == data["votes"]
+        assert anonymous.get("/api/account/export").status_code == 401
+
+        # a wrong password deletes nothing
+        page = browser.get("/account").text
+        wrong = browser.post(
+            "/account/delete", data={"password": "not it at all", "csrf_token": csrf_of(page)}
+        )
+        assert wrong.status_code == 403 and "nothing was deleted" in wrong.text
+        assert _upvotes(anonymous, PAPER) == before + 1
+        gone = browser.post(
+            "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
+        )
+        assert gone.status_code == 200 and "Account deleted" in gone.text
+
+        # the vote is taken back; the thread keeps its reply under "[deleted]"
+        assert _upvotes(anonymous, PAPER) == before
+        threads = anonymous.get(f"/api/papers/{PAPER}/comments").json()["threads"]
+        mine = next(t for t in threads if t["id"] == thread_id)
+        assert mine["deleted"] and mine["author"] is None and mine["text"] == ""
+        assert [r["text"] for r in mine["replies"]] == ["A reply that stays"]
+        assert "[deleted]" in anonymous.get(f"/papers/{PAPER}").text
+        others = anonymous.get(f"/api/papers/{OTHER}/comments").json()["threads"]
+        assert all(t["text"] != "A lone remark" for t in others)
+        # no session, no token, no sign-in; the address is free again
+        assert browser.get("/account", follow_redirects=False).status_code == 303
+        assert (
+            anonymous.post(
+                f"/api/papers/{OTHER}/upvote", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+            == 401
+        )
+        assert sign_in(anonymous, "leaving@example.org", PASSWORD).status_code == 401
+        with site.client() as newcomer:
+            sign_up(newcomer, "leaving@example.org", "a fresh passphrase")
+            fresh = newcomer.get("/account/export").json()
+            assert fresh["votes"] == fresh["comments"] == fresh["collections"] == []
+            assert fresh["subscriptions"] == []  # the old subscription went with the account
+
+
+def test_the_api_deletes_an_account_with_its_token_and_password(site: Site) -> None:
+    with site.client() as browser, site.client() as anonymous:
+        before = _upvotes(anonymous, PAPER)
+        token, _ = _fill_account(site, browser, "script@example.org")
+        bearer = {"Authorization": f"Bearer {token}"}
+        wrong = anonymous.request(
+            "DELETE", "/api/account", json={"password": "wrong guess"}, headers=bearer
+        )
+        assert wrong.status_code == 403 and "nothing was deleted" in wrong.json()["detail"]
+        empty = anonymous.request("DELETE", "/api/account", json={}, headers=bearer)
+        assert empty.status_code == 400 and "password" in empty.json()["detail"]
+        assert (
+            anonymous.request("DELETE", "/api/account", json={"password": PASSWORD}).status_code
+            == 401
+        )
+        deleted = anonymous.request(
+            "DELETE", "/api/account", json={"password": PASSWORD}, headers=bearer
+        )
+        assert deleted.status_code == 200 and deleted.json() == {"deleted": True}
+        assert _upvotes(anonymous, PAPER) == before
+        assert anonymous.get("/api/account/export", headers=bearer).status_code == 401
+        assert browser.get("/account", follow_redirects=False).status_code == 303

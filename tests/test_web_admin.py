@@ -1,0 +1,501 @@
+"""Administration and moderation over real HTTP against a running server, on SQLite and
+PostgreSQL: a report, the admin's removal and disabling (the user's cookie and token stop
+working at once), hiding a paper from search and the lists, invite-only and closed
+sign-up, and every admin route refused to a non-admin with nothing changed."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select, update
+
+from paperfeed import accounts, administration
+from paperfeed.administration import Actor
+from paperfeed.store import schema
+from paperfeed.store.accounts import User
+from paperfeed.web import admin, admin_api
+from running_site import LATEST_DAY, Site, csrf_of
+
+PASSWORD = "correct horse battery"
+TOP_PAPER = "2608.19880"  # EnvHarness, on the latest daily list
+CLI = Actor(None, "command line (test)")
+
+
+def _user(site: Site, email: str, admin: bool = False) -> User:
+    name = email.split("@")[0].title()
+    return administration.create_user(site.store, CLI, email, PASSWORD, name, admin=admin)
+
+
+def _signed_in(site: Site, email: str) -> httpx.Client:
+    """A browser-like client (cookies) signed in through the sign-in form."""
+    client = site.client()
+    form = client.get("/signin").text
+    answer = client.post(
+        "/signin", data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(form)}
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def _csrf(client: httpx.Client) -> str:
+    return csrf_of(client.get("/account").text)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# -- a report, a removal, a disabled user ------------------------------------------------------
+
+
+def test_report_removal_and_disabling_over_http(site: Site) -> None:
+    _user(site, "root@example.org", admin=True)
+    eve, _ = _user(site, "eve@example.org"), _user(site, "ada@example.org")
+    eve_token = accounts.create_api_token(site.store, eve, "laptop")
+    comments = f"/api/papers/{TOP_PAPER}/comments"
+    with site.client(headers={"Authorization": f"Bearer {eve_token}"}) as eve_api:
+        spam = eve_api.post(comments, json={"text": "Buy cheap watches at spam.example"}).json()
+    eve_browser = _signed_in(site, "eve@example.org")
+    ada = _signed_in(site, "ada@example.org")
+    page = ada.get(f"/papers/{TOP_PAPER}").text
+    reply = ada.post(
+        f"/papers/{TOP_PAPER}/comments",
+        data={
+            "text": "Reported, this is spam.",
+            "parent": str(spam["id"]),
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert reply.status_code == 303
+
+    # Ada reports it from the form under the comment, once.
+    page = ada.get(f"/papers/{TOP_PAPER}").text
+    assert f'action="/comments/{spam["id"]}/report"' in page
+    reported = ada.post(
+        f"/comments/{spam['id']}/report",
+        data={"reason": "advertising", "csrf_token": csrf_of(page)},
+    )
+    assert reported.status_code == 200 and "was reported to the admins" in reported.text
+    again = ada.post(
+        f"/api/comments/{spam['id']}/report",
+        json={"reason": "still advertising"},
+        headers={"X-CSRF-Token": _csrf(ada)},
+    )
+    assert again.status_code == 409 and "already" in again.json()["detail"]
+
+    # The admin sees the open report, on the page and in the API.
+    root = _signed_in(site, "root@example.org")
+    overview = root.get("/admin")
+    assert overview.status_code == 200
+    assert "advertising" in overview.text and "Buy cheap watches" in overview.text
+    [report] = root.get("/api/admin/reports").json()["reports"]
+    assert (report["comment"], report["reporter"], report["reason"]) == (
+        spam["id"],
+        "ada@example.org",
+        "advertising",
+    )
+
+    # ... deletes the comment: the thread says so, the reply stays.
+    removed = root.post(
+        f"/admin/comments/{spam['id']}/delete", data={"csrf_token": csrf_of(overview.text)}
+    )
+    assert removed.status_code == 303
+    with site.client() as anonymous:
+        thread = anonymous.get(f"/papers/{TOP_PAPER}").text
+        listing = anonymous.get(comments).json()
+    assert "removed by a moderator" in thread and "cheap watches" not in thread
+    assert "Reported, this is spam." in thread
+    [shown] = listing["threads"]
+    assert shown["removedByModerator"] and shown["text"] == "" and shown["author"] is None
+    assert [r["text"] for r in shown["replies"]] == ["Reported, this is spam."]
+    assert root.get("/api/admin/reports").json()["reports"] == []
+
+    # ... and disables Eve: her cookie and her token stop working on the next request.
+    assert eve_browser.get("/account").status_code == 200
+    users = root.get("/admin/users").text
+    disabled = root.post(f"/admin/users/{eve.id}/disable", data={"csrf_token": csrf_of(users)})
+    assert disabled.status_code == 303
+    after = eve_browser.get("/account")
+    assert after.status_code == 303 and after.headers["location"].startswith("/signin")
+    with site.client(headers={"Authorization": f"Bearer {eve_token}"}) as eve_api:
+        refused = eve_api.post(comments, json={"text": "I am back"})
+    assert refused.status_code == 401
+    form = eve_browser.get("/signin").text
+    signin = eve_browser.post(
+        "/signin",
+        data={"email": "eve@example.org", "password": PASSWORD, "csrf_token": csrf_of(form)},
+    )
+    assert signin.status_code == 401
+    assert "Buy cheap" not in root.get(comments).text
+    [eve_row] = [u for u in root.get("/api/admin/users").json()["users"] if u["id"] == eve.id]
+    assert eve_row["disabled"] and eve_row["comments"] == 1  # her comment is kept, not hidden
+
+    # Every step is in the audit log, with who did it.
+    audit = _text(root.get("/admin/audit").text)
+    assert "root@example.org comment.delete comment" in audit
+    assert "root@example.org user.disable eve@example.org" in audit
+    assert "root@example.org user.disable eve@example.org" in _text(root.get("/admin").text)
+    entries = root.get("/api/admin/audit").json()["entries"]
+    assert [e["action"] for e in entries[:2]] == ["user.disable", "comment.delete"]
+
+
+# -- hiding a paper ------------------------------------------------------------------------------
+
+
+def _search_ids(client: httpx.Client, query: str) -> list[str]:
+    answer = client.get("/api/search", params={"q": query, "limit": 50})
+    assert answer.status_code == 200, answer.text
+    return [hit["id"] for hit in answer.json()["hits"]]
+
+
+def _daily_ids(client: httpx.Client) -> list[str]:
+    answer = client.get("/api/daily_papers", params={"date": LATEST_DAY})
+    return [entry["paper"]["id"] for entry in answer.json()]
+
+
+def _trending_ids(client: httpx.Client) -> list[str]:
+    return [entry["paper"]["id"] for entry in client.get("/api/trending").json()]
+
+
+def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
+    site: Site,
+) -> None:
+    _user(site, "root@example.org", admin=True)
+    root = _signed_in(site, "root@example.org")
+    assert TOP_PAPER in _search_ids(root, "EnvHarness")[:1]
+    assert TOP_PAPER in _daily_ids(root)
+    author = "/authors/Chengsong Huang"
+    assert f"/papers/{TOP_PAPER}" in root.get(author).text
+    assert TOP_PAPER in _trending_ids(root)
+
+    hidden = root.post(
+        f"/api/admin/papers/{TOP_PAPER}/hide",
+        json={"reason": "duplicate submission"},
+        headers={"X-CSRF-Token": _csrf(root)},
+    )
+    assert hidden.status_code == 200 and hidden.json() == {"paper": TOP_PAPER, "hidden": True}
+    assert TOP_PAPER not in _search_ids(root, "EnvHarness")
+    assert TOP_PAPER not in _search_ids(root, TOP_PAPER)  # not even by its id
+    assert TOP_PAPER not in _daily_ids(root)
+    assert f"/papers/{TOP_PAPER}" not in root.get("/", params={"date": LATEST_DAY}).text
+    assert f"/papers/{TOP_PAPER}" not in root.get(author).text
+    assert TOP_PAPER not in _trending_ids(root)
+    with site.client() as anonymous:
+        assert TOP_PAPER not in anonymous.get("/rss/daily", params={"date": LATEST_DAY}).text
+        assert TOP_PAPER not in _search_ids(anonymous, "EnvHarness agents")
+        gone = anonymous.get(f"/papers/{TOP_PAPER}")
+    assert gone.status_code == 404 and "hidden by a moderator" in gone.text
+    with site.client() as anonymous:
+        assert anonymous.get(f"/api/papers/{TOP_PAPER}").status_code == 404
+        assert anonymous.get(f"/api/papers/{TOP_PAPER}/similar").status_code == 404
+    assert root.get(f"/api/papers/{TOP_PAPER}").json()["id"] == TOP_PAPER
+    page = root.get(f"/papers/{TOP_PAPER}")  # the admin still sees it, to show it again
+    assert page.status_code == 200 and "Hidden by a moderator" in page.text
+    listed = root.get("/api/admin/papers/hidden").json()["papers"]
+    assert [(p["paper"], p["reason"]) for p in listed] == [(TOP_PAPER, "duplicate submission")]
+
+    shown = root.post(f"/admin/papers/{TOP_PAPER}/unhide", data={"csrf_token": csrf_of(page.text)})
+    assert shown.status_code == 303
+    assert TOP_PAPER in _search_ids(root, "EnvHarness")[:1]
+    assert TOP_PAPER in _daily_ids(root)
+    assert f"/papers/{TOP_PAPER}" in root.get(author).text
+    actions = [e["action"] for e in root.get("/api/admin/audit").json()["entries"]]
+    assert actions[:2] == ["paper.unhide", "paper.hide"]
+
+
+# -- sign-up policies ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def invite_site(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Site:
+    monkeypatch.setenv("PAPERFEED_SIGNUP", "invite")
+    found: Site = request.getfixturevalue("site")
+    return found
+
+
+def _sign_up(client: httpx.Client, invite: str, email: str) -> httpx.Response:
+    form = client.get("/signin").text
+    data = {"email": email, "password": PASSWORD, "invite": invite, "csrf_token": csrf_of(form)}
+    return client.post("/signup", data=data)
+
+
+def _users(site: Site) -> int:
+    with site.store.engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(schema.users)) or 0)
+
+
+def test_invite_only_sign_up_over_http(invite_site: Site) -> None:
+    site = invite_site
+    _user(site, "root@example.org", admin=True)
+    root = _signed_in(site, "root@example.org")
+    made = root.post(
+        "/api/admin/invites",
+        json={"email": "Bob@Example.org", "days": 2},
+        headers={"X-CSRF-Token": _csrf(root)},
+    )
+    assert made.status_code == 201, made.text
+    link = made.json()["link"]
+    token = link.partition("invite=")[2]
+    assert made.json()["state"] == "open" and made.json()["email"] == "bob@example.org"
+
+    with site.client() as visitor:
+        refused = visitor.get("/signup")
+        assert refused.status_code == 403 and "needs an invite link" in refused.text
+        assert 'action="/signup"' not in refused.text
+        count = _users(site)
+        no_invite = _sign_up(visitor, "", "mallory@example.org")
+        assert no_invite.status_code == 400 and "needs an invite link" in no_invite.text
+        invited = visitor.get(link.removeprefix(site.settings.base_url))
+        assert invited.status_code == 200 and "You were invited as bob@example.org" in invited.text
+        wrong = _sign_up(visitor, token, "mallory@example.org")
+        assert wrong.status_code == 400 and "another address" in wrong.text
+        assert _users(site) == count  # nothing created
+        done = _sign_up(visitor, token, "bob@example.org")
+        assert done.status_code == 303
+        assert visitor.get("/account").status_code == 200
+    assert _users(site) == count + 1
+    with site.client() as other:
+        reused = other.get(f"/signup?invite={token}")
+        assert reused.status_code == 400 and "used already" in reused.text
+        again = _sign_up(other, token, "bob2@example.org")
+        assert again.status_code == 400 and "used already" in again.text
+    assert _users(site) == count + 1
+    state = root.get("/api/admin/invites").json()
+    assert state["signup"] == "invite" and state["invites"][0]["state"] == "used"
+
+    # an expired link says so, with its date
+    expired = root.post("/api/admin/invites", json={}, headers={"X-CSRF-Token": _csrf(root)})
+    with site.store.engine.begin() as connection:
+        connection.execute(
+            update(schema.invites)
+            .where(schema.invites.c.id == expired.json()["id"])
+            .values(expires_at=time.time() - 60)
+        )
+    stale = expired.json()["link"].partition("invite=")[2]
+    with site.client() as late:
+        answer = late.get(f"/signup?invite={stale}")
+    assert answer.status_code == 400 and "expired on" in answer.text
+
+
+@pytest.fixture
+def closed_site(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> Site:
+    monkeypatch.setenv("PAPERFEED_SIGNUP", "closed")
+    found: Site = request.getfixturevalue("site")
+    return found
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_closed_sign_up_says_so(closed_site: Site) -> None:
+    site = closed_site
+    with site.client() as visitor:
+        page = visitor.get("/signup")
+        assert page.status_code == 403 and "sign-up is closed on this site" in page.text
+        count = _users(site)
+        answer = _sign_up(visitor, "", "eve@example.org")
+    assert answer.status_code == 403 and "closed" in answer.text
+    assert _users(site) == count
+
+
+# -- every admin route, as a non-admin and signed out ------------------------------------
+
+
+def _state(site: Site) -> list[Any]:
+    """Everything an admin route could change."""
+    tables = (
+        schema.users,
+        schema.sessions,
+        schema.api_tokens,
+        schema.invites,
+        schema.comment_reports,
+        schema.hidden_papers,
+        schema.audit_log,
+        schema.comments,
+    )
+    with site.store.engine.connect() as connection:
+        return [sorted(tuple(row) for row in connection.execute(select(table))) for table in tables]
+
+
+def _admin_requests(ids: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every route of the admin page and API modules, with ids that exist and a body an
+    admin's request would succeed with."""
+    bodies: dict[str, dict[str, Any]] = {
+        "/admin/users/{user_id}/password": {"data": {"password": "new password 1"}},
+        "/admin/invites": {"data": {"email": "x@example.org", "days": "1"}},
+        "/admin/papers/hide": {"data": {"arxiv_id": ids["visible"], "reason": "x"}},
+        "/api/admin/users/{user_id}/password": {"json": {"password": "new password 1"}},
+        "/api/admin/users/{user_id}/disable": {"json": {"hideComments": True}},
+        "/api/admin/invites": {"json": {"email": "x@example.org"}},
+        "/api/admin/papers/{id:arxiv}/hide": {"json": {"reason": "x"}},
+    }
+    actions = {
+        "/admin/users/{user_id}/{action}": admin.USER_ACTIONS,
+        "/admin/comments/{comment_id}/{action}": ("hide", "delete", "restore"),
+    }
+    for route in [*admin.router.routes, *admin_api.router.routes]:
+        assert isinstance(route, APIRoute)
+        if route.path == "/comments/{comment_id}/report":
+            continue  # any signed-in user's; tested above
+        for method in sorted(route.methods):
+            for action in actions.get(route.path, ("",)):
+                path = route.path.replace("{action}", action)
+                paper = ids["hidden"] if path.endswith("unhide") else ids["visible"]
+                for name, value in (
+                    ("{user_id}", ids["user"]),
+                    ("{invite_id}", ids["invite"]),
+                    ("{report_id}", ids["report"]),
+                    ("{comment_id}", ids["comment"]),
+                    ("{id:arxiv}", paper),
+                    ("{arxiv_id:path}", paper),
+                ):
+                    path = path.replace(name, value)
+                yield method, path, bodies.get(route.path, {})
+
+
+def test_every_admin_route_refuses_a_non_admin_and_changes_nothing(site: Site) -> None:
+    root = _user(site, "root@example.org", admin=True)
+    eve = _user(site, "eve@example.org")
+    mallory = _user(site, "mallory@example.org")
+    token = accounts.create_api_token(site.store, mallory)
+    actor = Actor.of(root)
+    invite, _ = administration.create_invite(site.store, actor)
+    with site.client(
+        headers={"Authorization": f"Bearer {accounts.create_api_token(site.store, eve)}"}
+    ) as eve_api:
+        comment = eve_api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": "hm"}).json()
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as reporter:
+        report = reporter.post(f"/api/comments/{comment['id']}/report", json={"reason": "rude"})
+    assert report.status_code == 201
+    hidden = "2608.00677"
+    from paperfeed import moderation
+
+    moderation.hide_paper(site.store, actor, hidden)
+    ids = {
+        "user": str(eve.id),
+        "invite": str(invite.id),
+        "report": str(report.json()["id"]),
+        "comment": str(comment["id"]),
+        "visible": TOP_PAPER,
+        "hidden": hidden,
+    }
+    requests = list(_admin_requests(ids))
+    assert len(requests) >= 30
+    browser = _signed_in(site, "mallory@example.org")
+    csrf = _csrf(browser)
+    before = _state(site)
+    with (
+        site.client(headers={"Authorization": f"Bearer {token}"}) as bearer,
+        site.client() as anonymous,
+    ):
+        for method, path, body in requests:
+            is_api = path.startswith("/api/")
+            signed_in = dict(body)
+            if is_api:
+                answer = browser.request(method, path, headers={"X-CSRF-Token": csrf}, **signed_in)
+            else:
+                form = dict(signed_in.get("data", {})) | {"csrf_token": csrf}
+                answer = browser.request(method, path, data=form if method == "POST" else None)
+            assert answer.status_code == 403, (method, path, answer.status_code, answer.text)
+            assert "admins only" in answer.text
+            if is_api:
+                by_token = bearer.request(method, path, **body)
+                assert by_token.status_code == 403, (method, path, by_token.text)
+            nobody = anonymous.request(method, path, **body)
+            if is_api:
+                assert nobody.status_code == 401, (method, path, nobody.status_code)
+            else:
+                assert nobody.status_code == 303, (method, path, nobody.status_code)
+                assert nobody.headers["location"].startswith("/signin")
+    assert _state(site) == before
+
+
+def test_the_admin_api_with_a_token(site: Site) -> None:
+    root = _user(site, "root@example.org", admin=True)
+    eve = _user(site, "eve@example.org")
+    headers = {"Authorization": f"Bearer {accounts.create_api_token(site.store, root)}"}
+    eve_token = accounts.create_api_token(site.store, eve)
+    with site.client(headers={"Authorization": f"Bearer {eve_token}"}) as eve_api:
+        comment = eve_api.post(f"/api/papers/{TOP_PAPER}/comments", json={"text": "rude"}).json()
+    with site.client(headers=headers) as api:
+        assert api.post(f"/api/admin/users/{eve.id}/promote").json()["role"] == "admin"
+        assert api.post(f"/api/admin/users/{eve.id}/demote").json()["role"] == "user"
+        assert api.post(f"/api/admin/users/{root.id}/demote").status_code == 400  # last admin
+        disabled = api.post(f"/api/admin/users/{eve.id}/disable")
+        assert disabled.status_code == 200 and disabled.json()["disabled"]
+        assert disabled.json()["commentsHidden"] == 0
+        assert api.post(f"/api/admin/users/{eve.id}/enable").json()["disabled"] is False
+        short = api.post(f"/api/admin/users/{eve.id}/password", json={"password": "short"})
+        assert short.status_code == 400 and "at least 8" in short.json()["detail"]
+        reset = api.post(f"/api/admin/users/{eve.id}/password", json={"password": "new secret 1"})
+        assert reset.json()["sessionsEnded"] == 0 and reset.json()["tokensEnded"] == 0
+        assert api.post("/api/admin/users/999/enable").status_code == 404
+
+        invite = api.post("/api/admin/invites")
+        assert invite.status_code == 201 and invite.json()["email"] is None
+        revoked = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
+        assert revoked.json()["state"] == "revoked"
+        again = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
+        assert again.status_code == 400 and "revoked already" in again.json()["detail"]
+        bad = api.post("/api/admin/invites", json={"email": "not an address"})
+        assert bad.status_code == 400 and "'not an address'" in bad.json()["detail"]
+
+        hidden = api.post(f"/api/admin/comments/{comment['id']}/hide")
+        assert hidden.json() == {"id": comment["id"], "moderation": "hidden"}
+        assert api.post(f"/api/admin/comments/{comment['id']}/restore").json()["moderation"] is None
+        gone = api.post(f"/api/admin/comments/{comment['id']}/delete")
+        assert gone.json()["moderation"] == "deleted"
+        lost = api.post(f"/api/admin/comments/{comment['id']}/restore")
+        assert lost.status_code == 400 and "deleted by a moderator" in lost.json()["detail"]
+        assert api.post("/api/admin/comments/999/hide").status_code == 404
+        assert api.post("/api/admin/papers/2608.99998/hide").status_code == 404
+        assert api.post("/api/admin/reports/999/dismiss").status_code == 404
+        actions = [entry["action"] for entry in api.get("/api/admin/audit").json()["entries"]]
+    assert actions[::-1] == [
+        "user.create",
+        "user.create",
+        "user.promote",
+        "user.demote",
+        "user.disable",
+        "user.enable",
+        "user.reset_password",
+        "invite.create",
+        "invite.revoke",
+        "comment.hide",
+        "comment.restore",
+        "comment.delete",
+    ]
+
+
+def test_one_invite_link_racing_four_sign_ups_makes_one_account(invite_site: Site) -> None:
+    site = invite_site
+    root = _user(site, "root@example.org", admin=True)
+    _, token = administration.create_invite(site.store, Actor.of(root))
+    clients = [site.client() for _ in range(4)]
+    forms = [csrf_of(client.get(f"/signup?invite={token}").text) for client in clients]
+
+    def sign_up(number: int) -> int:
+        data = {
+            "email": f"racer{number}@example.org",
+            "password": PASSWORD,
+            "invite": token,
+            "csrf_token": forms[number],
+        }
+        return clients[number].post("/signup", data=data).status_code
+
+    count = _users(site)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = sorted(pool.map(sign_up, range(4)))
+    for client in clients:
+        client.close()
+    assert answers == [303, 400, 400, 400]
+    assert _users(site) == count + 1

@@ -1,0 +1,99 @@
+"""Card layout in a real headless chromium at a phone's and a laptop's width: on every
+list page the signed-out "☆ Save" link is a small button, and the title keeps most of
+the card's width (it stretched to the card's full height and, at 390 px, squeezed
+titles to two or three words a line)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from paperfeed.accounts import create_api_token
+from paperfeed.store.accounts import insert_user
+from running_site import Site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+for _needed in (CHROMIUM, CHROMEDRIVER):
+    if not _needed.exists():
+        pytest.skip(f"browser tests need {_needed}, which is absent", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+# each card's save control, title, and the card itself, as client rects
+_MEASURE = """
+return Array.from(document.querySelectorAll('article.card')).map(card => {
+  const save = card.querySelector('.save-link, .save summary').getBoundingClientRect();
+  const title = card.querySelector('.title').getBoundingClientRect();
+  const box = card.getBoundingClientRect();
+  return [save.height, save.width, title.width, box.width, box.height];
+});
+"""
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _public_collection(site: Site) -> int:
+    """A public collection of three papers, made through the API as its owner would."""
+    user = insert_user(site.store, "curator@example.org", "Curator", "not-a-real-hash")
+    token = create_api_token(site.store, user)
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as api:
+        created = api.post("/api/collections", json={"name": "Reading", "is_public": True})
+        assert created.status_code == 201, created.text
+        cid = int(created.json()["id"])
+        for arxiv_id in ("2608.19880", "2608.20335", "2608.16590"):
+            assert api.post(f"/api/collections/{cid}/papers", json={"id": arxiv_id}).is_success
+    return cid
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_save_control_is_small_and_titles_keep_their_width(
+    site: Site, browser: WebDriver
+) -> None:
+    collection = _public_collection(site)
+    pages = [
+        "/",
+        "/trending",
+        "/new",
+        "/search?q=agent",
+        "/authors/Chengsong%20Huang",
+        f"/collections/{collection}",
+    ]
+    for width in (390, 1280):
+        browser.set_window_size(width, 1000)
+        for path in pages:
+            browser.get(site.url + path)
+            WebDriverWait(browser, 15).until(
+                EC.presence_of_element_located((By.CSS_SELECTOR, "footer.site"))
+            )
+            cards = browser.execute_script(_MEASURE)
+            assert cards, f"no card on {path}"
+            for save_height, save_width, title_width, card_width, card_height in cards:
+                where = f"{path} at {width}px (card {card_width:.0f}x{card_height:.0f})"
+                assert save_height <= 40, f"save control {save_height:.0f}px tall on {where}"
+                assert save_width <= 100, f"save control {save_width:.0f}px wide on {where}"
+                # the title keeps the card's width but for the upvote button (and, on a
+                # wide screen, the save control beside it); 390px used to leave ~170px
+                beside = 100 if width < 640 else 220
+                assert title_width >= card_width - beside, f"title {title_width:.0f}px {where}"
