@@ -2,18 +2,59 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import numpy as np
 
 from paperfeed.config import Settings
+from paperfeed.index.annotations import ANNOTATOR_VERSION
 from paperfeed.index.builder import update_index
 from paperfeed.store import Store
+from paperfeed.store.annotations import (
+    AnnotationRow,
+    fresh_annotations,
+    keys_and_hashes,
+    save_annotations,
+)
 from paperfeed.store.embedding_rows import iter_fresh_embeddings, save_embeddings
 from paperfeed.store.loading import ingest_sources
 
 BUNDLE = Path(__file__).resolve().parent / "data" / "quickstart"
+ANNOTATIONS = "annotations.json.gz"
+
+
+def import_bundled_annotations(store: Store, folder: Path = BUNDLE) -> int:
+    """Store the bundle's keywords and TL;DRs for papers whose text still matches, when
+    today's annotator made them (else the index stage makes them). Returns how many."""
+    path = folder / ANNOTATIONS
+    if not path.exists():
+        return 0
+    bundle = json.loads(gzip.decompress(path.read_bytes()))
+    if bundle.get("annotator_version") != ANNOTATOR_VERSION:
+        return 0
+    stored = keys_and_hashes(store)
+    rows = [
+        AnnotationRow(stored[arxiv_id][0], content_hash, keywords, tldr)
+        for arxiv_id, (content_hash, keywords, tldr) in bundle["papers"].items()
+        if arxiv_id in stored and stored[arxiv_id][1] == content_hash
+    ]
+    for start in range(0, len(rows), 2000):
+        save_annotations(store, rows[start : start + 2000])
+    return len(rows)
+
+
+def export_bundled_annotations(store: Store, folder: Path = BUNDLE) -> int:
+    """Write the store's fresh keywords and TL;DRs as a bundle. Returns how many."""
+    papers = {
+        arxiv_id: [content_hash, keywords, tldr]
+        for arxiv_id, content_hash, keywords, tldr in fresh_annotations(store)
+    }
+    document = {"annotator_version": ANNOTATOR_VERSION, "papers": papers}
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    (folder / ANNOTATIONS).write_bytes(gzip.compress(data, mtime=0))
+    return len(papers)
 
 
 def import_bundled_vectors(store: Store, folder: Path = BUNDLE) -> int:
@@ -65,6 +106,8 @@ def load_bundled_corpus(store: Store, settings: Settings, show_progress: bool = 
     """Ingest the bundled corpus, import its vectors and bring the index up to date."""
     summary = ingest_sources(store, [BUNDLE / "papers.jsonl.gz"], show_progress=show_progress)
     imported = import_bundled_vectors(store)
+    # keywords and TL;DRs too: annotating 9,877 papers would add ~15 s to the quick start
+    import_bundled_annotations(store)
     report = update_index(store, settings, show_progress=show_progress)
     return (
         f"bundled corpus: added {summary.added}, unchanged {summary.unchanged}, "

@@ -326,8 +326,9 @@ def update_index(
     """
     started = time.monotonic()
     report = IndexReport()
-    if read_state(settings).get("annotator_version") != ANNOTATOR_VERSION:
-        forget_annotations(store)  # made by another annotator (or none yet)
+    made_by = read_state(settings).get("annotator_version")
+    if made_by is not None and made_by != ANNOTATOR_VERSION:
+        forget_annotations(store)  # made by another annotator: make them again
     report.annotated = annotate_pending(store, lexical_folder(settings), show_progress)
     report.lexical_added = update_lexical(store, settings, show_progress)
     model = settings.embed_model

@@ -96,3 +96,29 @@ def forget_annotations(store: Store) -> None:
     """Mark every annotation stale (a new annotator makes different ones)."""
     with store.engine.begin() as connection:
         connection.execute(update(_papers).values(annotated_hash=None))
+
+
+def fresh_annotations(store: Store) -> list[tuple[str, str, list[str], str]]:
+    """``(arXiv id, content hash, keywords, TL;DR)`` of every paper annotated from its
+    current text (for the quick-start bundle)."""
+    statement = (
+        select(_papers.c.arxiv_id, _papers.c.content_hash, _papers.c.keywords, _papers.c.tldr)
+        .where(_papers.c.annotated_hash == _papers.c.content_hash)
+        .order_by(_papers.c.key)
+    )
+    with store.engine.connect() as connection:
+        return [
+            (arxiv_id, content_hash, json.loads(keywords or "[]"), tldr or "")
+            for arxiv_id, content_hash, keywords, tldr in connection.execute(statement)
+        ]
+
+
+def keys_and_hashes(store: Store) -> dict[str, tuple[int, str]]:
+    """``arXiv id -> (key, content hash)`` of every stored paper."""
+    with store.engine.connect() as connection:
+        return {
+            arxiv_id: (int(key), content_hash)
+            for arxiv_id, key, content_hash in connection.execute(
+                select(_papers.c.arxiv_id, _papers.c.key, _papers.c.content_hash)
+            )
+        }
