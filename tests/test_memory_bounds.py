@@ -60,13 +60,22 @@ def test_memory_levels_off_under_distinct_searches(small_caches: None, site: Sit
         drive(60)  # fills every cache past its budget
         tracemalloc.start()
         try:
-            before = tracemalloc.get_traced_memory()[0]
+            before = _paperfeed_bytes()
             drive(60)
-            grown = tracemalloc.get_traced_memory()[0] - before
+            grown = _paperfeed_bytes() - before
         finally:
             tracemalloc.stop()
-    # five caches of BUDGET each, all full already: what is left is noise
-    assert grown < 3 * 1024 * 1024, f"grew {grown / 2**20:.1f} MiB over 60 rounds"
+    # five caches of BUDGET each, all full already: what is left is noise. Only memory
+    # allocated by paperfeed's own lines counts (what its caches hold is made there): the
+    # test's HTTP client, the log capture and the libraries' buffers share this process
+    assert grown < 1024 * 1024, f"grew {grown / 2**20:.1f} MiB over 60 rounds"
+
+
+def _paperfeed_bytes() -> int:
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(True, "*/paperfeed/*")]
+    )
+    return sum(stat.size for stat in snapshot.statistics("filename"))
 
 
 def test_sizes_are_estimated_with_their_contents() -> None:
