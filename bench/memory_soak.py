@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -221,6 +222,7 @@ def main() -> None:
             for pid in {_worker_pid(server.pid), server.pid}:
                 os.kill(pid, signal.SIGKILL)
             server.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -234,3 +234,27 @@ def test_parse_skips_an_entry_without_id() -> None:
 def test_parse_refuses(document: bytes, message: str) -> None:
     with pytest.raises(IngestError, match=message):
         parse_arxiv_atom(document)
+
+
+@pytest.mark.parametrize("mode", ["drip-body", "drip-headers"])
+def test_a_dripped_answer_times_out_at_the_deadline(mode: str) -> None:
+    """A byte a second keeps every read alive: only a total deadline ends it."""
+    from hostile_server import Hostile, serve_hostile
+
+    with serve_hostile(Hostile(mode)) as base:
+        started = time.monotonic()
+        with pytest.raises(IngestError, match=r"cannot fetch .*timed out after 1.5 s"):
+            fetch_arxiv_paper("2503.00001", f"{base}/api/query", timeout=1.5)
+        assert time.monotonic() - started < 4
+
+
+def test_a_redirect_to_another_host_is_refused() -> None:
+    from hostile_server import Hostile, serve_hostile
+
+    hostile = Hostile("redirect")
+    with serve_hostile(hostile) as base:
+        port = base.rsplit(":", 1)[1]
+        hostile.redirect_to = f"http://localhost:{port}/elsewhere/query"
+        with pytest.raises(IngestError, match="redirects to another host"):
+            fetch_arxiv_paper("2503.00001", f"{base}/api/query", timeout=5)
+    assert not any(request.startswith("localhost") for request in hostile.requests)

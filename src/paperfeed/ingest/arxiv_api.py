@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
 from paperfeed.ingest.records import quote
+from paperfeed.ingest.request_deadline import Deadline, RedirectRefused, open_with_deadline
 from paperfeed.models import Paper
 
 SOURCE = "arxiv-api"
@@ -88,7 +89,7 @@ def fetch_arxiv_paper(arxiv_id: str, api_url: str, timeout: float = 10.0) -> Pap
     Args:
         arxiv_id: the id in any form ``normalize_arxiv_id`` accepts, e.g. ``"2401.00165v2"``.
         api_url: the query endpoint, e.g. ``"http://export.arxiv.org/api/query"``.
-        timeout: seconds to wait for the connection and for each read.
+        timeout: seconds the whole request may take (connecting, headers and body).
 
     Returns:
         The paper, or ``None`` when arXiv has no paper with that id.
@@ -116,21 +117,32 @@ def fetch_arxiv_paper(arxiv_id: str, api_url: str, timeout: float = 10.0) -> Pap
 
 
 def _download(url: str, timeout: float) -> bytes:
+    # a total deadline, not one per read: this runs inside a web request (a submission)
+    deadline = Deadline(timeout)
+    deadline.start()
     try:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with open_with_deadline(request, deadline) as response:
             body: bytes = response.read(_LARGEST_RESPONSE + 1)
+    except RedirectRefused as error:
+        raise IngestError(f"cannot fetch {url}: {error.reason}") from None
     except urllib.error.HTTPError as error:
         raise IngestError(f"cannot fetch {url}: HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
         reason = error.reason
-        if isinstance(reason, TimeoutError):
+        if isinstance(reason, TimeoutError) or deadline.expired:
             reason = f"timed out after {timeout:g} s"
         raise IngestError(f"cannot fetch {url}: {reason}") from None
     except TimeoutError:
         raise IngestError(f"cannot fetch {url}: timed out after {timeout:g} s") from None
     except (OSError, http.client.HTTPException, ValueError) as error:
+        if deadline.expired:
+            raise IngestError(f"cannot fetch {url}: timed out after {timeout:g} s") from None
         raise IngestError(f"cannot fetch {url}: {error or type(error).__name__}") from None
+    finally:
+        deadline.cancel()
+    if deadline.expired:
+        raise IngestError(f"cannot fetch {url}: timed out after {timeout:g} s")
     if len(body) > _LARGEST_RESPONSE:
         raise IngestError(f"cannot fetch {url}: response larger than {_LARGEST_RESPONSE} bytes")
     return body
