@@ -38,6 +38,7 @@ TOOLS = {
     "for_you",
     "collections",
     "add_to_collection",
+    "not_for_me",
 }
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 Connect = Callable[[str | None], AbstractAsyncContextManager[Any]]
@@ -156,6 +157,7 @@ async def _exercise(site: Site, connect: Connect, every_token: bool = True) -> N
             ("for_you", {}),
             ("collections", {}),
             ("add_to_collection", {"collection_id": collection_id, "id": TOP_PAPER}),
+            ("not_for_me", {"id": TOP_PAPER}),
         ]:
             assert "token" in _error(await client.call_tool(name, arguments)), name
         assert _answer(await client.call_tool("daily", {"date": LATEST_DAY, "limit": 1}))["papers"]
@@ -184,6 +186,14 @@ async def _exercise(site: Site, connect: Connect, every_token: bool = True) -> N
         assert [paper["id"] for paper in listed_again[0]["papers"]] == [TOP_PAPER]
         recommended = _answer(await client.call_tool("for_you", {"limit": 5}))
         assert recommended["positives"] >= 1 and recommended["papers"]
+        # "not for me" hides a recommendation, and undo brings it back
+        top = recommended["papers"][0]["id"]
+        marked = _answer(await client.call_tool("not_for_me", {"id": top}))
+        assert marked == {"id": top, "not_for_me": True, "changed": True}
+        after = _answer(await client.call_tool("for_you", {"limit": 5}))["papers"]
+        assert top not in [paper["id"] for paper in after]
+        undone = _answer(await client.call_tool("not_for_me", {"id": top, "undo": True}))
+        assert undone["not_for_me"] is False and undone["changed"] is True
 
     collection = visible_collection(site.store, collection_id, user)
     assert [paper.arxiv_id for paper, _ in collection_papers(site.store, collection)] == [TOP_PAPER]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paperfeed.ingest import normalize_arxiv_id, quoted
+from paperfeed.ingest import normalize_paper_id, quoted
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import User
@@ -27,10 +27,11 @@ def paper_named(store: Store, arxiv_id: str) -> StoredPaper:
     Raises:
         LookupError: the text is no paper id, or no stored paper has it.
     """
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
         raise LookupError(
-            f"no paper {quoted(arxiv_id)} in this paperfeed (expected e.g. 2401.00165)"
+            f"no paper {quoted(arxiv_id)} in this paperfeed "
+            "(expected an arXiv id such as 2401.00165, or a DOI)"
         )
     paper = store.get_paper(normalized)
     if paper is None:

@@ -25,7 +25,7 @@ from paperfeed.collections.importing import (
     read_import_text,
 )
 from paperfeed.index.embedder import embedding_text, load_configured_embedder
-from paperfeed.ingest import clean_text, normalize_arxiv_id, quoted
+from paperfeed.ingest import clean_text, normalize_paper_id, quoted
 from paperfeed.models import StoredPaper
 from paperfeed.search.engine import SearchEngine
 from paperfeed.search.recommending import WINDOW_DAYS, window_of
@@ -123,7 +123,7 @@ def pick_papers(store: Store, user: User, arxiv_ids: Sequence[str]) -> int:
         raise ValueError(f"{len(arxiv_ids)} picks (at most {MAX_PICKS} at a time)")
     keys = []
     for arxiv_id in arxiv_ids:
-        normalized = normalize_arxiv_id(arxiv_id)
+        normalized = normalize_paper_id(arxiv_id)
         paper = store.get_paper(normalized) if normalized else None
         if paper is None:
             raise LookupError(f"no paper {quoted(arxiv_id)} in this paperfeed")

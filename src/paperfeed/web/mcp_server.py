@@ -37,6 +37,7 @@ from paperfeed.collections import (
 )
 from paperfeed.collections.exporting import collection_json
 from paperfeed.config import Settings
+from paperfeed.feedback import set_not_for_me
 from paperfeed.ingest import normalize_paper_id, quoted
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
@@ -190,6 +191,11 @@ class _Tools:
                 | {"papers": [{"id": paper.arxiv_id, "title": paper.title} for paper, _ in papers]}
             )
         return answer
+
+    def not_for_me(self, user: User, paper_id: str, undo: bool) -> dict[str, Any]:
+        paper = self._paper(paper_id)
+        result = set_not_for_me(self.store, user, paper.arxiv_id, not undo)
+        return {"id": result.arxiv_id, "not_for_me": result.not_for_me, "changed": result.changed}
 
     def add_to_collection(self, user: User, collection_id: int, paper_id: str) -> dict[str, Any]:
         added = lists.add_paper(self.store, user, collection_id, paper_id)
@@ -383,6 +389,17 @@ def build_mcp_server(
         write scope; `added` is false when the paper was there already."""
         user = caller(context, write=True)
         return await _run(lambda: tools.add_to_collection(user, collection_id, id))
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True))
+    async def not_for_me(
+        context: Context[Any, Any],
+        id: PaperId,
+        undo: Annotated[bool, Field(description="take a mark back")] = False,
+    ) -> dict[str, Any]:
+        """Mark a paper "not for me" for the token's user: `for_you` never shows it again
+        and learns from it (undo=true takes it back). Needs a token with write scope."""
+        user = caller(context, write=True)
+        return await _run(lambda: tools.not_for_me(user, id, undo))
 
     return server
 
