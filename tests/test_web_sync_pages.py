@@ -73,6 +73,11 @@ def test_new_on_arxiv_lists_the_day_by_category(harvested: tuple[Site, Replay]) 
         assert earlier.status_code == 200
         bad = client.get("/new", params={"date": "July"})
         assert bad.status_code == 400 and "July" in bad.text and "is not a date" in bad.text
+        # the search's one category rule: "cs LG" is two halves of cs.LG, not two names
+        halves = client.get("/new", params={"date": DAY, "cat": "cs LG"})
+        assert halves.status_code == 400 and "&#39;cs LG&#39;" in halves.text
+        several = client.get("/new", params={"date": DAY, "cat": "cs.CL, cs.LG"})
+        assert several.status_code == 200
         paper = client.get(f"/papers/{RECORDS[0]['id']}")
         assert "nonexclusive-distrib" in paper.text and 'href="/new?date=2026-07-01"' in paper.text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,10 +11,11 @@ from fastapi.responses import HTMLResponse
 
 from paperfeed import accounts
 from paperfeed.ingest.preprint_categories import normalize_category
-from paperfeed.search import SearchEngine
+from paperfeed.search import SearchEngine, SearchError
 from paperfeed.search.feeds import FeedError, FeedItem
 from paperfeed.search.new_listing import SECTIONS, SOURCES, new_feed
 from paperfeed.search.personal import order_for_user
+from paperfeed.search.query import category_names
 from paperfeed.search.topics import Topic, day_topics
 from paperfeed.store import Store
 from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
@@ -105,7 +105,10 @@ def new_page(
     group: Annotated[str, Query(description="'topics' groups the page by topic")] = "",
 ) -> HTMLResponse:
     store = store_of(request)
-    categories = [name for value in cat or [] for name in re.split(r"[\s,]+", value) if name]
+    try:  # one rule for categories: the search's (several per value, each a real name)
+        categories = category_names(cat or [])
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
     if order not in ORDERS:
         raise HTTPException(400, f"order {order!r} is not one of {', '.join(ORDERS[1:])}")
     settings = settings_of(request)
