@@ -239,39 +239,11 @@ def _expand_date(raw: str, end: bool) -> str | None:
     return f"{year}-{month}-{day}"
 
 
-@dataclass
-class _Parts:
-    """The lists ``parse_query`` fills before freezing them into a ``ParsedQuery``."""
-
-    words: list[str] = field(default_factory=list)
-    phrases: list[str] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
-    fielded: list[tuple[str, str]] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    since: str | None = None
-    until: str | None = None
-    arxiv_ids: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def freeze(self, text: str) -> ParsedQuery:
-        return ParsedQuery(
-            text=text,
-            words=list(self.words),
-            phrases=list(self.phrases),
-            excluded=list(self.excluded),
-            fielded=list(self.fielded),
-            categories=list(dict.fromkeys(self.categories)),
-            since=self.since,
-            until=self.until,
-            arxiv_ids=list(dict.fromkeys(self.arxiv_ids)),
-            notes=list(self.notes),
-        )
-
-
 def parse_query(text: str) -> ParsedQuery:
     """Parse ``text``; malformed parts become plain words with a note."""
     original = text
-    query = _Parts()
+    # filled in place as the tokens are read (its lists are read-only once it is returned)
+    query = ParsedQuery(original)
     if text.count('"') % 2:
         query.notes.append("unbalanced quote ignored: searching the words as plain text")
         text = text.replace('"', " ")
@@ -280,12 +252,12 @@ def parse_query(text: str) -> ParsedQuery:
         arxiv_id = normalize_arxiv_id(stripped)
         if arxiv_id:
             query.arxiv_ids.append(arxiv_id)
-            return query.freeze(original)
+            return _finished(query)
     if _DOI_LIKE.match(stripped):
         doi = normalize_doi(stripped)
         if doi:
             query.arxiv_ids.append(doi)
-            return query.freeze(original)
+            return _finished(query)
     for match in _TOKEN.finditer(text):
         negated, prefix, quoted, bare = match.groups()
         value = quoted if quoted is not None else bare
@@ -339,11 +311,11 @@ def parse_query(text: str) -> ParsedQuery:
             else:
                 query.notes.append(f"ignored arXiv id {value!r} (expected e.g. 2401.00165)")
         else:
-            _add_date(query, prefix_lower, value)
-    return query.freeze(original)
+            query = _add_date(query, prefix_lower, value)
+    return _finished(query)
 
 
-def _add_text(query: _Parts, value: str, negated: bool, is_phrase: bool) -> None:
+def _add_text(query: ParsedQuery, value: str, negated: bool, is_phrase: bool) -> None:
     if negated:
         query.excluded.append(value)
     elif is_phrase:
@@ -356,20 +328,29 @@ def _add_text(query: _Parts, value: str, negated: bool, is_phrase: bool) -> None
         query.words.append(value)
 
 
-def _add_date(query: _Parts, prefix: str, value: str) -> None:
+def _add_date(query: ParsedQuery, prefix: str, value: str) -> ParsedQuery:
+    """The query with the date bound of ``prefix:value`` (a note says why one is ignored)."""
     if prefix == "date":
         first, _, last = value.partition("..")
         start = _expand_date(first, end=False) if first else None
         stop = _expand_date(last or first, end=True) if (last or first) else None
         if (first and start is None) or ((last or first) and stop is None):
             query.notes.append(f"ignored date range {value!r} (expected YYYY-MM-DD..YYYY-MM-DD)")
-            return
-        query.since, query.until = start or query.since, stop or query.until
-        return
+            return query
+        return replace(query, since=start or query.since, until=stop or query.until)
     expanded = _expand_date(value, end=prefix == "until")
     if expanded is None:
         query.notes.append(f"ignored {prefix}:{value} (expected a date like 2025-03-07)")
-    elif prefix == "since":
-        query.since = expanded
-    else:
-        query.until = expanded
+        return query
+    if prefix == "since":
+        return replace(query, since=expanded)
+    return replace(query, until=expanded)
+
+
+def _finished(query: ParsedQuery) -> ParsedQuery:
+    """The parsed query with each category and id once, in the order first typed."""
+    return replace(
+        query,
+        categories=list(dict.fromkeys(query.categories)),
+        arxiv_ids=list(dict.fromkeys(query.arxiv_ids)),
+    )
