@@ -46,5 +46,6 @@ def test_a_reader_marks_a_paper_not_for_me_and_takes_it_back(
         listed[0].find_element(By.TAG_NAME, "a").get_attribute("href") or ""
     )
     listed[0].find_element(By.CSS_SELECTOR, "button").click()
+    _wait(driver).until(EC.staleness_of(listed[0]))  # the form posted and /account came back
     _wait(driver).until(EC.url_contains("/account"))
     assert not driver.find_elements(By.CSS_SELECTOR, "ul.not-for-me-list li")

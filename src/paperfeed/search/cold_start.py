@@ -146,7 +146,8 @@ def diverse_recent(
     key_dates = np.zeros(len(keys), np.int64)
     inside = keys < len(engine.dates)
     key_dates[inside] = engine.dates[keys[inside]]
-    rows = np.flatnonzero((key_dates >= window[0]) & (key_dates <= window[1]))
+    visible = ~np.isin(keys, np.fromiter(engine.hidden_keys, np.int64))  # not moderated away
+    rows = np.flatnonzero((key_dates >= window[0]) & (key_dates <= window[1]) & visible)
     if len(rows) == 0:
         return []
     if len(rows) > _SAMPLED_FROM:  # the newest ones: a fixed, repeatable sample
