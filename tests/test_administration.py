@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, text, update
 
 from paperfeed import accounts, administration, discussion, moderation
 from paperfeed.administration import Actor, AdminError, InviteError, SignUpClosedError
@@ -15,7 +15,7 @@ from paperfeed.store import Store, schema
 from paperfeed.store.accounts import find_user_by_email
 from paperfeed.store.daily import papers_between
 from paperfeed.store.loading import ingest_sources
-from paperfeed.store.migrations import applied_versions
+from paperfeed.store.migrations import MIGRATIONS, applied_versions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PASSWORD = "correct horse battery"
@@ -221,3 +221,50 @@ def test_an_account_its_owner_deleted_is_no_longer_listed(store: Store) -> None:
     delete_account(store, leaving, PASSWORD, "127.0.0.1")
     listed = [summary.email for summary in administration.list_users(store)]
     assert listed == [kept.email]
+
+
+def test_migration_9_upgrades_a_database_with_users_and_comments(
+    database_url: str, paperfeed_home: Path
+) -> None:
+    """A site made before migration 9 keeps its users (plain users, active) and comments."""
+    paperfeed_home.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    schema.schema_migrations.create(engine, checkfirst=True)
+    with engine.begin() as connection:
+        for version, name, function in MIGRATIONS:
+            if version < 9:
+                function(connection)
+                connection.execute(
+                    schema.schema_migrations.insert().values(
+                        version=version, name=name, applied_at="before"
+                    )
+                )
+        connection.execute(
+            text(
+                "INSERT INTO papers (arxiv_id, title, abstract, title_raw, abstract_raw, "
+                "authors, categories, sources, content_hash, change_sequence, updated_at) "
+                "VALUES ('2401.00001', 't', 'a', 't', 'a', '[]', '[]', '[]', 'h', 1, 'now')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (email, name, password_hash, created_at) "
+                "VALUES ('old@example.org', 'Old', 'hash', 1.0)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO comments (paper_key, user_id, text, created_at) "
+                "SELECT key, 1, 'kept', 2.0 FROM papers"
+            )
+        )
+    engine.dispose()
+    store = Store(database_url)
+    assert 9 in applied_versions(store.engine)
+    old = find_user_by_email(store, "old@example.org")
+    assert old is not None and (old.role, old.disabled_at, old.is_admin) == ("user", None, False)
+    paper = store.get_paper("2401.00001")
+    assert paper is not None
+    [thread] = discussion.paper_threads(store, paper)
+    assert thread.comment.text == "kept" and thread.comment.moderation is None
+    assert administration.promote(store, CLI, old).is_admin

@@ -25,6 +25,7 @@ from running_site import LATEST_DAY, Site, csrf_of
 
 PASSWORD = "correct horse battery"
 TOP_PAPER = "2608.19880"  # EnvHarness, on the latest daily list
+OTHER_PAPER = "2608.00677"  # OpenART
 CLI = Actor(None, "command line (test)")
 
 
@@ -62,6 +63,7 @@ def test_report_removal_and_disabling_over_http(site: Site) -> None:
     comments = f"/api/papers/{TOP_PAPER}/comments"
     with site.client(headers={"Authorization": f"Bearer {eve_token}"}) as eve_api:
         spam = eve_api.post(comments, json={"text": "Buy cheap watches at spam.example"}).json()
+        eve_api.post(f"/api/papers/{OTHER_PAPER}/comments", json={"text": "Nice ablations."})
     eve_browser = _signed_in(site, "eve@example.org")
     ada = _signed_in(site, "ada@example.org")
     page = ada.get(f"/papers/{TOP_PAPER}").text
@@ -135,7 +137,9 @@ def test_report_removal_and_disabling_over_http(site: Site) -> None:
     assert signin.status_code == 401
     assert "Buy cheap" not in root.get(comments).text
     [eve_row] = [u for u in root.get("/api/admin/users").json()["users"] if u["id"] == eve.id]
-    assert eve_row["disabled"] and eve_row["comments"] == 1  # her comment is kept, not hidden
+    assert eve_row["disabled"] and eve_row["comments"] == 1  # the one not removed
+    with site.client() as anonymous:  # disabling hid nothing she wrote
+        assert "Nice ablations." in anonymous.get(f"/papers/{OTHER_PAPER}").text
 
     # Every step is in the audit log, with who did it.
     audit = _text(root.get("/admin/audit").text)

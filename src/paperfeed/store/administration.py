@@ -81,10 +81,10 @@ def count_active_admins(store: Store) -> int:
 
 def list_users(store: Store) -> list[UserSummary]:
     """Every user (not accounts their owners deleted), oldest account first, with how
-    many comments each wrote (not deleted)."""
+    many of their comments are shown (neither deleted nor removed by a moderator)."""
     comments = (
         select(schema.comments.c.user_id, func.count().label("comments"))
-        .where(schema.comments.c.deleted_at.is_(None))
+        .where(schema.comments.c.deleted_at.is_(None), schema.comments.c.moderation.is_(None))
         .group_by(schema.comments.c.user_id)
         .subquery()
     )
