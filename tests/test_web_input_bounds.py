@@ -81,10 +81,11 @@ def test_ids_past_64_bits_answer_4xx_on_every_collection_and_comment_route(site:
         thread = api.get(f"/api/papers/{TOP_PAPER}/comments").json()
     assert still["name"] == "Mine"
     assert [t["id"] for t in thread["threads"]] == [comment["id"]]  # no reply was stored
-    # in range but not there: not found; out of range: a 400 naming the value
+    # in range but not there, or past what any row can have: not found, naming the value
     assert answers[f"GET /api/collections/{MAX_ROW_ID}"] == 404
-    assert answers[f"GET /api/collections/{2**63}"] == 400
-    assert answers[f"GET /api/collections/{2**31}"] == 400
+    assert answers[f"GET /api/collections/{2**63}"] == 404
+    assert answers[f"GET /api/collections/{2**31}"] == 404
+    assert answers["GET /api/collections/0"] == 400  # not an id at all
 
 
 def test_ids_past_64_bits_answer_4xx_on_every_form(site: Site) -> None:

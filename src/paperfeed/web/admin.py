@@ -16,6 +16,7 @@ from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.store.comments import find_comment
 from paperfeed.web.admin_access import ADMIN_ERRORS, form_admin, http_error, page_admin
+from paperfeed.web.row_ids import CommentId, InviteId, ReportId, UserId
 from paperfeed.web.security import check_csrf, session_user, settings_of, store_of
 from paperfeed.web.templating import render, safe_next
 
@@ -118,7 +119,7 @@ USER_ACTIONS = ("promote", "demote", "disable", "enable")
 
 @router.post("/admin/users/{user_id}/password")
 def user_password(
-    request: Request, user_id: int, password: str = Form(""), csrf_token: str = Form("")
+    request: Request, user_id: UserId, password: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     actor = form_admin(request, csrf_token)
     store = store_of(request)
@@ -134,7 +135,7 @@ def user_password(
 @router.post("/admin/users/{user_id}/{action}")
 def user_action(
     request: Request,
-    user_id: int,
+    user_id: UserId,
     action: str,
     csrf_token: str = Form(""),
     hide_comments: str = Form(""),
@@ -184,7 +185,7 @@ def create_invite(
 
 
 @router.post("/admin/invites/{invite_id}/revoke")
-def revoke_invite(request: Request, invite_id: int, csrf_token: str = Form("")) -> Response:
+def revoke_invite(request: Request, invite_id: InviteId, csrf_token: str = Form("")) -> Response:
     actor = form_admin(request, csrf_token)
     try:
         administration.revoke_invite(store_of(request), actor, invite_id)
@@ -206,7 +207,11 @@ def _comment_action(request: Request, actor: Actor, comment_id: int, action: str
 
 @router.post("/admin/comments/{comment_id}/{action}")
 def comment_action(
-    request: Request, comment_id: int, action: str, csrf_token: str = Form(""), next: str = Form("")
+    request: Request,
+    comment_id: CommentId,
+    action: str,
+    csrf_token: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     """Hide, delete or restore a comment; back to the page the button was on."""
     actor = form_admin(request, csrf_token)
@@ -220,7 +225,7 @@ def comment_action(
 
 
 @router.post("/admin/reports/{report_id}/dismiss")
-def dismiss_report(request: Request, report_id: int, csrf_token: str = Form("")) -> Response:
+def dismiss_report(request: Request, report_id: ReportId, csrf_token: str = Form("")) -> Response:
     actor = form_admin(request, csrf_token)
     try:
         moderation.dismiss_report(store_of(request), actor, report_id)
@@ -261,7 +266,7 @@ def unhide_paper(request: Request, arxiv_id: str, csrf_token: str = Form("")) ->
 
 @router.post("/comments/{comment_id}/report", response_class=HTMLResponse)
 def report_form(
-    request: Request, comment_id: int, reason: str = Form(""), csrf_token: str = Form("")
+    request: Request, comment_id: CommentId, reason: str = Form(""), csrf_token: str = Form("")
 ) -> HTMLResponse:
     """The "report" form under a comment: a page saying it was sent, or why not."""
     user = session_user(request)

@@ -22,6 +22,7 @@ from paperfeed.web.admin_access import (
     api_admin_writer,
     http_error,
 )
+from paperfeed.web.row_ids import CommentId, InviteId, ReportId, UserId
 from paperfeed.web.security import api_user, settings_of, store_of
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -150,7 +151,7 @@ def _user_after(request: Request, user_id: int) -> dict[str, Any]:
 
 
 @router.post("/users/{user_id}/promote", summary="Make a user an admin")
-def promote(request: Request, user_id: int, admin: Writer) -> dict[str, Any]:
+def promote(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
     store = store_of(request)
     try:
         administration.promote(store, Actor.of(admin), administration.find_user(store, user_id))
@@ -160,7 +161,7 @@ def promote(request: Request, user_id: int, admin: Writer) -> dict[str, Any]:
 
 
 @router.post("/users/{user_id}/demote", summary="Make an admin a plain user")
-def demote(request: Request, user_id: int, admin: Writer) -> dict[str, Any]:
+def demote(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
     store = store_of(request)
     try:
         administration.demote(store, Actor.of(admin), administration.find_user(store, user_id))
@@ -173,7 +174,7 @@ def demote(request: Request, user_id: int, admin: Writer) -> dict[str, Any]:
     "/users/{user_id}/disable", summary="Disable a user: their sessions and tokens end at once"
 )
 def disable(
-    request: Request, user_id: int, admin: Writer, body: DisableIn | None = None
+    request: Request, user_id: UserId, admin: Writer, body: DisableIn | None = None
 ) -> dict[str, Any]:
     store = store_of(request)
     hide = body.hideComments if body is not None else False
@@ -186,7 +187,7 @@ def disable(
 
 
 @router.post("/users/{user_id}/enable", summary="Let a disabled user sign in again")
-def enable(request: Request, user_id: int, admin: Writer) -> dict[str, Any]:
+def enable(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
     store = store_of(request)
     try:
         administration.enable(store, Actor.of(admin), administration.find_user(store, user_id))
@@ -200,7 +201,7 @@ def enable(request: Request, user_id: int, admin: Writer) -> dict[str, Any]:
     summary="Set a user's password; their sessions and tokens end at once",
 )
 def reset_password(
-    request: Request, user_id: int, body: PasswordIn, admin: Writer
+    request: Request, user_id: UserId, body: PasswordIn, admin: Writer
 ) -> dict[str, Any]:
     store = store_of(request)
     try:
@@ -231,7 +232,7 @@ def create_invite(request: Request, admin: Writer, body: InviteIn | None = None)
 
 
 @router.post("/invites/{invite_id}/revoke", summary="Revoke an unused invite")
-def revoke_invite(request: Request, invite_id: int, admin: Writer) -> dict[str, Any]:
+def revoke_invite(request: Request, invite_id: InviteId, admin: Writer) -> dict[str, Any]:
     try:
         administration.revoke_invite(store_of(request), Actor.of(admin), invite_id)
     except ADMIN_ERRORS as error:
@@ -256,22 +257,22 @@ def _comment_state(request: Request, comment_id: int, action: str, admin: User) 
 
 
 @router.post("/comments/{comment_id}/hide", summary="Hide a comment (its text is kept)")
-def hide_comment(request: Request, comment_id: int, admin: Writer) -> dict[str, Any]:
+def hide_comment(request: Request, comment_id: CommentId, admin: Writer) -> dict[str, Any]:
     return _comment_state(request, comment_id, "hide", admin)
 
 
 @router.post("/comments/{comment_id}/delete", summary="Delete a comment's text for good")
-def delete_comment(request: Request, comment_id: int, admin: Writer) -> dict[str, Any]:
+def delete_comment(request: Request, comment_id: CommentId, admin: Writer) -> dict[str, Any]:
     return _comment_state(request, comment_id, "delete", admin)
 
 
 @router.post("/comments/{comment_id}/restore", summary="Show a hidden comment again")
-def restore_comment(request: Request, comment_id: int, admin: Writer) -> dict[str, Any]:
+def restore_comment(request: Request, comment_id: CommentId, admin: Writer) -> dict[str, Any]:
     return _comment_state(request, comment_id, "restore", admin)
 
 
 @router.post("/reports/{report_id}/dismiss", summary="Close a comment's reports, keeping it")
-def dismiss_report(request: Request, report_id: int, admin: Writer) -> dict[str, Any]:
+def dismiss_report(request: Request, report_id: ReportId, admin: Writer) -> dict[str, Any]:
     try:
         closed = moderation.dismiss_report(store_of(request), Actor.of(admin), report_id)
     except ADMIN_ERRORS as error:
@@ -311,7 +312,10 @@ def unhide_paper(request: Request, id: str, admin: Writer) -> dict[str, Any]:
     summary="Report a comment to the admins (once per comment)",
 )
 def report_comment(
-    request: Request, comment_id: int, body: ReasonIn, user: Annotated[User, Depends(api_user)]
+    request: Request,
+    comment_id: CommentId,
+    body: ReasonIn,
+    user: Annotated[User, Depends(api_user)],
 ) -> dict[str, Any]:
     store = store_of(request)
     try:

@@ -154,12 +154,33 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return response
 
 
+def _names_no_row(error: RequestValidationError) -> bool:
+    """Whether every problem is a row id in the path past what any row can have (an
+    id of 2^63 names no collection or comment: not found, not a malformed request)."""
+    problems = error.errors()
+    return bool(problems) and all(
+        problem.get("type") == "less_than_equal"
+        and len(problem.get("loc", ())) == 2
+        and problem["loc"][0] == "path"
+        and str(problem["loc"][1]).endswith("_id")
+        for problem in problems
+    )
+
+
 async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     message = _describe_validation(error)
+    status = 400
+    if _names_no_row(error):
+        status = 404
+        message = "; ".join(
+            f"no {str(problem['loc'][1]).removesuffix('_id')} {problem.get('input')} "
+            f"(ids go up to {problem.get('ctx', {}).get('le', '?')})"
+            for problem in error.errors()
+        )[:MAX_DETAIL]
     if _wants_json(request):
-        return JSONResponse({"detail": message}, 400, headers=_error_header(message))
-    return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
+        return JSONResponse({"detail": message}, status, headers=_error_header(message))
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

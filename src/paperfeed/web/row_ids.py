@@ -25,3 +25,10 @@ CollectionId = Annotated[
 CommentId = Annotated[
     int, Path(ge=1, le=MAX_ROW_ID, description="the comment's id (a positive integer)")
 ]
+UserId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="the user's id (a positive integer)")]
+InviteId = Annotated[
+    int, Path(ge=1, le=MAX_ROW_ID, description="the invite's id (a positive integer)")
+]
+ReportId = Annotated[
+    int, Path(ge=1, le=MAX_ROW_ID, description="the report's id (a positive integer)")
+]
