@@ -19,6 +19,7 @@ def test_defaults() -> None:
     assert settings.query_cache_size == 4096
     assert settings.query_threads == 1
     assert settings.hnsw_ef_search == 256
+    assert (settings.server_loop, settings.server_http) == ("auto", "auto")
 
 
 def test_values_are_read() -> None:
@@ -29,8 +30,11 @@ def test_values_are_read() -> None:
             "PAPERFEED_QUERY_CACHE_SIZE": "0",
             "PAPERFEED_QUERY_THREADS": "2",
             "PAPERFEED_HNSW_EF_SEARCH": "512",
+            "PAPERFEED_SERVER_LOOP": "asyncio",
+            "PAPERFEED_SERVER_HTTP": "H11",
         }
     )
+    assert (settings.server_loop, settings.server_http) == ("asyncio", "h11")
     assert (settings.embed_max_tokens, settings.embed_spinning) == (128, True)
     assert (settings.query_cache_size, settings.query_threads) == (0, 2)
     assert settings.hnsw_ef_search == 512
@@ -47,6 +51,8 @@ def test_values_are_read() -> None:
         ("PAPERFEED_QUERY_THREADS", "two"),
         ("PAPERFEED_HNSW_EF_SEARCH", "0"),
         ("PAPERFEED_SERVER_THREADS", "-2"),
+        ("PAPERFEED_SERVER_LOOP", "trio"),
+        ("PAPERFEED_SERVER_HTTP", "h2"),
     ],
 )
 def test_bad_values_are_named(key: str, value: str) -> None:

@@ -146,6 +146,9 @@ SMTP_SECURITY = ("none", "starttls", "tls")
 # accounts with `paperfeed users create`)
 SIGNUP_POLICIES = ("open", "invite", "closed")
 LOG_FORMATS = ("text", "json")
+# uvicorn's event loop and HTTP parser; "auto": uvloop and httptools where installed
+SERVER_LOOPS = ("auto", "asyncio", "uvloop")
+SERVER_HTTP_PARSERS = ("auto", "h11", "httptools")
 
 
 def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
@@ -213,6 +216,9 @@ class Settings:
             served again as it is (0 turns the cache off).
         server_threads: requests each server worker computes at once (its thread pool
             for the pages and API answers; 0: the framework's default of 40).
+        server_loop, server_http: uvicorn's event loop (``asyncio`` or ``uvloop``) and
+            HTTP parser (``h11`` or ``httptools``); ``auto`` takes the faster ones when
+            installed (``pip install uvloop httptools``).
         arxiv_oai_url: arXiv's OAI-PMH base URL; empty turns the arXiv sync off.
         arxiv_sets: OAI-PMH sets harvested (``cs``, ``math``, ``physics:hep-th``...).
         arxiv_categories: the categories followed; a harvested paper in none of them is
@@ -286,6 +292,8 @@ class Settings:
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
     server_threads: int = 0
+    server_loop: str = "auto"
+    server_http: str = "auto"
     arxiv_oai_url: str = DEFAULT_ARXIV_OAI_URL
     arxiv_sets: tuple[str, ...] = ("cs",)
     arxiv_categories: tuple[str, ...] = ()
@@ -430,6 +438,8 @@ class Settings:
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
             server_threads=_read_int(env, "PAPERFEED_SERVER_THREADS", 0),
+            server_loop=_read_choice(env, "PAPERFEED_SERVER_LOOP", SERVER_LOOPS),
+            server_http=_read_choice(env, "PAPERFEED_SERVER_HTTP", SERVER_HTTP_PARSERS),
             arxiv_oai_url=_read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),
             arxiv_sets=_read_words(env, "PAPERFEED_ARXIV_SETS", ("cs",)),
             arxiv_categories=_read_words(env, "PAPERFEED_ARXIV_CATEGORIES", ()),

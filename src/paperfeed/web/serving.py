@@ -48,12 +48,17 @@ def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.s
 
 
 def _run_worker(sock: socket.socket) -> None:
+    from paperfeed.config import Settings
+
+    settings = Settings.from_environment()
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
         log_level="warning",
         access_log=False,
         lifespan="on",
+        loop=settings.server_loop,
+        http=settings.server_http,
         **UVICORN_OPTIONS,  # type: ignore[arg-type]
     )
     uvicorn.Server(config).run(sockets=[sock])
