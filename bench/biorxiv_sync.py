@@ -27,15 +27,13 @@ import time
 from pathlib import Path
 
 from _machine import Machine, add_machine_arguments
+from _sync_stages import index_stages, print_stage_table
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the replay server lives with the tests
 
 from paperfeed.config import Settings  # noqa: E402
-from paperfeed.index.builder import dense_folder, embed_pending, rebuild_dense, update_lexical  # noqa: E402
-from paperfeed.index.embedder import load_embedder  # noqa: E402
 from paperfeed.ingest.biorxiv_api import parse_details_page  # noqa: E402
-from paperfeed.search import SearchEngine  # noqa: E402
 from paperfeed.store import Store  # noqa: E402
 from paperfeed.sync.biorxiv import harvest_preprints  # noqa: E402
 from preprint_replay import PAGE_SIZE, PreprintReplay, make_record, serve_preprints  # noqa: E402
@@ -101,42 +99,12 @@ def main() -> int:
             seconds = time.perf_counter() - started
             assert report.error is None, report.error
             rows.append(("harvest", seconds, f"{report.summary()}; {report.requests} requests"))
-        started = time.perf_counter()
-        lexical = update_lexical(store, settings, show_progress=False)
-        seconds = time.perf_counter() - started
         middle = records[len(records) // 2]
-        hits = SearchEngine(store, settings).search(str(middle["title"]), limit=1).hits
-        found = bool(hits) and hits[0].paper.arxiv_id == middle["doi"]
-        rows.append(
-            ("lexical", seconds, f"{lexical} papers; a title search finds its paper: {found}")
-        )
-        started = time.perf_counter()
-        embedder = load_embedder(settings.embed_model, threads=settings.embed_threads)
-        loading = time.perf_counter() - started
-        embedded = embed_pending(store, settings, embedder, show_progress=False)
-        seconds = time.perf_counter() - started
-        rows.append(
-            (
-                "embed",
-                seconds,
-                f"{embedded} papers with {embedder.name} ({embedded / seconds:.1f}/s, "
-                f"model load {loading:.1f} s)",
-            )
-        )
-        started = time.perf_counter()
-        vectors = rebuild_dense(store, settings, embedder.name)
-        seconds = time.perf_counter() - started
-        rows.append(("vectors", seconds, f"{vectors} vectors in {dense_folder(settings).name}/"))
+        rows += index_stages(store, settings, str(middle["title"]), str(middle["doi"]))
         store.close()
-    load_after = os.getloadavg()
-    total = sum(seconds for name, seconds, _ in rows if name != "parse")
-    print(f"bioRxiv sync benchmark: {len(records)} preprints of one day, cores {os.cpu_count()}")
-    print(f"load average before: {' '.join(f'{value:.2f}' for value in load_before)}")
-    print(f"{'stage':<10}{'seconds':>10}  detail")
-    for name, seconds, detail in rows:
-        print(f"{name:<10}{seconds:>10.2f}  {detail}")
-    print(f"{'total':<10}{total:>10.2f}  harvest + lexical + embed + vectors (target <= 10 s)")
-    print(f"load average after:  {' '.join(f'{value:.2f}' for value in load_after)}")
+    print_stage_table(
+        f"bioRxiv sync benchmark: {len(records)} preprints of one day", rows, load_before, 10
+    )
     machine.report()
     return 0
 

@@ -27,15 +27,13 @@ import time
 from pathlib import Path
 
 from _machine import Machine, add_machine_arguments
+from _sync_stages import index_stages, print_stage_table
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the replay server lives with the tests
 
 from paperfeed.config import Settings  # noqa: E402
-from paperfeed.index.builder import dense_folder, embed_pending, rebuild_dense, update_lexical  # noqa: E402
-from paperfeed.index.embedder import load_embedder  # noqa: E402
 from paperfeed.ingest.oai_pmh import parse_list_records  # noqa: E402
-from paperfeed.search import SearchEngine  # noqa: E402
 from paperfeed.store import Store  # noqa: E402
 from paperfeed.sync.arxiv import harvest_arxiv  # noqa: E402
 from replay_server import Replay, list_records, load_arxiv_records, serve_replay  # noqa: E402
@@ -101,43 +99,16 @@ def main() -> int:
             seconds = time.perf_counter() - started
             assert report.error is None, report.error
             rows.append(("harvest", seconds, f"{report.summary()}; {report.requests} requests"))
-        started = time.perf_counter()
-        lexical = update_lexical(store, settings, show_progress=False)
-        seconds = time.perf_counter() - started
-        title = str(records[len(records) // 2]["title"])
-        engine = SearchEngine(store, settings)
-        hits = engine.search(title, limit=1).hits
-        found = bool(hits) and hits[0].paper.arxiv_id == records[len(records) // 2]["id"]
-        rows.append(
-            ("lexical", seconds, f"{lexical} papers; a title search finds its paper: {found}")
+        rows += index_stages(
+            store,
+            settings,
+            str(records[len(records) // 2]["title"]),
+            str(records[len(records) // 2]["id"]),
         )
-        started = time.perf_counter()
-        embedder = load_embedder(settings.embed_model, threads=settings.embed_threads)
-        loading = time.perf_counter() - started
-        embedded = embed_pending(store, settings, embedder, show_progress=False)
-        seconds = time.perf_counter() - started
-        rows.append(
-            (
-                "embed",
-                seconds,
-                f"{embedded} papers with {embedder.name} ({embedded / seconds:.1f}/s, "
-                f"model load {loading:.1f} s)",
-            )
-        )
-        started = time.perf_counter()
-        vectors = rebuild_dense(store, settings, embedder.name)
-        seconds = time.perf_counter() - started
-        rows.append(("vectors", seconds, f"{vectors} vectors in {dense_folder(settings).name}/"))
         store.close()
-    load_after = os.getloadavg()
-    total = sum(seconds for name, seconds, _ in rows if name != "parse")
-    print(f"sync benchmark: {len(records)} cs.* papers of one day, cores {os.cpu_count()}")
-    print(f"load average before: {' '.join(f'{value:.2f}' for value in load_before)}")
-    print(f"{'stage':<10}{'seconds':>10}  detail")
-    for name, seconds, detail in rows:
-        print(f"{name:<10}{seconds:>10.2f}  {detail}")
-    print(f"{'total':<10}{total:>10.2f}  harvest + lexical + embed + vectors (target <= 60 s)")
-    print(f"load average after:  {' '.join(f'{value:.2f}' for value in load_after)}")
+    print_stage_table(
+        f"sync benchmark: {len(records)} cs.* papers of one day", rows, load_before, 60
+    )
     machine.report()
     return 0
 
