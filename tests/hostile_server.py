@@ -23,10 +23,10 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from replay_server import OAI_HEAD, record_xml
+from replay_server import OAI_HEAD, LoopbackServer, record_xml, serve_on_loopback
 
 
 @dataclass
@@ -59,14 +59,14 @@ def oai_page(records: list[dict[str, Any]], token: str | None) -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:  # noqa: N802
-        hostile = self.server.hostile
+        hostile = self.server.state
         hostile.requests.append(f"{self.headers.get('Host', '')}{self.path}")
         mode = hostile.mode
         path = urllib.parse.urlsplit(self.path).path
@@ -118,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _drip(self, data: bytes) -> None:
         self.close_connection = True
         for position in range(len(data)):
-            if self.server.hostile.stop.is_set():
+            if self.server.state.stop.is_set():
                 return
             try:
                 self.wfile.write(data[position : position + 1])
@@ -128,21 +128,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(1.0)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    hostile: Hostile
-
-
 @contextmanager
 def serve_hostile(hostile: Hostile) -> Iterator[str]:
     """Serve ``hostile`` on a free loopback port; yields ``http://127.0.0.1:PORT``."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.hostile = hostile
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        hostile.stop.set()
-        server.shutdown()
-        server.server_close()
+    with serve_on_loopback(_Handler, hostile, hostile.stop.set) as base:
+        yield base

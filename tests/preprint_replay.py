@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from replay_server import LoopbackServer, serve_on_loopback
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PAGE_SIZE = 100
@@ -105,13 +107,13 @@ class PreprintReplay:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:  # noqa: N802
-        replay = self.server.replay
+        replay = self.server.state
         replay.requests.append(self.path)
         replay.user_agents.append(self.headers.get("User-Agent", ""))
         parts = self.path.strip("/").split("/")
@@ -148,21 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    replay: PreprintReplay
-
-
 @contextmanager
 def serve_preprints(replay: PreprintReplay) -> Iterator[str]:
     """Serve ``replay`` on a free loopback port; yields its base URL."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.replay = replay
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        replay.release()
-        server.shutdown()
-        server.server_close()
+    with serve_on_loopback(_Handler, replay, replay.release) as base:
+        yield base

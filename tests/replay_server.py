@@ -23,7 +23,7 @@ import json
 import tarfile
 import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -223,13 +223,13 @@ HTML_ERROR = (
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:  # noqa: N802
-        replay = self.server.replay
+        replay = self.server.state
         replay.requests.append(self.path)
         replay.user_agents.append(self.headers.get("User-Agent", ""))
         url = urllib.parse.urlsplit(self.path)
@@ -281,21 +281,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server on loopback; its handler reads ``self.server.state``."""
+
     daemon_threads = True
-    replay: Replay
+    state: Any
 
 
 @contextmanager
-def serve_replay(replay: Replay) -> Iterator[str]:
-    """Serve ``replay`` on a free loopback port; yields the base URL (OAI at ``/oai``)."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.replay = replay
+def serve_on_loopback(
+    handler: type[BaseHTTPRequestHandler], state: Any, on_stop: Callable[[], None]
+) -> Iterator[str]:
+    """Serve ``handler`` over ``state`` on a free loopback port; yields its base URL.
+    ``on_stop`` runs first at the end (it frees answers a test left waiting)."""
+    server = LoopbackServer(("127.0.0.1", 0), handler)
+    server.state = state
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        replay.release()
+        on_stop()
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve_replay(replay: Replay) -> Iterator[str]:
+    """Serve ``replay`` on a free loopback port; yields the base URL (OAI at ``/oai``)."""
+    with serve_on_loopback(_Handler, replay, replay.release) as base:
+        yield base
