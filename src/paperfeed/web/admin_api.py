@@ -3,6 +3,7 @@ the signed-in user's report of a comment (``POST /api/comments/{id}/report``).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from paperfeed import administration, moderation
 from paperfeed.accounts import RateLimitedError, User, check_rate
 from paperfeed.administration import Actor, Invite
+from paperfeed.store import Store
 from paperfeed.store.administration import AuditEntry, UserSummary
 from paperfeed.store.moderation import HiddenPaper, Report
 from paperfeed.web import schema_hints  # noqa: F401  (registers the {id:arxiv} convertor)
@@ -150,24 +152,26 @@ def _user_after(request: Request, user_id: int) -> dict[str, Any]:
     return user_json(found[0])
 
 
-@router.post("/users/{user_id}/promote", summary="Make a user an admin")
-def promote(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
+def _change_user(
+    request: Request, user_id: int, admin: User, change: Callable[[Store, Actor, User], User]
+) -> dict[str, Any]:
+    """Apply an administration change to the user ``user_id``; the user as it is after."""
     store = store_of(request)
     try:
-        administration.promote(store, Actor.of(admin), administration.find_user(store, user_id))
+        change(store, Actor.of(admin), administration.find_user(store, user_id))
     except ADMIN_ERRORS as error:
         raise http_error(error) from None
     return _user_after(request, user_id)
+
+
+@router.post("/users/{user_id}/promote", summary="Make a user an admin")
+def promote(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
+    return _change_user(request, user_id, admin, administration.promote)
 
 
 @router.post("/users/{user_id}/demote", summary="Make an admin a plain user")
 def demote(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
-    store = store_of(request)
-    try:
-        administration.demote(store, Actor.of(admin), administration.find_user(store, user_id))
-    except ADMIN_ERRORS as error:
-        raise http_error(error) from None
-    return _user_after(request, user_id)
+    return _change_user(request, user_id, admin, administration.demote)
 
 
 @router.post(
@@ -188,12 +192,7 @@ def disable(
 
 @router.post("/users/{user_id}/enable", summary="Let a disabled user sign in again")
 def enable(request: Request, user_id: UserId, admin: Writer) -> dict[str, Any]:
-    store = store_of(request)
-    try:
-        administration.enable(store, Actor.of(admin), administration.find_user(store, user_id))
-    except ADMIN_ERRORS as error:
-        raise http_error(error) from None
-    return _user_after(request, user_id)
+    return _change_user(request, user_id, admin, administration.enable)
 
 
 @router.post(
