@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from paperfeed.config import Settings
-from paperfeed.search.feeds import new_on_arxiv
+from paperfeed.search.new_listing import new_feed
 from paperfeed.store import Store
 from paperfeed.store.syncing import recent_runs
 from paperfeed.sync.running import run_sync
@@ -84,7 +84,7 @@ def test_new_on_arxiv_lists_the_day_by_category(harvested: tuple[Site, Replay]) 
 
 def test_followed_categories_bound_the_feed(harvested: tuple[Site, Replay]) -> None:
     site, _ = harvested
-    feed = new_on_arxiv(site.store, DAY, followed=["cs.CL"])
+    feed = new_feed(site.store, "arxiv", DAY, followed=["cs.CL"])
     assert feed.total == sum("cs.CL" in record["categories"] for record in RECORDS)
     assert all("cs.CL" in item.paper.categories for item in feed.items)
 
@@ -161,5 +161,5 @@ def test_stats_report_the_syncs(harvested: tuple[Site, Replay], monkeypatch: Any
 
 def test_a_store_never_synced_says_so(settings: Settings) -> None:
     store = Store(settings.database_url)
-    feed = new_on_arxiv(store)
+    feed = new_feed(store)
     assert feed.day is None and feed.items == []

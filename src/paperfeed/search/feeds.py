@@ -30,11 +30,6 @@ from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import count_votes, latest_vote_time, votes_since
 from paperfeed.store.daily import latest_daily_date, neighbouring_daily_dates, papers_between
-from paperfeed.store.listings import (
-    latest_listing_date,
-    neighbouring_listing_dates,
-    papers_listed_on,
-)
 from paperfeed.store.moderation import hidden_paper_keys
 
 DEFAULT_HALF_LIFE_HOURS = 48.0
@@ -253,78 +248,3 @@ def trending(
     best = sorted(scores, key=lambda key: (-scores[key], candidates[key].arxiv_id))[:limit]
     upvotes = total_upvotes(store, [candidates[key] for key in best])
     return [FeedItem(candidates[key], upvotes[key], scores[key]) for key in best]
-
-
-@dataclass
-class ListingFeed:
-    """One day of "New on arXiv": the day's new listings, in the chosen categories."""
-
-    day: str | None  # None: nothing was ever listed
-    categories: list[str]  # the filter asked for (empty: every followed category)
-    items: list[FeedItem]
-    counts: dict[str, int]  # papers of the day per category, most first
-    previous: str | None  # the nearest listing days around this one
-    next: str | None
-    latest: str | None
-    total: int = 0  # papers of the day in the followed categories, before the filter
-    notes: list[str] = field(default_factory=list)
-
-
-def new_on_arxiv(
-    store: Store,
-    day: str | None = None,
-    categories: Sequence[str] = (),
-    followed: Sequence[str] = (),
-    today: date | None = None,
-) -> ListingFeed:
-    """The papers arXiv first listed on ``day`` (default: the latest listing day).
-
-    Args:
-        day: ``YYYY-MM-DD``.
-        categories: keep papers in any of these (the page's category filter).
-        followed: the site's followed categories (``PAPERFEED_ARXIV_CATEGORIES``); papers
-            in none of them are left out. Empty: every category.
-        today: the current date (default: today in UTC); later days are never "latest".
-
-    Returns:
-        The day's papers, most upvoted first (then by arXiv id, arXiv's own order),
-        with per-category counts for the filter links.
-
-    Raises:
-        FeedError: a malformed date.
-    """
-    today = today or datetime.now(UTC).date()
-    latest = latest_listing_date(store, until=today.isoformat()) or latest_listing_date(store)
-    if day is not None:
-        _parse_date("date", day)
-    chosen = day or latest
-    if chosen is None:
-        return ListingFeed(None, list(categories), [], {}, None, None, None)
-    papers = papers_listed_on(store, chosen)
-    if followed:
-        wanted = set(followed)
-        papers = [paper for paper in papers if wanted.intersection(paper.categories)]
-    counts: dict[str, int] = {}
-    for paper in papers:
-        for category in paper.categories:
-            counts[category] = counts.get(category, 0) + 1
-    total = len(papers)
-    notes = []
-    if categories:
-        asked = set(categories)
-        papers = [paper for paper in papers if asked.intersection(paper.categories)]
-        unknown = sorted(asked - set(counts))
-        if unknown:
-            notes.append(f"no paper listed on {chosen} is in {', '.join(unknown)}")
-    previous, following = neighbouring_listing_dates(store, chosen)
-    return ListingFeed(
-        day=chosen,
-        categories=list(categories),
-        items=_ranked(store, papers),
-        counts=dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))),
-        previous=previous,
-        next=following,
-        latest=latest,
-        total=total,
-        notes=notes,
-    )
