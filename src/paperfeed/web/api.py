@@ -34,7 +34,6 @@ from paperfeed.web.hub_answers import (
     run_search,
 )
 from paperfeed.web.hub_answers import search_papers as hub_search
-from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import daily_papers_entry, hit_json, vote_json
 from paperfeed.web.schema_hints import (
     ARXIV_ID_PATTERN,
@@ -44,7 +43,14 @@ from paperfeed.web.schema_hints import (
     month_schema,
     week_schema,
 )
-from paperfeed.web.security import api_user, bearer_user, session_user, settings_of, store_of
+from paperfeed.web.security import (
+    api_user,
+    bearer_user,
+    engine_of,
+    session_user,
+    settings_of,
+    store_of,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 

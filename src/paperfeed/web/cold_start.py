@@ -22,8 +22,7 @@ from paperfeed.search.cold_start import (
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.store.accounts import User
 from paperfeed.web.api import errors
-from paperfeed.web.pages import engine_of
-from paperfeed.web.security import api_user, check_csrf, session_user, store_of
+from paperfeed.web.security import api_user, check_csrf, engine_of, session_user, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -24,9 +24,8 @@ from paperfeed.models import StoredPaper
 from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
 from paperfeed.web.api import DAY, MONTH, WEEK, Q, errors, refuse_empty
-from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import author_line
-from paperfeed.web.security import settings_of, store_of
+from paperfeed.web.security import engine_of, settings_of, store_of
 
 router = APIRouter(prefix="/rss", tags=["feeds"])
 FEED_SIZE = 50

@@ -14,9 +14,8 @@ from paperfeed.search.recommending import (
     WINDOW_DAYS,
     recommend,
 )
-from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import because_text
-from paperfeed.web.security import bearer_user, session_user, store_of
+from paperfeed.web.security import bearer_user, engine_of, session_user, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -13,7 +13,7 @@ from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_paper_id
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.profile import profile_of
-from paperfeed.search import SearchEngine, SearchError, parse_query
+from paperfeed.search import SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
@@ -23,6 +23,7 @@ from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
 from paperfeed.web.security import (
     check_csrf,
     client_address,
+    engine_of,
     session_user,
     settings_of,
     sign_in_session,
@@ -37,12 +38,6 @@ PAGE_SIZE = 20
 LIST_PAGE_SIZE = 50  # papers per page of a day, week or month of the daily list
 SIGN_UP_LIMIT = (5, 3600)
 SUBMIT_LIMIT = (10, 3600)
-
-
-def engine_of(request: Request) -> SearchEngine:
-    engine: SearchEngine = request.app.state.engine
-    engine.reload_if_changed()
-    return engine
 
 
 @router.get("/", response_class=HTMLResponse)

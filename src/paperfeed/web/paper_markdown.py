@@ -21,7 +21,7 @@ from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
 from paperfeed.store.paper_pages import papers_before_key
 from paperfeed.web.presentation import arxiv_links, display_date
-from paperfeed.web.security import settings_of, store_of
+from paperfeed.web.security import engine_of, settings_of, store_of
 
 router = APIRouter(include_in_schema=False)
 _LLMS_TEMPLATE = Path(__file__).resolve().parent / "templates" / "llms.txt"
@@ -141,15 +141,9 @@ def markdown_answer(request: Request, engine: SearchEngine, paper_id: str) -> Re
     return PlainTextResponse(text, media_type=MARKDOWN, headers={"Vary": "Accept"})
 
 
-def _engine(request: Request) -> SearchEngine:
-    engine: SearchEngine = request.app.state.engine
-    engine.reload_if_changed()
-    return engine
-
-
 @router.get("/papers/{paper_id:path}.md")
 def paper_markdown_page(request: Request, paper_id: str) -> Response:
-    return markdown_answer(request, _engine(request), paper_id)
+    return markdown_answer(request, engine_of(request), paper_id)
 
 
 def llms_txt(base: str, example_id: str = "2401.00165") -> str:

@@ -31,6 +31,7 @@ from paperfeed.accounts import (
     user_for_token,
 )
 from paperfeed.config import Settings
+from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -47,6 +48,14 @@ def store_of(request: Request) -> Store:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def engine_of(request: Request) -> SearchEngine:
+    """This process's search engine, reloaded first when ``paperfeed index`` wrote a new
+    index (one ``stat``)."""
+    engine: SearchEngine = request.app.state.engine
+    engine.reload_if_changed()
+    return engine
 
 
 @lru_cache(maxsize=8)

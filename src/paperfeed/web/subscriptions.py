@@ -35,9 +35,8 @@ from paperfeed.store.subscriptions import (
     get_subscription,
 )
 from paperfeed.web.api import errors
-from paperfeed.web.pages import engine_of
 from paperfeed.web.schema_hints import time_zone_schema
-from paperfeed.web.security import check_csrf, client_address, settings_of, store_of
+from paperfeed.web.security import check_csrf, client_address, engine_of, settings_of, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -20,19 +20,12 @@ from paperfeed.search.topics import Topic, day_topics
 from paperfeed.store import Store
 from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
 from paperfeed.web.presentation import because_text
-from paperfeed.web.security import session_user, settings_of, store_of
+from paperfeed.web.security import engine_of, session_user, settings_of, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 ORDERS = ("", "for-you", "upvotes")  # "": for you when signed in, else upvotes
-
-
-def _engine(request: Request) -> SearchEngine:
-    # pages.engine_of, which imports this module
-    engine: SearchEngine = request.app.state.engine
-    engine.reload_if_changed()
-    return engine
 
 
 GROUPS = ("", "topics")
@@ -124,7 +117,7 @@ def new_page(
     user = session_user(request)
     # signed in, the day comes in the order of the user's For you model (same as /for-you)
     personal = (
-        order_for_user(_engine(request), user.id, feed.items)
+        order_for_user(engine_of(request), user.id, feed.items)
         if user is not None and order != "upvotes" and feed.items
         else None
     )
@@ -142,7 +135,7 @@ def new_page(
         {key: because_text(item) for key, item in personal.because.items()} if personal else {}
     )
     try:
-        topics = grouped_items(_engine(request), shown, group)
+        topics = grouped_items(engine_of(request), shown, group)
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
 

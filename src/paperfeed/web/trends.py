@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from paperfeed.search import SearchError
 from paperfeed.search.trends import monthly_trend
 from paperfeed.web.api import CATEGORIES, SINCE, UNTIL
-from paperfeed.web.pages import engine_of
+from paperfeed.web.security import engine_of
 
 api_router = APIRouter(prefix="/api", tags=["api"])
 # what the document's pattern for ``q`` says: something to count, not only exclusions

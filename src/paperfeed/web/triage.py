@@ -13,9 +13,15 @@ from paperfeed.search.feeds import FeedError, daily_feed
 from paperfeed.search.topics import day_topics
 from paperfeed.store.accounts import User
 from paperfeed.web.api import DAY, PAPER_ID, errors
-from paperfeed.web.pages import engine_of
 from paperfeed.web.presentation import triage_fields
-from paperfeed.web.security import api_user, bearer_user, check_csrf, session_user, store_of
+from paperfeed.web.security import (
+    api_user,
+    bearer_user,
+    check_csrf,
+    engine_of,
+    session_user,
+    store_of,
+)
 from paperfeed.web.templating import safe_next
 
 router = APIRouter(include_in_schema=False)
