@@ -96,7 +96,14 @@ def test_reset_password_ends_every_session_and_token(store: Store) -> None:
     with pytest.raises(accounts.AccountError, match="at least 8"):
         administration.reset_password(store, CLI, user, "short")
     assert accounts.user_for_token(store, token) is not None  # nothing changed
+    from paperfeed import password_reset
+
+    mailed = password_reset.issue_reset(store, "secret", "ada@example.org")
+    assert mailed is not None
     assert administration.reset_password(store, CLI, user, "a new password") == (2, 1)
+    # a reset link mailed before is dead too, as after the owner's own change
+    with pytest.raises(password_reset.ResetLinkError):
+        password_reset.check_reset_link(store, "secret", mailed.token)
     assert all(accounts.user_for_session(store, s) is None for s in sessions)
     assert accounts.user_for_token(store, token) is None
     assert accounts.authenticate(store, "ada@example.org", PASSWORD) is None

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
@@ -92,15 +92,12 @@ def check_sign_up(email: str, password: str, name: str = "") -> tuple[str, str]:
         AccountError: bad email, name or too short a password.
     """
     address = normalize_email(email)
-    if len(password) < MINIMUM_PASSWORD_LENGTH:
-        raise AccountError(
-            f"password is {len(password)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
-        )
+    check_new_password(password, "password")
     return address, _check_name(name) or address.split("@")[0]
 
 
 def hash_password(password: str) -> str:
-    """The Argon2id hash stored for a password (the admin's reset sets one directly)."""
+    """The Argon2id hash stored for a password."""
     return _hasher.hash(password)
 
 
@@ -112,7 +109,7 @@ def sign_up(store: Store, email: str, password: str, name: str = "") -> User:
         DuplicateEmailError: the address has an account already.
     """
     address, display_name = check_sign_up(email, password, name)
-    return account_rows.insert_user(store, address, display_name, _hasher.hash(password))
+    return account_rows.insert_user(store, address, display_name, hash_password(password))
 
 
 def authenticate(store: Store, email: str, password: str) -> User | None:
@@ -156,13 +153,18 @@ def end_session(store: Store, token: str) -> None:
     account_rows.delete_session(store, _token_hash(token))
 
 
-def revoke_access(store: Store, user_id: int, keep_reset: str | None = None) -> None:
+def revoke_access(store: Store, user_id: int, keep_reset: str | None = None) -> tuple[int, int]:
     """End every session and revoke every API token and reset link of a user: what a
     password change, a reset and a deletion do, so a stolen cookie, token or old mail
-    stops working at once. ``keep_reset`` (a used link's hash) stays, to say "used"."""
-    account_rows.delete_user_sessions(store, user_id)
-    account_rows.delete_user_tokens(store, user_id)
+    stops working at once. ``keep_reset`` (a used link's hash) stays, to say "used".
+
+    Returns:
+        How many sessions and API tokens ended.
+    """
+    sessions = account_rows.delete_user_sessions(store, user_id)
+    tokens = account_rows.delete_user_tokens(store, user_id)
     reset_rows.delete_user_resets(store, user_id, keep=keep_reset)
+    return sessions, tokens
 
 
 def check_new_password(password: str, field: str = "new password") -> None:
@@ -173,13 +175,32 @@ def check_new_password(password: str, field: str = "new password") -> None:
         )
 
 
+def replace_password(
+    store: Store,
+    user_id: int,
+    new: str,
+    keep_reset: str | None = None,
+    field: str = "new password",
+) -> tuple[int, int]:
+    """Store a new password and revoke all access (``revoke_access``): the one way a
+    password is set, by its owner, a reset link or an admin.
+
+    Returns:
+        How many sessions and API tokens ended.
+
+    Raises:
+        AccountError: too short a password (``field`` names it).
+    """
+    check_new_password(new, field)
+    account_rows.update_password_hash(store, user_id, hash_password(new))
+    return revoke_access(store, user_id, keep_reset)
+
+
 def set_password(store: Store, user: User, new: str, keep_reset: str | None = None) -> User:
-    """Store a new password for ``user`` and revoke all access (``revoke_access``)."""
-    check_new_password(new)
-    password_hash = _hasher.hash(new)
-    account_rows.update_password_hash(store, user.id, password_hash)
-    revoke_access(store, user.id, keep_reset)
-    return replace(user, password_hash=password_hash)  # keeps the role and state
+    """Store a new password for ``user`` and revoke all access; the user as stored now
+    (the role and state kept)."""
+    replace_password(store, user.id, new, keep_reset)
+    return account_rows.find_user(store, user.id) or user
 
 
 def change_password(store: Store, user: User, current: str, new: str) -> User:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from paperfeed import accounts
-from paperfeed.accounts import MINIMUM_PASSWORD_LENGTH, AccountError, User
+from paperfeed.accounts import AccountError, User
 from paperfeed.config import SIGNUP_POLICIES, Settings
 from paperfeed.ingest import quoted
 from paperfeed.store import Store
@@ -218,7 +218,8 @@ def enable(store: Store, actor: Actor, user: User) -> User:
 
 
 def reset_password(store: Store, actor: Actor, user: User, password: str) -> tuple[int, int]:
-    """Set a user's password; every session and API token of theirs ends at once.
+    """Set a user's password; every session, API token and reset link of theirs ends at
+    once.
 
     Returns:
         How many sessions and tokens ended.
@@ -226,11 +227,7 @@ def reset_password(store: Store, actor: Actor, user: User, password: str) -> tup
     Raises:
         AccountError: too short a password.
     """
-    if len(password) < MINIMUM_PASSWORD_LENGTH:
-        raise AccountError(
-            f"password is {len(password)} characters long (at least {MINIMUM_PASSWORD_LENGTH})"
-        )
-    ended = admin_rows.replace_password(store, user.id, accounts.hash_password(password))
+    ended = accounts.replace_password(store, user.id, password, field="password")
     record(store, actor, "user.reset_password", user.email)
     return ended
 

@@ -128,25 +128,6 @@ def set_disabled(store: Store, user_id: int, at: float | None) -> None:
             )
 
 
-def replace_password(store: Store, user_id: int, password_hash: str) -> tuple[int, int]:
-    """Set a new password hash and end every session and API token of the user at once.
-
-    Returns:
-        How many sessions and tokens ended.
-    """
-    with store.engine.begin() as connection:
-        connection.execute(
-            update(_USERS).where(_USERS.c.id == user_id).values(password_hash=password_hash)
-        )
-        sessions = connection.execute(
-            delete(schema.sessions).where(schema.sessions.c.user_id == user_id)
-        )
-        tokens = connection.execute(
-            delete(schema.api_tokens).where(schema.api_tokens.c.user_id == user_id)
-        )
-    return int(sessions.rowcount or 0), int(tokens.rowcount or 0)
-
-
 # -- invites ----------------------------------------------------------------------------
 
 
