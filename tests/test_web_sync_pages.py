@@ -90,15 +90,10 @@ def test_followed_categories_bound_the_feed(harvested: tuple[Site, Replay]) -> N
 
 
 def _make_admin(store: Store, email: str) -> None:
-    """Give ``email`` the admin role; adds ``users.role`` as the admin migration does when
-    this database does not have it yet."""
-    from sqlalchemy import inspect, text
+    """Give ``email`` the admin role (migration 9's ``users.role``)."""
+    from sqlalchemy import text
 
     with store.engine.begin() as connection:
-        if "role" not in {column["name"] for column in inspect(connection).get_columns("users")}:
-            connection.execute(
-                text("ALTER TABLE users ADD COLUMN role VARCHAR(10) NOT NULL DEFAULT 'user'")
-            )
         connection.execute(text("UPDATE users SET role = 'admin' WHERE email = :e"), {"e": email})
 
 
