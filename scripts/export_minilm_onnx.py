@@ -10,15 +10,19 @@ Run in a throwaway venv, never paperfeed's own (it needs torch)::
 
 It writes two complete model folders (``fp32/`` and ``int8/``, each ``model.onnx`` +
 ``tokenizer.json`` + ``model.json``) under ``--build-dir`` for ``bench/embedders.py`` to
-compare. ``fp32`` is the plain export (it stands for sentence-transformers itself);
-``int8`` is that graph with onnxruntime's BERT fusions (one ``Attention`` node per layer,
-``SkipLayerNormalization``, ``BiasGelu``, ``EmbedLayerNormalization``) and then dynamically
-quantised (``QAttention``, ``MatMulInteger``). The fusions need the eager attention code
-path of ``transformers`` (its SDPA path exports a mask graph the fusion does not
-recognise). On 2 cores the fused int8 model embeds ~1.37x faster than the unfused int8
-one at the same SciFact nDCG@10 (docs/embedders.md). The script copies the ``--ship``
-variant into ``src/paperfeed/data/models/minilm/``, and saves reference embeddings from
-sentence-transformers itself to ``tests/fixtures/`` so the tests can check the torch-free
+compare. ``fp32`` is the plain export (it stands for sentence-transformers itself); ``int8`` is
+that graph with onnxruntime's BERT fusions (one ``Attention`` node per layer, ``Gelu``,
+``EmbedLayerNormalization``) and then dynamically quantised (``QAttention``,
+``MatMulInteger``). The residual ``Add``s and ``LayerNormalization``s are left unfused on
+purpose: onnxruntime 1.31 and later run its fused ``SkipLayerNormalization`` about 5x slower
+than the three nodes it replaces (1.20-1.29 did not), so the runtime decides whether to fuse
+them when it loads the model (``paperfeed.index.onnx_fusions``); a ``BiasGelu`` would swallow
+the bias that onnxruntime otherwise folds into the matrix product before it. The fusions need
+the eager attention code path of ``transformers`` (its SDPA path exports a mask graph the
+fusion does not recognise). On 2 cores the fused int8 model embeds ~1.37x faster than the
+unfused int8 one at the same SciFact nDCG@10 (docs/embedders.md). The script copies the
+``--ship`` variant into ``src/paperfeed/data/models/minilm/``, and saves reference embeddings
+from sentence-transformers itself to ``tests/fixtures/`` so the tests can check the torch-free
 runtime against the original model.
 """
 
@@ -34,6 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_MODEL_DIR = ROOT / "src" / "paperfeed" / "data" / "models" / "minilm"
+PACKAGE_PROBE_DIR = ROOT / "src" / "paperfeed" / "data" / "models" / "probes"
 FIXTURES_DIR = ROOT / "tests" / "fixtures"
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 OPSET = 17
@@ -67,7 +72,15 @@ def main() -> None:
         default="none",
         help="which variant to copy into the package (decide with bench/embedders.py)",
     )
+    parser.add_argument(
+        "--probes-only",
+        action="store_true",
+        help="only write the fusion probes into the package (needs onnx, not torch)",
+    )
     args = parser.parse_args()
+    if args.probes_only:
+        write_fusion_probes(PACKAGE_PROBE_DIR, hidden_size=384)
+        return
     export(args.build_dir, args.ship)
 
 
@@ -107,7 +120,11 @@ def export(build_dir: Path, ship: str) -> None:
     _quantize(fused, int8_dir / "model.onnx")
     fused.unlink()
     for folder, precision in ((fp32_dir, "fp32"), (int8_dir, "int8")):
-        graph = "onnxruntime BERT fusions" if precision == "int8" else "plain export"
+        graph = (
+            "onnxruntime BERT fusions (Attention, Gelu, EmbedLayerNormalization)"
+            if precision == "int8"
+            else "plain export"
+        )
         variant = {**metadata, "precision": precision, "graph": graph}
         (folder / "model.json").write_text(json.dumps(variant, indent=2) + "\n", encoding="utf-8")
         print(f"{folder / 'model.onnx'}: {(folder / 'model.onnx').stat().st_size / 1e6:.1f} MB")
@@ -117,6 +134,7 @@ def export(build_dir: Path, ship: str) -> None:
         for name in ("model.onnx", "tokenizer.json", "model.json"):
             shutil.copyfile(build_dir / ship / name, PACKAGE_MODEL_DIR / name)
         print(f"shipped {ship} to {PACKAGE_MODEL_DIR}")
+        write_fusion_probes(PACKAGE_PROBE_DIR, hidden_size=_dimension(model))
 
     FIXTURES_DIR.mkdir(parents=True, exist_ok=True)
     reference = model.encode(REFERENCE_SENTENCES, normalize_embeddings=True)
@@ -208,6 +226,10 @@ def _fuse(source: Path, target: Path, hidden_size: int, heads: int) -> None:
 
     options = FusionOptions("bert")
     options.use_raw_attention_mask(True)  # the 0/1 mask the runtime passes, as given
+    # Left to the runtime (see the module docstring): which is faster depends on its version.
+    options.enable_skip_layer_norm = False
+    options.enable_bias_skip_layer_norm = False
+    options.enable_bias_gelu = False
     optimized = optimize_model(
         str(source),
         model_type="bert",
@@ -239,6 +261,65 @@ def _quantize(source: Path, target: Path) -> None:
         extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
     )
     _drop_unused_opsets(target)
+
+
+def write_fusion_probes(target: Path, hidden_size: int) -> None:
+    """Two one-layer graphs computing ``LayerNorm(x + bias + skip)``: fused into onnxruntime's
+    ``SkipLayerNormalization``, and as the ``Add``, ``Add``, ``LayerNormalization`` it
+    replaces. ``paperfeed.index.onnx_fusions`` times both when it loads a model and keeps the
+    fusion only where it is not slower. Needs only ``onnx``: ``python
+    scripts/export_minilm_onnx.py --probes-only`` writes them without torch."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(0)
+    shape = [1, "tokens", hidden_size]
+    initializers = [
+        helper.make_tensor(name, TensorProto.FLOAT, [hidden_size], values.tolist())
+        for name, values in (
+            ("gamma", rng.uniform(0.5, 1.5, hidden_size).astype(np.float32)),
+            ("beta", rng.normal(0, 0.1, hidden_size).astype(np.float32)),
+            ("bias", rng.normal(0, 0.1, hidden_size).astype(np.float32)),
+        )
+    ]
+    graphs = {
+        "skip_layer_norm.onnx": [
+            helper.make_node(
+                "SkipLayerNormalization",
+                ["x", "skip", "gamma", "beta", "bias"],
+                ["y"],
+                domain="com.microsoft",
+                epsilon=1e-12,
+            )
+        ],
+        "add_layer_norm.onnx": [
+            helper.make_node("Add", ["x", "bias"], ["biased"]),
+            helper.make_node("Add", ["biased", "skip"], ["summed"]),
+            helper.make_node(
+                "LayerNormalization", ["summed", "gamma", "beta"], ["y"], axis=-1, epsilon=1e-12
+            ),
+        ],
+    }
+    target.mkdir(parents=True, exist_ok=True)
+    for name, nodes in graphs.items():
+        graph = helper.make_graph(
+            nodes,
+            name.removesuffix(".onnx"),
+            [
+                helper.make_tensor_value_info(input_name, TensorProto.FLOAT, shape)
+                for input_name in ("x", "skip")
+            ],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+            initializer=initializers,
+        )
+        model = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)],
+        )
+        model.ir_version = 8  # what onnxruntime 1.17, the oldest we allow, reads
+        onnx.checker.check_model(model)
+        onnx.save(model, str(target / name))
+    print(f"fusion probes written to {target}")
 
 
 def _drop_unused_opsets(path: Path) -> None:

@@ -36,6 +36,7 @@ from paperfeed.index.embedding_types import EmbedderError as EmbedderError
 from paperfeed.index.embedding_types import FloatMatrix as FloatMatrix
 from paperfeed.index.embedding_types import normalize_rows as normalize_rows
 from paperfeed.index.execution_providers import check_session, session_providers
+from paperfeed.index.onnx_fusions import disabled_fusions
 
 DEFAULT_SPEC = "minilm"
 BUNDLED_MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
@@ -320,6 +321,8 @@ def _load_onnx_runtime(
             str(model_path),
             sess_options=options,
             providers=session_providers(provider, onnxruntime.get_available_providers()),
+            # only the CPU's kernels were probed (a GPU provider brings its own)
+            disabled_optimizers=list(disabled_fusions()) if provider == "cpu" else [],
         )
     except Exception as error:  # onnxruntime raises its own untyped exception classes
         raise EmbedderError(f"cannot load ONNX model {model_path}: {error}") from error
