@@ -68,10 +68,12 @@ def _worker_thread_pool_size(settings: Settings) -> int:
 
 
 def test_server_threads_size_each_workers_thread_pool(tmp_path: Path) -> None:
-    """PAPERFEED_SERVER_THREADS caps the requests a worker computes at once; unset, the
-    framework's default pool (40) is left alone."""
+    """PAPERFEED_SERVER_THREADS caps the requests a worker computes at once (2 unset);
+    0 leaves the framework's default pool (40) alone."""
     home = {"PAPERFEED_HOME": str(tmp_path), "PAPERFEED_EMBED_MODEL": "hashing"}
-    assert _worker_thread_pool_size(Settings.from_environment(home)) == 40
-    limited = Settings.from_environment(home | {"PAPERFEED_SERVER_THREADS": "2"})
-    assert limited.server_threads == 2
-    assert _worker_thread_pool_size(limited) == 2
+    assert _worker_thread_pool_size(Settings.from_environment(home)) == 2
+    framework = Settings.from_environment(home | {"PAPERFEED_SERVER_THREADS": "0"})
+    assert _worker_thread_pool_size(framework) == 40
+    limited = Settings.from_environment(home | {"PAPERFEED_SERVER_THREADS": "1"})
+    assert limited.server_threads == 1
+    assert _worker_thread_pool_size(limited) == 1

@@ -30,6 +30,26 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _connections_held_by_children(parent: int, port: int) -> dict[int, int]:
+    """Established connections to ``port`` by the worker process holding them (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    held: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != parent:
+                continue
+            links = [os.readlink(fd) for fd in (stat.parent / "fd").iterdir()]
+        except (OSError, ValueError):
+            continue
+        held[int(stat.parent.name)] = sum(link[8:-1] in inodes for link in links)
+    return held
+
+
 def test_serve_with_two_workers_answers_and_stops_cleanly(
     settings: Settings, paperfeed_home: Path
 ) -> None:
@@ -71,6 +91,16 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
                 ).status_code
                 for number in range(7)
             ]
+        # eight keep-alive clients at once: the parent hands them out four and four
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(8)]
+        try:
+            assert {c.get("/api/papers/2608.19880").status_code for c in clients} == {200}
+            if sys.platform == "linux":
+                held = _connections_held_by_children(server.pid, port)
+                assert sorted(held.values()) == [4, 4], held
+        finally:
+            for open_client in clients:
+                open_client.close()
         assert statuses == {200}
         assert f"<link>http://127.0.0.1:{port}/papers/" in feed and ":8000/" not in feed
         assert head.status_code == 200 and head.content == b""

@@ -215,7 +215,8 @@ class Settings:
         page_cache_seconds: how long a page rendered for anonymous visitors is
             served again as it is (0 turns the cache off).
         server_threads: requests each server worker computes at once (its thread pool
-            for the pages and API answers; 0: the framework's default of 40).
+            for the pages and API answers; 0: the framework's default of 40). 2: the
+            GIL runs one at a time anyway, and 40 taking turns stretched the slowest.
         server_loop, server_http: uvicorn's event loop (``asyncio`` or ``uvloop``) and
             HTTP parser (``h11`` or ``httptools``); ``auto`` takes the faster ones when
             installed (``pip install uvloop httptools``).
@@ -291,7 +292,7 @@ class Settings:
     mail_from: str = "paperfeed <paperfeed@localhost>"
     digest_hour: int | None = None
     page_cache_seconds: float = 10.0
-    server_threads: int = 0
+    server_threads: int = 2
     server_loop: str = "auto"
     server_http: str = "auto"
     arxiv_oai_url: str = DEFAULT_ARXIV_OAI_URL
@@ -437,7 +438,7 @@ class Settings:
             mail_from=mail_from,
             digest_hour=digest_hour,
             page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
-            server_threads=_read_int(env, "PAPERFEED_SERVER_THREADS", 0),
+            server_threads=_read_int(env, "PAPERFEED_SERVER_THREADS", 2),
             server_loop=_read_choice(env, "PAPERFEED_SERVER_LOOP", SERVER_LOOPS),
             server_http=_read_choice(env, "PAPERFEED_SERVER_HTTP", SERVER_HTTP_PARSERS),
             arxiv_oai_url=_read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),

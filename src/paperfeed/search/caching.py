@@ -23,7 +23,7 @@ import numpy as np
 Value = TypeVar("Value")
 
 # Containers longer than this are sized from a sample of their first items.
-_SAMPLE = 16
+_SAMPLE = 4
 _ATOMS = (str, bytes, int, float, bool, type(None))
 
 
@@ -39,6 +39,9 @@ def approximate_bytes(value: object) -> int:
         return sys.getsizeof(value)
     if isinstance(value, np.ndarray):
         return int(value.nbytes) + 112
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):  # array-backed containers (ranking.KeyedNumbers) say so
+        return sys.getsizeof(value) + nbytes
     size = sys.getsizeof(value)
     if isinstance(value, Mapping):
         # items() read lazily: some mappings compute their values (over numpy arrays)

@@ -3,12 +3,13 @@
 Pre-forking rather than ``uvicorn --workers``: uvicorn hands its workers the socket in
 a way that leaves Nagle's algorithm on for their connections (asyncio only sets
 TCP_NODELAY on sockets it knows are TCP), and every keep-alive response then waits
-~40 ms for the client's delayed ACK. Here each listening socket gets TCP_NODELAY, which
-accepted connections inherit. Where the system has SO_REUSEPORT (Linux), each worker
-listens on its own socket and the kernel spreads new connections over them; with one
-shared socket, whichever worker wakes first takes the connection, and long keep-alive
-connections piled up on one worker (16 of 16 seen). Each worker builds its own app
-(store, index, model) after the fork.
+~40 ms for the client's delayed ACK. Here the listening socket gets TCP_NODELAY, which
+accepted connections inherit. One worker listens on it itself; with more, this (parent)
+process accepts and hands each connection to the worker holding the fewest
+(:mod:`paperfeed.web.connection_balancer`): a shared socket let whichever worker woke
+first take it (16 of 16 keep-alive connections on one worker, seen), and SO_REUSEPORT's
+hash split 16 as 12 and 4. Each worker builds its own app (store, index, model) after the
+fork.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from types import FrameType
 
 import uvicorn
 
+from paperfeed.web.connection_balancer import (
+    ConnectionBalancer,
+    HandedConnectionsServer,
+    channel_pair,
+)
+
 log = logging.getLogger("paperfeed.web")
 APP_FACTORY = "paperfeed.web.app:create_app"
 RESTART_PAUSE_SECONDS = 1.0
@@ -34,20 +41,19 @@ RESTART_PAUSE_SECONDS = 1.0
 # The site reads the header itself, only from PAPERFEED_TRUSTED_PROXIES
 # (``security.client_address``).
 UVICORN_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
+WAKE_SECONDS = 0.5  # how often the parent looks for workers that exited
 
 
-REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
-
-
-def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
     """A bound, listening TCP socket with TCP_NODELAY (inherited by accepted sockets)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=2048, reuse_port=reuse_port)
+    sock = socket.create_server((host, port), family=family, backlog=2048)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
 
-def _run_worker(sock: socket.socket) -> None:
+def _run_worker(listener: socket.socket | None, channel: socket.socket | None) -> None:
+    """Serve on ``listener`` (the only worker), or what the parent hands over ``channel``."""
     from paperfeed.config import Settings
 
     settings = Settings.from_environment()
@@ -61,15 +67,28 @@ def _run_worker(sock: socket.socket) -> None:
         http=settings.server_http,
         **UVICORN_OPTIONS,  # type: ignore[arg-type]
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    if channel is None:
+        assert listener is not None
+        uvicorn.Server(config).run(sockets=[listener])
+    else:
+        HandedConnectionsServer(config, channel).run()
 
 
-def _start_worker(host: str, port: int, shared: socket.socket | None) -> int:
+def _start_worker(listener: socket.socket, balancer: ConnectionBalancer | None) -> int:
+    """Fork a worker: it serves ``listener`` itself, or takes connections from ``balancer``."""
+    parent_end, worker_end = channel_pair() if balancer is not None else (None, None)
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
         try:
-            _run_worker(shared or listening_socket(host, port, reuse_port=True))
+            if balancer is not None:
+                # the parent's sockets: the listener and the other workers' channels
+                for inherited in [listener, parent_end, *balancer.channels()]:
+                    if inherited is not None:
+                        inherited.close()
+                _run_worker(None, worker_end)
+            else:
+                _run_worker(listener, None)
         except BaseException:  # noqa: BLE001 - report, then leave without the parent's atexit
             log.exception("worker %s failed", os.getpid())
             code = 1
@@ -77,6 +96,9 @@ def _start_worker(host: str, port: int, shared: socket.socket | None) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    if balancer is not None and parent_end is not None and worker_end is not None:
+        worker_end.close()
+        balancer.add_worker(pid, parent_end)
     return pid
 
 
@@ -105,12 +127,10 @@ def serve_forever(
         after_start: run in this (parent) process once the workers are forked, e.g.
             the digest scheduler: one of it, however many workers.
     """
-    # bound here first either way, so a port in use fails in this process, readably
-    sock = listening_socket(host, port, reuse_port=REUSE_PORT)
-    shared = None if REUSE_PORT else sock
-    if REUSE_PORT:
-        sock.close()  # workers open their own; an idle listener here would hold connections
-    children = {_start_worker(host, port, shared) for _ in range(workers)}
+    # bound here, so a port in use fails in this process, readably
+    listener = listening_socket(host, port)
+    balancer = ConnectionBalancer(listener) if workers > 1 else None
+    children = {_start_worker(listener, balancer) for _ in range(workers)}
     stopping = False
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -125,16 +145,34 @@ def serve_forever(
     if after_start is not None:
         after_start()
     while children:
+        if balancer is not None and not stopping:
+            balancer.wait(WAKE_SECONDS)
+        else:
+            time.sleep(WAKE_SECONDS / 5 if stopping else WAKE_SECONDS)
+        for pid in _exited_children():
+            children.discard(pid)
+            if balancer is not None:
+                balancer.remove_worker(pid)
+            if not stopping:
+                log.warning("worker %s exited; starting another", pid)
+                time.sleep(RESTART_PAUSE_SECONDS)
+                children.add(_start_worker(listener, balancer))
+    if balancer is not None:
+        balancer.stop_accepting()
+    else:
+        listener.close()
+
+
+def _exited_children() -> list[int]:
+    """The pids of worker processes that have exited since the last call (reaped)."""
+    exited: list[int] = []
+    while True:
         try:
-            pid, _status = os.wait()
+            pid, _status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            break
+            return exited
         except InterruptedError:
             continue
-        children.discard(pid)
-        if not stopping:
-            log.warning("worker %s exited; starting another", pid)
-            time.sleep(RESTART_PAUSE_SECONDS)
-            children.add(_start_worker(host, port, shared))
-    if shared is not None:
-        shared.close()
+        if pid == 0:
+            return exited
+        exited.append(pid)
