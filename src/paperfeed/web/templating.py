@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2.utils import url_quote
 from markupsafe import Markup, escape
 
 from paperfeed.discussion import text_segments
@@ -50,6 +53,25 @@ def display_timestamp(moment: float) -> str:
     return display_date(shown.date().isoformat()) + shown.strftime(" %H:%M UTC")
 
 
+@functools.lru_cache(maxsize=8192)
+def _url_quoted(text: str, for_query: bool) -> str:
+    return url_quote(text, for_qs=for_query)
+
+
+def quick_urlencode(value: Any) -> str:
+    """Jinja's ``urlencode`` filter, the same output, each string's quoting remembered: a
+    results page quotes ~140 values (category, keyword and sign-in links), mostly the same
+    few, and quoting them afresh was a tenth of the page's template time."""
+    if isinstance(value, bytes):
+        return url_quote(value)
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return _url_quoted(str(value), False)
+    items = value.items() if isinstance(value, dict) else value
+    return "&".join(
+        f"{_url_quoted(str(key), True)}={_url_quoted(str(item), True)}" for key, item in items
+    )
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     environment = templates.env
@@ -63,6 +85,7 @@ def make_templates() -> Jinja2Templates:
     environment.filters["text_segments"] = text_segments
     environment.filters["timestamp"] = display_timestamp
     environment.filters["url_id"] = url_id  # paper ids (DOIs too) in URL paths
+    environment.filters["urlencode"] = quick_urlencode
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
     return templates
