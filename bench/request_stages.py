@@ -66,7 +66,7 @@ def main() -> int:
     logging.disable(logging.INFO)  # one log line per request would be timed too
     import httpx
 
-    import paperfeed.web.hub_answers as hub_answers
+    import paperfeed.web.api as api
     import paperfeed.web.pages as pages
     from paperfeed.config import Settings
     from paperfeed.search.engine import SearchEngine
@@ -88,9 +88,7 @@ def main() -> int:
     SearchEngine.search = timed("search (engine)", SearchEngine.search)
     pages.render = timed("templates", pages.render)
     pages._search_trend = timed("trend chart data", pages._search_trend)
-    hub_answers.paper_entries = timed(
-        "JSON entries (votes, comments, accounts)", hub_answers.paper_entries
-    )
+    api.paper_entries = timed("JSON entries (votes, comments, accounts)", api.paper_entries)
 
     app = create_app(Settings.from_environment())
     from urllib.parse import quote_plus
