@@ -21,35 +21,22 @@ import argparse
 import asyncio
 import collections
 import functools
-import importlib.util
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-sys.path = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
-
-
-def _bench_module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[f"bench_{name}"] = module
-    spec.loader.exec_module(module)
-    return module
+import http_load  # this folder's: the home, the queries it sends, and its _machine.py loader
 
 
 def main() -> int:
-    machine_module = _bench_module("_machine")
+    machine_module = http_load._machine_module()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="timed requests per page")
     machine_module.add_machine_arguments(parser)
     arguments = parser.parse_args()
     machine = machine_module.Machine.check(arguments)
 
-    http_load = _bench_module("http_load")
     os.environ.update(
         {
             "PAPERFEED_HOME": str(http_load.HOME),

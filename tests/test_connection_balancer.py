@@ -9,9 +9,25 @@ import socket
 from paperfeed.web.connection_balancer import CLOSED, ConnectionBalancer, channel_pair
 
 
-def _listener() -> socket.socket:
+def _balancer_with_workers(
+    *pids: int,
+) -> tuple[socket.socket, ConnectionBalancer, list[socket.socket]]:
+    """A listener on loopback, its balancer, and one channel per worker pid: the ends a
+    worker would read."""
     listener = socket.create_server(("127.0.0.1", 0))
-    return listener
+    balancer = ConnectionBalancer(listener)
+    worker_ends = []
+    for pid in pids:
+        parent_end, worker_end = channel_pair()
+        balancer.add_worker(pid, parent_end)
+        worker_ends.append(worker_end)
+    return listener, balancer, worker_ends
+
+
+def _close(balancer: ConnectionBalancer, *groups: list[socket.socket]) -> None:
+    for connection in (connection for group in groups for connection in group):
+        connection.close()
+    balancer.stop_accepting()
 
 
 def _connect(listener: socket.socket, count: int) -> list[socket.socket]:
@@ -44,13 +60,7 @@ def _accept_all(
 
 
 def test_sixteen_keep_alive_connections_split_eight_and_eight() -> None:
-    listener = _listener()
-    balancer = ConnectionBalancer(listener)
-    ends = []
-    for pid in (101, 102):
-        parent_end, worker_end = channel_pair()
-        balancer.add_worker(pid, parent_end)
-        ends.append(worker_end)
+    listener, balancer, ends = _balancer_with_workers(101, 102)
     clients = _connect(listener, 16)
     got = _accept_all(balancer, 16, ends)
     assert [len(connections) for connections in got] == [8, 8]
@@ -60,21 +70,13 @@ def test_sixteen_keep_alive_connections_split_eight_and_eight() -> None:
     handed = [connection for connections in got for connection in connections]
     readable, _, _ = select.select(handed, [], [], 5)
     assert [connection.recv(4) for connection in readable] == [b"ping"]
-    for connection in [*clients, *(c for connections in got for c in connections)]:
-        connection.close()
-    balancer.stop_accepting()
+    _close(balancer, clients, handed)
 
 
 def test_closes_reported_by_a_worker_send_it_the_next_connections() -> None:
-    listener = _listener()
-    balancer = ConnectionBalancer(listener)
-    ends = []
-    for pid in (201, 202):
-        parent_end, worker_end = channel_pair()
-        balancer.add_worker(pid, parent_end)
-        ends.append(worker_end)
+    listener, balancer, ends = _balancer_with_workers(201, 202)
     first = _connect(listener, 4)
-    _accept_all(balancer, 4, ends)
+    first_handed = _accept_all(balancer, 4, ends)
     assert balancer.open_connections() == {201: 2, 202: 2}
     ends[0].send(CLOSED)  # worker 201 says two of its connections closed
     ends[0].send(CLOSED)
@@ -83,23 +85,14 @@ def test_closes_reported_by_a_worker_send_it_the_next_connections() -> None:
     second = _connect(listener, 2)
     got = _accept_all(balancer, 2, ends)
     assert [len(connections) for connections in got] == [2, 0]
-    for connection in [*first, *second, *(c for connections in got for c in connections)]:
-        connection.close()
-    balancer.stop_accepting()
+    _close(balancer, first, second, *first_handed, *got)
 
 
 def test_a_worker_that_died_loses_its_turn_and_nothing_is_dropped() -> None:
-    listener = _listener()
-    balancer = ConnectionBalancer(listener)
-    dead_parent_end, dead_worker_end = channel_pair()
-    balancer.add_worker(301, dead_parent_end)
-    live_parent_end, live_worker_end = channel_pair()
-    balancer.add_worker(302, live_parent_end)
+    listener, balancer, (dead_worker_end, live_worker_end) = _balancer_with_workers(301, 302)
     dead_worker_end.close()  # the worker process is gone
     clients = _connect(listener, 3)
     got = _accept_all(balancer, 3, [live_worker_end])
     assert len(got[0]) == 3
     assert set(balancer.open_connections()) == {302}
-    for connection in [*clients, *got[0]]:
-        connection.close()
-    balancer.stop_accepting()
+    _close(balancer, clients, got[0])

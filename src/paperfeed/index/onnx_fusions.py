@@ -31,8 +31,6 @@ PROBE_ROUNDS = 3
 # Fused must be this much slower before we turn the fusion off: the gap where it matters is
 # 5x, and timing noise on a busy machine must not flip the choice back and forth.
 SLOWER_BY = 1.3
-
-
 # the shipped probe graphs: skip_layer_norm.onnx and add_layer_norm.onnx
 PROBE_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "probes"
 
@@ -86,10 +84,9 @@ def disabled_fusions() -> tuple[str, ...]:
     Empty (onnxruntime's defaults) where the probes are missing or fail: the choice only
     changes speed, never the vectors beyond float rounding.
     """
-    folder = PROBE_DIR
     try:
-        fused = (folder / "skip_layer_norm.onnx").read_bytes()
-        unfused = (folder / "add_layer_norm.onnx").read_bytes()
+        fused = (PROBE_DIR / "skip_layer_norm.onnx").read_bytes()
+        unfused = (PROBE_DIR / "add_layer_norm.onnx").read_bytes()
         inputs = probe_inputs()
         fused_seconds = time_probe(fused, inputs)
         unfused_seconds = time_probe(unfused, inputs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -199,11 +198,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # the pool that runs the (synchronous) page and API handlers of this worker
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = settings.server_threads
-        # Everything built so far (index, vocabulary, routes, templates) lives as long as
-        # the worker: frozen, the collector stops walking it on every full collection,
-        # which took 100-155 ms of a search here and set the p99 (docs/benchmarks.md).
-        gc.collect()
-        gc.freeze()
         async with mcp_sessions.run():  # the MCP endpoint's sessions (stateless: a task group)
             yield
         store.close()

@@ -5,25 +5,20 @@ client (a reverse proxy's pool, a load generator) that keeps 16 connections open
 uneven split as often as not: 12 and 4 was measured here, and the worker with 12 answered
 each request three times slower than the other, which set the p99. Here the parent process
 accepts, counts what each worker holds open, and passes the socket to the least loaded one
-over a Unix datagram pair (SCM_RIGHTS); the worker serves it with uvicorn's own protocol
-and reports each close back. Only accepting goes through the parent: requests and answers
-flow between the client and the worker directly.
+over a Unix datagram pair (SCM_RIGHTS); the worker (:mod:`paperfeed.web.worker_server`)
+serves it with uvicorn's own protocol and reports each close back. Only accepting goes
+through the parent: requests and answers flow between the client and the worker directly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import select
 import selectors
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import uvicorn
 
 log = logging.getLogger("paperfeed.web")
 ACCEPTS_PER_WAKE = 64  # connections taken per readiness event before looking at the rest
@@ -139,69 +134,3 @@ def _send_connection(channel: socket.socket, connection: socket.socket) -> None:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([], [channel], [], left)[1]:
                 raise TimeoutError("the worker's queue stayed full") from None
-
-
-class HandedConnectionsServer(uvicorn.Server):
-    """A uvicorn server that listens on nothing: its connections arrive over ``channel``
-    from the parent's :class:`ConnectionBalancer`, and it reports each one's close."""
-
-    def __init__(self, config: uvicorn.Config, channel: socket.socket) -> None:
-        super().__init__(config)
-        self.channel = channel
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=[])
-        if self.should_exit:
-            return
-        loop = asyncio.get_running_loop()
-        self.channel.setblocking(False)
-        loop.add_reader(self.channel.fileno(), self._take_connections, loop)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        with contextlib.suppress(Exception):
-            asyncio.get_running_loop().remove_reader(self.channel.fileno())
-        await super().shutdown(sockets=sockets)
-
-    def _take_connections(self, loop: asyncio.AbstractEventLoop) -> None:
-        while True:
-            try:
-                _message, descriptors, _flags, _address = socket.recv_fds(self.channel, 16, 8)
-            except (BlockingIOError, InterruptedError):
-                return
-            for descriptor in descriptors:
-                connection = socket.socket(fileno=descriptor)
-                if self.should_exit:
-                    connection.close()
-                    self._report_closed()
-                    continue
-                loop.create_task(
-                    loop.connect_accepted_socket(self._protocol_factory(loop), connection)
-                )
-
-    def _protocol_factory(self, loop: asyncio.AbstractEventLoop) -> Callable[[], Any]:
-        config = self.config
-
-        def create_protocol() -> Any:
-            # what uvicorn.Server.startup makes for a connection it accepted itself
-            protocol = config.http_protocol_class(  # type: ignore[call-arg]
-                config=config,
-                server_state=self.server_state,
-                app_state=self.lifespan.state,
-                _loop=loop,
-            )
-            connection_lost = protocol.connection_lost
-
-            def report_connection_lost(error: Exception | None) -> None:
-                try:
-                    connection_lost(error)
-                finally:
-                    self._report_closed()
-
-            protocol.connection_lost = report_connection_lost  # type: ignore[method-assign,assignment]
-            return protocol
-
-        return create_protocol
-
-    def _report_closed(self) -> None:
-        with contextlib.suppress(OSError):
-            self.channel.send(CLOSED, socket.MSG_DONTWAIT)

@@ -9,7 +9,7 @@ process accepts and hands each connection to the worker holding the fewest
 (:mod:`paperfeed.web.connection_balancer`): a shared socket let whichever worker woke
 first take it (16 of 16 keep-alive connections on one worker, seen), and SO_REUSEPORT's
 hash split 16 as 12 and 4. Each worker builds its own app (store, index, model) after the
-fork.
+fork (:mod:`paperfeed.web.worker_server`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,8 @@ from types import FrameType
 
 import uvicorn
 
-from paperfeed.web.connection_balancer import (
-    ConnectionBalancer,
-    HandedConnectionsServer,
-    channel_pair,
-)
+from paperfeed.web.connection_balancer import ConnectionBalancer, channel_pair
+from paperfeed.web.worker_server import WorkerServer
 
 log = logging.getLogger("paperfeed.web")
 APP_FACTORY = "paperfeed.web.app:create_app"
@@ -52,12 +49,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _run_worker(listener: socket.socket | None, channel: socket.socket | None) -> None:
-    """Serve on ``listener`` (the only worker), or what the parent hands over ``channel``."""
+def _worker_config() -> uvicorn.Config:
     from paperfeed.config import Settings
 
     settings = Settings.from_environment()
-    config = uvicorn.Config(
+    return uvicorn.Config(
         APP_FACTORY,
         factory=True,
         log_level="warning",
@@ -67,28 +63,23 @@ def _run_worker(listener: socket.socket | None, channel: socket.socket | None) -
         http=settings.server_http,
         **UVICORN_OPTIONS,  # type: ignore[arg-type]
     )
-    if channel is None:
-        assert listener is not None
-        uvicorn.Server(config).run(sockets=[listener])
-    else:
-        HandedConnectionsServer(config, channel).run()
 
 
 def _start_worker(listener: socket.socket, balancer: ConnectionBalancer | None) -> int:
     """Fork a worker: it serves ``listener`` itself, or takes connections from ``balancer``."""
-    parent_end, worker_end = channel_pair() if balancer is not None else (None, None)
+    channel = channel_pair() if balancer is not None else None
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
         try:
-            if balancer is not None:
-                # the parent's sockets: the listener and the other workers' channels
-                for inherited in [listener, parent_end, *balancer.channels()]:
-                    if inherited is not None:
-                        inherited.close()
-                _run_worker(None, worker_end)
+            if balancer is None or channel is None:
+                WorkerServer(_worker_config()).run(sockets=[listener])
             else:
-                _run_worker(listener, None)
+                parent_end, worker_end = channel
+                # the parent's sockets: the listener and the workers' channels
+                for inherited in (listener, parent_end, *balancer.channels()):
+                    inherited.close()
+                WorkerServer(_worker_config(), worker_end).run()
         except BaseException:  # noqa: BLE001 - report, then leave without the parent's atexit
             log.exception("worker %s failed", os.getpid())
             code = 1
@@ -96,7 +87,8 @@ def _start_worker(listener: socket.socket, balancer: ConnectionBalancer | None) 
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    if balancer is not None and parent_end is not None and worker_end is not None:
+    if balancer is not None and channel is not None:
+        parent_end, worker_end = channel
         worker_end.close()
         balancer.add_worker(pid, parent_end)
     return pid

@@ -62,8 +62,6 @@ def quick_urlencode(value: Any) -> str:
     """Jinja's ``urlencode`` filter, the same output, each string's quoting remembered: a
     results page quotes ~140 values (category, keyword and sign-in links), mostly the same
     few, and quoting them afresh was a tenth of the page's template time."""
-    if isinstance(value, bytes):
-        return url_quote(value)
     if isinstance(value, str) or not isinstance(value, Iterable):
         return _url_quoted(str(value), False)
     items = value.items() if isinstance(value, dict) else value
