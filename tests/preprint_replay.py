@@ -12,16 +12,14 @@ or ``"rss:<archive>"``): ``500``, ``malformed`` JSON, ``stall`` (wait for ``rele
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from replay_server import LoopbackServer, serve_on_loopback
+from replay_server import ReplayControls, ReplayHandler, serve_on_loopback
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PAGE_SIZE = 100
@@ -67,23 +65,12 @@ def make_record(
 
 
 @dataclass
-class PreprintReplay:
-    """What the server serves, and what it was asked."""
+class PreprintReplay(ReplayControls):
+    """What the server serves; its faults are keyed by ``(server, cursor)`` or
+    ``"rss:<archive>"``."""
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # server -> records
     feeds: dict[str, bytes] = field(default_factory=dict)  # archive -> RSS body
-    faults: dict[Any, list[str]] = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-    user_agents: list[str] = field(default_factory=list)
-    stalled: threading.Event = field(default_factory=threading.Event)
-    _release: threading.Event = field(default_factory=threading.Event)
-
-    def release(self) -> None:
-        self._release.set()
-
-    def fault(self, key: Any) -> str | None:
-        actions = self.faults.get(key)
-        return actions.pop(0) if actions else None
 
     def details(self, server: str, first: str, last: str, cursor: int) -> bytes:
         chosen = sorted(
@@ -106,16 +93,14 @@ class PreprintReplay:
         return json.dumps({"messages": [message], "collection": page}).encode()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackServer
+class _Handler(ReplayHandler):
+    error_page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
 
-    def log_message(self, format: str, *args: object) -> None:  # quiet
-        pass
+    def corrupt(self, body: bytes) -> bytes:
+        return body[: len(body) - 7] + b"<br/>"  # the end of the JSON replaced by HTML
 
     def do_GET(self) -> None:  # noqa: N802
-        replay = self.server.state
-        replay.requests.append(self.path)
-        replay.user_agents.append(self.headers.get("User-Agent", ""))
+        replay = self.note_request()
         parts = self.path.strip("/").split("/")
         if len(parts) == 5 and parts[0] == "details" and parts[4].isdigit():
             _, server, first, last, cursor = parts
@@ -129,25 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        action = replay.fault(key)
-        if action == "stall":
-            replay.stalled.set()
-            replay._release.wait(120)
-        if action == "500":
-            payload = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
-            self.send_response(500)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            return
-        if action == "malformed":
-            body = body[: len(body) - 7] + b"<br/>"  # the end of the JSON replaced by HTML
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(replay, key, body, content_type)
 
 
 @contextmanager

@@ -122,17 +122,12 @@ def deleted_xml(arxiv_id: str, datestamp: str) -> str:
 
 
 @dataclass
-class Replay:
-    """What the replay server serves and what it was asked."""
+class ReplayControls:
+    """What a replay server was asked, and the faults it plays: each key's actions in
+    turn (see ``ReplayHandler``); a ``stall`` holds its answer until ``release``."""
 
-    records: list[dict[str, Any]] = field(default_factory=list)
-    page_size: int = 10
-    deleted: list[tuple[str, str]] = field(default_factory=list)  # (id, datestamp)
-    extra_xml: dict[int, str] = field(default_factory=dict)  # page -> raw records to add
-    days: dict[str, bytes] = field(default_factory=dict)
-    faults: dict[Any, list[str]] = field(default_factory=dict)  # page or day -> actions
+    faults: dict[Any, list[str]] = field(default_factory=dict)  # key -> actions
     retry_after: str = "1"
-    response_date: str = "2026-07-02T20:00:00Z"
     requests: list[str] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
     stalled: threading.Event = field(default_factory=threading.Event)
@@ -144,6 +139,19 @@ class Replay:
     def fault(self, key: Any) -> str | None:
         actions = self.faults.get(key)
         return actions.pop(0) if actions else None
+
+
+@dataclass
+class Replay(ReplayControls):
+    """What the replay server serves (OAI-PMH pages, daily-papers days); its faults are
+    keyed by page or day."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    page_size: int = 10
+    deleted: list[tuple[str, str]] = field(default_factory=list)  # (id, datestamp)
+    extra_xml: dict[int, str] = field(default_factory=dict)  # page -> raw records to add
+    days: dict[str, bytes] = field(default_factory=dict)
+    response_date: str = "2026-07-02T20:00:00Z"
 
     def entries(self, set_spec: str | None, first: str | None, last: str | None) -> list[str]:
         """The window's records as XML, in a fixed order (deleted ones last)."""
@@ -222,31 +230,30 @@ HTML_ERROR = (
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class ReplayHandler(BaseHTTPRequestHandler):
+    """Answers a request with its replay's next fault for the key applied: ``stall``
+    (answers once released), ``503`` (with Retry-After), ``500`` or ``html`` (an HTML error
+    page, status 500 or 200), ``malformed`` (``corrupt``), ``truncated`` (half the body),
+    ``cut`` (the connection closed half-way through the body)."""
+
     server: LoopbackServer
+    error_page = HTML_ERROR
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def note_request(self) -> Any:
+        """The replay state, with this request's path and User-Agent recorded on it."""
         replay = self.server.state
         replay.requests.append(self.path)
         replay.user_agents.append(self.headers.get("User-Agent", ""))
-        url = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(url.query))
-        if url.path == "/oai" and query.get("verb") == "ListRecords":
-            key, body = list_records(replay, query)
-            content_type = "text/xml; charset=utf-8"
-        elif url.path == "/api/daily_papers":
-            key = query.get("date", "")
-            body = replay.days.get(key, b"[]")
-            content_type = "application/json"
-        else:
-            self.send_error(404)
-            return
-        self._answer(replay, key, body, content_type)
+        return replay
 
-    def _answer(self, replay: Replay, key: Any, body: bytes, content_type: str) -> None:
+    def corrupt(self, body: bytes) -> bytes:
+        """``body`` made unparseable in its own format (the ``malformed`` fault)."""
+        raise NotImplementedError
+
+    def answer(self, replay: ReplayControls, key: Any, body: bytes, content_type: str) -> None:
         action = replay.fault(key)
         if action == "stall":
             replay.stalled.set()
@@ -258,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if action in ("500", "html"):
-            payload = HTML_ERROR
+            payload = self.error_page
             self.send_response(500 if action == "500" else 200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(payload)))
@@ -266,7 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             return
         if action == "malformed":
-            body = body.replace(b"</title>", b"</titel>", 1)
+            body = self.corrupt(body)
         if action == "truncated":
             body = body[: len(body) // 2]
         self.send_response(200)
@@ -279,6 +286,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+
+
+class _Handler(ReplayHandler):
+    def corrupt(self, body: bytes) -> bytes:
+        return body.replace(b"</title>", b"</titel>", 1)
+
+    def do_GET(self) -> None:  # noqa: N802
+        replay = self.note_request()
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/oai" and query.get("verb") == "ListRecords":
+            key, body = list_records(replay, query)
+            content_type = "text/xml; charset=utf-8"
+        elif url.path == "/api/daily_papers":
+            key = query.get("date", "")
+            body = replay.days.get(key, b"[]")
+            content_type = "application/json"
+        else:
+            self.send_error(404)
+            return
+        self.answer(replay, key, body, content_type)
 
 
 class LoopbackServer(ThreadingHTTPServer):
