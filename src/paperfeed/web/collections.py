@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -44,7 +43,7 @@ from paperfeed.web.security import (
     session_user,
     store_of,
 )
-from paperfeed.web.templating import render, safe_next
+from paperfeed.web.templating import render, safe_next, sign_in_location
 
 api_router = APIRouter(prefix="/api/collections", tags=["collections"])
 router = APIRouter(include_in_schema=False)
@@ -327,9 +326,7 @@ def _form_user(request: Request, csrf_token: str) -> User:
     user = session_user(request)
     if user is None:
         back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2])
-        raise HTTPException(
-            303, "sign in first", headers={"Location": f"/signin?next={quote(back, safe='/')}"}
-        )
+        raise HTTPException(303, "sign in first", headers={"Location": sign_in_location(back)})
     check_csrf(request, csrf_token)
     return user
 

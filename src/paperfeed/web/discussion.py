@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,7 +30,7 @@ from paperfeed.web.security import (
     settings_of,
     store_of,
 )
-from paperfeed.web.templating import safe_next
+from paperfeed.web.templating import safe_next, sign_in_location
 
 api_router = APIRouter(prefix="/api", tags=["discussion"])
 router = APIRouter(include_in_schema=False)
@@ -170,9 +169,7 @@ def remove_comment(
 def _form_user(request: Request, csrf_token: str, back: str) -> User:
     user = session_user(request)
     if user is None:
-        raise HTTPException(
-            303, "sign in first", headers={"Location": f"/signin?next={quote(back, safe='/')}"}
-        )
+        raise HTTPException(303, "sign in first", headers={"Location": sign_in_location(back)})
     check_csrf(request, csrf_token)
     return user
 

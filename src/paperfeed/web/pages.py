@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -31,7 +31,7 @@ from paperfeed.web.security import (
     store_of,
 )
 from paperfeed.web.sync_pages import grouped_items, status_line
-from paperfeed.web.templating import render, safe_next
+from paperfeed.web.templating import page_posted_from, render, safe_next, sign_in_location
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -223,15 +223,13 @@ def upvote_form(
     back to the page it was on (its ``next`` field, else the Referer)."""
     user = session_user(request)
     wants_json = "application/json" in request.headers.get("accept", "")
-    referer = urlsplit(request.headers.get("referer", ""))
-    came_from = referer.path + (f"?{referer.query}" if referer.query else "")
-    back = safe_next(next, "") or safe_next(came_from, "/")
+    back = page_posted_from(request, next)
     if user is None:
         # nothing changes, so no CSRF check: an anonymous page may be a cached one
         # whose token belongs to another visitor
         if wants_json:
             raise HTTPException(401, "sign in to upvote")
-        return RedirectResponse(f"/signin?next={quote(back, safe='/')}", status_code=303)
+        return RedirectResponse(sign_in_location(back), status_code=303)
     check_csrf(request, csrf_token)
     try:
         result = accounts.toggle_vote(store_of(request), user, arxiv_id)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -113,3 +113,16 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def page_posted_from(request: Request, next_field: str) -> str:
+    """Where a form goes back to: its ``next`` field, else the page it was posted from
+    (the Referer), else the front page; local paths only (``safe_next``)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    came_from = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(next_field, "") or safe_next(came_from, "/")
+
+
+def sign_in_location(back: str) -> str:
+    """The sign-in page, which returns to ``back`` afterwards."""
+    return f"/signin?next={quote(back, safe='/')}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -22,7 +21,7 @@ from paperfeed.web.security import (
     session_user,
     store_of,
 )
-from paperfeed.web.templating import safe_next
+from paperfeed.web.templating import page_posted_from, sign_in_location
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["api"])
@@ -52,13 +51,11 @@ def not_for_me_form(
     scripts, else back to the page it was on."""
     user = session_user(request)
     wants_json = "application/json" in request.headers.get("accept", "")
-    referer = urlsplit(request.headers.get("referer", ""))
-    came_from = referer.path + (f"?{referer.query}" if referer.query else "")
-    back = safe_next(next, "") or safe_next(came_from, "/")
+    back = page_posted_from(request, next)
     if user is None:
         if wants_json:
             raise HTTPException(401, "sign in to mark papers not for you")
-        return RedirectResponse(f"/signin?next={quote(back, safe='/')}", status_code=303)
+        return RedirectResponse(sign_in_location(back), status_code=303)
     check_csrf(request, csrf_token)
     if change not in CHANGES:
         raise HTTPException(400, f"change {change!r} is not one of {', '.join(CHANGES)}")
