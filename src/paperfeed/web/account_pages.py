@@ -30,6 +30,7 @@ from paperfeed.web.security import (
     check_csrf,
     client_address,
     domain_http_error,
+    page_user,
     session_user,
     settings_of,
     sign_out_session,
@@ -119,18 +120,9 @@ def reset_submit(
 # -- deletion and export -------------------------------------------------------------------
 
 
-def _signed_in(request: Request) -> accounts.User:
-    user = session_user(request)
-    if user is None:
-        raise HTTPException(
-            303, "sign in first", headers={"Location": f"/signin?next={request.url.path}"}
-        )
-    return user
-
-
 @router.get("/account/delete", response_class=HTMLResponse)
 def delete_form(request: Request) -> HTMLResponse:
-    _signed_in(request)
+    page_user(request)
     return _page(request, "account_delete.html", {"error": None})
 
 
@@ -141,7 +133,7 @@ def delete_submit(
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_csrf(request, csrf_token)
-    user = _signed_in(request)
+    user = page_user(request)
     try:
         delete_account(store_of(request), user, password, client_address(request))
     except accounts.RateLimitedError as error:
@@ -163,7 +155,7 @@ def _export_response(data: dict[str, Any]) -> Response:
 @router.get("/account/export")
 def export_page(request: Request) -> Response:
     """The signed-in user's data as a JSON download."""
-    user = _signed_in(request)
+    user = page_user(request)
     return _export_response(export_account(store_of(request), user))
 
 

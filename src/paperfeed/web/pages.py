@@ -24,6 +24,7 @@ from paperfeed.web.security import (
     check_csrf,
     client_address,
     engine_of,
+    page_user,
     session_user,
     settings_of,
     sign_in_session,
@@ -337,15 +338,6 @@ def signout(request: Request, csrf_token: str = Form("")) -> Response:
 # -- account: API tokens ------------------------------------------------------------------
 
 
-def _require_user(request: Request) -> accounts.User:
-    user = session_user(request)
-    if user is None:
-        raise HTTPException(
-            303, "sign in first", headers={"Location": f"/signin?next={request.url.path}"}
-        )
-    return user
-
-
 def _account_context(request: Request, user: accounts.User, **values: object) -> dict[str, object]:
     store = store_of(request)
     context: dict[str, object] = {
@@ -360,7 +352,7 @@ def _account_context(request: Request, user: accounts.User, **values: object) ->
 
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request) -> HTMLResponse:
-    user = _require_user(request)
+    user = page_user(request)
     return render(request, "account.html", _account_context(request, user))
 
 
@@ -373,7 +365,7 @@ def change_password(
 ) -> HTMLResponse:
     """New password; every session of the account ends, this browser gets a fresh one."""
     check_csrf(request, csrf_token)
-    user = _require_user(request)
+    user = page_user(request)
     try:
         changed = accounts.change_password(store_of(request), user, current, new)
     except accounts.AccountError as error:
@@ -394,7 +386,7 @@ def create_token(
     scope: str = Form("write"),
 ) -> Response:
     check_csrf(request, csrf_token)
-    user = _require_user(request)
+    user = page_user(request)
     store = store_of(request)
     try:
         token = accounts.create_api_token(store, user, label, scope)
@@ -408,7 +400,7 @@ def revoke_token(
     request: Request, token_hash: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     check_csrf(request, csrf_token)
-    user = _require_user(request)
+    user = page_user(request)
     delete_token(store_of(request), user.id, token_hash)
     return RedirectResponse("/account", status_code=303)
 
@@ -418,14 +410,14 @@ def revoke_token(
 
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(request: Request) -> HTMLResponse:
-    _require_user(request)
+    page_user(request)
     return render(request, "submit.html", {"error": None, "arxiv_id": ""})
 
 
 @router.post("/submit")
 def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form("")) -> Response:
     check_csrf(request, csrf_token)
-    user = _require_user(request)
+    user = page_user(request)
     store = store_of(request)
     try:
         accounts.check_rate(store, f"submit:user:{user.id}", *SUBMIT_LIMIT)

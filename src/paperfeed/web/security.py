@@ -132,6 +132,16 @@ def session_user(request: Request) -> User | None:
     return user
 
 
+def page_user(request: Request) -> User:
+    """The signed-in user of a page; anyone else is sent to sign in, then back here."""
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(
+            303, "sign in first", headers={"Location": f"/signin?next={request.url.path}"}
+        )
+    return user
+
+
 def sign_in_session(request: Request, user: User) -> None:
     """Start a fresh session for ``user`` (a new CSRF token prevents session fixation)."""
     sign_out_session(request)
