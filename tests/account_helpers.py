@@ -1,4 +1,5 @@
-"""Shared steps of the account tests: sign up, sign in, make a token, a real SMTP inbox."""
+"""Shared steps of the account tests: sign up, upvote, sign in, make a token, a real SMTP
+inbox."""
 
 from __future__ import annotations
 
@@ -26,6 +27,16 @@ def sign_up(client: httpx.Client, email: str, password: str) -> None:
         data={"email": email, "name": "Ada", "password": password, "csrf_token": csrf_of(form)},
     )
     assert answer.status_code == 303, answer.text
+
+
+def upvote(client: httpx.Client, arxiv_id: str) -> None:
+    """Upvote a paper the way the page's button does (JSON answer); it must now be upvoted."""
+    token = csrf_of(client.get(f"/papers/{arxiv_id}").text)
+    response = client.post(
+        f"/papers/{arxiv_id}/upvote",
+        headers={"Accept": "application/json", "X-CSRF-Token": token},
+    )
+    assert response.status_code == 200 and response.json()["upvoted"], response.text
 
 
 def sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:

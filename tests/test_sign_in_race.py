@@ -14,21 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from account_helpers import sign_up as sign_up_on_page
 from paperfeed.accounts import RateLimitedError, sign_in, sign_up
 from paperfeed.config import Settings
 from paperfeed.store import Store
 from running_site import Site, csrf_of, load_site_corpus
 
 GUESSES = 40
-
-
-def _sign_up(client: httpx.Client, email: str, password: str) -> None:
-    form = client.get("/signup").text
-    response = client.post(
-        "/signup",
-        data={"email": email, "name": "Ada", "password": password, "csrf_token": csrf_of(form)},
-    )
-    assert response.status_code == 303, response.text
 
 
 def _guess(site: Site, cookies: dict[str, str], token: str, password: str) -> int:
@@ -42,7 +34,7 @@ def _guess(site: Site, cookies: dict[str, str], token: str, password: str) -> in
 
 def test_forty_parallel_wrong_passwords_check_at_most_five(site: Site) -> None:
     with site.client() as owner:
-        _sign_up(owner, "target@example.org", "correct horse battery")
+        sign_up_on_page(owner, "target@example.org", "correct horse battery")
     with site.client() as guesser:
         token = csrf_of(guesser.get("/signin").text)
         cookies = dict(guesser.cookies)
@@ -98,7 +90,7 @@ def test_two_worker_processes_share_one_count(
                 time.sleep(0.2)
         site = Site(url, settings, Store(database_url))
         with site.client() as owner:
-            _sign_up(owner, "target@example.org", "correct horse battery")
+            sign_up_on_page(owner, "target@example.org", "correct horse battery")
         with site.client() as guesser:
             token = csrf_of(guesser.get("/signin").text)
             cookies = dict(guesser.cookies)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from account_helpers import sign_up, upvote
 from paperfeed.cli import main
 from paperfeed.index.annotations import batch_frequencies, choose_tldr, extract_keywords
 from running_site import Site, csrf_of
@@ -104,33 +105,11 @@ def test_the_sources_ai_summary_and_keywords_are_kept_preferred_and_passed_on(
     assert arxiv_id in [hit["id"] for hit in found["hits"]]
 
 
-def _sign_up(client, email: str = "ada@example.org") -> None:  # type: ignore[no-untyped-def]
-    form = client.get("/signup").text
-    response = client.post(
-        "/signup",
-        data={
-            "email": email,
-            "name": "Ada",
-            "password": "correct horse",
-            "csrf_token": csrf_of(form),
-        },
-    )
-    assert response.status_code == 303, response.text
-
-
-def _upvote(client, arxiv_id: str) -> None:  # type: ignore[no-untyped-def]
-    token = csrf_of(client.get(f"/papers/{arxiv_id}").text)
-    response = client.post(
-        f"/papers/{arxiv_id}/upvote", headers={"Accept": "application/json", "X-CSRF-Token": token}
-    )
-    assert response.status_code == 200, response.text
-
-
 def test_not_for_me_hides_a_paper_from_for_you_is_listed_and_reversible(site: Site) -> None:
     with site.client() as client:
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         for arxiv_id in AGENT_PAPERS:
-            _upvote(client, arxiv_id)
+            upvote(client, arxiv_id)
         before = client.get("/api/for_you", params={"limit": 10}).json()["papers"]
         top = before[0]["id"]
         token = csrf_of(client.get("/for-you").text)
@@ -163,7 +142,7 @@ def test_not_for_me_needs_a_user_and_the_form_goes_back(site: Site) -> None:
     with site.client() as client:
         anonymous = client.post("/api/papers/2608.19880/not-for-me")
         card_page = client.get("/").text
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         page = client.get("/").text
         first = re.findall(r'<article class="card" data-id="([^"]+)"', page)[0]
         response = client.post(

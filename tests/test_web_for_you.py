@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+from account_helpers import upvote
 from paperfeed.accounts import create_api_token, sign_up
 from paperfeed.store.collections import add_papers, insert_collection
 from running_site import Site, csrf_of
@@ -26,15 +27,6 @@ def _sign_up(client, email: str = "ada@example.org") -> None:  # type: ignore[no
         },
     )
     assert response.status_code == 303, response.text
-
-
-def _upvote(client, arxiv_id: str) -> None:  # type: ignore[no-untyped-def]
-    token = csrf_of(client.get(f"/papers/{arxiv_id}").text)
-    response = client.post(
-        f"/papers/{arxiv_id}/upvote",
-        headers={"Accept": "application/json", "X-CSRF-Token": token},
-    )
-    assert response.status_code == 200 and response.json()["upvoted"], response.text
 
 
 def test_signed_out_visitors_get_a_401_with_a_sign_in_prompt(site: Site) -> None:
@@ -67,7 +59,7 @@ def test_upvotes_make_a_ranked_list_explained_by_the_users_papers(site: Site) ->
     with site.client() as client:
         _sign_up(client)
         for arxiv_id in AGENT_PAPERS:
-            _upvote(client, arxiv_id)
+            upvote(client, arxiv_id)
         page = client.get("/for-you")
         api = client.get("/api/for_you", params={"limit": 5})
     assert page.status_code == 200
