@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 
-from running_site import csrf_of
+from running_site import csrf_of, free_port
 
 
 def sign_up(client: httpx.Client, email: str, password: str) -> None:
@@ -75,16 +74,10 @@ class Inbox:
         assert len(self.messages) >= count, f"{len(self.messages)} mails arrived, not {count}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def smtp_server(inbox: Inbox) -> Iterator[int]:
     """A plain SMTP server on loopback; yields its port."""
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller.port

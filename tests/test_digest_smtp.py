@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
 from paperfeed.digest.subscribing import subscribe
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import outbox_counts
+from running_site import free_port
 
 USER, PASSWORD = "mailer", "s3cret password"
 # aiosmtpd warns about the implicit-TLS server, which cannot "require TLS" for AUTH
@@ -64,12 +64,6 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
     return key, cert
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _server(received: Received, certificate: tuple[Path, Path], implicit: bool) -> Controller:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(certificate[1]), str(certificate[0]))
@@ -83,7 +77,7 @@ def _server(received: Received, certificate: tuple[Path, Path], implicit: bool) 
         options |= {"ssl_context": context, "auth_require_tls": False}
     else:
         options |= {"tls_context": context, "require_starttls": True}
-    controller = Controller(received, hostname="127.0.0.1", port=_free_port(), **options)
+    controller = Controller(received, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     return controller
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from paperfeed.cli import main
+from running_site import free_port
 
 
 class Inbox:
@@ -32,16 +32,10 @@ class Inbox:
         return "250 OK queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(received, hostname="127.0.0.1", port=free_port())
     controller.start()
     monkeypatch.setenv("PAPERFEED_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(controller.port))
@@ -73,7 +67,7 @@ def test_mail_test_reports_a_refusal_and_a_server_that_is_not_there(
     assert (
         malformed.exit_code == 1 and "'not an address' is not an email address" in malformed.output
     )
-    monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(_free_port()))  # nobody listens there
+    monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(free_port()))  # nobody listens there
     down = runner.invoke(main, ["mail", "test", "ada@example.org"])
     assert down.exit_code == 1
     assert "cannot reach the mail server 127.0.0.1:" in down.output

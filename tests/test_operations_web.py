@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from paperfeed.store import Store, schema
 from paperfeed.store.database import UpsertCounts
 from paperfeed.store.loading import ingest_sources
 from paperfeed.store.syncing import finish_run, start_run
-from running_site import FIXTURES, XSS_ID, Site, load_site_corpus, serve
+from running_site import FIXTURES, XSS_ID, Site, free_port, load_site_corpus, serve
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 PAPER_ROUTE = "/papers/{arxiv_id:path}"
@@ -52,12 +51,6 @@ def _scrape(client: httpx.Client) -> Samples:
 
 def _value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -121,7 +114,7 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
         finish_run(site.store, run, "ok", UpsertCounts(added=5))
         finish_run(site.store, start_run(site.store, "arxiv"), "failed", detail="boom")
         queue_confirmation(site.store, site.settings, subscribe(site.store, "o@example.org"))
-        refused = replace(site.settings, smtp_host="127.0.0.1", smtp_port=_free_port())
+        refused = replace(site.settings, smtp_host="127.0.0.1", smtp_port=free_port())
         delivery = deliver_due(site.store, Mailer(refused))
         after = _scrape(client)
     assert delivery.failed == 1
@@ -167,7 +160,7 @@ def served_home(paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 def test_two_workers_count_every_request_and_log_json_lines(
     served_home: Path, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     environment = {
         **{key: value for key, value in os.environ.items() if not key.startswith("PAPERFEED_")},
         "PAPERFEED_HOME": str(served_home),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
+from running_site import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = (ROOT / "src" / "paperfeed" / "config.py").read_text()
@@ -135,12 +136,6 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     assert "Persistent=true" in (ROOT / "deploy" / "systemd" / "paperfeed-sync.timer").read_text()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.docker
 def test_the_image_builds_and_serves_healthz(tmp_path: Path) -> None:
     """Needs a running Docker daemon and the base image (PAPERFEED_DOCKER_BASE, default
@@ -164,7 +159,7 @@ def test_the_image_builds_and_serves_healthz(tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     assert user == "paperfeed"
-    port = _free_port()
+    port = free_port()
     name = f"paperfeed-test-{os.getpid()}"
     subprocess.run(
         [docker, "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000",

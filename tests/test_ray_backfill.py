@@ -13,7 +13,6 @@ import gzip
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from paperfeed.index.embedder import embedding_text, load_embedder
 from paperfeed.quickstart import BUNDLE
 from paperfeed.store import Store
 from paperfeed.store.embedding_rows import count_fresh_embeddings, iter_fresh_embeddings
-from running_site import FIXTURES
+from running_site import FIXTURES, free_port
 
 pytest.importorskip("ray.data", reason="the Ray tier needs the ray extra: pip install '.[ray]'")
 pytestmark = pytest.mark.ray
@@ -37,12 +36,6 @@ SOURCES = [
     (FIXTURES / "site_daily_papers.jsonl", "daily-papers-flat"),
     (FIXTURES / "cli_arxiv_sample.jsonl", "arxiv-listing"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _processes() -> dict[int, tuple[int, str]]:
@@ -76,7 +69,7 @@ def _cluster_processes(temp_dir: str) -> list[int]:
 def ray_head() -> Iterator[tuple[str, str]]:
     """A Ray head with 2 CPUs on 127.0.0.1; yields (address, temp dir)."""
     temp_dir = tempfile.mkdtemp(prefix="pfray", dir="/tmp")  # short: socket paths < 108
-    port = _free_port()
+    port = free_port()
     environment = os.environ | LOOPBACK_ONLY
     ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
     started = subprocess.run(

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,17 +24,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from paperfeed.config import Settings
-from running_site import ARXIV_ONLY_ID, LATEST_DAY, csrf_of, load_site_corpus
+from running_site import ARXIV_ONLY_ID, LATEST_DAY, csrf_of, free_port, load_site_corpus
 
 pytestmark = pytest.mark.postgres
 HOLDER_LINE = "digests go out at 7:00"
 STANDBY_LINE = "another replica holds the scheduler lock"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -68,7 +61,7 @@ def _cli(env: dict[str, str], *arguments: str) -> str:
 
 
 def _start(name: str, env: dict[str, str], folder: Path) -> Replica:
-    port = _free_port()
+    port = free_port()
     log = folder / f"{name}.log"
     with open(log, "wb") as handle:
         process = subprocess.Popen(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from account_helpers import sign_up as sign_up_on_page
 from paperfeed.accounts import RateLimitedError, sign_in, sign_up
 from paperfeed.config import Settings
 from paperfeed.store import Store
-from running_site import Site, csrf_of, load_site_corpus
+from running_site import Site, csrf_of, free_port, load_site_corpus
 
 GUESSES = 40
 
@@ -53,12 +52,6 @@ def test_forty_parallel_wrong_passwords_check_at_most_five(site: Site) -> None:
     assert time.monotonic() - started < 5  # refused without queueing behind the hashes
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_two_worker_processes_share_one_count(
     database_url: str, paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,7 +62,7 @@ def test_two_worker_processes_share_one_count(
     folder = paperfeed_home.parent / "corpus"
     folder.mkdir()
     load_site_corpus(settings, folder).close()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port), "--workers", "2"],
         env=os.environ.copy(),

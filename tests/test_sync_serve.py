@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,16 +25,11 @@ from paperfeed.digest.subscribing import subscribe
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import confirm_subscription
 from replay_server import Replay, serve_replay
+from running_site import free_port
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RECORDS = [json.loads(line) for line in (FIXTURES / "oai" / "arxiv_2026-07-01.jsonl").open()]
 DAY_FILE = (FIXTURES / "daily_papers" / "2025-06-02.json").read_bytes()  # 2 entries
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -101,7 +95,7 @@ def test_serve_syncs_on_its_schedule_shows_the_day_and_mails_digests_after(
             received.append(envelope.content)
             return "250 OK"
 
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
     controller.start()
     store = Store(settings.database_url)
@@ -112,7 +106,7 @@ def test_serve_syncs_on_its_schedule_shows_the_day_and_mails_digests_after(
     monkeypatch.setenv("PAPERFEED_DIGEST_HOUR", "0")
     monkeypatch.setenv("PAPERFEED_SYNC_INTERVAL_MINUTES", "60")
     monkeypatch.setenv("PAPERFEED_PAGE_CACHE_SECONDS", "0")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port), "--workers", "2"],
         env=os.environ.copy(),
@@ -158,7 +152,7 @@ def test_serve_refuses_a_schedule_that_cannot_work(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PAPERFEED_SYNC_INTERVAL_MINUTES", "5")
     monkeypatch.setenv("PAPERFEED_ARXIV_CATEGORIES", "cs.CL cs.XX")
     result = subprocess.run(
-        [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(_free_port())],
+        [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(free_port())],
         env=os.environ.copy(),
         capture_output=True,
         text=True,

@@ -21,13 +21,7 @@ from paperfeed.digest.subscribing import subscribe
 from paperfeed.models import Paper
 from paperfeed.store import Store
 from paperfeed.store.subscriptions import confirm_subscription
-from running_site import csrf_of, load_site_corpus
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from running_site import csrf_of, free_port, load_site_corpus
 
 
 def _connections_held_by_children(parent: int, port: int) -> dict[int, int]:
@@ -56,7 +50,7 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
     folder = paperfeed_home.parent / "corpus"
     folder.mkdir()
     load_site_corpus(settings, folder).close()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port), "--workers", "2"],
         env=os.environ.copy(),
@@ -140,7 +134,7 @@ def test_serve_sends_due_digests_on_its_schedule(
             received.append(envelope.content)
             return "250 OK"
 
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
     controller.start()
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
@@ -154,7 +148,7 @@ def test_serve_sends_due_digests_on_its_schedule(
     monkeypatch.setenv("PAPERFEED_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(smtp_port))
     monkeypatch.setenv("PAPERFEED_DIGEST_HOUR", "0")  # every local hour is past midnight
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "paperfeed.cli", "serve", "--port", str(port)],
         env=os.environ.copy(),
