@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
+from account_helpers import sign_up
 from running_site import Site, csrf_of
-from test_triage import AGENT_PAPERS, _sign_up
+from test_triage import AGENT_PAPERS
 
 UNMATCHED_ONLY = """@article{notstored,
   title = {Tool-using language model agents in simulated environments},
@@ -29,7 +30,7 @@ def _bibtex(ids: list[str]) -> str:
 
 def test_the_empty_for_you_page_says_how_to_start(site: Site) -> None:
     with site.client() as client:
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         page = client.get("/for-you").text
         start = client.get("/for-you/start").text
     assert 'href="/for-you/start#seed-import"' in page and "These are my papers" in page
@@ -40,7 +41,7 @@ def test_the_empty_for_you_page_says_how_to_start(site: Site) -> None:
 
 def test_a_bibtex_import_seeds_for_you_with_matched_and_unmatched_entries(site: Site) -> None:
     with site.client() as client:
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         token = csrf_of(client.get("/for-you").text)
         answer = client.post(
             "/api/for_you/import",
@@ -70,7 +71,7 @@ def test_a_bibtex_import_seeds_for_you_with_matched_and_unmatched_entries(site: 
 
 def test_library_entries_alone_start_for_you(site: Site) -> None:
     with site.client() as client:
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         page = client.get("/for-you/start").text
         response = client.post(
             "/for-you/import",
@@ -86,7 +87,7 @@ def test_library_entries_alone_start_for_you(site: Site) -> None:
 
 def test_these_are_my_papers_and_picks_seed_for_you(site: Site) -> None:
     with site.client() as client:
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         author = client.get(f"/api/papers/{AGENT_PAPERS[0]}").json()["authors"][0]["name"]
         profile = client.get(f"/authors/{author}").text
         assert "These are my papers" in profile
@@ -98,7 +99,7 @@ def test_these_are_my_papers_and_picks_seed_for_you(site: Site) -> None:
     assert missing.status_code == 404 and "Nobody Here" in missing.text
 
     with site.client() as client:
-        _sign_up(client, "bo@example.org")
+        sign_up(client, "bo@example.org", "correct horse")
         start = client.get("/for-you/start").text
         picks = re.findall(r'name="arxiv_id" value="([^"]+)"', start)[:2]
         response = client.post(

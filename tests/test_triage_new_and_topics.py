@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from account_helpers import sign_up, upvote
 from running_site import Site, csrf_of
-from test_triage import _sign_up, _upvote
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DAY = "2025-03-18"  # the 30 papers of cli_arxiv_sample.jsonl
@@ -22,11 +22,11 @@ def test_new_is_ranked_for_a_signed_in_reader_and_by_upvotes_otherwise(site: Sit
     records = [json.loads(line) for line in (FIXTURES / "cli_arxiv_sample.jsonl").open()]
     with site.client() as client:
         anonymous = client.get("/new", params={"date": DAY}).text
-        _sign_up(client)
+        sign_up(client, "ada@example.org", "correct horse")
         before = client.get("/new", params={"date": DAY}).text
         liked = [records[3]["id"], records[17]["id"]]
         for arxiv_id in liked:
-            _upvote(client, arxiv_id)
+            upvote(client, arxiv_id)
         ranked = client.get("/new", params={"date": DAY}).text
         plain = client.get("/new", params={"date": DAY, "order": "upvotes"}).text
         category = records[0]["categories"][0]
