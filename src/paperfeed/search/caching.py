@@ -39,9 +39,6 @@ def approximate_bytes(value: object) -> int:
         return sys.getsizeof(value)
     if isinstance(value, np.ndarray):
         return int(value.nbytes) + 112
-    nbytes = getattr(value, "nbytes", None)
-    if isinstance(nbytes, int):  # array-backed containers (ranking.KeyedNumbers) say so
-        return sys.getsizeof(value) + nbytes
     size = sys.getsizeof(value)
     if isinstance(value, Mapping):
         # items() read lazily: some mappings compute their values (over numpy arrays)

@@ -56,11 +56,6 @@ class KeyedNumbers(Mapping[int, Number]):
     def __len__(self) -> int:
         return len(self._keys)
 
-    @property
-    def nbytes(self) -> int:
-        """The two arrays' bytes: what a cache counts, without reading every value."""
-        return int(self._keys.nbytes + self._values.nbytes)
-
 
 def candidate_rows(
     vectors: VectorIndex | VectorSearch | None, keys: NDArray[np.int64]
