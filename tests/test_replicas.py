@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from account_helpers import sign_up
 from paperfeed.config import Settings
 from running_site import ARXIV_ONLY_ID, LATEST_DAY, csrf_of, free_port, load_site_corpus
 
@@ -135,20 +136,6 @@ def replicas(
                 replica.process.wait(timeout=30)
 
 
-def _sign_up(client: httpx.Client) -> None:
-    form = client.get("/signup").text
-    response = client.post(
-        "/signup",
-        data={
-            "email": "ada@example.org",
-            "name": "Ada",
-            "password": "correct horse",
-            "csrf_token": csrf_of(form),
-        },
-    )
-    assert response.status_code == 303, response.text
-
-
 def test_writes_on_one_replica_are_read_on_the_other_at_once(
     replicas: tuple[Replica, Replica, str],
 ) -> None:
@@ -157,7 +144,7 @@ def test_writes_on_one_replica_are_read_on_the_other_at_once(
     # an anonymous visitor warms b's page cache before anything changes
     anonymous_before = httpx.get(f"{b.url}/api/daily_papers", params={"date": LATEST_DAY})
     with httpx.Client(base_url=a.url) as on_a, httpx.Client(base_url=b.url) as on_b:
-        _sign_up(on_a)
+        sign_up(on_a, "ada@example.org", "correct horse")
         on_b.cookies = on_a.cookies  # the same visitor, sent to the other replica
         assert on_b.get("/account").status_code == 200
         page = on_a.get("/account")

@@ -31,7 +31,9 @@ def _guess(site: Site, cookies: dict[str, str], token: str, password: str) -> in
         return answer.status_code
 
 
-def test_forty_parallel_wrong_passwords_check_at_most_five(site: Site) -> None:
+def _sign_up_and_guess_in_parallel(site: Site) -> tuple[list[int], dict[str, str], str]:
+    """Sign the target up, then send ``GUESSES`` wrong passwords at once from one client:
+    the statuses, and that client's cookies and CSRF token."""
     with site.client() as owner:
         sign_up_on_page(owner, "target@example.org", "correct horse battery")
     with site.client() as guesser:
@@ -41,6 +43,11 @@ def test_forty_parallel_wrong_passwords_check_at_most_five(site: Site) -> None:
         statuses = list(
             pool.map(lambda n: _guess(site, cookies, token, f"guess {n}"), range(GUESSES))
         )
+    return statuses, cookies, token
+
+
+def test_forty_parallel_wrong_passwords_check_at_most_five(site: Site) -> None:
+    statuses, cookies, token = _sign_up_and_guess_in_parallel(site)
     checked = statuses.count(401)  # "wrong email or password": the hash was checked
     refused = statuses.count(429)
     print(f"\n{GUESSES} parallel wrong sign-ins: {checked} checked, {refused} refused (429)")
@@ -82,15 +89,7 @@ def test_two_worker_processes_share_one_count(
                 assert time.monotonic() < deadline, "the server did not answer in 60 s"
                 time.sleep(0.2)
         site = Site(url, settings, Store(database_url))
-        with site.client() as owner:
-            sign_up_on_page(owner, "target@example.org", "correct horse battery")
-        with site.client() as guesser:
-            token = csrf_of(guesser.get("/signin").text)
-            cookies = dict(guesser.cookies)
-        with ThreadPoolExecutor(max_workers=GUESSES) as pool:
-            statuses = list(
-                pool.map(lambda n: _guess(site, cookies, token, f"guess {n}"), range(GUESSES))
-            )
+        statuses, _cookies, _token = _sign_up_and_guess_in_parallel(site)
         site.store.close()
     finally:
         server.send_signal(signal.SIGTERM)

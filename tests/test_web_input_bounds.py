@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from account_helpers import sign_up
 from paperfeed.accounts import create_api_token
 from paperfeed.collections.importing import MAX_IMPORT_BYTES
 from paperfeed.store.accounts import insert_user
@@ -30,16 +31,8 @@ def _api(site: Site, name: str) -> httpx.Client:
 
 
 def _sign_up(client: httpx.Client) -> str:
-    form = client.get("/signup").text
-    client.post(
-        "/signup",
-        data={
-            "email": "ada@example.org",
-            "name": "Ada",
-            "password": "correct horse",
-            "csrf_token": csrf_of(form),
-        },
-    )
+    """Sign Ada up; the CSRF token of her session."""
+    sign_up(client, "ada@example.org", "correct horse")
     return csrf_of(client.get("/account").text)
 
 
