@@ -66,9 +66,13 @@ class Rejection:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredPaper:
-    """A paper as the store holds it: merged over sources, with cleaned text."""
+    """A paper as the store holds it: merged over sources, with cleaned text.
+
+    Slots: with more than 30 fields an instance's ``__dict__`` is a full dict (CPython
+    shares keys only up to 30), keys and values, which the garbage collector walked for
+    every paper a cached page holds."""
 
     key: int
     arxiv_id: str
@@ -118,7 +122,7 @@ class StoredPaper:
         return self.daily_date or self.first_listed or self.published
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One search result, with what a person needs to judge it. Immutable: cached
     results are shared between callers (``dataclasses.replace`` makes a changed copy)."""
