@@ -2,9 +2,10 @@
 
 It serves its own listening socket (the only worker), or the connections the parent's
 :class:`~paperfeed.web.connection_balancer.ConnectionBalancer` hands over a channel,
-reporting each one's close back. Once started, it freezes its heap out of the garbage
-collector: what the app built at startup (index, vocabulary, routes, templates) lives as
-long as the worker, and walking it on every full collection took 100-155 ms of a search
+reporting each one's close back. Once started, it keeps its long-lived heap out of the
+garbage collector's walks (:class:`~paperfeed.web.heap_freezer.HeapFreezer`): what the app
+built at startup (index, vocabulary, routes, templates) and what its caches keep live as
+long as the worker, and walking them on every full collection took 100-155 ms of a search
 here and set the p99 (docs/benchmarks.md). Only a serving process does this: a program that
 builds the app for itself (the tests, a script) keeps its collector as it was.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from paperfeed.web.connection_balancer import CLOSED
+from paperfeed.web.heap_freezer import HeapFreezer
 
 
 class WorkerServer(uvicorn.Server):
@@ -35,8 +36,7 @@ class WorkerServer(uvicorn.Server):
         await super().startup(sockets=[] if self.channel is not None else sockets)
         if self.should_exit:
             return
-        gc.collect()
-        gc.freeze()
+        HeapFreezer().install()
         if self.channel is not None:
             loop = asyncio.get_running_loop()
             self.channel.setblocking(False)
