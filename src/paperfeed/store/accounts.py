@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
@@ -239,6 +239,14 @@ def delete_vote(store: Store, user_id: int, paper_key: int) -> bool:
     return bool(result.rowcount)
 
 
+# built once, as ``store.database.PAPERS_WITH_KEYS``: every search runs it
+_VOTES_OF_PAPERS = (
+    select(schema.votes.c.paper_key, func.count())
+    .where(schema.votes.c.paper_key.in_(bindparam("keys", expanding=True)))
+    .group_by(schema.votes.c.paper_key)
+)
+
+
 def count_votes(store: Store, paper_keys: Sequence[int]) -> dict[int, int]:
     """Local votes per paper; papers without votes are absent."""
     counts: dict[int, int] = {}
@@ -246,9 +254,7 @@ def count_votes(store: Store, paper_keys: Sequence[int]) -> dict[int, int]:
     with store.engine.connect() as connection:
         for start in range(0, len(keys), 900):
             for paper_key, count in connection.execute(
-                select(schema.votes.c.paper_key, func.count())
-                .where(schema.votes.c.paper_key.in_(keys[start : start + 900]))
-                .group_by(schema.votes.c.paper_key)
+                _VOTES_OF_PAPERS, {"keys": keys[start : start + 900]}
             ):
                 counts[int(paper_key)] = int(count)
     return counts

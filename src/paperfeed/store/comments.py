@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, bindparam, func, select
 
 from paperfeed.store import schema
 from paperfeed.store.database import Store, is_row_id
@@ -111,21 +111,29 @@ def mark_deleted(store: Store, comment_id: int, at: float) -> None:
         )
 
 
+_COMMENT_COUNTS = (
+    select(_COMMENTS.c.paper_key, func.count())
+    .where(_COMMENTS.c.deleted_at.is_(None), _COMMENTS.c.moderation.is_(None))
+    .group_by(_COMMENTS.c.paper_key)
+)
+# built once, as ``store.database.PAPERS_WITH_KEYS``: every search runs it
+_COMMENT_COUNTS_OF_PAPERS = _COMMENT_COUNTS.where(
+    _COMMENTS.c.paper_key.in_(bindparam("keys", expanding=True))
+)
+
+
 def count_comments(store: Store, paper_keys: Sequence[int] | None = None) -> dict[int, int]:
     """Comments not deleted, per paper (all papers when ``paper_keys`` is None)."""
-    statement = (
-        select(_COMMENTS.c.paper_key, func.count())
-        .where(_COMMENTS.c.deleted_at.is_(None), _COMMENTS.c.moderation.is_(None))
-        .group_by(_COMMENTS.c.paper_key)
-    )
     counts: dict[int, int] = {}
     with store.engine.connect() as connection:
         if paper_keys is None:
-            return {int(key): int(count) for key, count in connection.execute(statement)}
+            return {int(key): int(count) for key, count in connection.execute(_COMMENT_COUNTS)}
         keys = [int(key) for key in paper_keys]
         for start in range(0, len(keys), 900):
-            chunk = statement.where(_COMMENTS.c.paper_key.in_(keys[start : start + 900]))
-            counts.update({int(key): int(count) for key, count in connection.execute(chunk)})
+            rows = connection.execute(
+                _COMMENT_COUNTS_OF_PAPERS, {"keys": keys[start : start + 900]}
+            )
+            counts.update({int(key): int(count) for key, count in rows})
     return counts
 
 

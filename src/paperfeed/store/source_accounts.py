@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, bindparam, select, tuple_
 
 from paperfeed.models import Paper, SourceAccount
 from paperfeed.store import schema
@@ -69,17 +69,26 @@ def record_accounts_in(connection: Connection, papers: Iterable[Paper]) -> int:
     return written
 
 
+# built once, as ``store.database.PAPERS_WITH_KEYS``: every JSON search runs them
+_PROFILES_NAMED = select(schema.source_accounts.c.name, schema.source_accounts.c.profile).where(
+    schema.source_accounts.c.kind == bindparam("kind"),
+    schema.source_accounts.c.name.in_(bindparam("names", expanding=True)),
+)
+_SUBMITTERS_OF_PAPERS = (
+    select(schema.submissions.c.paper_key, schema.users.c.name)
+    .join(schema.users, schema.users.c.id == schema.submissions.c.user_id)
+    .where(schema.submissions.c.paper_key.in_(bindparam("keys", expanding=True)))
+)
+
+
 def accounts_named(store: Store, kind: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The stored profiles of accounts of ``kind`` by name; names not stored are absent."""
     wanted = sorted({name for name in names if name})
     found: dict[str, dict[str, Any]] = {}
-    table = schema.source_accounts
     with store.engine.connect() as connection:
         for start in range(0, len(wanted), _CHUNK):
             rows = connection.execute(
-                select(table.c.name, table.c.profile).where(
-                    table.c.kind == kind, table.c.name.in_(wanted[start : start + _CHUNK])
-                )
+                _PROFILES_NAMED, {"kind": kind, "names": wanted[start : start + _CHUNK]}
             )
             for row in rows:
                 found[row.name] = json.loads(row.profile)
@@ -93,11 +102,7 @@ def local_submitters(store: Store, paper_keys: Sequence[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     with store.engine.connect() as connection:
         for start in range(0, len(keys), _CHUNK):
-            rows = connection.execute(
-                select(schema.submissions.c.paper_key, schema.users.c.name)
-                .join(schema.users, schema.users.c.id == schema.submissions.c.user_id)
-                .where(schema.submissions.c.paper_key.in_(keys[start : start + _CHUNK]))
-            )
+            rows = connection.execute(_SUBMITTERS_OF_PAPERS, {"keys": keys[start : start + _CHUNK]})
             for row in rows:
                 found[int(row.paper_key)] = str(row.name)
     return found
