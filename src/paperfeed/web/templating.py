@@ -20,6 +20,7 @@ from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
+from paperfeed.web.paper_fragments import PaperFragments
 from paperfeed.web.presentation import author_line, display_date, why_matched
 from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
 
@@ -86,6 +87,7 @@ def make_templates() -> Jinja2Templates:
     environment.filters["urlencode"] = quick_urlencode
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
+    environment.globals["paper_fragment"] = PaperFragments(environment)
     return templates
 
 

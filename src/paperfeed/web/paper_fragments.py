@@ -1,0 +1,94 @@
+"""The parts of a paper's card that depend on the paper alone, rendered once and kept.
+
+A results page renders 20 cards, and ~65 escapes and a dozen macro calls a card made the
+templates a quarter of a search page's CPU (bench/request_stages.py). The authors and date,
+the code and project links, the category tags and the TL;DR with keywords read nothing
+but the paper, and the same papers come back page after page (in bench/http_load.py's
+distinct searches, 2 cards in 3 show a paper an earlier search showed): each is rendered
+by its macro in ``templates/_paper_fragments.html`` and kept, keyed by the paper and
+checked against the fields it was made from, so an edited paper is rendered again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from paperfeed.models import StoredPaper
+
+TEMPLATE = "_paper_fragments.html"
+FRAGMENT_BYTES = 16 * 1024 * 1024  # per process; ~1 KB a fragment, ~4 a paper
+# What each fragment's macro reads of the paper: the fragment is kept while these equal.
+FIELDS: dict[str, Callable[[StoredPaper], Hashable]] = {
+    "authors_and_date": lambda paper: (tuple(paper.authors), paper.date),
+    "links": lambda paper: (
+        paper.github_repo,
+        paper.github_stars,
+        paper.project_page,
+        paper.withdrawn_on,
+    ),
+    "tags": lambda paper: tuple(paper.categories),
+    "triage": lambda paper: (paper.shown_tldr, tuple(paper.shown_keywords)),
+}
+
+
+def _approximate_bytes(fields: Hashable, html: str) -> int:
+    """The fragment's text and, roughly, the strings of the fields it is checked against."""
+    size = 2 * len(html) + 200
+    for value in fields if isinstance(fields, tuple) else (fields,):
+        if isinstance(value, tuple):
+            size += sum(60 + len(item) for item in value if isinstance(item, str))
+        elif isinstance(value, str):
+            size += 60 + len(value)
+    return size
+
+
+class PaperFragments:
+    """``fragments(name, paper)``: the fragment ``name`` of ``FIELDS`` for ``paper``, as
+    safe HTML; a template global. Least recently used fragments go past ``budget_bytes``."""
+
+    def __init__(self, environment: Environment, budget_bytes: int = FRAGMENT_BYTES) -> None:
+        self.environment = environment
+        self.budget_bytes = budget_bytes
+        self._kept: OrderedDict[tuple[str, int], tuple[Hashable, Markup, int]] = OrderedDict()
+        self._total = 0
+        self._lock = threading.Lock()
+        self.made = 0  # fragments rendered (the rest were kept ones)
+
+    def __call__(self, name: str, paper: StoredPaper) -> Markup:
+        fields = FIELDS[name](paper)
+        key = (name, paper.key)
+        found = self._kept.get(key)
+        if found is not None and found[0] == fields:
+            with self._lock:
+                if key in self._kept:
+                    self._kept.move_to_end(key)
+            return found[1]
+        macro = getattr(self.environment.get_template(TEMPLATE).module, name)
+        html = Markup(macro(paper))
+        self.made += 1
+        self._keep(key, fields, html)
+        return html
+
+    def _keep(self, key: tuple[str, int], fields: Hashable, html: Markup) -> None:
+        size = _approximate_bytes(fields, html)
+        with self._lock:
+            previous = self._kept.pop(key, None)
+            if previous is not None:
+                self._total -= previous[2]
+            while self._kept and self._total + size > self.budget_bytes:
+                _, (_, _, dropped) = self._kept.popitem(last=False)
+                self._total -= dropped
+            self._kept[key] = (fields, html, size)
+            self._total += size
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    @property
+    def total_bytes(self) -> int:
+        return self._total
