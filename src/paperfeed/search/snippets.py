@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 import threading
+from array import array
+from collections import OrderedDict
 from itertools import accumulate, compress
 from operator import sub
 from typing import NamedTuple
@@ -31,27 +33,31 @@ _MAX_STEMMED_WORDS = 200_000
 
 
 class _Analysed(NamedTuple):
-    """A text split once: word ``i`` is ``text[bounds[2i + 1]:bounds[2i + 2]]`` and the
-    separator before it ``text[bounds[2i]:bounds[2i + 1]]``.
+    """A text split once: word ``i`` is ``text[bounds[2i + 1]:bounds[2i + 2]]`` (its stem
+    ``stems[i]``) and the separator before it ``text[bounds[2i]:bounds[2i + 1]]``.
 
-    Tuples, not lists: a tuple of strings or ints is dropped from the garbage collector's
-    watch the first time a collection sees it, where the cache's lists (~1,300 items an
-    abstract) were walked on every collection: 221k of the 264k references the young
-    generations held between two searches, and most of a full collection's 100 ms
-    (docs/benchmarks.md)."""
+    Compact and out of the garbage collector's walks: the bounds are a C array of ints, not
+    Python ints, the words are cut from the text when shown rather than kept, and the stems
+    (strings shared with ``_stem_of_word``) are a tuple, which a collection stops watching
+    once it has seen it. The lists this held before (~1,300 items an abstract) made 221k of
+    the 264k references the young generations held between two searches, and ~150 bytes a
+    word (docs/benchmarks.md)."""
 
     text: str
-    bounds: tuple[int, ...]
-    words: tuple[str, ...]
+    bounds: array[int]
     stems: tuple[str, ...]
+
+    def word(self, index: int) -> str:
+        return self.text[self.bounds[2 * index + 1] : self.bounds[2 * index + 2]]
 
 
 # The words of recently shown texts, split once: popular papers come back query after
-# query. Plain dict, oldest out first (dicts keep insertion order). Bounded in bytes:
-# an abstract split this way takes ~30 KB (a list slot, an int and a str per word), and
-# 20,000 of them (the old bound, in entries only) held ~600 MB per worker.
+# query. Oldest out first (an OrderedDict: taking the first key of a plain dict from which
+# the first keys were deleted walks past their empty slots). Bounded in bytes: an abstract
+# split into lists of words, ints and stems took ~30 KB, and 20,000 of them (the old bound,
+# in entries only) held ~600 MB per worker; compact, it takes ~4 KB, its text included.
 ANALYSED_BYTES = 32 * 1024 * 1024
-_analysed: dict[str, _Analysed] = {}
+_analysed: OrderedDict[str, _Analysed] = OrderedDict()
 _analysed_sizes: dict[str, int] = {}
 _analysed_total = 0
 # The web server answers searches from a thread pool: two threads evicting the same oldest
@@ -73,22 +79,26 @@ def _stem_word(word: str) -> str:
 def _analysed_bytes(analysed: _Analysed) -> int:
     """About what ``analysed`` holds: the text, and per word two bound ints, the word
     (a new str) and three list slots; stems are shared with ``_stem_of_word``."""
-    return 2 * len(analysed.text) + 150 * len(analysed.words) + 400
+    return (
+        2 * len(analysed.text)
+        + analysed.bounds.itemsize * len(analysed.bounds)
+        + (8 * len(analysed.stems) + 200)
+    )
 
 
 def _analyse(text: str) -> _Analysed:
     found = _analysed.get(text)
     if found is None:
         parts = _WORD_SPLIT.split(text)
-        words = tuple(parts[1::2])
+        words = parts[1::2]
         # dict lookups in C (``map``); only words never seen before go through Python
         stems = tuple(map(_stem_of_word.get, words))
         if None in stems:
             stems = tuple(
                 known or _stem_word(word) for known, word in zip(stems, words, strict=True)
             )
-        bounds = tuple(accumulate(map(len, parts), initial=0))
-        found = _Analysed(text, bounds, words, stems)  # type: ignore[arg-type]
+        bounds = array("I", accumulate(map(len, parts), initial=0))
+        found = _Analysed(text, bounds, stems)  # type: ignore[arg-type]
         _keep(text, found)
     return found
 
@@ -102,8 +112,7 @@ def _keep(text: str, found: _Analysed) -> None:
         if text in _analysed:
             return
         while _analysed and _analysed_total + size > ANALYSED_BYTES:
-            oldest = next(iter(_analysed))
-            del _analysed[oldest]
+            oldest, _ = _analysed.popitem(last=False)
             _analysed_total -= _analysed_sizes.pop(oldest)
         _analysed[text] = found
         _analysed_sizes[text] = size
@@ -113,8 +122,10 @@ def _keep(text: str, found: _Analysed) -> None:
 def _matched(analysed: _Analysed, hits: list[bool]) -> dict[str, str]:
     """The first word (as written) of each queried stem, in text order."""
     seen: dict[str, str] = {}
-    for word, word_stem in compress(zip(analysed.words, analysed.stems, strict=True), hits):
-        seen.setdefault(word_stem, word)
+    for index in compress(range(len(analysed.stems)), hits):
+        word_stem = analysed.stems[index]
+        if word_stem not in seen:
+            seen[word_stem] = analysed.word(index)
     return seen
 
 
@@ -154,17 +165,17 @@ def make_snippet(text: str, stems: set[str], width: int = 40) -> str:
 
 
 def _snippet(analysed: _Analysed, hits: list[bool], width: int = 40) -> str:
-    text, bounds, words = analysed.text, analysed.bounds, analysed.words
-    if not words:
+    text, bounds, count = analysed.text, analysed.bounds, len(analysed.stems)
+    if not count:
         return html.escape(text)
     # the window of ``width`` words holding the most matches (the first such window),
     # from prefix sums: count(i) = sum(hits[i : i + width])
     best_start = 0
-    if len(words) > width and any(hits):
+    if count > width and any(hits):
         totals = list(accumulate(hits, initial=0))
         counts = list(map(sub, totals[width:], totals))
         best_start = counts.index(max(counts))
-    last = min(best_start + width, len(words)) - 1
+    last = min(best_start + width, count) - 1
     # Cut from the text itself: words are runs of letters and digits, which HTML never
     # escapes, so only the text between two marks is escaped, in one call each.
     position = bounds[2 * best_start + 1]
@@ -172,11 +183,11 @@ def _snippet(analysed: _Analysed, hits: list[bool], width: int = 40) -> str:
     for index in compress(range(best_start, last + 1), hits[best_start : last + 1]):
         start = bounds[2 * index + 1]
         pieces.append(html.escape(text[position:start]))
-        pieces.append(MARK_OPEN + words[index] + MARK_CLOSE)
+        pieces.append(MARK_OPEN + text[start : bounds[2 * index + 2]] + MARK_CLOSE)
         position = bounds[2 * index + 2]
     end = bounds[2 * last + 2]
     pieces.append(html.escape(text[position:end]))
-    pieces.append(" …" if last < len(words) - 1 else html.escape(text[end:]))
+    pieces.append(" …" if last < count - 1 else html.escape(text[end:]))
     return "".join(pieces)
 
 
