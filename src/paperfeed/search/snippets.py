@@ -55,11 +55,10 @@ class _Analysed(NamedTuple):
 # query. Oldest out first (an OrderedDict: taking the first key of a plain dict from which
 # the first keys were deleted walks past their empty slots). Bounded in bytes: an abstract
 # split into lists of words, ints and stems took ~30 KB, and 20,000 of them (the old bound,
-# in entries only) held ~600 MB per worker; compact, it takes ~4 KB, its text included.
+# in entries only) held ~600 MB per worker; compact, it takes ~5 KB, its text included.
 ANALYSED_BYTES = 32 * 1024 * 1024
 _analysed: OrderedDict[str, _Analysed] = OrderedDict()
-_analysed_sizes: dict[str, int] = {}
-_analysed_total = 0
+_analysed_total = 0  # the sum of ``_analysed_bytes`` over what is kept
 # The web server answers searches from a thread pool: two threads evicting the same oldest
 # text raised KeyError (a 500 under load, bench/http_load.py). Lookups stay lock-free.
 _analysed_lock = threading.Lock()
@@ -77,8 +76,9 @@ def _stem_word(word: str) -> str:
 
 
 def _analysed_bytes(analysed: _Analysed) -> int:
-    """About what ``analysed`` holds: the text, and per word two bound ints, the word
-    (a new str) and three list slots; stems are shared with ``_stem_of_word``."""
+    """About what ``analysed`` holds: the text (counted twice over), the bounds' C array,
+    a tuple slot per stem (the stems are shared with ``_stem_of_word``) and the objects
+    around them; over the ~4.9 KB tracemalloc saw for an abstract (docs/benchmarks.md)."""
     return (
         2 * len(analysed.text)
         + analysed.bounds.itemsize * len(analysed.bounds)
@@ -112,10 +112,9 @@ def _keep(text: str, found: _Analysed) -> None:
         if text in _analysed:
             return
         while _analysed and _analysed_total + size > ANALYSED_BYTES:
-            oldest, _ = _analysed.popitem(last=False)
-            _analysed_total -= _analysed_sizes.pop(oldest)
+            _, oldest = _analysed.popitem(last=False)
+            _analysed_total -= _analysed_bytes(oldest)
         _analysed[text] = found
-        _analysed_sizes[text] = size
         _analysed_total += size
 
 
