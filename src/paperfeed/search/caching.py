@@ -84,16 +84,28 @@ class ResultCache(Generic[Value]):
         ``make`` runs outside the lock: two threads may compute the same answer once
         each, which is cheaper than making every other search wait.
         """
+        found = self._lookup(key)
+        if found is not None:
+            return found[0]
+        value = make()
+        self.keep(key, value)
+        return value
+
+    def get(self, key: Hashable) -> Value | None:
+        """The cached answer for ``key`` (now the most recently used), or None."""
+        found = self._lookup(key)
+        return None if found is None else found[0]
+
+    def _lookup(self, key: Hashable) -> tuple[Value, int] | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return found[0]
-        value = make()
-        self._keep(key, value)
-        return value
+            return found
 
-    def _keep(self, key: Hashable, value: Value) -> None:
+    def keep(self, key: Hashable, value: Value) -> None:
+        """Keep ``value`` as the answer for ``key`` (replacing any), the least recently
+        used going past the bounds."""
         cost = self._measure(value) if self.max_bytes is not None else 0
         if self.max_bytes is not None and cost > self.max_bytes // 4:
             return  # one huge answer would push out everything else
