@@ -49,6 +49,38 @@ def cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+# The instruction sets the embedding kernels choose between (int8 needs VNNI to be fast).
+SIMD_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512_vnni",
+    "avx_vnni",
+    "amx_int8",
+)
+
+
+def cpu_description() -> str:
+    """The CPU's model name and which of :data:`SIMD_FLAGS` its ``lscpu`` flags list."""
+    model, flags = "unknown CPU", set[str]()
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return model
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and model == "unknown CPU":
+            model = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    present = [flag for flag in SIMD_FLAGS if flag in flags]
+    absent = [flag for flag in SIMD_FLAGS if flag not in flags]
+    return f"{model}; flags: {' '.join(present) or 'none'} (not: {' '.join(absent) or 'none'})"
+
+
 def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 

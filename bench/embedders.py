@@ -20,7 +20,9 @@ wall clock); query embedding is not counted. Variants are ``NAME[@OPTION+OPTION.
   needs the ``bench-torch`` extra's packages (see ``docs/benchmarks.md``);
 * options: ``128`` / ``256`` the token window; ``spin`` allow_spinning on; ``t1`` one
   thread; ``calls32`` embed in calls of 32 texts in corpus order (no length bucketing
-  across calls: what ``paperfeed index`` did before); ``b32`` at most 32 rows a batch.
+  across calls: what ``paperfeed index`` did before); ``b32`` at most 32 rows a batch;
+  ``intra`` one onnxruntime call at a time on all the threads (what the int8 model did
+  before it ran one-thread calls side by side).
 
     python bench/embedders.py                          # the default comparison
     python bench/embedders.py --variants st,minilm,minilm@128,st@128 --limit-docs 500
@@ -30,6 +32,7 @@ wall clock); query embedding is not counted. Variants are ``NAME[@OPTION+OPTION.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import math
@@ -42,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _machine import Machine, add_machine_arguments, cores
+from _machine import Machine, add_machine_arguments, cores, cpu_description
 from paperfeed.index.embedder import (
     BUNDLED_MODELS_DIR,
     OnnxEmbedder,
@@ -50,6 +53,7 @@ from paperfeed.index.embedder import (
     load_embedder,
     normalize_rows,
 )
+from paperfeed.index.onnx_fusions import disabled_fusions
 from paperfeed.index.tokenizer import tokenize
 from paperfeed.quickstart import BUNDLE
 
@@ -194,7 +198,28 @@ def make_variant(variant: str, threads: int) -> tuple[Callable[[Sequence[str]], 
     embedder = load_embedder(spec, threads=threads, max_tokens=window, spinning="spin" in options)
     if isinstance(embedder, OnnxEmbedder) and "b32" in options:
         embedder.batch_rows = 32
+    if isinstance(embedder, OnnxEmbedder) and "intra" in options:
+        embedder = _one_call_on_all_threads(embedder, threads or cores())
     return embedder.embed, calls
+
+
+def _one_call_on_all_threads(embedder: OnnxEmbedder, threads: int) -> OnnxEmbedder:
+    """The same model and texts, but one call at a time with ``threads`` intra-op threads."""
+    import onnxruntime
+
+    runtime = embedder._runtime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(
+        str(BUNDLED_MODELS_DIR / "minilm" / "model.onnx"),
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
+        disabled_optimizers=list(disabled_fusions()),
+    )
+    replaced = dataclasses.replace(runtime, session=session, concurrent_calls=1)
+    return OnnxEmbedder(embedder.name + "@intra", replaced, embedder.max_tokens)
 
 
 def _sentence_transformers(window: int, threads: int) -> Callable[[Sequence[str]], np.ndarray]:
@@ -334,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{cores()} cores, threads {args.threads or 'all'}, model file "
         f"{(BUNDLED_MODELS_DIR / 'minilm' / 'model.onnx').stat().st_size / 1e6:.1f} MB (int8)"
     )
+    print(f"CPU: {cpu_description()}")
     print(format_table(rows, query_sets, timed))
     for line in against:
         print(line)

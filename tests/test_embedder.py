@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,31 @@ def test_length_bucketed_batches_respect_the_token_budget() -> None:
     assert len(calls) <= 3 + 40 * 256 // embedder.batch_tokens + 1
     alone = embedder.embed([texts[7], texts[-1]])
     assert float(vectors[7] @ alone[0]) > 0.98 and float(vectors[-1] @ alone[1]) > 0.98
+
+
+def test_int8_texts_run_one_thread_a_call_and_several_calls_at_once() -> None:
+    """With two threads the int8 model's session has one thread and two calls run at
+    once, from different threads; each text comes back in its place, exactly as a
+    one-thread embedder gives it (each call is the same one-thread computation)."""
+    texts = [f"Paper {i}: " + _LONG_START[: 40 * (i % 7 + 1)] for i in range(24)]
+    two = load_embedder("minilm", threads=2)
+    assert isinstance(two, OnnxEmbedder) and two._runtime.concurrent_calls == 2
+    threads_used: set[int] = set()
+    original = two._embed_batch
+
+    def spy(encodings: list[object]) -> np.ndarray:
+        threads_used.add(threading.get_ident())
+        return original(encodings)  # type: ignore[arg-type]
+
+    two._embed_batch = spy  # type: ignore[method-assign]
+    try:
+        vectors = two.embed(texts)
+    finally:
+        del two._embed_batch
+    assert len(threads_used) == 2
+    one = load_embedder("minilm", threads=1)
+    assert isinstance(one, OnnxEmbedder) and one._runtime.concurrent_calls == 1
+    np.testing.assert_allclose(vectors, one.embed(texts), atol=1e-6)
 
 
 def test_query_vectors_are_cached_by_text() -> None:

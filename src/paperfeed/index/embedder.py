@@ -24,6 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,8 @@ class _OnnxRuntime:
     max_tokens: int
     # int8 with dynamically quantised activations (model.json "precision": "int8...")
     quantised_activations: bool = False
+    # onnxruntime calls run at once, each on one thread (see OnnxEmbedder.embed)
+    concurrent_calls: int = 1
 
 
 class OnnxEmbedder:
@@ -144,6 +147,13 @@ class OnnxEmbedder:
     thread, one row per call was no slower than length-sorted batches (the padding
     work a batch saves is about what the batch adds back); fp32 exports, and any model on
     a GPU (where each call costs a launch), keep batching.
+
+    Such one-text calls are too small to share well between cores: onnxruntime splits
+    every operator of one call across its threads and waits for all of them after each.
+    So with N threads the session has one thread and N calls run at once (a session may
+    be run from several threads; each call releases the GIL). On 2 cores that embedded
+    SciFact abstracts 1.24x faster, at 19.0 instead of 22.6 CPU ms a text
+    (docs/embedders.md).
     """
 
     def __init__(
@@ -171,6 +181,7 @@ class OnnxEmbedder:
         # Sorting by token count means each batch pads to a similar length, which cuts the
         # wasted attention work on padding; ``order`` maps the rows back afterwards.
         order = sorted(range(len(encodings)), key=lengths.__getitem__)
+        batches: list[list[int]] = []
         start = 0
         while start < len(order):
             # rows sorted ascending: the last row of a batch sets its padded width
@@ -181,10 +192,20 @@ class OnnxEmbedder:
                 and (end - start + 1) * lengths[order[end]] <= self.batch_tokens
             ):
                 end += 1
-            batch = order[start:end]
-            result[batch] = self._embed_batch([encodings[i] for i in batch])
+            batches.append(order[start:end])
             start = end
+        calls = self._runtime.concurrent_calls
+        if calls > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(min(calls, len(batches))) as pool:
+                vectors = list(pool.map(self._embed_rows, [encodings] * len(batches), batches))
+        else:
+            vectors = [self._embed_rows(encodings, batch) for batch in batches]
+        for batch, rows in zip(batches, vectors, strict=True):
+            result[batch] = rows
         return result
+
+    def _embed_rows(self, encodings: Sequence[Any], rows: Sequence[int]) -> FloatMatrix:
+        return self._embed_batch([encodings[row] for row in rows])
 
     def _embed_batch(self, encodings: Sequence[Any]) -> FloatMatrix:
         runtime = self._runtime
@@ -311,8 +332,12 @@ def _load_onnx_runtime(
     import onnxruntime
     from tokenizers import Tokenizer
 
+    threads = threads or available_threads()
+    int8 = str(metadata.get("precision", "")).startswith("int8")
+    # one thread a call and that many calls at once (see OnnxEmbedder)
+    concurrent_calls = threads if int8 and provider == "cpu" else 1
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or available_threads()
+    options.intra_op_num_threads = threads // concurrent_calls
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -326,7 +351,7 @@ def _load_onnx_runtime(
         )
     except Exception as error:  # onnxruntime raises its own untyped exception classes
         raise EmbedderError(f"cannot load ONNX model {model_path}: {error}") from error
-    check_session(session, provider)
+    running = check_session(session, provider)
 
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
     truncation = tokenizer.truncation or {}
@@ -355,8 +380,8 @@ def _load_onnx_runtime(
         pooling=pooling,
         max_tokens=max_tokens or _FALLBACK_MAX_TOKENS,
         # only on the CPU: a GPU pays per call, and there a batch is worth its noise
-        quantised_activations=str(metadata.get("precision", "")).startswith("int8")
-        and session.get_providers()[0] == "CPUExecutionProvider",
+        quantised_activations=int8 and running == "cpu",
+        concurrent_calls=concurrent_calls,
     )
 
 
