@@ -128,35 +128,36 @@ def monthly_trend(
                 f"{len(keys)} candidates: phrase word order not checked, their words all occur"
             )
     dates = engine.dates
-    live = engine.lexical.live_keys()
-    corpus_months = _months_of(dates, live)
-    matched_months = _months_of(dates, keys)
-    undated = int(len(keys) - matched_months.sum())
-    known = np.flatnonzero(corpus_months)
-    if len(known) == 0:
+    corpus_months = _month_indexes(dates, engine.lexical.live_keys())
+    matched_months = _month_indexes(dates, keys)
+    undated = int(len(keys) - len(matched_months))
+    if len(corpus_months) == 0:
         return Trend(text, (), 0, undated, tuple(notes))
-    labels = month_range(_label(int(known[0])), _label(int(known[-1])))
+    # counted from the corpus's first month to its last (not over all 120,000 possible
+    # months: allocating and scanning those took half a search page's trend); a matched
+    # paper is a live paper, so its month lies inside
+    first, last = int(corpus_months.min()), int(corpus_months.max())
+    corpus_counts = np.bincount(corpus_months - first, minlength=last - first + 1)
+    inside = matched_months[(matched_months >= first) & (matched_months <= last)]
+    matched_counts = np.bincount(inside - first, minlength=last - first + 1)
+    labels = month_range(_label(first), _label(last))
     months = tuple(
-        MonthCount(label, int(matched_months[_index(label)]), int(corpus_months[_index(label)]))
-        for label in labels
+        MonthCount(label, int(matched), int(corpus))
+        for label, matched, corpus in zip(labels, matched_counts, corpus_counts, strict=True)
     )
-    return Trend(text, months, int(matched_months.sum()), undated, tuple(notes))
+    return Trend(text, months, int(matched_counts.sum()), undated, tuple(notes))
 
 
 # Months are counted in an array indexed by year * 12 + month - 1.
-
-
-def _index(label: str) -> int:
-    return int(label[:4]) * 12 + int(label[5:7]) - 1
 
 
 def _label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _months_of(dates: NDArray[np.int32], keys: NDArray[np.int64]) -> NDArray[np.int64]:
+def _month_indexes(dates: NDArray[np.int32], keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The month (``year * 12 + month - 1``) of each key's date, undated keys left out."""
     inside = keys[keys < len(dates)]
     numbers = dates[inside].astype(np.int64)
     numbers = numbers[numbers > 0]
-    indexes = (numbers // 10000) * 12 + (numbers // 100 % 100) - 1
-    return np.bincount(indexes, minlength=10000 * 12)
+    return (numbers // 10000) * 12 + (numbers // 100 % 100) - 1
