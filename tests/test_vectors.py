@@ -89,6 +89,23 @@ def test_filters_and_the_exact_fallback() -> None:
     assert sorted(found.tolist()) == [3, 500, 999] and found[0] == 500
 
 
+def test_vectors_of_gives_each_key_its_row_and_nan_without_one() -> None:
+    keys = np.array([2, 5, 9, 14], dtype=np.int64)
+    vectors = _unit(4, 7)
+    index = VectorIndex("m", keys, vectors)
+    asked = np.array([9, 3, 2, 20, 14, 0, 9], dtype=np.int64)  # any order, repeats, gaps
+    rows = index.vectors_of(asked)
+    assert rows.shape == (7, 32) and rows.dtype == np.float32
+    for row, key in zip(rows, asked.tolist(), strict=True):
+        if key in keys:
+            np.testing.assert_array_equal(row, vectors[keys.tolist().index(key)])
+        else:
+            assert np.isnan(row).all()
+    assert index.vectors_of(np.empty(0, np.int64)).shape == (0, 32)
+    empty = VectorIndex("m", np.empty(0, np.int64), np.empty((0, 32), np.float32))
+    assert np.isnan(empty.vectors_of(np.array([1], np.int64))).all()
+
+
 def test_an_index_saved_before_hnsw_keys_existed_still_loads(tmp_path: Path) -> None:
     keys = np.arange(10, 1010, dtype=np.int64)
     vectors = _unit(1000, 6)
