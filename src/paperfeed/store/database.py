@@ -120,6 +120,15 @@ def create_database_engine(url: str) -> Engine:
         ) from None
 
 
+# json.loads checks its keyword arguments and makes a decoder call by call; a search page
+# decodes four lists for each of its 20 papers, most of them empty.
+_decode_json = json.JSONDecoder().decode
+
+
+def _json_list(text: str) -> Any:
+    return [] if text == "[]" else _decode_json(text)
+
+
 def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
     values = row._mapping
     return StoredPaper(
@@ -129,8 +138,8 @@ def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
         abstract=values["abstract"],
         title_raw=values["title_raw"],
         abstract_raw=values["abstract_raw"],
-        authors=json.loads(values["authors"]),
-        categories=json.loads(values["categories"]),
+        authors=_json_list(values["authors"]),
+        categories=_json_list(values["categories"]),
         comment=values["comment"],
         published=values["published"],
         first_listed=values["first_listed"],
@@ -144,15 +153,15 @@ def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
         project_page=values["project_page"],
         doi=values["doi"],
         journal_ref=values["journal_ref"],
-        sources=json.loads(values["sources"]),
+        sources=_json_list(values["sources"]),
         content_hash=values["content_hash"],
         change_sequence=values["change_sequence"],
         license=values["license"],
         updated=values["updated"],
         withdrawn_on=values["withdrawn_on"],
         ai_summary=values["ai_summary"],
-        ai_keywords=json.loads(values["ai_keywords"]) if values["ai_keywords"] else None,
-        keywords=json.loads(values["keywords"]) if values["keywords"] else [],
+        ai_keywords=_json_list(values["ai_keywords"]) if values["ai_keywords"] else None,
+        keywords=_json_list(values["keywords"]) if values["keywords"] else [],
         tldr=values["tldr"],
     )
 
