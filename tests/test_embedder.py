@@ -270,6 +270,23 @@ def test_int8_texts_run_one_thread_a_call_and_several_calls_at_once() -> None:
     np.testing.assert_allclose(vectors, one.embed(texts), atol=1e-6)
 
 
+def test_a_query_embedder_splits_its_one_call_over_its_threads() -> None:
+    """Queries come one at a time: with two threads both work on that one call (no calls
+    side by side), and the vector is the bulk embedder's to rounding; with one thread
+    the query and the bulk embedder share one session."""
+    query = load_embedder("minilm", threads=2, for_queries=True)
+    assert isinstance(query, OnnxEmbedder) and query._runtime.concurrent_calls == 1
+    assert query._runtime.session.get_session_options().intra_op_num_threads == 2
+    bulk = load_embedder("minilm", threads=2)
+    assert isinstance(bulk, OnnxEmbedder)
+    assert bulk._runtime.session.get_session_options().intra_op_num_threads == 1
+    text = ["KL divergence between two Gaussians"]
+    np.testing.assert_allclose(query.embed(text), bulk.embed(text), atol=2e-3)
+    single = load_embedder("minilm", threads=1, for_queries=True)
+    assert isinstance(single, OnnxEmbedder)
+    assert single._runtime is load_embedder("minilm", threads=1)._runtime  # type: ignore[attr-defined]
+
+
 def test_query_vectors_are_cached_by_text() -> None:
     cache = QueryVectors(load_embedder("hashing"), size=2)
     first = cache.vector("graph neural networks")

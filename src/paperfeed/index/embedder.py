@@ -248,6 +248,7 @@ def load_embedder(
     max_tokens: int = 0,
     spinning: bool = False,
     provider: str = "cpu",
+    for_queries: bool = False,
 ) -> Embedder:
     """Load the embedder named by ``spec`` (see the module docstring for the specs).
 
@@ -261,6 +262,9 @@ def load_embedder(
             query, and no core burnt between calls in a server.
         provider: onnxruntime execution provider for ONNX models, ``cpu`` or ``cuda``
             (see :mod:`paperfeed.index.execution_providers`).
+        for_queries: texts come one at a time (search queries): an int8 ONNX model's
+            threads then share each call, where otherwise each runs calls of its own
+            (see :class:`OnnxEmbedder`).
 
     Returns:
         An :class:`Embedder` whose ``name`` is ``spec``.
@@ -273,12 +277,16 @@ def load_embedder(
     if max_tokens < 0 or 0 < max_tokens < 8:
         raise EmbedderError(f"max_tokens={max_tokens} must be 0 (the model's window) or >= 8")
     kind, _, argument = spec.strip().partition(":")
+    # one thread runs one call either way: the same session (loaded once) serves both
+    for_queries = for_queries and (threads or available_threads()) > 1
     if kind == "minilm" and not argument:
-        runtime = _load_onnx_runtime(BUNDLED_MODELS_DIR / "minilm", threads, spinning, provider)
+        runtime = _load_onnx_runtime(
+            BUNDLED_MODELS_DIR / "minilm", threads, spinning, provider, for_queries
+        )
         return OnnxEmbedder(spec, runtime, max_tokens)
     if kind == "onnx" and argument:
         folder = Path(argument).expanduser().resolve()
-        runtime = _load_onnx_runtime(folder, threads, spinning, provider)
+        runtime = _load_onnx_runtime(folder, threads, spinning, provider, for_queries)
         return OnnxEmbedder(spec, runtime, max_tokens)
     if kind == "hashing":
         return HashingEmbedder(_parse_hashing_dimension(spec, argument), name=spec)
@@ -304,6 +312,7 @@ def load_configured_embedder(settings: Settings, for_queries: bool = False) -> E
         max_tokens=settings.embed_max_tokens,
         spinning=settings.embed_spinning,
         provider=settings.embed_provider,
+        for_queries=for_queries,
     )
 
 
@@ -320,7 +329,11 @@ def _parse_hashing_dimension(spec: str, argument: str) -> int:
 
 @functools.lru_cache(maxsize=8)
 def _load_onnx_runtime(
-    folder: Path, threads: int, spinning: bool = False, provider: str = "cpu"
+    folder: Path,
+    threads: int,
+    spinning: bool = False,
+    provider: str = "cpu",
+    for_queries: bool = False,
 ) -> _OnnxRuntime:
     """Load (once per process and folder) the ONNX session and tokenizer under ``folder``."""
     model_path, tokenizer_path = folder / "model.onnx", folder / "tokenizer.json"
@@ -334,8 +347,9 @@ def _load_onnx_runtime(
 
     threads = threads or available_threads()
     int8 = str(metadata.get("precision", "")).startswith("int8")
-    # one thread a call and that many calls at once (see OnnxEmbedder)
-    concurrent_calls = threads if int8 and provider == "cpu" else 1
+    # one thread a call and that many calls at once (see OnnxEmbedder); a query is one
+    # text, one call, so its threads split that call
+    concurrent_calls = threads if int8 and provider == "cpu" and not for_queries else 1
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads // concurrent_calls
     options.inter_op_num_threads = 1
