@@ -77,6 +77,30 @@ def test_snippets_of_real_abstracts_show_the_text_as_written() -> None:
         )
 
 
+def test_ascii_texts_split_into_the_same_words_as_by_the_unicode_pattern() -> None:
+    """An ASCII text is split by a plain [A-Za-z0-9] pattern (faster); every bundled title
+    and abstract, ASCII or not, splits into the words and separators the Unicode pattern
+    gives, underscores and digits included."""
+    import gzip
+    import json
+    import re
+
+    from paperfeed.quickstart import BUNDLE
+    from paperfeed.search.snippets import _analyse
+
+    unicode_split = re.compile(r"([^\W_]+)").split
+    with gzip.open(BUNDLE / "papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines]
+    texts = [record[field] for record in records for field in ("title", "abstract")]
+    texts += ["snake_case x_1 under__score 3.14 e-mail", "naïve café Straße μ-law 東京 tokens"]
+    assert any(text.isascii() for text in texts) and any(not text.isascii() for text in texts)
+    for text in texts:
+        parts = unicode_split(text)
+        analysed = _analyse(text)
+        assert len(analysed.stems) == len(parts) // 2
+        assert [analysed.word(index) for index in range(len(analysed.stems))] == parts[1::2]
+
+
 def test_snippets_from_many_threads_while_the_text_cache_evicts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -64,6 +64,9 @@ _analysed_total = 0  # the sum of ``_analysed_bytes`` over what is kept
 _analysed_lock = threading.Lock()
 # One C-level split gives separators and words alternately: no Python loop over matches.
 _WORD_SPLIT = re.compile(r"([^\W_]+)")
+# The same words in an ASCII text (where letters and digits are [^\W_]), matched without
+# a Unicode category lookup per character: ~30% faster on an abstract, and most are ASCII.
+_ASCII_WORD_SPLIT = re.compile(r"([A-Za-z0-9]+)")
 
 
 def _stem_word(word: str) -> str:
@@ -89,7 +92,7 @@ def _analysed_bytes(analysed: _Analysed) -> int:
 def _analyse(text: str) -> _Analysed:
     found = _analysed.get(text)
     if found is None:
-        parts = _WORD_SPLIT.split(text)
+        parts = (_ASCII_WORD_SPLIT if text.isascii() else _WORD_SPLIT).split(text)
         words = parts[1::2]
         # dict lookups in C (``map``); only words never seen before go through Python
         stems = tuple(map(_stem_of_word.get, words))
