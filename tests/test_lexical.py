@@ -110,3 +110,26 @@ def test_merging_segments_keeps_scores_and_drops_dead_documents(tmp_path: Path) 
     assert set(after) == set(before) == {3, 4, 6}
     index.save(tmp_path)
     assert LexicalIndex.load(tmp_path).keys_with("protein").tolist() == [3, 6]
+
+
+def test_ascii_and_unicode_texts_give_the_terms_of_the_unicode_pattern() -> None:
+    """Folded ASCII texts are split by a plain [A-Za-z0-9] pattern (faster): every bundled
+    title and abstract, and texts with underscores, digits and non-ASCII letters, give the
+    same words and terms as the [^\\W_] pattern the index was built with."""
+    import gzip
+    import json
+    import re
+
+    from paperfeed.index.tokenizer import STOP_WORDS, fold, stem, tokenize, words
+    from paperfeed.quickstart import BUNDLE
+
+    unicode_words = re.compile(r"[^\W_]+").findall
+    with gzip.open(BUNDLE / "papers.jsonl.gz", "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines]
+    texts = [record[field] for record in records[:3000] for field in ("title", "abstract")]
+    texts += ["snake_case x_1 under__score 3.14 e-mail", "naïve café Straße μ-law 東京 tokens"]
+    assert any(not fold(text).isascii() for text in texts)
+    for text in texts:
+        expected = unicode_words(fold(text))
+        assert words(text) == expected
+        assert tokenize(text) == [stem(word) for word in expected if word not in STOP_WORDS]

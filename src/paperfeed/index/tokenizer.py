@@ -55,6 +55,9 @@ STOP_WORDS = frozenset(
 TOKENIZER_VERSION = 2
 
 _WORD = re.compile(r"[^\W_]+")
+# The same words in an ASCII text (letters and digits there are [A-Za-z0-9]), found without a
+# Unicode category lookup per character: most folded titles and abstracts are ASCII.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -81,16 +84,20 @@ def stem(word: str) -> str:
     return stemmed
 
 
+def _words_of(folded: str) -> list[str]:
+    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+
+
 def words(text: str) -> list[str]:
     """Folded words of ``text`` in order, stop words included (for snippets)."""
-    return _WORD.findall(fold(text))
+    return _words_of(fold(text))
 
 
 def tokenize(text: str) -> list[str]:
     """Index terms of ``text``: folded, stop words removed, stemmed."""
     stems = _stems
     terms = []
-    for word in _WORD.findall(fold(text)):
+    for word in _words_of(fold(text)):
         if word in STOP_WORDS:
             continue
         stemmed = stems.get(word)
