@@ -32,7 +32,6 @@ wall clock); query embedding is not counted. Variants are ``NAME[@OPTION+OPTION.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gzip
 import json
 import math
@@ -53,7 +52,6 @@ from paperfeed.index.embedder import (
     load_embedder,
     normalize_rows,
 )
-from paperfeed.index.onnx_fusions import disabled_fusions
 from paperfeed.index.tokenizer import tokenize
 from paperfeed.quickstart import BUNDLE
 
@@ -195,31 +193,17 @@ def make_variant(variant: str, threads: int) -> tuple[Callable[[Sequence[str]], 
     if name == "st":
         return _sentence_transformers(window, threads), calls
     spec = {"minilm": "minilm", "fp32": f"onnx:{EXPORT_DIR / 'fp32'}"}.get(name, name)
-    embedder = load_embedder(spec, threads=threads, max_tokens=window, spinning="spin" in options)
+    embedder = load_embedder(
+        spec,
+        threads=threads,
+        max_tokens=window,
+        spinning="spin" in options,
+        # a query embedder's arrangement: one call at a time, its threads sharing it
+        for_queries="intra" in options,
+    )
     if isinstance(embedder, OnnxEmbedder) and "b32" in options:
         embedder.batch_rows = 32
-    if isinstance(embedder, OnnxEmbedder) and "intra" in options:
-        embedder = _one_call_on_all_threads(embedder, threads or cores())
     return embedder.embed, calls
-
-
-def _one_call_on_all_threads(embedder: OnnxEmbedder, threads: int) -> OnnxEmbedder:
-    """The same model and texts, but one call at a time with ``threads`` intra-op threads."""
-    import onnxruntime
-
-    runtime = embedder._runtime
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(
-        str(BUNDLED_MODELS_DIR / "minilm" / "model.onnx"),
-        sess_options=options,
-        providers=["CPUExecutionProvider"],
-        disabled_optimizers=list(disabled_fusions()),
-    )
-    replaced = dataclasses.replace(runtime, session=session, concurrent_calls=1)
-    return OnnxEmbedder(embedder.name + "@intra", replaced, embedder.max_tokens)
 
 
 def _sentence_transformers(window: int, threads: int) -> Callable[[Sequence[str]], np.ndarray]:

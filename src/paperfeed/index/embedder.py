@@ -194,18 +194,16 @@ class OnnxEmbedder:
                 end += 1
             batches.append(order[start:end])
             start = end
+        groups = [[encodings[row] for row in batch] for batch in batches]
         calls = self._runtime.concurrent_calls
-        if calls > 1 and len(batches) > 1:
-            with ThreadPoolExecutor(min(calls, len(batches))) as pool:
-                vectors = list(pool.map(self._embed_rows, [encodings] * len(batches), batches))
+        if calls > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(min(calls, len(groups))) as pool:
+                vectors = list(pool.map(self._embed_batch, groups))
         else:
-            vectors = [self._embed_rows(encodings, batch) for batch in batches]
+            vectors = [self._embed_batch(group) for group in groups]
         for batch, rows in zip(batches, vectors, strict=True):
             result[batch] = rows
         return result
-
-    def _embed_rows(self, encodings: Sequence[Any], rows: Sequence[int]) -> FloatMatrix:
-        return self._embed_batch([encodings[row] for row in rows])
 
     def _embed_batch(self, encodings: Sequence[Any]) -> FloatMatrix:
         runtime = self._runtime

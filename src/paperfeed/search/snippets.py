@@ -11,20 +11,14 @@ from itertools import accumulate, compress
 from operator import sub
 from typing import NamedTuple
 
-from paperfeed.index.tokenizer import STOP_WORDS, fold, stem
+from paperfeed.index.tokenizer import STOP_WORDS, fold, stem, tokenize
 
-_WORD_SPAN = re.compile(r"[^\W_]+")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
 
 def query_stems(words: list[str]) -> set[str]:
-    """Stems of the content words of a query."""
-    stems = set()
-    for text in words:
-        for word in _WORD_SPAN.findall(fold(text)):
-            if word not in STOP_WORDS:
-                stems.add(stem(word))
-    return stems
+    """Stems of the content words of a query: its index terms."""
+    return {term for text in words for term in tokenize(text)}
 
 
 _stem_of_word: dict[str, str] = {}
