@@ -21,9 +21,11 @@ from paperfeed.index.embedder import (
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINILM_METADATA = json.loads((BUNDLED_MODELS_DIR / "minilm" / "model.json").read_text())
-# Dynamic int8 quantisation moves vectors a little (measured 0.98-0.995 on the fixture);
-# the fp32 export matches sentence-transformers to float rounding.
-REFERENCE_MIN_COSINE = 0.995 if MINILM_METADATA.get("precision") == "fp32" else 0.98
+# Dynamic int8 quantisation moves vectors a little (7-bit weights: 0.9886-0.9929 on the
+# fixture, with or without VNNI; the full-range weights shipped before fell to 0.9794 on an
+# AVX2-only CPU, where VPMADDUBSW saturates); the fp32 export matches sentence-transformers
+# to float rounding.
+REFERENCE_MIN_COSINE = 0.995 if MINILM_METADATA.get("precision") == "fp32" else 0.985
 
 
 def test_embedding_text_joins_title_and_abstract() -> None:
