@@ -27,6 +27,7 @@ wall clock); query embedding is not counted. Variants are ``NAME[@OPTION+OPTION.
     python bench/embedders.py                          # the default comparison
     python bench/embedders.py --variants st,minilm,minilm@128,st@128 --limit-docs 500
     python bench/embedders.py --variants minilm --save-vectors bench/out/scifact_minilm
+    python bench/embedders.py --variants st,minilm --hide-cpu-features avx2   # an AVX2-only CPU
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _cpu_features import PRESETS, hidden_description, hide_cpu_features
 from _machine import Machine, add_machine_arguments, cores, cpu_description
 from paperfeed.index.embedder import (
     BUNDLED_MODELS_DIR,
@@ -311,8 +313,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="also rank SciFact's saved document vectors (a --save-vectors folder, e.g. from "
         "an older model) with each variant's query vectors: a home that keeps old vectors",
     )
+    parser.add_argument(
+        "--hide-cpu-features",
+        choices=sorted(PRESETS),
+        help="time the kernels of a CPU without these features (e.g. avx2: no AVX-512, "
+        "AVX-VNNI or AMX), see bench/_cpu_features.py",
+    )
     add_machine_arguments(parser)
     args = parser.parse_args(argv)
+    if args.hide_cpu_features:
+        hide_cpu_features(args.hide_cpu_features)  # re-executes this script once
     if args.against_vectors and args.limit_docs:
         parser.error("--against-vectors needs the whole corpus: drop --limit-docs")
     machine = Machine.check(args)
@@ -344,6 +354,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{(BUNDLED_MODELS_DIR / 'minilm' / 'model.onnx').stat().st_size / 1e6:.1f} MB (int8)"
     )
     print(f"CPU: {cpu_description()}")
+    if hidden := hidden_description():
+        print(hidden)
     print(format_table(rows, query_sets, timed))
     for line in against:
         print(line)
