@@ -40,9 +40,11 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run_python(code: str, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str, environment: dict[str, str], *arguments: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *arguments],
         env=environment,
         capture_output=True,
         text=True,
@@ -78,14 +80,7 @@ def test_int8_embeddings_on_avx2_kernels_are_the_native_ones(library: Path, tmp_
         ("native", dict(os.environ)),
         ("avx2", _cpu_features.hidden_environment("avx2", library, os.environ)),
     ):
-        finished = subprocess.run(
-            [sys.executable, "-c", code, str(tmp_path / f"{name}.npy")],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        finished = run_python(code, environment, str(tmp_path / f"{name}.npy"))
         assert finished.returncode == 0, finished.stderr
     native, avx2 = np.load(tmp_path / "native.npy"), np.load(tmp_path / "avx2.npy")
     assert native.shape == avx2.shape == (3, 384)
