@@ -1,7 +1,9 @@
 """Card layout in a real headless chromium at a phone's and a laptop's width: on every
 list page the signed-out "☆ Save" link is a small button, and the title keeps most of
 the card's width (it stretched to the card's full height and, at 390 px, squeezed
-titles to two or three words a line)."""
+titles to two or three words a line). On a paper page the save control and "Not for me"
+are as tall as the buttons beside them and on their line (they were a card's small chips,
+pinned to the row's top)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,18 @@ return Array.from(document.querySelectorAll('article.card')).map(card => {
   const title = card.querySelector('.title').getBoundingClientRect();
   const box = card.getBoundingClientRect();
   return [save.height, save.width, title.width, box.width, box.height];
+});
+"""
+
+
+# every control in a paper page's row of buttons: its top and height
+_ACTION_ROW = """
+const row = document.querySelector('.actions');
+return Array.from(row.children).map(item => {
+  const control = item.matches('details.save') ? item.querySelector('summary')
+    : item.matches('form') ? item.querySelector('button') : item;
+  const box = control.getBoundingClientRect();
+  return [control.textContent.trim(), box.top, box.height];
 });
 """
 
@@ -97,3 +111,37 @@ def test_the_save_control_is_small_and_titles_keep_their_width(
                 # wide screen, the save control beside it); 390px used to leave ~170px
                 beside = 100 if width < 640 else 220
                 assert title_width >= card_width - beside, f"title {title_width:.0f}px {where}"
+
+
+def _action_row_is_one_line_of_equal_buttons(browser: WebDriver, where: str) -> list[str]:
+    controls = browser.execute_script(_ACTION_ROW)
+    names = [name for name, _, _ in controls]
+    tops = {name: top for name, top, _ in controls}
+    heights = {name: height for name, _, height in controls}
+    assert max(heights.values()) - min(heights.values()) <= 2, f"{where}: heights {heights}"
+    assert max(tops.values()) - min(tops.values()) <= 2, f"{where}: tops {tops}"
+    return names
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_paper_pages_buttons_are_one_row_signed_out_and_in(
+    site: Site, browser: WebDriver
+) -> None:
+    browser.set_window_size(1280, 1000)
+    browser.get(site.url + "/papers/2608.19880")
+    WebDriverWait(browser, 15).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "footer.site"))
+    )
+    names = _action_row_is_one_line_of_equal_buttons(browser, "signed out")
+    assert "☆ Save" in names and "Cite" in names
+
+    browser.get(site.url + "/signup?next=/papers/2608.19880")
+    form = browser.find_element(By.CSS_SELECTOR, "form.stacked")
+    form.find_element(By.NAME, "email").send_keys("ada@example.org")
+    form.find_element(By.NAME, "name").send_keys("Ada Lovelace")
+    form.find_element(By.NAME, "password").send_keys("correct horse battery")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.who")))
+    WebDriverWait(browser, 15).until(EC.url_contains("/papers/2608.19880"))
+    names = _action_row_is_one_line_of_equal_buttons(browser, "signed in")
+    assert "☆ Save" in names and "✕ Not for me" in names
