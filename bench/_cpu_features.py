@@ -26,6 +26,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from _machine import cpu_model_and_flags
+
 BENCH_DIR = Path(__file__).resolve().parent
 SOURCE = BENCH_DIR / "hide_cpu_features.c"
 LIBRARY = BENCH_DIR / "out" / "hide_cpu_features.so"
@@ -45,7 +47,7 @@ def hide_cpu_features(preset: str) -> None:
         raise SystemExit(f"unknown --hide-cpu-features {preset!r} (expected {', '.join(PRESETS)})")
     if os.environ.get(MARKER) == preset:
         return
-    if "cpuid_fault" not in proc_cpuinfo_flags():
+    if not has_cpuid_faulting():
         raise SystemExit(
             "--hide-cpu-features needs the cpuid_fault CPU flag (/proc/cpuinfo), absent here"
         )
@@ -54,6 +56,12 @@ def hide_cpu_features(preset: str) -> None:
     sys.stderr.flush()
     arguments = [sys.executable, *sys.argv]
     os.execve(sys.executable, arguments, hidden_environment(preset, LIBRARY, os.environ))
+
+
+def has_cpuid_faulting() -> bool:
+    """Whether the kernel lists the ``cpuid_fault`` flag for this CPU."""
+    found = cpu_model_and_flags()
+    return found is not None and "cpuid_fault" in found[1]
 
 
 def hidden_environment(preset: str, library: Path, base: Mapping[str, str]) -> dict[str, str]:
@@ -96,16 +104,3 @@ def build_library(library: Path) -> None:
         [compiler, "-O2", "-Wall", "-shared", "-fPIC", "-o", str(library), str(SOURCE)],
         check=True,
     )
-
-
-def proc_cpuinfo_flags() -> set[str]:
-    """The first CPU's flags as the kernel lists them (what ``lscpu`` prints)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-            return set(value.split())
-    return set()

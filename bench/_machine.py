@@ -63,19 +63,29 @@ SIMD_FLAGS = (
 )
 
 
-def cpu_description() -> str:
-    """The CPU's model name and which of :data:`SIMD_FLAGS` its ``lscpu`` flags list."""
+def cpu_model_and_flags() -> tuple[str, set[str]] | None:
+    """The first CPU's model name and flags as the kernel lists them (what ``lscpu``
+    prints); None where ``/proc/cpuinfo`` cannot be read."""
     model, flags = "unknown CPU", set[str]()
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
-        return model
+        return None
     for line in text.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "model name" and model == "unknown CPU":
             model = value.strip()
         elif key.strip() == "flags" and not flags:
             flags = set(value.split())
+    return model, flags
+
+
+def cpu_description() -> str:
+    """The CPU's model name and which of :data:`SIMD_FLAGS` its ``lscpu`` flags list."""
+    found = cpu_model_and_flags()
+    if found is None:
+        return "unknown CPU"
+    model, flags = found
     present = [flag for flag in SIMD_FLAGS if flag in flags]
     absent = [flag for flag in SIMD_FLAGS if flag not in flags]
     return f"{model}; flags: {' '.join(present) or 'none'} (not: {' '.join(absent) or 'none'})"

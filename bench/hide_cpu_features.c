@@ -93,16 +93,16 @@ long hidden_cpu_features_answered(void) { return answered; }
 /* Which features CPUID now reports to this process, space-separated into `out`: it executes
  * CPUID itself, so the answer goes through the same handler as every library's. */
 void hidden_cpu_features_visible(char *out, size_t size) {
-    unsigned a, b, c, d, a1, b1, c1, d1, a7, b7, c7, d7;
-    __cpuid_count(1, 0, a1, b1, c1, d1);
-    __cpuid_count(7, 0, a7, b7, c7, d7);
-    __cpuid_count(7, 1, a, b, c, d);
+    unsigned leaf1[4], leaf7[4], leaf7_1[4]; /* EAX EBX ECX EDX */
+    __cpuid_count(1, 0, leaf1[0], leaf1[1], leaf1[2], leaf1[3]);
+    __cpuid_count(7, 0, leaf7[0], leaf7[1], leaf7[2], leaf7[3]);
+    __cpuid_count(7, 1, leaf7_1[0], leaf7_1[1], leaf7_1[2], leaf7_1[3]);
     struct { const char *name; int present; } flags[] = {
-        {"sse4_2", !!(c1 & BIT(20))},      {"avx", !!(c1 & BIT(28))},
-        {"avx2", !!(b7 & BIT(5))},         {"fma", !!(c1 & BIT(12))},
-        {"avx512f", !!(b7 & BIT(16))},     {"avx512bw", !!(b7 & BIT(30))},
-        {"avx512_vnni", !!(c7 & BIT(11))}, {"avx_vnni", !!(a & BIT(4))},
-        {"amx_int8", !!(d7 & BIT(25))},
+        {"sse4_2", !!(leaf1[2] & BIT(20))},      {"avx", !!(leaf1[2] & BIT(28))},
+        {"avx2", !!(leaf7[1] & BIT(5))},         {"fma", !!(leaf1[2] & BIT(12))},
+        {"avx512f", !!(leaf7[1] & BIT(16))},     {"avx512bw", !!(leaf7[1] & BIT(30))},
+        {"avx512_vnni", !!(leaf7[2] & BIT(11))}, {"avx_vnni", !!(leaf7_1[0] & BIT(4))},
+        {"amx_int8", !!(leaf7[3] & BIT(25))},
     };
     out[0] = '\0';
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
@@ -110,7 +110,6 @@ void hidden_cpu_features_visible(char *out, size_t size) {
         if (out[0]) strncat(out, " ", size - strlen(out) - 1);
         strncat(out, flags[i].name, size - strlen(out) - 1);
     }
-    (void)a1; (void)b1; (void)d1; (void)b; (void)c; (void)d;
 }
 
 __attribute__((constructor)) static void start(void) {

@@ -27,12 +27,12 @@ from _cpu_features import PRESETS, hidden_description, hide_cpu_features
 from _machine import Machine, add_machine_arguments, cpu_description
 
 HIDDEN, FEED_FORWARD, LAYERS = 384, 1536, 6
-# (name, inputs, outputs, how many of them a layer has)
+# each layer's linear products: (name, inputs, outputs)
 LINEAR_LAYERS = (
-    ("Q, K, V projections", HIDDEN, 3 * HIDDEN, 1),
-    ("attention output", HIDDEN, HIDDEN, 1),
-    ("feed-forward up", HIDDEN, FEED_FORWARD, 1),
-    ("feed-forward down", FEED_FORWARD, HIDDEN, 1),
+    ("Q, K, V projections", HIDDEN, 3 * HIDDEN),
+    ("attention output", HIDDEN, HIDDEN),
+    ("feed-forward up", HIDDEN, FEED_FORWARD),
+    ("feed-forward down", FEED_FORWARD, HIDDEN),
 )
 # SciFact abstracts average 239 tokens with title (the shipped tokenizer, 256-token window)
 DEFAULT_TOKENS = 239
@@ -105,17 +105,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"one thread, {tokens} tokens a text, best of 5 stretches of {args.seconds / 5:.1f} s")
     print("| linear layer | shape | fp32 GMAC/s | int8 GMAC/s | int8 / fp32 |")
     print("|---|---|---:|---:|---:|")
+    linear = 0  # multiply-adds a text in the linear layers
     fp32_seconds = int8_seconds = 0.0
-    for name, inputs, outputs, count in LINEAR_LAYERS:
+    for name, inputs, outputs in LINEAR_LAYERS:
         multiply_adds = tokens * inputs * outputs
+        linear += LAYERS * multiply_adds
         rates = {
             node_type: multiply_adds_per_second(
                 one_node_session(node_type, tokens, inputs, outputs), multiply_adds, args.seconds
             )
             for node_type in ("MatMul", "DynamicQuantizeMatMul")
         }
-        fp32_seconds += LAYERS * count * multiply_adds / rates["MatMul"]
-        int8_seconds += LAYERS * count * multiply_adds / rates["DynamicQuantizeMatMul"]
+        fp32_seconds += LAYERS * multiply_adds / rates["MatMul"]
+        int8_seconds += LAYERS * multiply_adds / rates["DynamicQuantizeMatMul"]
         print(
             f"| {name} | {tokens}x{inputs} @ {inputs}x{outputs} | {rates['MatMul'] / 1e9:.1f} | "
             f"{rates['DynamicQuantizeMatMul'] / 1e9:.1f} | "
@@ -131,11 +133,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     fp32_floor = 1000 * (fp32_seconds + attention_seconds)
     int8_floor = 1000 * (int8_seconds + attention_seconds)
     print()
-    linear = (
-        LAYERS
-        * tokens
-        * sum(inputs * outputs * count for _, inputs, outputs, count in LINEAR_LAYERS)
-    )
     print(
         f"matrix work a text: {linear / 1e9:.2f} G multiply-adds in linear layers, "
         f"{attention / 1e9:.2f} G in attention"

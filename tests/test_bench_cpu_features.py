@@ -18,7 +18,7 @@ sys.path.insert(0, str(BENCH))
 import _cpu_features  # noqa: E402  (bench/ is not a package)
 
 pytestmark = pytest.mark.skipif(
-    "cpuid_fault" not in _cpu_features.proc_cpuinfo_flags() or shutil.which("cc") is None,
+    not _cpu_features.has_cpuid_faulting() or shutil.which("cc") is None,
     reason="needs the cpuid_fault CPU flag and a C compiler",
 )
 
