@@ -54,10 +54,13 @@ STOP_WORDS = frozenset(
 # 1: lower-case + NFKD accent stripping. 2: ``fold_for_matching`` (ł, ø, æ, ß too).
 TOKENIZER_VERSION = 2
 
-_WORD = re.compile(r"[^\W_]+")
+# A word: letters and digits (snippets split texts by the same patterns).
+WORD_PATTERN = r"[^\W_]+"
 # The same words in an ASCII text (letters and digits there are [A-Za-z0-9]), found without a
 # Unicode category lookup per character: most folded titles and abstracts are ASCII.
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+ASCII_WORD_PATTERN = r"[A-Za-z0-9]+"
+_WORD = re.compile(WORD_PATTERN)
+_ASCII_WORD = re.compile(ASCII_WORD_PATTERN)
 _stemmer = Stemmer.Stemmer("english")
 
 

@@ -11,7 +11,14 @@ from itertools import accumulate, compress
 from operator import sub
 from typing import NamedTuple
 
-from paperfeed.index.tokenizer import STOP_WORDS, fold, stem, tokenize
+from paperfeed.index.tokenizer import (
+    ASCII_WORD_PATTERN,
+    STOP_WORDS,
+    WORD_PATTERN,
+    fold,
+    stem,
+    tokenize,
+)
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
@@ -57,10 +64,10 @@ _analysed_total = 0  # the sum of ``_analysed_bytes`` over what is kept
 # text raised KeyError (a 500 under load, bench/http_load.py). Lookups stay lock-free.
 _analysed_lock = threading.Lock()
 # One C-level split gives separators and words alternately: no Python loop over matches.
-_WORD_SPLIT = re.compile(r"([^\W_]+)")
-# The same words in an ASCII text (where letters and digits are [^\W_]), matched without
-# a Unicode category lookup per character: ~30% faster on an abstract, and most are ASCII.
-_ASCII_WORD_SPLIT = re.compile(r"([A-Za-z0-9]+)")
+# The tokenizer's words; an ASCII text by its ASCII pattern (no Unicode category lookup a
+# character: ~30% faster on an abstract, and most are ASCII).
+_WORD_SPLIT = re.compile(f"({WORD_PATTERN})")
+_ASCII_WORD_SPLIT = re.compile(f"({ASCII_WORD_PATTERN})")
 
 
 def _stem_word(word: str) -> str:
