@@ -1,15 +1,16 @@
-"""The page templates' own urlencode filter gives exactly what Jinja's would, and the
-links a results page carries still work when followed."""
+"""The page templates' own urlencode filter and path quoting give exactly what Jinja's and
+urllib's would, and the links a results page carries still work when followed."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from jinja2.filters import do_urlencode
 from markupsafe import Markup
 
-from paperfeed.web.templating import make_templates, quick_urlencode
+from paperfeed.web.templating import make_templates
+from paperfeed.web.url_quoting import path_segment, query_value, quick_urlencode
 
 VALUES = [
     "cat:cs.CL",
@@ -27,7 +28,18 @@ VALUES = [
 @pytest.mark.parametrize("value", VALUES, ids=repr)
 def test_the_same_quoting_as_jinjas_filter(value: object) -> None:
     assert quick_urlencode(value) == do_urlencode(value)  # type: ignore[arg-type]
-    assert quick_urlencode(value) == do_urlencode(value)  # type: ignore[arg-type]  # cached
+
+
+# every ASCII character (each has its own entry in the translate tables) and others
+CHARACTERS = [chr(code) for code in range(128)] + ["é", "–", "漢", "😀"]
+
+
+@pytest.mark.parametrize("character", CHARACTERS, ids=ascii)
+def test_each_character_is_quoted_as_urllib_and_jinja_quote_it(character: str) -> None:
+    text = f"a{character}b {character}"
+    assert path_segment(text) == quote(text, safe="")
+    assert query_value(text) == do_urlencode({"q": text})[2:]
+    assert quick_urlencode(text) == do_urlencode(text)
 
 
 def test_templates_use_it_and_a_keyword_link_searches_for_the_keyword() -> None:

@@ -6,8 +6,6 @@ organisation name on the site to its page.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
@@ -21,11 +19,6 @@ from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 MAX_NAME_LENGTH = 300
-
-
-def path_segment(value: str | None) -> str:
-    """``value`` quoted for one URL path segment (a "/" in a name included)."""
-    return quote(value or "", safe="")
 
 
 def _checked(name: str, kind: str) -> str:
@@ -66,9 +59,8 @@ def organization_page(request: Request, name: str) -> HTMLResponse:
 
 
 def install(app: FastAPI, store: Store) -> None:
-    """Add the pages and the ``path_segment`` and ``organization_name`` template filters."""
+    """Add the pages and the ``organization_name`` template filter."""
     names = OrganizationNames(store)
     environment = app.state.templates.env
-    environment.filters["path_segment"] = path_segment
     environment.filters["organization_name"] = names.display
     app.include_router(router)

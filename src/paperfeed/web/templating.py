@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,16 +11,16 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2.utils import url_quote
 from markupsafe import Markup, escape
 
 from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
-from paperfeed.web.paper_fragments import PaperFragments
+from paperfeed.web.paper_cards import page_cards
 from paperfeed.web.presentation import author_line, display_date, why_matched
 from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
+from paperfeed.web.url_quoting import path_segment, quick_urlencode
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -54,23 +52,6 @@ def display_timestamp(moment: float) -> str:
     return display_date(shown.date().isoformat()) + shown.strftime(" %H:%M UTC")
 
 
-@functools.lru_cache(maxsize=8192)
-def _url_quoted(text: str, for_query: bool) -> str:
-    return url_quote(text, for_qs=for_query)
-
-
-def quick_urlencode(value: Any) -> str:
-    """Jinja's ``urlencode`` filter, the same output, each string's quoting remembered: a
-    results page quotes ~140 values (category, keyword and sign-in links), mostly the same
-    few, and quoting them afresh was a tenth of the page's template time."""
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        return _url_quoted(str(value), False)
-    items = value.items() if isinstance(value, dict) else value
-    return "&".join(
-        f"{_url_quoted(str(key), True)}={_url_quoted(str(item), True)}" for key, item in items
-    )
-
-
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     environment = templates.env
@@ -89,19 +70,20 @@ def make_templates() -> Jinja2Templates:
     environment.filters["timestamp"] = display_timestamp
     environment.filters["url_id"] = url_id  # paper ids (DOIs too) in URL paths
     environment.filters["urlencode"] = quick_urlencode
+    environment.filters["path_segment"] = path_segment
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
-    environment.globals["paper_fragment"] = PaperFragments(environment)
     return templates
 
 
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    """Render a page with the signed-in user and the CSRF token available to it."""
+    """Render a page with the signed-in user, the CSRF token and the cards
+    (``paper_cards.PaperCards``) available to it."""
     templates: Jinja2Templates = request.app.state.templates
     user = session_user(request)
-    shared = {
+    shared: dict[str, Any] = {
         "user": user,
         "comment_total": CommentTotals(store_of(request)),
         "saving": Saving(store_of(request), user) if user else None,
@@ -111,6 +93,7 @@ def render(
         "path": request.url.path,
         "query_string": str(request.url.query),
     }
+    shared["cards"] = page_cards(templates.env, shared)
     return templates.TemplateResponse(request, name, shared | context, status_code=status_code)
 
 
