@@ -1,4 +1,5 @@
-"""Small server-rendered SVG bar charts: the geometry here, the markup in ``_chart.html``.
+"""Small server-rendered SVG bar charts: their geometry, and their markup (``bar_chart``,
+a template global).
 
 No script and no chart library: the page's Content-Security-Policy allows neither
 inline scripts nor other origins, and a month-by-month bar chart needs neither.
@@ -8,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
+
+from markupsafe import Markup
 
 from paperfeed.search.profiles import Profile
 from paperfeed.search.trends import Trend
@@ -121,4 +125,40 @@ def profile_chart(profile: Profile) -> BarChart | None:
             f"{entry.month}: {_plural(entry.papers, 'paper')}, {_plural(entry.upvotes, 'upvote')}"
             for entry in profile.months
         ],
+    )
+
+
+def bar_chart(chart: BarChart, element_id: str) -> Markup:
+    """The chart as a ``<figure>``: the SVG, its caption, and its numbers as a list (for
+    screen readers and copying). Written in Python, not a Jinja macro: a search page
+    draws one with up to ~100 bars, and the macro's ~5 autoescapes a bar took ~0.3 ms."""
+    identifier = escape(element_id)
+    bars = "".join(
+        f'<rect class="bar" x="{bar.x}" y="{bar.y}" width="{bar.width}" '
+        f'height="{bar.height}"><title>{escape(bar.title)}</title></rect>\n    '
+        for bar in chart.bars
+    )
+    ticks = "".join(
+        f'<text class="x-label" x="{tick.x}" y="{chart.height - 6}" '
+        f'text-anchor="middle">{escape(tick.label)}</text>\n    '
+        for tick in chart.ticks
+    )
+    numbers = "".join(f"<li>{escape(bar.title)}</li>" for bar in chart.bars)
+    return Markup(
+        f'<figure class="chart" id="{identifier}">\n'
+        f'  <svg viewBox="0 0 {chart.width} {chart.height}" width="100%" role="img" '
+        f'aria-labelledby="{identifier}-caption" preserveAspectRatio="xMinYMin meet">\n'
+        f'    <line class="axis" x1="{chart.left}" y1="{chart.bottom}" x2="{chart.width - 4}" '
+        f'y2="{chart.bottom}"/>\n'
+        f'    <text class="y-label" x="{chart.left - 6}" y="{chart.top + 10}" '
+        f'text-anchor="end">{chart.maximum}</text>\n'
+        f'    <text class="y-label" x="{chart.left - 6}" y="{chart.bottom}" '
+        'text-anchor="end">0</text>\n'
+        f"    {bars}{ticks}\n"
+        "  </svg>\n"
+        f'  <figcaption id="{identifier}-caption">{escape(chart.caption)}</figcaption>\n'
+        '  <details class="chart-data"><summary>The numbers</summary>\n'
+        f"    <ul>{numbers}</ul>\n"
+        "  </details>\n"
+        "</figure>"
     )

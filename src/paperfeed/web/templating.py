@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
+from paperfeed.web.charts import bar_chart
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
 from paperfeed.web.paper_cards import page_cards
 from paperfeed.web.presentation import author_line, display_date, why_matched
@@ -73,6 +74,7 @@ def make_templates() -> Jinja2Templates:
     environment.filters["path_segment"] = path_segment
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["urlencode"] = urlencode
+    environment.globals["bar_chart"] = bar_chart
     return templates
 
 
