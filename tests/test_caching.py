@@ -1,10 +1,15 @@
-"""The engine's result cache: least recently used out, emptied on reload."""
+"""The engine's result cache: least recently used out, emptied on reload, and each kept
+answer sized close to the memory it holds."""
 
 from __future__ import annotations
 
+import tracemalloc
+
+import numpy as np
 import pytest
 
-from paperfeed.search.caching import ResultCache
+from paperfeed.search.caching import ResultCache, approximate_bytes
+from paperfeed.search.ranking import KeyedNumbers
 
 
 def test_keeps_the_most_recently_used_answers() -> None:
@@ -37,3 +42,27 @@ def test_a_failed_answer_is_not_kept() -> None:
         with pytest.raises(ValueError, match="no such paper"):
             cache.get_or_make("x", fail)
     assert cache.get_or_make("x", lambda: 7) == 7
+
+
+class _CountedKeys(KeyedNumbers):
+    iterated = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        _CountedKeys.iterated += 1
+        return super().__iter__()
+
+
+def test_a_rankings_numbers_are_sized_by_their_arrays_without_listing_them() -> None:
+    generator = np.random.default_rng(3)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    numbers = _CountedKeys(
+        generator.permutation(1_100).astype(np.int64), generator.random(1_100), float
+    )
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    size = approximate_bytes(numbers)
+    assert _CountedKeys.iterated == 0
+    # two arrays of 1,100 eight-byte numbers; as a mapping of Python numbers it was ~4x that
+    assert 2 * 8 * 1_100 <= size <= 2 * held
+    assert numbers[int(numbers._keys[5])] == numbers._values[5]

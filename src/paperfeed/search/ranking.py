@@ -56,6 +56,11 @@ class KeyedNumbers(Mapping[int, Number]):
     def __len__(self) -> int:
         return len(self._keys)
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes of its two arrays (what ``caching.approximate_bytes`` counts)."""
+        return int(self._keys.nbytes + self._values.nbytes)
+
 
 def candidate_rows(
     vectors: VectorIndex | VectorSearch | None, keys: NDArray[np.int64]
