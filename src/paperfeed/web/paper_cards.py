@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from html import escape
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment
 from jinja2.filters import do_truncate
@@ -27,7 +27,7 @@ from markupsafe import Markup
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
-from paperfeed.store.collections import Collection
+from paperfeed.web.page_context import Dismissals, Saving
 from paperfeed.web.presentation import display_date
 from paperfeed.web.security import CSRF_FIELD
 from paperfeed.web.url_quoting import path_segment, query_value
@@ -35,22 +35,6 @@ from paperfeed.web.url_quoting import path_segment, query_value
 ABSTRACT_CHARACTERS = 320  # a card without a snippet shows the abstract's start
 AUTHORS_SHOWN = 2  # of more than 3 authors, the first 2 and how many more
 CATEGORIES_SHOWN = 6
-
-
-class SavingState(Protocol):
-    """What the save menu reads of the signed-in user's collections (``page_context.Saving``)."""
-
-    collections: list[Collection]
-
-    def has(self, collection: Collection, paper: StoredPaper) -> bool: ...
-
-    def saved(self, paper: StoredPaper) -> bool: ...
-
-
-class DismissedState(Protocol):
-    """Which papers the signed-in user marked "not for me" (``page_context.Dismissals``)."""
-
-    def has(self, paper: StoredPaper) -> bool: ...
 
 
 def authors_and_date(paper: StoredPaper) -> str:
@@ -131,8 +115,8 @@ class PaperCards:
         csrf: str,
         path: str,
         query_string: str,
-        saving: SavingState | None,
-        dismissed: DismissedState | None,
+        saving: Saving | None,
+        dismissed: Dismissals | None,
         comment_total: Callable[[StoredPaper], int],
     ) -> None:
         self._environment = environment
