@@ -1,7 +1,8 @@
 """Author and organisation pages (``/authors/{name}``, ``/organizations/{name}``).
 
-``install`` registers the routes and the template filters that link every author and
-organisation name on the site to its page.
+``install`` registers the routes and the ``organization_name`` template filter, which
+shows every spelling of an organisation by one name; links to both kinds of page quote
+the name with ``url_quoting.path_segment`` (the ``path_segment`` filter).
 """
 
 from __future__ import annotations
