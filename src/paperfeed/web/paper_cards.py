@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from html import escape
-from typing import Any
 
 from jinja2 import Environment
 from jinja2.filters import do_truncate
@@ -285,17 +284,3 @@ class PaperCards:
     def triage(self, paper: StoredPaper) -> Markup:
         """The TL;DR and keywords, as on a card (the paper page shows them alone)."""
         return Markup(triage(paper))
-
-
-def page_cards(environment: Environment, context: dict[str, Any]) -> PaperCards:
-    """The ``cards`` of a page rendered with ``context`` (``templating.render``'s)."""
-    return PaperCards(
-        environment,
-        user=context["user"],
-        csrf=context["csrf"],
-        path=context["path"],
-        query_string=context["query_string"],
-        saving=context["saving"],
-        dismissed=context["dismissed"],
-        comment_total=context["comment_total"],
-    )

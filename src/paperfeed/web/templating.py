@@ -18,7 +18,7 @@ from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.web.charts import bar_chart
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
-from paperfeed.web.paper_cards import page_cards
+from paperfeed.web.paper_cards import PaperCards
 from paperfeed.web.presentation import author_line, display_date, why_matched
 from paperfeed.web.security import CSRF_FIELD, csrf_token, session_user, settings_of, store_of
 from paperfeed.web.url_quoting import path_segment, quick_urlencode
@@ -85,17 +85,33 @@ def render(
     (``paper_cards.PaperCards``) available to it."""
     templates: Jinja2Templates = request.app.state.templates
     user = session_user(request)
-    shared: dict[str, Any] = {
+    store = store_of(request)
+    comment_total = CommentTotals(store)
+    saving = Saving(store, user) if user else None
+    dismissed = Dismissals(store, user) if user else None
+    csrf = csrf_token(request)
+    path, query_string = request.url.path, str(request.url.query)
+    cards = PaperCards(
+        templates.env,
+        user=user,
+        csrf=csrf,
+        path=path,
+        query_string=query_string,
+        saving=saving,
+        dismissed=dismissed,
+        comment_total=comment_total,
+    )
+    shared = {
         "user": user,
-        "comment_total": CommentTotals(store_of(request)),
-        "saving": Saving(store_of(request), user) if user else None,
-        "dismissed": Dismissals(store_of(request), user) if user else None,
-        "csrf": csrf_token(request),
+        "comment_total": comment_total,
+        "saving": saving,
+        "dismissed": dismissed,
+        "csrf": csrf,
         "settings": settings_of(request),
-        "path": request.url.path,
-        "query_string": str(request.url.query),
+        "path": path,
+        "query_string": query_string,
+        "cards": cards,
     }
-    shared["cards"] = page_cards(templates.env, shared)
     return templates.TemplateResponse(request, name, shared | context, status_code=status_code)
 
 
