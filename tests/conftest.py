@@ -101,16 +101,38 @@ def shared_file() -> Callable[..., Path]:
 
 
 @pytest.fixture
-def site(database_url: str, paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def site_corpus(request: pytest.FixtureRequest) -> Callable[[Settings, Path], Any]:
+    """``running_site.load_site_corpus`` made by copying the corpus this test process loaded
+    first with the same settings (see ``running_site.copy_of_site_corpus``)."""
+    from running_site import copy_of_site_corpus
+
+    def copy(settings: Settings, folder: Path) -> Any:
+        postgres = (
+            request.getfixturevalue("postgres_server")
+            if settings.database_url.startswith("postgres")
+            else None
+        )
+        return copy_of_site_corpus(settings, folder, postgres)
+
+    return copy
+
+
+@pytest.fixture
+def site(
+    site_corpus: Callable[[Settings, Path], Any],
+    database_url: str,
+    paperfeed_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
     """A real server on the fixture corpus, on SQLite and on PostgreSQL."""
-    from running_site import Site, load_site_corpus, serve
+    from running_site import Site, serve
 
     monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
     monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
     settings = Settings.from_environment()
     folder = paperfeed_home.parent / "site"
     folder.mkdir()
-    store = load_site_corpus(settings, folder)
+    store = site_corpus(settings, folder)
     with serve(settings) as url:
         yield Site(url, settings, store)
     store.close()

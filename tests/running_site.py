@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
 import json
+import os
+import shutil
 import socket
+import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
@@ -57,6 +65,99 @@ def load_site_corpus(settings: Settings, folder: Path) -> Store:
     ingest_sources(store, [FIXTURES / "cli_arxiv_sample.jsonl"], "arxiv-listing")
     update_index(store, settings, show_progress=False)
     return store
+
+
+# One loaded corpus per test process and per kind of settings, which each site test copies:
+# loading took ~0.6 s a test (keywords and summaries for 182 papers), ~400 site tests.
+_loaded_corpora: dict[tuple[object, ...], tuple[Path, str]] = {}
+
+
+# Settings that loading and indexing never read: mail, serving and sign-up (the mail
+# tests' SMTP port differs test by test).
+_NOT_READ_BY_LOADING = frozenset(
+    {
+        "smtp_host",
+        "smtp_port",
+        "smtp_security",
+        "smtp_user",
+        "smtp_password",
+        "smtp_ca_file",
+        "mail_from",
+        "digest_hour",
+        "page_cache_seconds",
+        "server_threads",
+        "server_loop",
+        "server_http",
+        "secret_key",
+        "secure_cookies",
+        "base_url",
+        "base_url_configured",
+        "trusted_proxies",
+        "signup",
+        "invite_days",
+        "log_format",
+    }
+)
+
+
+def _corpus_key(settings: Settings) -> tuple[object, ...]:
+    """What the loaded corpus depends on: every setting loading may read, but not where
+    it lives (the home, the index folder and the database, of which only the kind
+    matters)."""
+    home = str(settings.home)
+    values = []
+    for field in dataclasses.fields(settings):
+        if field.name in _NOT_READ_BY_LOADING:
+            continue
+        value = getattr(settings, field.name)
+        if field.name == "database_url":
+            value = str(value).split(":", 1)[0]
+        elif field.name in ("home", "index_dir"):
+            value = str(value).replace(home, "<home>")
+        values.append((field.name, value))
+    return tuple(values)
+
+
+def copy_of_site_corpus(settings: Settings, folder: Path, postgres_server: Any = None) -> Store:
+    """The store of ``load_site_corpus(settings, folder)``, made by copying one loaded earlier
+    in this test process with the same settings: the SQLite file (by SQLite's backup) or the
+    PostgreSQL database (``CREATE DATABASE ... TEMPLATE``, in place of the empty one
+    ``settings.database_url`` names), and the index folder."""
+    key = _corpus_key(settings)
+    if key not in _loaded_corpora:
+        template_home = Path(tempfile.mkdtemp(prefix="paperfeed-site-corpus-"))
+        atexit.register(shutil.rmtree, template_home, ignore_errors=True)
+        template_url = f"sqlite:///{template_home / 'paperfeed.db'}"
+        if postgres_server is not None:
+            name = f"paperfeed_site_corpus_{os.getpid()}_{len(_loaded_corpora)}"
+            postgres_server.psql(f"CREATE DATABASE {name};")
+            template_url = str(postgres_server.get_uri(name))
+        template_settings = dataclasses.replace(
+            settings,
+            home=template_home,
+            index_dir=template_home / "index",
+            database_url=template_url,
+        )
+        load_site_corpus(template_settings, folder).close()
+        _loaded_corpora[key] = (template_home, template_url)
+    template_home, template_url = _loaded_corpora[key]
+    shutil.copytree(template_home / "index", settings.index_dir, dirs_exist_ok=True)
+    if postgres_server is None:
+        target = settings.database_url.removeprefix("sqlite:///")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(template_url.removeprefix("sqlite:///"))
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+    else:
+        name = make_url(settings.database_url).database
+        template = make_url(template_url).database
+        postgres_server.psql(f"DROP DATABASE {name};")
+        postgres_server.psql(f"CREATE DATABASE {name} TEMPLATE {template};")
+    return Store(settings.database_url)
 
 
 @contextmanager

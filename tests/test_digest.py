@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -74,10 +74,12 @@ def mail_settings(inbox: Inbox, database_url: str, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture
-def mail_site(mail_settings: Settings, paperfeed_home: Path) -> Iterator[Site]:
+def mail_site(
+    mail_settings: Settings, paperfeed_home: Path, site_corpus: Callable[[Settings, Path], Store]
+) -> Iterator[Site]:
     folder = paperfeed_home.parent / "site"
     folder.mkdir()
-    store = load_site_corpus(mail_settings, folder)
+    store = site_corpus(mail_settings, folder)
     with serve(mail_settings) as url:
         yield Site(url, mail_settings, store)
     store.close()

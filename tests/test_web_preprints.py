@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html.parser
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from paperfeed.accounts import create_api_token
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.models import Paper
+from paperfeed.store import Store
 from paperfeed.store.accounts import insert_user
-from running_site import LATEST_DAY, Site, csrf_of, load_site_corpus, serve
+from running_site import LATEST_DAY, Site, csrf_of, serve
 
 ODD_DOI = "10.1101/2026.08.20.000(1);x<y"  # Crossref allows these characters in a suffix
 ODD_PATH = "/papers/10.1101/2026.08.20.000%281%29%3Bx%3Cy"
@@ -32,14 +33,17 @@ ARXIV_PAPER = "2608.19880"
 
 @pytest.fixture
 def site(
-    database_url: str, paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    paperfeed_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    site_corpus: Callable[[Settings, Path], Store],
 ) -> Iterator[Site]:
     monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
     monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", "")
     settings = Settings.from_environment()
     folder = paperfeed_home.parent / "site"
     folder.mkdir()
-    store = load_site_corpus(settings, folder)
+    store = site_corpus(settings, folder)
     store.upsert_papers(
         [
             Paper(
