@@ -52,7 +52,10 @@ from paperfeed.web.security import (
     store_of,
 )
 
+# Endpoints at fixed paths, which the app tries first (see ``pages.router``), and those of
+# one paper, /api/papers/{id}..., after the routers whose routes they would swallow.
 router = APIRouter(prefix="/api", tags=["api"])
+paper_router = APIRouter(prefix="/api", tags=["api"])
 
 
 class ErrorAnswer(BaseModel):
@@ -356,7 +359,7 @@ def search_explained(
     }
 
 
-@router.get(
+@paper_router.get(
     "/papers/{id:arxiv}/similar", summary="Papers most like this one", responses=errors(400, 404)
 )
 def similar_papers(
@@ -368,7 +371,7 @@ def similar_papers(
     return [hit_json(hit, upvotes[hit.paper.key]) for hit in hits]
 
 
-@router.post(
+@paper_router.post(
     "/papers/{id:arxiv}/upvote",
     summary="Upvote (API token or session + CSRF)",
     responses=errors(401, 403, 404),
@@ -380,7 +383,7 @@ def upvote(
     return vote_json(accounts.upvote(store_of(request), user, paper.arxiv_id))
 
 
-@router.delete(
+@paper_router.delete(
     "/papers/{id:arxiv}/upvote", summary="Withdraw an upvote", responses=errors(401, 403, 404)
 )
 def withdraw_upvote(
@@ -390,7 +393,7 @@ def withdraw_upvote(
     return vote_json(accounts.withdraw_vote(store_of(request), user, paper.arxiv_id))
 
 
-@router.get("/papers/{id:arxiv}", summary="One paper", responses=errors(401, 404))
+@paper_router.get("/papers/{id:arxiv}", summary="One paper", responses=errors(401, 404))
 def get_paper(request: Request, id: PAPER_ID) -> dict[str, Any]:
     """The original site's paper object (``id``, ``authors: [{name}]``, ``publishedAt``,
     ``title``, ``summary``, ``upvotes``, ...: what ``huggingface_hub``'s

@@ -234,6 +234,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # first: the pages and endpoints at fixed paths, which no other route answers
+    app.include_router(pages.router)
+    app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(admin_api.router)
     app.include_router(admin_api.reports_router)
@@ -245,14 +248,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(discussion.feed_router)
     app.include_router(collections.api_router)
     app.include_router(collections.router)
-    # before api.router, whose /api/papers/{id:path} would take /api/papers/search/trend
+    # before api.paper_router, whose /api/papers/{id} routes would take /api/papers/search/trend
     app.include_router(trends.api_router)
     app.include_router(for_you.api_router)
-    app.include_router(triage.api_router)  # before api.router's /api/papers/{id}
+    app.include_router(triage.api_router)  # before api.paper_router's /api/papers/{id}
     app.include_router(triage.router)
+    # after every router with routes under /papers/ (.md, comments, not-for-me), which its
+    # /papers/{arxiv_id:path} would swallow; before those of other paths, which it cannot
+    app.include_router(pages.paper_router)
     app.include_router(cold_start.api_router)
     app.include_router(cold_start.router)
-    app.include_router(api.router)
+    app.include_router(api.paper_router)
     app.include_router(account_pages.api_router)
     app.include_router(account_pages.router)
     app.include_router(subscriptions.api_router)
@@ -261,7 +267,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sync_pages.router)
     app.include_router(for_you.router)
     people.install(app, store)
-    app.include_router(pages.router)
     install_operations(app)  # /healthz, /readyz, /metrics; every request counted and logged
     app.router.routes.append(mcp_route)  # /mcp: the MCP server over streamable HTTP
 
