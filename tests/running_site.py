@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import dataclasses
 import json
@@ -160,6 +161,17 @@ def copy_of_site_corpus(settings: Settings, folder: Path, postgres_server: Any =
     return Store(settings.database_url)
 
 
+class _TestServer(uvicorn.Server):
+    """uvicorn's server, seeing ``should_exit`` within 10 ms rather than its 100: each of
+    ~430 site tests waited ~50 ms on average for that tick on the way out."""
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            await asyncio.sleep(0.01)
+
+
 @contextmanager
 def serve(settings: Settings) -> Iterator[str]:
     """Run ``create_app(settings)`` under uvicorn in a thread; yields its base URL."""
@@ -171,7 +183,7 @@ def serve(settings: Settings) -> Iterator[str]:
         access_log=False,
         **UVICORN_OPTIONS,  # type: ignore[arg-type]
     )
-    server = uvicorn.Server(config)
+    server = _TestServer(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
