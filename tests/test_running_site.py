@@ -33,6 +33,16 @@ def _papers(store: Store) -> list[tuple[Any, ...]]:
     )
 
 
+def _in_sqlite_home(settings: Settings, home: Path) -> Settings:
+    """``settings`` with their own home, index folder and SQLite file in ``home``."""
+    return dataclasses.replace(
+        settings,
+        home=home,
+        index_dir=home / "index",
+        database_url=f"sqlite:///{home / 'paperfeed.db'}",
+    )
+
+
 def _papers_of(settings: Settings) -> list[tuple[Any, ...]]:
     store = Store(settings.database_url)
     try:
@@ -48,13 +58,7 @@ def test_a_copied_corpus_equals_a_fresh_load_and_copies_are_independent(
     postgres = (
         request.getfixturevalue("postgres_server") if database_url.startswith("postgres") else None
     )
-    fresh_home = tmp_path / "fresh"
-    fresh_settings = dataclasses.replace(
-        settings,
-        home=fresh_home,
-        index_dir=fresh_home / "index",
-        database_url=f"sqlite:///{fresh_home / 'paperfeed.db'}",
-    )
+    fresh_settings = _in_sqlite_home(settings, tmp_path / "fresh")
     (tmp_path / "fresh-site").mkdir()
     fresh = load_site_corpus(fresh_settings, tmp_path / "fresh-site")
     (tmp_path / "site").mkdir()
@@ -72,14 +76,9 @@ def test_a_copied_corpus_equals_a_fresh_load_and_copies_are_independent(
     if postgres is not None:
         return  # one PostgreSQL database per test: the next copy would need another
     (tmp_path / "again").mkdir()
-    again_home = tmp_path / "again-home"
-    again_settings = dataclasses.replace(
-        settings,
-        home=again_home,
-        index_dir=again_home / "index",
-        database_url=f"sqlite:///{again_home / 'paperfeed.db'}",
+    again = copy_of_site_corpus(
+        _in_sqlite_home(settings, tmp_path / "again-home"), tmp_path / "again"
     )
-    again = copy_of_site_corpus(again_settings, tmp_path / "again")
     try:
         assert _papers(again) == _papers_of(fresh_settings)
     finally:
