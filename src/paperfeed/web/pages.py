@@ -35,9 +35,9 @@ from paperfeed.web.sync_pages import grouped_items, status_line
 from paperfeed.web.templating import page_posted_from, render, safe_next, sign_in_location
 
 # Two routers: pages at fixed paths, which the app tries first (FastAPI tries each route
-# in order, ~3-4 µs each: /search came after ~110 others, ~0.3 ms a page), and a paper's
-# pages, whose /papers/{arxiv_id:path} must come after the routes it would swallow
-# (/papers/{id}.md, .../comments, .../not-for-me).
+# in order, ~2 µs each: /search was found after ~110 others, in 227 µs; now 9 µs), and a
+# paper's pages, whose /papers/{arxiv_id:path} must come after the routes it would
+# swallow (/papers/{id}.md, .../comments, .../not-for-me).
 router = APIRouter(include_in_schema=False)
 paper_router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
