@@ -146,6 +146,34 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
     assert _value(after, "paperfeed_index_vectors") == papers
 
 
+def test_cached_pages_and_refused_bodies_count_under_their_route(site: Site) -> None:
+    """Answers made before routing (the anonymous page cache, a HEAD of a cached page, a
+    body over the limit) are counted and logged under the route, not as unmatched."""
+    with site.client() as client:
+        before = _scrape(client)
+        for _ in range(3):  # the first renders, the next two come from the page cache
+            assert client.get("/search", params={"q": "agent"}).status_code == 200
+            assert client.get("/").status_code == 200
+        assert client.head("/").status_code == 200
+        refused = client.post(
+            "/signin",
+            content=b"x" * 200_000,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        after = _scrape(client)
+    assert refused.status_code == 413
+
+    def counted(**labels: str) -> float:
+        name = "paperfeed_http_requests_total"
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert counted(method="GET", route="/search", status="200") == 3
+    assert counted(method="GET", route="/", status="200") == 3
+    assert counted(method="HEAD", route="/", status="200") == 1
+    assert counted(method="POST", route="/signin", status="413") == 1
+    assert counted(method="GET", route="unmatched", status="200") == 0
+
+
 @pytest.fixture
 def served_home(paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A home with the site corpus indexed, for a ``paperfeed serve`` subprocess."""

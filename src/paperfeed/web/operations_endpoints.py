@@ -4,10 +4,11 @@ that counts, times and logs every request; the logic lives in ``paperfeed.operat
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.operations.health import check_readiness
@@ -61,12 +62,9 @@ class RequestObserver:
     def _route(self, scope: Scope) -> str:
         route = scope.get("route")
         if route is None:
-            # answered before routing (the page cache, a refused body): match it here
-            for candidate in self.routes_of.router.routes:
-                match, _child = candidate.matches(scope)
-                if match != Match.NONE:
-                    route = candidate
-                    break
+            # answered before routing (a refused body, a HEAD from the page cache): match
+            # it here
+            route = _first_match(self.routes_of.router.routes, scope)
         return str(getattr(route, "path", None) or UNMATCHED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,6 +88,19 @@ class RequestObserver:
             method = scope["method"] if scope["method"] in METHODS else "other"
             observe_request(method, route, status, seconds)
             log_request(method, route, status, seconds)
+
+
+def _first_match(routes: Sequence[BaseRoute], scope: Scope) -> BaseRoute | None:
+    """The route that takes ``scope``'s path, looking inside included routers (FastAPI
+    0.165 keeps each whole, as one route without a path of its own)."""
+    for candidate in routes:
+        match, _child = candidate.matches(scope)
+        if match != Match.NONE:
+            inner = getattr(candidate, "original_router", None)
+            if inner is not None:
+                return _first_match(inner.routes, scope) or candidate
+            return candidate
+    return None
 
 
 class ForwardedScheme:

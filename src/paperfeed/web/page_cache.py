@@ -30,6 +30,7 @@ MAX_ENTRIES = 1024
 # alone could hold most of a gigabyte
 MAX_BYTES = 64 * 1024 * 1024
 _Key = tuple[str, str, bytes]  # method, path, query string
+_Entry = tuple[float, Message, bytes, object]  # stored at, response start, body, route
 
 
 class AnonymousPageCache:
@@ -38,7 +39,7 @@ class AnonymousPageCache:
     def __init__(self, app: ASGIApp, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
-        self._entries: OrderedDict[_Key, tuple[float, Message, bytes]] = OrderedDict()
+        self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self._bytes = 0
 
     def _cacheable(self, scope: Scope) -> bool:
@@ -60,7 +61,11 @@ class AnonymousPageCache:
         entry = self._entries.get(key)
         now = time.monotonic()
         if entry is not None and now - entry[0] < self.seconds:
-            _, start, body = entry
+            _, start, body, route = entry
+            if route is not None:
+                # the route that made the page, as routing would have set it: the request
+                # is counted and logged under it (operations_endpoints.RequestObserver)
+                scope["route"] = route
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
             return
@@ -73,12 +78,16 @@ class AnonymousPageCache:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    self._store(key, captured.get("start"), b"".join(chunks), now)
+                    self._store(
+                        key, captured.get("start"), b"".join(chunks), now, scope.get("route")
+                    )
             await send(message)
 
         await self.app(scope, receive, capture)
 
-    def _store(self, key: _Key, start: Message | None, body: bytes, now: float) -> None:
+    def _store(
+        self, key: _Key, start: Message | None, body: bytes, now: float, route: object
+    ) -> None:
         if start is None or start["status"] != 200:
             return
         if len(body) > MAX_BYTES // 8:
@@ -87,7 +96,7 @@ class AnonymousPageCache:
         previous = self._entries.pop(key, None)
         if previous is not None:
             self._bytes -= _size(previous)
-        entry = (now, {**start, "headers": headers}, body)
+        entry = (now, {**start, "headers": headers}, body, route)
         self._entries[key] = entry
         self._bytes += _size(entry)
         while len(self._entries) > MAX_ENTRIES or self._bytes > MAX_BYTES:
@@ -95,7 +104,7 @@ class AnonymousPageCache:
             self._bytes -= _size(dropped)
 
 
-def _size(entry: tuple[float, Message, bytes]) -> int:
+def _size(entry: _Entry) -> int:
     """The body and the headers, plus the entry's own objects (~1 KB)."""
     headers = entry[1].get("headers", [])
     return len(entry[2]) + sum(len(name) + len(value) for name, value in headers) + 1024
