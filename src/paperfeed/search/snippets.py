@@ -57,11 +57,12 @@ class _Analysed(NamedTuple):
 # the first keys were deleted walks past their empty slots). Bounded in bytes: an abstract
 # split into lists of words, ints and stems took ~30 KB, and 20,000 of them (the old bound,
 # in entries only) held ~600 MB per worker; compact, it takes ~5 KB, its text included.
-# 48 MiB (the 16 the cards' fragment cache held before ``web/paper_cards.py`` came here):
-# ~15,000 titles and abstracts; over 3,000 distinct searches of bench/http_load.py on the
-# bundled corpus, 32 MiB split 16.6 texts afresh a search, 48 MiB 7.8 (CPU 7.2-7.9 ->
-# 6.6-6.9 ms a search).
-ANALYSED_BYTES = 48 * 1024 * 1024
+# 64 MiB: ~20,000 titles and abstracts, every text of a ~10,000-paper corpus (the bundled
+# one); a larger corpus keeps the most recently shown. Over 3,000 distinct searches of
+# bench/http_load.py on the bundled corpus, 32 MiB split 16.6 texts afresh a search
+# (CPU 7.2-7.9 ms a search), 48 MiB 7.8 (6.6-6.9 ms; in a slower spell 8.4-9.0), 64 MiB
+# 1.4 (7.8-8.1 in that spell).
+ANALYSED_BYTES = 64 * 1024 * 1024
 _analysed: OrderedDict[str, _Analysed] = OrderedDict()
 _analysed_total = 0  # the sum of ``_analysed_bytes`` over what is kept
 # The web server answers searches from a thread pool: two threads evicting the same oldest
