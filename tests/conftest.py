@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from paperfeed.config import Settings
+from paperfeed.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = Path(
@@ -101,12 +102,12 @@ def shared_file() -> Callable[..., Path]:
 
 
 @pytest.fixture
-def site_corpus(request: pytest.FixtureRequest) -> Callable[[Settings, Path], Any]:
+def site_corpus(request: pytest.FixtureRequest) -> Callable[[Settings, Path], Store]:
     """``running_site.load_site_corpus`` made by copying the corpus this test process loaded
     first with the same settings (see ``running_site.copy_of_site_corpus``)."""
     from running_site import copy_of_site_corpus
 
-    def copy(settings: Settings, folder: Path) -> Any:
+    def copy(settings: Settings, folder: Path) -> Store:
         postgres = (
             request.getfixturevalue("postgres_server")
             if settings.database_url.startswith("postgres")
@@ -119,7 +120,7 @@ def site_corpus(request: pytest.FixtureRequest) -> Callable[[Settings, Path], An
 
 @pytest.fixture
 def site(
-    site_corpus: Callable[[Settings, Path], Any],
+    site_corpus: Callable[[Settings, Path], Store],
     database_url: str,
     paperfeed_home: Path,
     monkeypatch: pytest.MonkeyPatch,
