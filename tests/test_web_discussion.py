@@ -192,6 +192,37 @@ def test_comments_are_escaped_and_links_are_http_only(site: Site) -> None:
     assert text is not None and html.unescape(re.sub(r"<[^>]+>", "", text.group(1))) == hostile
 
 
+def _card(page: str, arxiv_id: str) -> str:
+    card = page[page.index(f'data-id="{arxiv_id}"') :]
+    return card[: card.index("</article>")]
+
+
+def test_every_page_counts_the_comments_of_the_papers_it_shows(site: Site) -> None:
+    with site.client() as anonymous:
+        before = anonymous.get(f"/papers/{TOP_PAPER}").text
+    similar = re.findall(r'<article class="card" data-id="([^"]+)"', before)
+    assert similar, "the paper page shows similar papers"
+    neighbour = similar[0]
+    ada, bob = _token(site, "ada"), _token(site, "bob")
+    for token, arxiv_id in ((ada, TOP_PAPER), (bob, TOP_PAPER), (ada, neighbour)):
+        with _api(site, token) as api:
+            response = api.post(f"/api/papers/{arxiv_id}/comments", json={"text": "Noted."})
+            assert response.status_code == 201, response.text
+    paper = site.store.get_paper(neighbour)
+    assert paper is not None
+    neighbour_total = (paper.num_comments or 0) + 1
+    with site.client() as anonymous:
+        page = anonymous.get(f"/papers/{TOP_PAPER}").text
+        search = anonymous.get("/search", params={"q": f"{TOP_PAPER} {neighbour}"}).text
+        trending = anonymous.get("/trending").text
+    assert f"· {SOURCE_COMMENTS + 2} comments</span>" in page  # the discussion's heading
+    expected = f"{neighbour_total} comment{'' if neighbour_total == 1 else 's'}</a>"
+    assert expected in _card(page, neighbour)
+    assert f"{SOURCE_COMMENTS + 2} comments</a>" in _card(search, TOP_PAPER)
+    assert expected in _card(search, neighbour)
+    assert f"{SOURCE_COMMENTS + 2} comments</a>" in _card(trending, TOP_PAPER)
+
+
 def test_cards_count_our_comments_and_the_feed_lists_them(site: Site) -> None:
     ada = _token(site, "ada")
     with _api(site, ada) as api:

@@ -234,9 +234,9 @@ def comment_totals(store: Store, papers: Sequence[StoredPaper]) -> dict[int, int
     return {paper.key: comment_total(paper, counts) for paper in papers}
 
 
-def site_comment_counts(store: Store) -> dict[int, int]:
-    """Comments written here, per paper, for every paper that has some."""
-    return comment_rows.count_comments(store)
+def comment_counts(store: Store, paper_keys: Sequence[int]) -> dict[int, int]:
+    """Comments written here, per paper, for those of ``paper_keys`` that have some."""
+    return comment_rows.count_comments(store, paper_keys)
 
 
 def user_comments(store: Store, user: User, limit: int = 50) -> list[tuple[Comment, StoredPaper]]:

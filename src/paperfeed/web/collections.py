@@ -360,6 +360,7 @@ def _page(
             "import_formats": IMPORT_FORMATS,
         },
         status_code=status_code,
+        shown=plain,
     )
 
 

@@ -47,6 +47,7 @@ def for_you_page(request: Request) -> HTMLResponse:
             "voted": accounts.voted_ids(store, user, papers),
             "because": [because_text(item) for item in result.items],
         },
+        shown=papers,
     )
 
 

@@ -95,7 +95,7 @@ def daily(
         "by_key": {item.paper.key: item for item in shown},
         "grouped": group,
     }
-    return render(request, "daily.html", context)
+    return render(request, "daily.html", context, shown=[item.paper for item in shown])
 
 
 @router.get("/trending", response_class=HTMLResponse)
@@ -105,7 +105,10 @@ def trending_page(request: Request) -> HTMLResponse:
     items = trending(store, half_life, limit=50)
     voted = accounts.voted_ids(store, session_user(request), [item.paper for item in items])
     return render(
-        request, "trending.html", {"items": items, "voted": voted, "half_life": half_life}
+        request,
+        "trending.html",
+        {"items": items, "voted": voted, "half_life": half_life},
+        shown=[item.paper for item in items],
     )
 
 
@@ -160,6 +163,7 @@ def search_page(
             "pages": max(1, -(-results.pageable // PAGE_SIZE)),
             "trend": _search_trend(request, q, cat, since, until),
         },
+        shown=papers,
     )
 
 
@@ -216,6 +220,7 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "max_comment": MAX_COMMENT_CHARACTERS,
             "hidden_by_moderator": hidden,
         },
+        shown=[paper] + [hit.paper for hit in similar],
     )
     page.headers["Vary"] = "Accept"  # the same address answers markdown to agents
     return page

@@ -40,6 +40,7 @@ def _page(request: Request, profile: Profile) -> HTMLResponse:
             "chart": profile_chart(profile),
             "voted": accounts.voted_ids(store, session_user(request), list(profile.papers)),
         },
+        shown=list(profile.papers),
     )
 
 

@@ -175,6 +175,7 @@ def new_page(
             "because": because,
             "order": order,
         },
+        shown=[item.paper for item in shown],
     )
 
 

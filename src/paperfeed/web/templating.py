@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from markupsafe import Markup, escape
 from paperfeed.discussion import text_segments
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import url_id
+from paperfeed.models import StoredPaper
 from paperfeed.web.charts import bar_chart
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
 from paperfeed.web.paper_cards import PaperCards
@@ -79,14 +81,20 @@ def make_templates() -> Jinja2Templates:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    *,
+    shown: Sequence[StoredPaper] = (),
 ) -> HTMLResponse:
     """Render a page with the signed-in user, the CSRF token and the cards
-    (``paper_cards.PaperCards``) available to it."""
+    (``paper_cards.PaperCards``) available to it. ``shown`` are the papers whose cards or
+    comment totals the page shows: their totals are counted together."""
     templates: Jinja2Templates = request.app.state.templates
     user = session_user(request)
     store = store_of(request)
-    comment_total = CommentTotals(store)
+    comment_total = CommentTotals(store, shown)
     saving = Saving(store, user) if user else None
     dismissed = Dismissals(store, user) if user else None
     csrf = csrf_token(request)
