@@ -35,6 +35,8 @@ PATHS = [
     ("GET", "/api/papers/2401.00001"),
     ("GET", "/api/papers/search/trend"),
     ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("POST", "/mcp"),
 ]
 
 

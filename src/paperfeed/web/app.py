@@ -34,6 +34,7 @@ from paperfeed.web import (
     discussion,
     feeds,
     for_you,
+    operations_endpoints,
     pages,
     paper_markdown,
     people,
@@ -234,14 +235,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # First the routers whose every route is at a fixed path: no other route answers those
-    # paths, so their place changes no request's route, and the pages read most are found
-    # after a few tries instead of ~110 (FastAPI tries every route of every router in
-    # order, ~2 µs each: bench/route_matching.py).
-    for fixed_paths in (
+    # FastAPI tries every route of every included router in order, ~2 µs each
+    # (bench/route_matching.py), so the pages read most come first: the site's pages, a
+    # paper's page, the API and a paper's API answer, then the rest. A route with a path
+    # parameter comes after every route whose path it would take: /papers/{id:path} would
+    # take /papers/{id}.md, .../comments and .../not-for-me, and /api/papers/{id:arxiv}
+    # .../comments, .../not-for-me and /api/papers/search/trend. No other parameter route
+    # takes a path of a router placed after it.
+    for router in (
         pages.router,
+        paper_markdown.router,  # /llms.txt, /papers/{id}.md
+        discussion.router,
+        triage.router,
+        pages.paper_router,  # /papers/{id}
         api.router,
         trends.api_router,
+        discussion.api_router,
+        triage.api_router,
+        api.paper_router,  # /api/papers/{id}
+        operations_endpoints.router,  # /healthz, /readyz, /metrics: probed every few seconds
         for_you.api_router,
         for_you.router,
         cold_start.api_router,
@@ -252,27 +264,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions.api_router,
         subscriptions.router,
     ):
-        app.include_router(fixed_paths)
-    # Then those with path parameters, each before any whose parameter would take its
-    # paths: /papers/{id:path} would take /papers/{id}.md, .../comments and .../not-for-me,
-    # /api/papers/{id} .../comments and .../not-for-me. The rest share no path prefix.
-    app.include_router(paper_markdown.router)
-    app.include_router(discussion.api_router)
-    app.include_router(triage.api_router)
-    app.include_router(api.paper_router)
-    app.include_router(discussion.router)
-    app.include_router(triage.router)
-    app.include_router(pages.paper_router)
-    app.include_router(discussion.feed_router)
-    app.include_router(cold_start.router)
-    app.include_router(collections.api_router)
-    app.include_router(collections.router)
-    app.include_router(admin.router)
-    app.include_router(admin_api.router)
-    app.include_router(admin_api.reports_router)
-    people.install(app, store)
-    install_operations(app)  # /healthz, /readyz, /metrics; every request counted and logged
+        app.include_router(router)
     app.router.routes.append(mcp_route)  # /mcp: the MCP server over streamable HTTP
+    for router in (
+        discussion.feed_router,
+        cold_start.router,  # /authors/{name}/mine, before people's /authors/{name:path}
+        collections.api_router,
+        collections.router,
+        admin.router,
+        admin_api.router,
+        admin_api.reports_router,
+    ):
+        app.include_router(router)
+    people.install(app, store)
+    install_operations(app)  # every request counted and logged
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> HTMLResponse:

@@ -156,11 +156,11 @@ def _is_secure(cookie: bytes) -> bool:
 
 
 def install_operations(app: FastAPI) -> None:
-    """Add the operations routes and middleware to ``app`` (call after the other
-    middleware, so the timing covers all of it)."""
+    """Add the metrics registry and the middleware that counts, times and logs requests
+    to ``app`` (call after the other middleware, so the timing covers all of it). The
+    app includes ``router``, the operations routes, with its other fixed paths."""
     settings = app.state.settings
     configure_logging(settings)
     app.state.metrics_registry = make_registry(app.state.engine)
-    app.include_router(router)
     app.add_middleware(RequestObserver, routes_of=app)
     app.add_middleware(ForwardedScheme, trusted=settings.trusted_proxies)
