@@ -50,6 +50,28 @@ def test_months_run_over_the_corpus_with_zeros(engine: SearchEngine) -> None:
     assert (trend.total, trend.undated) == (3, 1)
 
 
+def test_the_corpus_months_follow_the_index_after_a_reload(
+    engine: SearchEngine, settings: Settings
+) -> None:
+    monthly_trend(engine, "diffusion")  # the corpus's months, as first indexed
+    engine.store.upsert_papers(
+        [
+            _paper(6, "Diffusion for audio", "2026-03-02", ["cs.SD"]),
+            _paper(7, "Speech without diffusion", "2026-03-05", ["cs.SD"]),
+        ]
+    )
+    update_index(engine.store, settings, show_progress=False)
+    engine.reload_if_changed()
+    trend = monthly_trend(engine, "diffusion")
+    assert [(m.month, m.count, m.corpus) for m in trend.months] == [
+        ("2025-11", 1, 1),
+        ("2025-12", 0, 0),
+        ("2026-01", 3, 3),
+        ("2026-02", 0, 0),
+        ("2026-03", 2, 2),
+    ]
+
+
 def test_phrases_keep_their_word_order_and_filters_apply(engine: SearchEngine) -> None:
     assert monthly_trend(engine, '"diffusion transformers"').total == 2
     assert monthly_trend(engine, "diffusion", categories=["cs.LG"]).total == 1
