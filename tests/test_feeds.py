@@ -156,3 +156,36 @@ def test_a_vote_after_the_newest_daily_list_keeps_the_window(store: Store) -> No
     assert {item.paper.arxiv_id for item in before} < set(scores)
     assert scores["2608.00006"] == pytest.approx(1.0)
     assert scores["2608.00003"] == pytest.approx(10.0)  # the list of 08-17 is the anchor
+
+
+def test_trending_cut_at_a_tie_keeps_the_lower_arxiv_ids(store: Store) -> None:
+    """Only the papers at or above the last place's score are read: the cut must still be
+    the full ranking's first papers, ties broken by arXiv id (2608.00003 and .00004 both
+    have 10 upvotes of the same day, and so has 2607.99999, stored after them)."""
+    store.upsert_papers([_paper("2607.99999", "2026-08-17", 10)])
+    now = _noon("2026-08-17")
+    ranking = [item.paper.arxiv_id for item in trending(store, half_life_hours=72, now=now)]
+    assert ranking == [
+        "2608.00002",
+        "2607.99999",
+        "2608.00003",
+        "2608.00004",
+        "2608.00001",
+        "2608.00005",
+    ]
+    for limit in range(1, 8):
+        cut = trending(store, half_life_hours=72, limit=limit, now=now)
+        assert [item.paper.arxiv_id for item in cut] == ranking[:limit]
+
+
+def test_a_vote_brings_a_papers_source_upvotes_from_before_the_window(store: Store) -> None:
+    """The window (ten half-lives) bounds which daily lists are read; a paper voted on
+    here counts its source's upvotes too, decayed from its own daily date."""
+    now = _noon("2026-08-17")
+    assert "2608.00005" not in [i.paper.arxiv_id for i in trending(store, 12, now=now)]
+    paper = store.get_paper("2608.00005")  # 100 upvotes on 2026-07-31, 34 half-lives back
+    assert paper is not None
+    user = insert_user(store, "voter@example.org", "voter", "hash")
+    insert_vote(store, user.id, paper.key, at=now + 3600)  # after the anchor: weight 1
+    scores = {item.paper.arxiv_id: item.score for item in trending(store, 12, now=now + 7200)}
+    assert scores["2608.00005"] - 1.0 == pytest.approx(100 * 2.0**-34, rel=1e-6)

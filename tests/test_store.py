@@ -128,8 +128,8 @@ def test_migrations_are_recorded_once(database_url: str) -> None:
 
 
 def test_migrations_build_the_live_schema(database_url: str) -> None:
-    """The frozen migrations, run on a fresh database, give every table and column of
-    ``store/schema.py``: a migration that forgets a column fails here."""
+    """The frozen migrations, run on a fresh database, give every table, column and
+    index of ``store/schema.py``: a migration that forgets one fails here."""
     from sqlalchemy import inspect
 
     from paperfeed.store import schema
@@ -141,6 +141,14 @@ def test_migrations_build_the_live_schema(database_url: str) -> None:
         assert inspector.has_table(table.name), table.name
         columns = {column["name"] for column in inspector.get_columns(table.name)}
         assert columns == {column.name for column in table.columns}, table.name
+        indexes = {
+            index["name"]: list(index["column_names"])
+            for index in inspector.get_indexes(table.name)
+        }
+        for index in table.indexes:
+            assert indexes.get(index.name) == [column.name for column in index.columns], (
+                f"{table.name}: {index.name}"
+            )
 
 
 def test_bad_database_url_names_it() -> None:

@@ -11,6 +11,7 @@ period, the votes are decayed to the period's last day, so "trending in 2026-W34
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -24,7 +25,7 @@ from paperfeed.search.feeds import (
     trending,
 )
 from paperfeed.store import Store
-from paperfeed.store.accounts import votes_since
+from paperfeed.store.accounts import votes_between
 from paperfeed.store.daily import latest_daily_date, neighbouring_daily_dates, papers_between
 
 DAILY_SORTS = ("publishedAt", "trending")
@@ -90,9 +91,11 @@ def _trending_within(
             age = max(anchor - _noon(paper.daily_date), 0.0)
             scores[paper.key] += paper.upvotes * 2.0 ** (-age / half_life)
     first = min((paper.daily_date for paper in papers if paper.daily_date), default=last_day)
-    for key, at in votes_since(store, _noon(first) - 12 * 3600):
-        if key in keys and at <= anchor:
-            scores[key] += 2.0 ** (-max(anchor - at, 0.0) / half_life)
+    # the period's papers' votes up to the anchor only: an old week or month reads its
+    # own votes, not every vote cast on the site since
+    until = math.nextafter(anchor, math.inf)  # votes at the anchor count
+    for key, at in votes_between(store, _noon(first) - 12 * 3600, until, sorted(keys)):
+        scores[key] += 2.0 ** (-max(anchor - at, 0.0) / half_life)
     upvotes = total_upvotes(store, papers)
     items = [FeedItem(paper, upvotes[paper.key], scores[paper.key]) for paper in papers]
     items.sort(key=lambda item: (-item.score, -item.upvotes, item.paper.arxiv_id))

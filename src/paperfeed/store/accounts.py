@@ -288,17 +288,43 @@ def voted_keys(store: Store, user_id: int, paper_keys: Sequence[int]) -> set[int
     return found
 
 
-def votes_since(store: Store, since: float) -> list[tuple[int, float]]:
-    """``(paper key, time)`` of every vote cast at or after ``since`` (epoch seconds)."""
+def votes_between(
+    store: Store, since: float, before: float, paper_keys: Sequence[int] | None = None
+) -> list[tuple[int, float]]:
+    """``(paper key, time)`` of every vote cast at or after ``since`` and before
+    ``before`` (epoch seconds), oldest first (per batch of 900 keys when ``paper_keys``
+    names the papers)."""
+    votes = schema.votes.c
+    # oldest first: each paper's decayed votes are summed in the same order every time
+    query = (
+        select(votes.paper_key, votes.created_at)
+        .where(votes.created_at >= since, votes.created_at < before)
+        .order_by(votes.created_at)
+    )
+    found: list[tuple[int, float]] = []
     with store.engine.connect() as connection:
-        return [
-            (int(row.paper_key), float(row.created_at))
-            for row in connection.execute(
-                select(schema.votes.c.paper_key, schema.votes.c.created_at).where(
-                    schema.votes.c.created_at >= since
-                )
-            )
-        ]
+        if paper_keys is None:
+            rows = connection.execute(query).all()
+            return [(int(key), float(at)) for key, at in rows]
+        keys = sorted({int(key) for key in paper_keys})
+        for start in range(0, len(keys), 900):
+            batch = query.where(votes.paper_key.in_(keys[start : start + 900]))
+            found.extend((int(key), float(at)) for key, at in connection.execute(batch).all())
+    return found
+
+
+def vote_counts_since(store: Store, since: float) -> dict[int, int]:
+    """Votes cast at or after ``since`` (epoch seconds), per paper that has any."""
+    votes = schema.votes.c
+    # grouped by ``paper_key + 0``, not ``paper_key``: SQLite otherwise walks the whole
+    # index on paper_key to group without sorting, reading every vote ever cast (170 ms
+    # at 200,000 votes for a span holding 7,000), instead of the span's votes by time
+    paper = (votes.paper_key + 0).label("paper")
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(paper, func.count()).where(votes.created_at >= since).group_by(paper)
+        ).all()
+    return {int(key): int(count) for key, count in rows}
 
 
 def latest_vote_time(store: Store) -> float | None:

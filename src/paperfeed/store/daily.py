@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -13,6 +14,55 @@ from paperfeed.store.moderation import not_hidden
 from paperfeed.store.sequencing import next_change_sequence
 
 _DAILY = schema.papers.c.daily_date
+
+
+def upvoted_between(store: Store, first: str, last: str) -> list[tuple[int, int, str]]:
+    """``(key, upvotes its source reported, daily date)`` of the papers with such upvotes
+    whose daily date is in ``first..last`` (ISO dates, inclusive), hidden papers left out:
+    what trending reads of the daily lists, without reading the papers themselves."""
+    papers = schema.papers.c
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(papers.key, papers.upvotes, _DAILY).where(
+                first <= _DAILY, last >= _DAILY, papers.upvotes > 0, not_hidden()
+            )
+        ).all()
+    return [(int(key), int(upvotes), str(day)) for key, upvotes, day in rows]
+
+
+def upvoted_among(store: Store, keys: Sequence[int]) -> list[tuple[int, int, str]]:
+    """``upvoted_between``'s rows for those of ``keys`` with reported upvotes and a daily
+    date, whatever the date."""
+    papers = schema.papers.c
+    found: list[tuple[int, int, str]] = []
+    ordered = sorted({int(key) for key in keys})
+    with store.engine.connect() as connection:
+        for start in range(0, len(ordered), 900):
+            rows = connection.execute(
+                select(papers.key, papers.upvotes, _DAILY).where(
+                    papers.key.in_(ordered[start : start + 900]),
+                    papers.upvotes > 0,
+                    _DAILY.is_not(None),
+                )
+            ).all()
+            found.extend((int(key), int(upvotes), str(day)) for key, upvotes, day in rows)
+    return found
+
+
+def arxiv_ids_of(store: Store, keys: Sequence[int]) -> dict[int, str]:
+    """The arXiv id (or DOI) of each of ``keys`` that is a stored paper."""
+    papers = schema.papers.c
+    found: dict[int, str] = {}
+    ordered = sorted({int(key) for key in keys})
+    with store.engine.connect() as connection:
+        for start in range(0, len(ordered), 900):
+            rows = connection.execute(
+                select(papers.key, papers.arxiv_id).where(
+                    papers.key.in_(ordered[start : start + 900])
+                )
+            ).all()
+            found.update((int(key), str(arxiv_id)) for key, arxiv_id in rows)
+    return found
 
 
 def papers_between(store: Store, first: str, last: str) -> list[StoredPaper]:

@@ -129,7 +129,8 @@ votes = Table(
     # one vote per user per paper, enforced by the database under concurrency
     PrimaryKeyConstraint("user_id", "paper_key", name="pk_votes"),
     Index("ix_votes_paper", "paper_key"),
-    Index("ix_votes_created_at", "created_at"),
+    # by time, then paper: the spans trending and the weekly lists read (migration 15)
+    Index("ix_votes_created_at_paper", "created_at", "paper_key"),
 )
 
 # -- sessions (migration 5) ------------------------------------------------------------

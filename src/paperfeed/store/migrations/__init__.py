@@ -28,6 +28,7 @@ from paperfeed.store.migrations import (
     m012_triage,
     m013_create_announcements,
     m014_source_accounts_and_token_scopes,
+    m015_vote_time_index,
 )
 
 Migration = Callable[[Connection], None]
@@ -49,6 +50,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (12, "triage", m012_triage.apply),
     (13, "create_announcements", m013_create_announcements.apply),
     (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
+    (15, "vote_time_index", m015_vote_time_index.apply),
 ]
 
 
