@@ -9,8 +9,10 @@ the votes on the newest 600):
   laptop that never syncs) and the votes were cast since, after the anchor.
 
 Each row is the best of 3 calls of ``feeds.trending`` (50 papers, 48-hour half-life) and
-``feeds.daily_feed`` for the corpus's last full week. Run it twice to compare two
-checkouts: ``PYTHONPATH=<checkout>/src python bench/feeds.py``.
+``feeds.daily_feed`` for the corpus's last full week. A second table times the status
+line every feed page shows (``syncing.sync_overview``) as sync runs pile up: 4 sources
+every 30 minutes is ~70,000 runs a year, and runs are never deleted. Run it twice to
+compare two checkouts: ``PYTHONPATH=<checkout>/src python bench/feeds.py``.
 
 Run:  python bench/feeds.py [--votes 20000,200000]
 """
@@ -35,6 +37,7 @@ from paperfeed.search.feeds import daily_feed, trending
 from paperfeed.store import Store, schema
 from paperfeed.store.daily import latest_daily_date
 from paperfeed.store.loading import ingest_sources
+from paperfeed.store.syncing import sync_overview
 
 USERS = 3000
 DAY = 86400.0
@@ -114,6 +117,30 @@ def main() -> None:
                 trending_ms = _best_ms(trending_now)
                 week_ms = _best_ms(lambda: daily_feed(store, week=week))
                 print(f"| {site} | {count:,} | {trending_ms:,.1f} ms | {week_ms:,.1f} ms |")
+        print()
+        print("| sync runs | the status line's read |")
+        print("|---:|---:|")
+        sources = ["arxiv-oai", "arxiv-listing", "daily-papers", "index"]
+        stored = 0
+        for runs in (1_000, 10_000, 70_000):
+            rows = [
+                {
+                    "source": sources[number % 4],
+                    "started_at": anchor + number * 450.0,
+                    "finished_at": anchor + number * 450.0 + 60,
+                    "status": "failed" if number % 13 == 0 else "ok",
+                    "added": 5,
+                    "updated": 1,
+                    "unchanged": 0,
+                    "rejected": 0,
+                    "withdrawn": 0,
+                }
+                for number in range(stored, runs)
+            ]
+            with store.engine.begin() as connection:
+                connection.execute(insert(schema.sync_runs), rows)
+            stored = runs
+            print(f"| {runs:,} | {_best_ms(lambda: sync_overview(store), 5):,.2f} ms |")
         store.close()
     machine.report()
 
