@@ -8,8 +8,10 @@ the votes on the newest 600):
 * ``archive``: the daily source stopped (the bundled corpus ends in August 2026, as on a
   laptop that never syncs) and the votes were cast since, after the anchor.
 
-Each row is the best of 3 calls of ``feeds.trending`` (50 papers, 48-hour half-life) and
-``feeds.daily_feed`` for the corpus's last full week. A second table times the status
+Each row is the best of 3 calls of ``feeds.trending`` (50 papers, 48-hour half-life), of
+``feeds.daily_feed`` for the corpus's last full week, and of ``/api/daily_papers`` sorted
+by trending within that week and within a month a year before it (its votes decayed to
+the period's end). A second table times the status
 line every feed page shows (``syncing.sync_overview``) as sync runs pile up: 4 sources
 every 30 minutes is ~70,000 runs a year, and runs are never deleted. Run it twice to
 compare two checkouts: ``PYTHONPATH=<checkout>/src python bench/feeds.py``.
@@ -33,6 +35,7 @@ from sqlalchemy import insert
 import paperfeed
 from _machine import Machine, add_machine_arguments
 from paperfeed.quickstart import BUNDLE
+from paperfeed.search.daily_listing import DailyQuery, daily_papers
 from paperfeed.search.feeds import daily_feed, trending
 from paperfeed.store import Store, schema
 from paperfeed.store.daily import latest_daily_date
@@ -101,8 +104,12 @@ def main() -> None:
         monday = date.fromisoformat(last_day) - timedelta(days=7)
         monday -= timedelta(days=monday.weekday())
         week = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
-        print("| site | votes | trending, 50 papers | weekly list (" + week + ") |")
-        print("|---|---:|---:|---:|")
+        old_month = f"{monday.year - 1}-{monday.month:02d}"
+        print(
+            f"| site | votes | trending, 50 papers | weekly list ({week}) "
+            f"| API trending in {week} | API trending in {old_month} |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
         for site in ("synced", "archive"):
             for count in counts:
                 if site == "synced":  # the anchor is "now": the last list's noon
@@ -116,7 +123,16 @@ def main() -> None:
 
                 trending_ms = _best_ms(trending_now)
                 week_ms = _best_ms(lambda: daily_feed(store, week=week))
-                print(f"| {site} | {count:,} | {trending_ms:,.1f} ms | {week_ms:,.1f} ms |")
+                api_week_ms = _best_ms(
+                    lambda: daily_papers(store, DailyQuery(week=week, sort="trending"))
+                )
+                api_month_ms = _best_ms(
+                    lambda: daily_papers(store, DailyQuery(month=old_month, sort="trending"))
+                )
+                print(
+                    f"| {site} | {count:,} | {trending_ms:,.1f} ms | {week_ms:,.1f} ms "
+                    f"| {api_week_ms:,.1f} ms | {api_month_ms:,.1f} ms |"
+                )
         print()
         print("| sync runs | the status line's read |")
         print("|---:|---:|")

@@ -145,6 +145,8 @@ def daily_papers(
             items = [item for item in feed.items if item.paper.key in kept]
         return items[start:end]
     if query.sort == "trending":
+        if not query.submitter:  # the first ``end`` of the ranking: only those are read
+            return trending(store, half_life_hours, limit=end)[start:end]
         ranked = trending(store, half_life_hours, limit=MAX_PAGE * MAX_LIMIT)
         kept = {paper.key for paper in _by_submitter([i.paper for i in ranked], query.submitter)}
         return [item for item in ranked if item.paper.key in kept][start:end]
