@@ -50,6 +50,34 @@ def test_author_page_lists_papers_newest_first_with_coauthors_and_search(site: S
     assert '<figure class="chart" id="activity">' in page.text and "<svg" in page.text
 
 
+def test_author_page_holds_papers_stored_since_the_index_was_built(site: Site) -> None:
+    """The page finds an author's indexed papers by the index's author postings, and the
+    papers stored since the last `paperfeed index` by reading them; a name with the same
+    words in another order is someone else."""
+    with site.client() as client:
+        before = _ids(client.get(f"/authors/{quote(AUTHOR)}").text)
+    site.store.upsert_papers(
+        [
+            Paper(
+                arxiv_id=arxiv_id,
+                title=f"A paper stored after indexing {arxiv_id}",
+                abstract="Abstract.",
+                authors=authors,
+                daily_date="2026-09-01",
+                sources=["daily-papers-flat"],
+            )
+            for arxiv_id, authors in (
+                ("2609.00009", ["Ada Lovelace", "jiaming  liu"]),
+                ("2609.00008", ["Liu Jiaming"]),
+            )
+        ]
+    )
+    with site.client() as client:
+        after = _ids(client.get(f"/authors/{quote(AUTHOR)}").text)
+    assert len(before) == 4
+    assert after == ["2609.00009", *before]
+
+
 def test_organisation_page_merges_spellings_and_shows_upvotes_per_month(site: Site) -> None:
     # The site corpus has 2608.18580 (54 upvotes, 2026-08-21) from "university of science
     # and technology  of china", as the source spells it; add papers under both spellings

@@ -12,10 +12,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+from numpy.typing import NDArray
+
+from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.tokenizer import tokenize
 from paperfeed.models import StoredPaper
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.search.trends import month_range
@@ -96,9 +101,13 @@ def _counted(names: Iterable[str], limit: int | None = None) -> tuple[tuple[str,
     return tuple(ranked[:limit])
 
 
-def author_profile(store: Store, name: str) -> Profile | None:
-    """The author named ``name`` (case and spacing ignored), or None when no paper has them."""
-    papers = papers_by_author(store, name)
+def author_profile(store: Store, name: str, lexical: LexicalIndex | None = None) -> Profile | None:
+    """The author named ``name`` (case and spacing ignored), or None when no paper has them.
+
+    With the search index (``lexical``), the papers whose authors hold every term of the
+    name are the candidates, and only papers stored since the index was built are
+    scanned; without it, every paper is."""
+    papers = papers_by_author(store, name, *_indexed_candidates(lexical, name))
     if not papers:
         return None
     wanted = fold_name(name)
@@ -117,6 +126,24 @@ def author_profile(store: Store, name: str) -> Profile | None:
         coauthors=coauthors,
         organizations=_counted(paper.organization for paper in papers if paper.organization),
     )
+
+
+def _indexed_candidates(
+    lexical: LexicalIndex | None, name: str
+) -> tuple[Sequence[int] | None, int]:
+    """``papers_by_author``'s ``among`` and ``after_key`` from the index's author postings:
+    the indexed papers whose authors hold every term of ``name``, and the highest indexed
+    key (papers stored after it are not in the postings yet)."""
+    terms = set(tokenize(name))
+    live = lexical.live_keys() if lexical is not None else None
+    if lexical is None or live is None or not len(live) or not terms:
+        return None, 0  # nothing to narrow by: every paper is scanned
+    found: NDArray[np.int64] | None = None
+    for term in terms:
+        keys = lexical.keys_with(term, "authors")
+        found = keys if found is None else np.intersect1d(found, keys, assume_unique=True)
+    assert found is not None
+    return found.tolist(), int(live.max())
 
 
 def organization_profile(store: Store, name: str) -> Profile | None:

@@ -9,6 +9,7 @@ Technology of China" by different sources is one organisation.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
@@ -31,24 +32,35 @@ def _like_pattern(text: str) -> str:
     return f"%{text}%"
 
 
-def papers_by_author(store: Store, name: str) -> list[StoredPaper]:
+def papers_by_author(
+    store: Store, name: str, among: Sequence[int] | None = None, after_key: int = 0
+) -> list[StoredPaper]:
     """Papers with an author whose name folds to the same as ``name``, newest first.
 
     The authors column holds a JSON list, so candidates are found with a case-insensitive
-    ``LIKE`` on the JSON-encoded name (one scan in the database) and checked exactly here.
+    ``LIKE`` on the JSON-encoded name and checked exactly here. That ``LIKE`` reads every
+    paper (~120 ms at 89,000 papers), unless the caller knows a superset: ``among``, keys
+    holding every paper by this author up to ``after_key`` (the search index's postings);
+    papers stored after ``after_key`` are still found by the ``LIKE``, over their keys only.
     """
     wanted = fold_name(name)
     if not wanted:
         return []
     # JSON text of the name as the store writes it (ASCII, \\u escapes), without quotes
     encoded = json.dumps(" ".join(name.split()))[1:-1]
+    papers_table = schema.papers.c
+    named = papers_table.authors.ilike(_like_pattern(encoded), escape=_LIKE_ESCAPE)
+    # a paper hidden by a moderator is on no list
+    query = select(schema.papers).where(named, not_hidden())
     with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(schema.papers).where(
-                schema.papers.c.authors.ilike(_like_pattern(encoded), escape=_LIKE_ESCAPE),
-                not_hidden(),  # a paper hidden by a moderator is on no list
-            )
-        ).all()
+        if among is None:
+            rows = list(connection.execute(query).all())
+        else:
+            rows = list(connection.execute(query.where(papers_table.key > after_key)).all())
+            keys = sorted({int(key) for key in among if key <= after_key})
+            for start in range(0, len(keys), 900):
+                batch = query.where(papers_table.key.in_(keys[start : start + 900]))
+                rows.extend(connection.execute(batch).all())
     papers = [stored_paper_from_row(row) for row in rows]
     found = [p for p in papers if any(fold_name(author) == wanted for author in p.authors)]
     return sorted(found, key=lambda paper: (paper.date or "", paper.arxiv_id), reverse=True)

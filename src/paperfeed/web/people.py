@@ -15,7 +15,7 @@ from paperfeed.search.profiles import OrganizationNames, Profile, author_profile
 from paperfeed.search.profiles import organization_profile as find_organization
 from paperfeed.store import Store
 from paperfeed.web.charts import profile_chart
-from paperfeed.web.security import session_user, store_of
+from paperfeed.web.security import engine_of, session_user, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,8 @@ def _page(request: Request, profile: Profile) -> HTMLResponse:
 
 @router.get("/authors/{name:path}", response_class=HTMLResponse)
 def author_page(request: Request, name: str) -> HTMLResponse:
-    profile = author_profile(store_of(request), _checked(name, "author"))
+    engine = engine_of(request)
+    profile = author_profile(store_of(request), _checked(name, "author"), engine.lexical)
     if profile is None:
         raise HTTPException(404, f"no author named {name!r} in this paperfeed")
     return _page(request, profile)
