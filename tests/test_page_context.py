@@ -1,5 +1,6 @@
-"""What pages ask about papers, on SQLite and PostgreSQL: the comment totals on cards are
-counted for the papers a page shows, together, and any other paper when asked for."""
+"""What pages ask about papers, on SQLite and PostgreSQL: comment totals, saved papers and
+"not for me" marks are read for the papers a page shows, together, and for any other
+paper when asked for."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from paperfeed import discussion
+from paperfeed import collections as lists
+from paperfeed import discussion, feedback
 from paperfeed.models import Paper, StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import insert_user
-from paperfeed.web.page_context import CommentTotals
+from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
 
 IDS = [f"2608.0000{number}" for number in range(1, 6)]
 
@@ -37,13 +39,13 @@ def _papers(store: Store) -> list[StoredPaper]:
 
 
 @contextmanager
-def _comment_count_queries(store: Store) -> Iterator[list[str]]:
-    """The statements that count comments, while the block runs."""
+def _queries(store: Store, *words: str) -> Iterator[list[str]]:
+    """The statements naming every one of ``words``, while the block runs."""
     seen: list[str] = []
 
     def record(*arguments: Any) -> None:
         statement = str(arguments[2])
-        if "count(" in statement.lower() and "comments" in statement:
+        if all(word in statement.lower() for word in words):
             seen.append(statement)
 
     event.listen(store.engine, "before_cursor_execute", record)
@@ -63,16 +65,42 @@ def test_the_shown_papers_are_counted_in_one_query_and_others_when_asked(store: 
     discussion.delete_comment(store, ada, deleted.id)
 
     totals = CommentTotals(store, [first, second, third, fourth])
-    with _comment_count_queries(store) as queries:
+    with _queries(store, "count(", "comments") as queries:
         shown = [totals(paper) for paper in (first, second, third, fourth)]
     assert shown == [3 + 2, 1, 0, 0]
     # one query, for those papers only: counting every commented paper grows with the site
     assert len(queries) == 1 and " IN (" in queries[0]
     # a paper the page did not announce is still counted right, on its own
-    with _comment_count_queries(store) as queries:
+    with _queries(store, "count(", "comments") as queries:
         assert totals(fifth) == 4
         assert totals(fifth) == 4 and totals(first) == 5
     assert len(queries) == 1
 
     nothing_shown = CommentTotals(store)
     assert [nothing_shown(paper) for paper in (fifth, first, fourth)] == [4, 5, 0]
+
+
+def test_saved_and_dismissed_papers_are_read_for_the_shown_papers(store: Store) -> None:
+    ada = insert_user(store, "ada@example.org", "ada", "not-a-real-hash")
+    first, second, third, fourth, fifth = _papers(store)
+    reading = lists.create_collection(store, ada, "Reading")
+    later = lists.create_collection(store, ada, "Later")
+    lists.add_papers(store, ada, reading.id, [first.key, fifth.key])
+    lists.add_papers(store, ada, later.id, [first.key])
+    for paper in (second, fifth):
+        feedback.set_not_for_me(store, ada, paper.arxiv_id, marked=True)
+
+    saving = Saving(store, ada, [first, second, third])
+    dismissed = Dismissals(store, ada, [first, second, third])
+    with _queries(store, "collection_papers") as member_reads:
+        assert [saving.saved(paper) for paper in (first, second, third)] == [True, False, False]
+        assert saving.has(later, first) and not saving.has(later, second)
+    with _queries(store, "not_for_me") as mark_reads:
+        assert [dismissed.has(paper) for paper in (first, second, third)] == [False, True, False]
+    # one read each, for those papers only: the user's whole history grows
+    assert len(member_reads) == 1 and " IN (" in member_reads[0]
+    assert len(mark_reads) == 1 and " IN (" in mark_reads[0]
+    # papers the page did not name are still answered right
+    assert saving.saved(fifth) and saving.has(reading, fifth) and not saving.saved(fourth)
+    assert dismissed.has(fifth) and not dismissed.has(fourth)
+    assert [paper.arxiv_id for paper, _ in dismissed.papers] == [fifth.arxiv_id, second.arxiv_id]

@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from paperfeed.ingest import normalize_paper_id, quoted
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import User
-from paperfeed.store.feedback import mark_not_for_me, not_for_me_marks, unmark_not_for_me
+from paperfeed.store.feedback import (
+    mark_not_for_me,
+    marked_among,
+    not_for_me_marks,
+    unmark_not_for_me,
+)
 
 
 @dataclass(frozen=True)
@@ -56,5 +62,8 @@ def marked_papers(store: Store, user: User) -> list[tuple[StoredPaper, float]]:
     return [(papers[mark.paper_key], mark.created_at) for mark in marks if mark.paper_key in papers]
 
 
-def marked_keys(store: Store, user: User) -> set[int]:
+def marked_keys(store: Store, user: User, paper_keys: Sequence[int] | None = None) -> set[int]:
+    """The keys of the user's "not for me" papers (of ``paper_keys`` only, when given)."""
+    if paper_keys is not None:
+        return marked_among(store, user.id, paper_keys)
     return {mark.paper_key for mark in not_for_me_marks(store, user.id)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 
 from paperfeed.ingest import normalize_paper_id
 from paperfeed.models import StoredPaper
@@ -240,6 +241,9 @@ def public_collections_of(store: Store, user_id: int) -> list[Collection]:
     return [c for c in collection_rows.user_collections(store, user_id) if c.is_public]
 
 
-def memberships(store: Store, user: User) -> dict[int, set[int]]:
-    """For each of the user's collections, the store keys of its papers."""
-    return collection_rows.user_memberships(store, user.id)
+def memberships(
+    store: Store, user: User, paper_keys: Sequence[int] | None = None
+) -> dict[int, set[int]]:
+    """For each of the user's collections, the store keys of its papers (of
+    ``paper_keys`` only, when given)."""
+    return collection_rows.user_memberships(store, user.id, paper_keys)

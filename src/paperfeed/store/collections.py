@@ -174,16 +174,30 @@ def collection_paper_keys(store: Store, collection_id: int) -> list[tuple[int, f
     return [(int(row.paper_key), float(row.added_at)) for row in rows]
 
 
-def user_memberships(store: Store, user_id: int) -> dict[int, set[int]]:
-    """For each of a user's collections, the keys of its papers."""
+def user_memberships(
+    store: Store, user_id: int, paper_keys: Sequence[int] | None = None
+) -> dict[int, set[int]]:
+    """For each of a user's collections, the keys of its papers (of ``paper_keys`` only,
+    when given)."""
     found: dict[int, set[int]] = {}
+    query = (
+        select(_MEMBERS.c.collection_id, _MEMBERS.c.paper_key)
+        .join(_COLLECTIONS, _COLLECTIONS.c.id == _MEMBERS.c.collection_id)
+        .where(_COLLECTIONS.c.user_id == user_id)
+    )
+    keys = None if paper_keys is None else sorted({int(key) for key in paper_keys})
+    batches = (
+        [query]
+        if keys is None
+        else [
+            query.where(_MEMBERS.c.paper_key.in_(keys[start : start + 900]))
+            for start in range(0, len(keys), 900)
+        ]
+    )
     with store.engine.connect() as connection:
-        for collection_id, paper_key in connection.execute(
-            select(_MEMBERS.c.collection_id, _MEMBERS.c.paper_key)
-            .join(_COLLECTIONS, _COLLECTIONS.c.id == _MEMBERS.c.collection_id)
-            .where(_COLLECTIONS.c.user_id == user_id)
-        ):
-            found.setdefault(int(collection_id), set()).add(int(paper_key))
+        for batch in batches:
+            for collection_id, paper_key in connection.execute(batch):
+                found.setdefault(int(collection_id), set()).add(int(paper_key))
     return found
 
 

@@ -67,6 +67,24 @@ def not_for_me_marks(store: Store, user_id: int) -> list[Mark]:
         return [Mark(int(key), float(created)) for key, created in rows]
 
 
+def marked_among(store: Store, user_id: int, paper_keys: Sequence[int]) -> set[int]:
+    """Which of ``paper_keys`` the user marked "not for me"."""
+    keys = sorted({int(key) for key in paper_keys})
+    found: set[int] = set()
+    marks = schema.not_for_me.c
+    with store.engine.connect() as connection:
+        for start in range(0, len(keys), 900):
+            found.update(
+                int(key)
+                for key in connection.scalars(
+                    select(marks.paper_key).where(
+                        marks.user_id == user_id, marks.paper_key.in_(keys[start : start + 900])
+                    )
+                )
+            )
+    return found
+
+
 def add_seed_papers(store: Store, user_id: int, paper_keys: Sequence[int], reason: str) -> int:
     """Make papers positives of the user's model ("authored", "picked"). Returns how many
     were new."""

@@ -90,13 +90,14 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the signed-in user, the CSRF token and the cards
     (``paper_cards.PaperCards``) available to it. ``shown`` are the papers whose cards or
-    comment totals the page shows: their totals are counted together."""
+    comment totals the page shows: their totals, and for a signed-in reader which are
+    saved or marked "not for me", are read together."""
     templates: Jinja2Templates = request.app.state.templates
     user = session_user(request)
     store = store_of(request)
     comment_total = CommentTotals(store, shown)
-    saving = Saving(store, user) if user else None
-    dismissed = Dismissals(store, user) if user else None
+    saving = Saving(store, user, shown) if user else None
+    dismissed = Dismissals(store, user, shown) if user else None
     csrf = csrf_token(request)
     path, query_string = request.url.path, str(request.url.query)
     cards = PaperCards(
