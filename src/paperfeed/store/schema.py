@@ -75,6 +75,7 @@ papers = Table(
     Index("ix_papers_change_sequence", "change_sequence"),
     Index("ix_papers_daily_date", "daily_date"),
     Index("ix_papers_first_listed", "first_listed"),
+    Index("ix_papers_organization", "organization"),  # an organisation's page (migration 16)
 )
 
 embeddings = Table(

@@ -29,6 +29,7 @@ from paperfeed.store.migrations import (
     m013_create_announcements,
     m014_source_accounts_and_token_scopes,
     m015_vote_time_index,
+    m016_organization_index,
 )
 
 Migration = Callable[[Connection], None]
@@ -51,6 +52,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (13, "create_announcements", m013_create_announcements.apply),
     (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
     (15, "vote_time_index", m015_vote_time_index.apply),
+    (16, "organization_index", m016_organization_index.apply),
 ]
 
 
