@@ -135,9 +135,11 @@ def _indexed_candidates(
     the indexed papers whose authors hold every term of ``name``, and the highest indexed
     key (papers stored after it are not in the postings yet)."""
     terms = set(tokenize(name))
-    live = lexical.live_keys() if lexical is not None else None
-    if lexical is None or live is None or not len(live) or not terms:
+    if lexical is None or not terms:
         return None, 0  # nothing to narrow by: every paper is scanned
+    live = lexical.live_keys()
+    if not len(live):
+        return None, 0
     found: NDArray[np.int64] | None = None
     for term in terms:
         keys = lexical.keys_with(term, "authors")

@@ -15,7 +15,7 @@ from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, key_batches
 
 
 @dataclass(frozen=True)
@@ -250,27 +250,22 @@ _VOTES_OF_PAPERS = (
 def count_votes(store: Store, paper_keys: Sequence[int]) -> dict[int, int]:
     """Local votes per paper; papers without votes are absent."""
     counts: dict[int, int] = {}
-    keys = [int(key) for key in paper_keys]
     with store.engine.connect() as connection:
-        for start in range(0, len(keys), 900):
-            for paper_key, count in connection.execute(
-                _VOTES_OF_PAPERS, {"keys": keys[start : start + 900]}
-            ):
+        for batch in key_batches(paper_keys):
+            for paper_key, count in connection.execute(_VOTES_OF_PAPERS, {"keys": batch}):
                 counts[int(paper_key)] = int(count)
     return counts
 
 
 def voted_keys(store: Store, user_id: int, paper_keys: Sequence[int]) -> set[int]:
     """Which of ``paper_keys`` the user has voted for."""
-    keys = [int(key) for key in paper_keys]
     found: set[int] = set()
     with store.engine.connect() as connection:
-        for start in range(0, len(keys), 900):
+        for batch in key_batches(paper_keys):
             found.update(
                 connection.scalars(
                     select(schema.votes.c.paper_key).where(
-                        schema.votes.c.user_id == user_id,
-                        schema.votes.c.paper_key.in_(keys[start : start + 900]),
+                        schema.votes.c.user_id == user_id, schema.votes.c.paper_key.in_(batch)
                     )
                 )
             )
@@ -281,8 +276,8 @@ def votes_between(
     store: Store, since: float, before: float, paper_keys: Sequence[int] | None = None
 ) -> list[tuple[int, float]]:
     """``(paper key, time)`` of every vote cast at or after ``since`` and before
-    ``before`` (epoch seconds), oldest first (per batch of 900 keys when ``paper_keys``
-    names the papers)."""
+    ``before`` (epoch seconds), oldest first (per batch of keys when ``paper_keys`` names
+    the papers)."""
     votes = schema.votes.c
     # oldest first: each paper's decayed votes are summed in the same order every time
     query = (
@@ -295,10 +290,9 @@ def votes_between(
         if paper_keys is None:
             rows = connection.execute(query).all()
             return [(int(key), float(at)) for key, at in rows]
-        keys = sorted({int(key) for key in paper_keys})
-        for start in range(0, len(keys), 900):
-            batch = query.where(votes.paper_key.in_(keys[start : start + 900]))
-            found.extend((int(key), float(at)) for key, at in connection.execute(batch).all())
+        for batch in key_batches(paper_keys):
+            rows = connection.execute(query.where(votes.paper_key.in_(batch))).all()
+            found.extend((int(key), float(at)) for key, at in rows)
     return found
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, is_row_id
+from paperfeed.store.database import Store, is_row_id, key_batches
 
 _COLLECTIONS = schema.collections
 _MEMBERS = schema.collection_papers
@@ -185,14 +185,10 @@ def user_memberships(
         .join(_COLLECTIONS, _COLLECTIONS.c.id == _MEMBERS.c.collection_id)
         .where(_COLLECTIONS.c.user_id == user_id)
     )
-    keys = None if paper_keys is None else sorted({int(key) for key in paper_keys})
     batches = (
         [query]
-        if keys is None
-        else [
-            query.where(_MEMBERS.c.paper_key.in_(keys[start : start + 900]))
-            for start in range(0, len(keys), 900)
-        ]
+        if paper_keys is None
+        else [query.where(_MEMBERS.c.paper_key.in_(batch)) for batch in key_batches(paper_keys)]
     )
     with store.engine.connect() as connection:
         for batch in batches:

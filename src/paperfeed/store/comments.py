@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, is_row_id
+from paperfeed.store.database import Store, is_row_id, key_batches
 
 _COMMENTS = schema.comments
 
@@ -128,11 +128,8 @@ def count_comments(store: Store, paper_keys: Sequence[int] | None = None) -> dic
     with store.engine.connect() as connection:
         if paper_keys is None:
             return {int(key): int(count) for key, count in connection.execute(_COMMENT_COUNTS)}
-        keys = [int(key) for key in paper_keys]
-        for start in range(0, len(keys), 900):
-            rows = connection.execute(
-                _COMMENT_COUNTS_OF_PAPERS, {"keys": keys[start : start + 900]}
-            )
+        for batch in key_batches(paper_keys):
+            rows = connection.execute(_COMMENT_COUNTS_OF_PAPERS, {"keys": batch})
             counts.update({int(key): int(count) for key, count in rows})
     return counts
 

@@ -9,42 +9,36 @@ from sqlalchemy import func, select
 
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
-from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.database import Store, key_batches, stored_paper_from_row
 from paperfeed.store.moderation import not_hidden
 from paperfeed.store.sequencing import next_change_sequence
 
 _DAILY = schema.papers.c.daily_date
 
 
+# (key, upvotes its source reported, daily date) of papers with such upvotes and a date
+_UPVOTED = select(schema.papers.c.key, schema.papers.c.upvotes, _DAILY).where(
+    schema.papers.c.upvotes > 0, _DAILY.is_not(None)
+)
+
+
 def upvoted_between(store: Store, first: str, last: str) -> list[tuple[int, int, str]]:
     """``(key, upvotes its source reported, daily date)`` of the papers with such upvotes
     whose daily date is in ``first..last`` (ISO dates, inclusive), hidden papers left out:
     what trending reads of the daily lists, without reading the papers themselves."""
-    papers = schema.papers.c
+    query = _UPVOTED.where(first <= _DAILY, last >= _DAILY, not_hidden())
     with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(papers.key, papers.upvotes, _DAILY).where(
-                first <= _DAILY, last >= _DAILY, papers.upvotes > 0, not_hidden()
-            )
-        ).all()
+        rows = connection.execute(query).all()
     return [(int(key), int(upvotes), str(day)) for key, upvotes, day in rows]
 
 
 def upvoted_among(store: Store, keys: Sequence[int]) -> list[tuple[int, int, str]]:
     """``upvoted_between``'s rows for those of ``keys`` with reported upvotes and a daily
     date, whatever the date."""
-    papers = schema.papers.c
     found: list[tuple[int, int, str]] = []
-    ordered = sorted({int(key) for key in keys})
     with store.engine.connect() as connection:
-        for start in range(0, len(ordered), 900):
-            rows = connection.execute(
-                select(papers.key, papers.upvotes, _DAILY).where(
-                    papers.key.in_(ordered[start : start + 900]),
-                    papers.upvotes > 0,
-                    _DAILY.is_not(None),
-                )
-            ).all()
+        for batch in key_batches(keys):
+            rows = connection.execute(_UPVOTED.where(schema.papers.c.key.in_(batch))).all()
             found.extend((int(key), int(upvotes), str(day)) for key, upvotes, day in rows)
     return found
 
@@ -53,13 +47,10 @@ def arxiv_ids_of(store: Store, keys: Sequence[int]) -> dict[int, str]:
     """The arXiv id (or DOI) of each of ``keys`` that is a stored paper."""
     papers = schema.papers.c
     found: dict[int, str] = {}
-    ordered = sorted({int(key) for key in keys})
     with store.engine.connect() as connection:
-        for start in range(0, len(ordered), 900):
+        for batch in key_batches(keys):
             rows = connection.execute(
-                select(papers.key, papers.arxiv_id).where(
-                    papers.key.in_(ordered[start : start + 900])
-                )
+                select(papers.key, papers.arxiv_id).where(papers.key.in_(batch))
             ).all()
             found.update((int(key), str(arxiv_id)) for key, arxiv_id in rows)
     return found

@@ -129,6 +129,19 @@ def _json_list(text: str) -> Any:
     return [] if text == "[]" else _decode_json(text)
 
 
+# The most values one ``IN (...)`` binds: SQLite builds before 3.32 refuse more than 999
+# variables in a statement.
+IN_BATCH = 900
+
+
+def key_batches(keys: Iterable[int]) -> Iterator[list[int]]:
+    """``keys``, distinct and in ascending order, in lists of at most ``IN_BATCH``: one
+    ``IN (...)`` query each."""
+    ordered = sorted({int(key) for key in keys})
+    for start in range(0, len(ordered), IN_BATCH):
+        yield ordered[start : start + IN_BATCH]
+
+
 def stored_paper_from_row(row: Row[Any]) -> StoredPaper:
     values = row._mapping
     return StoredPaper(
@@ -271,9 +284,8 @@ class Store:
         """Papers by store key; missing keys are simply absent from the result."""
         found: dict[int, StoredPaper] = {}
         with self.engine.connect() as connection:
-            for start in range(0, len(keys), 900):
-                chunk = [int(key) for key in keys[start : start + 900]]
-                for row in connection.execute(PAPERS_WITH_KEYS, {"keys": chunk}):
+            for batch in key_batches(keys):
+                for row in connection.execute(PAPERS_WITH_KEYS, {"keys": batch}):
                     paper = stored_paper_from_row(row)
                     found[paper.key] = paper
         return found

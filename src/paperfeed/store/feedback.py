@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, key_batches
 
 AUTHORED = "authored"
 PICKED = "picked"
@@ -69,16 +69,15 @@ def not_for_me_marks(store: Store, user_id: int) -> list[Mark]:
 
 def marked_among(store: Store, user_id: int, paper_keys: Sequence[int]) -> set[int]:
     """Which of ``paper_keys`` the user marked "not for me"."""
-    keys = sorted({int(key) for key in paper_keys})
     found: set[int] = set()
     marks = schema.not_for_me.c
     with store.engine.connect() as connection:
-        for start in range(0, len(keys), 900):
+        for batch in key_batches(paper_keys):
             found.update(
                 int(key)
                 for key in connection.scalars(
                     select(marks.paper_key).where(
-                        marks.user_id == user_id, marks.paper_key.in_(keys[start : start + 900])
+                        marks.user_id == user_id, marks.paper_key.in_(batch)
                     )
                 )
             )

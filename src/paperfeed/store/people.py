@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
-from paperfeed.store.database import Store, stored_paper_from_row
+from paperfeed.store.database import Store, key_batches, stored_paper_from_row
 from paperfeed.store.moderation import not_hidden
 
 _LIKE_ESCAPE = "!"
@@ -57,10 +57,8 @@ def papers_by_author(
             rows = list(connection.execute(query).all())
         else:
             rows = list(connection.execute(query.where(papers_table.key > after_key)).all())
-            keys = sorted({int(key) for key in among if key <= after_key})
-            for start in range(0, len(keys), 900):
-                batch = query.where(papers_table.key.in_(keys[start : start + 900]))
-                rows.extend(connection.execute(batch).all())
+            for batch in key_batches(key for key in among if key <= after_key):
+                rows.extend(connection.execute(query.where(papers_table.key.in_(batch))).all())
     papers = [stored_paper_from_row(row) for row in rows]
     found = [p for p in papers if any(fold_name(author) == wanted for author in p.authors)]
     return sorted(found, key=lambda paper: (paper.date or "", paper.arxiv_id), reverse=True)
