@@ -365,3 +365,26 @@ def test_withdrawn_papers_stay_saved_but_are_not_added(store: Store) -> None:
     assert "withdrawn from arXiv" in unmatched["sakurai_simplex_2026"]
     assert dict(report.already)["huang_envharness_2026"] == "2608.19880"
     assert lists.visible_collection(store, reading.id, ada).paper_count == 4
+
+
+def test_a_large_import_finds_papers_past_one_query_s_worth_of_ids(store: Store) -> None:
+    """Ids are looked up 900 to a query; a paper named after the first 900 entries, by
+    arXiv id or by DOI, is found as one named first is."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "A whole library")
+    entries = [
+        f"@misc{{missing{number}, eprint = {{2501.{number:05d}}}, archivePrefix = {{arXiv}}}}"
+        for number in range(1, 1901)
+    ]
+    entries[0] = "@misc{first, eprint = {2608.19880}, archivePrefix = {arXiv}}"
+    entries[950] = "@misc{middle, eprint = {2608.10615}, archivePrefix = {arXiv}}"
+    entries[1899] = "@misc{last, eprint = {2608.13430}, archivePrefix = {arXiv}}"
+    entries[1200] = f"@article{{journal, doi = {{{JOURNAL_DOI.upper()}}}, title = {{x}}}}"
+    report = import_references(store, ada, reading.id, "\n".join(entries))
+    assert dict(report.added) == {
+        "first": "2608.19880",
+        "middle": "2608.10615",
+        "journal": "2603.01234",
+        "last": "2608.13430",
+    }
+    assert len(report.unmatched) == 1896

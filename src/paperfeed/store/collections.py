@@ -14,7 +14,7 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, is_row_id, key_batches
+from paperfeed.store.database import Store, is_row_id, key_batches, value_batches
 
 _COLLECTIONS = schema.collections
 _MEMBERS = schema.collection_papers
@@ -203,12 +203,11 @@ def user_memberships(
 def keys_by_arxiv_id(store: Store, arxiv_ids: Sequence[str]) -> dict[str, int]:
     """Store keys of the stored papers among ``arxiv_ids`` (normalised ids)."""
     found: dict[str, int] = {}
-    ids = list(dict.fromkeys(arxiv_ids))
     with store.engine.connect() as connection:
-        for start in range(0, len(ids), 900):
+        for batch in value_batches(arxiv_ids):
             for arxiv_id, key in connection.execute(
                 select(schema.papers.c.arxiv_id, schema.papers.c.key).where(
-                    schema.papers.c.arxiv_id.in_(ids[start : start + 900])
+                    schema.papers.c.arxiv_id.in_(batch)
                 )
             ):
                 found[str(arxiv_id)] = int(key)
@@ -217,13 +216,12 @@ def keys_by_arxiv_id(store: Store, arxiv_ids: Sequence[str]) -> dict[str, int]:
 
 def keys_by_doi(store: Store, dois: Sequence[str]) -> dict[str, int]:
     """Store keys by lower-cased DOI, for the papers whose DOI is among ``dois``."""
-    wanted = list(dict.fromkeys(doi.lower() for doi in dois))
     found: dict[str, int] = {}
     with store.engine.connect() as connection:
-        for start in range(0, len(wanted), 900):
+        for batch in value_batches(doi.lower() for doi in dois):
             for doi, key in connection.execute(
                 select(schema.papers.c.doi, schema.papers.c.key).where(
-                    func.lower(schema.papers.c.doi).in_(wanted[start : start + 900])
+                    func.lower(schema.papers.c.doi).in_(batch)
                 )
             ):
                 found[str(doi).lower()] = int(key)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -129,6 +129,8 @@ def _json_list(text: str) -> Any:
     return [] if text == "[]" else _decode_json(text)
 
 
+_Value = TypeVar("_Value")
+
 # The most values one ``IN (...)`` binds: SQLite builds before 3.32 refuse more than 999
 # variables in a statement.
 IN_BATCH = 900
@@ -137,9 +139,14 @@ IN_BATCH = 900
 def key_batches(keys: Iterable[int]) -> Iterator[list[int]]:
     """``keys``, distinct and in ascending order, in lists of at most ``IN_BATCH``: one
     ``IN (...)`` query each."""
-    ordered = sorted({int(key) for key in keys})
-    for start in range(0, len(ordered), IN_BATCH):
-        yield ordered[start : start + IN_BATCH]
+    return value_batches(sorted({int(key) for key in keys}))
+
+
+def value_batches(values: Iterable[_Value]) -> Iterator[list[_Value]]:
+    """``values``, distinct and in the order given, in lists of at most ``IN_BATCH``."""
+    distinct = list(dict.fromkeys(values))
+    for start in range(0, len(distinct), IN_BATCH):
+        yield distinct[start : start + IN_BATCH]
 
 
 def stored_paper_from_row(row: Row[Any]) -> StoredPaper:

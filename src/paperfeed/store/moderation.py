@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, value_batches
 
 _REPORTS = schema.comment_reports
 _HIDDEN = schema.hidden_papers
@@ -168,10 +168,10 @@ def comment_moderation(store: Store, comment_ids: list[int]) -> dict[int, str]:
     """The moderation state of those comments that have one."""
     found: dict[int, str] = {}
     with store.engine.connect() as connection:
-        for start in range(0, len(comment_ids), 900):
+        for batch in value_batches(comment_ids):
             rows = connection.execute(
                 select(_COMMENTS.c.id, _COMMENTS.c.moderation).where(
-                    _COMMENTS.c.id.in_(comment_ids[start : start + 900]),
+                    _COMMENTS.c.id.in_(batch),
                     _COMMENTS.c.moderation.is_not(None),
                 )
             )

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.expression import ColumnElement
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, value_batches
 
 _SUBSCRIPTIONS = schema.subscriptions
 _TOPICS = schema.subscription_topics
@@ -61,11 +61,9 @@ class OutboxMessage:
 def _topics_of(store: Store, ids: Sequence[int]) -> dict[int, list[Topic]]:
     found: dict[int, list[Topic]] = {}
     with store.engine.connect() as connection:
-        for start in range(0, len(ids), 900):
+        for batch in value_batches(ids):
             for row in connection.execute(
-                select(_TOPICS)
-                .where(_TOPICS.c.subscription_id.in_(list(ids[start : start + 900])))
-                .order_by(_TOPICS.c.id)
+                select(_TOPICS).where(_TOPICS.c.subscription_id.in_(batch)).order_by(_TOPICS.c.id)
             ):
                 found.setdefault(row.subscription_id, []).append(
                     Topic(row.query, row.min_relevance)
@@ -211,11 +209,10 @@ def sent_paper_keys(store: Store, subscription_ids: Sequence[int]) -> dict[int, 
     """The papers each subscriber has been sent (or has queued), by subscription id."""
     found: dict[int, set[int]] = {}
     with store.engine.connect() as connection:
-        for start in range(0, len(subscription_ids), 900):
-            chunk = list(subscription_ids[start : start + 900])
+        for batch in value_batches(subscription_ids):
             for row in connection.execute(
                 select(schema.sent_papers.c.subscription_id, schema.sent_papers.c.paper_key).where(
-                    schema.sent_papers.c.subscription_id.in_(chunk)
+                    schema.sent_papers.c.subscription_id.in_(batch)
                 )
             ):
                 found.setdefault(int(row.subscription_id), set()).add(int(row.paper_key))
