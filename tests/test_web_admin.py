@@ -168,6 +168,58 @@ def _trending_ids(client: httpx.Client) -> list[str]:
     return [entry["paper"]["id"] for entry in client.get("/api/trending").json()]
 
 
+def test_a_big_site_s_users_come_in_pages_and_can_be_found(site: Site) -> None:
+    """230 users: /admin/users shows 100 a page with links between pages, a filter by
+    address or name (its characters taken literally, not as SQL patterns), and the admin
+    API pages and filters the same way."""
+    from paperfeed.store.accounts import insert_user
+
+    _user(site, "root@example.org", admin=True)
+    for number in range(1, 230):
+        insert_user(site.store, f"reader{number:03d}@example.org", f"Reader {number}", "x")
+    insert_user(site.store, "under_score@example.org", "100% sure", "x")
+    root = _signed_in(site, "root@example.org")
+
+    first = root.get("/admin/users")
+    assert first.status_code == 200
+    text = _text(first.text)
+    assert "Users 1–100 of 231, oldest account first." in text
+    assert "root@example.org" in text and "reader099@example.org" in text
+    assert "reader100@example.org" not in text
+    assert 'rel="next" href="/admin/users?q=&amp;page=2"' in first.text
+    assert 'rel="prev"' not in first.text
+
+    last = root.get("/admin/users", params={"page": 3})
+    text = _text(last.text)
+    assert "Users 201–231 of 231" in text and "Page 3 of 3" in text
+    assert text.count("@example.org") == 31 and "under_score@example.org" in text
+    assert 'rel="prev"' in last.text and 'rel="next"' not in last.text
+    # past the last page: the last page
+    assert "Users 201–231 of 231" in _text(root.get("/admin/users?page=9").text)
+    refused = root.get("/admin/users?page=0")
+    assert refused.status_code == 400 and "page" in refused.text, refused.text
+
+    found = _text(root.get("/admin/users", params={"q": " READER12 "}).text)
+    assert "10 users whose address or name holds “READER12”." in found
+    assert "reader120@example.org" in found and "reader129@example.org" in found
+    assert "reader012@example.org" not in found and "reader013@example.org" not in found
+    assert "Reader 7 " in _text(root.get("/admin/users?q=reader+7").text)  # by name too
+    # "_" and "%" are the user's characters, not LIKE's wildcards
+    assert "1 user whose" in _text(root.get("/admin/users?q=_").text)
+    assert "under_score@example.org" in _text(root.get("/admin/users?q=100%25").text)
+    assert "No user's address or name holds “nobody”." in _text(
+        root.get("/admin/users?q=nobody").text
+    )
+
+    listed = root.get("/api/admin/users", params={"q": "reader", "offset": 10, "limit": 5})
+    assert listed.json()["total"] == 229
+    assert [user["email"] for user in listed.json()["users"]] == [
+        f"reader{number:03d}@example.org" for number in range(11, 16)
+    ]
+    assert len(root.get("/api/admin/users").json()["users"]) == 231
+    assert root.get("/api/admin/users?limit=0").status_code == 400
+
+
 def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     site: Site,
 ) -> None:

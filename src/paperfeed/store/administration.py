@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, select, update
 
 from paperfeed.store import schema
 from paperfeed.store.database import Store
@@ -79,24 +79,65 @@ def count_active_admins(store: Store) -> int:
         )
 
 
-def list_users(store: Store) -> list[UserSummary]:
-    """Every user (not accounts their owners deleted), oldest account first, with how
-    many of their comments are shown (neither deleted nor removed by a moderator)."""
-    comments = (
-        select(schema.comments.c.user_id, func.count().label("comments"))
-        .where(schema.comments.c.deleted_at.is_(None), schema.comments.c.moderation.is_(None))
-        .group_by(schema.comments.c.user_id)
-        .subquery()
-    )
+def _listed_users(matching: str) -> ColumnElement[bool]:
+    """Users not deleted by their owners whose address or name holds ``matching`` (any
+    case); an account its owner deleted stays as an emptied row (its comments keep an
+    author) but is not a user any more."""
+    condition: ColumnElement[bool] = _USERS.c.deleted_at.is_(None)
+    if matching:
+        needle = matching.lower()
+        condition = condition & (
+            func.lower(_USERS.c.email).contains(needle, autoescape=True)
+            | func.lower(_USERS.c.name).contains(needle, autoescape=True)
+        )
+    return condition
+
+
+def count_listed_users(store: Store, matching: str = "") -> int:
+    """How many users ``list_users`` would list with no limit."""
     with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(_USERS, func.coalesce(comments.c.comments, 0).label("comments"))
-            .outerjoin(comments, comments.c.user_id == _USERS.c.id)
-            # an account its owner deleted stays as an emptied row (its comments keep an
-            # author): not a user any more
-            .where(schema.users.c.deleted_at.is_(None))
-            .order_by(_USERS.c.created_at, _USERS.c.id)
-        ).all()
+        return int(
+            connection.scalar(
+                select(func.count()).select_from(_USERS).where(_listed_users(matching))
+            )
+            or 0
+        )
+
+
+def list_users(
+    store: Store,
+    matching: str = "",
+    offset: int = 0,
+    limit: int | None = None,
+    user_id: int | None = None,
+) -> list[UserSummary]:
+    """Users (not accounts their owners deleted), oldest account first, with how many of
+    their comments are shown (neither deleted nor removed by a moderator): those whose
+    address or name holds ``matching``, ``limit`` of them from ``offset``, or only
+    ``user_id``."""
+    # Counted for the listed users only, by the (user_id, created_at) index: a page of a
+    # big site's users does not group every comment ever written.
+    comments = (
+        select(func.count())
+        .select_from(schema.comments)
+        .where(
+            schema.comments.c.user_id == _USERS.c.id,
+            schema.comments.c.deleted_at.is_(None),
+            schema.comments.c.moderation.is_(None),
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(_USERS, comments.label("comments"))
+        .where(_listed_users(matching))
+        .order_by(_USERS.c.created_at, _USERS.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if user_id is not None:
+        query = query.where(_USERS.c.id == user_id)
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
     return [
         UserSummary(
             id=int(row.id),

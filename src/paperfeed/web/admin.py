@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed import administration, moderation
@@ -40,7 +40,15 @@ def refresh_search(request: Request) -> None:
     engine.refresh_hidden(force=True)
 
 
-def _section(request: Request, section: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+def _section(
+    request: Request,
+    section: str,
+    status_code: int = 200,
+    data: dict[str, Any] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """The admin page of ``section``: its ``data`` (read afresh when not given), and
+    ``values`` over it."""
     store = store_of(request)
     context: dict[str, Any] = {
         "sections": SECTIONS,
@@ -49,7 +57,7 @@ def _section(request: Request, section: str, status_code: int = 200, **values: A
         "error": None,
         "new_invite": None,
     }
-    context |= _section_data(store, section, request)
+    context |= _section_data(store, section, request) if data is None else data
     return render(request, "admin.html", context | values, status_code=status_code)
 
 
@@ -60,7 +68,7 @@ def _section_data(store: Store, section: str, request: Request) -> dict[str, Any
         recent = administration.audit_log(store, limit=10)
         return {"reports": reports, "report_papers": papers, "entries": recent}
     if section == "users":
-        return {"users": administration.list_users(store)}
+        return users_page_data(store)
     if section == "invites":
         return {
             "invites": administration.list_invites(store),
@@ -71,6 +79,28 @@ def _section_data(store: Store, section: str, request: Request) -> dict[str, Any
     if section == "papers":
         return {"hidden": moderation.hidden_papers(store)}
     return {"entries": administration.audit_log(store)}
+
+
+# Users a page of /admin/users lists: a lab's whole list on one page, a big site's in pages.
+USERS_A_PAGE = 100
+
+
+def users_page_data(store: Store, matching: str = "", page: int = 1) -> dict[str, Any]:
+    """Page ``page`` of the users whose address or name holds ``matching`` (past the last
+    page: the last)."""
+    matching = matching.strip()
+    total = administration.count_users(store, matching)
+    pages = max(1, -(-total // USERS_A_PAGE))
+    page = min(page, pages)
+    offset = (page - 1) * USERS_A_PAGE
+    return {
+        "users": administration.list_users(store, matching, offset, USERS_A_PAGE),
+        "users_matching": matching,
+        "users_total": total,
+        "users_offset": offset,
+        "users_page": page,
+        "users_pages": pages,
+    }
 
 
 def _back(section: str) -> RedirectResponse:
@@ -93,8 +123,13 @@ def reports_page(request: Request, _admin: PageAdmin) -> HTMLResponse:
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, _admin: PageAdmin) -> HTMLResponse:
-    return _section(request, "users")
+def users_page(
+    request: Request,
+    _admin: PageAdmin,
+    q: Annotated[str, Query(description="only users whose address or name holds this")] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
+    return _section(request, "users", data=users_page_data(store_of(request), q, page))
 
 
 @router.get("/admin/invites", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from paperfeed import administration, moderation
@@ -113,9 +113,20 @@ class ReasonIn(BaseModel):
 # -- reading ---------------------------------------------------------------------------------
 
 
-@router.get("/users", summary="Every user (admins only)")
-def list_users(request: Request, _admin: Reader) -> dict[str, Any]:
-    return {"users": [user_json(user) for user in administration.list_users(store_of(request))]}
+@router.get("/users", summary="Users, oldest first (admins only)")
+def list_users(
+    request: Request,
+    _admin: Reader,
+    q: Annotated[str, Query(description="only users whose address or name holds this")] = "",
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="at most this many")] = None,
+    offset: Annotated[int, Query(ge=0, description="skip this many first")] = 0,
+) -> dict[str, Any]:
+    store = store_of(request)
+    users = administration.list_users(store, q, offset, limit)
+    return {
+        "total": administration.count_users(store, q),
+        "users": [user_json(user) for user in users],
+    }
 
 
 @router.get("/invites", summary="Invites, newest first (admins only)")
@@ -148,8 +159,7 @@ def list_audit(request: Request, _admin: Reader) -> dict[str, Any]:
 
 
 def _user_after(request: Request, user_id: int) -> dict[str, Any]:
-    found = [user for user in administration.list_users(store_of(request)) if user.id == user_id]
-    return user_json(found[0])
+    return user_json(administration.user_summary(store_of(request), user_id))
 
 
 def _change_user(
