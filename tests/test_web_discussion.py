@@ -18,6 +18,7 @@ from running_site import LATEST_DAY, Site, csrf_of
 
 TOP_PAPER = "2608.19880"  # EnvHarness: the source reported 1 comment
 SOURCE_COMMENTS = 1
+DUBLIN_CORE = "{http://purl.org/dc/elements/1.1/}"
 
 
 def _token(site: Site, name: str) -> str:
@@ -240,7 +241,10 @@ def test_cards_count_our_comments_and_the_feed_lists_them(site: Site) -> None:
     channel = ElementTree.fromstring(feed.content).find("channel")
     assert channel is not None
     items = channel.findall("item")
-    assert [item.findtext("description") for item in items] == ["Second take", "First <b>take</b>"]
+    # a description is HTML to a reader: the comment's text is escaped in it, shown as written
+    descriptions = [item.findtext("description") for item in items]
+    assert descriptions == ["Second take", "First &lt;b&gt;take&lt;/b&gt;"]
+    assert [item.findtext(f"{DUBLIN_CORE}creator") for item in items] == ["ada", "ada"]
     base = site.settings.base_url
     assert all(
         (item.findtext("link") or "").startswith(f"{base}/papers/{TOP_PAPER}#comment-")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ElementTree
 from email.utils import parsedate_to_datetime
 
@@ -58,9 +60,39 @@ def test_daily_feed_lists_the_latest_day_and_escapes_titles(site: Site) -> None:
     # The hostile title survives as text: escaped once in the XML, literal once parsed.
     hostile = next(item for item in items if (item.findtext("link") or "").endswith(XSS_ID))
     assert hostile.findtext("title") == XSS_TITLE
-    assert "<img src=x onerror=alert(2)>" in (hostile.findtext("description") or "")
+    # The description is HTML to a reader: the abstract's markup is text in it, escaped once
+    # for HTML and once for XML, so no reader runs it or drops it.
+    assert "&lt;img src=x onerror=alert(2)&gt;" in (hostile.findtext("description") or "")
     assert "<script>" not in response.text and "<img" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "&amp;lt;img src=x onerror=alert(2)&amp;gt;" in response.text
+
+
+def test_an_item_s_text_and_authors_reach_a_feed_reader_as_written(site: Site) -> None:
+    """feedparser (as readers do) takes a description for HTML: text in angle brackets must
+    reach it escaped, or it is dropped as an unknown tag. Authors are dc:creator."""
+    site.store.upsert_papers(
+        [
+            Paper(
+                "2608.99997",
+                title="Tokens <EOS> & <think> in a title",
+                abstract="We drop the last <EOS> token; vector<int> & map<K,V> stay. x < y.",
+                authors=["Ada Lovelace", "Łukasz Kaiser"],
+                daily_date=LATEST_DAY,
+                upvotes=1,
+                sources=["test"],
+            )
+        ]
+    )
+    with site.client() as client:
+        daily = client.get("/rss/daily")
+    parsed = feedparser.parse(daily.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    [entry] = [entry for entry in parsed.entries if entry.link.endswith("/2608.99997")]
+    assert entry.title == "Tokens <EOS> & <think> in a title"
+    shown = html.unescape(re.sub(r"<[^>]+>", "", entry.summary))
+    assert "We drop the last <EOS> token; vector<int> & map<K,V> stay. x < y." in shown
+    assert [author.name for author in entry.authors] == ["Ada Lovelace", "Łukasz Kaiser"]
 
 
 def test_daily_feed_for_a_weekend_week_or_bad_date(site: Site) -> None:

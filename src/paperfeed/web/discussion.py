@@ -247,6 +247,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
                 link=link,
                 published=datetime.fromtimestamp(comment.created_at, UTC),
                 description=comment.text,
+                authors=(comment.author,) if comment.author else (),
             )
         )
     return rss_response(

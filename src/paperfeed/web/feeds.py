@@ -4,10 +4,16 @@ The documents are written by feedgen (a maintained feed library) rather than by 
 text from papers and queries is first stripped of the characters XML 1.0 forbids
 (C0 controls other than tab and line breaks, lone surrogates, U+FFFE/U+FFFF), which
 would otherwise make the whole feed unreadable for every reader.
+
+An item's ``<description>`` is HTML to every reader (RSS 2.0: "entity-encoded HTML is
+allowed"), so a paper's plain text is HTML-escaped before feedgen escapes it for XML: an
+abstract's "<EOS> token" is shown as written, not taken for a tag and dropped. Authors
+are ``<dc:creator>`` elements: RSS's own ``<author>`` must be an email address.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,8 +70,9 @@ class FeedEntry:
     title: str
     link: str
     published: datetime
-    description: str
+    description: str  # plain text
     categories: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
 
 
 def render_rss_entries(
@@ -73,6 +80,7 @@ def render_rss_entries(
 ) -> bytes:
     """An RSS 2.0 document (with an Atom self link, as feed validators ask)."""
     feed = FeedGenerator()
+    feed.load_extension("dc", atom=False, rss=True)
     feed.title(xml_text(title) or "paperfeed")
     feed.link(href=xml_text(self_link), rel="self", type=RSS_MEDIA_TYPE)
     feed.link(href=xml_text(link), rel="alternate")
@@ -84,9 +92,12 @@ def render_rss_entries(
         entry.link(href=xml_text(item.link))
         entry.guid(xml_text(item.link), permalink=True)
         entry.pubDate(item.published)
-        entry.description(xml_text(item.description))
+        entry.description(html.escape(xml_text(item.description), quote=False))
         for category in item.categories:
             entry.category(term=xml_text(category))
+        creators = [xml_text(author).strip() for author in item.authors]
+        if any(creators):
+            entry.dc.dc_creator([creator for creator in creators if creator])
     document: bytes = feed.rss_str(pretty=False)
     return document
 
@@ -107,6 +118,7 @@ def render_rss(
             published=_moment(paper.date),
             description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
             categories=tuple(paper.categories),
+            authors=tuple(paper.authors),
         )
         for paper in papers
     ]
