@@ -96,3 +96,27 @@ def test_llms_txt_describes_the_site_for_agents(site: Site) -> None:
                 and "collections" not in link
             ):
                 assert client.get(link).status_code in (200, 404), link
+
+
+def test_a_comment_a_moderator_removed_is_not_in_the_markdown(site: Site) -> None:
+    """The page shows a removed comment as "removed by a moderator", without its author or
+    text; the markdown (and MCP's paper tool, which returns it) must not show more."""
+    from paperfeed.administration import Actor
+    from paperfeed.moderation import remove_comment
+
+    ada = sign_up(site.store, "ada@example.org", "a long enough password", "Ada Reader")
+    eve = sign_up(site.store, "eve@example.org", "a long enough password", "Eve Spammer")
+    spam = post_comment(site.store, eve, TOP_PAPER, "Buy cheap watches at example.com")
+    post_comment(site.store, ada, TOP_PAPER, "Please stop.", parent_id=spam.id)
+    post_comment(site.store, ada, TOP_PAPER, "A real question about the harness.")
+    remove_comment(site.store, Actor(None, "test"), spam.id, "hide")
+    with site.client() as client:
+        text = client.get(f"/papers/{TOP_PAPER}.md").text
+        negotiated = client.get(f"/papers/{TOP_PAPER}", headers={"Accept": "text/markdown"}).text
+    for shown in (text, negotiated):
+        assert "cheap watches" not in shown and "Eve Spammer" not in shown
+        assert "removed by a moderator — 1 replies" in shown
+        assert "Ada Reader (" in shown and "A real question about the harness." in shown
+        # one from the source, two of Ada's: the removed one is not counted
+        assert "- **Comments:** 3" in shown
+        assert "3 comments (2 on this site, in 2 threads)" in shown

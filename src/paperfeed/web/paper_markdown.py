@@ -19,6 +19,7 @@ from paperfeed.models import StoredPaper
 from paperfeed.search import SearchEngine, SearchError
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
+from paperfeed.store.comments import Comment
 from paperfeed.store.paper_pages import papers_before_key
 from paperfeed.web.presentation import arxiv_links, display_date
 from paperfeed.web.security import engine_of, settings_of, store_of
@@ -93,7 +94,8 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
     lines += ["## Discussion", ""]
     if threads:
         written_here = sum(
-            1 + len(thread.replies) for thread in threads if not thread.comment.deleted
+            _shown(thread.comment) + sum(_shown(reply) for reply in thread.replies)
+            for thread in threads
         )
         lines.append(
             f"{comments} comments ({written_here} on this site, in {len(threads)} threads); "
@@ -102,10 +104,15 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
         lines.append("")
         for thread in threads[:THREADS_SHOWN]:
             first = thread.comment
-            said = _excerpt(first.text) if not first.deleted else "(deleted)"
             when = datetime.fromtimestamp(first.created_at, UTC).date().isoformat()
             replies = f" — {len(thread.replies)} replies" if thread.replies else ""
-            lines.append(f"- {_escaped(first.author)} ({when}): {_escaped(said)}{replies}")
+            if first.removed_by_moderator:  # as the page shows it: no author, no text
+                lines.append(f"- ({when}) removed by a moderator{replies}")
+            elif first.deleted:
+                lines.append(f"- ({when}) deleted by its author{replies}")
+            else:
+                said = _escaped(_excerpt(first.text))
+                lines.append(f"- {_escaped(first.author)} ({when}): {said}{replies}")
     else:
         lines.append(f"{comments} comments; none written on this site yet.")
     lines += ["", "## Similar papers", ""]
@@ -118,6 +125,11 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
     else:
         lines.append("None found (the search index may not be built yet).")
     return "\n".join(lines) + "\n"
+
+
+def _shown(comment: Comment) -> int:
+    """1 for a comment whose text readers see (neither deleted nor removed), else 0."""
+    return int(not comment.deleted and not comment.removed_by_moderator)
 
 
 def wants_markdown(request: Request) -> bool:
