@@ -22,6 +22,7 @@ from paperfeed.store import Store
 from paperfeed.store import comments as comment_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.comments import Comment
+from paperfeed.store.moderation import is_hidden
 
 __all__ = [
     "COMMENT_RATE_LIMIT",
@@ -67,7 +68,9 @@ class Thread:
     replies: tuple[Comment, ...]
 
 
-def _paper(store: Store, arxiv_id: str) -> StoredPaper:
+def _paper(store: Store, arxiv_id: str, viewer: User | None) -> StoredPaper:
+    """The paper with this id, as ``viewer`` may see it: a paper a moderator hid is not
+    found but by admins (as its page and API answer)."""
     normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
         raise DiscussionError(
@@ -76,6 +79,8 @@ def _paper(store: Store, arxiv_id: str) -> StoredPaper:
     paper = store.get_paper(normalized)
     if paper is None:
         raise CommentNotFoundError(f"no paper {normalized} in this paperfeed")
+    if is_hidden(store, paper.key) and not (viewer is not None and viewer.is_admin):
+        raise CommentNotFoundError(f"paper {paper.arxiv_id} was hidden by a moderator")
     return paper
 
 
@@ -121,10 +126,11 @@ def post_comment(
     Raises:
         DiscussionError: bad text or parent.
         PaperWithdrawnError: the paper was withdrawn from arXiv.
-        CommentNotFoundError: no such paper, or no such parent comment on it.
+        CommentNotFoundError: no such paper (or one a moderator hid, for all but admins),
+            or no such parent comment on it.
         RateLimitedError: more than ``COMMENT_RATE_LIMIT`` comments in the window.
     """
-    paper = _paper(store, arxiv_id)
+    paper = _paper(store, arxiv_id, user)
     if paper.withdrawn_on:
         raise PaperWithdrawnError(
             f"paper {paper.arxiv_id} was withdrawn from arXiv (seen {paper.withdrawn_on}); "
@@ -212,14 +218,16 @@ def paper_threads(store: Store, paper: StoredPaper) -> list[Thread]:
     return sorted(threads, key=lambda thread: (thread.comment.created_at, thread.comment.id))[::-1]
 
 
-def thread_of(store: Store, arxiv_id: str) -> tuple[StoredPaper, list[Thread]]:
-    """The paper with this id and its threads.
+def thread_of(
+    store: Store, arxiv_id: str, viewer: User | None = None
+) -> tuple[StoredPaper, list[Thread]]:
+    """The paper with this id and its threads, as ``viewer`` (None: anyone) may see them.
 
     Raises:
         DiscussionError: not an arXiv id.
-        CommentNotFoundError: no such paper.
+        CommentNotFoundError: no such paper, or one a moderator hid (but to admins).
     """
-    paper = _paper(store, arxiv_id)
+    paper = _paper(store, arxiv_id, viewer)
     return paper, paper_threads(store, paper)
 
 

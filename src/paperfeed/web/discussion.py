@@ -24,6 +24,7 @@ from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rs
 from paperfeed.web.row_ids import CommentId
 from paperfeed.web.security import (
     api_user,
+    bearer_user,
     check_csrf,
     domain_http_error,
     session_user,
@@ -98,7 +99,8 @@ def _arxiv_id_of(request: Request, comment: Comment) -> str:
 def list_comments(request: Request, id: str) -> dict[str, Any]:
     """Threads newest first, each with its ``replies`` oldest first."""
     try:
-        paper, threads = discussion.thread_of(store_of(request), id)
+        viewer = bearer_user(request) or session_user(request)
+        paper, threads = discussion.thread_of(store_of(request), id, viewer)
     except _ERRORS as error:
         raise _http_error(error) from None
     total = discussion.comment_totals(store_of(request), [paper])[paper.key]
