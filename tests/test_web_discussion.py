@@ -70,6 +70,8 @@ def test_comment_reply_edit_delete_by_api(site: Site) -> None:
     with site.client() as anonymous:
         listing = anonymous.get(url).json()
         daily = anonymous.get("/api/daily_papers", params={"date": LATEST_DAY}).json()
+        paper = anonymous.get(f"/api/papers/{TOP_PAPER}").json()
+    assert paper["numComments"] == SOURCE_COMMENTS + 3  # what HfApi.paper_info reads
     assert listing["paper"] == TOP_PAPER
     assert [t["id"] for t in listing["threads"]] == [later["id"], first["id"]]  # newest first
     assert [r["text"] for r in listing["threads"][1]["replies"]] == ["Yes: https://github.com/x/y"]

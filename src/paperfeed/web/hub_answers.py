@@ -132,7 +132,8 @@ def search_papers(engine: SearchEngine, request: SearchRequest) -> list[StoredPa
 def paper_answer(store: Store, paper: StoredPaper) -> dict[str, Any]:
     """``GET /api/papers/{id}`` (without the caller's own ``upvoted``)."""
     upvotes = total_upvotes(store, [paper])[paper.key]
-    return paper_json(paper, upvotes, accounts_for(store, [paper]))
+    comments = comment_totals(store, [paper])[paper.key]
+    return paper_json(paper, upvotes, comments, accounts_for(store, [paper]))
 
 
 # -- every paper, a page at a time ------------------------------------------------------

@@ -178,13 +178,14 @@ def daily_papers_entry(
 
 
 def paper_json(
-    paper: StoredPaper, upvotes: int, accounts: Accounts = NO_ACCOUNTS
+    paper: StoredPaper, upvotes: int, num_comments: int, accounts: Accounts = NO_ACCOUNTS
 ) -> dict[str, Any]:
     """``GET /api/papers/{id}``: the original site's paper object (what
     ``huggingface_hub``'s ``HfApi.paper_info`` reads) plus everything else stored about
-    it under keys of our own that the original does not use."""
+    it under keys of our own that the original does not use. ``num_comments``: those its
+    source reported and those written here."""
     return paper_entry(paper, upvotes, accounts) | {
-        "numComments": paper.num_comments or 0,
+        "numComments": num_comments,
         "abstract": paper.abstract,
         "categories": paper.categories,
         "date": paper.date,
