@@ -160,6 +160,20 @@ def test_read_paper_answers_markdown_and_404(site: Site) -> None:
     with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as missing:
         _api(site).read_paper("2608.00001")
     assert missing.value.response.status_code == 404
+    assert "no paper 2608.00001 in this paperfeed" in str(missing.value)
+
+
+def test_the_client_shows_the_server_s_message_with_its_own_characters(site: Site) -> None:
+    """A header carries ASCII only; the message naming a non-ASCII value reaches the
+    client from the body's ``error``, not as question marks."""
+    with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as refused:
+        list(_api(site).list_papers(query="注意力机制" * 60))
+    assert refused.value.response.status_code == 400
+    assert "注意力机制" in str(refused.value) and "?????" not in str(refused.value)
+    assert str(refused.value).count("parameter 'q'") == 1  # header and body say the same
+    with pytest.raises(huggingface_hub.errors.HfHubHTTPError) as missing:
+        _api(site).paper_info("2608.00001")
+    assert "no paper 2608.00001 in this paperfeed" in str(missing.value)
 
 
 def test_the_hub_paginator_walks_every_paper_once(site: Site) -> None:

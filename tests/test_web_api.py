@@ -276,7 +276,8 @@ def test_paper_by_id_with_version_or_prefix_and_its_similar_papers(site: Site) -
     assert body["upvoted"] is False
     assert versioned == prefixed == body
     assert unknown.status_code == 404
-    assert unknown.json() == {"detail": "no paper 2608.00001 in this paperfeed"}
+    message = "no paper 2608.00001 in this paperfeed"
+    assert unknown.json() == {"detail": message, "error": message}
     assert garbage.status_code == 404 and "not-an-id" in garbage.json()["detail"]
     assert similar.status_code == 200
     ids = [hit["id"] for hit in similar.json()]

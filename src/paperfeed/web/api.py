@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from paperfeed import accounts, moderation
 from paperfeed.config import secret_key_of
@@ -62,6 +62,7 @@ class ErrorAnswer(BaseModel):
     """Every 4xx answer of the API: what was wrong, naming the parameter and value."""
 
     detail: str
+    error: str = Field(description="the same message, where huggingface_hub reads it")
 
 
 _ERRORS = {

@@ -48,6 +48,7 @@ from paperfeed.web.mcp_server import build_mcp_server, http_endpoint
 from paperfeed.web.methods import HttpMethods
 from paperfeed.web.operations_endpoints import install_operations
 from paperfeed.web.page_cache import AnonymousPageCache
+from paperfeed.web.presentation import error_body, error_header
 from paperfeed.web.templating import make_templates, render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -132,19 +133,13 @@ def _detail(request: Request, error: StarletteHTTPException) -> str:
     return detail[:MAX_DETAIL]
 
 
-def _error_header(detail: str) -> dict[str, str]:
-    """``X-Error-Message``: where the original site's clients (``huggingface_hub``'s
-    ``hf_raise_for_status``) read a server's message; one line, ASCII (a header)."""
-    return {"X-Error-Message": " ".join(detail.split()).encode("ascii", "replace").decode()}
-
-
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     headers = dict(error.headers or {})
     detail = _detail(request, error)
     if _wants_json(request):
-        headers |= _error_header(detail)
-        return JSONResponse({"detail": detail}, error.status_code, headers=headers)
+        headers |= error_header(detail)
+        return JSONResponse(error_body(detail), error.status_code, headers=headers)
     response = render(
         request,
         "error.html",
@@ -180,7 +175,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
             for problem in error.errors()
         )[:MAX_DETAIL]
     if _wants_json(request):
-        return JSONResponse({"detail": message}, status, headers=_error_header(message))
+        return JSONResponse(error_body(message), status, headers=error_header(message))
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 

@@ -48,7 +48,8 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         if scope["path"].startswith("/api/"):
-            body = json.dumps({"detail": _message(limit)}).encode()
+            # as every JSON error: "detail", and "error" where the original's clients read it
+            body = json.dumps({"detail": _message(limit), "error": _message(limit)}).encode()
             media_type = b"application/json"
         else:
             body = (_message(limit) + "\n").encode()

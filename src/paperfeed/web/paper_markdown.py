@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from paperfeed import moderation
@@ -21,7 +21,7 @@ from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
 from paperfeed.store.comments import Comment
 from paperfeed.store.paper_pages import papers_before_key
-from paperfeed.web.presentation import arxiv_links, display_date
+from paperfeed.web.presentation import arxiv_links, display_date, error_header
 from paperfeed.web.security import engine_of, settings_of, store_of
 
 router = APIRouter(include_in_schema=False)
@@ -148,7 +148,12 @@ def markdown_answer(request: Request, engine: SearchEngine, paper_id: str) -> Re
     paper = store.get_paper(normalized) if normalized is not None else None
     if paper is None or moderation.is_hidden(store, paper):
         shown = normalized or quoted(paper_id)
-        raise HTTPException(404, f"no paper {shown} in this paperfeed")
+        message = f"no paper {shown} in this paperfeed"
+        # plain text with the message where the original's clients read it, not the HTML
+        # error page: the caller asked for markdown
+        return PlainTextResponse(
+            message + "\n", status_code=404, headers=error_header(message) | {"Vary": "Accept"}
+        )
     text = paper_markdown(store, engine, paper, site_base(request))
     return PlainTextResponse(text, media_type=MARKDOWN, headers={"Vary": "Accept"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -258,3 +259,25 @@ _REASONS = {"authored": "wrote", "imported": "imported"}
 def because_text(item: Recommendation) -> str:
     """ "you upvoted “Title”" — the positive a recommendation is closest to."""
     return f"you {_REASONS.get(item.reason, item.reason)} “{item.because_title}”"
+
+
+def error_header(detail: str) -> dict[str, str]:
+    """``X-Error-Message``: where the original site's clients (``huggingface_hub``'s
+    ``hf_raise_for_status``) read a server's message first; one line.
+
+    The message is sent as UTF-8 bytes (Starlette writes a header's characters as
+    Latin-1, so the text is handed over as its UTF-8 bytes read as Latin-1): httpx, which
+    the client uses, reads a header that is not ASCII as UTF-8, so a message naming
+    "注意力" arrives as written, and the same as the body's ``error``, which the client
+    shows once. Control characters, which no header may carry, are dropped."""
+    line = _HEADER_CONTROLS.sub("", " ".join(detail.split()))
+    return {"X-Error-Message": line.encode("utf-8").decode("latin-1")}
+
+
+_HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+
+
+def error_body(detail: str) -> dict[str, str]:
+    """A JSON error: FastAPI's ``detail``, and the same message as ``error``, the key the
+    original site's clients read from the body."""
+    return {"detail": detail, "error": detail}
