@@ -367,6 +367,24 @@ def test_withdrawn_papers_stay_saved_but_are_not_added(store: Store) -> None:
     assert lists.visible_collection(store, reading.id, ada).paper_count == 4
 
 
+def test_papers_a_moderator_hid_stay_saved_but_are_not_added(store: Store) -> None:
+    from paperfeed.administration import Actor
+    from paperfeed.moderation import hide_paper
+
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Reading")
+    lists.add_paper(store, ada, reading.id, "2608.19880")
+    for arxiv_id in ("2608.19880", "2608.10615"):
+        hide_paper(store, Actor(None, "test"), arxiv_id, "spam")
+    assert not lists.add_paper(store, ada, reading.id, "2608.19880")  # saved before: kept
+    with pytest.raises(CollectionNotFoundError, match="2608.10615 was hidden by a moderator"):
+        lists.add_paper(store, ada, reading.id, "2608.10615")
+    report = import_references(store, ada, reading.id, ZOTERO_BIB.read_bytes())
+    assert "hidden by a moderator" in dict(report.unmatched)["sakurai_simplex_2026"]
+    assert dict(report.already)["huang_envharness_2026"] == "2608.19880"
+    assert "2608.10615" not in {arxiv_id for _, arxiv_id in report.added}
+
+
 def test_a_large_import_finds_papers_past_one_query_s_worth_of_ids(store: Store) -> None:
     """Ids are looked up 900 to a query; a paper named after the first 900 entries, by
     arXiv id or by DOI, is found as one named first is."""

@@ -270,6 +270,16 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
         headers={"X-CSRF-Token": _csrf(reader)},
     )
     assert posted.status_code == 404 and "hidden by a moderator" in posted.text
+    # nor is it saved in a collection, or marked "not for me"
+    headers = {"X-CSRF-Token": _csrf(reader)}
+    reading = reader.post("/api/collections", json={"name": "Reading"}, headers=headers).json()
+    saved = reader.post(
+        f"/api/collections/{reading['id']}/papers", json={"id": TOP_PAPER}, headers=headers
+    )
+    assert saved.status_code == 404 and "hidden by a moderator" in saved.text
+    assert reader.get(f"/api/collections/{reading['id']}").json()["papers"] == []
+    marked = reader.post(f"/api/papers/{TOP_PAPER}/not-for-me", headers=headers)
+    assert marked.status_code == 404 and "hidden by a moderator" in marked.text
     assert root.get(f"/api/papers/{TOP_PAPER}").json()["id"] == TOP_PAPER
     assert root.get(f"/api/papers/{TOP_PAPER}/comments").status_code == 200
     page = root.get(f"/papers/{TOP_PAPER}")  # the admin still sees it, to show it again

@@ -16,6 +16,7 @@ from paperfeed.store.feedback import (
     not_for_me_marks,
     unmark_not_for_me,
 )
+from paperfeed.store.moderation import is_hidden
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def paper_named(store: Store, arxiv_id: str) -> StoredPaper:
 def set_not_for_me(store: Store, user: User, arxiv_id: str, marked: bool) -> MarkResult:
     """Mark (``marked``) or unmark a paper as "not for me"; doing it twice changes nothing."""
     paper = paper_named(store, arxiv_id)
+    if marked and is_hidden(store, paper.key):  # not found, as its page is; unmarking works
+        raise LookupError(f"paper {paper.arxiv_id} was hidden by a moderator")
     if marked:
         changed = mark_not_for_me(store, user.id, paper.key)
     else:

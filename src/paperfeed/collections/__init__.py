@@ -18,6 +18,7 @@ from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.collections import Collection
+from paperfeed.store.moderation import is_hidden
 
 __all__ = [
     "Collection",
@@ -55,6 +56,13 @@ def withdrawn_message(paper: StoredPaper) -> str:
     return (
         f"paper {paper.arxiv_id} was withdrawn from arXiv (seen {paper.withdrawn_on}); "
         "collections that hold it keep it, but it is not added to more"
+    )
+
+
+def hidden_message(paper: StoredPaper) -> str:
+    return (
+        f"paper {paper.arxiv_id} was hidden by a moderator; collections that hold it keep "
+        "it, but it is not added to more"
     )
 
 
@@ -208,12 +216,16 @@ def add_paper(store: Store, user: User, collection_id: int, arxiv_id: str) -> bo
 
     Raises:
         PaperWithdrawnError: the paper was withdrawn from arXiv and is not saved yet.
+        CollectionNotFoundError: no such paper, or one a moderator hid (not saved yet).
     """
     owned_collection(store, collection_id, user)
     paper = stored_paper(store, arxiv_id)
-    if paper.withdrawn_on:
+    hidden = is_hidden(store, paper.key)
+    if paper.withdrawn_on or hidden:
         if paper.key in memberships(store, user).get(collection_id, set()):
             return False
+        if hidden:  # not found, as its page is
+            raise CollectionNotFoundError(hidden_message(paper))
         raise PaperWithdrawnError(withdrawn_message(paper))
     return bool(add_papers(store, user, collection_id, [paper.key]))
 

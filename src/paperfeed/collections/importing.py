@@ -20,11 +20,18 @@ from bibtexparser import model
 from bibtexparser.entrypoint import parse_string
 
 from paperfeed.accounts import check_rate
-from paperfeed.collections import add_papers, memberships, owned_collection, withdrawn_message
+from paperfeed.collections import (
+    add_papers,
+    hidden_message,
+    memberships,
+    owned_collection,
+    withdrawn_message,
+)
 from paperfeed.ingest import clean_text, fold_for_matching, normalize_arxiv_id
 from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
+from paperfeed.store.moderation import hidden_among
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ENTRIES = 5000
@@ -299,7 +306,8 @@ def import_references(
     report = ImportReport(chosen)
     present = memberships(store, user).get(collection_id, set())
     withdrawn = {key for key, paper in papers.items() if paper.withdrawn_on and key not in present}
-    matched = [key for key in keys if key is not None and key not in withdrawn]
+    hidden = hidden_among(store, papers) - present
+    matched = [key for key in keys if key is not None and key not in withdrawn | hidden]
     added = set(add_papers(store, user, collection_id, matched)) if matched else set()
     seen: set[int] = set()
     for ref, key in zip(references, keys, strict=True):
@@ -307,6 +315,8 @@ def import_references(
             report.unmatched.append((ref.label, _unmatched_reason(ref)))
         elif key in withdrawn:
             report.unmatched.append((ref.label, withdrawn_message(papers[key])))
+        elif key in hidden:
+            report.unmatched.append((ref.label, hidden_message(papers[key])))
         elif key in added and key not in seen:
             report.added.append((ref.label, papers[key].arxiv_id))
         else:
