@@ -60,3 +60,66 @@ def test_a_future_day_says_it_is_still_to_come(site: Site) -> None:
         weekend = client.get("/", params={"date": "2026-08-16"}).text
     assert "still to come" in future and "Weekends and holidays" not in future
     assert "Weekends and holidays" in weekend and "still to come" not in weekend
+
+
+def test_what_a_user_types_holds_no_unpaired_surrogate_or_control_character(
+    site: Site,
+) -> None:
+    """JSON's "\\ud800" escape decodes to a character UTF-8 cannot encode: every write of
+    typed text answered 500. Each is now a 400 naming the field and the character, and
+    nothing is stored; a collection's name also refuses control characters, as its
+    description already did."""
+    from sqlalchemy import func, select
+
+    from paperfeed.accounts import create_api_token
+    from paperfeed.store import schema
+    from paperfeed.store.accounts import insert_user
+
+    token = create_api_token(site.store, insert_user(site.store, "ada@example.org", "ada", "x"))
+
+    def rows(table: object) -> int:
+        with site.store.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(table)) or 0)
+
+    paper = "/api/papers/2608.19880"
+    with site.client(
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    ) as api:
+        reading = api.post("/api/collections", json={"name": "Reading"}).json()
+        comment = api.post(f"{paper}/comments", json={"text": "A fair question."}).json()
+        collections, comments = rows(schema.collections), rows(schema.comments)
+        cases = [
+            ("POST", "/api/collections", '{"name": "a\\ud800b"}', "name", "U+D800"),
+            ("POST", "/api/collections", '{"name": "\\u0000"}', "name", "U+0000"),
+            ("POST", "/api/collections", '{"name": "bell\\u0007"}', "name", "U+0007"),
+            (
+                "POST",
+                "/api/collections",
+                '{"name": "ok", "description": "x\\udfff"}',
+                "description",
+                "U+DFFF",
+            ),
+            ("PATCH", f"/api/collections/{reading['id']}", '{"name": "\\ud83d"}', "name", "D83D"),
+            ("POST", f"{paper}/comments", '{"text": "half an emoji \\ud83d"}', "comment", "D83D"),
+            (
+                "POST",
+                f"/api/comments/{comment['id']}/report",
+                '{"reason": "spam \\udc00"}',
+                "reason",
+                "U+DC00",
+            ),
+            (
+                "POST",
+                "/api/subscriptions",
+                '{"email": "ada@example.org", "topics": [{"query": "diffusion \\ud800"}]}',
+                "topic",
+                "U+D800",
+            ),
+        ]
+        for method, path, body, field, named in cases:
+            answer = api.request(method, path, content=body.encode())
+            assert answer.status_code == 400, (path, body, answer.text)
+            assert field in answer.json()["detail"] and named in answer.json()["detail"]
+        assert api.get(f"/api/collections/{reading['id']}").json()["name"] == "Reading"
+    assert rows(schema.collections) == collections and rows(schema.comments) == comments
+    assert rows(schema.comment_reports) == 0 and rows(schema.subscriptions) == 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import secrets
 import threading
 import time
@@ -33,13 +32,13 @@ from paperfeed.store import password_resets as reset_rows
 from paperfeed.store.accounts import DuplicateEmailError, User
 from paperfeed.store.activity import record_submission
 from paperfeed.store.daily import submit_to_daily
+from paperfeed.typed_text import unwritable_character
 
 __all__ = ["AccountError", "DuplicateEmailError", "RateLimitedError", "User"]
 
 _log = logging.getLogger("paperfeed.accounts")
 MINIMUM_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pf_"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -76,8 +75,9 @@ def normalize_email(value: str) -> str:
 
 
 def _check_name(name: str) -> str:
-    if _CONTROL.search(name):
-        raise AccountError(f"name {quoted(name)} contains a line break or control character")
+    problem = unwritable_character(name)
+    if problem:
+        raise AccountError(f"name {quoted(name)} contains {problem}")
     name = name.strip()
     if len(name) > 200:
         raise AccountError(f"name is {len(name)} characters long (at most 200)")

@@ -23,6 +23,7 @@ from paperfeed.store import comments as comment_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.comments import Comment
 from paperfeed.store.moderation import is_hidden
+from paperfeed.typed_text import unwritable_character
 
 __all__ = [
     "COMMENT_RATE_LIMIT",
@@ -39,7 +40,6 @@ MAX_COMMENT_CHARACTERS = 10_000
 # comments (threads, replies and edits) per user per window of seconds
 COMMENT_RATE_LIMIT = (20, 10 * 60)
 # any control character but tab and line feed (carriage returns are normalised away)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _URL = re.compile(r"https?://[^\s<>\"'`\x00-\x1f\x7f]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 
@@ -99,11 +99,9 @@ def clean_text(text: object) -> str:
         raise DiscussionError(
             f"comment is {len(cleaned):,} characters long (at most {MAX_COMMENT_CHARACTERS:,})"
         )
-    control = _CONTROL.search(cleaned)
-    if control:
-        raise DiscussionError(
-            f"comment contains the control character U+{ord(control.group()):04X}"
-        )
+    problem = unwritable_character(cleaned, lines=True)
+    if problem:
+        raise DiscussionError(f"comment contains {problem}")
     return cleaned
 
 

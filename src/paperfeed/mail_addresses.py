@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 
 from paperfeed.ingest import quoted
+from paperfeed.typed_text import unwritable_character
 
 MAX_ADDRESS_LENGTH = 320
 MAX_LOCAL_LENGTH = 64
 # RFC 5322 §3.2.3 "atext" plus dots: what a local part may hold without quotes.
 _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SPACE = re.compile(r"\s")
 
 
@@ -75,8 +75,9 @@ def canonical_address(value: str) -> str:
         AddressError: a line break or control character, no ``@``, a space, an empty
             or invalid domain, a quoted name needing its quotes, or too long.
     """
-    if _CONTROL.search(value):
-        raise AddressError(f"email {quoted(value)} contains a line break or control character")
+    problem = unwritable_character(value)
+    if problem:
+        raise AddressError(f"email {quoted(value)} contains {problem}")
     text = value.strip()
     local, at, domain = text.rpartition("@")
     if not at or not local or _SPACE.search(text) or len(text) > 4 * MAX_ADDRESS_LENGTH:

@@ -11,7 +11,6 @@ refreshes) until an admin shows it again. Every action is written to the audit l
 
 from __future__ import annotations
 
-import re
 import time
 
 from paperfeed.administration import Actor, AdminError, record
@@ -23,6 +22,7 @@ from paperfeed.store import moderation as moderation_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.comments import Comment
 from paperfeed.store.moderation import DuplicateReportError, HiddenPaper, Report
+from paperfeed.typed_text import unwritable_character
 
 __all__ = [
     "DuplicateReportError",
@@ -34,7 +34,6 @@ __all__ = [
 
 MAX_REASON_CHARACTERS = 1000
 REMOVALS = ("hide", "delete")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class ModerationError(ValueError):
@@ -55,9 +54,9 @@ def _reason(reason: object, required: bool) -> str:
         raise ModerationError(
             f"reason is {len(cleaned):,} characters long (at most {MAX_REASON_CHARACTERS:,})"
         )
-    control = _CONTROL.search(cleaned)
-    if control:
-        raise ModerationError(f"reason contains the control character U+{ord(control.group()):04X}")
+    problem = unwritable_character(cleaned, lines=True)
+    if problem:
+        raise ModerationError(f"reason contains {problem}")
     return cleaned
 
 

@@ -8,7 +8,6 @@ its owner. Export to reference managers is in ``exporting``, import from them in
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 
@@ -19,6 +18,7 @@ from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.collections import Collection
 from paperfeed.store.moderation import is_hidden
+from paperfeed.typed_text import unwritable_character
 
 __all__ = [
     "Collection",
@@ -33,7 +33,6 @@ MAX_NAME_CHARACTERS = 200
 MAX_DESCRIPTION_CHARACTERS = 2000
 MAX_COLLECTIONS_PER_USER = 200
 MAX_PAPERS_PER_COLLECTION = 10_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class CollectionError(ValueError):
@@ -72,6 +71,9 @@ def _name(value: object) -> str:
     name = " ".join(value.split())
     if not name:
         raise CollectionError("name is empty")
+    problem = unwritable_character(name)
+    if problem:
+        raise CollectionError(f"name contains {problem}")
     if len(name) > MAX_NAME_CHARACTERS:
         raise CollectionError(
             f"name is {len(name)} characters long (at most {MAX_NAME_CHARACTERS})"
@@ -89,8 +91,9 @@ def _description(value: object) -> str:
             f"description is {len(description)} characters long "
             f"(at most {MAX_DESCRIPTION_CHARACTERS})"
         )
-    if _CONTROL.search(description):
-        raise CollectionError("description contains a control character")
+    problem = unwritable_character(description, lines=True)
+    if problem:
+        raise CollectionError(f"description contains {problem}")
     return description
 
 

@@ -8,7 +8,6 @@ unsubscribe links do not, so an old digest can always unsubscribe.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -26,6 +25,7 @@ from paperfeed.store.subscriptions import (
     find_subscription,
     save_subscription,
 )
+from paperfeed.typed_text import unwritable_character
 
 FREQUENCIES = ("daily", "weekly")
 MAX_TOPICS = 10
@@ -33,7 +33,6 @@ MAX_TOPIC_LENGTH = 300
 DEFAULT_MIN_RELEVANCE = 0.3
 CONFIRMATION_MAX_AGE = 7 * 24 * 3600
 PURPOSES = ("confirm", "manage", "unsubscribe")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 class SubscriptionError(ValueError):
@@ -54,10 +53,9 @@ def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
     checked: list[Topic] = []
     for topic in topics:
         query = topic.query
-        if _CONTROL.search(query):
-            raise SubscriptionError(
-                f"topic {quoted(query)} contains a line break or control character"
-            )
+        problem = unwritable_character(query)
+        if problem:
+            raise SubscriptionError(f"topic {quoted(query)} contains {problem}")
         query = query.strip()
         if not query:
             continue
@@ -78,7 +76,7 @@ def check_topics(topics: Sequence[TopicInput]) -> list[Topic]:
 
 def check_time_zone(name: str) -> str:
     name = name.strip()
-    if _CONTROL.search(name) or not name:
+    if unwritable_character(name) or not name:
         raise SubscriptionError(f"time zone {quoted(name)} is not a time zone (expected e.g. UTC)")
     try:
         ZoneInfo(name)

@@ -179,6 +179,21 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
+async def _unencodable_text(request: Request, error: Exception) -> Response:
+    """400 for text no UTF-8 can carry (an unpaired surrogate, from JSON's ``"\\ud800"``)
+    that reached a write no check of ours stopped: the write failed whole, so nothing
+    was stored; the request, not the server, was at fault."""
+    assert isinstance(error, UnicodeEncodeError)
+    characters = error.object[error.start : error.end] if isinstance(error.object, str) else ""
+    if not characters or not all(0xD800 <= ord(each) <= 0xDFFF for each in characters):
+        raise error  # not the request's text: a fault of ours, answered 500 and logged
+    codes = ", ".join(f"U+{ord(each):04X}" for each in characters)
+    message = f"the request holds text that cannot be stored: the unpaired surrogate {codes}"
+    if _wants_json(request):
+        return JSONResponse(error_body(message), 400, headers=error_header(message))
+    return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the site for ``settings`` (default: from the ``PAPERFEED_*`` environment).
 
@@ -214,6 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(UnicodeEncodeError, _unencodable_text)
     # added first, so it runs inside the session middleware and can see who is signed in
     app.add_middleware(AnonymousPageCache, seconds=settings.page_cache_seconds)
     app.add_middleware(
