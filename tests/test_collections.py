@@ -188,6 +188,39 @@ def test_bibtex_export_reads_back_field_by_field(store: Store) -> None:
     )
 
 
+def test_bibtex_text_reads_back_as_written_and_keys_fold_accents(store: Store) -> None:
+    """A bare "~" is a no-break space to LaTeX and "^" a superscript outside math: both
+    are written so that a LaTeX decoder (bibtexparser's) gives the text back. A key's
+    accented letters are folded, not dropped ("Thérien" -> "therien", not "thrien")."""
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    title = "Around ~9 visual tokens at 256^2 & more"
+    store.upsert_papers(
+        [
+            Paper("2405.17430", title, "Costs ~9 tokens.", ["Xing Han Lù"], published="2024-05-27"),
+            Paper("2406.00001", "Über alles", "x", ["Benjamin Thérien"], published="2024-06-01"),
+            Paper("2406.00002", "Łódź", "x", ["Łukasz Kaiser"], published="2024-06-01"),
+            Paper("2406.00003", "x", "x", ["Đorđe Marjanović"], published="2024-06-02"),
+        ]
+    )
+    ada = _user(store, "ada")
+    ids = ["2405.17430", "2406.00001", "2406.00002", "2406.00003"]
+    text = _export(store, ada, ids, "bibtex")
+    assert r"256\textasciicircum{}2" in text  # LaTeX's own name for the character
+    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    assert library.failed_blocks == []
+    entries = {entry["eprint"]: entry for entry in library.entries}
+    # (pylatexenc decodes \textasciicircum as U+02C6, the modifier letter circumflex)
+    assert entries["2405.17430"]["title"].replace("\u02c6", "^") == title
+    assert entries["2405.17430"]["abstract"] == "Costs ~9 tokens."
+    assert [entries[arxiv_id].key for arxiv_id in ids] == [
+        "lu2024around",
+        "therien2024uber",
+        "kaiser2024lodz",
+        "marjanovic2024x",
+    ]
+
+
 def test_ris_csv_and_json_exports(store: Store) -> None:
     ada = _user(store, "ada")
     ids = ["2608.19880", "2603.01234"]

@@ -18,6 +18,7 @@ import io
 import json
 import re
 import string
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +35,33 @@ from paperfeed.models import StoredPaper
 from paperfeed.store.collections import Collection
 
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
-_BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
+# BibTeX's (LaTeX's) special characters in plain text, and what writes each as itself:
+# a bare "~" is a no-break space, "^" a math-mode superscript, "\\" starts a command
+_BIBTEX_SPECIAL = re.compile(r"[&%$#_{}~^\\]")
+_BIBTEX_ESCAPES = {
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
+# Latin letters that Unicode decomposition does not take to ASCII (ł is not l + a mark)
+_KEY_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ı": "i",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+    }  # fmt: skip
+)
 _BRACES = re.compile(r"[{}]")
 _KEY_WORD = re.compile(r"[A-Za-z]+")
 # a title word keeps its digits ("4DAnyone" -> "4danyone", not "danyone"); a word must
@@ -94,8 +121,8 @@ def citation_key(paper: StoredPaper) -> str:
     title word with its digits, ASCII letters and digits only (the form arXiv and Google
     Scholar use; BibTeX keys may hold both)."""
     surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
-    surname = "".join(_KEY_WORD.findall(surname)) or "anonymous"
-    title_words = [word.lower() for word in _TITLE_KEY_WORD.findall(paper.title)]
+    surname = "".join(_KEY_WORD.findall(_key_ascii(surname))) or "anonymous"
+    title_words = [word.lower() for word in _TITLE_KEY_WORD.findall(_key_ascii(paper.title))]
     first_word = next((word for word in title_words if word not in _SMALL_WORDS), "paper")
     return f"{surname}{publication_year(paper)}{first_word}"
 
@@ -123,7 +150,19 @@ def _suffix(index: int) -> str:
 
 
 def _bibtex_text(text: str) -> str:
-    return _BIBTEX_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _BIBTEX_SPECIAL.sub(_bibtex_escape, " ".join(text.split()))
+
+
+def _bibtex_escape(special: re.Match[str]) -> str:
+    character = special.group()
+    return _BIBTEX_ESCAPES.get(character, "\\" + character)
+
+
+def _key_ascii(text: str) -> str:
+    """``text`` with its accents folded away: "Thérien" -> "Therien", "Łukasz" ->
+    "Lukasz" (a key's letters are ASCII; dropping "é" would make "thrien")."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_KEY_LETTERS))
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
 
 
 def _bibtex_name(name: str) -> str:
