@@ -305,6 +305,16 @@ def test_sample_preview_without_a_subscription(mail_site: Site) -> None:
         bad = client.get("/digest/preview", params={"period": "yesterday"})
     assert sample.status_code == 200 and "EnvHarness" in sample.text
     assert "Matching “agents”" in sample.text
+    # a sample has no subscription to manage: its footer links to sign-up, and every link
+    # it shows answers
+    assert "Unsubscribe" not in sample.text and "This is a sample" in sample.text
+    base = mail_site.settings.base_url
+    links = re.findall(r'href="([^"]+)"', sample.text)
+    assert f"{base}/subscribe" in links
+    with mail_site.client() as client:
+        for link in {link for link in links if link.startswith(base)}:
+            answer = client.get(link.removeprefix(base).replace("&amp;", "&"))
+            assert answer.status_code == 200, link
     assert weekend.status_code == 404 and "period=2026-08-14" in weekend.text
     assert bad.status_code == 400 and "yesterday" in bad.text
 

@@ -35,6 +35,10 @@ _environment = Environment(
     keep_trailing_newline=True,
 )
 
+# The made-up subscriber of a sample digest (``/digest/preview`` without a token): no
+# stored row has this id, so it has no links to manage or unsubscribe.
+SAMPLE_SUBSCRIPTION_ID = 0
+
 
 def byline(paper: StoredPaper) -> str:
     if not paper.authors:
@@ -151,6 +155,9 @@ def digest_context(settings: Settings, digest: Digest) -> dict[str, object]:
         "base_url": settings.base_url,
         "email": subscription.email,
         "frequency": what,
+        # a sample (the site's preview) has no subscription to manage: it links to sign-up
+        "sample": subscription.id == SAMPLE_SUBSCRIPTION_ID,
+        "subscribe_url": f"{settings.base_url}/subscribe",
         "manage_url": link(settings, "/subscribe/manage", "manage", subscription),
         "unsubscribe_url": link(settings, "/unsubscribe", "unsubscribe", subscription),
     }

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from paperfeed import accounts
 from paperfeed.config import secret_key_of
 from paperfeed.digest.composing import Composer, Period, PeriodError
-from paperfeed.digest.rendering import link, render_digest_html
+from paperfeed.digest.rendering import SAMPLE_SUBSCRIPTION_ID, link, render_digest_html
 from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
 from paperfeed.digest.subscribing import (
     FREQUENCIES,
@@ -212,7 +212,9 @@ def preview(request: Request, token: str = "", period: str = "", q: str = "") ->
         subscription = _subscription_of(request, "manage", token)
     else:
         topics = [Topic(q.strip(), 0.0)] if q.strip() else []
-        subscription = Subscription(0, "you@example.org", "daily", "UTC", True, topics)
+        subscription = Subscription(
+            SAMPLE_SUBSCRIPTION_ID, "you@example.org", "daily", "UTC", True, topics
+        )
     label = period or latest_daily_date(store) or ""
     frequency = "weekly" if "-W" in label else "daily"
     try:
