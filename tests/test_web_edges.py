@@ -123,3 +123,15 @@ def test_what_a_user_types_holds_no_unpaired_surrogate_or_control_character(
         assert api.get(f"/api/collections/{reading['id']}").json()["name"] == "Reading"
     assert rows(schema.collections) == collections and rows(schema.comments) == comments
     assert rows(schema.comment_reports) == 0 and rows(schema.subscriptions) == 0
+
+
+def test_the_site_has_an_icon(site: Site) -> None:
+    """Every page names its icon; /favicon.ico, where readers and old browsers look,
+    leads to it."""
+    with site.client(follow_redirects=True) as client:
+        page = client.get("/").text
+        icon = client.get("/favicon.ico")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert icon.status_code == 200 and icon.url.path == "/static/favicon.svg"
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg")

@@ -254,6 +254,12 @@ def upvote_form(
 # -- sign-in --------------------------------------------------------------------------
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Where browsers and feed readers look for a site's icon when a page names none."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "signin.html", {"next": safe_next(next), "error": None, "email": ""})
