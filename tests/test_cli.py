@@ -84,6 +84,28 @@ def test_batch_search_writes_one_line_per_query_in_order(tmp_path: Path) -> None
     assert lines[2]["hits"][0]["id"] == "2503.11954"
 
 
+def test_a_failed_batch_query_is_a_line_with_its_error_and_the_batch_goes_on(
+    tmp_path: Path,
+) -> None:
+    _ingest_and_index()
+    queries = tmp_path / "queries.txt"
+    # a query that fails, and a line in Latin-1 among UTF-8 ones
+    queries.write_bytes(
+        b"flower pollination\nsince:2026 until:2025 x\ncaf\xe9 au lait\nLDPC codes\n"
+    )
+    code, out, err = _run("search", "--batch", str(queries), "--limit", "2")
+    assert code == 1 and "Traceback" not in err
+    assert "2 of 4 queries failed" in err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["hits"][0]["id"] == "2503.11692" and "error" not in lines[0]
+    assert lines[1]["query"] == "since:2026 until:2025 x"
+    assert lines[1]["error"].startswith("since 2026-01-01 is after until 2025-12-31")
+    assert lines[1]["hits"] == [] and lines[1]["total"] == 0
+    assert lines[2]["error"] == "line 3 is not UTF-8 (byte 0xe9)"
+    assert lines[3]["hits"][0]["id"] == "2503.11954" and "error" not in lines[3]
+
+
 def test_similar_and_stats() -> None:
     _ingest_and_index()
     code, out, _ = _run("similar", "arXiv:2503.11692v1", "--json")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 
 from paperfeed.cli.common import open_engine
-from paperfeed.models import Hit
+from paperfeed.models import Hit, SearchResults
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 
@@ -77,6 +78,50 @@ def _print_hit(position: int, hit: Hit, color: bool) -> None:
         click.echo("     " + _plain_snippet(hit.snippet, color))
 
 
+def _batch_record(text: str, found: SearchResults | None, error: str | None) -> dict[str, Any]:
+    """One ``--batch`` output line; a failed query keeps its place, with its ``error``."""
+    record: dict[str, Any] = {
+        "query": text,
+        "total": found.total if found else 0,
+        "close_match": found.close_match if found else False,
+        "hits": [hit_to_json(hit) for hit in found.hits] if found else [],
+        "notes": list(found.notes) if found else ([] if error else ["empty query"]),
+    }
+    if error is not None:
+        record["error"] = error
+    return record
+
+
+def _run_batch(lines: Iterable[bytes], run: Callable[[str], SearchResults]) -> tuple[int, int]:
+    """Write one JSON line per query line, a failed one included.
+
+    Returns:
+        How many queries failed, and how many there were.
+    """
+    from paperfeed.search import SearchError
+
+    failed = number = 0
+    for number, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as error:
+            # the query cannot be read, so its line stands for it: the caller still gets
+            # one output line per input line, in order
+            failed += 1
+            message = f"line {number} is not UTF-8 (byte 0x{raw[error.start]:02x})"
+            record = _batch_record(raw.decode("utf-8", "replace").rstrip("\r\n"), None, message)
+            sys.stdout.write(json.dumps(record) + "\n")
+            continue
+        try:
+            found = run(text) if text.strip() else None
+        except SearchError as error:
+            failed += 1
+            sys.stdout.write(json.dumps(_batch_record(text, None, str(error))) + "\n")
+            continue
+        sys.stdout.write(json.dumps(_batch_record(text, found, None)) + "\n")
+    return failed, number
+
+
 @click.command()
 @click.argument("query", required=False)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
@@ -88,7 +133,7 @@ def _print_hit(position: int, hit: Hit, color: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.option(
     "--batch",
-    type=click.File("r"),
+    type=click.File("rb"),
     help="Read one query per line (- for stdin); write one JSON line of hits per query.",
 )
 def search(
@@ -103,7 +148,6 @@ def search(
     batch: Any,
 ) -> None:
     """Search papers: words, "phrases", -exclude, ti: au: abs: cat: since: until:."""
-    from paperfeed.models import SearchResults
     from paperfeed.search import SearchError, parse_query
 
     if (query is None) == (batch is None):
@@ -130,20 +174,14 @@ def search(
         found: SearchResults = engine.search(parsed, limit=limit, offset=offset, sort=sort)
         return found
 
+    if batch is not None:
+        failed, total = _run_batch(batch, run)
+        if failed:
+            raise click.ClickException(
+                f"{failed} of {total} queries failed (their lines carry an 'error')"
+            )
+        return
     try:
-        if batch is not None:
-            for line in batch:
-                text = line.rstrip("\n")
-                found = run(text) if text.strip() else None
-                record = {
-                    "query": text,
-                    "total": found.total if found else 0,
-                    "close_match": found.close_match if found else False,
-                    "hits": [hit_to_json(hit) for hit in found.hits] if found else [],
-                    "notes": list(found.notes) if found else ["empty query"],
-                }
-                sys.stdout.write(json.dumps(record) + "\n")
-            return
         results = run(query or "")
     except SearchError as error:
         raise click.ClickException(str(error)) from None
