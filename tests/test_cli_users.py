@@ -105,6 +105,13 @@ def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
     assert code == 1 and "no user 'nobody@example.org'" in err
     code, _, err = _run("users", "reset-password", "42", "--password-stdin", stdin=PASSWORD)
     assert code == 1 and "no user '42'" in err
+    for command in ("promote", "disable", "enable"):
+        code, _, err = _run("users", command, "99999999999999999999999")
+        assert code == 1 and "no user '99999999999999999999999'" in err, err
+    code, _, err = _run("users", "promote", "²")
+    assert code == 1 and "no user '²'" in err and "Traceback" not in err
+    code, _, err = _run("users", "reset-password", "2147483648", "--password-stdin", stdin=PASSWORD)
+    assert code == 1 and "no user '2147483648'" in err
     code, _, err = _run("users", "invite", "--days", "0")
     assert code == 1 and "invite validity 0.0 days" in err
     assert _run("users", "list") == (0, "", "")

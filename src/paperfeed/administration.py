@@ -29,6 +29,7 @@ from paperfeed.store import accounts as account_rows
 from paperfeed.store import administration as admin_rows
 from paperfeed.store import moderation as moderation_rows
 from paperfeed.store.administration import AuditEntry, Invite, UserSummary
+from paperfeed.store.database import is_row_id
 
 __all__ = [
     "SIGNUP_POLICIES",
@@ -120,8 +121,9 @@ def find_user(store: Store, reference: str | int) -> User:
     """
     text = str(reference).strip()
     user = None
-    if text.isdigit():
-        user = account_rows.find_user(store, int(text))
+    if text.isascii() and text.isdigit():  # str.isdigit also takes '²', which int() refuses
+        # a number past any row id names no user (the driver would raise on it)
+        user = account_rows.find_user(store, int(text)) if is_row_id(int(text)) else None
     elif "@" in text:
         try:  # stored addresses are canonical (paperfeed.mail_addresses)
             address = accounts.normalize_email(text)
