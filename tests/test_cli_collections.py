@@ -65,3 +65,18 @@ def test_import_list_and_export(tmp_path: Path) -> None:
     assert code == 1 and "no account for 'nobody@example.org'" in err
     code, _, err = _run("collections", "export", str(reading.id), "--format", "docx")
     assert code == 2 and "docx" in err
+
+
+def test_an_export_to_a_path_that_cannot_be_written_names_it(tmp_path: Path) -> None:
+    store = Store(Settings.from_environment().database_url)
+    reading = lists.create_collection(
+        store, insert_user(store, "ada@example.org", "Ada", "not-a-real-hash"), "Reading"
+    )
+    store.close()
+    missing = tmp_path / "no-such-folder" / "x.bib"
+    code, _, err = _run("collections", "export", str(reading.id), "-o", str(missing))
+    assert code == 1 and "Traceback" not in err
+    assert f"cannot write {missing}: No such file or directory" in err
+    code, _, err = _run("collections", "export", str(reading.id), "-o", str(tmp_path))
+    assert code == 2 and "Traceback" not in err  # a folder is a bad option value
+    assert f"'--output' / '-o': File '{tmp_path}' is a directory" in err

@@ -54,7 +54,12 @@ def list_collections(email: str) -> None:
 @collections_command.command("export")
 @click.argument("collection_id", type=int)
 @click.option("--format", "name", type=click.Choice(list(FORMATS)), default="bibtex")
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="A file (default stdout).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file (default stdout).",
+)
 def export(collection_id: int, name: str, output: Path | None) -> None:
     """Write collection COLLECTION_ID as BibTeX, RIS, CSV or JSON."""
     store = _store()
@@ -65,7 +70,10 @@ def export(collection_id: int, name: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:  # a missing folder, no permission, a full disk
+            raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
         click.echo(f"wrote {collection.paper_count} papers to {output}", err=True)
 
 
