@@ -340,3 +340,19 @@ def test_restore_with_the_index_outside_the_home_replaces_each_part(
     assert (settings.index_dir / "state.json").read_text() != "{}"
     with serve(settings) as url:
         assert _answers(url) == answers
+
+
+def test_a_backup_folder_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    under_a_file = _run("backup", str(a_file / "bk"))
+    assert under_a_file.exit_code == 1
+    assert under_a_file.output == (
+        f"Error: cannot write a backup to {str(a_file / 'bk')!r}: {str(a_file)!r} is a file, "
+        "not a folder (nothing was written)\n"
+    )
+    if Path("/proc/self").is_dir():  # a virtual file system where no folder can be made
+        virtual = _run("backup", "/proc/bk")
+        assert virtual.exit_code == 1
+        assert virtual.output.startswith("Error: cannot write a backup to '/proc/bk': ")
+    assert a_file.read_text() == "not a folder"

@@ -298,11 +298,17 @@ def create_backup(
                 f"{str(destination)!r} is not empty and not a paperfeed backup: "
                 "choose another folder (nothing was written)"
             )
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(destination)
     staging = destination.parent / f".{destination.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(destination)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    except OSError as error:  # a file where a folder must be, a read-only or virtual one
+        raise BackupError(
+            f"cannot write a backup to {str(destination)!r}: {_os_reason(error)} "
+            "(nothing was written)"
+        ) from None
     notes: list[str] = []
     try:
         if is_sqlite(settings) and not sqlite_path(settings).exists():
@@ -370,6 +376,13 @@ def create_backup(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BackupReport(destination, database, index_files, counts, tuple(notes))
+
+
+def _os_reason(error: OSError) -> str:
+    """Why the file system refused, naming the path it refused."""
+    if isinstance(error, FileExistsError):  # mkdir(exist_ok=True) met a file
+        return f"{error.filename!r} is a file, not a folder"
+    return f"{error.strerror} ({error.filename!r})" if error.filename else str(error)
 
 
 def _sync_folder(folder: Path) -> None:
