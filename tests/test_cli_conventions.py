@@ -94,3 +94,39 @@ def test_search_json_has_plain_snippets_with_mark_offsets() -> None:
     assert {"flower", "pollination"} <= set(marked)
     for hit in hits:
         assert "<" not in hit["snippet"] and "&amp;" not in hit["snippet"]
+
+
+def test_a_database_file_that_is_not_sqlite_is_named_by_every_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_sqlite = tmp_path / "papers.jsonl"
+    not_sqlite.write_text(json.dumps(_records(1)[0]) + "\n")
+    Store(f"sqlite:///{tmp_path / 'whole.db'}").close()
+    truncated = tmp_path / "truncated.db"
+    truncated.write_bytes((tmp_path / "whole.db").read_bytes()[:5000])
+    for database, reason in ((not_sqlite, "file is not a database"),
+                             (truncated, "database disk image is malformed")):  # fmt: skip
+        url = f"sqlite:///{database}"
+        monkeypatch.setenv("PAPERFEED_DATABASE_URL", url)
+        for command in (["stats"], ["search", "x"], ["users", "list"], ["migrate"]):
+            code, _, err = _run(*command)
+            assert code == 1 and "Traceback" not in err, (command, err)
+            assert err.startswith("Error: cannot open database ") and url in err, (command, err)
+            assert err.endswith(f": {reason}\n") and err.count("\n") == 1, (command, err)
+        code, _, err = _run("backup", str(tmp_path / "backup"))
+        assert code == 1 and f"cannot read the database {url}: {reason}" in err
+    assert not (tmp_path / "backup").exists()
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", f"sqlite:///{not_sqlite}/paperfeed.db")
+    code, _, err = _run("stats")
+    assert code == 1 and f"{str(not_sqlite)!r} is a file, not a folder" in err
+
+
+def test_a_home_that_is_a_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a_file = tmp_path / "home.txt"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("PAPERFEED_HOME", str(a_file))
+    for command in (["stats"], ["users", "list"], ["restore", str(tmp_path)]):
+        code, _, err = _run(*command)
+        assert code == 1 and "Traceback" not in err, (command, err)
+        assert err == f"Error: PAPERFEED_HOME={str(a_file)!r} is a file, not a folder\n"
+    assert a_file.read_text() == "not a folder"

@@ -324,6 +324,8 @@ class Settings:
         """Read the settings from ``environ`` (default: ``os.environ``)."""
         env = os.environ if environ is None else environ
         home = Path(env.get("PAPERFEED_HOME") or Path.home() / ".paperfeed").expanduser()
+        if home.exists() and not home.is_dir():  # made on first use, so absent is fine
+            raise SettingsError(f"PAPERFEED_HOME={str(home)!r} is a file, not a folder")
         database_url = env.get("PAPERFEED_DATABASE_URL") or f"sqlite:///{home / 'paperfeed.db'}"
         index_dir = Path(env.get("PAPERFEED_INDEX_DIR") or home / "index").expanduser()
         fusion = env.get("PAPERFEED_FUSION") or "calibrated"

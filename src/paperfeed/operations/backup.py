@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
 from paperfeed import __version__
 from paperfeed.config import Settings
@@ -339,6 +340,11 @@ def create_backup(
                         "pg_dump --format=custom --file paperfeed.pgdump "
                         f"{_redacted_url(settings.database_url)}"
                     )
+        except (DatabaseError, sqlite3.DatabaseError) as error:  # not SQLite, truncated
+            raise BackupError(
+                f"cannot read the database {_redacted_url(settings.database_url)}: "
+                f"{getattr(error, 'orig', None) or error} (nothing was written)"
+            ) from None
         finally:
             engine.dispose()
         secret_included = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from paperfeed.store.database import StoreError, create_database_engine
 from paperfeed.store.migrations import MIGRATIONS, applied_versions, migrate
@@ -48,7 +48,7 @@ def migrate_database(database_url: str, apply: bool = True) -> MigrationReport:
             versions = set(migrate(engine))
             applied = tuple(item for item in pending if item[0] in versions)
             pending = tuple(item for item in pending if item[0] not in versions)
-    except OperationalError as error:
+    except DatabaseError as error:  # locked, unreadable, not SQLite, truncated
         raise StoreError(f"cannot open database {database_url!r}: {error.orig}") from None
     finally:
         engine.dispose()

@@ -21,7 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from paperfeed.models import Paper, StoredPaper
 from paperfeed.store import schema
@@ -90,7 +90,16 @@ def create_database_engine(url: str) -> Engine:
         raise StoreError(f"PAPERFEED_DATABASE_URL {url!r} is not a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:  # a file where the folder must be, no permission
+                reason = (
+                    f"{error.filename!r} is a file, not a folder"
+                    if isinstance(error, FileExistsError)
+                    else f"{error.strerror} ({error.filename!r})"
+                )
+                raise StoreError(f"cannot open database {_redact(url)}: {reason}") from None
         engine = create_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -249,7 +258,7 @@ class Store:
         self.engine = create_database_engine(url)
         try:
             migrate(self.engine)
-        except OperationalError as error:
+        except DatabaseError as error:  # locked, unreadable, not SQLite, truncated
             raise StoreError(f"cannot open database {_redact(url)}: {error.orig}") from None
 
     def close(self) -> None:
