@@ -356,3 +356,31 @@ def test_a_backup_folder_that_cannot_be_made_is_named(tmp_path: Path) -> None:
         assert virtual.exit_code == 1
         assert virtual.output.startswith("Error: cannot write a backup to '/proc/bk': ")
     assert a_file.read_text() == "not a folder"
+
+
+def test_restore_refuses_a_manifest_that_lists_no_database(
+    indexed_home: Settings, tmp_path: Path
+) -> None:
+    settings = indexed_home
+    made = _run("backup", str(tmp_path / "made"))
+    assert made.exit_code == 0, made.output
+    shutil.rmtree(settings.home)  # an empty home: only the backup's completeness is in the way
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / MANIFEST).write_text('{"format": 1}')
+    refused = _run("restore", str(bare))
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: the backup {str(bare)!r} is incomplete: its manifest lists no files\n"
+    )
+    assert not settings.home.exists()
+    manifest = json.loads((tmp_path / "made" / MANIFEST).read_text())
+    del manifest["files"]["paperfeed.db"]
+    (tmp_path / "made" / "paperfeed.db").unlink()
+    (tmp_path / "made" / MANIFEST).write_text(json.dumps(manifest))
+    refused = _run("restore", str(tmp_path / "made"))
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: the backup {str(tmp_path / 'made')!r} is incomplete: 'paperfeed.db' is missing\n"
+    )
+    assert not settings.home.exists()

@@ -48,6 +48,12 @@ SQLITE_FILE = "paperfeed.db"
 PG_DUMP_FILE = "database.pgdump"
 INDEX_FOLDER = "index"
 SECRET_FILE = "secret_key"
+# the database kinds a manifest names, and the file each brings ("" for none)
+DATABASE_FILES = {
+    "sqlite": SQLITE_FILE,
+    "postgresql (pg_dump)": PG_DUMP_FILE,
+    "postgresql (not included)": "",
+}
 INDEX_COPY_ATTEMPTS = 5
 # settings that are secrets: left out of the manifest unless --include-secrets
 SECRET_SETTINGS = ("secret_key", "smtp_password")
@@ -260,10 +266,23 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{str(path)!r} is not a paperfeed backup manifest of format {FORMAT} "
             f"(format {manifest.get('format') if isinstance(manifest, dict) else None!r})"
         )
-    for name, size in manifest.get("files", {}).items():
+    incomplete = f"the backup {str(folder)!r} is incomplete"
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise BackupError(f"{incomplete}: its manifest lists no files")
+    database = manifest.get("database")
+    if database not in DATABASE_FILES:
+        raise BackupError(
+            f"{incomplete}: its manifest names no database ('database' is {database!r}, "
+            f"expected one of {', '.join(map(repr, DATABASE_FILES))})"
+        )
+    required = DATABASE_FILES[database]  # listed, then checked with the others below
+    if required and required not in files:
+        raise BackupError(f"{incomplete}: {required!r} is missing")
+    for name, size in files.items():
         present = folder / name
         if not present.is_file() or present.stat().st_size != size:
-            raise BackupError(f"the backup {str(folder)!r} is incomplete: {name!r} is missing")
+            raise BackupError(f"{incomplete}: {name!r} is missing")
     return manifest
 
 
