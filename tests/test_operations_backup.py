@@ -384,3 +384,30 @@ def test_restore_refuses_a_manifest_that_lists_no_database(
         f"Error: the backup {str(tmp_path / 'made')!r} is incomplete: 'paperfeed.db' is missing\n"
     )
     assert not settings.home.exists()
+
+
+def test_restore_force_replaces_only_what_the_backup_holds(indexed_home: Settings) -> None:
+    settings = indexed_home
+    home = settings.home
+    with serve(settings) as url:
+        answers = _answers(url)
+    nightly = home / "backups" / "nightly"  # the admin keeps backups inside the home
+    made = _run("backup", str(nightly))
+    assert made.exit_code == 0, made.output
+    (home / "notes.txt").write_text("the admin's own file")
+    store = Store(settings.database_url)
+    insert_user(store, "after@example.org", "after", "x")  # to be undone by the restore
+    store.close()
+    (settings.index_dir / "state.json").write_text("{}")  # and a damaged index
+    restored = _run("restore", "--force", str(nightly))
+    assert restored.exit_code == 0, restored.output
+    assert read_manifest(nightly)["counts"]["users"] == 0  # still there, still complete
+    assert (home / "notes.txt").read_text() == "the admin's own file"
+    leftovers = sorted(path.name for path in home.iterdir() if path.name.startswith("."))
+    assert leftovers == []
+    store = Store(settings.database_url)
+    with store.engine.connect() as connection:
+        assert list(connection.scalars(select(schema.users.c.email))) == []
+    store.close()
+    with serve(settings) as url:
+        assert _answers(url) == answers

@@ -2,11 +2,11 @@
 
 The backup is checked first (its manifest, every file it lists at its recorded size), so
 a folder that is not a backup changes nothing. A home that holds anything is replaced
-only with ``force``. In the usual layout (the database file and the index inside
-``PAPERFEED_HOME``, whose parent folder is writable) the new home is assembled beside the
-old one and swapped in by renames; otherwise (a home that is a volume or a mount point,
-an index elsewhere) the database file and the index folder are each replaced atomically.
-Stop the server first: a running one keeps the files it opened.
+only with ``force``. Only what a backup holds is replaced: the database file, the index
+folder and (when the backup has one) the secret key, each atomically (copied beside its
+place and renamed over it); other files in the home, such as a ``backups/`` folder the
+admin keeps there, are left as they are. Stop the server first: a running one keeps the
+files it opened.
 """
 
 from __future__ import annotations
@@ -157,15 +157,6 @@ def restore_backup(
             "(nothing was changed)"
         )
     notes: list[str] = []
-    home = settings.home.expanduser().absolute()
-    # the new home is built beside the old one and swapped in, which needs the parent
-    # folder writable and the home not a mount point (a container volume, a disk)
-    whole_home = (
-        _inside(settings.index_dir, home)
-        and (not sqlite or _inside(sqlite_path(settings), home))
-        and not os.path.ismount(home)
-        and os.access(home.parent if home.parent.exists() else home.parent.parent, os.W_OK)
-    )
     has_index = (folder / INDEX_FOLDER).is_dir()
     has_secret = (folder / SECRET_FILE).is_file()
     if not sqlite:
@@ -174,43 +165,31 @@ def restore_backup(
             _pg_restore(settings, folder / PG_DUMP_FILE)
         else:
             notes.append("this backup holds no database dump: restore PostgreSQL from your pg_dump")
-    if whole_home:
-        home.parent.mkdir(parents=True, exist_ok=True)
-        staging = home.parent / f".{home.name}.restore-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        try:
-            if sqlite:
-                step("copying the database")
-                relative = sqlite_path(settings).resolve().relative_to(home.resolve())
-                (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(folder / SQLITE_FILE, staging / relative)
-            if has_index:
-                step("copying the index")
-                relative = settings.index_dir.resolve().relative_to(home.resolve())
-                shutil.copytree(folder / INDEX_FOLDER, staging / relative)
-            secret = folder / SECRET_FILE if has_secret else home / SECRET_FILE
-            if secret.is_file():  # without one in the backup, the home's own key stays
-                shutil.copy2(secret, staging / SECRET_FILE)
-                os.chmod(staging / SECRET_FILE, 0o600)
-            _replace_folder(staging, home)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    else:
-        if sqlite:
-            step("replacing the database")
-            _place_sqlite(folder, sqlite_path(settings))
-        if has_index:
-            step("replacing the index")
-            staged = settings.index_dir.parent / f".{settings.index_dir.name}.restore-{os.getpid()}"
-            shutil.rmtree(staged, ignore_errors=True)
-            shutil.copytree(folder / INDEX_FOLDER, staged)
-            _replace_folder(staged, settings.index_dir)
-        if has_secret:
-            settings.home.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(folder / SECRET_FILE, settings.home / SECRET_FILE)
-            os.chmod(settings.home / SECRET_FILE, 0o600)
+    # Only what a backup holds is replaced, each part in one rename: the home may also
+    # keep the admin's own files (a backups/ folder, the very backup restored from).
+    if sqlite:
+        step("replacing the database")
+        _place_sqlite(folder, sqlite_path(settings))
+    index = settings.index_dir.expanduser().absolute()
+    if has_index:
+        step("replacing the index")
+        staged = index.parent / f".{index.name}.restore-{os.getpid()}"
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(folder / INDEX_FOLDER, staged)
+        _replace_folder(staged, index)
+    elif index.is_dir():
+        # the index of the replaced database would answer for papers it no longer holds,
+        # and its change sequence would hide the restored rows from ``paperfeed index``
+        step("removing the index of the replaced database")
+        old = index.parent / f".{index.name}.old-{os.getpid()}"
+        os.rename(index, old)
+        shutil.rmtree(old, ignore_errors=True)
+    if has_secret:  # without one in the backup, the home's own key stays
+        settings.home.mkdir(parents=True, exist_ok=True)
+        staged_key = settings.home / f".{SECRET_FILE}.restore-{os.getpid()}"
+        shutil.copy2(folder / SECRET_FILE, staged_key)
+        os.chmod(staged_key, 0o600)
+        os.replace(staged_key, settings.home / SECRET_FILE)
     if not has_index:
         notes.append("the backup holds no index: run paperfeed index to build it")
     else:
