@@ -135,14 +135,17 @@ def test_only_followed_categories_are_kept(oai_url: str, monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize(
-    ("settings_change", "arguments", "message"),
+    ("settings_change", "arguments", "exit_code", "message"),
     [
-        ({"PAPERFEED_ARXIV_CATEGORIES": "cs.CL cs.XX"}, [], "unknown arXiv category 'cs.XX'"),
-        ({"PAPERFEED_ARXIV_CATEGORIES": "cs.cl"}, [], "did you mean cs.CL?"),
-        ({"PAPERFEED_ARXIV_SETS": "computer-science"}, [], "unknown arXiv OAI-PMH set"),
-        ({}, ["--from", "2999-01-01"], "--from 2999-01-01 is in the future"),
-        ({}, ["--from", "2026-02-30"], "--from '2026-02-30' is not a date"),
-        ({}, ["--from", DAY, "--until", "2026-06-01"], "--until 2026-06-01 is before --from"),
+        ({"PAPERFEED_ARXIV_CATEGORIES": "cs.CL cs.XX"}, [], 1, "unknown arXiv category 'cs.XX'"),
+        ({"PAPERFEED_ARXIV_CATEGORIES": "cs.cl"}, [], 1, "did you mean cs.CL?"),
+        ({"PAPERFEED_ARXIV_SETS": "computer-science"}, [], 1, "unknown arXiv OAI-PMH set"),
+        # a bad option value is a usage error (exit 2), as for search --since
+        ({}, ["--from", "2999-01-01"], 2, "--from 2999-01-01 is in the future"),
+        ({}, ["--from", "2026-02-30"], 2, "--from '2026-02-30' is not a date"),
+        ({}, ["--from", "2026-13-01"], 2, "--from '2026-13-01' is not a date"),
+        ({}, ["--until", "2026-02-30"], 2, "--until '2026-02-30' is not a date"),
+        ({}, ["--from", DAY, "--until", "2026-06-01"], 2, "--until 2026-06-01 is before --from"),
     ],
 )
 def test_bad_settings_and_dates_are_refused_before_anything_is_fetched(
@@ -151,12 +154,13 @@ def test_bad_settings_and_dates_are_refused_before_anything_is_fetched(
     monkeypatch: pytest.MonkeyPatch,
     settings_change: dict[str, str],
     arguments: list[str],
+    exit_code: int,
     message: str,
 ) -> None:
     for name, value in settings_change.items():
         monkeypatch.setenv(name, value)
     code, out, err = _sync("arxiv", *arguments)
-    assert code == 1
+    assert code == exit_code
     assert message in err and "Traceback" not in err
     assert replay.requests == []
 

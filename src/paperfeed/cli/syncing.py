@@ -45,9 +45,15 @@ def sync(
     when every source synced (whether or not anything was new), 1 when one failed or
     was left incomplete: what it fetched is stored and the next run carries on.
     """
-    from paperfeed.sync.reports import SyncError
+    from paperfeed.sync.reports import SyncError, check_window, parse_day, today_utc
     from paperfeed.sync.running import run_sync
 
+    # a bad option value is a usage error (exit 2) naming the option, before any work
+    try:
+        today = today_utc()
+        check_window(parse_day("--from", first, today), parse_day("--until", last, today))
+    except SyncError as error:
+        raise click.UsageError(str(error)) from None
     settings = load_settings()
     configure_logging(settings)  # the job's one log line, on stderr
     store = open_store(settings)
