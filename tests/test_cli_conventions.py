@@ -130,3 +130,18 @@ def test_a_home_that_is_a_file_is_named(tmp_path: Path, monkeypatch: pytest.Monk
         assert code == 1 and "Traceback" not in err, (command, err)
         assert err == f"Error: PAPERFEED_HOME={str(a_file)!r} is a file, not a folder\n"
     assert a_file.read_text() == "not a folder"
+
+
+def test_a_file_without_an_id_column_shows_a_short_preview_of_its_columns(
+    tmp_path: Path,
+) -> None:
+    # what a tarball or a JSON document forced to be a CSV looks like: a huge "header"
+    wide = tmp_path / "wide.csv"
+    names = [f"column{number:03d}_" + "x" * 100 for number in range(500)]
+    wide.write_text(",".join(names) + "\n" + ",".join("v" for _ in names) + "\n")
+    code, _, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(wide))
+    assert code == 1 and "Traceback" not in err
+    assert len(err) < 1000, len(err)
+    assert "has no 'arxiv_id' or 'id' column (columns: column000_xxx" in err
+    assert "column009_" in err and "column010_" not in err and "and 490 more)" in err
+    assert "x" * 41 not in err  # each name cut short

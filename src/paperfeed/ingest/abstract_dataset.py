@@ -40,6 +40,9 @@ ID_COLUMNS = ("arxiv_id", "id")
 TEXT_COLUMNS = ("title", "abstract")
 _PARQUET_BATCH_ROWS = 8192
 _HEAD_SIZE = 4096
+# how much of the columns found an error shows
+_PREVIEW_COLUMNS = 10
+_PREVIEW_NAME_LENGTH = 40
 
 
 def read_abstract_dataset(path: Path) -> Iterator[Paper | Rejection]:
@@ -72,17 +75,28 @@ def _dataset_record_to_paper(record: Record) -> Paper:
     return Paper(arxiv_id=arxiv_id, title=title, abstract=abstract, sources=[SOURCE])
 
 
+def _column_preview(columns: Sequence[str]) -> str:
+    """The first columns found, each cut short: a file that is not a CSV at all (a
+    tarball, a JSON document) reads as one header 'column' of megabytes."""
+    shown = []
+    for name in columns[:_PREVIEW_COLUMNS]:
+        cut = name if len(name) <= _PREVIEW_NAME_LENGTH else name[:_PREVIEW_NAME_LENGTH] + "…"
+        shown.append(cut if cut.isprintable() else repr(cut))  # NULs, escapes: escaped
+    more = len(columns) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "") if shown else "none"
+
+
 def _choose_columns(path: Path, columns: Sequence[str]) -> list[str]:
     """Pick the id column and the text columns present, or refuse the file."""
     id_column = next((name for name in ID_COLUMNS if name in columns), None)
     if id_column is None:
         raise IngestError(
-            f"'{path}' has no 'arxiv_id' or 'id' column (columns: {', '.join(columns) or 'none'})"
+            f"'{path}' has no 'arxiv_id' or 'id' column (columns: {_column_preview(columns)})"
         )
     text_columns = [name for name in TEXT_COLUMNS if name in columns]
     if not text_columns:
         raise IngestError(
-            f"'{path}' has no 'abstract' or 'title' column (columns: {', '.join(columns)})"
+            f"'{path}' has no 'abstract' or 'title' column (columns: {_column_preview(columns)})"
         )
     return [id_column, *text_columns]
 
