@@ -145,3 +145,29 @@ def test_a_file_without_an_id_column_shows_a_short_preview_of_its_columns(
     assert "has no 'arxiv_id' or 'id' column (columns: column000_xxx" in err
     assert "column009_" in err and "column010_" not in err and "and 490 more)" in err
     assert "x" * 41 not in err  # each name cut short
+
+
+def _dataset_csv(rows: int) -> list[str]:
+    return ["arxiv_id,title,abstract\n"] + [
+        f"2601.{number:05d},Paper {number},Words of abstract {number}\n"
+        for number in range(1, rows + 1)
+    ]
+
+
+def test_a_quote_that_never_closes_in_a_csv_is_refused_naming_its_line(
+    tmp_path: Path, settings: Settings
+) -> None:
+    lines = _dataset_csv(100)
+    lines[10] = '2601.00010,Paper 10,"A stray quote opens this abstract\n'  # row 10, line 11
+    stray = tmp_path / "stray.csv"
+    stray.write_text("".join(lines))
+    code, out, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(stray))
+    assert code == 1 and "Traceback" not in err
+    assert "the row on line 11 opens a quoted field" in err and "never closes" in err
+    assert err.rstrip().endswith("nothing was stored")
+    assert Store(settings.database_url).count_papers() == 0
+    # a quoted field over several lines that closes on the file's last byte is fine
+    closed = tmp_path / "closed.csv"
+    closed.write_text("".join(_dataset_csv(3)) + '2601.00004,Paper 4,"two\nlines"')
+    code, out, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(closed))
+    assert code == 0 and "added 4, updated 0, unchanged 0, rejected 0" in out, err

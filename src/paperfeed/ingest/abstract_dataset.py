@@ -11,7 +11,8 @@ one record batch at a time, so a large file is never held in memory whole.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +102,23 @@ def _choose_columns(path: Path, columns: Sequence[str]) -> list[str]:
     return [id_column, *text_columns]
 
 
+@dataclass
+class _LineTape:
+    """Lines handed to ``csv.reader``, and whether it asked for one past the last."""
+
+    exhausted: bool = False
+
+
+def _taped_lines(lines: Iterable[str], tape: _LineTape) -> Iterator[str]:
+    yield from lines
+    tape.exhausted = True
+
+
 def _read_csv(path: Path) -> Iterator[Paper | Rejection]:
     file = str(path)
     with open_text(path) as text:
-        reader = csv.reader(text)
+        tape = _LineTape()
+        reader = csv.reader(_taped_lines(text, tape))
         line_number = 1
         try:
             header = next(reader, None)
@@ -114,6 +128,16 @@ def _read_csv(path: Path) -> Iterator[Paper | Rejection]:
             _choose_columns(path, columns)
             line_number = reader.line_num + 1
             for row in reader:
+                if tape.exhausted:
+                    # A row is only made after the last line when a quoted field never
+                    # closed: csv (not strict) then hands the rest of the file over as
+                    # that one field, so one stray '"' would glue every later row into
+                    # one abstract. Refused before that row is yielded, like a file cut
+                    # short: batches stored before it stay, the rest are not stored.
+                    raise IngestError(
+                        f"cannot read '{path}': the row on line {line_number} opens a "
+                        f'quoted field (") that never closes'
+                    )
                 if row:
                     record = dict(zip(columns, row, strict=False))
                     yield convert_record(record, file, line_number, _dataset_record_to_paper)
