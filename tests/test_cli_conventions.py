@@ -171,3 +171,24 @@ def test_a_quote_that_never_closes_in_a_csv_is_refused_naming_its_line(
     closed.write_text("".join(_dataset_csv(3)) + '2601.00004,Paper 4,"two\nlines"')
     code, out, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(closed))
     assert code == 0 and "added 4, updated 0, unchanged 0, rejected 0" in out, err
+
+
+def test_a_bad_byte_in_a_csv_is_named_by_its_own_line(tmp_path: Path) -> None:
+    two = tmp_path / "two.csv"
+    two.write_bytes(b"arxiv_id,abstract\n2601.00001,caf\xe9 au lait\n")
+    code, _, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(two))
+    assert code == 1 and "Traceback" not in err
+    assert f"cannot read '{two}' at line 2: 'utf-8' codec can't decode byte 0xe9" in err
+    lines = [line.encode() for line in _dataset_csv(5000)]
+    lines[4000] = lines[4000].replace(b"Words", b"W\xe9rds")  # line 4001, far past a chunk
+    far = tmp_path / "far.csv"
+    far.write_bytes(b"".join(lines))
+    code, _, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(far))
+    assert code == 1 and f"cannot read '{far}' at line 4001: " in err
+    assert "stored before it: added 3000" in err  # the batches before the bad line
+    # a byte-order mark and \r\n or \r line ends read as before
+    for ending in (b"\r\n", b"\r"):
+        marked = tmp_path / "marked.csv"
+        marked.write_bytes(b"\xef\xbb\xbf" + ending.join(line.rstrip(b"\n") for line in lines[:4]))
+        code, out, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(marked))
+        assert code == 0 and "rejected 0" in out, err

@@ -29,7 +29,7 @@ from paperfeed.ingest.source_files import (
     PARQUET_MAGIC,
     READ_ERRORS,
     first_character,
-    open_text,
+    open_binary,
     read_head,
 )
 from paperfeed.models import Paper, Rejection
@@ -41,6 +41,7 @@ ID_COLUMNS = ("arxiv_id", "id")
 TEXT_COLUMNS = ("title", "abstract")
 _PARQUET_BATCH_ROWS = 8192
 _HEAD_SIZE = 4096
+_UTF8_BOM = b"\xef\xbb\xbf"
 # how much of the columns found an error shows
 _PREVIEW_COLUMNS = 10
 _PREVIEW_NAME_LENGTH = 40
@@ -104,21 +105,37 @@ def _choose_columns(path: Path, columns: Sequence[str]) -> list[str]:
 
 @dataclass
 class _LineTape:
-    """Lines handed to ``csv.reader``, and whether it asked for one past the last."""
+    """Lines handed to ``csv.reader``: how many, and whether it asked for one past the last."""
 
+    count: int = 0
     exhausted: bool = False
 
 
-def _taped_lines(lines: Iterable[str], tape: _LineTape) -> Iterator[str]:
-    yield from lines
+def _decoded_lines(path: Path, stream: Iterable[bytes], tape: _LineTape) -> Iterator[str]:
+    """The lines of ``stream`` as text, decoded one line at a time.
+
+    A text layer decodes ahead of the csv reader in chunks, so its error came from a
+    line thousands after the row being read; decoded here, a bad byte is named by its own
+    line. Lines end at ``\n``, ``\r\n`` or ``\r`` (kept, as csv wants), as in a text
+    layer opened with ``newline=""``; no UTF-8 character holds those bytes.
+    """
+    for chunk in stream:
+        for raw in chunk.splitlines(keepends=True):
+            tape.count += 1
+            if tape.count == 1:
+                raw = raw.removeprefix(_UTF8_BOM)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise IngestError(f"cannot read '{path}' at line {tape.count}: {error}") from None
     tape.exhausted = True
 
 
 def _read_csv(path: Path) -> Iterator[Paper | Rejection]:
     file = str(path)
-    with open_text(path) as text:
+    with open_binary(path) as stream:
         tape = _LineTape()
-        reader = csv.reader(_taped_lines(text, tape))
+        reader = csv.reader(_decoded_lines(path, stream, tape))
         line_number = 1
         try:
             header = next(reader, None)
@@ -142,7 +159,7 @@ def _read_csv(path: Path) -> Iterator[Paper | Rejection]:
                     record = dict(zip(columns, row, strict=False))
                     yield convert_record(record, file, line_number, _dataset_record_to_paper)
                 line_number = reader.line_num + 1
-        except (csv.Error, UnicodeDecodeError, *READ_ERRORS) as error:
+        except (csv.Error, *READ_ERRORS) as error:
             raise IngestError(f"cannot read '{path}' at line {line_number}: {error}") from None
 
 
