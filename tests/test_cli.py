@@ -106,6 +106,20 @@ def test_a_failed_batch_query_is_a_line_with_its_error_and_the_batch_goes_on(
     assert lines[3]["hits"][0]["id"] == "2503.11954" and "error" not in lines[3]
 
 
+def test_an_offset_past_the_last_result_says_so() -> None:
+    _ingest_and_index()
+    code, out, _ = _run("search", "learning", "--json")
+    total = json.loads(out)["total"]
+    assert code == 0 and total > 1
+    code, out, _ = _run("search", "learning", "--offset", "5000")
+    assert code == 0
+    assert out == f"--offset 5,000 is past the last of {total} results\n"
+    code, out, _ = _run("search", "learning", "--offset", str(total - 1))
+    assert out.startswith(f"{total} results; showing {total}–{total}")
+    code, out, _ = _run("search", "zzzqqqxx", "--offset", "5")
+    assert code == 0 and "no papers match" in out
+
+
 def test_similar_and_stats() -> None:
     _ingest_and_index()
     code, out, _ = _run("similar", "arXiv:2503.11692v1", "--json")

@@ -122,6 +122,18 @@ def _run_batch(lines: Iterable[bytes], run: Callable[[str], SearchResults]) -> t
     return failed, number
 
 
+def _nothing_shown(results: SearchResults, offset: int) -> str:
+    """Why a page has no hits: nothing matches, or the offset skipped every hit."""
+    if not results.close_match or results.total == 0 or offset < results.pageable:
+        return "no papers match"
+    if results.pageable < results.total:  # paging reaches the ranked candidates only
+        return (
+            f"--offset {offset:,} is past the last of the {results.pageable:,} ranked results "
+            f"({results.total:,}{'' if results.total_exact else '+'} match; narrow the query)"
+        )
+    return f"--offset {offset:,} is past the last of {results.total:,} results"
+
+
 @click.command()
 @click.argument("query", required=False)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
@@ -205,7 +217,7 @@ def search(
     for note in results.notes:
         click.echo(f"note: {note}", err=True)
     if not results.hits:
-        click.echo("no papers match")
+        click.echo(_nothing_shown(results, offset))
         return
     if not results.close_match:
         click.echo("no close match; the nearest papers by meaning:")
