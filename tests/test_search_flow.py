@@ -196,6 +196,11 @@ def test_folding_is_one_function_for_indexing_and_querying(engine: SearchEngine)
 def test_an_index_of_an_older_tokenizer_is_rebuilt(settings: Settings) -> None:
     store = Store(settings.database_url)
     store.upsert_papers(PAPERS)
+    # no index yet is not an old index: one note says so, and what to run, once
+    notes = SearchEngine(store, settings).search("diffusion").notes
+    assert "there is no search index yet: run paperfeed index" in notes
+    assert not any("tokenizer" in note for note in notes)
+    assert sum("paperfeed index" in note for note in notes) == 1
     update_index(store, settings, show_progress=False)
     # what an index from before the folding change looks like: version 1, no "lukasz"
     state_path = settings.index_dir / "state.json"

@@ -70,6 +70,7 @@ class SearchEngine:
         self._loaded_state: tuple[int, int] | None = None
         self.caches = EngineCaches()
         self._tokenizer_current = True
+        self._index_built = True
         self.hidden = HiddenPapers(store)
         # called with each fresh ranking's stage timings (the metrics layer listens);
         # a cached ranking was timed when it was made
@@ -118,7 +119,10 @@ class SearchEngine:
     def reload(self) -> None:
         """Re-read the index files (after ``paperfeed index`` ran)."""
         self._loaded_state = state_stamp(self.settings)
-        self._tokenizer_current = tokenizer_is_current(read_state(self.settings))
+        state = read_state(self.settings)
+        # no state: no index was ever built here (not one built by an older tokenizer)
+        self._index_built = bool(state)
+        self._tokenizer_current = not state or tokenizer_is_current(state)
         if hasattr(self, "caches"):
             self.clear_caches()
         self.refresh_hidden(force=True)
@@ -162,7 +166,9 @@ class SearchEngine:
         side is off."""
         if not query.semantic_text:
             return None
-        if self.queries.usable(self.dense, self._searchable(), notes) is None:
+        # (with no index at all, the note above says it once: no second "run paperfeed index")
+        why_not = notes if self._index_built else []
+        if self.queries.usable(self.dense, self._searchable(), why_not) is None:
             return None
         return self.query_vector(query.semantic_text)
 
@@ -338,7 +344,9 @@ class SearchEngine:
         self, query: ParsedQuery, limit: int, offset: int, sort: str, snippets: bool
     ) -> SearchResults:
         notes: list[str] = []
-        if not self._tokenizer_current:
+        if not self._index_built:
+            notes.append("there is no search index yet: run paperfeed index")
+        elif not self._tokenizer_current:
             notes.append(
                 "the index was built by an older version of the tokenizer: "
                 "run paperfeed index to rebuild it"
