@@ -54,3 +54,19 @@ def test_malformed_syntax_falls_back_with_a_note() -> None:
 def test_unknown_prefix_is_text() -> None:
     query = parse_query("BERT: pretraining foo:bar")
     assert list(query.words) == ["BERT:", "pretraining", "foo:bar"]
+
+
+def test_a_negated_filter_is_ignored_with_a_note_not_obeyed() -> None:
+    """ "-cat:cs.CV" used to keep only cs.CV, and "-since:2026" only what came after."""
+    query = parse_query("diffusion -cat:cs.CV -since:2026 -until:2020 -id:2401.00165 -au:Hinton")
+    assert list(query.words) == ["diffusion"]
+    assert list(query.categories) == [] and query.since is None and query.until is None
+    assert list(query.arxiv_ids) == [] and list(query.excluded) == ["Hinton"]
+    dates = "(a date cannot be left out: since: and until: bound the dates to keep)"
+    assert list(query.notes) == [
+        "ignored -cat:cs.CV (a category cannot be left out: name the ones to keep with cat:)",
+        f"ignored -since:2026 {dates}",
+        f"ignored -until:2020 {dates}",
+        "ignored -id:2401.00165 (an id cannot be left out)",
+    ]
+    assert parse_query("diffusion -cat:cs.CV").canonical == parse_query("diffusion").canonical

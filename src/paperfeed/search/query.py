@@ -274,6 +274,10 @@ def parse_query(text: str) -> ParsedQuery:
         if not value.strip():
             query.notes.append(f"empty {prefix}: ignored")
             continue
+        if negated and prefix_lower not in FIELD_PREFIXES:
+            # a filter keeps what it names; "-cat:cs.CV" must not quietly keep cs.CV
+            query.notes.append(_unnegatable(prefix, value))
+            continue
         if prefix_lower in FIELD_PREFIXES:
             if negated:
                 query.excluded.append(value)
@@ -313,6 +317,17 @@ def parse_query(text: str) -> ParsedQuery:
         else:
             query = _add_date(query, prefix_lower, value)
     return _finished(query)
+
+
+def _unnegatable(prefix: str, value: str) -> str:
+    """The note for a negated filter, which is ignored: what to type instead."""
+    ignored = f"ignored -{prefix}:{value}"
+    prefix = prefix.lower()
+    if prefix == "cat":
+        return f"{ignored} (a category cannot be left out: name the ones to keep with cat:)"
+    if prefix in ("since", "until", "date"):
+        return f"{ignored} (a date cannot be left out: since: and until: bound the dates to keep)"
+    return f"{ignored} (an id cannot be left out)"
 
 
 def _add_text(query: ParsedQuery, value: str, negated: bool, is_phrase: bool) -> None:
