@@ -77,12 +77,15 @@ def test_not_ready_without_an_index_or_with_a_stale_sync(
     ingest_sources(store, [FIXTURES / "site_daily_papers.jsonl"], "daily-papers-flat")
     run = start_run(store, "daily-papers")
     finish_run(store, run, "ok", UpsertCounts(added=3))
-    with store.engine.begin() as connection:  # that sync finished ten hours ago
+    first_try = start_run(store, "arxiv")  # a source that never once succeeded...
+    finish_run(store, first_try, "failed")
+    with store.engine.begin() as connection:  # both ran ten hours ago
         connection.execute(
             update(schema.sync_runs).values(
                 started_at=time.time() - 36_000, finished_at=time.time() - 35_990
             )
         )
+    finish_run(store, start_run(store, "arxiv"), "failed")  # ...and failed again just now
     with serve(settings) as url, httpx.Client(base_url=url) as client:
         alive = client.get("/healthz")
         ready = client.get("/readyz")
@@ -92,7 +95,10 @@ def test_not_ready_without_an_index_or_with_a_stale_sync(
     body = ready.json()
     assert body["status"] == "not ready" and body["not_ready"] == ["index", "sync"]
     assert "run paperfeed index" in body["checks"]["index"]["detail"]
-    assert "daily-papers 10.0 h" in body["checks"]["sync"]["detail"]
+    detail = body["checks"]["sync"]["detail"]
+    assert detail.startswith("sync is stale for arxiv, daily-papers;"), detail
+    assert "arxiv never (first tried 10.0 h ago)" in detail
+    assert "daily-papers 10.0 h ago" in detail
     assert "limit 2 h" in body["checks"]["sync"]["detail"]
 
 

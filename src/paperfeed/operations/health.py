@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from paperfeed.config import Settings
 from paperfeed.search import SearchEngine
-from paperfeed.store.syncing import sync_overview
+from paperfeed.store.syncing import first_run_started_at, sync_overview
 
 # without PAPERFEED_READY_MAX_SYNC_AGE_HOURS: three missed intervals, at least an hour
 DEFAULT_SYNC_INTERVALS = 3
@@ -91,13 +91,18 @@ def _sync(engine: SearchEngine, settings: Settings, now: float) -> Check | None:
     stale = []
     ages = []
     for entry in sources:
-        # a source that never succeeded counts from its first attempt on record
-        since = entry.last_ok.started_at if entry.last_ok else entry.last.started_at
-        hours = (now - since) / 3600
-        ages.append(f"{entry.source} {hours:.1f} h")
+        if entry.last_ok is not None:
+            hours = (now - entry.last_ok.started_at) / 3600
+            ages.append(f"{entry.source} {hours:.1f} h ago")
+        else:
+            # a source that never succeeded counts from its first attempt on record (its
+            # latest attempt would make every failed retry look like a fresh sync)
+            first = first_run_started_at(engine.store, entry.source) or entry.last.started_at
+            hours = (now - first) / 3600
+            ages.append(f"{entry.source} never (first tried {hours:.1f} h ago)")
         if hours > limit:
             stale.append(entry.source)
-    summary = "last successful sync: " + ", ".join(ages) + f" ago (limit {limit:g} h)"
+    summary = "last successful sync: " + ", ".join(ages) + f" (limit {limit:g} h)"
     if stale:
         return Check("sync", False, f"sync is stale for {', '.join(stale)}; {summary}")
     return Check("sync", True, summary)

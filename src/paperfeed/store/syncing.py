@@ -307,6 +307,15 @@ def latest_runs(store: Store) -> dict[str, SyncRun]:
     return found
 
 
+def first_run_started_at(store: Store, source: str) -> float | None:
+    """When ``source``'s first run on record began (None: it never ran): one index seek."""
+    with store.engine.connect() as connection:
+        started = connection.scalar(
+            select(func.min(_RUNS.c.started_at)).where(_RUNS.c.source == source)
+        )
+    return None if started is None else float(started)
+
+
 @dataclass(frozen=True)
 class SourceStatus:
     """The latest run of one source, and its latest successful one."""
