@@ -229,6 +229,10 @@ def test_parse_skips_an_entry_without_id() -> None:
             _feed("<id>2401.00165</id><published>yesterday</published>"),
             "'published' must be a date like 2025-03-20T06:04:12Z, got 'yesterday'",
         ),
+        (
+            _feed("<id>2401.00165</id><published>2026-02-30T06:04:12Z</published>"),
+            "'published' must be a date like 2025-03-20T06:04:12Z, got '2026-02-30T06:04:12Z'",
+        ),
     ],
 )
 def test_parse_refuses(document: bytes, message: str) -> None:

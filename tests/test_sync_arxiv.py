@@ -126,6 +126,20 @@ def test_deleted_record_marks_the_stored_paper_withdrawn_and_a_bad_record_is_rej
     assert gone is not None and gone.withdrawn_on == "2026-07-02" and gone.title == "Gone"
 
 
+def test_a_record_stamped_with_no_calendar_day_is_rejected_naming_the_stamp(
+    oai_url: str, replay: Replay
+) -> None:
+    from replay_server import record_xml
+
+    stamped = record_xml(dict(RECORDS[0], id="2606.00002"), DAY)
+    replay.extra_xml[2] = stamped.replace(f"<datestamp>{DAY}<", "<datestamp>2026-06-31<")
+    code, out, err = _sync("arxiv", "--from", DAY, "--no-index")
+    assert code == 0, out + err
+    assert "added 45, updated 0, unchanged 0, rejected 1" in out
+    assert "bad header datestamp '2026-06-31'" in err
+    assert Store(Settings.from_environment().database_url).get_paper("2606.00002") is None
+
+
 def test_only_followed_categories_are_kept(oai_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERFEED_ARXIV_CATEGORIES", "cs.CL")
     code, out, _ = _sync("arxiv", "--from", DAY, "--no-index")

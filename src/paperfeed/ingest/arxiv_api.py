@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
 from paperfeed.ingest.records import quote
@@ -33,7 +34,7 @@ _ARXIV = "{http://arxiv.org/schemas/atom}"
 # Entity declarations are how "billion laughs" and external-entity attacks get in;
 # the arXiv API never sends a DTD, so a document that has one is refused unread.
 _DTD_MARKUP = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ERROR_ID = re.compile(r"https?://(?:export\.)?arxiv\.org/api/errors")
 _LARGEST_RESPONSE = 10 * 1024 * 1024  # one entry is a few kB
 
@@ -198,7 +199,7 @@ def _date(entry: ET.Element, tag: str) -> str | None:
     value = _text(entry, tag)
     if value is None:
         return None
-    if _DATE_PREFIX.match(value.strip()) is None:
+    if _DATE_PREFIX.match(value.strip()) is None or not is_calendar_date(value.strip()[:10]):
         raise IngestError(
             f"arXiv API entry field '{tag.rpartition('}')[2]}' must be a date like "
             f"2025-03-20T06:04:12Z, got {quote(value)}"

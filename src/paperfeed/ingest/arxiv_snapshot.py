@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.ingest.records import (
     Record,
     RecordError,
@@ -31,7 +32,7 @@ FORMAT = "arxiv-snapshot"
 SOURCE = "arxiv-snapshot"
 
 # RFC 2822 dates as the snapshot writes them: "Mon, 2 Apr 2007 19:18:42 GMT".
-_CREATED_DATE = re.compile(r"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})")
+_CREATED_DATE = re.compile(r"([0-9]{1,2})\s+([A-Za-z]{3})[a-z]*\s+([0-9]{4})")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -140,4 +141,9 @@ def _read_first_version_date(value: object) -> str | None:
             f"field 'versions[].created' must be a date like 'Mon, 2 Apr 2007 19:18:42 GMT', "
             f"got {quote(created)}"
         )
-    return f"{match.group(3)}-{month:02d}-{int(match.group(1)):02d}"
+    day = f"{match.group(3)}-{month:02d}-{int(match.group(1)):02d}"
+    if not is_calendar_date(day):  # "31 Feb 2003": the record is rejected, as for any bad field
+        raise RecordError(
+            f"field 'versions[].created' is not a calendar date, got {quote(created)}"
+        )
+    return day

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_doi
 from paperfeed.ingest.preprint_categories import category_tag
@@ -168,7 +169,7 @@ def paper_from_record(record: object, server: str) -> Paper:
     if title is None:
         raise ValueError(f"{doi}: missing field 'title'")
     day = _text(record, "date")
-    if day is None or len(day) != 10 or day[4] != "-" or day[7] != "-":
+    if day is None or not is_calendar_date(day):  # "2026-13-45" too: no such day
         raise ValueError(f"{doi}: bad date {day!r} (expected YYYY-MM-DD)")
     version_text = _text(record, "version") or "1"
     if not version_text.isdigit():

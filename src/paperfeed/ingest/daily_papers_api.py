@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.records import (
     Record,
@@ -32,6 +33,7 @@ from paperfeed.ingest.records import (
     convert_items,
     describe_type,
     parse_json_document,
+    quote,
     read_arxiv_id,
     read_count,
     read_date,
@@ -45,7 +47,7 @@ from paperfeed.models import Paper, Rejection, SourceAccount
 FORMAT = "daily-papers-api"
 SOURCE = "daily-papers"
 
-_DAY_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.json(?:\.gz)?$")
+_DAY_IN_NAME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.json(?:\.gz)?$")
 _ORGANIZATION_NAME_KEYS = ("fullname", "name")
 _USER_NAME_KEYS = ("name", "user", "fullname")
 _TAR_HEADER_SIZE = 512
@@ -170,6 +172,10 @@ def read_day_entries(
 
 
 def _entry_to_paper(entry: Record, day: str | None) -> Paper:
+    if day is not None and not is_calendar_date(day):
+        # the day a file is named after is every entry's daily date: with no such day,
+        # each entry is rejected (and counted) as one with a bad date field would be
+        raise RecordError(f"daily date {quote(day)} (the day file's name) is not a calendar date")
     paper = entry.get("paper")
     if paper is None:
         raise RecordError("missing field 'paper'")

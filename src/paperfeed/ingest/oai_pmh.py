@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import cast
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
 from paperfeed.ingest.records import RecordOverLimit, check_field_caps, quote
@@ -38,7 +39,6 @@ _CHUNK = 1 << 16
 _DTD_MARKUP = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _HTML = re.compile(rb"<!doctype html|<html[\s>]", re.IGNORECASE)
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 class OaiError(IngestError):
@@ -166,7 +166,7 @@ def _read_record(record: ET.Element, page: OaiPage, where: str, position: int) -
         page.rejections.append(Rejection(where, position, "record without a <header>"))
         return
     datestamp = (header.findtext(f"{OAI}datestamp") or "").strip()[:10] or None
-    if datestamp is not None and _DATE.match(datestamp) is None:
+    if datestamp is not None and not is_calendar_date(datestamp):
         page.rejections.append(
             Rejection(where, position, f"bad header datestamp {quote(datestamp)}")
         )
@@ -211,10 +211,9 @@ def _date(metadata: ET.Element, tag: str) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    try:
-        return date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
-        raise ValueError(f"<{tag}> must be a date like 2026-08-20, got {quote(value)}") from None
+    if not is_calendar_date(value[:10]):
+        raise ValueError(f"<{tag}> must be a date like 2026-08-20, got {quote(value)}")
+    return value[:10]
 
 
 def _metadata_to_paper(metadata: ET.Element, datestamp: str | None) -> Paper:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.identifiers import normalize_arxiv_id
 from paperfeed.ingest.json_values import JsonTooDeep, ListItem, loads, loads_list_items
@@ -33,7 +34,7 @@ from paperfeed.models import Paper, Rejection
 Record = Mapping[str, object]
 RecordConverter = Callable[[Record], Paper]
 
-_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LONGEST_QUOTED_VALUE = 80
 _HEAD_SIZE = 4096
 _JSON_TYPE_NAMES = {dict: "object", list: "list", str: "str", int: "int", float: "float"}
@@ -189,8 +190,12 @@ def _to_count(value: object) -> int | None:
 def read_date(record: Record, key: str, label: str | None = None) -> str | None:
     """Return the ``YYYY-MM-DD`` date at the start of ``record[key]`` (a date or timestamp).
 
+    A date that is present but names no calendar day (``2026-02-30``) rejects the whole
+    record, as any other bad field does, even where the field is optional: the source is
+    wrong about this record, and the site would show and sort by a day that never was.
+
     Raises:
-        RecordError: the value is not a string starting with an ISO date.
+        RecordError: the value is not a string starting with an ISO date of a real day.
     """
     value = record.get(key)
     if value is None or value == "":
@@ -201,6 +206,8 @@ def read_date(record: Record, key: str, label: str | None = None) -> str | None:
         raise RecordError(
             f"field '{label or key}' must be a date like 2025-03-18, got {quote(value)}"
         )
+    if not is_calendar_date(value[:10]):
+        raise RecordError(f"field '{label or key}' is not a calendar date, got {quote(value)}")
     return value[:10]
 
 
