@@ -1,12 +1,18 @@
-"""Reads and writes behind the daily list: papers by daily date, submissions."""
+"""Reads and writes behind the daily list: papers by daily date, submissions.
+
+A daily date that names no calendar day (``2026-02-30``, written before ingest checked
+the calendar) is read as no daily date: its paper is on no list, and the latest and
+neighbouring days skip it, so the lists, trending and their feeds never meet it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
 from paperfeed.store.database import Store, key_batches, stored_paper_from_row
@@ -29,7 +35,11 @@ def upvoted_between(store: Store, first: str, last: str) -> list[tuple[int, int,
     query = _UPVOTED.where(first <= _DAILY, last >= _DAILY, not_hidden())
     with store.engine.connect() as connection:
         rows = connection.execute(query).all()
-    return [(int(key), int(upvotes), str(day)) for key, upvotes, day in rows]
+    return [
+        (int(key), int(upvotes), str(day))
+        for key, upvotes, day in rows
+        if is_calendar_date(str(day))
+    ]
 
 
 def upvoted_among(store: Store, keys: Sequence[int]) -> list[tuple[int, int, str]]:
@@ -39,7 +49,11 @@ def upvoted_among(store: Store, keys: Sequence[int]) -> list[tuple[int, int, str
     with store.engine.connect() as connection:
         for batch in key_batches(keys):
             rows = connection.execute(_UPVOTED.where(schema.papers.c.key.in_(batch))).all()
-            found.extend((int(key), int(upvotes), str(day)) for key, upvotes, day in rows)
+            found.extend(
+                (int(key), int(upvotes), str(day))
+                for key, upvotes, day in rows
+                if is_calendar_date(str(day))
+            )
     return found
 
 
@@ -65,7 +79,20 @@ def papers_between(store: Store, first: str, last: str) -> list[StoredPaper]:
             .where(first <= _DAILY, last >= _DAILY, not_hidden())
             .order_by(schema.papers.c.key)
         ).all()
-    return [stored_paper_from_row(row) for row in rows]
+    return [stored_paper_from_row(row) for row in rows if is_calendar_date(str(row.daily_date))]
+
+
+def _nearest_day(connection: Connection, value: object, later: bool) -> str | None:
+    """``value`` (a daily date read), or when it names no calendar day the nearest one
+    past it (later or earlier) that does: there are few such dates, each read once."""
+    day = str(value) if value else None
+    while day is not None and not is_calendar_date(day):
+        if later:
+            value = connection.scalar(select(func.min(_DAILY)).where(day < _DAILY))
+        else:
+            value = connection.scalar(select(func.max(_DAILY)).where(day > _DAILY))
+        day = str(value) if value else None
+    return day
 
 
 def latest_daily_date(store: Store, until: str | None = None) -> str | None:
@@ -74,8 +101,7 @@ def latest_daily_date(store: Store, until: str | None = None) -> str | None:
     if until is not None:
         statement = statement.where(until >= _DAILY)
     with store.engine.connect() as connection:
-        value = connection.scalar(statement)
-    return str(value) if value else None
+        return _nearest_day(connection, connection.scalar(statement), later=False)
 
 
 def neighbouring_daily_dates(store: Store, date: str) -> tuple[str | None, str | None]:
@@ -83,7 +109,10 @@ def neighbouring_daily_dates(store: Store, date: str) -> tuple[str | None, str |
     with store.engine.connect() as connection:
         before = connection.scalar(select(func.max(_DAILY)).where(date > _DAILY))
         after = connection.scalar(select(func.min(_DAILY)).where(date < _DAILY))
-    return (str(before) if before else None, str(after) if after else None)
+        return (
+            _nearest_day(connection, before, later=False),
+            _nearest_day(connection, after, later=True),
+        )
 
 
 def submit_to_daily(store: Store, arxiv_id: str, date: str, submitted_by: str) -> StoredPaper:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from paperfeed.accounts import VoteResult
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.collections.exporting import source_url, to_bibtex
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import is_doi, url_id
@@ -54,7 +55,11 @@ def bibtex(paper: StoredPaper) -> str:
     return to_bibtex([paper])
 
 
-def _timestamp(day: str | None) -> str | None:
+def _timestamp(*days: str | None) -> str | None:
+    """The first of ``days`` that is a calendar day, as the original's timestamps; a date
+    that is none (``2003-02-31``, stored by an older version) is skipped, as clients
+    such as huggingface_hub's ``parse_datetime`` fail on it."""
+    day = next((day for day in days if day and is_calendar_date(day)), None)
     return f"{day}T00:00:00.000Z" if day else None
 
 
@@ -117,7 +122,7 @@ def paper_entry(
     the source did not give) are left out rather than invented; timestamps carry the
     date at midnight UTC.
     """
-    published = _timestamp(paper.published or paper.first_listed or paper.daily_date)
+    published = _timestamp(paper.published, paper.first_listed, paper.daily_date)
     inner: dict[str, Any] = {
         "id": paper.arxiv_id,
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
@@ -126,8 +131,9 @@ def paper_entry(
         "summary": paper.abstract,
         "upvotes": upvotes,
     }
-    if paper.daily_date:
-        inner["submittedOnDailyAt"] = _timestamp(paper.daily_date)
+    submitted = _timestamp(paper.daily_date)
+    if submitted:
+        inner["submittedOnDailyAt"] = submitted
     submitter = _submitter(paper, accounts, _SUBMITTED_ON_DAILY_BY_KEYS)
     if submitter:
         inner["submittedOnDailyBy"] = submitter
