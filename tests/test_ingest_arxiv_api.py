@@ -17,7 +17,7 @@ from paperfeed.ingest.errors import IngestError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv_api"
 PAPER_ID = "2503.15879"
-ERROR_ID = "1234.12345"  # the server answers with the API's error entry
+ERROR_ID = "2503.12345"  # the server answers with the API's error entry (for 1234.12345v)
 DOCTYPE_ID = "2503.00001"  # ... with a "billion laughs" document
 MALFORMED_ID = "2503.00002"  # ... with cut-off XML
 OTHER_PAPER_ID = "2503.00003"  # ... with the entry of PAPER_ID

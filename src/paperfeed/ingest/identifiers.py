@@ -5,13 +5,29 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-# New-style ids (April 2007 on): YYMM.NNNN, and YYMM.NNNNN from January 2015.
-# Old-style ids: archive, optional subject class, then YYMMNNN, e.g. hep-th/9901001,
-# math.GT/0309136, cond-mat.stat-mech/0102536. See https://info.arxiv.org/help/arxiv_identifier.html
-_IDENTIFIER = re.compile(
-    r"(?P<identifier>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/\d{7})"
-    r"(?:v\d+)?"
+# arXiv's identifier scheme (https://info.arxiv.org/help/arxiv_identifier.html):
+# new-style ids are YYMM.NNNN from April 2007 (0704) to December 2014, YYMM.NNNNN from
+# January 2015; old-style ids are an archive, an optional subject class, then YYMMNNN,
+# e.g. hep-th/9901001, math.GT/0309136, cond-mat.stat-mech/0102536. MM is a month in
+# both. Digits are ASCII: ``\d`` would let "２４０１.00165" through.
+_ARCHIVES = (
+    *("astro-ph", "cond-mat", "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph"),
+    *("nlin", "nucl-ex", "nucl-th", "physics", "quant-ph", "math", "cs", "q-bio", "q-fin"),
+    "stat",
+    # archives since folded into the ones above; their papers keep the old names
+    *("acc-phys", "adap-org", "alg-geom", "ao-sci", "atom-ph", "bayes-an", "chao-dyn"),
+    *("chem-ph", "cmp-lg", "comp-gas", "dg-ga", "funct-an", "mtrl-th", "patt-sol"),
+    *("plasm-ph", "q-alg", "solv-int", "supr-con"),
 )
+_MONTH = r"(?:0[1-9]|1[0-2])"
+_IDENTIFIER = re.compile(
+    rf"(?P<identifier>(?P<new>[0-9]{{2}}{_MONTH})\.(?P<number>[0-9]{{4,5}})"
+    rf"|(?:{'|'.join(re.escape(archive) for archive in _ARCHIVES)})"
+    rf"(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?/[0-9]{{2}}{_MONTH}[0-9]{{3}})"
+    r"(?:v[0-9]+)?"
+)
+_FIRST_NEW_STYLE = "0704"
+_FIRST_FIVE_DIGITS = "1501"
 # Everything a person may paste around an id: a prefix or an abstract/PDF/HTML page URL.
 _DECORATED_IDENTIFIER = re.compile(
     r"(?:arxiv:|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)?"
@@ -38,13 +54,23 @@ def normalize_arxiv_id(raw: str) -> str | None:
     text = raw.strip()
     # Fast path: the sources we read almost always hold the bare id already.
     match = _IDENTIFIER.fullmatch(text)
-    if match is not None:
-        return match.group("identifier")
-    decorated = _DECORATED_IDENTIFIER.fullmatch(text)
-    if decorated is None:
-        return None
-    match = _IDENTIFIER.fullmatch(decorated.group("identifier"))
-    return match.group("identifier") if match is not None else None
+    if match is None:
+        decorated = _DECORATED_IDENTIFIER.fullmatch(text)
+        if decorated is None:
+            return None
+        match = _IDENTIFIER.fullmatch(decorated.group("identifier"))
+    return match.group("identifier") if match is not None and _in_use(match) else None
+
+
+def _in_use(match: re.Match[str]) -> bool:
+    """Whether a new-style id's month had ids of its length (four digits from 0704, five
+    from 1501); an old-style id's shape says all there is to check."""
+    month = match.group("new")
+    if month is None:
+        return True
+    if len(match.group("number")) == 4:
+        return _FIRST_NEW_STYLE <= month < _FIRST_FIVE_DIGITS
+    return month >= _FIRST_FIVE_DIGITS
 
 
 # A DOI: "10." + registrant code, "/", then any printable characters (the suffix is
