@@ -71,11 +71,15 @@ class PreprintReplay(ReplayControls):
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # server -> records
     feeds: dict[str, bytes] = field(default_factory=dict)  # archive -> RSS body
+    # the order is the service's to choose: newest first puts a paper's latest version on
+    # an earlier page than its first
+    newest_first: bool = False
 
     def details(self, server: str, first: str, last: str, cursor: int) -> bytes:
         chosen = sorted(
             (r for r in self.records.get(server, []) if first <= r["date"] <= last),
             key=lambda record: (record["date"], record["doi"], int(record["version"])),
+            reverse=self.newest_first,
         )
         if not chosen:
             return json.dumps(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -113,6 +114,27 @@ def test_pages_versions_and_published_doi(api_url: str, replay: PreprintReplay) 
     assert store.count_papers() == PAPERS
     again = store.get_paper(REVISED)
     assert again is not None and again.title.endswith("(revised)")
+
+
+def test_an_older_version_on_a_later_page_still_dates_the_paper(
+    api_url: str, replay: PreprintReplay
+) -> None:
+    replay.newest_first = True  # version 2 (dated LAST) on page 1, version 1 on page 3
+    code, out, err = _sync("biorxiv", "--from", FIRST, "--until", LAST)
+    assert code == 0, out + err
+    revised = _store().get_paper(REVISED)
+    assert revised is not None
+    # the newer version's text stays; the first version's posting date is the paper's
+    assert revised.title.endswith("(revised)") and revised.updated == LAST
+    assert revised.published == FIRST and revised.first_listed == FIRST
+    result = CliRunner().invoke(
+        main, ["search", "tumour-infiltrating myeloid", "--until", FIRST, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [hit["id"] for hit in json.loads(result.stdout)["hits"]] == [REVISED]
+    # the same window again changes nothing
+    code, out, _ = _sync("biorxiv", "--from", FIRST, "--until", LAST, "--no-index")
+    assert code == 0 and "biorxiv: added 0, updated 0" in out
 
 
 def test_empty_window_and_incremental_default(api_url: str, replay: PreprintReplay) -> None:

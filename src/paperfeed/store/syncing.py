@@ -156,25 +156,37 @@ def store_preprint_page(
     """Store one page of bioRxiv/medRxiv details and the cursor of the next, in one
     transaction (``next_cursor`` None: the window is done).
 
-    A record of a version older than the one stored (re-harvesting an earlier window) is
-    left out, so a paper never goes back to an earlier version's text.
+    A record of a version older than the one stored (re-harvesting an earlier window, or
+    a service listing newest first) never brings the paper back to that version's text;
+    but its posting date, when earlier than the stored one, is still the paper's first
+    (``published`` and ``first_listed``), as if the versions had come in order.
     """
     with store.engine.begin() as connection:
         resolved = resolve_doi_aliases(connection, list(papers))
         ids = sorted({paper.arxiv_id for paper in resolved})
-        stored: dict[str, str | None] = {}
+        stored: dict[str, tuple[str | None, str | None, str | None]] = {}
+        papers_table = schema.papers.c
         for start in range(0, len(ids), 500):
             rows = connection.execute(
-                select(schema.papers.c.arxiv_id, schema.papers.c.updated).where(
-                    schema.papers.c.arxiv_id.in_(ids[start : start + 500])
-                )
+                select(
+                    papers_table.arxiv_id,
+                    papers_table.updated,
+                    papers_table.published,
+                    papers_table.first_listed,
+                ).where(papers_table.arxiv_id.in_(ids[start : start + 500]))
             )
-            stored.update({row.arxiv_id: row.updated for row in rows})
-        current = [
-            paper
-            for paper in resolved
-            if (paper.updated or "") >= (stored.get(paper.arxiv_id) or "")
-        ]
+            stored.update(
+                {row.arxiv_id: (row.updated, row.published, row.first_listed) for row in rows}
+            )
+        current = []
+        for paper in resolved:
+            updated, published, first_listed = stored.get(paper.arxiv_id, (None, None, None))
+            if (paper.updated or "") >= (updated or ""):
+                current.append(paper)
+            else:
+                dates = _earlier_dates(paper, published, first_listed)
+                if dates is not None:
+                    current.append(dates)
         counts = upsert_papers_in(connection, current)
         counts.unchanged += len(resolved) - len(current)
         _write_state(
@@ -185,6 +197,26 @@ def store_preprint_page(
             resumption_token=None if next_cursor is None else str(next_cursor),
         )
     return counts
+
+
+def _earlier_dates(older: Paper, published: str | None, first_listed: str | None) -> Paper | None:
+    """Only the dates of an older version's record that are earlier than the stored
+    ones (None when there are none): merged, they change nothing else."""
+    earlier_published = _earlier(older.published, published)
+    earlier_listed = _earlier(older.first_listed, first_listed)
+    if earlier_published is None and earlier_listed is None:
+        return None
+    return Paper(
+        older.arxiv_id,
+        published=earlier_published,
+        first_listed=earlier_listed,
+        sources=older.sources,
+    )
+
+
+def _earlier(day: str | None, stored: str | None) -> str | None:
+    """``day`` when it is before ``stored`` (or nothing is stored), else None."""
+    return day if day and (stored is None or day < stored) else None
 
 
 def upsert_with_state(
