@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import tarfile
 import threading
@@ -201,6 +202,37 @@ def test_bad_daily_papers_parameters_are_400s_naming_them(site: Site) -> None:
             assert response.headers["content-type"] == "application/json"
             detail = response.json()["detail"]
             assert all(word in detail for word in named), detail
+
+
+def test_a_date_week_or_month_must_be_exactly_its_ascii_shape(site: Site) -> None:
+    """Python 3.11's date.fromisoformat reads 2026-W34-5 and 20260821, and ``\\d`` with
+    ``$`` takes full-width digits and a trailing newline: each is a 400 naming it."""
+    cases = [
+        ("date", "2026-W34-5"),
+        ("date", "20260821"),
+        ("date", "2026-08-21\n"),
+        ("date", "２０26-08-21"),
+        ("month", "２０26-08"),
+        ("month", "2026-08\n"),
+        ("week", "2026-W34\n"),
+        ("week", "２０２６-W34"),
+    ]
+    with site.client() as client:
+        for name, value in cases:
+            for path in ("/api/daily_papers", "/rss/daily", "/"):
+                response = client.get(path, params={name: value})
+                assert response.status_code == 400, (path, name, value)
+                shown = (
+                    html.unescape(response.text)
+                    if response.headers["content-type"].startswith("text/html")
+                    else response.json()["detail"]
+                )
+                assert f"{name} {value!r}" in shown, (path, shown)
+        new = client.get("/new", params={"date": "20260821"})
+        assert new.status_code == 400 and "date '20260821'" in html.unescape(new.text)
+        # the exact shapes still answer
+        for name, value in (("date", LATEST_DAY), ("week", "2026-W34"), ("month", "2026-08")):
+            assert client.get("/api/daily_papers", params={name: value}).status_code == 200
 
 
 def test_explained_search_api_explains_hits_and_pages(site: Site) -> None:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from paperfeed.calendar_dates import calendar_date
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import (
@@ -47,8 +48,10 @@ from paperfeed.store.moderation import hidden_paper_keys
 DEFAULT_HALF_LIFE_HOURS = 48.0
 # Beyond ten half-lives a vote weighs under 1/1000 of a fresh one: not worth reading.
 _WINDOW_HALF_LIVES = 10
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits, matched whole (``re.fullmatch``): ``\d`` takes "２０２６" and ``$`` a
+# trailing newline, and the date, week or month names the list a URL is cached under
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 class FeedError(ValueError):
@@ -89,10 +92,11 @@ def total_upvotes(store: Store, papers: Sequence[StoredPaper]) -> dict[int, int]
 
 
 def _parse_date(name: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FeedError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)") from None
+    # not date.fromisoformat alone: Python 3.11's reads 2026-W34-5 and 20260821 too
+    parsed = calendar_date(value)
+    if parsed is None:
+        raise FeedError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)")
+    return parsed
 
 
 def _shifted(day: date, days: int) -> date | None:
@@ -123,7 +127,7 @@ def _period_bounds(
         parsed = _parse_date("date", value)
         return "day", parsed, parsed
     if name == "week":
-        match = _WEEK.match(value)
+        match = _WEEK.fullmatch(value)
         if not match:
             raise FeedError(f"week {value!r} is not an ISO week (expected YYYY-Www, e.g. 2026-W34)")
         try:
@@ -132,7 +136,7 @@ def _period_bounds(
             raise FeedError(f"week {value!r} does not exist") from None
         # the calendar ends on Friday 9999-12-31, inside week 9999-W52
         return "week", monday, _shifted(monday, 6) or date.max
-    match = _MONTH.match(value)
+    match = _MONTH.fullmatch(value)
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise FeedError(f"month {value!r} is not a month (expected YYYY-MM, e.g. 2026-08)")
     year, number = int(match.group(1)), int(match.group(2))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.search.feeds import FeedError, FeedItem, total_upvotes
 from paperfeed.store import Store
 from paperfeed.store.announcements import (
@@ -88,11 +89,8 @@ def new_feed(
         raise FeedError(f"unknown source {source!r} (expected one of {', '.join(SOURCES)})")
     if kind is not None and kind not in SECTIONS:
         raise FeedError(f"unknown section {kind!r} (expected one of {', '.join(SECTIONS)})")
-    if day is not None:
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            raise FeedError(f"date {day!r} is not a date (expected YYYY-MM-DD)") from None
+    if day is not None and not is_calendar_date(day):  # not 2026-W34-5 nor 20260821
+        raise FeedError(f"date {day!r} is not a date (expected YYYY-MM-DD)")
     today = today or arxiv_today()
     exact = source == "arxiv" and latest_announcement_day(store) is not None
     # the latest day up to today, else the latest at all (dates a clock ahead of ours)
