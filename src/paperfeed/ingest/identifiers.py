@@ -27,7 +27,6 @@ _IDENTIFIER = re.compile(
     r"(?:v[0-9]+)?"
 )
 _FIRST_NEW_STYLE = "0704"
-_FIRST_FIVE_DIGITS = "1501"
 # Everything a person may paste around an id: a prefix or an abstract/PDF/HTML page URL.
 _DECORATED_IDENTIFIER = re.compile(
     r"(?:arxiv:|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)?"
@@ -63,14 +62,12 @@ def normalize_arxiv_id(raw: str) -> str | None:
 
 
 def _in_use(match: re.Match[str]) -> bool:
-    """Whether a new-style id's month had ids of its length (four digits from 0704, five
-    from 1501); an old-style id's shape says all there is to check."""
+    """Whether a new-style id's month is one with new-style ids (from 0704); an old-style
+    id's shape says all there is to check. The number's length is not checked against
+    the month (four digits to 1412, five from 1501): a four-digit number of a later
+    month names no paper, but it is read as the id it plainly means, not as words."""
     month = match.group("new")
-    if month is None:
-        return True
-    if len(match.group("number")) == 4:
-        return _FIRST_NEW_STYLE <= month < _FIRST_FIVE_DIGITS
-    return month >= _FIRST_FIVE_DIGITS
+    return month is None or month >= _FIRST_NEW_STYLE
 
 
 # A DOI: "10." + registrant code, "/", then any printable characters (the suffix is
