@@ -317,6 +317,10 @@ def test_sample_preview_without_a_subscription(mail_site: Site) -> None:
             assert answer.status_code == 200, link
     assert weekend.status_code == 404 and "period=2026-08-14" in weekend.text
     assert bad.status_code == 400 and "yesterday" in bad.text
+    with mail_site.client() as client:  # what date.fromisoformat also reads is no period
+        for loose in ("20260821", "2026-W34-5", "２０２６-08-21", "2026-W34\n"):
+            refused = client.get("/digest/preview", params={"period": loose})
+            assert refused.status_code == 400, loose
 
 
 def test_cli_digest_send_dry_run_then_for_real(

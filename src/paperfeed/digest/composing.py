@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from paperfeed.calendar_dates import calendar_date
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import daily_feed
@@ -35,7 +36,16 @@ TOP_PAPERS = 5  # the period's most upvoted papers in a digest
 TOPIC_PAPERS = 5  # matches per topic
 TOPIC_DEPTH = 20  # search results looked at per topic
 FOR_YOU_PAPERS = 5  # papers picked for a subscriber who has an account
-_WEEK = re.compile(r"^\d{4}-W\d{2}$")
+_WEEK = re.compile(r"[0-9]{4}-W[0-9]{2}")  # matched whole; ASCII digits only
+
+
+def _day(label: str) -> date:
+    """The day ``label`` names, exactly ``YYYY-MM-DD`` (not ``20260821`` or ``2026-W34-5``,
+    which ``date.fromisoformat`` also reads). Raises ValueError otherwise."""
+    day = calendar_date(label)
+    if day is None:
+        raise ValueError(label)
+    return day
 
 
 class PeriodError(ValueError):
@@ -63,13 +73,13 @@ class Period:
             raise PeriodError(f"frequency {frequency!r} is not daily or weekly")
         try:
             if frequency == "daily":
-                day = date.fromisoformat(label)
+                day = _day(label)
                 return cls(frequency, label, day, day)
-            if _WEEK.match(label):
+            if _WEEK.fullmatch(label):
                 year, week = label.split("-W")
                 monday = date.fromisocalendar(int(year), int(week), 1)
             else:
-                day = date.fromisoformat(label)
+                day = _day(label)
                 monday = day - timedelta(days=day.weekday())
         except ValueError:
             expected = (
