@@ -159,6 +159,7 @@ def test_only_followed_categories_are_kept(oai_url: str, monkeypatch: pytest.Mon
         ({}, ["--from", "2026-02-30"], 2, "--from '2026-02-30' is not a date"),
         ({}, ["--from", "2026-13-01"], 2, "--from '2026-13-01' is not a date"),
         ({}, ["--until", "2026-02-30"], 2, "--until '2026-02-30' is not a date"),
+        ({}, ["--from", "20260301"], 2, "--from '20260301' is not a date"),
         ({}, ["--from", DAY, "--until", "2026-06-01"], 2, "--until 2026-06-01 is before --from"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from paperfeed.calendar_dates import calendar_date
 from paperfeed.ingest.errors import IngestError
 from paperfeed.ingest.fetching import UnresolvableHost
 from paperfeed.models import Rejection
@@ -66,10 +67,9 @@ def parse_day(option: str, value: str | None, today: date) -> date | None:
     """
     if value is None:
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise SyncError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
+    day = calendar_date(value)  # exactly YYYY-MM-DD (fromisoformat also reads 20260821)
+    if day is None:
+        raise SyncError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)")
     if day > today:
         raise SyncError(
             f"{option} {value} is in the future (today is {today.isoformat()} UTC): "
