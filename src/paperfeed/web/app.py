@@ -351,8 +351,11 @@ def _validation_is_400(schema: dict[str, Any]) -> dict[str, Any]:
         {
             "title": "ErrorAnswer",
             "type": "object",
-            "properties": {"detail": {"title": "Detail", "type": "string"}},
-            "required": ["detail"],
+            "properties": {
+                "detail": {"title": "Detail", "type": "string"},
+                "error": {"title": "Error", "type": "string"},
+            },
+            "required": ["detail", "error"],
         },
     )
     return schema
