@@ -78,6 +78,33 @@ def test_author_page_holds_papers_stored_since_the_index_was_built(site: Site) -
     assert after == ["2609.00009", *before]
 
 
+def test_an_author_page_ignores_the_case_of_letters_beyond_ascii(site: Site) -> None:
+    """ "JAKUB PIOTR CŁAPA" and "jakub piotr cłapa" are the indexed "Jakub Piotr Cłapa",
+    and a paper stored since the index was built is found in another casing too (the
+    JSON holds "Ł" as an escape that a case-insensitive LIKE does not fold)."""
+    with site.client() as client:
+        exact = _ids(client.get("/authors/" + quote("Jakub Piotr Cłapa")).text)
+        assert exact
+        for spelling in ("JAKUB PIOTR CŁAPA", "jakub piotr cłapa"):
+            assert _ids(client.get("/authors/" + quote(spelling)).text) == exact, spelling
+    site.store.upsert_papers(
+        [
+            Paper(
+                arxiv_id="2609.00007",
+                title="Stored after indexing",
+                abstract="Abstract.",
+                authors=["Thaddäus Wiedemer", "Ada Lovelace"],
+                daily_date="2026-09-02",
+                sources=["daily-papers-flat"],
+            )
+        ]
+    )
+    with site.client() as client:
+        upper = _ids(client.get("/authors/" + quote("THADDÄUS WIEDEMER")).text)
+        lower = _ids(client.get("/authors/" + quote("thaddäus wiedemer")).text)
+    assert upper[:1] == ["2609.00007"] and lower == upper and len(upper) >= 2
+
+
 def test_organisation_page_merges_spellings_and_shows_upvotes_per_month(site: Site) -> None:
     # The site corpus has 2608.18580 (54 upvotes, 2026-08-21) from "university of science
     # and technology  of china", as the source spells it; add papers under both spellings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from paperfeed.models import StoredPaper
 from paperfeed.store import schema
@@ -46,22 +46,40 @@ def papers_by_author(
     wanted = fold_name(name)
     if not wanted:
         return []
-    # JSON text of the name as the store writes it (ASCII, \\u escapes), without quotes
-    encoded = json.dumps(" ".join(name.split()))[1:-1]
     papers_table = schema.papers.c
-    named = papers_table.authors.ilike(_like_pattern(encoded), escape=_LIKE_ESCAPE)
     # a paper hidden by a moderator is on no list
-    query = select(schema.papers).where(named, not_hidden())
+    visible = select(schema.papers).where(not_hidden())
+    named = visible.where(_named_like(name))
     with store.engine.connect() as connection:
         if among is None:
-            rows = list(connection.execute(query).all())
+            rows = list(connection.execute(named).all())
         else:
-            rows = list(connection.execute(query.where(papers_table.key > after_key)).all())
+            rows = list(connection.execute(named.where(papers_table.key > after_key)).all())
+            # the candidates need no LIKE: the check below is exact, and the LIKE cannot
+            # match "Ł" to "ł" (it compares the JSON's \\u escapes)
             for batch in key_batches(key for key in among if key <= after_key):
-                rows.extend(connection.execute(query.where(papers_table.key.in_(batch))).all())
+                rows.extend(connection.execute(visible.where(papers_table.key.in_(batch))).all())
     papers = [stored_paper_from_row(row) for row in rows]
     found = [p for p in papers if any(fold_name(author) == wanted for author in p.authors)]
     return sorted(found, key=lambda paper: (paper.date or "", paper.arxiv_id), reverse=True)
+
+
+def _named_like(name: str) -> ColumnElement[bool]:
+    """A case-insensitive ``LIKE`` on the authors' JSON text for ``name`` as typed and in
+    the usual casings: the JSON holds non-ASCII letters as ``\\u`` escapes, which the
+    ``LIKE`` compares as they are ("\\u0141" is not "\\u0142"), so "BERNHARD SCHÖLKOPF"
+    is also looked for as "Bernhard Schölkopf" and "bernhard schölkopf"."""
+    spaced = " ".join(name.split())
+    spellings = dict.fromkeys((spaced, spaced.title(), spaced.lower(), spaced.upper()))
+    # JSON text of each as the store writes it (ASCII, \\u escapes), without quotes
+    return or_(
+        *(
+            schema.papers.c.authors.ilike(
+                _like_pattern(json.dumps(spelling)[1:-1]), escape=_LIKE_ESCAPE
+            )
+            for spelling in spellings
+        )
+    )
 
 
 def organization_spellings(store: Store) -> dict[str, dict[str, int]]:
