@@ -178,12 +178,13 @@ def test_a_big_site_s_users_come_in_pages_and_can_be_found(site: Site) -> None:
     for number in range(1, 230):
         insert_user(site.store, f"reader{number:03d}@example.org", f"Reader {number}", "x")
     insert_user(site.store, "under_score@example.org", "100% sure", "x")
+    insert_user(site.store, "ada@example.org", "Ada Łovelace", "x")
     root = _signed_in(site, "root@example.org")
 
     first = root.get("/admin/users")
     assert first.status_code == 200
     text = _text(first.text)
-    assert "Users 1–100 of 231, oldest account first." in text
+    assert "Users 1–100 of 232, oldest account first." in text
     assert "root@example.org" in text and "reader099@example.org" in text
     assert "reader100@example.org" not in text
     assert 'rel="next" href="/admin/users?q=&amp;page=2"' in first.text
@@ -191,11 +192,11 @@ def test_a_big_site_s_users_come_in_pages_and_can_be_found(site: Site) -> None:
 
     last = root.get("/admin/users", params={"page": 3})
     text = _text(last.text)
-    assert "Users 201–231 of 231" in text and "Page 3 of 3" in text
-    assert text.count("@example.org") == 31 and "under_score@example.org" in text
+    assert "Users 201–232 of 232" in text and "Page 3 of 3" in text
+    assert text.count("@example.org") == 32 and "under_score@example.org" in text
     assert 'rel="prev"' in last.text and 'rel="next"' not in last.text
     # past the last page: the last page
-    assert "Users 201–231 of 231" in _text(root.get("/admin/users?page=9").text)
+    assert "Users 201–232 of 232" in _text(root.get("/admin/users?page=9").text)
     refused = root.get("/admin/users?page=0")
     assert refused.status_code == 400 and "page" in refused.text, refused.text
 
@@ -211,12 +212,19 @@ def test_a_big_site_s_users_come_in_pages_and_can_be_found(site: Site) -> None:
         root.get("/admin/users?q=nobody").text
     )
 
+    # any case of any letter (SQLite's lower() folds ASCII only); a NUL finds nobody
+    for spelling in ("łovelace", "ŁOVELACE", "Łovelace"):
+        found = root.get("/api/admin/users", params={"q": spelling}).json()
+        assert [user["email"] for user in found["users"]] == ["ada@example.org"], spelling
+    nul = root.get("/api/admin/users", params={"q": "a\x00"})
+    assert nul.status_code == 200 and nul.json() == {"total": 0, "users": []}
+    assert root.get("/admin/users", params={"q": "a\x00"}).status_code == 200
     listed = root.get("/api/admin/users", params={"q": "reader", "offset": 10, "limit": 5})
     assert listed.json()["total"] == 229
     assert [user["email"] for user in listed.json()["users"]] == [
         f"reader{number:03d}@example.org" for number in range(11, 16)
     ]
-    assert len(root.get("/api/admin/users").json()["users"]) == 231
+    assert len(root.get("/api/admin/users").json()["users"]) == 232
     assert root.get("/api/admin/users?limit=0").status_code == 400
 
 

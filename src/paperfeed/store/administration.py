@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store
+from paperfeed.store.database import Store, value_batches
 
 _USERS = schema.users
 _INVITES = schema.invites
@@ -79,29 +79,34 @@ def count_active_admins(store: Store) -> int:
         )
 
 
-def _listed_users(matching: str) -> ColumnElement[bool]:
-    """Users not deleted by their owners whose address or name holds ``matching`` (any
-    case); an account its owner deleted stays as an emptied row (its comments keep an
-    author) but is not a user any more."""
-    condition: ColumnElement[bool] = _USERS.c.deleted_at.is_(None)
-    if matching:
-        needle = matching.lower()
-        condition = condition & (
-            func.lower(_USERS.c.email).contains(needle, autoescape=True)
-            | func.lower(_USERS.c.name).contains(needle, autoescape=True)
-        )
-    return condition
+_LISTED = _USERS.c.deleted_at.is_(None)  # an account its owner deleted is no user any more
+
+
+def _matching_user_ids(connection: Connection, matching: str) -> list[int]:
+    """Users whose address or name holds ``matching`` in any case, oldest account first.
+
+    Compared here, case-folded, not by SQL: SQLite's ``lower()`` folds ASCII only (a
+    search for "łukasz" would miss "Łukasz"), and PostgreSQL refuses a NUL in a query.
+    A site's users are a few thousand rows of two short columns."""
+    needle = matching.casefold()
+    rows = connection.execute(
+        select(_USERS.c.id, _USERS.c.email, _USERS.c.name)
+        .where(_LISTED)
+        .order_by(_USERS.c.created_at, _USERS.c.id)
+    )
+    return [
+        int(user_id)
+        for user_id, email, name in rows
+        if needle in email.casefold() or needle in (name or "").casefold()
+    ]
 
 
 def count_listed_users(store: Store, matching: str = "") -> int:
     """How many users ``list_users`` would list with no limit."""
     with store.engine.connect() as connection:
-        return int(
-            connection.scalar(
-                select(func.count()).select_from(_USERS).where(_listed_users(matching))
-            )
-            or 0
-        )
+        if matching:
+            return len(_matching_user_ids(connection, matching))
+        return int(connection.scalar(select(func.count()).select_from(_USERS).where(_LISTED)) or 0)
 
 
 def list_users(
@@ -127,17 +132,19 @@ def list_users(
         )
         .scalar_subquery()
     )
-    query = (
-        select(_USERS, comments.label("comments"))
-        .where(_listed_users(matching))
-        .order_by(_USERS.c.created_at, _USERS.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
+    query = select(_USERS, comments.label("comments")).where(_LISTED)
     if user_id is not None:
         query = query.where(_USERS.c.id == user_id)
+    ordered = query.order_by(_USERS.c.created_at, _USERS.c.id)
     with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
+        if matching:
+            page = _matching_user_ids(connection, matching)[offset:]
+            page = page[:limit] if limit is not None else page
+            rows: list[Row[Any]] = []
+            for batch in value_batches(page):
+                rows += connection.execute(ordered.where(_USERS.c.id.in_(batch))).all()
+        else:
+            rows = list(connection.execute(ordered.offset(offset).limit(limit)).all())
     return [
         UserSummary(
             id=int(row.id),
