@@ -135,3 +135,35 @@ def test_the_site_has_an_icon(site: Site) -> None:
     assert icon.status_code == 200 and icon.url.path == "/static/favicon.svg"
     assert icon.headers["content-type"].startswith("image/svg+xml")
     assert icon.text.startswith("<svg")
+
+
+def test_a_nul_in_an_address_is_refused_as_any_bad_address_on_every_database(
+    site: Site,
+) -> None:
+    """The rate limits count by address before it is checked, and PostgreSQL refuses a
+    NUL in text: sign-in, a reset link and a subscription answered 500 there."""
+    from running_site import csrf_of
+
+    address = "a\x00@example.org"
+    with site.client() as client:
+        signin = client.post(
+            "/signin",
+            data={
+                "email": address,
+                "password": "a long enough password",
+                "csrf_token": csrf_of(client.get("/signin").text),
+            },
+        )
+        forgot = client.post(
+            "/forgot-password",
+            data={"email": address, "csrf_token": csrf_of(client.get("/forgot-password").text)},
+        )
+        form = client.post(
+            "/subscribe",
+            data={"email": address, "csrf_token": csrf_of(client.get("/subscribe").text)},
+        )
+        api = client.post("/api/subscriptions", json={"email": address})
+    assert signin.status_code == 401, signin.text
+    assert forgot.status_code == 200  # the same answer as for any address
+    assert form.status_code == 400 and "U+0000" in form.text
+    assert api.status_code == 400 and "U+0000" in api.json()["detail"]
