@@ -85,6 +85,43 @@ def test_duplicates_within_one_batch_merge(database_url: str) -> None:
     assert paper is not None and paper.upvotes == 3
 
 
+def test_a_nul_or_a_long_account_name_stores_alike_on_both_databases(database_url: str) -> None:
+    """PostgreSQL refuses a NUL in text and a name past the accounts table's 200
+    characters; each failed the whole batch there while SQLite stored it. A NUL is
+    dropped; an account the table cannot hold is left out, its paper stored."""
+    from paperfeed.models import SourceAccount
+
+    store = Store(database_url)
+    long_name = "Laboratory " * 20  # 220 characters
+    counts = store.upsert_papers(
+        [
+            _paper(
+                "2401.00011",
+                title="Tokens\x00 and nulls",
+                abstract="An abstract \x00 with a NUL.",
+                authors=["Ada\x00 Lovelace"],
+                comment="12 pages\x00",
+                organization="Lab\x00 One",
+            ),
+            _paper(
+                "2401.00012",
+                organization=long_name,
+                accounts=[SourceAccount("organization", long_name, {"name": "lab"})],
+            ),
+        ]
+    )
+    assert counts.added == 2
+    stored = store.get_paper("2401.00011")
+    assert stored is not None and "\x00" not in stored.title + stored.abstract
+    assert (stored.title, stored.authors, stored.comment) == (
+        "Tokens and nulls",
+        ["Ada Lovelace"],
+        "12 pages",
+    )
+    assert stored.organization == "Lab One"
+    assert store.get_paper("2401.00012") is not None
+
+
 def test_iter_papers_after_a_sequence_sees_only_changes(database_url: str) -> None:
     store = Store(database_url)
     store.upsert_papers([_paper(f"2401.{number:05d}") for number in range(1, 6)])

@@ -50,8 +50,8 @@ FIELD_CAPS: dict[str, int] = {
     "categories": 50,
     "category": 200,
     "comment": 5_000,
-    "organization": 300,
-    "submitted_by": 300,
+    "organization": 200,  # as the source_accounts table holds a name
+    "submitted_by": 200,
     "github_repo": 2_000,
     "project_page": 2_000,
     "doi": 2_000,

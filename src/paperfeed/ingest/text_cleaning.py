@@ -108,7 +108,8 @@ def clean_text(raw: str) -> str:
     Returns:
         The cleaned text; ``""`` for blank input.
     """
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    # (a NUL is no text, and PostgreSQL refuses one)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     if any(marker in text for marker in _LATEX_MARKERS):
         text = _render_latex(text)
     return unicodedata.normalize("NFC", _join_lines(text))

@@ -113,5 +113,10 @@ def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
         if source not in sources:
             sources.append(source)
     merged["sources"] = json.dumps(sources)
+    # a NUL is no text: PostgreSQL refuses it in a text column (SQLite keeps it), so a
+    # record holding one would store on one database and fail its whole batch on the other
+    for name, value in merged.items():
+        if isinstance(value, str) and "\x00" in value:
+            merged[name] = value.replace("\x00", "")
     merged["content_hash"] = content_hash(merged["title"], merged["abstract"])
     return merged

@@ -23,6 +23,9 @@ USER = "user"
 ORGANIZATION = "organization"
 _CHUNK = 500
 
+# the longest name ``source_accounts.name`` holds
+MAX_NAME = 200  # String(200) in store/schema.py
+
 
 def record_accounts_in(connection: Connection, papers: Iterable[Paper]) -> int:
     """Store the accounts the papers carry (the last description of each wins).
@@ -33,7 +36,10 @@ def record_accounts_in(connection: Connection, papers: Iterable[Paper]) -> int:
     latest: dict[tuple[str, str], SourceAccount] = {}
     for paper in papers:
         for account in paper.accounts:
-            latest[(account.kind, account.name)] = account
+            # (the name is the key: one the table cannot hold, or that holds a NUL, which
+            # PostgreSQL refuses, is left out; its paper is stored all the same)
+            if len(account.name) <= MAX_NAME and "\x00" not in account.name:
+                latest[(account.kind, account.name)] = account
     if not latest:
         return 0
     now = time.time()
