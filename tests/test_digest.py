@@ -36,6 +36,15 @@ class Inbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
     refuse_after: int | None = None
+    unknown: set[str] = field(default_factory=set)  # addresses answered "550 no such user"
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.refuse_after is not None and len(self.messages) >= self.refuse_after:
@@ -205,6 +214,23 @@ def test_server_failing_partway_then_recovering_sends_each_digest_once(
     assert _send(mail_site, now=now + 7200)[1].sent == 0
     assert sorted(message["To"] for message in inbox.messages) == sorted(addresses)
     assert outbox_counts(mail_site.store) == {"sent": 6}
+
+
+def test_one_refused_address_holds_up_no_one_else(mail_site: Site, inbox: Inbox) -> None:
+    """A recipient the server refuses for good (550) failed the run at its message, and,
+    picked first again by every run, held up every later subscriber's mail."""
+    addresses = ["a-typo@example.org", "fay@example.org", "gus@example.org"]
+    for address in addresses:
+        confirm_subscription(mail_site.store, subscribe(mail_site.store, address).id)
+    inbox.unknown = {"a-typo@example.org"}
+    now = time.time() + 5
+    report, delivery = _send(mail_site, now=now)
+    assert (report.queued, delivery.sent, delivery.failed, delivery.given_up) == (3, 2, 1, 1)
+    assert "550" in delivery.errors[0]
+    assert sorted(message["To"] for message in inbox.messages) == addresses[1:]
+    # given up at once: a 5xx says no retry will change it
+    assert _send(mail_site, now=now + 86_400)[1].failed == 0
+    assert outbox_counts(mail_site.store) == {"dead": 1, "sent": 2}
 
 
 def test_a_run_killed_mid_send_is_resumed(mail_site: Site, inbox: Inbox) -> None:

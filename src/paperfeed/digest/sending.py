@@ -54,7 +54,16 @@ job_log = logging.getLogger("paperfeed.job")
 
 
 class MailError(RuntimeError):
-    """The mail server could not be reached or refused a message."""
+    """The mail server could not be reached or refused a message.
+
+    ``this_message_only``: the server works but refused this message (its recipient,
+    or its content), so the next messages may go; ``permanent``: it said so with a 5xx
+    reply, which no retry will change (RFC 5321 section 4.2.1)."""
+
+    def __init__(self, text: str, this_message_only: bool = False, permanent: bool = False):
+        super().__init__(text)
+        self.this_message_only = this_message_only
+        self.permanent = permanent
 
 
 def retry_delay(attempts: int) -> float:
@@ -113,7 +122,21 @@ class Mailer:
         try:
             self._connection.sendmail(self.settings.mail_from, [recipient], message)
         except smtplib.SMTPRecipientsRefused as error:
-            raise MailError(f"the server refused {recipient!r}: {error.recipients}") from None
+            codes = [code for code, _ in error.recipients.values()]
+            raise MailError(
+                f"the server refused {recipient!r}: {error.recipients}",
+                this_message_only=True,
+                permanent=bool(codes) and all(code >= 500 for code in codes),
+            ) from None
+        except smtplib.SMTPDataError as error:
+            # a 5xx refuses this message for good; a 4xx is the server's trouble, for all
+            refused = error.smtp_code >= 500
+            raise MailError(
+                f"the server refused the message to {recipient!r}: {error.smtp_code} "
+                f"{error.smtp_error!r}",
+                this_message_only=refused,
+                permanent=refused,
+            ) from None
         except (OSError, smtplib.SMTPException) as error:
             self.close()  # the connection may be unusable: open a fresh one next time
             raise MailError(f"sending to {recipient!r} failed: {error}") from None
@@ -151,12 +174,15 @@ def deliver_due(
                 mailer.send(message.recipient, message.message)
             except MailError as error:
                 attempts = message.attempts + 1
-                retry_at = moment + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
+                retry = attempts < MAX_ATTEMPTS and not error.permanent
+                retry_at = moment + retry_delay(attempts) if retry else None
                 mark_failed(store, message.id, str(error), retry_at)
                 report.failed += 1
                 report.given_up += retry_at is None
                 report.errors.append(str(error))
-                # the server is down or refusing: later messages wait for the next run
+                if error.this_message_only:
+                    continue  # one refused address holds up no one else's mail
+                # the server is down or refusing all: later messages wait for the next run
                 break
             mark_sent(store, message.id)
             report.sent += 1
