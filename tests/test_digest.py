@@ -419,3 +419,21 @@ def test_the_schedule_sends_at_each_subscribers_local_hour(mail_site: Site, inbo
     run_once(mail_site.store, engine, settings, later)
     run_once(mail_site.store, engine, settings, later + 600)  # another tick: nothing new
     assert sorted(m["To"] for m in inbox.messages) == ["ny@example.org", "tokyo@example.org"]
+
+
+def test_east_of_utc_a_day_is_sent_once_it_has_ended_in_utc(mail_site: Site, inbox: Inbox) -> None:
+    """The daily lists are UTC days: at 10:00 UTC on 21 August, Kiritimati (UTC+14) is
+    at midnight of the 22nd, but the list of the 21st is still being filled. Its digest
+    waited for nothing and, composed, was final without the rest of the day."""
+    settings = replace(mail_site.settings, digest_hour=0)
+    address = "kiritimati@example.org"
+    confirm_subscription(
+        mail_site.store, subscribe(mail_site.store, address, "daily", "Pacific/Kiritimati").id
+    )
+    engine = SearchEngine(mail_site.store, settings)
+    midday = datetime(2026, 8, 21, 10, 0, tzinfo=UTC).timestamp()  # Kiritimati: 22nd, 00:00
+    run_once(mail_site.store, engine, settings, midday)
+    assert not any(m["Subject"].startswith("Daily papers 2026-08-21") for m in inbox.messages)
+    after = datetime(2026, 8, 22, 0, 5, tzinfo=UTC).timestamp()  # the UTC day has ended
+    run_once(mail_site.store, engine, settings, after)
+    assert [m["Subject"][:23] for m in inbox.to(address)][-1:] == ["Daily papers 2026-08-21"]

@@ -95,11 +95,16 @@ class Period:
 
 
 def last_complete_period(frequency: str, time_zone: str, now: float) -> Period:
-    """The latest day (or ISO week) that has ended in the subscriber's time zone."""
-    local_today = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(time_zone)).date()
+    """The latest day (or ISO week) that has ended in the subscriber's time zone and in
+    UTC: the daily lists are UTC days, so east of UTC the local "yesterday" (in Kiritimati,
+    UTC+14, until 14:00 UTC) is a UTC day still being filled, and a digest composed then
+    would be final without the rest of it."""
+    moment = datetime.fromtimestamp(now, UTC)
+    local_today = moment.astimezone(ZoneInfo(time_zone)).date()
+    today = min(local_today, moment.date())
     if frequency == "daily":
-        return Period.parse("daily", (local_today - timedelta(days=1)).isoformat())
-    previous_week = local_today - timedelta(days=7)
+        return Period.parse("daily", (today - timedelta(days=1)).isoformat())
+    previous_week = today - timedelta(days=7)
     year, week, _ = previous_week.isocalendar()
     return Period.parse("weekly", f"{year}-W{week:02d}")
 
