@@ -233,6 +233,28 @@ def test_one_refused_address_holds_up_no_one_else(mail_site: Site, inbox: Inbox)
     assert outbox_counts(mail_site.store) == {"dead": 1, "sent": 2}
 
 
+def test_a_paper_holding_every_word_of_a_topic_is_news_whatever_its_cosine(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    """A short keyword topic is far, by cosine, from most abstracts that name it: with a
+    relevance floor no cosine reaches, the papers holding every word of the topic are
+    still in its section, and only they."""
+    address = "kl@example.org"
+    topic = TopicInput("reference KL loss", 0.95)
+    subscription = subscribe(mail_site.store, address, "weekly", "UTC", [topic])
+    confirm_subscription(mail_site.store, subscription.id)
+    _send(mail_site, frequency="weekly", period="2026-W34")
+    [mail] = inbox.to(address)
+    section = _text(mail).split('MATCHING "reference KL loss"', 1)[1].split("--\n", 1)[0]
+    shown = re.findall(r"/papers/(\d{4}\.\d{5})", section)
+    assert "2608.14277" in shown  # "... a student reference KL loss ..."
+    for arxiv_id in shown:
+        paper = mail_site.store.get_paper(arxiv_id)
+        assert paper is not None
+        words = set(re.findall(r"[a-z]+", f"{paper.title} {paper.abstract}".lower()))
+        assert {"reference", "kl", "loss"} <= words, arxiv_id
+
+
 def test_a_run_killed_mid_send_is_resumed(mail_site: Site, inbox: Inbox) -> None:
 
     confirm_subscription(mail_site.store, subscribe(mail_site.store, "k@example.org").id)

@@ -11,7 +11,10 @@ picked for them as on /for-you (``search.recommending``: their upvotes and saved
 
 A topic match's relevance is the cosine similarity of the topic and the paper (their
 embeddings); for a paper not yet embedded, or a topic with only filters, a paper the
-search found by its words counts as fully relevant.
+search found by its words counts as fully relevant. A paper that holds every word of the
+topic (as the search reads words: stemmed) is kept whatever its similarity: a short
+keyword topic ("KL divergence") is far, by cosine, from most abstracts that name it
+(of 45 such papers in the bundled corpus, 40 scored under the default 0.3).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from paperfeed.calendar_dates import calendar_date
+from paperfeed.index.tokenizer import tokenize
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.search.feeds import daily_feed
 from paperfeed.search.profiles import OrganizationNames
 from paperfeed.search.recommending import Recommendation, recommend
+from paperfeed.search.results import query_stems_of
 from paperfeed.store import Store
 from paperfeed.store.accounts import find_user_by_email
 from paperfeed.store.subscriptions import Subscription, Topic
@@ -155,6 +160,7 @@ class Composer:
         self._feeds: dict[str, list[tuple[StoredPaper, int]]] = {}
         self._searches: dict[tuple[str, str], list[Hit]] = {}
         self._snippets: dict[tuple[str, int], Hit] = {}
+        self._topic_terms: dict[str, frozenset[str]] = {}
         self.searches = 0
         # the site's display names: a paper's own spelling may be "alibaba" where the
         # corpus says "Alibaba" (the mail showed the raw spelling, the cards the name)
@@ -196,6 +202,14 @@ class Composer:
             self._snippets[key] = self.engine.explain(hit, topic.query)
         return self._snippets[key]
 
+    def _has_every_word(self, explained: Hit, topic: Topic) -> bool:
+        """Whether the paper holds every word the topic asks for (its index terms)."""
+        if topic.query not in self._topic_terms:
+            self._topic_terms[topic.query] = frozenset(query_stems_of(parse_query(topic.query)))
+        wanted = self._topic_terms[topic.query]
+        found = {term for word in explained.matched_terms for term in tokenize(word)}
+        return bool(wanted) and wanted <= found
+
     def compose(self, subscription: Subscription, period: Period, already: set[int]) -> Digest:
         """The digest of one subscriber: nothing they were sent before, nothing twice."""
         seen = set(already)
@@ -210,9 +224,14 @@ class Composer:
         for topic in subscription.topics:
             chosen: list[Hit] = []
             for hit in self._topic_hits(topic, period):
-                if hit.paper.key in seen or relevance(hit) < topic.min_relevance:
+                if hit.paper.key in seen:
                     continue
-                chosen.append(self._explained(hit, topic))
+                explained = self._explained(hit, topic)
+                if relevance(hit) < topic.min_relevance and not self._has_every_word(
+                    explained, topic
+                ):
+                    continue
+                chosen.append(explained)
                 seen.add(hit.paper.key)
                 if len(chosen) == TOPIC_PAPERS:
                     break
