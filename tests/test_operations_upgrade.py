@@ -83,3 +83,30 @@ def test_any_command_also_migrates_and_migrate_names_a_bad_database(
     monkeypatch.setenv("PAPERFEED_DATABASE_URL", "mysql://nobody@nowhere/db")
     bad = runner.invoke(main, ["migrate"])
     assert bad.exit_code == 1 and "mysql" in bad.output and "Traceback" not in bad.output
+
+
+@pytest.mark.postgres
+def test_four_migrate_runs_at_once_all_end_with_the_schema_current(
+    postgres_url: str, paperfeed_home: Path
+) -> None:
+    """Deploying several servers at once runs ``paperfeed migrate`` in each: the runs that
+    found another one's work done listed it as pending and exited 1."""
+    import os
+    import subprocess
+    import sys
+
+    environment = os.environ | {
+        "PAPERFEED_HOME": str(paperfeed_home),
+        "PAPERFEED_DATABASE_URL": postgres_url,
+    }
+    command = [sys.executable, "-m", "paperfeed.cli", "migrate"]
+    runs = [
+        subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], outputs
+    assert not any("pending" in output for output in outputs), outputs
+    assert applied_versions(create_database_engine(postgres_url)) == {
+        version for version, _, _ in MIGRATIONS
+    }

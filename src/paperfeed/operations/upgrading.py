@@ -47,7 +47,13 @@ def migrate_database(database_url: str, apply: bool = True) -> MigrationReport:
         if apply and pending:
             versions = set(migrate(engine))
             applied = tuple(item for item in pending if item[0] in versions)
-            pending = tuple(item for item in pending if item[0] not in versions)
+            # another process migrating the same database at once applied the rest: they
+            # are present now, not pending (asked again, not inferred from what we did)
+            now_done = applied_versions(engine)
+            present += tuple(
+                item for item in pending if item[0] in now_done and item[0] not in versions
+            )
+            pending = tuple(item for item in pending if item[0] not in now_done)
     except DatabaseError as error:  # locked, unreadable, not SQLite, truncated
         raise StoreError(f"cannot open database {database_url!r}: {error.orig}") from None
     finally:
