@@ -71,6 +71,17 @@ def test_each_day_is_fetched_and_a_refresh_updates_upvotes(base_url: str, replay
     assert paper is not None and paper.upvotes == (original or 0) + 5 and paper.num_comments == 9
 
 
+def test_until_before_where_the_sync_goes_on_is_refused(base_url: str, replay: Replay) -> None:
+    """`--until` alone, before the resume point, printed an empty window, fetched nothing
+    and exited 0."""
+    assert _sync("daily-papers", "--from", "2025-06-01", "--until", "2025-06-03")[0] == 0
+    asked = len(replay.requests)
+    code, out, err = _sync("daily-papers", "--until", "2025-05-20")
+    assert code != 0 and "Traceback" not in err
+    assert "--until 2025-05-20 is before 2025-06-04, where this sync goes on from" in err
+    assert "give --from" in err and len(replay.requests) == asked
+
+
 def test_default_window_is_the_days_since_the_last_run_plus_the_refresh_days() -> None:
     from datetime import date
 

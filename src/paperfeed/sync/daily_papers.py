@@ -149,6 +149,11 @@ def sync_daily_papers(
     )
     start = first_day or default_first
     end = last_day or (default_last if first_day is None else today)
+    if end < start:  # only --until, before where the sync goes on from
+        raise SyncError(
+            f"--until {end} is before {start}, where this sync goes on from: the days up "
+            "to it are fetched already (give --from to fetch them again)"
+        )
     if client is None:
         notify = on_progress
         client = PoliteClient(
