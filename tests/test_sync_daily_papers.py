@@ -95,7 +95,11 @@ def test_default_window_is_the_days_since_the_last_run_plus_the_refresh_days() -
     ("body", "message"),
     [
         (b"<!DOCTYPE html><html><title>Oops</title></html>", "got an HTML page instead"),
-        (DAY_FILE[: len(DAY_FILE) // 2], "not valid JSON"),
+        # cut inside a string, where the parser names the string's start, not the end
+        (
+            DAY_FILE[: len(DAY_FILE) // 2],
+            f"not valid JSON: the JSON ends early (truncated after {len(DAY_FILE) // 2} bytes)",
+        ),
         (b'{"error": "Invalid date"}', "expected a JSON list of entries, got object: Invalid date"),
     ],
 )

@@ -82,7 +82,11 @@ def parse_day_response(
         document = SalvagedList(items)
     except ValueError as error:
         problem = str(error)
-        if isinstance(error, json.JSONDecodeError) and error.pos >= len(body.rstrip()) - 1:
+        # cut short: the parser stopped at the end, or inside a string that never closes
+        # (it then reports where the string began)
+        if isinstance(error, json.JSONDecodeError) and (
+            error.pos >= len(body.rstrip()) - 1 or error.msg.startswith("Unterminated string")
+        ):
             problem = f"the JSON ends early (truncated after {len(body)} bytes)"
         raise IngestError(f"{url}: not valid JSON: {problem}") from None
     if not isinstance(document, list | SalvagedList):
