@@ -188,15 +188,36 @@ def test_the_engine_configured_for_pgvector_without_vectors_says_so(
     store.close()
 
 
-def test_for_you_says_why_it_has_no_vectors_with_pgvector(
+def test_for_you_its_first_picks_and_the_day_s_topics_are_the_same_with_pgvector(
     two_backends: tuple[SearchEngine, SearchEngine, Settings],
 ) -> None:
+    """They read a window's vectors; with pgvector those are in PostgreSQL only, and For
+    you said so and stopped, the picks were empty and the topics silently gone."""
     from paperfeed import accounts
+    from paperfeed.search.cold_start import diverse_recent
+    from paperfeed.search.feeds import daily_feed
     from paperfeed.search.recommending import recommend
+    from paperfeed.search.topics import day_topics
+    from paperfeed.store.feedback import mark_not_for_me
 
     exact, pgvector, _ = two_backends
-    user = accounts.sign_up(pgvector.store, "reader@example.org", "correct horse")
-    accounts.upvote(pgvector.store, user, "2608.19880")
     assert pgvector.vectors is None and exact.vectors is not None
-    result = recommend(pgvector, user.id)
-    assert any("PAPERFEED_VECTOR_BACKEND=pgvector" in note for note in result.notes)
+    user = accounts.sign_up(pgvector.store, "reader@example.org", "correct horse")
+    for arxiv_id in ("2608.19880", "2608.18580", "2608.00677"):
+        accounts.upvote(pgvector.store, user, arxiv_id)
+    marked = pgvector.store.get_paper("2608.20335")
+    assert marked is not None
+    mark_not_for_me(pgvector.store, user.id, marked.key)
+    mine, theirs = recommend(pgvector, user.id), recommend(exact, user.id)
+    assert mine.items and mine.notes == theirs.notes
+    assert [item.paper.arxiv_id for item in mine.items] == [
+        item.paper.arxiv_id for item in theirs.items
+    ]
+    assert "2608.20335" not in {item.paper.arxiv_id for item in mine.items}
+    picks = diverse_recent(pgvector)
+    assert picks and [paper.key for paper in picks] == [
+        paper.key for paper in diverse_recent(exact)
+    ]
+    papers = [item.paper for item in daily_feed(pgvector.store).items]
+    topics = day_topics(pgvector.dense, papers)
+    assert topics and topics == day_topics(exact.dense, papers)

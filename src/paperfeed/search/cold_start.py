@@ -29,6 +29,7 @@ from paperfeed.ingest import clean_text, normalize_paper_id, quoted
 from paperfeed.models import StoredPaper
 from paperfeed.search.engine import SearchEngine
 from paperfeed.search.recommending import WINDOW_DAYS, window_of
+from paperfeed.search.window_vectors import vectors_within
 from paperfeed.store import Store
 from paperfeed.store.accounts import User
 from paperfeed.store.feedback import (
@@ -136,11 +137,9 @@ def diverse_recent(
 ) -> list[StoredPaper]:
     """``count`` papers of the last ``days`` days spread over the window's topics: the one
     nearest the window's centroid, then each time the paper farthest from those chosen."""
-    vectors = engine.vectors
-    if vectors is None or len(vectors) == 0:
-        return []
     window = window_of(engine.dates, days)
-    if window is None:
+    vectors = vectors_within(engine, window)
+    if vectors is None or len(vectors) == 0 or window is None:
         return []
     keys = vectors.keys
     key_dates = np.zeros(len(keys), np.int64)

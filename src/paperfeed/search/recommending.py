@@ -37,6 +37,7 @@ from paperfeed.index.vectors import VectorIndex
 from paperfeed.models import StoredPaper
 from paperfeed.search.classifier import DEFAULT_C, train_linear_svm
 from paperfeed.search.engine import SearchEngine
+from paperfeed.search.window_vectors import vectors_within
 from paperfeed.store.feedback import not_for_me_marks, seed_vectors
 from paperfeed.store.positives import Positive, user_positives
 
@@ -237,7 +238,9 @@ def recommend(
     window = _between(*between) if between else window_of(engine.dates, window_days)
     first, last = (_iso(window[0]), _iso(window[1])) if window else (None, None)
     positives = user_positives(engine.store, user_id)
-    vectors = engine.vectors
+    rejected = [mark.paper_key for mark in not_for_me_marks(engine.store, user_id)]
+    also = [positive.paper_key for positive in positives] + rejected
+    vectors = vectors_within(engine, window, also)
     library_titles, library = (
         seed_vectors(engine.store, user_id, vectors.model) if vectors is not None else ([], None)
     )
@@ -247,11 +250,6 @@ def recommend(
 
     if not positives and not library_titles:
         return nothing("no upvotes or saved papers yet")
-    if vectors is None and engine.dense is not None:
-        return nothing(
-            "For you reads the vectors in-process; with PAPERFEED_VECTOR_BACKEND=pgvector "
-            "they are in PostgreSQL only"
-        )
     if vectors is None or len(vectors) == 0 or window is None:
         return nothing("no paper is embedded yet (run paperfeed index)")
     by_key: dict[int, Positive] = {positive.paper_key: positive for positive in positives}
@@ -260,7 +258,6 @@ def recommend(
         return nothing(
             f"none of your {len(positives)} papers is embedded yet (run paperfeed index)"
         )
-    rejected = [mark.paper_key for mark in not_for_me_marks(engine.store, user_id)]
     ranked = rank_window(
         vectors,
         engine.dates,

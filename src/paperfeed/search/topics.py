@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from paperfeed.index.annotations import BOUNDARY_WORDS, folded_words
 from paperfeed.index.tokenizer import stem
-from paperfeed.index.vectors import VectorIndex
+from paperfeed.index.vector_search import VectorSearch
 from paperfeed.models import StoredPaper
 
 MAX_TOPICS = 8
@@ -117,24 +117,22 @@ def _label(members: Sequence[StoredPaper], day_counts: Counter[str], day_size: i
     return [shown[term].most_common(1)[0][0] for term in scored[:LABEL_KEYWORDS]]
 
 
-def day_topics(vectors: VectorIndex | None, papers: Sequence[StoredPaper]) -> list[Topic]:
+def day_topics(vectors: VectorSearch | None, papers: Sequence[StoredPaper]) -> list[Topic]:
     """The papers grouped into labelled topics, largest first; [] when too few to group.
 
     Args:
-        vectors: the vector index (None: nothing to cluster by).
+        vectors: the engine's dense search, in-process or pgvector (None: nothing to
+            cluster by); only the feed's papers' vectors are read.
         papers: the feed's papers, in the feed's order (kept inside each topic).
     """
     if vectors is None or len(vectors) == 0 or len(papers) < MIN_PAPERS:
         return []
     keys = np.asarray([paper.key for paper in papers], np.int64)
-    sorter = np.argsort(vectors.keys)
-    places = np.searchsorted(vectors.keys, keys, sorter=sorter)
-    places = np.minimum(places, len(vectors.keys) - 1)
-    rows = sorter[places]
-    present = vectors.keys[rows] == keys
+    rows = vectors.vectors_of(keys)
+    present = np.asarray(~np.isnan(rows).any(axis=1), np.bool_)
     if int(present.sum()) < MIN_PAPERS:
         return []
-    matrix = np.asarray(vectors.vectors[rows[present]], np.float64)
+    matrix = np.asarray(rows[present], np.float64)
     labels = cluster(matrix, topic_count(len(matrix)))
     with_vectors = [paper for paper, has in zip(papers, present.tolist(), strict=True) if has]
     day_counts: Counter[str] = Counter(term for paper in papers for term in _terms(paper))

@@ -41,7 +41,7 @@ def grouped_items(engine: SearchEngine, items: list[FeedItem], group: str) -> li
         raise ValueError(f"group {group!r} is not one of {', '.join(GROUPS[1:])}")
     if not group:
         return []
-    return day_topics(engine.vectors, [item.paper for item in items])
+    return day_topics(engine.dense, [item.paper for item in items])
 
 
 def _section(announce_type: str) -> str:

@@ -118,6 +118,6 @@ def topics_api(request: Request, date: DAY = None) -> dict[str, Any]:
                 "query": topic.query,
                 "ids": [by_key[key].arxiv_id for key in topic.keys],
             }
-            for topic in day_topics(engine_of(request).vectors, papers)
+            for topic in day_topics(engine_of(request).dense, papers)
         ],
     }
