@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
+from starlette.concurrency import run_in_threadpool
 
 from paperfeed import collections as lists
 from paperfeed.accounts import RateLimitedError, User, voted_ids
@@ -311,7 +312,10 @@ async def import_file(
     user = api_user(request)
     content = await _uploaded(request)
     try:
-        report = import_references(store_of(request), user, collection_id, content, format)
+        # parsing a 5 MB file takes seconds: off the event loop, which serves every request
+        report = await run_in_threadpool(
+            import_references, store_of(request), user, collection_id, content, format
+        )
     except ImportFileError as error:
         raise HTTPException(400, str(error)) from None
     except _ERRORS as error:
@@ -473,7 +477,9 @@ async def import_form(
         raise _http_error(error) from None
     content = await file.read(MAX_IMPORT_BYTES + 1)
     try:
-        report = import_references(store, user, collection_id, content, format)
+        report = await run_in_threadpool(
+            import_references, store, user, collection_id, content, format
+        )
     except ImportFileError as error:
         return _page(request, collection, error=str(error), status_code=400)
     except _ERRORS as error:
