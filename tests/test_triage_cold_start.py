@@ -85,6 +85,35 @@ def test_library_entries_alone_start_for_you(site: Site) -> None:
     assert because["id"] is None and because["title"].startswith("Tool-using language model")
 
 
+def test_library_imports_are_rate_limited_and_an_entry_imported_again_is_kept_once(
+    site: Site,
+) -> None:
+    """Each import embeds its unmatched entries and kept them all: 75 uploads stored
+    100,000 rows and made For you take seconds. An entry imported again replaces its
+    vector, and imports count against the collections' import limit."""
+    from sqlalchemy import func, select
+
+    from paperfeed.collections.importing import IMPORT_RATE_LIMIT
+    from paperfeed.store import schema
+
+    with site.client() as client:
+        sign_up(client, "ada@example.org", "correct horse")
+        token = csrf_of(client.get("/for-you").text)
+        answers = [
+            client.post(
+                "/api/for_you/import",
+                headers={"X-CSRF-Token": token},
+                files={"file": ("library.bib", UNMATCHED_ONLY.encode())},
+            )
+            for _ in range(IMPORT_RATE_LIMIT[0] + 1)
+        ]
+    assert [answer.status_code for answer in answers[:-1]] == [200] * IMPORT_RATE_LIMIT[0]
+    assert answers[-1].status_code == 429 and "Retry-After" in answers[-1].headers
+    with site.store.engine.connect() as connection:
+        kept = connection.scalar(select(func.count()).select_from(schema.seed_vectors))
+    assert kept == 1
+
+
 def test_these_are_my_papers_and_picks_seed_for_you(site: Site) -> None:
     with site.client() as client:
         sign_up(client, "ada@example.org", "correct horse")

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, key_batches
+from paperfeed.store.database import Store, key_batches, value_batches
 
 AUTHORED = "authored"
 PICKED = "picked"
@@ -121,17 +121,31 @@ def seed_papers(store: Store, user_id: int) -> list[tuple[int, str]]:
         return [(int(key), str(reason)) for key, reason in rows]
 
 
+# The most library entries kept per user: a big reference manager's library is a few
+# thousand; past it the oldest go, so repeated imports cannot grow the table without end.
+MAX_SEED_VECTORS = 5_000
+
+
 def add_seed_vectors(
     store: Store, user_id: int, model: str, titles: Sequence[str], vectors: NDArray[np.float32]
 ) -> int:
-    """Keep vectors of library entries the corpus lacks, as extra positives."""
+    """Keep vectors of library entries the corpus lacks, as extra positives: an entry
+    imported again replaces its earlier vector, and past ``MAX_SEED_VECTORS`` a user's
+    oldest entries go."""
     if len(titles) != len(vectors):
         raise ValueError(f"{len(titles)} titles for {len(vectors)} vectors")
     if not titles:
         return 0
     now = time.time()
     rows = np.asarray(vectors, "<f4")
+    table = schema.seed_vectors
     with store.engine.begin() as connection:
+        for batch in value_batches(titles):
+            connection.execute(
+                delete(table).where(
+                    table.c.user_id == user_id, table.c.model == model, table.c.title.in_(batch)
+                )
+            )
         connection.execute(
             schema.seed_vectors.insert(),
             [
@@ -145,6 +159,13 @@ def add_seed_vectors(
                 for title, row in zip(titles, rows, strict=True)
             ],
         )
+        kept = (
+            select(table.c.id)
+            .where(table.c.user_id == user_id)
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+            .limit(MAX_SEED_VECTORS)
+        )
+        connection.execute(delete(table).where(table.c.user_id == user_id, table.c.id.not_in(kept)))
     return len(titles)
 
 

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from paperfeed.collections.importing import IMPORT_FORMATS, MAX_IMPORT_BYTES, ImportFileError
+from paperfeed.accounts import RateLimitedError, check_rate
+from paperfeed.collections.importing import (
+    IMPORT_FORMATS,
+    IMPORT_RATE_LIMIT,
+    MAX_IMPORT_BYTES,
+    ImportFileError,
+)
 from paperfeed.index.embedder import EmbedderError
 from paperfeed.search.cold_start import (
     MAX_PICKS,
@@ -22,7 +28,14 @@ from paperfeed.search.cold_start import (
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.store.accounts import User
 from paperfeed.web.api import errors
-from paperfeed.web.security import api_user, check_csrf, engine_of, session_user, store_of
+from paperfeed.web.security import (
+    api_user,
+    check_csrf,
+    domain_http_error,
+    engine_of,
+    session_user,
+    store_of,
+)
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +58,11 @@ def report_json(report: LibraryReport) -> dict[str, Any]:
 
 
 def _seed(request: Request, user: User, content: bytes, format: str) -> LibraryReport:
+    try:
+        # each import embeds its unmatched entries: as many imports as a collection takes
+        check_rate(store_of(request), f"library:user:{user.id}", *IMPORT_RATE_LIMIT)
+    except RateLimitedError as error:
+        raise domain_http_error(error, ()) from None
     try:
         return seed_from_library(engine_of(request), user, content, format)
     except (ImportFileError, ValueError) as error:
