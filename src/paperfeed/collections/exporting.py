@@ -183,7 +183,7 @@ def _bibtex_entry(paper: StoredPaper, key: str) -> model.Entry:
     if server is None:
         fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
         if paper.categories:
-            fields.append(("primaryClass", paper.categories[0]))
+            fields.append(("primaryClass", _bibtex_text(paper.categories[0])))
         doi = paper.doi
     else:
         # a bioRxiv/medRxiv preprint: its own DOI is its identifier (biblatex @misc
@@ -195,7 +195,7 @@ def _bibtex_entry(paper: StoredPaper, key: str) -> model.Entry:
     if doi:
         # verbatim in biblatex: no escapes, only braces (which would end the field) dropped
         fields.append(("doi", _BRACES.sub("", doi.strip())))
-    fields.append(("url", source_url(paper)))
+    fields.append(("url", _BRACES.sub("", source_url(paper))))  # verbatim, as the DOI
     if paper.abstract:
         fields.append(("abstract", _bibtex_text(paper.abstract)))
     kind = "article" if paper.journal_ref else "misc"
@@ -244,7 +244,15 @@ def _ris_record(paper: StoredPaper, key: str) -> dict[str, Any]:
         record |= {"doi": paper.arxiv_id, "publisher": server, "notes": [f"{server} preprint"]}
         if paper.doi:
             record["notes"].append(f"Published as doi:{paper.doi}")
-    return {name: value for name, value in record.items() if value}
+    return {name: _one_line(value) for name, value in record.items() if value}
+
+
+def _one_line(value: Any) -> Any:
+    """A RIS value (or each of a list's) on one line: a line break inside one would
+    start a new tag there ("\nER  - " ends the record, and what follows is a new one)."""
+    if isinstance(value, list):
+        return [_one_line(item) for item in value]
+    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def to_ris(papers: Sequence[StoredPaper]) -> str:
@@ -262,24 +270,34 @@ def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
 
+# A spreadsheet reads a cell starting with one of these as a formula ("=HYPERLINK(...)",
+# "=cmd|' /C calc'!A0"): such a cell gets a leading apostrophe, which shows it as text
+# (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 def to_csv(papers: Sequence[tuple[StoredPaper, float]]) -> str:
-    """A CSV table (RFC 4180), one row per paper; authors and categories joined by ``; ``."""
+    """A CSV table (RFC 4180), one row per paper; authors and categories joined by ``; ``;
+    a cell a spreadsheet would run as a formula is written as text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for paper, added in papers:
-        writer.writerow(
-            [
-                paper.arxiv_id,
-                paper.title,
-                "; ".join(paper.authors),
-                publication_year(paper),
-                "; ".join(paper.categories),
-                paper.doi or "",
-                source_url(paper),
-                _iso(added),
-            ]
-        )
+        row = [
+            paper.arxiv_id,
+            paper.title,
+            "; ".join(paper.authors),
+            publication_year(paper),
+            "; ".join(paper.categories),
+            paper.doi or "",
+            source_url(paper),
+            _iso(added),
+        ]
+        writer.writerow([_cell(str(value)) for value in row])
     return buffer.getvalue()
 
 
