@@ -436,6 +436,12 @@ def test_papers_a_moderator_hid_stay_saved_but_are_not_added(store: Store) -> No
     for arxiv_id in ("2608.19880", "2608.10615"):
         hide_paper(store, Actor(None, "test"), arxiv_id, "spam")
     assert not lists.add_paper(store, ada, reading.id, "2608.19880")  # saved before: kept
+    # kept on its owner's list, and on no one else's view of it, even made public
+    lists.update_collection(store, ada, reading.id, is_public=True)
+    public = lists.visible_collection(store, reading.id, None)
+    assert [paper.arxiv_id for paper, _ in lists.papers_shown(store, public, ada)] == ["2608.19880"]
+    assert lists.papers_shown(store, public, None) == []
+    assert lists.papers_shown(store, public, _user(store, "bob")) == []
     with pytest.raises(CollectionNotFoundError, match="2608.10615 was hidden by a moderator"):
         lists.add_paper(store, ada, reading.id, "2608.10615")
     report = import_references(store, ada, reading.id, ZOTERO_BIB.read_bytes())

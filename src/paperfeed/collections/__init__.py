@@ -17,7 +17,7 @@ from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.collections import Collection
-from paperfeed.store.moderation import is_hidden
+from paperfeed.store.moderation import hidden_among, is_hidden
 from paperfeed.typed_text import unwritable_character
 
 __all__ = [
@@ -245,6 +245,19 @@ def collection_papers(store: Store, collection: Collection) -> list[tuple[Stored
     rows = collection_rows.collection_paper_keys(store, collection.id)
     papers = store.get_papers([key for key, _ in rows])
     return [(papers[key], added) for key, added in rows if key in papers]
+
+
+def papers_shown(
+    store: Store, collection: Collection, viewer: User | None
+) -> list[tuple[StoredPaper, float]]:
+    """``collection_papers`` as ``viewer`` sees them: its owner (and admins) see every
+    paper it holds; anyone else not those a moderator hid, which are on no page but the
+    owner's own list."""
+    papers = collection_papers(store, collection)
+    if viewer is not None and (viewer.id == collection.user_id or viewer.is_admin):
+        return papers
+    hidden = hidden_among(store, [paper.key for paper, _ in papers])
+    return [(paper, added) for paper, added in papers if paper.key not in hidden]
 
 
 def collections_of(store: Store, user: User) -> list[Collection]:

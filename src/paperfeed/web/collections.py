@@ -77,7 +77,7 @@ def _reader(request: Request) -> User:
 
 def _with_papers(request: Request, collection: Collection) -> dict[str, Any]:
     store = store_of(request)
-    papers = lists.collection_papers(store, collection)
+    papers = lists.papers_shown(store, collection, _viewer(request))
     return collection_json(collection) | {
         "url": f"/collections/{collection.id}",
         "papers": [
@@ -269,8 +269,10 @@ def export(
     """One entry per paper; BibTeX with arXiv's e-print fields and stable keys."""
     store = store_of(request)
     try:
-        collection = lists.visible_collection(store, collection_id, _viewer(request))
-        text, chosen = export_papers(collection, lists.collection_papers(store, collection), format)
+        viewer = _viewer(request)
+        collection = lists.visible_collection(store, collection_id, viewer)
+        papers = lists.papers_shown(store, collection, viewer)
+        text, chosen = export_papers(collection, papers, format)
     except ExportError as error:
         raise HTTPException(400, f"parameter 'format': {error}") from None
     except _ERRORS as error:
@@ -347,9 +349,9 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     store = store_of(request)
-    papers = lists.collection_papers(store, collection)
-    plain = [paper for paper, _ in papers]
     user = session_user(request)
+    papers = lists.papers_shown(store, collection, user)
+    plain = [paper for paper, _ in papers]
     return render(
         request,
         "collection.html",
