@@ -256,3 +256,21 @@ def test_votes_comments_and_a_mixed_collection_exported_and_imported(site: Site)
         )
         report = api.post(f"/api/collections/{other}/import", content=bibtex_in.encode()).json()
         assert {entry["id"] for entry in report["added"]} == {ODD_DOI, PLAIN_DOI}, report
+
+
+def test_an_admin_hides_a_preprint_by_its_doi(site: Site) -> None:
+    """Hiding took arXiv ids only: a bioRxiv or medRxiv paper could not be hidden."""
+    from paperfeed import administration
+    from paperfeed.administration import Actor
+
+    administration.create_user(
+        site.store, Actor(None, "test"), "root@example.org", "correct horse battery", admin=True
+    )
+    root = create_api_token(site.store, administration.find_user(site.store, "root@example.org"))
+    with site.client(headers={"Authorization": f"Bearer {root}"}) as admin:
+        hidden = admin.post(f"/api/admin/papers/{PLAIN_DOI}/hide", json={"reason": "spam"})
+    assert hidden.status_code == 200, hidden.text
+    assert hidden.json() == {"paper": PLAIN_DOI, "hidden": True}
+    with site.client() as anonymous:
+        assert anonymous.get(f"/papers/{PLAIN_DOI}").status_code == 404
+        assert PLAIN_DOI not in anonymous.get("/api/papers/search", params={"q": PLAIN_DOI}).text

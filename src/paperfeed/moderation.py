@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from paperfeed.administration import Actor, AdminError, record
-from paperfeed.ingest import normalize_arxiv_id
+from paperfeed.ingest import normalize_paper_id
 from paperfeed.models import StoredPaper
 from paperfeed.store import Store
 from paperfeed.store import comments as comment_rows
@@ -163,9 +163,12 @@ def restore_comment(store: Store, actor: Actor, comment_id: int) -> Comment:
 
 
 def _paper(store: Store, arxiv_id: str) -> StoredPaper:
-    normalized = normalize_arxiv_id(arxiv_id)
+    normalized = normalize_paper_id(arxiv_id)  # a bioRxiv/medRxiv preprint is named by DOI
     if normalized is None:
-        raise ModerationError(f"{arxiv_id!r} is not an arXiv id (expected e.g. 2401.00165)")
+        raise ModerationError(
+            f"{arxiv_id!r} is not an arXiv id or a DOI (expected e.g. 2401.00165 or "
+            "10.1101/2024.01.02.123456)"
+        )
     paper = store.get_paper(normalized)
     if paper is None:
         raise UnknownTargetError(f"no paper {normalized} in this paperfeed")
