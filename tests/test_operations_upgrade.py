@@ -110,3 +110,67 @@ def test_four_migrate_runs_at_once_all_end_with_the_schema_current(
     assert applied_versions(create_database_engine(postgres_url)) == {
         version for version, _, _ in MIGRATIONS
     }
+
+
+def test_migration_17_puts_old_addresses_in_their_one_form_and_hides_unnameable_papers(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Releases before address canonicalisation stored addresses lower-cased only: those
+    accounts could never sign in again. They also stored papers under ids no page can
+    name, which stayed on the lists as dead links."""
+    from paperfeed import accounts
+    from paperfeed.store import Store
+    from paperfeed.store.moderation import list_hidden_papers
+
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    _previous_version_database(database_url)  # every migration but the newest
+    digest = accounts.hash_password("correct horse battery")
+    engine = create_database_engine(database_url)
+    with engine.begin() as connection:
+        for email in (
+            "dave@example.org.",
+            '"erin"@example.org',
+            "carol@bücher.example",
+            "twin@example.org.",  # its canonical form is taken: left as it is
+            "twin@example.org",
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, name, password_hash, created_at) "
+                    "VALUES (:email, 'x', :digest, 0)"
+                ),
+                {"email": email, "digest": digest},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO subscriptions (email, frequency, time_zone, created_at, "
+                "confirmed_at) VALUES ('dave@example.org.', 'daily', 'UTC', 0, 1)"
+            )
+        )
+        for number, arxiv_id in enumerate(("2613.00001", "2608.00001")):
+            connection.execute(
+                text(
+                    "INSERT INTO papers (arxiv_id, title, abstract, title_raw, abstract_raw, "
+                    "authors, categories, sources, content_hash, change_sequence, updated_at) "
+                    "VALUES (:id, 't', 'a', 't', 'a', '[]', '[]', '[]', 'h', :n, '')"
+                ),
+                {"id": arxiv_id, "n": number + 1},
+            )
+    engine.dispose()
+    assert CliRunner().invoke(main, ["migrate"]).exit_code == 0
+    store = Store(database_url)
+    for typed in (
+        "dave@example.org.",
+        "Dave@Example.org",
+        '"erin"@example.org',
+        "carol@bücher.example",
+    ):
+        assert accounts.authenticate(store, typed, "correct horse battery") is not None, typed
+    with store.engine.connect() as connection:
+        emails = set(connection.scalars(text("SELECT email FROM users")))
+        subscribed = connection.scalar(text("SELECT email FROM subscriptions"))
+    assert {"dave@example.org", "erin@example.org", "carol@xn--bcher-kva.example"} <= emails
+    assert {"twin@example.org.", "twin@example.org"} <= emails
+    assert subscribed == "dave@example.org"
+    assert [paper.arxiv_id for paper in list_hidden_papers(store)] == ["2613.00001"]
+    store.close()

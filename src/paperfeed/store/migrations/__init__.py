@@ -30,6 +30,7 @@ from paperfeed.store.migrations import (
     m014_source_accounts_and_token_scopes,
     m015_vote_time_index,
     m016_organization_index,
+    m017_canonical_addresses,
 )
 
 Migration = Callable[[Connection], None]
@@ -53,6 +54,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (14, "source_accounts_and_token_scopes", m014_source_accounts_and_token_scopes.apply),
     (15, "vote_time_index", m015_vote_time_index.apply),
     (16, "organization_index", m016_organization_index.apply),
+    (17, "canonical_addresses", m017_canonical_addresses.apply),
 ]
 
 
