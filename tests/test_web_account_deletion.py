@@ -62,7 +62,8 @@ def test_the_owner_downloads_then_deletes_the_account(site: Site) -> None:
         assert sorted(c["text"] for c in data["comments"]) == ["A lone remark", "A thread of mine"]
         assert [c["name"] for c in data["collections"]] == ["Reading group"]
         assert [p["paper"] for p in data["collections"][0]["papers"]] == [OTHER]
-        assert data["subscriptions"][0]["topics"][0]["query"] == "agents"
+        # a digest subscription is not the account's: sign-up does not prove the address
+        assert "subscriptions" not in data
         assert data["account"]["api_tokens"][0]["label"] == "script"
         by_token = anonymous.get(
             "/api/account/export", headers={"Authorization": f"Bearer {token}"}
@@ -104,7 +105,7 @@ def test_the_owner_downloads_then_deletes_the_account(site: Site) -> None:
             sign_up(newcomer, "leaving@example.org", "a fresh passphrase")
             fresh = newcomer.get("/account/export").json()
             assert fresh["votes"] == fresh["comments"] == fresh["collections"] == []
-            assert fresh["subscriptions"] == []  # the old subscription went with the account
+            assert "subscriptions" not in fresh
 
 
 def test_the_api_deletes_an_account_with_its_token_and_password(site: Site) -> None:
@@ -129,3 +130,25 @@ def test_the_api_deletes_an_account_with_its_token_and_password(site: Site) -> N
         assert _upvotes(anonymous, PAPER) == before
         assert anonymous.get("/api/account/export", headers=bearer).status_code == 401
         assert browser.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_signing_up_with_someone_s_address_reaches_nothing_of_their_subscription(
+    site: Site,
+) -> None:
+    """Sign-up does not prove an address: whoever signed up with a subscriber's address
+    saw their topics in the export and ended their subscription by deleting the account."""
+    from paperfeed.digest.subscribing import TopicInput, subscribe
+    from paperfeed.store.subscriptions import confirm_subscription, get_subscription
+
+    victim = subscribe(site.store, "victim@example.org", "daily", "UTC", [TopicInput("secret")])
+    confirm_subscription(site.store, victim.id)
+    with site.client() as impostor:
+        sign_up(impostor, "victim@example.org", PASSWORD)
+        assert "secret" not in impostor.get("/account/export").text
+        page = impostor.get("/account").text
+        gone = impostor.post(
+            "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
+        )
+        assert gone.status_code == 200
+    kept = get_subscription(site.store, victim.id)
+    assert kept is not None and kept.confirmed and kept.topics[0].query == "secret"

@@ -18,12 +18,10 @@ from paperfeed.digest.rendering import TEMPLATES, build_message
 from paperfeed.digest.sending import Mailer, deliver_due
 from paperfeed.password_reset import issue_reset
 from paperfeed.store import Store
-from paperfeed.store.subscriptions import NewMessage, queue_messages
+from paperfeed.store.subscriptions import NO_SUBSCRIPTION, NewMessage, queue_messages
 
 PASSWORD_RESET_SUBJECT = "Reset your paperfeed password"
 RESET_PATH = "/reset-password"
-# Account mails belong to no subscription; the outbox's key is (0, kind, a nonce).
-NO_SUBSCRIPTION = 0
 
 _log = logging.getLogger("paperfeed.accounts")
 _environment = Environment(

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from paperfeed.store import schema
 from paperfeed.store.database import Store
+from paperfeed.store.subscriptions import NO_SUBSCRIPTION
 
 _PAPERS = schema.papers
 DELETED_NAME = "[deleted]"
@@ -119,31 +120,6 @@ def _submissions(connection: Connection, user_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _subscriptions(connection: Connection, email: str) -> list[dict[str, Any]]:
-    subscriptions, topics = schema.subscriptions, schema.subscription_topics
-    rows = connection.execute(select(subscriptions).where(subscriptions.c.email == email)).all()
-    result = []
-    for row in rows:
-        saved = connection.execute(
-            select(topics.c.query, topics.c.min_relevance)
-            .where(topics.c.subscription_id == row.id)
-            .order_by(topics.c.id)
-        ).all()
-        result.append(
-            {
-                "email": row.email,
-                "frequency": row.frequency,
-                "time_zone": row.time_zone,
-                "confirmed": row.confirmed_at is not None,
-                "created_at": float(row.created_at),
-                "topics": [
-                    {"query": t.query, "min_relevance": float(t.min_relevance)} for t in saved
-                ],
-            }
-        )
-    return result
-
-
 def read_account_data(store: Store, user_id: int) -> dict[str, Any]:
     """Everything of one account, in one consistent read (never the password hash)."""
     with store.engine.connect() as connection:
@@ -154,16 +130,20 @@ def read_account_data(store: Store, user_id: int) -> dict[str, Any]:
             "comments": _comments(connection, user_id),
             "collections": _collections(connection, user_id),
             "submissions": _submissions(connection, user_id),
-            "subscriptions": _subscriptions(connection, account["email"]),
         }
 
 
 def erase_account(store: Store, user_id: int, email: str, now: float) -> None:
     """Erase an account in one transaction: comments blanked (the rows stay, so replies
-    keep their thread), votes, collections, submissions records, the subscription of
-    its address with its topics and every mail to it, sessions, API tokens and reset links
-    deleted; the user row emptied (no address, name "[deleted]", no password) and
-    marked deleted, so the blanked comments still have an author row to point at."""
+    keep their thread), votes, collections, submissions records, the account's own mails
+    (reset links), sessions, API tokens and reset links deleted; the user row emptied (no
+    address, name "[deleted]", no password) and marked deleted, so the blanked comments
+    still have an author row to point at.
+
+    A digest subscription is not the account's: sign-up does not prove the address, so
+    whoever signs up with someone's address must not read or end their subscription
+    (its confirmation proved the mailbox to the subscription alone). Its own
+    unsubscribe link ends it."""
     comments = schema.comments
     with store.engine.begin() as connection:
         connection.execute(
@@ -184,24 +164,12 @@ def erase_account(store: Store, user_id: int, email: str, now: float) -> None:
         connection.execute(
             delete(schema.submissions).where(schema.submissions.c.user_id == user_id)
         )
-        subscribed = select(schema.subscriptions.c.id).where(schema.subscriptions.c.email == email)
-        connection.execute(
-            delete(schema.subscription_topics).where(
-                schema.subscription_topics.c.subscription_id.in_(subscribed)
-            )
-        )
-        connection.execute(
-            delete(schema.sent_papers).where(schema.sent_papers.c.subscription_id.in_(subscribed))
-        )
-        # every mail to the address: digests, confirmations, reset links, sent or not
+        # the account's own mails (reset links), not a subscription's
         connection.execute(
             delete(schema.outbox).where(
-                schema.outbox.c.subscription_id.in_(subscribed)
-                | (schema.outbox.c.recipient == email)
+                schema.outbox.c.recipient == email,
+                schema.outbox.c.subscription_id == NO_SUBSCRIPTION,
             )
-        )
-        connection.execute(
-            delete(schema.subscriptions).where(schema.subscriptions.c.email == email)
         )
         for table in (schema.sessions, schema.api_tokens, schema.password_resets):
             connection.execute(delete(table).where(table.c.user_id == user_id))

@@ -25,6 +25,10 @@ _SUBSCRIPTIONS = schema.subscriptions
 _TOPICS = schema.subscription_topics
 _OUTBOX = schema.outbox
 
+# Account mails (reset links) belong to no subscription; their outbox key is (0, kind,
+# a nonce).
+NO_SUBSCRIPTION = 0
+
 
 @dataclass(frozen=True)
 class Topic:
