@@ -213,6 +213,7 @@ class PaperCards:
             f'title="{"Withdraw your upvote" if is_voted else "Upvote"}" '
             f'data-paper="{escape(paper.arxiv_id)}">\n'
             '    <span class="arrow" aria-hidden="true">▲</span>'
+            '<span class="visually-hidden">Upvotes: </span>'
             f'<span class="count">{escape(str(count))}</span>\n'
             "  </button>\n"
             "</form>"

@@ -11,7 +11,9 @@ document.addEventListener("submit", async (event) => {
   if (!form.classList || !form.classList.contains("vote")) return;
   event.preventDefault();
   const button = form.querySelector("button.upvote");
-  button.disabled = true;
+  // busy, not disabled: a disabled button drops the keyboard focus to the page's top
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
   try {
     const response = await fetch(form.action, {
       method: "POST",
@@ -31,7 +33,7 @@ document.addEventListener("submit", async (event) => {
       other.querySelector(".count").textContent = String(result.upvotes);
     });
   } finally {
-    button.disabled = false;
+    button.removeAttribute("aria-busy");
   }
 });
 
@@ -44,7 +46,12 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const toggle = document.getElementById("cite-toggle");
   const cite = document.getElementById("cite");
-  if (toggle && cite) toggle.addEventListener("click", () => cite.classList.toggle("open"));
+  if (toggle && cite) {
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.addEventListener("click", () => {
+      toggle.setAttribute("aria-expanded", cite.classList.toggle("open") ? "true" : "false");
+    });
+  }
   const copy = document.getElementById("copy-bibtex");
   if (copy) {
     copy.addEventListener("click", async () => {
@@ -65,8 +72,8 @@ document.addEventListener("submit", async (event) => {
   if (!form.classList || !form.classList.contains("save-toggle")) return;
   event.preventDefault();
   const button = form.querySelector("button");
-  const change = form.querySelector('input[name="change"]');
-  button.disabled = true;
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");  // keeps the focus where the reader is
   try {
     const response = await fetch(form.getAttribute("action"), {
       method: "POST",
@@ -92,7 +99,6 @@ document.addEventListener("submit", async (event) => {
       summary.textContent = saved ? "★ Saved" : "☆ Save";
     });
   } finally {
-    button.disabled = false;
-    if (change) button.blur();
+    button.removeAttribute("aria-busy");
   }
 });
