@@ -224,6 +224,16 @@ def test_a_reader_browses_searches_signs_up_and_upvotes(
     driver.refresh()
     _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "section.similar")))
     _wait_vote(driver, page_vote, (count, False))
+    # by keyboard: the focus stays on the button (a disabled one dropped it to the top),
+    # and a screen reader hears what the count counts
+    button = driver.find_element(By.CSS_SELECTOR, page_vote)
+    assert f"Upvotes: {count}" in " ".join((button.get_attribute("textContent") or "").split())
+    driver.execute_script("arguments[0].focus()", button)
+    button.send_keys(Keys.ENTER)
+    _wait_vote(driver, page_vote, (count + 1, True))
+    assert driver.switch_to.active_element == driver.find_element(By.CSS_SELECTOR, page_vote)
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    _wait_vote(driver, page_vote, (count, False))
 
     # 5. Follow a similar paper.
     other = driver.find_element(By.CSS_SELECTOR, "section.similar article.card")
