@@ -17,7 +17,7 @@ from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.collections import Collection
-from paperfeed.store.moderation import hidden_among, is_hidden
+from paperfeed.store.moderation import hidden_paper_keys, is_hidden
 from paperfeed.typed_text import unwritable_character
 
 __all__ = [
@@ -256,7 +256,7 @@ def papers_shown(
     papers = collection_papers(store, collection)
     if viewer is not None and (viewer.id == collection.user_id or viewer.is_admin):
         return papers
-    hidden = hidden_among(store, [paper.key for paper, _ in papers])
+    hidden = set(hidden_paper_keys(store))  # a small table
     return [(paper, added) for paper, added in papers if paper.key not in hidden]
 
 

@@ -18,7 +18,6 @@ import io
 import json
 import re
 import string
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
 from bibtexparser.writer import BibtexFormat
 
+from paperfeed.ingest import fold_for_matching
 from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import StoredPaper
 from paperfeed.store.collections import Collection
@@ -43,25 +43,6 @@ _BIBTEX_ESCAPES = {
     "^": r"\textasciicircum{}",
     "\\": r"\textbackslash{}",
 }
-# Latin letters that Unicode decomposition does not take to ASCII (ł is not l + a mark)
-_KEY_LETTERS = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "L",
-        "ø": "o",
-        "Ø": "O",
-        "đ": "d",
-        "Đ": "D",
-        "ı": "i",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "þ": "th",
-        "Þ": "TH",
-    }  # fmt: skip
-)
 _BRACES = re.compile(r"[{}]")
 _KEY_WORD = re.compile(r"[A-Za-z]+")
 # a title word keeps its digits ("4DAnyone" -> "4danyone", not "danyone"); a word must
@@ -120,9 +101,10 @@ def citation_key(paper: StoredPaper) -> str:
     """``surnameYEARword``: the first author's surname, the year, the first significant
     title word with its digits, ASCII letters and digits only (the form arXiv and Google
     Scholar use; BibTeX keys may hold both)."""
-    surname = (paper.authors[0].split()[-1] if paper.authors else "anonymous").lower()
-    surname = "".join(_KEY_WORD.findall(_key_ascii(surname))) or "anonymous"
-    title_words = [word.lower() for word in _TITLE_KEY_WORD.findall(_key_ascii(paper.title))]
+    surname = paper.authors[0].split()[-1] if paper.authors else "anonymous"
+    # accents folded, not dropped: "Thérien" is "therien", not "thrien"
+    surname = "".join(_KEY_WORD.findall(fold_for_matching(surname))) or "anonymous"
+    title_words = _TITLE_KEY_WORD.findall(fold_for_matching(paper.title))
     first_word = next((word for word in title_words if word not in _SMALL_WORDS), "paper")
     return f"{surname}{publication_year(paper)}{first_word}"
 
@@ -156,13 +138,6 @@ def _bibtex_text(text: str) -> str:
 def _bibtex_escape(special: re.Match[str]) -> str:
     character = special.group()
     return _BIBTEX_ESCAPES.get(character, "\\" + character)
-
-
-def _key_ascii(text: str) -> str:
-    """``text`` with its accents folded away: "Thérien" -> "Therien", "Łukasz" ->
-    "Lukasz" (a key's letters are ASCII; dropping "é" would make "thrien")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_KEY_LETTERS))
-    return "".join(character for character in decomposed if not unicodedata.combining(character))
 
 
 def _bibtex_name(name: str) -> str:

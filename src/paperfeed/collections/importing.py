@@ -31,7 +31,7 @@ from paperfeed.ingest import clean_text, fold_for_matching, normalize_arxiv_id
 from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
-from paperfeed.store.moderation import hidden_among
+from paperfeed.store.moderation import hidden_paper_keys
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ENTRIES = 5000
@@ -306,7 +306,7 @@ def import_references(
     report = ImportReport(chosen)
     present = memberships(store, user).get(collection_id, set())
     withdrawn = {key for key, paper in papers.items() if paper.withdrawn_on and key not in present}
-    hidden = hidden_among(store, papers) - present
+    hidden = set(hidden_paper_keys(store)) & papers.keys() - present
     matched = [key for key in keys if key is not None and key not in withdrawn | hidden]
     added = set(add_papers(store, user, collection_id, matched)) if matched else set()
     seen: set[int] = set()

@@ -6,14 +6,13 @@ module only stores and reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, key_batches, value_batches
+from paperfeed.store.database import Store, value_batches
 
 _REPORTS = schema.comment_reports
 _HIDDEN = schema.hidden_papers
@@ -234,20 +233,6 @@ def is_hidden(store: Store, paper_key: int) -> bool:
             connection.scalar(select(_HIDDEN.c.paper_key).where(_HIDDEN.c.paper_key == paper_key))
             is not None
         )
-
-
-def hidden_among(store: Store, paper_keys: Iterable[int]) -> set[int]:
-    """Those of ``paper_keys`` a moderator hid."""
-    found: set[int] = set()
-    with store.engine.connect() as connection:
-        for batch in key_batches(paper_keys):
-            found.update(
-                int(key)
-                for key in connection.scalars(
-                    select(_HIDDEN.c.paper_key).where(_HIDDEN.c.paper_key.in_(batch))
-                )
-            )
-    return found
 
 
 def list_hidden_papers(store: Store) -> list[HiddenPaper]:
