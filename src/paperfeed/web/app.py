@@ -133,21 +133,24 @@ def _detail(request: Request, error: StarletteHTTPException) -> str:
     return detail[:MAX_DETAIL]
 
 
+def _error_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """An error as the caller reads it: JSON (with the message in ``X-Error-Message``)
+    for the API and feeds, else the error page."""
+    if _wants_json(request):
+        return JSONResponse(
+            error_body(message), status, headers=(headers or {}) | error_header(message)
+        )
+    response = render(request, "error.html", {"status": status, "message": message}, status)
+    response.headers.update(headers or {})
+    return response
+
+
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    headers = dict(error.headers or {})
     detail = _detail(request, error)
-    if _wants_json(request):
-        headers |= error_header(detail)
-        return JSONResponse(error_body(detail), error.status_code, headers=headers)
-    response = render(
-        request,
-        "error.html",
-        {"status": error.status_code, "message": detail},
-        status_code=error.status_code,
-    )
-    response.headers.update(headers)
-    return response
+    return _error_response(request, error.status_code, detail, dict(error.headers or {}))
 
 
 def _names_no_row(error: RequestValidationError) -> bool:
@@ -174,9 +177,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
             f"(ids go up to {problem.get('ctx', {}).get('le', '?')})"
             for problem in error.errors()
         )[:MAX_DETAIL]
-    if _wants_json(request):
-        return JSONResponse(error_body(message), status, headers=error_header(message))
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    return _error_response(request, status, message)
 
 
 async def _unencodable_text(request: Request, error: Exception) -> Response:
@@ -189,9 +190,7 @@ async def _unencodable_text(request: Request, error: Exception) -> Response:
         raise error  # not the request's text: a fault of ours, answered 500 and logged
     codes = ", ".join(f"U+{ord(each):04X}" for each in characters)
     message = f"the request holds text that cannot be stored: the unpaired surrogate {codes}"
-    if _wants_json(request):
-        return JSONResponse(error_body(message), 400, headers=error_header(message))
-    return render(request, "error.html", {"status": 400, "message": message}, status_code=400)
+    return _error_response(request, 400, message)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -13,6 +13,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.collections.importing import MAX_IMPORT_BYTES
+from paperfeed.web.presentation import error_body
 
 MAX_BODY_BYTES = 64 * 1024
 # (path pattern, limit) for the routes that take more than MAX_BODY_BYTES
@@ -48,8 +49,7 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         if scope["path"].startswith("/api/"):
-            # as every JSON error: "detail", and "error" where the original's clients read it
-            body = json.dumps({"detail": _message(limit), "error": _message(limit)}).encode()
+            body = json.dumps(error_body(_message(limit))).encode()
             media_type = b"application/json"
         else:
             body = (_message(limit) + "\n").encode()
