@@ -15,7 +15,7 @@ from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, key_batches, storable_text
+from paperfeed.store.database import Store, key_batches
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,6 @@ def record_rate_event(store: Store, bucket: str, window_seconds: float, at: floa
 
     Events older than the window are deleted on the way, so the table stays small.
     """
-    bucket = storable_text(bucket)
     with store.engine.begin() as connection:
         connection.execute(
             delete(schema.rate_events).where(
@@ -345,7 +344,6 @@ def record_rate_event(store: Store, bucket: str, window_seconds: float, at: floa
 
 def rate_events_since(store: Store, bucket: str, since: float) -> tuple[int, float | None]:
     """How many events ``bucket`` holds at or after ``since``, and the latest one's time."""
-    bucket = storable_text(bucket)
     with store.engine.connect() as connection:
         row = connection.execute(
             select(func.count(), func.max(schema.rate_events.c.at)).where(
@@ -356,6 +354,5 @@ def rate_events_since(store: Store, bucket: str, since: float) -> tuple[int, flo
 
 
 def clear_rate_events(store: Store, bucket: str) -> None:
-    bucket = storable_text(bucket)
     with store.engine.begin() as connection:
         connection.execute(delete(schema.rate_events).where(schema.rate_events.c.bucket == bucket))

@@ -19,14 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.store import schema
-from paperfeed.store.database import Store, storable_text
+from paperfeed.store.database import Store
 
 _COUNTERS = schema.attempt_counters
 
 
 def _ensure_row(store: Store, bucket: str) -> None:
     """Create the bucket's row (no attempts yet) unless it exists."""
-    bucket = storable_text(bucket)
     dialect = sqlite if store.engine.dialect.name == "sqlite" else postgresql
     statement = (
         dialect.insert(_COUNTERS)
@@ -62,7 +61,6 @@ def claim_spaced_attempt(
         True when the attempt was counted and may go ahead; False when it must wait
         (nothing is counted then).
     """
-    bucket = storable_text(bucket)
     if not delays:
         raise ValueError("delays must hold at least one value")
     _ensure_row(store, bucket)
@@ -93,7 +91,6 @@ def claim_window_attempt(
     Returns:
         True when counted; False when the window is full (nothing is counted then).
     """
-    bucket = storable_text(bucket)
     _ensure_row(store, bucket)
     column = _COUNTERS.c
     # no attempts yet (a new row, or all taken back): the window starts now
@@ -112,7 +109,6 @@ def claim_window_attempt(
 
 def release_attempt(store: Store, bucket: str) -> None:
     """Take back one counted attempt (one that turned out not to count, e.g. a success)."""
-    bucket = storable_text(bucket)
     with store.engine.begin() as connection:
         connection.execute(
             update(_COUNTERS)
@@ -123,14 +119,12 @@ def release_attempt(store: Store, bucket: str) -> None:
 
 def clear_attempts(store: Store, bucket: str) -> None:
     """Forget every attempt of ``bucket``."""
-    bucket = storable_text(bucket)
     with store.engine.begin() as connection:
         connection.execute(delete(_COUNTERS).where(_COUNTERS.c.bucket == bucket))
 
 
 def attempts_of(store: Store, bucket: str) -> tuple[int, float]:
     """``(attempts counted, latest_at)`` of a bucket; ``(0, 0.0)`` when it has none."""
-    bucket = storable_text(bucket)
     with store.engine.connect() as connection:
         row = connection.execute(
             select(_COUNTERS.c.attempts, _COUNTERS.c.latest_at).where(_COUNTERS.c.bucket == bucket)

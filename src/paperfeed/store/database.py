@@ -145,17 +145,6 @@ _Value = TypeVar("_Value")
 IN_BATCH = 900
 
 
-def storable_text(text: str) -> str:
-    """``text`` as both databases can store it, for keys made of what a request sent (a
-    rate limit's bucket): PostgreSQL refuses a NUL in text, and no encoding holds an
-    unpaired surrogate, so each is written as its backslash escape; text without them is
-    unchanged, and the mapping is the same for every call."""
-    if text.isascii() and "\x00" not in text:
-        return text
-    escaped = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return escaped.replace("\x00", "\\x00")
-
-
 def key_batches(keys: Iterable[int]) -> Iterator[list[int]]:
     """``keys``, distinct and in ascending order, in lists of at most ``IN_BATCH``: one
     ``IN (...)`` query each."""

@@ -21,7 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import UserDefinedType
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 metadata = MetaData()
 
@@ -149,11 +150,28 @@ sessions = Table(
     Index("ix_sessions_expires_at", "expires_at"),
 )
 
+
+class BucketKey(TypeDecorator[str]):
+    """A rate limit's key, made of what a request sent (an address, say), stored so both
+    databases take it: PostgreSQL refuses a NUL in text and no encoding holds an unpaired
+    surrogate, so each is written as its backslash escape. Every value bound to the
+    column, written or compared, goes through it; other text is unchanged."""
+
+    impl = String(400)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or (value.isascii() and "\x00" not in value):
+            return value
+        escaped = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return escaped.replace("\x00", "\\x00")
+
+
 rate_events = Table(
     "rate_events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("bucket", String(400), nullable=False),
+    Column("bucket", BucketKey(), nullable=False),
     Column("at", Float, nullable=False),
     Index("ix_rate_events_bucket_at", "bucket", "at"),
 )
@@ -392,7 +410,7 @@ attempt_counters = Table(
     "attempt_counters",
     metadata,
     # one row per throttled key, changed by single conditional statements (no read-then-write)
-    Column("bucket", String(400), primary_key=True),
+    Column("bucket", BucketKey(), primary_key=True),
     Column("attempts", Integer, nullable=False),
     Column("latest_at", Float, nullable=False),
 )
