@@ -135,17 +135,17 @@ def find_user(store: Store, reference: str | int) -> User:
     return user
 
 
-def list_users(
+def list_users(store: Store) -> list[UserSummary]:
+    """Every user, oldest first."""
+    return admin_rows.list_users(store)[1]
+
+
+def users_page(
     store: Store, matching: str = "", offset: int = 0, limit: int | None = None
-) -> list[UserSummary]:
-    """Users oldest first: every one, or those whose address or name holds ``matching``
-    (any case), ``limit`` of them from ``offset``."""
+) -> tuple[int, list[UserSummary]]:
+    """How many users hold ``matching`` (any case) in their address or name (every user
+    when it is empty), and ``limit`` of them from ``offset``, oldest first."""
     return admin_rows.list_users(store, matching.strip(), offset, limit)
-
-
-def count_users(store: Store, matching: str = "") -> int:
-    """How many users ``list_users`` lists with no limit."""
-    return admin_rows.count_listed_users(store, matching.strip())
 
 
 def user_summary(store: Store, user_id: int) -> UserSummary:
@@ -154,7 +154,7 @@ def user_summary(store: Store, user_id: int) -> UserSummary:
     Raises:
         UnknownUserError: no such user (or its owner deleted it).
     """
-    found = admin_rows.list_users(store, user_id=user_id)
+    _, found = admin_rows.list_users(store, user_id=user_id)
     if not found:
         raise UnknownUserError(f"no user {user_id}")
     return found[0]

@@ -101,25 +101,17 @@ def _matching_user_ids(connection: Connection, matching: str) -> list[int]:
     ]
 
 
-def count_listed_users(store: Store, matching: str = "") -> int:
-    """How many users ``list_users`` would list with no limit."""
-    with store.engine.connect() as connection:
-        if matching:
-            return len(_matching_user_ids(connection, matching))
-        return int(connection.scalar(select(func.count()).select_from(_USERS).where(_LISTED)) or 0)
-
-
 def list_users(
     store: Store,
     matching: str = "",
     offset: int = 0,
     limit: int | None = None,
     user_id: int | None = None,
-) -> list[UserSummary]:
-    """Users (not accounts their owners deleted), oldest account first, with how many of
-    their comments are shown (neither deleted nor removed by a moderator): those whose
-    address or name holds ``matching``, ``limit`` of them from ``offset``, or only
-    ``user_id``."""
+) -> tuple[int, list[UserSummary]]:
+    """How many users (not accounts their owners deleted) there are, or hold ``matching``
+    in their address or name, and ``limit`` of them from ``offset``, oldest account
+    first, each with how many of their comments are shown (neither deleted nor removed
+    by a moderator); or only ``user_id``."""
     # Counted for the listed users only, by the (user_id, created_at) index: a page of a
     # big site's users does not group every comment ever written.
     comments = (
@@ -132,20 +124,26 @@ def list_users(
         )
         .scalar_subquery()
     )
-    query = select(_USERS, comments.label("comments")).where(_LISTED)
-    if user_id is not None:
-        query = query.where(_USERS.c.id == user_id)
-    ordered = query.order_by(_USERS.c.created_at, _USERS.c.id)
+    listed = _LISTED if user_id is None else _LISTED & (_USERS.c.id == user_id)
+    ordered = (
+        select(_USERS, comments.label("comments"))
+        .where(listed)
+        .order_by(_USERS.c.created_at, _USERS.c.id)
+    )
     with store.engine.connect() as connection:
         if matching:
-            page = _matching_user_ids(connection, matching)[offset:]
+            matches = _matching_user_ids(connection, matching)
+            total = len(matches)
+            page = matches[offset:]
             page = page[:limit] if limit is not None else page
             rows: list[Row[Any]] = []
             for batch in value_batches(page):
                 rows += connection.execute(ordered.where(_USERS.c.id.in_(batch))).all()
         else:
+            counted = select(func.count()).select_from(_USERS).where(listed)
+            total = int(connection.scalar(counted) or 0)
             rows = list(connection.execute(ordered.offset(offset).limit(limit)).all())
-    return [
+    return total, [
         UserSummary(
             id=int(row.id),
             email=row.email,

@@ -89,12 +89,14 @@ def users_page_data(store: Store, matching: str = "", page: int = 1) -> dict[str
     """Page ``page`` of the users whose address or name holds ``matching`` (past the last
     page: the last)."""
     matching = matching.strip()
-    total = administration.count_users(store, matching)
-    pages = max(1, -(-total // USERS_A_PAGE))
-    page = min(page, pages)
     offset = (page - 1) * USERS_A_PAGE
+    total, users = administration.users_page(store, matching, offset, USERS_A_PAGE)
+    pages = max(1, -(-total // USERS_A_PAGE))
+    if page > pages:  # past the last page (a stale link): the last one
+        page, offset = pages, (pages - 1) * USERS_A_PAGE
+        total, users = administration.users_page(store, matching, offset, USERS_A_PAGE)
     return {
-        "users": administration.list_users(store, matching, offset, USERS_A_PAGE),
+        "users": users,
         "users_matching": matching,
         "users_total": total,
         "users_offset": offset,

@@ -121,12 +121,8 @@ def list_users(
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="at most this many")] = None,
     offset: Annotated[int, Query(ge=0, description="skip this many first")] = 0,
 ) -> dict[str, Any]:
-    store = store_of(request)
-    users = administration.list_users(store, q, offset, limit)
-    return {
-        "total": administration.count_users(store, q),
-        "users": [user_json(user) for user in users],
-    }
+    total, users = administration.users_page(store_of(request), q, offset, limit)
+    return {"total": total, "users": [user_json(user) for user in users]}
 
 
 @router.get("/invites", summary="Invites, newest first (admins only)")
