@@ -116,6 +116,13 @@ async def _exercise(site: Site, connect: Connect, every_token: bool = True) -> N
             )
         )
         assert "cat:cs.CL" in filtered["query"] or filtered["hits"] == [] or filtered["notes"]
+        # one category as a string, as agents often give it, is that category
+        one = _answer(
+            await client.call_tool(
+                "search", {"query": "agents", "cat": "cs.CL", "since": "2026-08", "limit": 5}
+            )
+        )
+        assert one == filtered
         paper = _answer(await client.call_tool("paper", {"id": TOP_PAPER}))
         assert paper["paper"]["id"] == TOP_PAPER and paper["paper"]["upvotes"] == 163
         assert paper["markdown"].startswith("# EnvHarness")

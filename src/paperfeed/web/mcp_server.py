@@ -310,7 +310,8 @@ def build_mcp_server(
     async def search(
         query: Query,
         cat: Annotated[
-            list[str] | None, Field(description="only papers in any of these categories")
+            list[str] | str | None,
+            Field(description="only papers in any of these categories (one, or a list)"),
         ] = None,
         since: Annotated[str | None, Field(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
         until: Annotated[str | None, Field(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
@@ -321,7 +322,8 @@ def build_mcp_server(
         """Search the papers (hybrid: words and meaning). Use for "papers about X",
         "papers by author Y", "X in cs.CV since 2025". Answers the hits, best first, with
         a snippet, the matched terms and a url; `paper` reads one in full."""
-        request = SearchRequest(query, limit, offset, sort, tuple(cat or ()), since, until)
+        categories = (cat,) if isinstance(cat, str) else tuple(cat or ())
+        request = SearchRequest(query, limit, offset, sort, categories, since, until)
         return await _run(lambda: tools.search(request))
 
     @server.tool(annotations=_READ_ONLY)
