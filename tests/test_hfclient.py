@@ -203,3 +203,27 @@ def test_a_paper_submitted_here_names_its_submitter(site: Site) -> None:
     assert paper.submitted_by.fullname == "Ada Lovelace"
     info = _api(site).paper_info(ARXIV_ONLY_ID)
     assert info.submitted_by is not None and info.submitted_by.username == "Ada Lovelace"
+
+
+def test_the_quick_start_corpus_names_its_submitters_as_the_original_does(site: Site) -> None:
+    """The bundled corpus is the flattened export (a handle per paper); `hf papers ls`
+    against a quick-start site showed an empty submitter. The bundle now carries the API
+    crawl's own objects for them, so the client reads the full name and the organisation's
+    handle the original site sends."""
+    import gzip
+
+    from paperfeed.quickstart import BUNDLE
+
+    with gzip.open(BUNDLE / "papers.jsonl.gz", "rt", encoding="utf-8") as bundle:
+        lines = [line for line in bundle if f'"daily_date": "{LATEST_DAY}"' in line]
+    day = site.settings.home / "bundled-day.jsonl"
+    day.write_text("".join(lines), encoding="utf-8")
+    ingest_sources(site.store, [day], "daily-papers-flat", show_progress=False)
+    papers = {paper.id: paper for paper in _api(site).list_daily_papers(date=LATEST_DAY)}
+    facet = papers["2608.18580"].submitted_by
+    assert facet is not None and facet.fullname == "Kou Shi"
+    assert facet.avatar_url.startswith("https://cdn-avatars.huggingface.co/")
+    top = papers[TOP_PAPER]
+    assert top.submitted_by is not None and top.submitted_by.fullname == "taesiri"
+    assert top.organization is not None and top.organization.name == "google"
+    assert top.organization.fullname == "Google"

@@ -86,3 +86,44 @@ def test_rejects_an_organization_that_is_not_a_string(tmp_path: Path) -> None:
 
     assert isinstance(rejection, Rejection)
     assert rejection.reason == "field 'organization' must be a string, got object"
+
+
+def test_reads_the_bundled_profiles_of_submitter_and_organisation(tmp_path: Path) -> None:
+    """The quick-start copy carries the API crawl's objects for the submitter and the
+    organisation; they are kept as the API reader keeps them, and anything that is not
+    such an object is passed over, not a rejection."""
+    line = {
+        "id": "2608.18580",
+        "title": "FACET",
+        "abstract": "An abstract.",
+        "submitted_by": "KouShi",
+        "submitted_by_profile": {
+            "_id": "64a",
+            "avatarUrl": "https://cdn-avatars.huggingface.co/a.png",
+            "fullname": "Kou Shi",
+            "name": "KouShi",
+            "followerCount": 12,
+            "isPro": False,
+        },
+        "organization": "Google",
+        "organization_profile": {"_id": "5e6", "name": "google", "fullname": "Google"},
+    }
+    odd = {"id": "2608.18581", "title": "Odd", "abstract": "An abstract.", "submitted_by": "x"}
+    odd |= {"submitted_by_profile": "x", "organization_profile": ["Google"]}
+    path = tmp_path / "flat.jsonl"
+    path.write_text(json.dumps(line) + "\n" + json.dumps(odd) + "\n")
+
+    paper, other = list(read_source(path, "daily-papers-flat"))
+    assert isinstance(paper, Paper) and isinstance(other, Paper)
+    user, organization = paper.accounts
+    assert (user.kind, user.name) == ("user", "KouShi")
+    assert user.profile == {
+        "_id": "64a",
+        "avatarUrl": "https://cdn-avatars.huggingface.co/a.png",
+        "fullname": "Kou Shi",
+        "name": "KouShi",
+        "isPro": False,
+    }
+    assert (organization.kind, organization.name) == ("organization", "Google")
+    assert organization.profile == {"_id": "5e6", "name": "google", "fullname": "Google"}
+    assert other.accounts == []

@@ -116,6 +116,13 @@ async def _exercise(site: Site, connect: Connect, every_token: bool = True) -> N
             )
         )
         assert "cat:cs.CL" in filtered["query"] or filtered["hits"] == [] or filtered["notes"]
+        # one category as a string, as agents often give it, is that category
+        one = _answer(
+            await client.call_tool(
+                "search", {"query": "agents", "cat": "cs.CL", "since": "2026-08", "limit": 5}
+            )
+        )
+        assert one == filtered
         paper = _answer(await client.call_tool("paper", {"id": TOP_PAPER}))
         assert paper["paper"]["id"] == TOP_PAPER and paper["paper"]["upvotes"] == 163
         assert paper["markdown"].startswith("# EnvHarness")
@@ -153,6 +160,11 @@ async def _exercise(site: Site, connect: Connect, every_token: bool = True) -> N
             ("paper", {"id": "2608.00001"}, "2608.00001"),
             ("similar", {"id": TOP_PAPER, "limit": 1000}, "limit"),
             ("add_to_collection", {"collection_id": "x", "id": TOP_PAPER}, "collection_id"),
+            (
+                "add_to_collection",
+                {"id": TOP_PAPER, "collection_name": "x" * 201},
+                "collection_name",
+            ),
         ]:
             message = _error(await client.call_tool(name, arguments))
             assert named in message, (name, message)
@@ -227,3 +239,43 @@ def test_mcp_over_stdio(site: Site) -> None:
 
 def test_mcp_over_streamable_http(site: Site) -> None:
     anyio.run(_exercise, site, _http(site))
+
+
+async def _save_without_a_collection(site: Site, connect: Connect) -> None:
+    """A user with no collection yet saves papers by naming one: it is made once (private),
+    found again by name in any case, and nothing is made for a paper that is not there."""
+    user = sign_up(site.store, "fresh@example.org", "a long enough password", "fresh agent")
+    token = create_api_token(site.store, user, "agent", "write")
+    async with connect(token) as client:
+        assert _answer(await client.call_tool("collections", {})) == {"collections": []}
+        for name, arguments, named in [
+            ("add_to_collection", {"id": TOP_PAPER}, "neither"),
+            (
+                "add_to_collection",
+                {"id": TOP_PAPER, "collection_id": 1, "collection_name": "a"},
+                "both",
+            ),
+            ("add_to_collection", {"id": "2608.00001", "collection_name": "To read"}, "2608.00001"),
+            ("add_to_collection", {"id": TOP_PAPER, "collection_name": "   "}, "name is empty"),
+        ]:
+            assert named in _error(await client.call_tool(name, arguments)), arguments
+        assert _answer(await client.call_tool("collections", {})) == {"collections": []}
+        first = _answer(
+            await client.call_tool(
+                "add_to_collection", {"id": TOP_PAPER, "collection_name": "To read"}
+            )
+        )
+        assert first["created"] is True and first["added"] is True and first["name"] == "To read"
+        second = _answer(
+            await client.call_tool(
+                "add_to_collection", {"id": "2608.18580", "collection_name": " to  READ "}
+            )
+        )
+        assert second["collection"] == first["collection"] and second["created"] is False
+        (listed,) = _answer(await client.call_tool("collections", {}))["collections"]
+        assert listed["is_public"] is False
+        assert [paper["id"] for paper in listed["papers"]] == ["2608.18580", TOP_PAPER]
+
+
+def test_mcp_saves_for_a_user_without_collections_over_http(site: Site) -> None:
+    anyio.run(_save_without_a_collection, site, _http(site))

@@ -63,6 +63,29 @@ def test_accept_markdown_on_the_paper_page(site: Site) -> None:
     assert browser.headers["content-type"].startswith("text/html")
 
 
+def test_the_accept_header_s_weights_decide(site: Site) -> None:
+    """An agent's ``Accept`` is read by its ``q`` values, not by where the types stand:
+    markdown preferred by weight though named after HTML is markdown, ``q=0`` refuses it,
+    and ``text/x-markdown`` is markdown too."""
+    cases = {
+        "text/html;q=0.5, text/markdown": "text/markdown",
+        "text/markdown;q=0.4, text/html;q=0.5": "text/html",
+        "text/markdown;q=0": "text/html",
+        "text/markdown;q=0, */*": "text/html",
+        "text/x-markdown": "text/markdown",
+        # what an agent's fetch tool sends
+        "text/markdown;q=1.0, text/x-markdown;q=0.9, text/html;q=0.7, */*;q=0.1": "text/markdown",
+        "text/markdown, text/html": "text/markdown",
+        "text/html, text/markdown": "text/html",
+        "text/markdown;q=oops, text/html;q=0.1": "text/html",
+    }
+    with site.client() as client:
+        for accept, expected in cases.items():
+            answer = client.get(f"/papers/{TOP_PAPER}", headers={"Accept": accept})
+            assert answer.status_code == 200, accept
+            assert answer.headers["content-type"].startswith(expected), accept
+
+
 def test_markdown_escapes_markup_in_titles(site: Site) -> None:
     with site.client() as client:
         text = client.get(f"/papers/{XSS_ID}.md").text

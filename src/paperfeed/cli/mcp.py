@@ -24,7 +24,7 @@ from paperfeed.cli.common import load_settings, open_store
 )
 def mcp_command(token: str | None) -> None:
     """Serve the MCP tools (search, paper, similar, daily, weekly, monthly, trending,
-    for_you, collections, add_to_collection) over stdio."""
+    for_you, collections, add_to_collection, not_for_me) over stdio."""
     from paperfeed.search import SearchEngine
     from paperfeed.web.mcp_server import build_mcp_server
 

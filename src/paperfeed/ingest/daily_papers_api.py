@@ -233,17 +233,31 @@ def _profile(value: object, keys: Sequence[str], flags: Sequence[str] = ()) -> d
 
 
 def _read_accounts(entry: Record, paper: Record) -> list[SourceAccount]:
-    """The submitter and organisation objects, keyed as papers name them (a user by
-    handle, an organisation by display name); the entry's and the paper's copies of an
+    """The submitter and organisation objects; the entry's and the paper's copies of an
     object are merged, the entry's winning."""
+    return described_accounts(
+        (paper.get("submittedOnDailyBy"), entry.get("submittedBy")),
+        (paper.get("organization"), entry.get("organization")),
+    )
+
+
+def described_accounts(
+    users: Sequence[object], organizations: Sequence[object]
+) -> list[SourceAccount]:
+    """A paper's submitter and organisation as the source described them (objects of the
+    original's shape, ``{_id, avatarUrl, fullname, name, ...}``; anything else is passed
+    over), keyed as papers name them: a user by handle, an organisation by display name.
+    Each object's kept keys are merged, a later object's winning."""
     accounts = []
-    user = _profile(paper.get("submittedOnDailyBy"), _USER_PROFILE_KEYS, _USER_FLAG_KEYS)
-    user |= _profile(entry.get("submittedBy"), _USER_PROFILE_KEYS, _USER_FLAG_KEYS)
+    user: dict[str, object] = {}
+    for value in users:
+        user |= _profile(value, _USER_PROFILE_KEYS, _USER_FLAG_KEYS)
     handle = next((user[key] for key in _USER_NAME_KEYS if key in user), None)
     if isinstance(handle, str):
         accounts.append(SourceAccount("user", handle, user))
-    organization = _profile(paper.get("organization"), _ORGANIZATION_PROFILE_KEYS)
-    organization |= _profile(entry.get("organization"), _ORGANIZATION_PROFILE_KEYS)
+    organization: dict[str, object] = {}
+    for value in organizations:
+        organization |= _profile(value, _ORGANIZATION_PROFILE_KEYS)
     display = next(
         (organization[key] for key in _ORGANIZATION_NAME_KEYS if key in organization), None
     )

@@ -3,6 +3,9 @@
 One object a line: ``id, title, abstract, authors, published_at,
 submitted_on_daily_at, daily_date, upvotes, num_comments, github_repo, github_stars,
 project_page, organization`` (a display name) ``, submitted_by`` (a user handle).
+The bundled quick-start copy adds ``categories`` (arXiv's) and, from the API crawl of the
+same days, ``submitted_by_profile`` and ``organization_profile``: the source's own
+objects for them (``{_id, avatarUrl, fullname, ...}``), kept as the API reader keeps them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from paperfeed.ingest.daily_papers_api import described_accounts
 from paperfeed.ingest.records import (
     Record,
     read_arxiv_id,
@@ -60,4 +64,7 @@ def _flat_record_to_paper(record: Record) -> Paper:
         github_stars=read_count(record, "github_stars"),
         project_page=read_text(record, "project_page"),
         sources=[SOURCE],
+        accounts=described_accounts(
+            (record.get("submitted_by_profile"),), (record.get("organization_profile"),)
+        ),
     )

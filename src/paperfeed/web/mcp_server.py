@@ -57,7 +57,8 @@ INSTRUCTIONS = (
     "and a markdown page with its abstract, discussion and similar papers), `similar` for "
     "related work, `daily`/`weekly`/`monthly` for what was on the daily list in a period, "
     "`trending` for what is popular now. With a token: `for_you` (recommendations), "
-    "`collections` (the user's reading lists) and `add_to_collection` (write scope). "
+    "`collections` (the user's reading lists) and `add_to_collection` (write scope; a "
+    "collection by id, or by name: made when missing). "
     "Paper ids are arXiv ids such as 2401.00165."
 )
 _T = TypeVar("_T")
@@ -202,6 +203,23 @@ class _Tools:
         paper = lists.stored_paper(self.store, paper_id)
         return {"collection": collection_id, "id": paper.arxiv_id, "saved": True, "added": added}
 
+    def add_to_named_collection(self, user: User, name: str, paper_id: str) -> dict[str, Any]:
+        """Save in the user's collection called ``name`` (any case, spaces collapsed), made
+        (private) when they have none by that name; nothing is made for a paper that
+        cannot be saved."""
+        paper = self._paper(paper_id)
+        wanted = " ".join(name.split()).casefold()
+        found = next(
+            (c for c in lists.collections_of(self.store, user) if c.name.casefold() == wanted),
+            None,
+        )
+        if found is None and paper.withdrawn_on:
+            raise PaperWithdrawnError(lists.withdrawn_message(paper))
+        collection = found or lists.create_collection(self.store, user, name)
+        added = lists.add_paper(self.store, user, collection.id, paper.arxiv_id)
+        answer = {"collection": collection.id, "name": collection.name, "created": found is None}
+        return answer | {"id": paper.arxiv_id, "saved": True, "added": added}
+
 
 async def _run(function: Callable[[], _T]) -> _T:
     """Run a tool body in a worker thread; a library error becomes a tool error."""
@@ -292,7 +310,8 @@ def build_mcp_server(
     async def search(
         query: Query,
         cat: Annotated[
-            list[str] | None, Field(description="only papers in any of these categories")
+            list[str] | str | None,
+            Field(description="only papers in any of these categories (one, or a list)"),
         ] = None,
         since: Annotated[str | None, Field(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
         until: Annotated[str | None, Field(description="YYYY, YYYY-MM or YYYY-MM-DD")] = None,
@@ -303,7 +322,8 @@ def build_mcp_server(
         """Search the papers (hybrid: words and meaning). Use for "papers about X",
         "papers by author Y", "X in cs.CV since 2025". Answers the hits, best first, with
         a snippet, the matched terms and a url; `paper` reads one in full."""
-        request = SearchRequest(query, limit, offset, sort, tuple(cat or ()), since, until)
+        categories = (cat,) if isinstance(cat, str) else tuple(cat or ())
+        request = SearchRequest(query, limit, offset, sort, categories, since, until)
         return await _run(lambda: tools.search(request))
 
     @server.tool(annotations=_READ_ONLY)
@@ -382,13 +402,33 @@ def build_mcp_server(
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True))
     async def add_to_collection(
         context: Context[Any, Any],
-        collection_id: Annotated[int, Field(ge=1, description="from `collections`")],
         id: PaperId,
+        collection_id: Annotated[
+            int | None, Field(ge=1, description="an existing collection's id, from `collections`")
+        ] = None,
+        collection_name: Annotated[
+            str | None,
+            Field(
+                max_length=200,
+                description="or a collection's name: the user's collection of that name, "
+                "made (private) when there is none, e.g. 'To read'",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        """Save a paper in one of the token's user's collections. Needs a token with
-        write scope; `added` is false when the paper was there already."""
+        """Save a paper in one of the token's user's collections (reading lists), given
+        by `collection_id` or by `collection_name` (made when the user has none by that
+        name, so a user without collections can save too). Needs a token with write
+        scope; `added` is false when the paper was there already."""
         user = caller(context, write=True)
-        return await _run(lambda: tools.add_to_collection(user, collection_id, id))
+        if (collection_id is None) == (collection_name is None):
+            raise ToolError(
+                "give one of collection_id (from `collections`) or collection_name "
+                f"(got {'both' if collection_id is not None else 'neither'})"
+            )
+        if collection_name is not None:
+            name = collection_name
+            return await _run(lambda: tools.add_to_named_collection(user, name, id))
+        return await _run(lambda: tools.add_to_collection(user, collection_id or 0, id))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True))
     async def not_for_me(

@@ -27,6 +27,7 @@ from paperfeed.web.security import engine_of, settings_of, store_of
 router = APIRouter(include_in_schema=False)
 _LLMS_TEMPLATE = Path(__file__).resolve().parent / "templates" / "llms.txt"
 MARKDOWN = "text/markdown; charset=utf-8"
+_MARKDOWN_TYPES = ("text/markdown", "text/x-markdown")
 SIMILAR_SHOWN = 8
 THREADS_SHOWN = 5
 _EXCERPT = 280
@@ -132,12 +133,39 @@ def _shown(comment: Comment) -> int:
     return int(not comment.deleted and not comment.removed_by_moderator)
 
 
+def _accepted(header: str) -> dict[str, tuple[float, int]]:
+    """The media types of an ``Accept`` header: each one's ``q`` (1 when not given, 0
+    when unreadable) and where it first appears."""
+    found: dict[str, tuple[float, int]] = {}
+    for position, part in enumerate(header.lower().split(",")):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    weight = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    weight = 0.0
+        if media and weight > found.get(media, (-1.0, 0))[0]:
+            found[media] = (weight, found.get(media, (0.0, position))[1])
+    return found
+
+
 def wants_markdown(request: Request) -> bool:
-    """Whether the ``Accept`` header prefers markdown to HTML."""
-    accept = request.headers.get("accept", "").lower()
-    if "text/markdown" not in accept:
+    """Whether the ``Accept`` header prefers markdown (``text/markdown`` or
+    ``text/x-markdown``) to HTML: a higher ``q``, or the same one named first; ``q=0``
+    refuses it."""
+    accepted = _accepted(request.headers.get("accept", ""))
+    markdown = max(
+        (accepted[media] for media in _MARKDOWN_TYPES if media in accepted),
+        key=lambda weighed: (weighed[0], -weighed[1]),
+        default=(0.0, 0),
+    )
+    if markdown[0] <= 0:
         return False
-    return "text/html" not in accept or accept.index("text/markdown") < accept.index("text/html")
+    html = accepted.get("text/html", (0.0, 0))
+    return markdown[0] > html[0] or (markdown[0] == html[0] and markdown[1] < html[1])
 
 
 def markdown_answer(request: Request, engine: SearchEngine, paper_id: str) -> Response:

@@ -87,8 +87,8 @@ _SUBMITTED_BY_KEYS = (
     "isHfAdmin",
     "isMod",
 )
-# (the original's paper-level object names the handle "user"; its "name" is sometimes absent)
-_SUBMITTED_ON_DAILY_BY_KEYS = ("_id", "avatarUrl", "isPro", "fullname", "user", "type")
+# (the original's paper-level object names the handle "user", and since 2026-03 "name" too)
+_SUBMITTED_ON_DAILY_BY_KEYS = ("_id", "avatarUrl", "isPro", "fullname", "user", "type", "name")
 _ORGANIZATION_KEYS = ("_id", "name", "fullname", "avatar")
 
 
