@@ -146,9 +146,18 @@ def test_weekend_listing_failures_and_the_setting(
     sources.faults["rss:cs"] = ["500"]
     code, out = _sync("arxiv-listing", "--no-index")
     assert code == 1 and "/rss/cs: HTTP 500" in out
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "1")  # the retry is said, then succeeds
+    sources.faults["rss:cs"] = ["500"]
+    code, out = _sync("arxiv-listing", "--no-index")
+    assert code == 0 and "arxiv-listing: waiting: " in out and "retry 1 of 1" in out, out
+    assert "arxiv-listing cs: 0 announced" in out
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "0")
     sources.feeds["cs"] = b"<rss><channel><item></channel></rss>"
     code, out = _sync("arxiv-listing", "--no-index")
     assert code == 1 and "/rss/cs: not XML" in out
+    monkeypatch.setenv("PAPERFEED_ARXIV_RSS_URL", "http://no-such-host.invalid")
+    code, out = _sync("arxiv-listing", "--no-index")
+    assert code == 1 and "set PAPERFEED_ARXIV_RSS_URL= to a server this machine can" in out
     monkeypatch.setenv("PAPERFEED_ARXIV_RSS_URL", "")
     code, out = _sync("arxiv-listing", "--no-index")
     assert code == 1 and "PAPERFEED_ARXIV_RSS_URL is empty" in out
