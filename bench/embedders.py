@@ -323,8 +323,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.hide_cpu_features:
         hide_cpu_features(args.hide_cpu_features)  # re-executes this script once
-    if args.against_vectors and args.limit_docs:
-        parser.error("--against-vectors needs the whole corpus: drop --limit-docs")
+    for option, given in (
+        ("--against-vectors", args.against_vectors),
+        ("--save-vectors", args.save_vectors),
+    ):
+        if given and args.limit_docs:  # said before any work, not after the embedding
+            parser.error(f"{option} needs the whole corpus: drop --limit-docs")
     machine = Machine.check(args)
     query_sets = [load_scifact(args.data, args.limit_docs)]
     if not args.skip_known_items:

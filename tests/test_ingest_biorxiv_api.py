@@ -38,6 +38,17 @@ def test_the_documented_page_becomes_papers() -> None:
     revised = by_id["10.1101/2026.05.14.594321"]
     assert revised.first_listed is None and revised.updated == "2026-07-02"
     assert revised.doi == "10.1038/s41586-026-01234-5"
+    # the licence codes as links (arXiv's form), "cc_no" as the servers word it
+    document = json.loads(PAGE.read_bytes())
+    codes = ("cc_by_nc_nd", "cc_no", "CC0")
+    for record, code in zip(document["collection"], codes, strict=True):
+        record["license"] = code
+    licensed = parse_details_page(json.dumps(document).encode(), "u", "biorxiv").papers
+    assert sorted(str(paper.license) for paper in licensed) == [
+        "All rights reserved. No reuse allowed without permission.",
+        "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+        "https://creativecommons.org/publicdomain/zero/1.0/",
+    ]
 
 
 def test_counts_as_strings_empty_windows_and_bad_records() -> None:

@@ -146,9 +146,81 @@ def test_weekend_listing_failures_and_the_setting(
     sources.faults["rss:cs"] = ["500"]
     code, out = _sync("arxiv-listing", "--no-index")
     assert code == 1 and "/rss/cs: HTTP 500" in out
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "1")  # the retry is said, then succeeds
+    sources.faults["rss:cs"] = ["500"]
+    code, out = _sync("arxiv-listing", "--no-index")
+    assert code == 0 and "arxiv-listing: waiting: " in out and "retry 1 of 1" in out, out
+    assert "arxiv-listing cs: 0 announced" in out
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "0")
     sources.feeds["cs"] = b"<rss><channel><item></channel></rss>"
     code, out = _sync("arxiv-listing", "--no-index")
     assert code == 1 and "/rss/cs: not XML" in out
+    monkeypatch.setenv("PAPERFEED_ARXIV_RSS_URL", "http://no-such-host.invalid")
+    code, out = _sync("arxiv-listing", "--no-index")
+    assert code == 1 and "set PAPERFEED_ARXIV_RSS_URL= to a server this machine can" in out
     monkeypatch.setenv("PAPERFEED_ARXIV_RSS_URL", "")
     code, out = _sync("arxiv-listing", "--no-index")
     assert code == 1 and "PAPERFEED_ARXIV_RSS_URL is empty" in out
+
+
+def _listing_of(archive: str, items: list[tuple[str, str, str]]) -> bytes:
+    """An RSS listing in rss.arxiv.org's format: ``(id with version, announce type,
+    primary category)`` per item."""
+    entries = "".join(
+        f"""
+    <item>
+      <title>Listed as {kind} in {archive}</title>
+      <link>https://arxiv.org/abs/{versioned.partition("v")[0]}</link>
+      <description>arXiv:{versioned} Announce Type: {kind}\x20
+Abstract: Listed in two followed archives.</description>
+      <guid isPermaLink="false">oai:arXiv.org:{versioned}</guid>
+      <category>{primary}</category>
+      <category>cs.CV</category>
+      <pubDate>Wed, 01 Jul 2026 00:00:00 -0400</pubDate>
+      <arxiv:announce_type>{kind}</arxiv:announce_type>
+      <dc:creator>Ada Listed</dc:creator>
+    </item>"""
+        for versioned, kind, primary in items
+    )
+    return f"""<?xml version='1.0' encoding='UTF-8'?>
+<rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  version="2.0">
+  <channel>
+    <title>{archive} updates on arXiv.org</title>
+    <link>http://rss.arxiv.org/rss/{archive}</link>
+    <description>{archive} updates on the arXiv.org e-print archive.</description>
+    <pubDate>Wed, 01 Jul 2026 00:00:00 -0400</pubDate>{entries}
+  </channel>
+</rss>""".encode()
+
+
+def test_a_paper_in_two_followed_listings_keeps_its_own_archives_type(
+    sources: PreprintReplay, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    # 2606.30673 is a cross-list in cs and a new submission in eess (its primary archive);
+    # 2606.30754 a replaced cross-list in cs and a replacement in eess: whichever listing
+    # is read first, /new shows the first as new and the second as a replacement
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    monkeypatch.setenv("PAPERFEED_ARXIV_SETS", "cs eess")
+    sources.feeds["eess"] = _listing_of(
+        "eess", [("2606.30673v1", "new", "eess.IV"), ("2606.30754v2", "replace", "eess.SP")]
+    )
+    code, out = _sync("arxiv-listing", "--no-index")
+    assert code == 0, out
+    store = Store(Settings.from_environment().database_url)
+    assert _announcements(store) == 7  # one announcement a paper and day
+    feed = new_feed(store, "arxiv", DAY)
+    assert feed.announce_types["2606.30673"] == "new"
+    assert feed.announce_types["2606.30754"] == "replace"
+    assert feed.sections == {"new": 5, "replace": 2}
+    # read again, in the other order: nothing changes
+    monkeypatch.setenv("PAPERFEED_ARXIV_SETS", "eess cs")
+    code, out = _sync("arxiv-listing", "--no-index")
+    assert code == 0 and "added 0, updated 0" in out, out
+    again = new_feed(store, "arxiv", DAY)
+    assert again.announce_types == feed.announce_types
+    with serve(Settings.from_environment()) as url:
+        import httpx
+
+        page = httpx.get(f"{url}/new", params={"date": DAY, "kind": "cross"}, timeout=30).text
+        assert "2606.30673" not in page

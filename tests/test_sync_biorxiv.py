@@ -309,3 +309,22 @@ def test_requests_are_polite(
         agent.startswith("paperfeed/") and agent.endswith("+https://papers.example.org")
         for agent in replay.user_agents
     )
+
+
+def test_a_sync_says_what_it_fetches_and_why_it_waits(
+    api_url: str, replay: PreprintReplay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replay.faults[("biorxiv", 100)] = ["500"]  # the one retry succeeds
+    code, out, err = _sync("biorxiv", "--from", FIRST, "--until", LAST, "--no-index")
+    assert code == 0, out + err
+    url = f"{api_url}/details/biorxiv/{FIRST}/{LAST}/100"
+    assert f"biorxiv: waiting: {url}: HTTP 500 Internal Server Error; retry 1 of 1" in err
+    assert "biorxiv: records 1-100 of 230" in err and "biorxiv: records 201-230 of 230" in err
+    code, out, err = _sync("medrxiv", "--from", "2026-06-01", "--until", "2026-06-02")
+    assert code == 0 and "medrxiv: no posts in 2026-06-01..2026-06-02" in err
+    # an address that does not resolve: the setting to change is named
+    monkeypatch.setenv("PAPERFEED_BIORXIV_API_URL", "http://no-such-host.invalid")
+    code, out, err = _sync("medrxiv", "--no-index")
+    assert code == 1
+    assert "cannot resolve no-such-host.invalid" in out + err
+    assert "set PAPERFEED_BIORXIV_API_URL= to a server this machine can reach" in out + err

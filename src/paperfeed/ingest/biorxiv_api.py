@@ -39,6 +39,8 @@ _LICENSES = {
     "cc_by_nc_nd": "https://creativecommons.org/licenses/by-nc-nd/4.0/",
     "cc0": "https://creativecommons.org/publicdomain/zero/1.0/",
     "cc0_ng": "https://creativecommons.org/publicdomain/zero/1.0/",
+    # the servers' "no reuse" choice, as their pages word it
+    "cc_no": "All rights reserved. No reuse allowed without permission.",
 }
 
 

@@ -14,6 +14,10 @@ from paperfeed.store import schema
 from paperfeed.store.database import Store, UpsertCounts, stored_paper_from_row, upsert_papers_in
 
 _TABLE = schema.arxiv_announcements
+# a paper in two followed sets' listings (new in math, a cross-list in cs) is announced as
+# its own archive lists it: a new submission before a cross-list, a replacement before a
+# replaced cross-list
+_PRECEDENCE = {"new": 0, "replace": 1, "cross": 2, "replace-cross": 3}
 
 
 def record_listing(store: Store, listing_name: str, listing: Listing) -> tuple[int, UpsertCounts]:
@@ -23,6 +27,10 @@ def record_listing(store: Store, listing_name: str, listing: Listing) -> tuple[i
     (title, abstract, authors, categories); OAI-PMH's record replaces that text when it
     is harvested. Papers already stored are left as OAI-PMH described them.
 
+    A paper already recorded that day from another set's listing keeps the stronger of
+    the two types (``_PRECEDENCE``): new over cross-list, replacement over replaced
+    cross-list.
+
     Returns:
         How many announcements were new to the store, and the upsert counts.
     """
@@ -31,17 +39,16 @@ def record_listing(store: Store, listing_name: str, listing: Listing) -> tuple[i
     day = listing.day
     ids = [item.arxiv_id for item in listing.announcements]
     with store.engine.begin() as connection:
-        known: set[str] = set()
+        known: dict[str, str] = {}  # recorded that day: arXiv id -> announce type
         stored: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            known |= set(
-                connection.scalars(
-                    select(_TABLE.c.arxiv_id).where(
-                        _TABLE.c.day == day, _TABLE.c.arxiv_id.in_(chunk)
-                    )
+            recorded_rows = connection.execute(
+                select(_TABLE.c.arxiv_id, _TABLE.c.announce_type).where(
+                    _TABLE.c.day == day, _TABLE.c.arxiv_id.in_(chunk)
                 )
             )
+            known.update((row.arxiv_id, row.announce_type) for row in recorded_rows)
             stored |= set(
                 connection.scalars(
                     select(schema.papers.c.arxiv_id).where(schema.papers.c.arxiv_id.in_(chunk))
@@ -64,6 +71,16 @@ def record_listing(store: Store, listing_name: str, listing: Listing) -> tuple[i
         ]
         if rows:
             connection.execute(_TABLE.insert(), rows)
+        for item in listing.announcements:
+            recorded = known.get(item.arxiv_id)
+            if recorded is not None and _PRECEDENCE[item.announce_type] < _PRECEDENCE.get(
+                recorded, len(_PRECEDENCE)
+            ):
+                connection.execute(
+                    _TABLE.update()
+                    .where(_TABLE.c.day == day, _TABLE.c.arxiv_id == item.arxiv_id)
+                    .values(announce_type=item.announce_type, listing=listing_name)
+                )
     return len(rows), counts
 
 

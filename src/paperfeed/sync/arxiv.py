@@ -42,6 +42,7 @@ from paperfeed.sync.reports import (
     describe_failure,
     first_run_start,
     parse_day,
+    prefixed,
     today_utc,
 )
 
@@ -124,7 +125,7 @@ def harvest_arxiv(
     if not settings.arxiv_oai_url:
         raise SyncError("the arXiv sync is off: PAPERFEED_ARXIV_OAI_URL is empty")
     client = client or PoliteClient(
-        fetch_policy(settings), on_wait=_prefixed(on_progress, f"{SOURCE}: waiting: ")
+        fetch_policy(settings), on_wait=prefixed(on_progress, f"{SOURCE}: waiting: ")
     )
     report = SourceReport(SOURCE)
     started = time.monotonic()
@@ -148,15 +149,6 @@ def harvest_arxiv(
     report.requests = client.requests
     report.seconds = time.monotonic() - started
     return report
-
-
-def _prefixed(
-    on_progress: Callable[[str], None] | None, prefix: str
-) -> Callable[[str], None] | None:
-    if on_progress is None:
-        return None
-    report = on_progress
-    return lambda message: report(prefix + message)
 
 
 def _with_progress(

@@ -12,6 +12,7 @@ shows the latest announcement only, so ``--from``/``--until`` (given to every so
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 
 from paperfeed.config import Settings
@@ -21,7 +22,7 @@ from paperfeed.ingest.fetching import PoliteClient
 from paperfeed.store import Store
 from paperfeed.store.announcements import record_listing
 from paperfeed.sync.arxiv import fetch_policy
-from paperfeed.sync.reports import SourceReport, SyncError
+from paperfeed.sync.reports import SourceReport, SyncError, describe_failure, prefixed
 
 SOURCE = "arxiv-listing"
 
@@ -33,15 +34,22 @@ def sync_arxiv_listing(
     last: str | None = None,
     today: date | None = None,
     client: PoliteClient | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> SourceReport:
     """Record the current listing of every set in ``settings.arxiv_sets``.
+
+    Args:
+        on_progress: told about each listing read and each wait (a retry, a
+            ``Retry-After``).
 
     Raises:
         SyncError: the listing is off.
     """
     if not settings.arxiv_rss_url:
         raise SyncError("the arXiv listing is off: PAPERFEED_ARXIV_RSS_URL is empty")
-    client = client or PoliteClient(fetch_policy(settings))
+    client = client or PoliteClient(
+        fetch_policy(settings), on_wait=prefixed(on_progress, f"{SOURCE}: waiting: ")
+    )
     report = SourceReport(SOURCE)
     started = time.monotonic()
     followed = set(settings.arxiv_categories)
@@ -51,6 +59,8 @@ def sync_arxiv_listing(
             url = listing_url(settings.arxiv_rss_url, set_spec)
             body, _content_type = client.get(url, accept="application/rss+xml")
             listing = parse_listing(body, url)
+            if on_progress is not None:
+                on_progress(f"{SOURCE} {set_spec}: {len(listing.announcements)} announced")
             if followed:
                 wanted = {
                     paper.arxiv_id
@@ -71,7 +81,7 @@ def sync_arxiv_listing(
                 else f"{set_spec}: no announcement"
             )
     except IngestError as error:
-        report.error = str(error)
+        report.error = describe_failure(error, "PAPERFEED_ARXIV_RSS_URL")
     report.window = ", ".join(days)
     if first is not None or last is not None:
         report.window += " (the listing holds the latest announcement only: --from/--until ignored)"

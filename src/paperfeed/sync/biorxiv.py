@@ -28,8 +28,10 @@ from paperfeed.sync.reports import (
     SourceReport,
     SyncError,
     check_window,
+    describe_failure,
     first_run_start,
     parse_day,
+    prefixed,
     today_utc,
 )
 
@@ -43,6 +45,7 @@ def harvest_preprints(
     today: date | None = None,
     client: PoliteClient | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> SourceReport:
     """Harvest ``server`` (``biorxiv`` or ``medrxiv``) into the store.
 
@@ -52,6 +55,7 @@ def harvest_preprints(
         today: the current date (default: today in UTC).
         client: the HTTP client (default: one with the settings' policy).
         on_page: called with the page's cursor and its number of records.
+        on_progress: told about each page and each wait (a retry, a ``Retry-After``).
 
     Returns:
         The counts; ``error`` set when a page failed (what was stored stays stored).
@@ -71,7 +75,9 @@ def harvest_preprints(
         raise SyncError(str(error)) from None
     if not settings.biorxiv_api_url:
         raise SyncError(f"the {server} sync is off: PAPERFEED_BIORXIV_API_URL is empty")
-    client = client or PoliteClient(fetch_policy(settings))
+    client = client or PoliteClient(
+        fetch_policy(settings), on_wait=prefixed(on_progress, f"{server}: waiting: ")
+    )
     report = SourceReport(server)
     started = time.monotonic()
     state = harvest_state(store, server)
@@ -112,14 +118,21 @@ def harvest_preprints(
                 store_preprint_page(store, server, papers, (window_from, window_until), next_cursor)
             )
             report.rejections.extend(page.rejections)
+            records = len(page.papers) + len(page.rejections)
             if on_page is not None:
-                on_page(cursor, len(page.papers) + len(page.rejections))
+                on_page(cursor, records)
+            if on_progress is not None:
+                on_progress(
+                    f"{server}: records {cursor + 1}-{cursor + records} of {page.total}"
+                    if records
+                    else f"{server}: no posts in {window_from}..{window_until}"
+                )
             if next_cursor is None:
                 break
             cursor = next_cursor
         finish_harvest(store, server, window_until)
     except IngestError as error:
-        report.error = str(error)
+        report.error = describe_failure(error, "PAPERFEED_BIORXIV_API_URL")
     report.requests = client.requests
     report.seconds = time.monotonic() - started
     return report

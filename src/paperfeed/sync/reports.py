@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -86,6 +87,16 @@ def check_window(first: date | None, last: date | None) -> None:
 
 def first_run_start(today: date) -> date:
     return today - timedelta(days=FIRST_RUN_DAYS - 1)
+
+
+def prefixed(
+    on_progress: Callable[[str], None] | None, prefix: str
+) -> Callable[[str], None] | None:
+    """``on_progress`` with ``prefix`` put before each message (None stays None)."""
+    if on_progress is None:
+        return None
+    report = on_progress
+    return lambda message: report(prefix + message)
 
 
 def describe_failure(error: IngestError, setting: str) -> str:

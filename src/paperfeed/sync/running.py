@@ -96,9 +96,13 @@ def _run_source(
     if source == arxiv.SOURCE:
         return arxiv.harvest_arxiv(store, settings, first, last, on_progress=on_progress)
     if source == arxiv_listing.SOURCE:
-        return arxiv_listing.sync_arxiv_listing(store, settings, first, last)
+        return arxiv_listing.sync_arxiv_listing(
+            store, settings, first, last, on_progress=on_progress
+        )
     if source in ("biorxiv", "medrxiv"):
-        return biorxiv.harvest_preprints(store, settings, source, first, last)
+        return biorxiv.harvest_preprints(
+            store, settings, source, first, last, on_progress=on_progress
+        )
     return daily_papers.sync_daily_papers(store, settings, first, last, on_progress=on_progress)
 
 
