@@ -387,6 +387,24 @@ def test_a_broken_entry_among_good_ones_is_listed_not_dropped(store: Store) -> N
     assert len(report.unmatched) == 1 and "not valid BibTeX" in report.unmatched[0][1]
 
 
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ("@misc{bad, title = {x\n", "Unexpectedly reached end of file"),
+        ("@misc{bad title = {x}}\n", "Expected comma after entry key"),
+    ],
+)
+def test_a_broken_entry_says_what_is_wrong_with_it(store: Store, broken: str, reason: str) -> None:
+    """The reason names bibtexparser's finding: its exception has no message of its own,
+    so the reason used to end in an empty "at line 2: "."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Mixed")
+    text = "@misc{good, eprint = {2608.19880}, archivePrefix = {arXiv}}\n" + broken
+    report = import_references(store, ada, reading.id, text)
+    [(_, said)] = report.unmatched
+    assert said.startswith("not valid BibTeX at line 2: ") and reason in said, said
+
+
 def test_imports_are_rate_limited_per_user(store: Store) -> None:
     ada, bob = _user(store, "ada"), _user(store, "bob")
     mine = lists.create_collection(store, ada, "Mine")

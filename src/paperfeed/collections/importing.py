@@ -157,8 +157,14 @@ def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
     for block in library.failed_blocks:
         first_line = (block.raw or "").strip().splitlines()[0] if block.raw else "a block"
         line = "" if block.start_line is None else f" at line {block.start_line + 1}"
-        failed.append((first_line[:80], f"not valid BibTeX{line}: {block.error}"))
+        failed.append((first_line[:80], f"not valid BibTeX{line}: {_parse_failure(block.error)}"))
     return references, failed
+
+
+def _parse_failure(error: Exception | None) -> str:
+    """What bibtexparser says went wrong: its abort reason (its exception has no message)."""
+    reason = getattr(error, "abort_reason", None) or (str(error) if error else "")
+    return str(reason) or "bibtexparser could not read it"
 
 
 def parse_ris(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
