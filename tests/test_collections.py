@@ -221,6 +221,23 @@ def test_bibtex_text_reads_back_as_written_and_keys_fold_accents(store: Store) -
     ]
 
 
+def test_an_exported_title_matches_back_without_its_eprint(store: Store) -> None:
+    """An entry of our export whose e-print fields a reference manager dropped is found by
+    its title: LaTeX's names for "^" and "~" (which the export writes) are the characters
+    again, where "Consistency\\textasciicircum{}2" used to match nothing."""
+    title = "Consistency^2: Around ~9 tokens, 256^2 pixels"
+    store.upsert_papers([Paper("2406.11202", title, "x", ["Tianhao Wang"], published="2024-06-17")])
+    ada = _user(store, "ada")
+    text = _export(store, ada, ["2406.11202"], "bibtex")
+    assert r"\textasciicircum{}" in text and r"\textasciitilde{}" in text
+    dropped = ("eprint", "archivePrefix", "url", "doi", "primaryClass")
+    edited = "\n".join(line for line in text.splitlines() if not line.strip().startswith(dropped))
+    assert "2406.11202" not in edited
+    target = lists.create_collection(store, ada, "From my reference manager")
+    report = import_references(store, ada, target.id, edited)
+    assert dict(report.added) == {"wang2024consistency": "2406.11202"}, report.unmatched
+
+
 def test_hostile_paper_data_stays_data_in_every_export(store: Store) -> None:
     """A title a spreadsheet would run as a formula, a category that closes its BibTeX
     field and opens another, and one that ends its RIS record: each stays one value."""

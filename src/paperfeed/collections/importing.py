@@ -48,6 +48,19 @@ _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$"
 _RIS_START = re.compile(r"^\s*TY  - ", re.MULTILINE)
 _NOT_WORD = re.compile(r"[^\w]+")
 _BRACES = re.compile(r"[{}]")
+# LaTeX's names for characters it cannot write as themselves (the export writes "^" as
+# \textasciicircum{}, and Zotero, JabRef and biber take these names): the character again
+_NAMED_CHARACTERS = {
+    "textasciicircum": "^",
+    "textasciitilde": "~",
+    "textbackslash": "\\",
+    "textunderscore": "_",
+    "textdollar": "$",
+    "textbar": "|",
+    "textless": "<",
+    "textgreater": ">",
+}
+_NAMED_CHARACTER = re.compile(r"\\(" + "|".join(_NAMED_CHARACTERS) + r")(?![A-Za-z])(?:\s*\{\})?")
 
 
 class ImportFileError(ValueError):
@@ -82,6 +95,7 @@ class ImportReport:
 def title_fingerprint(title: str) -> str:
     """A title folded for matching: no braces, LaTeX rendered, accents and case folded,
     punctuation dropped (``{BERT}: Pre-training`` -> ``bert pre training``)."""
+    title = _NAMED_CHARACTER.sub(lambda name: _NAMED_CHARACTERS[name.group(1)], title)
     text = fold_for_matching(clean_text(_BRACES.sub("", title)))
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
