@@ -422,6 +422,37 @@ def test_a_broken_entry_says_what_is_wrong_with_it(store: Store, broken: str, re
     assert said.startswith("not valid BibTeX at line 2: ") and reason in said, said
 
 
+def test_a_key_used_twice_still_imports_its_entry(store: Store) -> None:
+    """Files merged from two libraries reuse keys: bibtexparser sets the second entry
+    aside, and it used to come back as "not valid BibTeX: Duplicate entry key"."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Merged")
+    text = (
+        "@misc{smith2026, eprint = {2608.19880}, archivePrefix = {arXiv}}\n"
+        '@article{smith2026, title = "Simplex Relaxation for Discrete Diffusion", year = 2026}\n'
+        "@misc{smith2026, title = {A Paper Nobody Stored}}\n"
+    )
+    report = import_references(store, ada, reading.id, text)
+    assert report.added == [("smith2026", "2608.19880"), ("smith2026", "2608.10615")]
+    assert report.unmatched == [
+        ("smith2026", "no arXiv id or DOI, and no stored paper has this title")
+    ]
+
+
+def test_a_ris_file_cut_before_its_last_er_line_is_read(store: Store) -> None:
+    """A RIS file missing its final ``ER  -`` (cut short, or hand-edited) was refused
+    whole as holding "no RIS entries"."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Cut")
+    text = (
+        "TY  - UNPB\r\nTI  - One\r\nUR  - https://arxiv.org/abs/2608.19880\r\nER  - \r\n\r\n"
+        "TY  - UNPB\r\nTI  - Two\r\nDO  - 10.48550/arXiv.2608.10615\r\n"
+    )
+    report = import_references(store, ada, reading.id, text)
+    assert report.format == "ris"
+    assert report.added == [("One", "2608.19880"), ("Two", "2608.10615")]
+
+
 def test_imports_are_rate_limited_per_user(store: Store) -> None:
     ada, bob = _user(store, "ada"), _user(store, "bob")
     mine = lists.create_collection(store, ada, "Mine")
