@@ -19,6 +19,8 @@ MAX_BODY_BYTES = 64 * 1024
 # (path pattern, limit) for the routes that take more than MAX_BODY_BYTES
 ROUTE_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^(?:/api)?/collections/[^/]+/import/?$"), MAX_IMPORT_BYTES + MAX_BODY_BYTES),
+    # For you seeded from a library: the same files (the form and the API)
+    (re.compile(r"^(?:/for-you|/api/for_you)/import/?$"), MAX_IMPORT_BYTES + MAX_BODY_BYTES),
 )
 
 
