@@ -221,6 +221,23 @@ def test_bibtex_text_reads_back_as_written_and_keys_fold_accents(store: Store) -
     ]
 
 
+def test_an_exported_title_matches_back_without_its_eprint(store: Store) -> None:
+    """An entry of our export whose e-print fields a reference manager dropped is found by
+    its title: LaTeX's names for "^" and "~" (which the export writes) are the characters
+    again, where "Consistency\\textasciicircum{}2" used to match nothing."""
+    title = "Consistency^2: Around ~9 tokens, 256^2 pixels"
+    store.upsert_papers([Paper("2406.11202", title, "x", ["Tianhao Wang"], published="2024-06-17")])
+    ada = _user(store, "ada")
+    text = _export(store, ada, ["2406.11202"], "bibtex")
+    assert r"\textasciicircum{}" in text and r"\textasciitilde{}" in text
+    dropped = ("eprint", "archivePrefix", "url", "doi", "primaryClass")
+    edited = "\n".join(line for line in text.splitlines() if not line.strip().startswith(dropped))
+    assert "2406.11202" not in edited
+    target = lists.create_collection(store, ada, "From my reference manager")
+    report = import_references(store, ada, target.id, edited)
+    assert dict(report.added) == {"wang2024consistency": "2406.11202"}, report.unmatched
+
+
 def test_hostile_paper_data_stays_data_in_every_export(store: Store) -> None:
     """A title a spreadsheet would run as a formula, a category that closes its BibTeX
     field and opens another, and one that ends its RIS record: each stays one value."""
@@ -385,6 +402,55 @@ def test_a_broken_entry_among_good_ones_is_listed_not_dropped(store: Store) -> N
     report = import_references(store, ada, reading.id, text)
     assert dict(report.added) == {"good": "2608.19880"}
     assert len(report.unmatched) == 1 and "not valid BibTeX" in report.unmatched[0][1]
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ("@misc{bad, title = {x\n", "Unexpectedly reached end of file"),
+        ("@misc{bad title = {x}}\n", "Expected comma after entry key"),
+    ],
+)
+def test_a_broken_entry_says_what_is_wrong_with_it(store: Store, broken: str, reason: str) -> None:
+    """The reason names bibtexparser's finding: its exception has no message of its own,
+    so the reason used to end in an empty "at line 2: "."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Mixed")
+    text = "@misc{good, eprint = {2608.19880}, archivePrefix = {arXiv}}\n" + broken
+    report = import_references(store, ada, reading.id, text)
+    [(_, said)] = report.unmatched
+    assert said.startswith("not valid BibTeX at line 2: ") and reason in said, said
+
+
+def test_a_key_used_twice_still_imports_its_entry(store: Store) -> None:
+    """Files merged from two libraries reuse keys: bibtexparser sets the second entry
+    aside, and it used to come back as "not valid BibTeX: Duplicate entry key"."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Merged")
+    text = (
+        "@misc{smith2026, eprint = {2608.19880}, archivePrefix = {arXiv}}\n"
+        '@article{smith2026, title = "Simplex Relaxation for Discrete Diffusion", year = 2026}\n'
+        "@misc{smith2026, title = {A Paper Nobody Stored}}\n"
+    )
+    report = import_references(store, ada, reading.id, text)
+    assert report.added == [("smith2026", "2608.19880"), ("smith2026", "2608.10615")]
+    assert report.unmatched == [
+        ("smith2026", "no arXiv id or DOI, and no stored paper has this title")
+    ]
+
+
+def test_a_ris_file_cut_before_its_last_er_line_is_read(store: Store) -> None:
+    """A RIS file missing its final ``ER  -`` (cut short, or hand-edited) was refused
+    whole as holding "no RIS entries"."""
+    ada = _user(store, "ada")
+    reading = lists.create_collection(store, ada, "Cut")
+    text = (
+        "TY  - UNPB\r\nTI  - One\r\nUR  - https://arxiv.org/abs/2608.19880\r\nER  - \r\n\r\n"
+        "TY  - UNPB\r\nTI  - Two\r\nDO  - 10.48550/arXiv.2608.10615\r\n"
+    )
+    report = import_references(store, ada, reading.id, text)
+    assert report.format == "ris"
+    assert report.added == [("One", "2608.19880"), ("Two", "2608.10615")]
 
 
 def test_imports_are_rate_limited_per_user(store: Store) -> None:

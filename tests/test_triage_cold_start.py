@@ -143,3 +143,32 @@ def test_these_are_my_papers_and_picks_seed_for_you(site: Site) -> None:
     assert ranked["method"] == "svm" and ranked["positives"] == 2
     assert {paper["because"]["reason"] for paper in ranked["papers"]} == {"picked"}
     assert wrong.status_code == 400 and "2608.00000" in wrong.json()["detail"]
+
+
+def test_a_library_larger_than_an_ordinary_body_seeds_for_you(site: Site) -> None:
+    """Imports take 5 MB on their own routes: the For you import (form and API) was held
+    to the 64 KiB of every other request, so a 300 KB Zotero library was a 413."""
+    abstract = "We study agents that use tools in long-horizon environments. " * 25
+    library = "".join(
+        f"@misc{{entry{index}, title = {{Paper {index}}}, eprint = {{{arxiv_id}}}, "
+        f"archivePrefix = {{arXiv}}, abstract = {{{abstract}}}}}\n"
+        for index, arxiv_id in enumerate(AGENT_PAPERS * (200 // len(AGENT_PAPERS) + 1))
+    ).encode()
+    assert len(library) > 256 * 1024
+    with site.client() as client:
+        sign_up(client, "ada@example.org", "correct horse")
+        token = csrf_of(client.get("/for-you/start").text)
+        by_api = client.post(
+            "/api/for_you/import",
+            headers={"X-CSRF-Token": token},
+            files={"file": ("My Library.bib", library)},
+        )
+        by_form = client.post(
+            "/for-you/import",
+            data={"csrf_token": token, "format": "auto"},
+            files={"file": ("My Library.bib", library)},
+        )
+    assert by_api.status_code == 200, by_api.text[:300]
+    assert {item["id"] for item in by_api.json()["matched"]} == set(AGENT_PAPERS)
+    assert by_form.status_code == 200, by_form.text[:300]
+    assert "entries matched papers here" in by_form.text

@@ -7,7 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from account_helpers import sign_up, upvote
+from paperfeed.models import StoredPaper
+from paperfeed.search.topics import day_topics
 from running_site import Site, csrf_of
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -63,3 +67,51 @@ def test_the_days_topics_group_the_daily_list_and_new(site: Site) -> None:
     assert api["topics"] and all(topic["label"] and topic["ids"] for topic in api["topics"])
     assert sum(len(topic["ids"]) for topic in api["topics"]) == len(_ids(flat))
     _ = csrf_of  # the helpers module is shared
+
+
+class _Vectors:
+    """The two calls day_topics makes of the engine's dense search."""
+
+    def __init__(self, rows: dict[int, list[float]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        return np.asarray([self.rows[int(key)] for key in keys], np.float32)
+
+
+def _paper(key: int, title: str, keywords: list[str]) -> StoredPaper:
+    return StoredPaper(
+        key, f"2608.{key:05d}", title, "x", title, "x", ["A"], [], None, None, None,
+        "2026-08-21", 1, 0, None, None, None, None, None, None, None, [], "h", key,
+        keywords=keywords,
+    )  # fmt: skip
+
+
+def test_a_topic_whose_papers_share_no_word_is_labelled_by_words_not_a_title() -> None:
+    """A cluster with no word in common was labelled with its first paper's whole title,
+    linked to a search for that title (one paper); its own distinctive words label it."""
+    papers = [
+        _paper(1, "Robot grasping with tactile sensing", ["robot grasping"]),
+        _paper(2, "Robot grasping of deformable cloth", ["deformable cloth"]),
+        _paper(3, "Learning robot grasping from video", ["grasping video"]),
+        _paper(4, "Protein folding kinetics", ["folding kinetics"]),
+        _paper(5, "Galaxy cluster lensing maps", ["lensing maps"]),
+        _paper(6, "Quantum error correction codes", ["surface codes"]),
+    ]
+    near = {1: [1.0, 0.0, 0.0], 2: [0.99, 0.1, 0.0], 3: [0.98, 0.0, 0.1]}
+    far = {4: [0.0, 1.0, 0.05], 5: [0.0, 0.95, 0.2], 6: [0.05, 0.9, 0.3]}
+    vectors = _Vectors(
+        {key: list(np.asarray(row) / np.linalg.norm(row)) for key, row in {**near, **far}.items()}
+    )
+    topics = day_topics(vectors, papers)  # type: ignore[arg-type]
+    assert sorted(topic.keys for topic in topics) == [(1, 2, 3), (4, 5, 6)]
+    grasping = next(topic for topic in topics if topic.keys == (1, 2, 3))
+    assert set(grasping.query.split()) == {"robot", "grasping"}
+    assert grasping.label.startswith(grasping.query.replace(" ", " · "))
+    unrelated = next(topic for topic in topics if topic.keys == (4, 5, 6))
+    titles = {paper.title for paper in papers}
+    assert unrelated.label not in titles and unrelated.query not in titles
+    assert len(unrelated.label.split(" · ")) == 3 and len(unrelated.query.split()) == 2

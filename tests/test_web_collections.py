@@ -4,6 +4,7 @@ visibility, escaping, the save menu on cards and the profile on /account."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import bibtexparser
@@ -251,3 +252,31 @@ def test_a_withdrawn_paper_gets_409_and_nothing_is_lost(site: Site) -> None:
     assert [paper["id"] for paper in kept["papers"]] == [TOP_PAPER]
     assert [t["id"] for t in thread["threads"]] == [comment["id"]]
     assert "closed to new comments" in page and "Before" in page
+
+
+def test_a_large_collection_is_paged_like_the_daily_lists(site: Site) -> None:
+    """An imported library of thousands was one page of every card (2,000 papers: 7.6 MB)."""
+    ids = [paper.arxiv_id for batch in site.store.iter_papers() for paper in batch][:60]
+    with _api(site, _token(site, "ada")) as api:
+        cid = api.post("/api/collections", json={"name": "Library", "is_public": True}).json()
+        cid = cid["id"]
+        for arxiv_id in ids:
+            assert api.post(f"/api/collections/{cid}/papers", json={"id": arxiv_id}).is_success
+    with site.client() as reader:
+        first = reader.get(f"/collections/{cid}")
+        second = reader.get(f"/collections/{cid}", params={"page": 2})
+        past = reader.get(f"/collections/{cid}", params={"page": 3})
+        zero = reader.get(f"/collections/{cid}", params={"page": 0})
+    shown = [
+        re.findall(r'<article class="card" data-id="([^"]+)"', page.text)
+        for page in (first, second)
+    ]
+    assert [len(cards) for cards in shown] == [50, 10]
+    assert sorted(shown[0] + shown[1]) == sorted(ids)
+    assert "60 papers" in first.text and "Page 1 of 2" in first.text
+    assert f'rel="next" href="/collections/{cid}?page=2"' in first.text
+    assert (
+        f'rel="prev" href="/collections/{cid}"' in second.text and 'rel="next"' not in second.text
+    )
+    assert past.status_code == 404 and "page 3 is past the last page (2)" in past.text
+    assert zero.status_code == 400

@@ -5,6 +5,7 @@ on cards and in the daily-papers API, and the paper's comment feed."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -173,6 +174,35 @@ def test_session_needs_csrf_and_forms_work(site: Site) -> None:
     assert page.index("From the form, edited") < page.index("A reply")
     assert f'/papers/{TOP_PAPER}#comment-{comment_id}"' in account  # the profile lists it
     assert sorted(_stored_texts(site)) == ["A reply", "From the form, edited", "by script"]
+
+
+def test_a_comment_as_long_as_allowed_is_taken_in_any_script(site: Site) -> None:
+    """A comment may be 10,000 characters: in Chinese a browser's form sends 9 bytes a
+    character and ASCII-escaped JSON 12 for an emoji, so the 64 KiB body limit of other
+    requests answered 413 to 7,300 characters of Chinese."""
+    chinese = "研究" * 4_500  # 9,000 characters, 81 KB as a form
+    emoji = "😀" * 10_000  # 120 KB as JSON escaped to ASCII (Python's json default)
+    with site.client() as browser:
+        _sign_up(browser, "ada@example.org", "Ada")
+        csrf = csrf_of(browser.get(f"/papers/{TOP_PAPER}").text)
+        posted = browser.post(
+            f"/papers/{TOP_PAPER}/comments", data={"text": chinese, "csrf_token": csrf}
+        )
+        comment_id = int(posted.headers["location"].rpartition("#comment-")[2])
+        edited = browser.post(
+            f"/comments/{comment_id}/edit", data={"text": chinese + "。", "csrf_token": csrf}
+        )
+    with _api(site, _token(site, "bob")) as api:
+        url = f"/api/papers/{TOP_PAPER}/comments"
+        headers = {"content-type": "application/json"}
+        by_api = api.post(url, content=json.dumps({"text": emoji}), headers=headers)
+        too_long = api.post(url, content=json.dumps({"text": emoji + "!"}), headers=headers)
+        huge = api.post(url, content=json.dumps({"text": "x" * 1_000_000}), headers=headers)
+    assert posted.status_code == 303 and edited.status_code == 303, edited.text[:200]
+    assert by_api.status_code == 201, by_api.text[:200]
+    assert too_long.status_code == 400 and "10,001 characters" in too_long.json()["detail"]
+    assert huge.status_code == 413
+    assert sorted(_stored_texts(site), key=len) == [chinese + "。", emoji]
 
 
 def test_comments_are_escaped_and_links_are_http_only(site: Site) -> None:

@@ -182,9 +182,15 @@ def test_a_one_megabyte_bibtex_imports_over_http(site: Site, how: str) -> None:
                 data={"csrf_token": csrf, "format": "auto"},
                 files={"file": ("My Library.bib", library)},
             )
-            page = browser.get(f"/collections/{cid}").text
+            # every stored paper is in it, 50 cards a page
+            pages = -(-SITE_PAPERS // 50)
+            cards = [
+                browser.get(f"/collections/{cid}", params={"page": n}).text.count('class="card"')
+                for n in range(1, pages + 1)
+            ]
+            past = browser.get(f"/collections/{cid}", params={"page": pages + 1})
         assert answer.status_code == 200, answer.text[:500]
-        assert page.count('class="card"') == SITE_PAPERS
+        assert sum(cards) == SITE_PAPERS and max(cards) == 50 and past.status_code == 404
         return
     with _api(site, "ada") as api:
         cid = api.post("/api/collections", json={"name": "Big"}).json()["id"]

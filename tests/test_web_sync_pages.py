@@ -71,6 +71,11 @@ def test_new_on_arxiv_lists_the_day_by_category(harvested: tuple[Site, Replay]) 
         assert "no paper listed on 2026-07-01 is in math.AG" in empty.text
         earlier = client.get("/new", params={"date": "2025-03-18"})  # the listing sample
         assert earlier.status_code == 200
+        # a page past the day's end is a 404 naming it, as the daily lists answer (was an
+        # empty page linking to the empty page before it)
+        past = client.get("/new", params={"date": DAY, "page": 2})
+        assert past.status_code == 404 and "page 2 is past the last page (1)" in past.text
+        assert client.get("/new", params={"date": DAY, "cat": "math.AG", "page": 1}).is_success
         bad = client.get("/new", params={"date": "July"})
         assert bad.status_code == 400 and "July" in bad.text and "is not a date" in bad.text
         # the search's one category rule: "cs LG" is two halves of cs.LG, not two names

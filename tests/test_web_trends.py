@@ -57,6 +57,18 @@ def test_filters_narrow_the_trend_like_the_search(site: Site) -> None:
     assert excluded["total"] == everything["total"] - with_benchmark
 
 
+def test_a_category_no_paper_is_in_says_so_as_the_search_does(site: Site) -> None:
+    """A trend of 0 for ``cat:cs.XX`` came with no notes, where the search says why."""
+    with site.client() as client:
+        trend = client.get("/api/papers/search/trend", params={"q": "agent cat:cs.XX"}).json()
+        search = client.get("/api/search", params={"q": "agent cat:cs.XX"}).json()
+        known = client.get("/api/papers/search/trend", params={"q": "cat:cs.RO"}).json()
+    assert trend["total"] == 0
+    assert "no paper in this paperfeed is in cs.XX" in trend["notes"]
+    assert "no paper in this paperfeed is in cs.XX" in search["notes"]
+    assert known["total"] > 0 and known["notes"] == []
+
+
 def test_bad_trend_queries_are_400s(site: Site) -> None:
     with site.client() as client:
         empty = client.get("/api/papers/search/trend", params={"q": ""})

@@ -46,8 +46,23 @@ _ARXIV_IN_TEXT = re.compile(
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 _RIS_START = re.compile(r"^\s*TY  - ", re.MULTILINE)
+_RIS_END = re.compile(r"^\s*ER  -", re.MULTILINE)
 _NOT_WORD = re.compile(r"[^\w]+")
 _BRACES = re.compile(r"[{}]")
+_ENCLOSING = {("{", "}"), ('"', '"')}
+# LaTeX's names for characters it cannot write as themselves (the export writes "^" as
+# \textasciicircum{}, and Zotero, JabRef and biber take these names): the character again
+_NAMED_CHARACTERS = {
+    "textasciicircum": "^",
+    "textasciitilde": "~",
+    "textbackslash": "\\",
+    "textunderscore": "_",
+    "textdollar": "$",
+    "textbar": "|",
+    "textless": "<",
+    "textgreater": ">",
+}
+_NAMED_CHARACTER = re.compile(r"\\(" + "|".join(_NAMED_CHARACTERS) + r")(?![A-Za-z])(?:\s*\{\})?")
 
 
 class ImportFileError(ValueError):
@@ -82,6 +97,7 @@ class ImportReport:
 def title_fingerprint(title: str) -> str:
     """A title folded for matching: no braces, LaTeX rendered, accents and case folded,
     punctuation dropped (``{BERT}: Pre-training`` -> ``bert pre training``)."""
+    title = _NAMED_CHARACTER.sub(lambda name: _NAMED_CHARACTERS[name.group(1)], title)
     text = fold_for_matching(clean_text(_BRACES.sub("", title)))
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
@@ -133,36 +149,61 @@ def _bibtex_value(entry: model.Entry, *names: str) -> str | None:
 def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
     """The entries of a BibTeX file, and ``(label, reason)`` of blocks that failed to parse."""
     library = parse_string(text)
-    references = []
-    for entry in library.entries:
-        eprint = _bibtex_value(entry, "eprint")
-        prefix = (_bibtex_value(entry, "archiveprefix", "eprinttype") or "arxiv").lower()
-        references.append(
-            _reference(
-                entry.key,
-                _bibtex_value(entry, "title") or "",
-                _bibtex_value(entry, "doi"),
-                eprint if prefix == "arxiv" else None,
-                # Mendeley writes arxivId = {...}; some tools a plain arxiv = {...}
-                _bibtex_value(entry, "arxivid", "arxiv"),
-                _bibtex_value(entry, "url"),
-                _bibtex_value(entry, "journal", "journaltitle"),
-                _bibtex_value(entry, "note"),
-                _bibtex_value(entry, "howpublished"),
-                _bibtex_value(entry, "archiveprefix") and eprint,
-                abstract=_bibtex_value(entry, "abstract") or "",
-            )
-        )
+    references = [_bibtex_reference(entry) for entry in library.entries]
     failed = []
     for block in library.failed_blocks:
+        duplicate = getattr(block, "ignore_error_block", None)
+        if isinstance(duplicate, model.Entry):
+            # a key used twice (files merged from several libraries): bibtexparser parsed
+            # the entry but set it aside, unprocessed; its key means nothing here
+            references.append(_bibtex_reference(_without_enclosing(duplicate)))
+            continue
         first_line = (block.raw or "").strip().splitlines()[0] if block.raw else "a block"
         line = "" if block.start_line is None else f" at line {block.start_line + 1}"
-        failed.append((first_line[:80], f"not valid BibTeX{line}: {block.error}"))
+        failed.append((first_line[:80], f"not valid BibTeX{line}: {_parse_failure(block.error)}"))
     return references, failed
+
+
+def _bibtex_reference(entry: model.Entry) -> Reference:
+    eprint = _bibtex_value(entry, "eprint")
+    prefix = (_bibtex_value(entry, "archiveprefix", "eprinttype") or "arxiv").lower()
+    return _reference(
+        entry.key,
+        _bibtex_value(entry, "title") or "",
+        _bibtex_value(entry, "doi"),
+        eprint if prefix == "arxiv" else None,
+        # Mendeley writes arxivId = {...}; some tools a plain arxiv = {...}
+        _bibtex_value(entry, "arxivid", "arxiv"),
+        _bibtex_value(entry, "url"),
+        _bibtex_value(entry, "journal", "journaltitle"),
+        _bibtex_value(entry, "note"),
+        _bibtex_value(entry, "howpublished"),
+        _bibtex_value(entry, "archiveprefix") and eprint,
+        abstract=_bibtex_value(entry, "abstract") or "",
+    )
+
+
+def _without_enclosing(entry: model.Entry) -> model.Entry:
+    """The entry with each value's ``{...}`` or ``"..."`` taken off, as parsing does."""
+    fields = []
+    for item in entry.fields:
+        value = item.value
+        if isinstance(value, str) and len(value) > 1 and (value[0], value[-1]) in _ENCLOSING:
+            value = value[1:-1]
+        fields.append(model.Field(item.key, value))
+    return model.Entry(entry.entry_type, entry.key, fields)
+
+
+def _parse_failure(error: Exception | None) -> str:
+    """What bibtexparser says went wrong: its abort reason (its exception has no message)."""
+    reason = getattr(error, "abort_reason", None) or (str(error) if error else "")
+    return str(reason) or "bibtexparser could not read it"
 
 
 def parse_ris(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
     """The records of a RIS file (rispy), as references."""
+    if _RIS_START.search(text) and not _RIS_END.search(text.rpartition("TY  - ")[2]):
+        text = text.rstrip() + "\nER  - \n"  # the last record's ER line lost (a cut file)
     try:
         records = rispy.loads(text, skip_unknown_tags=True)
     except (OSError, ValueError, IndexError, KeyError) as error:

@@ -110,8 +110,11 @@ def _label(members: Sequence[StoredPaper], day_counts: Counter[str], day_size: i
             counts[term] += 1
             shown.setdefault(term, Counter())[word] += 1
     least = 2 if len(members) >= 3 else 1
+    shared = [term for term in counts if counts[term] >= least]
+    # no word shared: the cluster's own most distinctive words still label it, where its
+    # first paper's whole title did (and linked to a search for that one paper)
     scored = sorted(
-        (term for term in counts if counts[term] >= least),
+        shared or list(counts),
         key=lambda term: (-counts[term] * math.log(1 + day_size / day_counts[term]), term),
     )
     return [shown[term].most_common(1)[0][0] for term in scored[:LABEL_KEYWORDS]]
@@ -147,9 +150,8 @@ def day_topics(vectors: VectorSearch | None, papers: Sequence[StoredPaper]) -> l
             continue
         words = _label(members, day_counts, len(papers))
         label = " · ".join(words) if words else members[0].title
-        topics.append(
-            Topic(label, words[0] if words else members[0].title, tuple(p.key for p in members))
-        )
+        query = " ".join(words[:2]) if words else members[0].title  # its two best words
+        topics.append(Topic(label, query, tuple(p.key for p in members)))
     topics.sort(key=lambda topic: (-len(topic.keys), topic.label))
     rest = tuple(paper.key for paper, has in zip(papers, present.tolist(), strict=True) if not has)
     if rest:

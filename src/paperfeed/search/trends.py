@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from paperfeed.index.tokenizer import tokenize, words
 from paperfeed.search.engine import SearchEngine, SearchError
 from paperfeed.search.query import ParsedQuery, parse_query
+from paperfeed.search.results import category_notes
 
 # Above this many candidates the quoted-phrase order check (which reads the texts from
 # the store) is skipped and the words alone decide; the note says so.
@@ -119,6 +120,8 @@ def monthly_trend(
         raise SearchError("the search index is not built yet (run paperfeed index)")
     if query.arxiv_ids:
         notes.append("arXiv ids are not counted in a trend")
+    if query.categories:  # why a category counts nothing, as the search says it
+        notes += category_notes(engine.lexical, query.categories)
     keys = _matching_keys(engine, query)
     if query.phrases:
         if len(keys) <= PHRASE_CHECK_LIMIT:

@@ -13,12 +13,21 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.collections.importing import MAX_IMPORT_BYTES
+from paperfeed.discussion import MAX_COMMENT_CHARACTERS
 from paperfeed.web.presentation import error_body
 
 MAX_BODY_BYTES = 64 * 1024
+# a comment as long as a comment may be, in a form or in JSON escaped to ASCII: up to 12
+# bytes a character ("%F0%9F%98%80", "\\ud83d\\ude00"), where 64 KiB held 7,000 in Chinese
+_COMMENT_BYTES = MAX_COMMENT_CHARACTERS * 12 + MAX_BODY_BYTES
 # (path pattern, limit) for the routes that take more than MAX_BODY_BYTES
 ROUTE_LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^(?:/api)?/collections/[^/]+/import/?$"), MAX_IMPORT_BYTES + MAX_BODY_BYTES),
+    # For you seeded from a library: the same files (the form and the API)
+    (re.compile(r"^(?:/for-you|/api/for_you)/import/?$"), MAX_IMPORT_BYTES + MAX_BODY_BYTES),
+    # posting and editing comments (a paper id may be a DOI, with slashes)
+    (re.compile(r"^(?:/api)?/papers/.+/comments/?$"), _COMMENT_BYTES),
+    (re.compile(r"^(?:/comments/\d+/edit|/api/comments/\d+)/?$"), _COMMENT_BYTES),
 )
 
 

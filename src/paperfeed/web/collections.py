@@ -50,6 +50,7 @@ api_router = APIRouter(prefix="/api/collections", tags=["collections"])
 router = APIRouter(include_in_schema=False)
 _ERRORS = (CollectionError, CollectionNotFoundError, NotYourCollectionError, RateLimitedError)
 _SLUG = re.compile(r"[^a-z0-9]+")
+PAGE_SIZE = 50  # papers per page of a collection, as on the daily lists
 
 
 _STATUSES = (
@@ -347,10 +348,16 @@ def _page(
     report: ImportReport | None = None,
     error: str | None = None,
     status_code: int = 200,
+    page: int = 1,
 ) -> HTMLResponse:
     store = store_of(request)
     user = session_user(request)
-    papers = lists.papers_shown(store, collection, user)
+    every = lists.papers_shown(store, collection, user)
+    # an imported library holds thousands: paged as the daily lists are (2,000 were 7.6 MB)
+    pages = max(1, -(-len(every) // PAGE_SIZE))
+    if page > pages:
+        raise HTTPException(404, f"page {page} is past the last page ({pages}) of this collection")
+    papers = every[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     plain = [paper for paper, _ in papers]
     return render(
         request,
@@ -358,6 +365,8 @@ def _page(
         {
             "collection": collection,
             "papers": papers,
+            "page": page,
+            "pages": pages,
             "upvotes": total_upvotes(store, plain),
             "voted": voted_ids(store, user, plain),
             "mine": user is not None and user.id == collection.user_id,
@@ -371,14 +380,16 @@ def _page(
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
-def collection_page(request: Request, collection_id: CollectionId) -> HTMLResponse:
+def collection_page(
+    request: Request, collection_id: CollectionId, page: Annotated[int, Query(ge=1)] = 1
+) -> HTMLResponse:
     try:
         collection = lists.visible_collection(
             store_of(request), collection_id, session_user(request)
         )
     except _ERRORS as error:
         raise _http_error(error) from None
-    return _page(request, collection)
+    return _page(request, collection, page=page)
 
 
 @router.post("/collections")

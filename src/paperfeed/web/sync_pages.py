@@ -114,6 +114,9 @@ def new_page(
         feed = new_feed(store, source, date, categories, kind or None, followed)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
+    pages = max(1, -(-len(feed.items) // PAGE_SIZE))
+    if page > pages:  # as the daily lists answer a page past their end
+        raise HTTPException(404, f"page {page} is past the last page ({pages}) of this day")
     user = session_user(request)
     # signed in, the day comes in the order of the user's For you model (same as /for-you)
     personal = (
@@ -163,7 +166,7 @@ def new_page(
             "shown": shown,
             "voted": voted,
             "page": page,
-            "pages": max(1, -(-len(feed.items) // PAGE_SIZE)),
+            "pages": pages,
             "first_number": (page - 1) * PAGE_SIZE + 1,
             "sync": status_line(store),
             "new_url": new_url,
