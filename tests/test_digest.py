@@ -273,6 +273,10 @@ def test_a_run_killed_mid_send_is_resumed(mail_site: Site, inbox: Inbox) -> None
     [
         ("a@example.org\r\nBcc: victim@example.org", "", "line break"),
         ("not-an-address", "", "not an email address"),
+        # header syntax in the address: a To header naming two mailboxes, or a stray '>'
+        ("bob,eve@evil.example", "", "not an email address"),
+        ("bob@example.org>", "", "not an email address"),
+        ("bob(x)@example.org", "", "not an email address"),
         ("b@example.org", "agents\r\nBcc: victim@example.org", "line break"),
     ],
 )
