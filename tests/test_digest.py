@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -26,6 +27,7 @@ from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
 from paperfeed.digest.subscribing import TopicInput, subscribe, update_subscription
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
+from paperfeed.store.loading import ingest_sources
 from paperfeed.store.subscriptions import claim_due_messages, confirm_subscription, outbox_counts
 from running_site import Site, csrf_of, load_site_corpus, serve
 
@@ -463,3 +465,40 @@ def test_east_of_utc_a_day_is_sent_once_it_has_ended_in_utc(mail_site: Site, inb
     after = datetime(2026, 8, 22, 0, 5, tzinfo=UTC).timestamp()  # the UTC day has ended
     run_once(mail_site.store, engine, settings, after)
     assert [m["Subject"][:23] for m in inbox.to(address)][-1:] == ["Daily papers 2026-08-21"]
+
+
+def test_a_day_not_over_yet_is_not_recorded_empty_and_is_sent_once_it_has_papers(
+    mail_settings: Settings, paperfeed_home: Path, inbox: Inbox
+) -> None:
+    """`digest send --for <today>` before today's papers came in recorded the day as
+    "empty", so the run after the sync skipped it as "composed before": a lost digest."""
+    folder = paperfeed_home.parent / "cli"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    confirm_subscription(store, subscribe(store, "today@example.org", "daily", "UTC").id)
+    today = datetime.now(UTC).date().isoformat()
+    runner = CliRunner()
+    early = runner.invoke(main, ["digest", "send", "--for", today, "--quiet"])
+    assert early.exit_code == 0 and "1 with nothing new" in early.output, early.output
+    assert outbox_counts(store) == {} and inbox.messages == []
+    arrived = folder / "today.jsonl"
+    arrived.write_text(
+        json.dumps(
+            {
+                "id": "2612.00001",
+                "title": "Papers that came in today",
+                "abstract": "Synced after the first digest run.",
+                "authors": ["Ada Lovelace"],
+                "daily_date": today,
+                "upvotes": 3,
+            }
+        )
+        + "\n"
+    )
+    ingest_sources(store, [arrived], "daily-papers-flat")
+    later = runner.invoke(main, ["digest", "send", "--for", today, "--quiet"])
+    assert later.exit_code == 0 and "sent 1, failed 0" in later.output, later.output
+    assert "Papers that came in today" in _text(inbox.to("today@example.org")[0])
+    past = runner.invoke(main, ["digest", "send", "--for", "2026-08-16", "--quiet"])  # a Sunday
+    assert "1 with nothing new" in past.output and outbox_counts(store) == {"empty": 1, "sent": 1}
+    store.close()

@@ -18,9 +18,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from paperfeed.config import Settings
-from paperfeed.digest.composing import Composer, periods_due
+from paperfeed.digest.composing import Composer, last_complete_period, periods_due
 from paperfeed.digest.rendering import (
     CONFIRMATION_SUBJECT,
     digest_subject,
@@ -241,7 +242,8 @@ def queue_digests(
         on_digest: called with each subscriber and the message bytes (None: empty period).
         include: only subscribers it accepts (the scheduler's "local hour reached").
 
-    An empty period sends nothing (it is recorded so the run stays a no-op when repeated).
+    An empty period sends nothing (it is recorded so the run stays a no-op when repeated,
+    once the period is over: an empty day that is not over yet is composed again later).
     """
     started = time.monotonic()
     moment = time.time() if now is None else now
@@ -265,6 +267,11 @@ def queue_digests(
         if on_digest is not None:
             on_digest(subscription, body)
         report.empty += body is None
+        if body is None and not _has_ended(subscription, digest.period.last, moment):
+            # a day or week still going on (``--for`` today): nothing yet, but recording
+            # it as empty would keep its papers from ever being sent once they come in
+            bar.update(1)
+            continue
         batch.append(
             NewMessage(
                 subscription_id=subscription.id,
@@ -301,6 +308,13 @@ def queue_digests(
             },
         )
     return report
+
+
+def _has_ended(subscription: Subscription, last_day: date, moment: float) -> bool:
+    """Whether a period ending on ``last_day`` is over for the subscriber (in their time
+    zone and in UTC, as the periods composed by default are)."""
+    finished = last_complete_period(subscription.frequency, subscription.time_zone, moment)
+    return last_day <= finished.last
 
 
 def queue_confirmation(store: Store, settings: Settings, subscription: Subscription) -> None:
