@@ -502,3 +502,30 @@ def test_a_day_not_over_yet_is_not_recorded_empty_and_is_sent_once_it_has_papers
     past = runner.invoke(main, ["digest", "send", "--for", "2026-08-16", "--quiet"])  # a Sunday
     assert "1 with nothing new" in past.output and outbox_counts(store) == {"empty": 1, "sent": 1}
     store.close()
+
+
+def test_the_api_takes_timezone_period_and_plain_topics_instead_of_dropping_them(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    """`{"timezone": "Asia/Tokyo", "period": "weekly"}` answered 202 but subscribed a
+    daily UTC subscriber: the keys were dropped without a word."""
+    with mail_site.client() as client:
+        answer = client.post(
+            "/api/subscriptions",
+            json={
+                "email": "tokyo@example.org",
+                "period": "weekly",
+                "timezone": "Asia/Tokyo",
+                "topics": ["video generation", {"query": "agents", "relevance": 0.5}],
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        confirm_url = re.search(r"(http\S+/subscribe/confirm\?token=\S+)", _text(inbox.messages[0]))
+        assert confirm_url and "weekly" in _text(inbox.messages[0])
+        page = client.get(_local(confirm_url.group(1)))
+        manage_url = re.search(r'href="http[^"]+(/subscribe/manage\?token=[^"]+)"', page.text)
+        assert manage_url
+        manage = client.get(manage_url.group(1).replace("&amp;", "&")).text
+    assert re.search(r'<option value="Asia/Tokyo"\s+selected', manage), manage
+    assert 'value="video generation"' in manage and 'value="agents"' in manage
+    assert 'value="0.5"' in manage

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from paperfeed import accounts
 from paperfeed.config import secret_key_of
@@ -251,7 +251,9 @@ class TopicBody(BaseModel):
         description="a saved search in the search syntax",
         json_schema_extra={"pattern": _TOPIC_PATTERN, "maxLength": MAX_TOPIC_LENGTH},
     )
-    min_relevance: float = Field(0.3, ge=0.0, le=1.0)
+    min_relevance: float = Field(
+        0.3, ge=0.0, le=1.0, validation_alias=AliasChoices("min_relevance", "relevance")
+    )
 
     @field_validator("min_relevance", mode="before")
     @classmethod
@@ -268,15 +270,31 @@ class SubscriptionBody(BaseModel):
         "sent to as its IDNA form)",
         json_schema_extra={"format": "email", "pattern": _EMAIL_PATTERN, "maxLength": 254},
     )
+    # the other spellings a client may reach for (``timezone``, ``period`` as the CLI's
+    # option says) are taken too: dropped silently, they left a subscriber in UTC
     frequency: str = Field(
-        "daily", description="daily or weekly", json_schema_extra={"enum": list(FREQUENCIES)}
+        "daily",
+        description="daily or weekly",
+        json_schema_extra={"enum": list(FREQUENCIES)},
+        validation_alias=AliasChoices("frequency", "period"),
     )
     time_zone: str = Field(
-        "UTC", description="IANA name, e.g. Europe/Paris", json_schema_extra=time_zone_schema()
+        "UTC",
+        description="IANA name, e.g. Europe/Paris",
+        json_schema_extra=time_zone_schema(),
+        validation_alias=AliasChoices("time_zone", "timezone", "tz"),
     )
     topics: list[TopicBody] = Field(
         default_factory=list, json_schema_extra={"maxItems": MAX_TOPICS}
     )
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _plain_queries(cls, value: object) -> object:
+        # a topic given as just its query ("KL divergence") has the default relevance
+        if isinstance(value, list):
+            return [{"query": item} if isinstance(item, str) else item for item in value]
+        return value
 
 
 @api_router.post(
