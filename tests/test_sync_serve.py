@@ -22,8 +22,10 @@ from click.testing import CliRunner
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.digest.subscribing import subscribe
+from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.store.subscriptions import confirm_subscription
+from paperfeed.store.subscriptions import confirm_subscription, outbox_counts
+from paperfeed.sync.scheduling import scheduled_tick
 from replay_server import Replay, serve_replay
 from running_site import free_port
 
@@ -161,3 +163,42 @@ def test_serve_refuses_a_schedule_that_cannot_work(monkeypatch: pytest.MonkeyPat
     assert result.returncode == 1
     assert "cannot sync on a schedule: unknown arXiv category 'cs.XX'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_failed_sync_does_not_close_yesterday_as_empty_for_good(
+    sources: str, replay: Replay, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduled sync failed to fetch yesterday's daily list, the digests that ran
+    after it found yesterday empty and recorded it so; once the source was back, the
+    next tick skipped yesterday as "composed before" and its digest never went out."""
+    received: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+            received.append(envelope.content)
+            return "250 OK"
+
+    smtp_port = free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    monkeypatch.setenv("PAPERFEED_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(smtp_port))
+    monkeypatch.setenv("PAPERFEED_DIGEST_HOUR", "0")
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "0")
+    configured = Settings.from_environment()
+    store = Store(configured.database_url)
+    confirm_subscription(store, subscribe(store, "reader@example.org", "daily", "UTC").id)
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    replay.faults[yesterday] = ["500"]  # the daily-papers site is down for this tick
+    try:
+        engine = SearchEngine(store, configured)
+        first = scheduled_tick(store, engine, configured)
+        assert first.failed and received == []
+        assert outbox_counts(store) == {}  # yesterday is not closed as empty
+        second = scheduled_tick(store, engine, configured)
+        assert not second.failed
+    finally:
+        controller.stop()
+        store.close()
+    assert len(received) == 1
+    assert f"Subject: Daily papers {yesterday}: 2 papers".encode() in received[0]

@@ -232,6 +232,7 @@ def queue_digests(
     show_progress: bool = False,
     on_digest: Callable[[Subscription, bytes | None], None] | None = None,
     include: Callable[[Subscription], bool] | None = None,
+    empty_is_final: bool = True,
 ) -> ComposeReport:
     """Compose the due digest of every confirmed ``frequency`` subscriber into the outbox.
 
@@ -241,6 +242,9 @@ def queue_digests(
         dry_run: compose but queue nothing (``on_digest`` still sees every message).
         on_digest: called with each subscriber and the message bytes (None: empty period).
         include: only subscribers it accepts (the scheduler's "local hour reached").
+        empty_is_final: False after a sync that failed: an empty period may only lack
+            the papers the failed source would have brought, so it is not recorded and
+            is composed again on the next run.
 
     An empty period sends nothing (it is recorded so the run stays a no-op when repeated,
     once the period is over: an empty day that is not over yet is composed again later).
@@ -267,9 +271,12 @@ def queue_digests(
         if on_digest is not None:
             on_digest(subscription, body)
         report.empty += body is None
-        if body is None and not _has_ended(subscription, digest.period.last, moment):
-            # a day or week still going on (``--for`` today): nothing yet, but recording
-            # it as empty would keep its papers from ever being sent once they come in
+        if body is None and (
+            not empty_is_final or not _has_ended(subscription, digest.period.last, moment)
+        ):
+            # a day or week still going on (``--for`` today), or one a failed sync may
+            # not have filled: recording it as empty would keep its papers from ever
+            # being sent once they come in
             bar.update(1)
             continue
         batch.append(
