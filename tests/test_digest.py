@@ -529,3 +529,27 @@ def test_the_api_takes_timezone_period_and_plain_topics_instead_of_dropping_them
     assert re.search(r'<option value="Asia/Tokyo"\s+selected', manage), manage
     assert 'value="video generation"' in manage and 'value="agents"' in manage
     assert 'value="0.5"' in manage
+
+
+def test_a_from_name_with_a_comma_or_accents_is_one_mailbox_and_no_address_is_refused(
+    mail_settings: Settings, paperfeed_home: Path, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PAPERFEED_MAIL_FROM="Labo Pâpers, Inc <papers@example.org>": the comma made the From
+    header name two mailboxes, the accent made every digest fail to render (a traceback
+    from the ASCII-only header writer); a From with no address was sent as it was."""
+    folder = paperfeed_home.parent / "cli"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    confirm_subscription(store, subscribe(store, "from@example.org", "daily", "UTC").id)
+    runner = CliRunner()
+    monkeypatch.setenv("PAPERFEED_MAIL_FROM", "not an address")
+    refused = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert refused.exit_code != 0 and "PAPERFEED_MAIL_FROM='not an address'" in refused.output
+    assert "Traceback" not in refused.output and inbox.messages == []
+    monkeypatch.setenv("PAPERFEED_MAIL_FROM", "Labo Pâpers, Inc <papers@example.org>")
+    sent = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert sent.exit_code == 0 and "sent 1, failed 0" in sent.output, sent.output
+    [message] = inbox.messages
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Labo Pâpers, Inc", "papers@example.org")
+    store.close()
