@@ -264,6 +264,15 @@ class TopicBody(BaseModel):
         return value
 
 
+TopicText = Annotated[
+    str,
+    Field(
+        description="a saved search in the search syntax, with the default minimum relevance",
+        json_schema_extra={"pattern": _TOPIC_PATTERN, "maxLength": MAX_TOPIC_LENGTH},
+    ),
+]
+
+
 class SubscriptionBody(BaseModel):
     email: str = Field(
         description="the address digests go to (ASCII; an internationalised domain is "
@@ -284,17 +293,18 @@ class SubscriptionBody(BaseModel):
         json_schema_extra=time_zone_schema(),
         validation_alias=AliasChoices("time_zone", "timezone", "tz"),
     )
-    topics: list[TopicBody] = Field(
+    # a topic given as just its query ("KL divergence") has the default relevance
+    topics: list[TopicBody | TopicText] = Field(
         default_factory=list, json_schema_extra={"maxItems": MAX_TOPICS}
     )
 
-    @field_validator("topics", mode="before")
-    @classmethod
-    def _plain_queries(cls, value: object) -> object:
-        # a topic given as just its query ("KL divergence") has the default relevance
-        if isinstance(value, list):
-            return [{"query": item} if isinstance(item, str) else item for item in value]
-        return value
+    def topic_inputs(self) -> list[TopicInput]:
+        return [
+            TopicInput(topic.query, topic.min_relevance)
+            if isinstance(topic, TopicBody)
+            else TopicInput(topic)
+            for topic in self.topics
+        ]
 
 
 @api_router.post(
@@ -314,7 +324,7 @@ def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
             body.email,
             body.frequency,
             body.time_zone,
-            [TopicInput(topic.query, topic.min_relevance) for topic in body.topics],
+            body.topic_inputs(),
         )
     except accounts.RateLimitedError as error:
         raise HTTPException(429, str(error)) from None
