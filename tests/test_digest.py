@@ -553,3 +553,24 @@ def test_a_from_name_with_a_comma_or_accents_is_one_mailbox_and_no_address_is_re
     [sender] = message["From"].addresses
     assert (sender.display_name, sender.addr_spec) == ("Labo Pâpers, Inc", "papers@example.org")
     store.close()
+
+
+def test_subscribing_sends_the_confirmation_not_every_digest_waiting(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    """A visitor's subscribe request sent every due message in the outbox (a run's
+    worth of digests waiting after an SMTP outage) before it answered."""
+    for number in range(3):
+        address = f"waiting{number}@example.org"
+        confirm_subscription(mail_site.store, subscribe(mail_site.store, address).id)
+    engine = SearchEngine(mail_site.store, mail_site.settings)
+    queued = queue_digests(
+        mail_site.store, engine, mail_site.settings, "daily", period="2026-08-21"
+    )
+    assert queued.queued == 3 and outbox_counts(mail_site.store) == {"pending": 3}
+    with mail_site.client() as client:
+        answer = client.post("/api/subscriptions", json={"email": "newcomer@example.org"})
+    assert answer.status_code == 202
+    assert [message["To"] for message in inbox.messages] == ["newcomer@example.org"]
+    assert outbox_counts(mail_site.store) == {"pending": 3, "sent": 1}
+    assert _send(mail_site, period=None)[1].sent == 3  # the next run sends them

@@ -158,16 +158,24 @@ class DeliveryReport:
 
 
 def deliver_due(
-    store: Store, mailer: Mailer, now: float | None = None, show_progress: bool = False
+    store: Store,
+    mailer: Mailer,
+    now: float | None = None,
+    show_progress: bool = False,
+    kinds: tuple[str, ...] | None = None,
 ) -> DeliveryReport:
-    """Send every outbox message that is due, one claim at a time."""
+    """Send every outbox message that is due (of ``kinds`` only, when given: a web
+    request sends the confirmation it queued, not every digest waiting), one claim at a
+    time."""
     report = DeliveryReport()
     started = time.monotonic()
     bar = progress_bar("send", total=None, unit=" mails", enabled=show_progress)
     try:
         while True:
             moment = time.time() if now is None else now
-            claimed = claim_due_messages(store, moment, limit=1, stale_after=STALE_CLAIM_SECONDS)
+            claimed = claim_due_messages(
+                store, moment, limit=1, stale_after=STALE_CLAIM_SECONDS, kinds=kinds
+            )
             if not claimed:
                 break
             message: OutboxMessage = claimed[0]

@@ -87,7 +87,7 @@ def _start_subscription(request: Request, subscription: Subscription) -> None:
     if subscription.confirmed:
         return
     queue_confirmation(store, settings_of(request), subscription)
-    deliver_due(store, Mailer(settings_of(request)))
+    deliver_due(store, Mailer(settings_of(request)), kinds=("confirmation",))
 
 
 def _check_subscribe_rate(request: Request, email: str) -> None:
