@@ -232,7 +232,7 @@ HTML_ERROR = (
 
 class ReplayHandler(BaseHTTPRequestHandler):
     """Answers a request with its replay's next fault for the key applied: ``stall``
-    (answers once released), ``503`` (with Retry-After), ``500`` or ``html`` (an HTML error
+    (answers once released), ``503`` (with Retry-After), ``404``, ``500`` or ``html`` (an HTML error
     page, status 500 or 200), ``malformed`` (``corrupt``), ``truncated`` (half the body),
     ``cut`` (the connection closed half-way through the body)."""
 
@@ -263,6 +263,14 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", replay.retry_after)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            return
+        if action == "404":  # a site with nothing at this address (or for this day)
+            payload = b'{"error":"Not Found"}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
             return
         if action in ("500", "html"):
             payload = self.error_page

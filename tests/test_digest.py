@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -26,6 +27,7 @@ from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
 from paperfeed.digest.subscribing import TopicInput, subscribe, update_subscription
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
+from paperfeed.store.loading import ingest_sources
 from paperfeed.store.subscriptions import claim_due_messages, confirm_subscription, outbox_counts
 from running_site import Site, csrf_of, load_site_corpus, serve
 
@@ -273,6 +275,10 @@ def test_a_run_killed_mid_send_is_resumed(mail_site: Site, inbox: Inbox) -> None
     [
         ("a@example.org\r\nBcc: victim@example.org", "", "line break"),
         ("not-an-address", "", "not an email address"),
+        # header syntax in the address: a To header naming two mailboxes, or a stray '>'
+        ("bob,eve@evil.example", "", "not an email address"),
+        ("bob@example.org>", "", "not an email address"),
+        ("bob(x)@example.org", "", "not an email address"),
         ("b@example.org", "agents\r\nBcc: victim@example.org", "line break"),
     ],
 )
@@ -459,3 +465,112 @@ def test_east_of_utc_a_day_is_sent_once_it_has_ended_in_utc(mail_site: Site, inb
     after = datetime(2026, 8, 22, 0, 5, tzinfo=UTC).timestamp()  # the UTC day has ended
     run_once(mail_site.store, engine, settings, after)
     assert [m["Subject"][:23] for m in inbox.to(address)][-1:] == ["Daily papers 2026-08-21"]
+
+
+def test_a_day_not_over_yet_is_not_recorded_empty_and_is_sent_once_it_has_papers(
+    mail_settings: Settings, paperfeed_home: Path, inbox: Inbox
+) -> None:
+    """`digest send --for <today>` before today's papers came in recorded the day as
+    "empty", so the run after the sync skipped it as "composed before": a lost digest."""
+    folder = paperfeed_home.parent / "cli"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    confirm_subscription(store, subscribe(store, "today@example.org", "daily", "UTC").id)
+    today = datetime.now(UTC).date().isoformat()
+    runner = CliRunner()
+    early = runner.invoke(main, ["digest", "send", "--for", today, "--quiet"])
+    assert early.exit_code == 0 and "1 with nothing new" in early.output, early.output
+    assert outbox_counts(store) == {} and inbox.messages == []
+    arrived = folder / "today.jsonl"
+    arrived.write_text(
+        json.dumps(
+            {
+                "id": "2612.00001",
+                "title": "Papers that came in today",
+                "abstract": "Synced after the first digest run.",
+                "authors": ["Ada Lovelace"],
+                "daily_date": today,
+                "upvotes": 3,
+            }
+        )
+        + "\n"
+    )
+    ingest_sources(store, [arrived], "daily-papers-flat")
+    later = runner.invoke(main, ["digest", "send", "--for", today, "--quiet"])
+    assert later.exit_code == 0 and "sent 1, failed 0" in later.output, later.output
+    assert "Papers that came in today" in _text(inbox.to("today@example.org")[0])
+    past = runner.invoke(main, ["digest", "send", "--for", "2026-08-16", "--quiet"])  # a Sunday
+    assert "1 with nothing new" in past.output and outbox_counts(store) == {"empty": 1, "sent": 1}
+    store.close()
+
+
+def test_the_api_takes_timezone_period_and_plain_topics_instead_of_dropping_them(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    """`{"timezone": "Asia/Tokyo", "period": "weekly"}` answered 202 but subscribed a
+    daily UTC subscriber: the keys were dropped without a word."""
+    with mail_site.client() as client:
+        answer = client.post(
+            "/api/subscriptions",
+            json={
+                "email": "tokyo@example.org",
+                "period": "weekly",
+                "timezone": "Asia/Tokyo",
+                "topics": ["video generation", {"query": "agents", "relevance": 0.5}],
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        confirm_url = re.search(r"(http\S+/subscribe/confirm\?token=\S+)", _text(inbox.messages[0]))
+        assert confirm_url and "weekly" in _text(inbox.messages[0])
+        page = client.get(_local(confirm_url.group(1)))
+        manage_url = re.search(r'href="http[^"]+(/subscribe/manage\?token=[^"]+)"', page.text)
+        assert manage_url
+        manage = client.get(manage_url.group(1).replace("&amp;", "&")).text
+    assert re.search(r'<option value="Asia/Tokyo"\s+selected', manage), manage
+    assert 'value="video generation"' in manage and 'value="agents"' in manage
+    assert 'value="0.5"' in manage
+
+
+def test_a_from_name_with_a_comma_or_accents_is_one_mailbox_and_no_address_is_refused(
+    mail_settings: Settings, paperfeed_home: Path, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PAPERFEED_MAIL_FROM="Labo Pâpers, Inc <papers@example.org>": the comma made the From
+    header name two mailboxes, the accent made every digest fail to render (a traceback
+    from the ASCII-only header writer); a From with no address was sent as it was."""
+    folder = paperfeed_home.parent / "cli"
+    folder.mkdir()
+    store = load_site_corpus(mail_settings, folder)
+    confirm_subscription(store, subscribe(store, "from@example.org", "daily", "UTC").id)
+    runner = CliRunner()
+    monkeypatch.setenv("PAPERFEED_MAIL_FROM", "not an address")
+    refused = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert refused.exit_code != 0 and "PAPERFEED_MAIL_FROM='not an address'" in refused.output
+    assert "Traceback" not in refused.output and inbox.messages == []
+    monkeypatch.setenv("PAPERFEED_MAIL_FROM", "Labo Pâpers, Inc <papers@example.org>")
+    sent = runner.invoke(main, ["digest", "send", "--for", "2026-08-21", "--quiet"])
+    assert sent.exit_code == 0 and "sent 1, failed 0" in sent.output, sent.output
+    [message] = inbox.messages
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Labo Pâpers, Inc", "papers@example.org")
+    store.close()
+
+
+def test_subscribing_sends_the_confirmation_not_every_digest_waiting(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    """A visitor's subscribe request sent every due message in the outbox (a run's
+    worth of digests waiting after an SMTP outage) before it answered."""
+    for number in range(3):
+        address = f"waiting{number}@example.org"
+        confirm_subscription(mail_site.store, subscribe(mail_site.store, address).id)
+    engine = SearchEngine(mail_site.store, mail_site.settings)
+    queued = queue_digests(
+        mail_site.store, engine, mail_site.settings, "daily", period="2026-08-21"
+    )
+    assert queued.queued == 3 and outbox_counts(mail_site.store) == {"pending": 3}
+    with mail_site.client() as client:
+        answer = client.post("/api/subscriptions", json={"email": "newcomer@example.org"})
+    assert answer.status_code == 202
+    assert [message["To"] for message in inbox.messages] == ["newcomer@example.org"]
+    assert outbox_counts(mail_site.store) == {"pending": 3, "sent": 1}
+    assert _send(mail_site, period=None)[1].sent == 3  # the next run sends them

@@ -46,6 +46,11 @@ def test_every_spelling_has_one_canonical_form() -> None:
         ("x@example..org", "x@example..org"),
         ("x@.", "x@."),
         ("x@example.org\n", "line break"),
+        ("bob,eve@evil.example", "bob,eve@evil.example"),
+        ("x<y@example.org", "x<y@example.org"),
+        ("x@example.org>", "x@example.org>"),
+        ("x@[127.0.0.1]", "x@[127.0.0.1]"),
+        ("x@exa,mple.org", "x@exa,mple.org"),
         ("x@" + "a" * 320 + ".org", "characters"),
     ],
 )

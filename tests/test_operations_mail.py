@@ -67,6 +67,11 @@ def test_mail_test_reports_a_refusal_and_a_server_that_is_not_there(
     assert (
         malformed.exit_code == 1 and "'not an address' is not an email address" in malformed.output
     )
+    for hostile in ("ada@example.org>", "bob,eve@evil.example"):  # header syntax
+        refused_address = runner.invoke(main, ["mail", "test", hostile])
+        assert refused_address.exit_code == 1
+        assert f"'{hostile}' is not an email address" in refused_address.output
+    assert inbox.messages == []
     monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(free_port()))  # nobody listens there
     down = runner.invoke(main, ["mail", "test", "ada@example.org"])
     assert down.exit_code == 1

@@ -17,6 +17,7 @@ from paperfeed.config import Settings
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.store import Store
 from paperfeed.store.loading import ingest_sources
+from paperfeed.store.syncing import harvest_state
 from paperfeed.sync.daily_papers import days_to_fetch, sync_daily_papers
 from paperfeed.sync.reports import SyncError
 from replay_server import Replay, serve_replay
@@ -113,6 +114,29 @@ def test_a_bad_answer_names_the_url_and_keeps_the_days_before(
     assert f"{base_url}/api/daily_papers?date=2025-06-03" in err
     assert message in err and "Traceback" not in err
     assert not any("2025-06-04" in request for request in replay.requests)
+
+
+def test_a_day_the_site_answers_404_for_is_skipped_and_asked_again(
+    base_url: str, replay: Replay
+) -> None:
+    """A site that answers 404 for a day it has no list of (rather than []) stopped the
+    sync at that day: a first run over the last 7 days never reached the day that had
+    papers. Every day 404 is still a failure, naming the URL."""
+    replay.faults["2025-06-01"] = ["404"]
+    replay.faults["2025-06-03"] = ["404"]
+    code, out, err = _sync("daily-papers", "--from", "2025-06-01", "--until", "2025-06-03")
+    assert code == 0, out + err
+    assert "daily-papers: added 2, updated 0, unchanged 0, rejected 0" in out
+    assert "daily-papers 2025-06-01: no list (HTTP 404)" in err
+    settings = Settings.from_environment()
+    state = harvest_state(Store(settings.database_url), "daily-papers")
+    assert state is not None and state.last_datestamp == DAY  # 06-03 is asked again
+    replay.faults["2025-06-05"] = ["404"]
+    replay.faults["2025-06-06"] = ["404"]
+    code, out, err = _sync("daily-papers", "--from", "2025-06-05", "--until", "2025-06-06")
+    assert code == 1
+    assert f"{base_url}/api/daily_papers?date=2025-06-06" in err and "HTTP 404" in err
+    assert "a daily-papers site?" in err and "Traceback" not in err
 
 
 def test_future_dates_are_refused(base_url: str, replay: Replay) -> None:

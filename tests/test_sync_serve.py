@@ -22,8 +22,10 @@ from click.testing import CliRunner
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.digest.subscribing import subscribe
+from paperfeed.search import SearchEngine
 from paperfeed.store import Store
-from paperfeed.store.subscriptions import confirm_subscription
+from paperfeed.store.subscriptions import confirm_subscription, outbox_counts
+from paperfeed.sync.scheduling import scheduled_tick
 from replay_server import Replay, serve_replay
 from running_site import free_port
 
@@ -161,3 +163,73 @@ def test_serve_refuses_a_schedule_that_cannot_work(monkeypatch: pytest.MonkeyPat
     assert result.returncode == 1
     assert "cannot sync on a schedule: unknown arXiv category 'cs.XX'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def mailed(
+    sources: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[bytes]]:
+    """A real SMTP server on loopback, a confirmed daily subscriber, digests at hour 0."""
+    received: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+            received.append(envelope.content)
+            return "250 OK"
+
+    smtp_port = free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    monkeypatch.setenv("PAPERFEED_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(smtp_port))
+    monkeypatch.setenv("PAPERFEED_DIGEST_HOUR", "0")
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "0")
+    store = Store(settings.database_url)
+    confirm_subscription(store, subscribe(store, "reader@example.org", "daily", "UTC").id)
+    store.close()
+    yield received
+    controller.stop()
+
+
+def test_a_failed_sync_does_not_close_yesterday_as_empty_for_good(
+    mailed: list[bytes], replay: Replay
+) -> None:
+    """The scheduled sync failed to fetch yesterday's daily list, the digests that ran
+    after it found yesterday empty and recorded it so; once the source was back, the
+    next tick skipped yesterday as "composed before" and its digest never went out."""
+    configured = Settings.from_environment()
+    store = Store(configured.database_url)
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    replay.faults[yesterday] = ["500"]  # the daily-papers site is down for this tick
+    try:
+        engine = SearchEngine(store, configured)
+        first = scheduled_tick(store, engine, configured)
+        assert first.failed and mailed == []
+        assert outbox_counts(store) == {}  # yesterday is not closed as empty
+        second = scheduled_tick(store, engine, configured)
+        assert not second.failed
+    finally:
+        store.close()
+    assert len(mailed) == 1
+    assert f"Subject: Daily papers {yesterday}: 2 papers".encode() in mailed[0]
+
+
+def test_the_cron_line_after_a_failed_sync_mails_yesterday_once_it_comes_in(
+    mailed: list[bytes], replay: Replay
+) -> None:
+    """`paperfeed sync; paperfeed digest send` (the README's cron line): the same as the
+    scheduler, with the CLI as cron runs it."""
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    replay.faults[yesterday] = ["500"]
+    runner = CliRunner()
+    assert runner.invoke(main, ["sync", "--quiet", "--no-embed"]).exit_code == 1
+    early = runner.invoke(main, ["digest", "send", "--quiet"])
+    assert early.exit_code == 0 and "1 with nothing new" in early.stdout, early.output
+    assert "the last sync of daily-papers failed" in early.stderr
+    assert mailed == []
+    assert runner.invoke(main, ["sync", "--quiet", "--no-embed"]).exit_code == 0
+    later = runner.invoke(main, ["digest", "send", "--quiet"])
+    assert later.exit_code == 0 and "sent 1, failed 0" in later.stdout, later.output
+    assert f"Subject: Daily papers {yesterday}: 2 papers".encode() in mailed[0]
+    again = runner.invoke(main, ["digest", "send", "--quiet"])
+    assert "1 composed before" in again.stdout and len(mailed) == 1

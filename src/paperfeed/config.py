@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import formataddr
 from pathlib import Path
 
 
@@ -163,6 +165,34 @@ def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...])
 # stays stored; the next run carries on). A first arXiv week is ~20 requests.
 DEFAULT_SYNC_BUDGET_MINUTES = 120.0
 DEFAULT_SYNC_MAX_REQUESTS = 10_000
+
+
+# "Name <local@domain>" or "local@domain": a dot-atom local part and a host name
+_MAIL_FROM = re.compile(r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<inner>[^<>]*)>|(?P<bare>[^<>]*?))\s*$")
+_MAIL_FROM_ADDRESS = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*$"
+)
+
+
+def _read_mail_from(raw: str) -> str:
+    """The From header of every mail, written so that a name with a comma or quotes
+    (``Papers, Inc <p@example.org>``) stays one mailbox; a line break, or no address
+    to send from, is refused naming the value."""
+    text = raw or "paperfeed <paperfeed@localhost>"
+    if any(character in text for character in "\r\n\x00"):
+        raise SettingsError(f"PAPERFEED_MAIL_FROM={text!r} contains a line break")
+    found = _MAIL_FROM.match(text)
+    address = (found.group("inner") or found.group("bare") or "").strip() if found else ""
+    if not _MAIL_FROM_ADDRESS.match(address):
+        raise SettingsError(
+            f"PAPERFEED_MAIL_FROM={text!r} is not an address to send from "
+            "(expected e.g. Daily Papers <papers@example.org> or papers@example.org)"
+        )
+    name = (found.group("name") or "").strip() if found else ""
+    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+        name = name[1:-1].replace('\\"', '"')
+    return formataddr((name, address)) if name else address
 
 
 @dataclass(frozen=True)
@@ -382,9 +412,7 @@ class Settings:
                 f"PAPERFEED_EMBED_PROVIDER={embed_provider!r} is not one of "
                 f"{', '.join(EMBED_PROVIDERS)}"
             )
-        mail_from = env.get("PAPERFEED_MAIL_FROM") or "paperfeed <paperfeed@localhost>"
-        if any(character in mail_from for character in "\r\n"):
-            raise SettingsError(f"PAPERFEED_MAIL_FROM={mail_from!r} contains a line break")
+        mail_from = _read_mail_from(env.get("PAPERFEED_MAIL_FROM") or "")
         sync_interval = _read_float(env, "PAPERFEED_SYNC_INTERVAL_MINUTES", 0.0)
         if sync_interval < 0:
             raise SettingsError(

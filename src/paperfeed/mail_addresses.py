@@ -23,6 +23,9 @@ MAX_LOCAL_LENGTH = 64
 # RFC 5322 §3.2.3 "atext" plus dots: what a local part may hold without quotes.
 _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _SPACE = re.compile(r"\s")
+# A host name's label (RFC 1123 letters, digits, hyphens; underscores as some DNS names
+# have): no <, >, comma, parenthesis or bracket, which would be address syntax in a header.
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$")
 
 
 class AddressError(ValueError):
@@ -43,7 +46,9 @@ def _local_part(value: str, local: str) -> str:
                 value, "a quoted name with spaces or special characters is not accepted here"
             )
         local = inner
-    if not local or len(local) > MAX_LOCAL_LENGTH or '"' in local:
+    if not local or len(local) > MAX_LOCAL_LENGTH or not _DOT_ATOM.match(local):
+        # ',', '<', '>', '(', ';', ':' or '\\' unquoted make a To header name other
+        # mailboxes than this one ("bob,eve@evil.org" is two)
         raise _not_an_address(value)
     return local.lower()
 
@@ -60,7 +65,7 @@ def _domain(value: str, domain: str) -> str:
         except UnicodeError:
             raise _not_an_address(value, "its domain is not a valid host name") from None
     labels = domain.split(".")
-    if len(labels) < 2 or any(not label for label in labels):
+    if len(labels) < 2 or any(not _LABEL.match(label) for label in labels):
         raise _not_an_address(value)
     return domain
 

@@ -27,6 +27,7 @@ from paperfeed.digest.scheduling import run_once as send_due_digests
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.store.scheduler_lock import run_when_elected
+from paperfeed.store.syncing import failed_sources
 from paperfeed.sync.reports import SyncError
 from paperfeed.sync.running import SyncReport
 from paperfeed.sync.scheduling import scheduled_tick
@@ -99,7 +100,9 @@ def scheduled_jobs(
 
         def digests(store: Store, engine: SearchEngine) -> None:
             engine.reload_if_changed()
-            send_due_digests(store, engine, settings, time.time())
+            # a sync run by cron that failed leaves empty periods open (see the CLI's)
+            final = not failed_sources(store)
+            send_due_digests(store, engine, settings, time.time(), empty_is_final=final)
 
         return [Job("digests", TICK_SECONDS, digests)]
     return []

@@ -46,6 +46,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
     from paperfeed.search import SearchEngine
     from paperfeed.store.subscriptions import Subscription, waiting_for_retry
+    from paperfeed.store.syncing import failed_sources
 
     settings = load_settings()
     configure_logging(settings)  # the job's log lines, on stderr
@@ -69,6 +70,9 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
             subject, text = text_of(message)
             click.echo(f"--- {subscription.email}: {subject}\n{text}")
 
+    # after a failed sync (cron runs "paperfeed sync; paperfeed digest send") an empty
+    # period may only lack what failed to come in: it is left open for the next run
+    failed = failed_sources(store)
     report = queue_digests(
         store,
         engine,
@@ -78,6 +82,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
         dry_run=dry_run,
         show_progress=not quiet,
         on_digest=show if dry_run else None,
+        empty_is_final=not failed,
     )
     click.echo(
         f"{frequency} digests: {report.subscribers} confirmed subscribers, "
@@ -86,6 +91,12 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
         f"{report.already} composed before; {report.searches} topic searches "
         f"in {report.seconds:.1f} s"
     )
+    if failed and report.empty:
+        click.echo(
+            f"the last sync of {', '.join(failed)} failed: the {report.empty} empty "
+            "period(s) are composed again on the next run",
+            err=True,
+        )
     if dry_run:
         return
     delivery = deliver_due(store, Mailer(settings), show_progress=not quiet)

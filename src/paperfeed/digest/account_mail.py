@@ -73,7 +73,7 @@ def mail_password_reset(store: Store, settings: Settings, email: str) -> bool:
             )
         ],
     )
-    report = deliver_due(store, Mailer(settings))
+    report = deliver_due(store, Mailer(settings), kinds=("password-reset",))
     if report.errors:
         _log.warning("password-reset mail not sent yet: %s", report.errors[0])
     return True

@@ -29,8 +29,14 @@ def is_due(subscription: Subscription, hour: int, now: float) -> bool:
     return local.hour >= hour
 
 
-def run_once(store: Store, engine: SearchEngine, settings: Settings, now: float) -> None:
-    """Queue what is due at ``now`` for both frequencies, then deliver."""
+def run_once(
+    store: Store, engine: SearchEngine, settings: Settings, now: float, empty_is_final: bool = True
+) -> None:
+    """Queue what is due at ``now`` for both frequencies, then deliver.
+
+    ``empty_is_final`` False (after a failed sync): an empty period is not recorded, so
+    it is composed again once the sync brings its papers.
+    """
     hour = settings.digest_hour if settings.digest_hour is not None else 0
     for frequency in ("daily", "weekly"):
         queue_digests(
@@ -40,5 +46,6 @@ def run_once(store: Store, engine: SearchEngine, settings: Settings, now: float)
             frequency,
             now=now,
             include=lambda subscription: is_due(subscription, hour, now),
+            empty_is_final=empty_is_final,
         )
     deliver_due(store, Mailer(settings))  # what is due by the clock, whatever ``now`` says

@@ -18,9 +18,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from paperfeed.config import Settings
-from paperfeed.digest.composing import Composer, periods_due
+from paperfeed.digest.composing import Composer, last_complete_period, periods_due
 from paperfeed.digest.rendering import (
     CONFIRMATION_SUBJECT,
     digest_subject,
@@ -157,16 +158,24 @@ class DeliveryReport:
 
 
 def deliver_due(
-    store: Store, mailer: Mailer, now: float | None = None, show_progress: bool = False
+    store: Store,
+    mailer: Mailer,
+    now: float | None = None,
+    show_progress: bool = False,
+    kinds: tuple[str, ...] | None = None,
 ) -> DeliveryReport:
-    """Send every outbox message that is due, one claim at a time."""
+    """Send every outbox message that is due (of ``kinds`` only, when given: a web
+    request sends the confirmation it queued, not every digest waiting), one claim at a
+    time."""
     report = DeliveryReport()
     started = time.monotonic()
     bar = progress_bar("send", total=None, unit=" mails", enabled=show_progress)
     try:
         while True:
             moment = time.time() if now is None else now
-            claimed = claim_due_messages(store, moment, limit=1, stale_after=STALE_CLAIM_SECONDS)
+            claimed = claim_due_messages(
+                store, moment, limit=1, stale_after=STALE_CLAIM_SECONDS, kinds=kinds
+            )
             if not claimed:
                 break
             message: OutboxMessage = claimed[0]
@@ -231,6 +240,7 @@ def queue_digests(
     show_progress: bool = False,
     on_digest: Callable[[Subscription, bytes | None], None] | None = None,
     include: Callable[[Subscription], bool] | None = None,
+    empty_is_final: bool = True,
 ) -> ComposeReport:
     """Compose the due digest of every confirmed ``frequency`` subscriber into the outbox.
 
@@ -240,8 +250,12 @@ def queue_digests(
         dry_run: compose but queue nothing (``on_digest`` still sees every message).
         on_digest: called with each subscriber and the message bytes (None: empty period).
         include: only subscribers it accepts (the scheduler's "local hour reached").
+        empty_is_final: False after a sync that failed: an empty period may only lack
+            the papers the failed source would have brought, so it is not recorded and
+            is composed again on the next run.
 
-    An empty period sends nothing (it is recorded so the run stays a no-op when repeated).
+    An empty period sends nothing (it is recorded so the run stays a no-op when repeated,
+    once the period is over: an empty day that is not over yet is composed again later).
     """
     started = time.monotonic()
     moment = time.time() if now is None else now
@@ -265,6 +279,14 @@ def queue_digests(
         if on_digest is not None:
             on_digest(subscription, body)
         report.empty += body is None
+        if body is None and (
+            not empty_is_final or not _has_ended(subscription, digest.period.last, moment)
+        ):
+            # a day or week still going on (``--for`` today), or one a failed sync may
+            # not have filled: recording it as empty would keep its papers from ever
+            # being sent once they come in
+            bar.update(1)
+            continue
         batch.append(
             NewMessage(
                 subscription_id=subscription.id,
@@ -301,6 +323,13 @@ def queue_digests(
             },
         )
     return report
+
+
+def _has_ended(subscription: Subscription, last_day: date, moment: float) -> bool:
+    """Whether a period ending on ``last_day`` is over for the subscriber (in their time
+    zone and in UTC, as the periods composed by default are)."""
+    finished = last_complete_period(subscription.frequency, subscription.time_zone, moment)
+    return last_day <= finished.last
 
 
 def queue_confirmation(store: Store, settings: Settings, subscription: Subscription) -> None:

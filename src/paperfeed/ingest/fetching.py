@@ -39,10 +39,11 @@ _READ_SIZE = 1 << 16
 class FetchError(IngestError):
     """A URL could not be fetched; the message names it and what went wrong."""
 
-    def __init__(self, url: str, problem: str) -> None:
+    def __init__(self, url: str, problem: str, status: int | None = None) -> None:
         super().__init__(f"cannot fetch {url}: {problem}")
         self.url = url
         self.problem = problem
+        self.status = status  # the HTTP status of a 4xx answer, else None
 
 
 class UnresolvableHost(FetchError):
@@ -229,7 +230,7 @@ class PoliteClient:
             problem = f"HTTP {error.code} {error.reason}"
             if error.code >= 500 or error.code == 429:
                 raise _Retryable(problem, _retry_after(error.headers.get("Retry-After"))) from None
-            raise FetchError(url, problem) from None
+            raise FetchError(url, problem, error.code) from None
         except urllib.error.URLError as error:
             reason = error.reason
             if isinstance(reason, socket.gaierror):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from paperfeed.config import Settings
 from paperfeed.digest.sending import Mailer, MailError
+from paperfeed.mail_addresses import AddressError, canonical_address
 
 TEST_SUBJECT = "paperfeed: test message"
-_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class MailCheckError(RuntimeError):
@@ -39,9 +38,12 @@ def send_test_message(settings: Settings, address: str) -> str:
         MailCheckError: a malformed address, no server configured, or the server
             refused or could not be reached (its own error text included).
     """
-    address = address.strip()
-    if not _ADDRESS.match(address):
-        raise MailCheckError(f"{address!r} is not an email address (expected e.g. ada@example.org)")
+    try:
+        # the check every address the site mails goes through: no header syntax
+        # ("a@example.org>", "bob,eve@example.org") reaches the To header
+        address = canonical_address(address)
+    except AddressError as error:
+        raise MailCheckError(str(error)) from None
     if not settings.smtp_host:
         raise MailCheckError(
             "no mail server is configured (PAPERFEED_SMTP_HOST is unset): mails are printed "

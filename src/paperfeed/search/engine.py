@@ -375,7 +375,7 @@ class SearchEngine:
         # one ranking serves every page and sort order of the same query
         ranking = self.caches.rankings.get_or_make(query.canonical, lambda: self.rank(query))
         notes += ranking.notes
-        if query.categories and not ranking.keys:
+        if query.categories and (not ranking.keys or not ranking.close_match):
             notes += category_notes(self.lexical, query.categories)
         return page_of_results(
             self.store,

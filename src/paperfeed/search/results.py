@@ -104,11 +104,12 @@ def query_stems_of(query: ParsedQuery) -> set[str]:
 
 
 def category_notes(lexical: LexicalIndex | None, categories: Sequence[str]) -> list[str]:
-    """Why a ``cat:`` filter matched nothing: no paper has categories, or not these."""
+    """Why a ``cat:`` filter matched nothing: no paper has categories, or not these, or
+    the papers with the words have none."""
     if lexical is None:
         return []
     if any(len(lexical.keys_with(name.lower(), "categories")) for name in categories):
-        return []
+        return uncategorized_note(lexical, categories)
     asked = ", ".join(f"cat:{name}" for name in categories)
     if not lexical.length_totals.get("categories", 0):
         return [
@@ -116,6 +117,24 @@ def category_notes(lexical: LexicalIndex | None, categories: Sequence[str]) -> l
             "(the daily-papers feed gives none; arXiv listings and `paperfeed sync arxiv` do)"
         ]
     return [f"no paper in this paperfeed is in {asked.replace('cat:', '')}"]
+
+
+def uncategorized_note(lexical: LexicalIndex | None, categories: Sequence[str]) -> list[str]:
+    """Why a ``cat:`` filter over words that some papers have matched nothing: the
+    papers without categories (the daily-papers feed gives none) are left out."""
+    if lexical is None or not categories:
+        return []
+    without = sum(
+        int(np.count_nonzero(segment.lengths["categories"][segment.live] == 0))
+        for segment in lexical.segments
+    )
+    if not without:
+        return []
+    asked = ", ".join(f"cat:{name}" for name in categories)
+    return [
+        f"{asked} leaves out the {without:,} of {lexical.indexed_documents:,} papers that "
+        "have no categories (the daily-papers feed gives none; arXiv listings do)"
+    ]
 
 
 def no_match_note(best: float | None, floor: float) -> str:

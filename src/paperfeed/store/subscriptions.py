@@ -291,21 +291,24 @@ def _insert_message(connection: Connection, new: NewMessage) -> None:
 
 
 def claim_due_messages(
-    store: Store, now: float, limit: int = 100, stale_after: float = 600.0
+    store: Store,
+    now: float,
+    limit: int = 100,
+    stale_after: float = 600.0,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[OutboxMessage]:
     """Claim pending messages whose next attempt is due (and ones left "sending" by a
-    crashed run for longer than ``stale_after`` seconds). A message is claimed by one
-    runner only: the conditional update succeeds for exactly one of them."""
+    crashed run for longer than ``stale_after`` seconds), of ``kinds`` only when given.
+    A message is claimed by one runner only: the conditional update succeeds for
+    exactly one of them."""
+    due = select(_OUTBOX).where(
+        ((_OUTBOX.c.status == "pending") & (_OUTBOX.c.next_attempt_at <= now))
+        | ((_OUTBOX.c.status == "sending") & (_OUTBOX.c.claimed_at < now - stale_after))
+    )
+    if kinds is not None:
+        due = due.where(_OUTBOX.c.kind.in_(kinds))
     with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(_OUTBOX)
-            .where(
-                ((_OUTBOX.c.status == "pending") & (_OUTBOX.c.next_attempt_at <= now))
-                | ((_OUTBOX.c.status == "sending") & (_OUTBOX.c.claimed_at < now - stale_after))
-            )
-            .order_by(_OUTBOX.c.id)
-            .limit(limit)
-        ).all()
+        rows = connection.execute(due.order_by(_OUTBOX.c.id).limit(limit)).all()
     claimed: list[OutboxMessage] = []
     for row in rows:
         with store.engine.begin() as connection:

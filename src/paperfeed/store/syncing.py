@@ -339,6 +339,16 @@ def latest_runs(store: Store) -> dict[str, SyncRun]:
     return found
 
 
+def failed_sources(store: Store) -> list[str]:
+    """The sources (and the index) whose latest run failed: what they should have
+    brought in may be missing, so the digests leave an empty period open."""
+    return sorted(
+        source
+        for source, run in latest_runs(store).items()
+        if not source.endswith(":ok") and run.status == "failed"
+    )
+
+
 def first_run_started_at(store: Store, source: str) -> float | None:
     """When ``source``'s first run on record began (None: it never ran): one index seek."""
     with store.engine.connect() as connection:

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from paperfeed.config import Settings
 from paperfeed.ingest import IngestError
 from paperfeed.ingest.daily_papers_api import read_day_entries
-from paperfeed.ingest.fetching import PoliteClient
+from paperfeed.ingest.fetching import FetchError, PoliteClient
 from paperfeed.ingest.json_values import JsonTooDeep, loads, loads_list_items
 from paperfeed.ingest.records import SalvagedList, describe_type
 from paperfeed.models import Paper, Rejection
@@ -106,7 +106,12 @@ def _fetch_day(client: PoliteClient, base: str, day: str) -> list[Paper | Reject
     seen: set[str] = set()
     for page in range(_MAX_DAY_PAGES):
         url = day_url(base, day, page)
-        body, content_type = client.get(url, accept="application/json")
+        try:
+            body, content_type = client.get(url, accept="application/json")
+        except FetchError as error:
+            if page and error.status == 404:
+                break  # no page past the last
+            raise
         answer = parse_day_response(body, content_type, url, day)
         ids = {record.arxiv_id for record in answer if isinstance(record, Paper)}
         if page and ids <= seen:
@@ -167,15 +172,34 @@ def sync_daily_papers(
     report = SourceReport(SOURCE, window=f"{start}..{end}")
     began = time.monotonic()
     day = start
+    missing: list[FetchError] = []  # days the site answers 404 for
     try:
         while day <= end:
-            records = _fetch_day(client, settings.daily_papers_url, day.isoformat())
+            try:
+                records = _fetch_day(client, settings.daily_papers_url, day.isoformat())
+            except FetchError as error:
+                if error.status != 404:
+                    raise
+                # a site with no list for a day (a weekend, a day before it began, today
+                # not out yet) may say 404 rather than []: the days after it are still
+                # fetched, and this one is not marked done, so the next run asks again
+                missing.append(error)
+                if on_progress is not None:
+                    on_progress(f"{SOURCE} {day}: no list (HTTP 404)")
+                day += timedelta(days=1)
+                continue
             papers = [record for record in records if isinstance(record, Paper)]
             report.rejections.extend(record for record in records if isinstance(record, Rejection))
             report.counts.add(upsert_with_state(store, SOURCE, papers, day.isoformat()))
             if on_progress is not None:
                 on_progress(f"{SOURCE} {day}: {len(papers)} papers")
             day += timedelta(days=1)
+        if missing and len(missing) == (end - start).days + 1:
+            # every day 404: not a daily-papers site, or a wrong path
+            raise IngestError(
+                f"{missing[-1]} (and every other day of {start}..{end}): is "
+                f"{settings.daily_papers_url} a daily-papers site?"
+            )
     except IngestError as error:
         report.error = describe_failure(error, "PAPERFEED_DAILY_PAPERS_URL")
     report.requests = client.requests

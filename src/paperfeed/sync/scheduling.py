@@ -34,5 +34,7 @@ def scheduled_tick(store: Store, engine: SearchEngine, settings: Settings) -> Sy
             log.info("sync of %s: %s", source.source, source.summary())
     if settings.digest_hour is not None:
         engine.reload_if_changed()
-        send_due_digests(store, engine, settings, time.time())
+        # after a failed sync an empty day may only be missing what failed to come in:
+        # it stays open for the next tick instead of being recorded as empty for good
+        send_due_digests(store, engine, settings, time.time(), empty_is_final=not report.failed)
     return report

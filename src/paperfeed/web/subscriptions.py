@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 
 from paperfeed import accounts
 from paperfeed.config import secret_key_of
@@ -87,7 +87,7 @@ def _start_subscription(request: Request, subscription: Subscription) -> None:
     if subscription.confirmed:
         return
     queue_confirmation(store, settings_of(request), subscription)
-    deliver_due(store, Mailer(settings_of(request)))
+    deliver_due(store, Mailer(settings_of(request)), kinds=("confirmation",))
 
 
 def _check_subscribe_rate(request: Request, email: str) -> None:
@@ -251,7 +251,9 @@ class TopicBody(BaseModel):
         description="a saved search in the search syntax",
         json_schema_extra={"pattern": _TOPIC_PATTERN, "maxLength": MAX_TOPIC_LENGTH},
     )
-    min_relevance: float = Field(0.3, ge=0.0, le=1.0)
+    min_relevance: float = Field(
+        0.3, ge=0.0, le=1.0, validation_alias=AliasChoices("min_relevance", "relevance")
+    )
 
     @field_validator("min_relevance", mode="before")
     @classmethod
@@ -262,21 +264,47 @@ class TopicBody(BaseModel):
         return value
 
 
+TopicText = Annotated[
+    str,
+    Field(
+        description="a saved search in the search syntax, with the default minimum relevance",
+        json_schema_extra={"pattern": _TOPIC_PATTERN, "maxLength": MAX_TOPIC_LENGTH},
+    ),
+]
+
+
 class SubscriptionBody(BaseModel):
     email: str = Field(
         description="the address digests go to (ASCII; an internationalised domain is "
         "sent to as its IDNA form)",
         json_schema_extra={"format": "email", "pattern": _EMAIL_PATTERN, "maxLength": 254},
     )
+    # the other spellings a client may reach for (``timezone``, ``period`` as the CLI's
+    # option says) are taken too: dropped silently, they left a subscriber in UTC
     frequency: str = Field(
-        "daily", description="daily or weekly", json_schema_extra={"enum": list(FREQUENCIES)}
+        "daily",
+        description="daily or weekly",
+        json_schema_extra={"enum": list(FREQUENCIES)},
+        validation_alias=AliasChoices("frequency", "period"),
     )
     time_zone: str = Field(
-        "UTC", description="IANA name, e.g. Europe/Paris", json_schema_extra=time_zone_schema()
+        "UTC",
+        description="IANA name, e.g. Europe/Paris",
+        json_schema_extra=time_zone_schema(),
+        validation_alias=AliasChoices("time_zone", "timezone", "tz"),
     )
-    topics: list[TopicBody] = Field(
+    # a topic given as just its query ("KL divergence") has the default relevance
+    topics: list[TopicBody | TopicText] = Field(
         default_factory=list, json_schema_extra={"maxItems": MAX_TOPICS}
     )
+
+    def topic_inputs(self) -> list[TopicInput]:
+        return [
+            TopicInput(topic.query, topic.min_relevance)
+            if isinstance(topic, TopicBody)
+            else TopicInput(topic)
+            for topic in self.topics
+        ]
 
 
 @api_router.post(
@@ -296,7 +324,7 @@ def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
             body.email,
             body.frequency,
             body.time_zone,
-            [TopicInput(topic.query, topic.min_relevance) for topic in body.topics],
+            body.topic_inputs(),
         )
     except accounts.RateLimitedError as error:
         raise HTTPException(429, str(error)) from None
