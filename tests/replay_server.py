@@ -152,6 +152,9 @@ class Replay(ReplayControls):
     extra_xml: dict[int, str] = field(default_factory=dict)  # page -> raw records to add
     days: dict[str, bytes] = field(default_factory=dict)
     response_date: str = "2026-07-02T20:00:00Z"
+    # the OAI error code the next request with a token gets (a server that restarted and
+    # forgot its tokens: "badResumptionToken", or "badArgument" as some servers answer)
+    forget_tokens_with: str | None = None
 
     def entries(self, set_spec: str | None, first: str | None, last: str | None) -> list[str]:
         """The window's records as XML, in a fixed order (deleted ones last)."""
@@ -183,6 +186,9 @@ def _error(code: str, message: str, response_date: str) -> bytes:
 def list_records(replay: Replay, query: dict[str, str]) -> tuple[int, bytes]:
     """The page a ``ListRecords`` request asks for (and the page number, 1-based)."""
     token = query.get("resumptionToken")
+    if token is not None and replay.forget_tokens_with:
+        code, replay.forget_tokens_with = replay.forget_tokens_with, None
+        return 0, _error(code, f"unknown token {token}", replay.response_date)
     if token is not None:
         try:
             set_spec, first, last, offset_text = token.split("|")

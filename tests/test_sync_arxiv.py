@@ -284,6 +284,32 @@ def test_kill_9_mid_harvest_loses_nothing_and_the_next_run_completes_it(
     assert "added 0, updated 0, unchanged 45" in final.communicate(timeout=120)[0]
 
 
+@pytest.mark.parametrize("code", ["badResumptionToken", "badArgument"])
+def test_a_token_the_server_forgot_restarts_the_window_and_the_harvest_completes(
+    oai_url: str, replay: Replay, code: str
+) -> None:
+    """A stored token the server no longer knows (it restarted, or the token expired)
+    harvests the window anew; with a token as the only argument, a ``badArgument`` can
+    only be about the token (OAI-PMH 2.0, 3.6), so it is read the same way."""
+    replay.faults[3] = ["html"]
+    first_exit, _, _ = _sync("arxiv", "--from", DAY, "--no-index")
+    assert first_exit != 0
+    store = Store(Settings.from_environment().database_url)
+    state = harvest_state(store, "arxiv:cs")
+    assert state is not None and state.resumption_token and store.count_papers() == 20
+    replay.forget_tokens_with = code
+    replay.requests.clear()
+    exit_code, out, err = _sync("arxiv", "--no-index")
+    assert exit_code == 0, out + err
+    assert "added 25, updated 0, unchanged 20, rejected 0" in out
+    assert "resumptionToken" in replay.requests[0]
+    assert "metadataPrefix=arXiv" in replay.requests[1]  # the window, from its start
+    assert store.count_papers() == 45
+    state = harvest_state(store, "arxiv:cs")
+    assert state is not None and state.resumption_token is None and state.last_datestamp == DAY
+    store.close()
+
+
 def test_harvest_state_and_withdrawals_on_both_databases(
     oai_url: str, replay: Replay, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,7 +4,8 @@ For each set, the window starts at the last datestamp the store has for it (the 
 run: the last ``FIRST_RUN_DAYS`` days) and runs to now, or is given by ``--from`` and
 ``--until``. Each page is stored with the resumption token of the next one in one
 transaction, so a killed harvest resumes at the page it was on; a token the server no
-longer knows (``badResumptionToken``) restarts the window, which changes nothing
+longer knows (``badResumptionToken``, or ``badArgument`` from servers that say so) restarts
+the window, which changes nothing
 already stored. ``noRecordsMatch`` means nothing new. A page that cannot be read
 stops the set with a message naming its URL; its records are not written.
 
@@ -213,7 +214,10 @@ def _harvest_set(
         try:
             page = parse_list_records(body, url)
         except OaiError as error:
-            if error.code == "badResumptionToken" and token is not None and not restarted:
+            # with a token, the token is the request's only argument besides the verb
+            # (OAI-PMH 2.0, 3.4), so a server's badArgument can only be about the token
+            forgotten = error.code in ("badResumptionToken", "badArgument")
+            if forgotten and token is not None and not restarted:
                 forget_resumption(store, source)
                 token, restarted = None, True
                 seen_tokens.clear()
