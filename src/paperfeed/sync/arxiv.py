@@ -4,10 +4,10 @@ For each set, the window starts at the last datestamp the store has for it (the 
 run: the last ``FIRST_RUN_DAYS`` days) and runs to now, or is given by ``--from`` and
 ``--until``. Each page is stored with the resumption token of the next one in one
 transaction, so a killed harvest resumes at the page it was on; a token the server no
-longer knows (``badResumptionToken``, or ``badArgument`` from servers that say so) restarts
-the window, which changes nothing
-already stored. ``noRecordsMatch`` means nothing new. A page that cannot be read
-stops the set with a message naming its URL; its records are not written.
+longer knows (``badResumptionToken``, or ``badArgument`` from servers that say so)
+restarts the window, which changes nothing already stored. ``noRecordsMatch`` means
+nothing new. A page that cannot be read stops the set with a message naming its URL;
+its records are not written.
 
 A server that never ends the list stops the set too: a resumption token it sent
 before, or ``MAX_EMPTY_PAGES`` pages in a row without a record, end the harvest with a
