@@ -71,6 +71,16 @@ def test_search_prints_hits_and_json() -> None:
     )
 
 
+def test_ti_hits_have_the_word_in_their_title() -> None:
+    # two of the sample's papers have "image" among their keywords and not in their
+    # title; `paperfeed search "ti:image"` listed them
+    _ingest_and_index()
+    code, out, _ = _run("search", "ti:image", "--json", "--limit", "50")
+    assert code == 0
+    titles = [hit["title"] for hit in json.loads(out)["hits"]]
+    assert titles and all("imag" in title.lower() for title in titles), titles
+
+
 def test_batch_search_writes_one_line_per_query_in_order(tmp_path: Path) -> None:
     _ingest_and_index()
     queries = tmp_path / "queries.txt"
