@@ -32,6 +32,7 @@ FIELD_PREFIXES = {
     "abs": "abstract",
     "abstract": "abstract",
 }
+_FILTER_PREFIXES = ("cat", "since", "until", "date", "id", "arxiv", "doi")
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 # an arXiv category: ``archive.SUBJECT`` (cs.LG, q-bio.NC, physics.optics) or an archive
 # that is a category itself, whose names all have a hyphen (hep-th, quant-ph, gr-qc); a
@@ -262,9 +263,14 @@ def parse_query(text: str) -> ParsedQuery:
         negated, prefix, quoted, bare = match.groups()
         value = quoted if quoted is not None else bare
         prefix_lower = prefix.lower() if prefix else None
+        if prefix is None and bare is not None and bare.endswith(":"):
+            named = bare[:-1].lstrip("-").lower()
+            if named in FIELD_PREFIXES or named in _FILTER_PREFIXES:
+                # "au:" with nothing after it (or "ti: word"): not the words "au" and "ti"
+                query.notes.append(f"empty {bare} ignored (write {bare}value, no space)")
+                continue
         if prefix_lower is None or not (
-            prefix_lower in FIELD_PREFIXES
-            or prefix_lower in ("cat", "since", "until", "date", "id", "arxiv", "doi")
+            prefix_lower in FIELD_PREFIXES or prefix_lower in _FILTER_PREFIXES
         ):
             # not a known prefix: the whole token is text ("BERT:" or "foo:bar" included)
             if prefix is not None:
