@@ -81,6 +81,25 @@ def test_ti_hits_have_the_word_in_their_title() -> None:
     assert titles and all("imag" in title.lower() for title in titles), titles
 
 
+def test_a_query_is_typed_as_a_user_types_it() -> None:
+    # "-video diffusion" (an exclusion first) was refused: "No such option '-v'"
+    _ingest_and_index()
+    code, out, err = _run("search", "-pose flower", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["query"] == "-pose flower"
+    assert "2503.11692" not in [hit["id"] for hit in document["hits"]]  # FloPE: Flower Pose
+    # unquoted words are one query, an exclusion among them included
+    code, out, err = _run("search", "flower", "pollination", "-pose", "--json")
+    assert code == 0, err
+    assert json.loads(out)["query"] == "flower pollination -pose"
+    # a phrase the shell unquoted stays a phrase; a mistyped option is still an error
+    code, out, _ = _run("search", "flower", "pose estimation", "--json")
+    assert json.loads(out)["query"] == 'flower "pose estimation"'
+    code, _, err = _run("search", "flower", "--limt", "3")
+    assert code == 2 and "--limt" in err
+
+
 def test_batch_search_writes_one_line_per_query_in_order(tmp_path: Path) -> None:
     _ingest_and_index()
     queries = tmp_path / "queries.txt"
