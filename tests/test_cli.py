@@ -100,6 +100,31 @@ def test_a_query_is_typed_as_a_user_types_it() -> None:
     assert code == 2 and "--limt" in err
 
 
+def test_latex_greek_is_found_by_its_name(tmp_path: Path) -> None:
+    # ingest shows "$\\alpha$-stable" as "α-stable"; "alpha-stable" did not find it
+    listing = tmp_path / "listing.jsonl"
+    record = {
+        "id": "2503.99001",
+        "title": "Heavy tails of $\\alpha$-stable L\\'evy processes",
+        "abstract": "We bound the tail of $\\alpha$-stable noise and of\n$\\beta$-mixing chains.",
+        "authors": ["Ada Lovelace"],
+        "categories": ["math.PR"],
+        "first_listed": "2025-03-17",
+    }
+    listing.write_text(json.dumps(record) + "\n")
+    code, out, _ = _run("ingest", "--quiet", str(listing), str(ARXIV))
+    assert code == 0, out
+    assert _run("index", "--quiet", "--no-embed")[0] == 0
+    for typed in ("alpha-stable", "α-stable processes", "beta mixing", "ti:alpha"):
+        code, out, _ = _run("search", typed, "--json")
+        hits = json.loads(out)["hits"]
+        assert hits and hits[0]["id"] == "2503.99001", typed
+    code, out, _ = _run("search", "alpha-stable", "--json")
+    hit = json.loads(out)["hits"][0]
+    assert hit["title"] == "Heavy tails of α-stable Lévy processes"
+    assert [hit["snippet"][start:end] for start, end in hit["marks"]][:2] == ["α", "stable"]
+
+
 def test_batch_search_writes_one_line_per_query_in_order(tmp_path: Path) -> None:
     _ingest_and_index()
     queries = tmp_path / "queries.txt"
