@@ -45,6 +45,34 @@ def test_bad_records_are_reported_and_skipped() -> None:
     assert "Traceback" not in err
 
 
+def test_the_day_files_and_the_flattened_file_ingest_again_as_a_no_op(tmp_path: Path) -> None:
+    # the feed lists some papers on two days (4 in the shared day files); the flattened
+    # file keeps the first day, the day files end on the second, and the paper's day
+    # flipped on every run: `paperfeed ingest hf_daily_papers/` twice said "updated 8"
+    entry = json.loads((FIXTURES / "daily_papers" / "2026-06-04.json").read_text())[0]
+    days = tmp_path / "daily_papers"
+    days.mkdir()
+    (days / "2026-06-04.json").write_text(json.dumps([entry]))
+    again = entry | {"paper": entry["paper"] | {"upvotes": 40}}
+    (days / "2026-06-10.json").write_text(json.dumps([again]))
+    flat = tmp_path / "papers.jsonl"
+    record = {
+        "id": entry["paper"]["id"],
+        "title": entry["paper"]["title"],
+        "abstract": entry["paper"]["summary"],
+        "authors": [author["name"] for author in entry["paper"]["authors"]],
+        "daily_date": "2026-06-04",
+        "upvotes": 40,
+    }
+    flat.write_text(json.dumps(record) + "\n")
+    assert _run("ingest", "--quiet", str(days), str(flat))[0] == 0
+    for sources in ((days, flat), (flat,), (days,), (flat, days)):
+        code, out, _ = _run("ingest", "--quiet", *map(str, sources))
+        assert code == 0 and "added 0, updated 0," in out, (sources, out)
+    code, out, _ = _run("search", entry["paper"]["id"], "--json")
+    assert json.loads(out)["hits"][0]["date"] == "2026-06-10"  # the latest list it was on
+
+
 def test_strict_stops_at_the_first_bad_record() -> None:
     code, _, err = _run("ingest", "--quiet", "--strict", "--format", "arxiv-listing", str(BAD))
     assert code == 1
