@@ -117,6 +117,10 @@ def test_ti_requires_the_word_in_the_title_not_in_a_keyword(settings: Settings) 
 
 def test_category_and_date_filters(engine: SearchEngine) -> None:
     assert set(_ids(engine.search("models", categories=["cs.CV"]))) <= {"2401.00002", "2401.00003"}
+    # one string is one category (it was read letter by letter: "category 'c' is not ...")
+    assert _ids(engine.search("models", categories="cs.CV")) == _ids(
+        engine.search("models", categories=["cs.CV"])
+    )
     results = engine.search("cat:cs.CL since:2025-07")
     assert _ids(results) == ["2401.00005"]
 

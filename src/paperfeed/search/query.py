@@ -194,7 +194,8 @@ def category_names(values: Sequence[str]) -> list[str]:
         SearchError: naming the value and the part that is not a category name.
     """
     checked = []
-    for value in values:
+    # one string is one value ("cs.LG", "cs.CL cs.LG"), not a sequence of one-letter ones
+    for value in [values] if isinstance(values, str) else values:
         if not isinstance(value, str):
             raise SearchError(f"category {value!r} is not a category name (expected e.g. cs.LG)")
         for name in _CATEGORY_SEPARATORS.split(value.strip()):
