@@ -200,6 +200,9 @@ def test_an_offset_past_the_last_result_says_so() -> None:
     assert out.startswith(f"{total} results; showing {total}–{total}")
     code, out, _ = _run("search", "zzzqqqxx", "--offset", "5")
     assert code == 0 and "no papers match" in out
+    # one paper found is "1 result" (it said "1 results")
+    code, out, _ = _run("search", "2503.11692")
+    assert code == 0 and out.startswith("1 result; showing 1–1\n"), out
 
 
 def test_similar_and_stats() -> None:

@@ -250,7 +250,8 @@ def search(
         return
     color = sys.stdout.isatty()
     counted = f"{results.total:,}{'' if results.total_exact else '+'}"
-    click.echo(f"{counted} results; showing {offset + 1}–{offset + len(results.hits)}")
+    noun = "result" if results.total == 1 and results.total_exact else "results"
+    click.echo(f"{counted} {noun}; showing {offset + 1}–{offset + len(results.hits)}")
     for position, hit in enumerate(results.hits, start=offset + 1):
         _print_hit(position, hit, color)
 
