@@ -51,6 +51,10 @@ def test_an_empty_prefix_is_ignored_with_a_note() -> None:
         assert list(query.words) == kept and not query.fielded, typed
         assert any(f"empty {prefix} ignored" in note for note in query.notes), query.notes
     assert parse_query("cat: diffusion").words == ["diffusion"]
+    # an empty phrase searched nothing and said nothing
+    empty = parse_query('"" diffusion -""')
+    assert empty.words == ["diffusion"] and not empty.phrases and not empty.excluded
+    assert sum("empty phrase" in note for note in empty.notes) == 2, empty.notes
     assert parse_query("BERT: a survey").words == ["BERT:", "a", "survey"]
 
 

@@ -276,6 +276,11 @@ def parse_query(text: str) -> ParsedQuery:
             # not a known prefix: the whole token is text ("BERT:" or "foo:bar" included)
             if prefix is not None:
                 value = f"{prefix}:{value}"
+            if not value.strip():  # "" or " ": a phrase of nothing
+                query.notes.append(
+                    f"empty phrase {negated}{match.group(0)[len(negated) :]} ignored"
+                )
+                continue
             _add_text(query, value, negated == "-", quoted is not None and prefix is None)
             continue
         if not value.strip():
