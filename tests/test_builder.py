@@ -166,3 +166,29 @@ def test_an_index_of_format_1_still_searches_and_is_rebuilt(settings: Settings) 
         "sequences.indptr.npy",
         "sequences.terms.npy",
     ]
+
+
+def test_an_index_of_format_2_still_searches_and_is_rebuilt(settings: Settings) -> None:
+    """An index written before the title-only field (``ti:`` read the title and keywords):
+    it still loads and answers, ``ti:`` included, and the next ``paperfeed index`` rebuilds
+    it with the field."""
+    store = Store(settings.database_url)
+    store.upsert_papers(_papers(0, 30))
+    update_index(store, settings, show_progress=False)
+    queries = ["paper number 7 about topic0", "ti:paper subject3", "topic2 subject4"]
+    current = SearchEngine(store, settings)
+    expected = [[hit.paper.arxiv_id for hit in current.search(q).hits] for q in queries]
+    folder = settings.index_dir / "lexical"
+    for path in folder.glob("segment-*/title_only.*"):
+        path.unlink()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name in ("field_weights", "length_totals"):
+        del manifest[name]["title_only"]
+    (folder / "manifest.json").write_text(json.dumps(manifest | {"format_version": 2}))
+    old = SearchEngine(store, settings)
+    assert [[hit.paper.arxiv_id for hit in old.search(q).hits] for q in queries] == expected
+    report = update_index(store, settings, show_progress=False)
+    assert report.lexical_added == 30 and report.embedded == 0
+    rebuilt = SearchEngine(store, settings)
+    assert [[hit.paper.arxiv_id for hit in rebuilt.search(q).hits] for q in queries] == expected
+    assert len(list(folder.glob("segment-*/title_only.lengths.npy"))) == 1

@@ -45,6 +45,34 @@ def test_bad_records_are_reported_and_skipped() -> None:
     assert "Traceback" not in err
 
 
+def test_the_day_files_and_the_flattened_file_ingest_again_as_a_no_op(tmp_path: Path) -> None:
+    # the feed lists some papers on two days (4 in the shared day files); the flattened
+    # file keeps the first day, the day files end on the second, and the paper's day
+    # flipped on every run: `paperfeed ingest hf_daily_papers/` twice said "updated 8"
+    entry = json.loads((FIXTURES / "daily_papers" / "2026-06-04.json").read_text())[0]
+    days = tmp_path / "daily_papers"
+    days.mkdir()
+    (days / "2026-06-04.json").write_text(json.dumps([entry]))
+    again = entry | {"paper": entry["paper"] | {"upvotes": 40}}
+    (days / "2026-06-10.json").write_text(json.dumps([again]))
+    flat = tmp_path / "papers.jsonl"
+    record = {
+        "id": entry["paper"]["id"],
+        "title": entry["paper"]["title"],
+        "abstract": entry["paper"]["summary"],
+        "authors": [author["name"] for author in entry["paper"]["authors"]],
+        "daily_date": "2026-06-04",
+        "upvotes": 40,
+    }
+    flat.write_text(json.dumps(record) + "\n")
+    assert _run("ingest", "--quiet", str(days), str(flat))[0] == 0
+    for sources in ((days, flat), (flat,), (days,), (flat, days)):
+        code, out, _ = _run("ingest", "--quiet", *map(str, sources))
+        assert code == 0 and "added 0, updated 0," in out, (sources, out)
+    code, out, _ = _run("search", entry["paper"]["id"], "--json")
+    assert json.loads(out)["hits"][0]["date"] == "2026-06-10"  # the latest list it was on
+
+
 def test_strict_stops_at_the_first_bad_record() -> None:
     code, _, err = _run("ingest", "--quiet", "--strict", "--format", "arxiv-listing", str(BAD))
     assert code == 1
@@ -69,6 +97,60 @@ def test_search_prints_hits_and_json() -> None:
     assert {"id", "title", "authors", "date", "upvotes", "snippet", "found_by"} <= set(
         document["hits"][0]
     )
+
+
+def test_ti_hits_have_the_word_in_their_title() -> None:
+    # two of the sample's papers have "image" among their keywords and not in their
+    # title; `paperfeed search "ti:image"` listed them
+    _ingest_and_index()
+    code, out, _ = _run("search", "ti:image", "--json", "--limit", "50")
+    assert code == 0
+    titles = [hit["title"] for hit in json.loads(out)["hits"]]
+    assert titles and all("imag" in title.lower() for title in titles), titles
+
+
+def test_a_query_is_typed_as_a_user_types_it() -> None:
+    # "-video diffusion" (an exclusion first) was refused: "No such option '-v'"
+    _ingest_and_index()
+    code, out, err = _run("search", "-pose flower", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["query"] == "-pose flower"
+    assert "2503.11692" not in [hit["id"] for hit in document["hits"]]  # FloPE: Flower Pose
+    # unquoted words are one query, an exclusion among them included
+    code, out, err = _run("search", "flower", "pollination", "-pose", "--json")
+    assert code == 0, err
+    assert json.loads(out)["query"] == "flower pollination -pose"
+    # a phrase the shell unquoted stays a phrase; a mistyped option is still an error
+    code, out, _ = _run("search", "flower", "pose estimation", "--json")
+    assert json.loads(out)["query"] == 'flower "pose estimation"'
+    code, _, err = _run("search", "flower", "--limt", "3")
+    assert code == 2 and "--limt" in err
+
+
+def test_latex_greek_is_found_by_its_name(tmp_path: Path) -> None:
+    # ingest shows "$\\alpha$-stable" as "α-stable"; "alpha-stable" did not find it
+    listing = tmp_path / "listing.jsonl"
+    record = {
+        "id": "2503.99001",
+        "title": "Heavy tails of $\\alpha$-stable L\\'evy processes",
+        "abstract": "We bound the tail of $\\alpha$-stable noise and of\n$\\beta$-mixing chains.",
+        "authors": ["Ada Lovelace"],
+        "categories": ["math.PR"],
+        "first_listed": "2025-03-17",
+    }
+    listing.write_text(json.dumps(record) + "\n")
+    code, out, _ = _run("ingest", "--quiet", str(listing), str(ARXIV))
+    assert code == 0, out
+    assert _run("index", "--quiet", "--no-embed")[0] == 0
+    for typed in ("alpha-stable", "α-stable processes", "beta mixing", "ti:alpha"):
+        code, out, _ = _run("search", typed, "--json")
+        hits = json.loads(out)["hits"]
+        assert hits and hits[0]["id"] == "2503.99001", typed
+    code, out, _ = _run("search", "alpha-stable", "--json")
+    hit = json.loads(out)["hits"][0]
+    assert hit["title"] == "Heavy tails of α-stable Lévy processes"
+    assert [hit["snippet"][start:end] for start, end in hit["marks"]][:2] == ["α", "stable"]
 
 
 def test_batch_search_writes_one_line_per_query_in_order(tmp_path: Path) -> None:
@@ -118,6 +200,9 @@ def test_an_offset_past_the_last_result_says_so() -> None:
     assert out.startswith(f"{total} results; showing {total}–{total}")
     code, out, _ = _run("search", "zzzqqqxx", "--offset", "5")
     assert code == 0 and "no papers match" in out
+    # one paper found is "1 result" (it said "1 results")
+    code, out, _ = _run("search", "2503.11692")
+    assert code == 0 and out.startswith("1 result; showing 1–1\n"), out
 
 
 def test_similar_and_stats() -> None:

@@ -92,8 +92,35 @@ def test_phrase_exclusion_and_field(engine: SearchEngine) -> None:
     assert set(_ids(engine.search("au:turing"))) == {"2401.00002", "2401.00005"}
 
 
+def test_ti_requires_the_word_in_the_title_not_in_a_keyword(settings: Settings) -> None:
+    # the keywords are indexed with the title (a keyword match scores like a title word),
+    # but ti: promises the word is in the title: "ti:guidance" found a paper whose
+    # title has no "guidance" because one of its keywords had
+    store = Store(settings.database_url)
+    tagged = Paper(
+        "2401.00006",
+        title="Fast Samplers for Score Models",
+        abstract="Fewer network evaluations per sample with a learned step schedule.",
+        authors=["Ada Lovelace"],
+        ai_keywords=["classifier-free guidance", "step schedule"],
+        first_listed="2025-08-01",
+    )
+    store.upsert_papers([*PAPERS, tagged])
+    update_index(store, settings, show_progress=False)
+    engine = SearchEngine(store, settings)
+    assert _ids(engine.search("ti:guidance")) == ["2401.00002"]
+    assert _ids(engine.search('ti:"classifier-free guidance"')) == ["2401.00002"]
+    assert engine.search("ti:guidance").total == 1
+    # the keyword still counts where no field is named
+    assert "2401.00006" in _ids(engine.search("guidance"))
+
+
 def test_category_and_date_filters(engine: SearchEngine) -> None:
     assert set(_ids(engine.search("models", categories=["cs.CV"]))) <= {"2401.00002", "2401.00003"}
+    # one string is one category (it was read letter by letter: "category 'c' is not ...")
+    assert _ids(engine.search("models", categories="cs.CV")) == _ids(
+        engine.search("models", categories=["cs.CV"])
+    )
     results = engine.search("cat:cs.CL since:2025-07")
     assert _ids(results) == ["2401.00005"]
 

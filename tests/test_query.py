@@ -41,6 +41,23 @@ def test_arxiv_id_and_url_are_recognised() -> None:
     assert list(parse_query("see 2401.00165 retrieval").arxiv_ids) == ["2401.00165"]
 
 
+def test_an_empty_prefix_is_ignored_with_a_note() -> None:
+    # "au:" alone searched the word "au" (a gold symbol, an abbreviation) without a word
+    for typed, kept, prefix in (
+        ("diffusion au:", ["diffusion"], "au:"),
+        ("ti: sampling", ["sampling"], "ti:"),
+    ):
+        query = parse_query(typed)
+        assert list(query.words) == kept and not query.fielded, typed
+        assert any(f"empty {prefix} ignored" in note for note in query.notes), query.notes
+    assert parse_query("cat: diffusion").words == ["diffusion"]
+    # an empty phrase searched nothing and said nothing
+    empty = parse_query('"" diffusion -""')
+    assert empty.words == ["diffusion"] and not empty.phrases and not empty.excluded
+    assert sum("empty phrase" in note for note in empty.notes) == 2, empty.notes
+    assert parse_query("BERT: a survey").words == ["BERT:", "a", "survey"]
+
+
 def test_malformed_syntax_falls_back_with_a_note() -> None:
     query = parse_query('"unbalanced phrase search')
     assert list(query.words) == ["unbalanced", "phrase", "search"]

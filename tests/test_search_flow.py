@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.index.builder import read_state, update_index
+from paperfeed.index.tokenizer import TOKENIZER_VERSION
 from paperfeed.models import Paper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.store import Store
@@ -210,7 +211,7 @@ def test_an_index_of_an_older_tokenizer_is_rebuilt(settings: Settings) -> None:
     assert any("older version of the tokenizer" in n for n in stale.search("diffusion").notes)
     report = update_index(store, settings, show_progress=False)
     assert report.lexical_added == len(PAPERS)  # every paper indexed again
-    assert read_state(settings)["tokenizer_version"] == 2
+    assert read_state(settings)["tokenizer_version"] == TOKENIZER_VERSION
     fresh = SearchEngine(store, settings)
     assert not any("tokenizer" in note for note in fresh.search("diffusion").notes)
     assert fresh.search("au:Lukasz").hits[0].paper.arxiv_id == "2401.00002"

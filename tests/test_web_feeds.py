@@ -130,6 +130,28 @@ def test_search_feed_follows_the_newest_first_search(site: Site) -> None:
     assert missing.status_code == 400 and "'q'" in missing.json()["detail"]
 
 
+def test_a_filtered_search_is_followed_with_its_filters(site: Site) -> None:
+    # the page of "learning" in cs.CV until 2025 linked /rss/search?q=learning: every
+    # category and date, not the search the reader was looking at
+    filters = {"cat": "cs.CV", "until": "2025-12"}
+    with site.client() as client:
+        page = client.get("/search", params={"q": "learning"} | filters).text
+        link = re.search(r'href="(/rss/search\?[^"]+)">follow as RSS', page)
+        assert link is not None
+        response = client.get(html.unescape(link.group(1)))
+        api = client.get(
+            "/api/search", params={"q": "learning", "sort": "date", "limit": 50} | filters
+        ).json()
+        unfiltered = client.get("/api/search", params={"q": "learning", "limit": 1}).json()
+        bad = client.get("/rss/search", params={"q": "learning", "since": "garbage"})
+    feed = _channel(response)
+    ids = _linked_ids(feed, site.settings.base_url)
+    assert ids and ids == [hit["id"] for hit in api["hits"]]
+    assert api["total"] < unfiltered["total"]
+    assert "cat=cs.CV" in (feed.findtext("link") or "")
+    assert bad.status_code == 400 and "'garbage'" in bad.json()["detail"]
+
+
 def test_control_characters_never_break_a_feed(site: Site) -> None:
     """One paper with a control character in its title, or a query with one, used to
     make the whole document malformed XML for every reader."""

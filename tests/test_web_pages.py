@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from running_site import ARXIV_ONLY_ID, XSS_ID, XSS_TITLE, Site, csrf_of
+import httpx
+from click.testing import CliRunner
+
+from paperfeed.cli import main
+from paperfeed.config import Settings
+from running_site import ARXIV_ONLY_ID, XSS_ID, XSS_TITLE, Site, csrf_of, serve
 
 
 def _titles(html: str) -> list[str]:
@@ -337,3 +343,22 @@ def test_head_pages_and_a_plain_404(site: Site) -> None:
     assert missing.status_code == 404 and missing.text.count("Not found") == 1
     assert "Not Found" not in missing.text and "/no/such/page" in missing.text
     assert api_missing.status_code == 404 and "'/api/papers/0'" in api_missing.json()["detail"]
+
+
+def test_a_paper_known_by_id_and_abstract_alone_has_a_heading_and_a_link(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # an (arxiv_id, abstract) dataset gives no title: its card's link and its page's
+    # heading were empty (nothing to click, a page titled " · paperfeed")
+    dataset = tmp_path / "abstracts.csv"
+    dataset.write_text(
+        "arxiv_id,abstract\nhep-th/9901001,Bosonic strings on an orbifold with flux.\n"
+    )
+    assert CliRunner().invoke(main, ["ingest", "--quiet", str(dataset)]).exit_code == 0
+    assert CliRunner().invoke(main, ["index", "--quiet", "--no-embed"]).exit_code == 0
+    with serve(settings) as base, httpx.Client(base_url=base) as client:
+        found = client.get("/search", params={"q": "orbifold strings"}).text
+        page = client.get("/papers/hep-th/9901001").text
+    assert '<a href="/papers/hep-th/9901001">arXiv:hep-th/9901001</a>' in found
+    assert "<h1>arXiv:hep-th/9901001</h1>" in page
+    assert "<title>arXiv:hep-th/9901001 · paperfeed</title>" in page

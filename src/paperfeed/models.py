@@ -112,6 +112,15 @@ class StoredPaper:
         return list(self.ai_keywords) if self.ai_keywords else list(self.keywords)
 
     @property
+    def shown_title(self) -> str:
+        """The title, or for a paper known by its id and abstract alone (an ``(arxiv_id,
+        abstract)`` dataset) its id, so its card and page have a heading and a link."""
+        if self.title:
+            return self.title
+        scheme = "doi" if self.arxiv_id.startswith("10.") else "arXiv"
+        return f"{scheme}:{self.arxiv_id}"
+
+    @property
     def shown_tldr(self) -> str | None:
         """The one-line summary shown and served: the source's own, else ours."""
         return self.ai_summary or self.tldr

@@ -134,8 +134,31 @@ def _nothing_shown(results: SearchResults, offset: int) -> str:
     return f"--offset {offset:,} is past the last of {results.total:,} results"
 
 
-@click.command()
-@click.argument("query", required=False)
+def _query_of(words: tuple[str, ...]) -> str | None:
+    """The query typed as shell words: one word as it is (``"KL divergence"``), several
+    joined (``KL divergence -survey``), a word the shell unquoted around spaces quoted
+    again as the phrase it was (``diffusion "classifier-free guidance"``).
+
+    Raises:
+        click.NoSuchOption: for a word like ``--limt``: a mistyped option, not a query.
+    """
+    if not words:
+        return None
+    for word in words:
+        if word.startswith("--") and len(word) > 2:
+            raise click.NoSuchOption(word.split("=")[0])
+    if len(words) == 1:
+        return words[0]
+    return " ".join(
+        f'"{word}"' if any(space.isspace() for space in word) and '"' not in word else word
+        for word in words
+    )
+
+
+# a query may start with an exclusion ("-video diffusion"): a word that begins with "-"
+# is left to the query rather than refused as an unknown option
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many hits.")
 @click.option("--sort", default="relevance", type=click.Choice(["relevance", "date", "upvotes"]))
@@ -149,7 +172,7 @@ def _nothing_shown(results: SearchResults, offset: int) -> str:
     help="Read one query per line (- for stdin); write one JSON line of hits per query.",
 )
 def search(
-    query: str | None,
+    query: tuple[str, ...],
     limit: int,
     offset: int,
     sort: str,
@@ -162,7 +185,8 @@ def search(
     """Search papers: words, "phrases", -exclude, ti: au: abs: cat: since: until:."""
     from paperfeed.search import SearchError, parse_query
 
-    if (query is None) == (batch is None):
+    typed = _query_of(query)
+    if (typed is None) == (batch is None):
         raise click.UsageError("give a QUERY or --batch FILE (not both)")
     # a bad option value is a usage error (exit 2), named by its option, before any work
     for option, filters in (
@@ -194,7 +218,7 @@ def search(
             )
         return
     try:
-        results = run(query or "")
+        results = run(typed or "")
     except SearchError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -226,7 +250,8 @@ def search(
         return
     color = sys.stdout.isatty()
     counted = f"{results.total:,}{'' if results.total_exact else '+'}"
-    click.echo(f"{counted} results; showing {offset + 1}–{offset + len(results.hits)}")
+    noun = "result" if results.total == 1 and results.total_exact else "results"
+    click.echo(f"{counted} {noun}; showing {offset + 1}–{offset + len(results.hits)}")
     for position, hit in enumerate(results.hits, start=offset + 1):
         _print_hit(position, hit, color)
 

@@ -99,6 +99,7 @@ def document_of(paper: StoredPaper) -> Document:
         key=paper.key,
         tokens={
             "title": tokenize(" ; ".join([paper.title, *paper.shown_keywords])),
+            "title_only": tokenize(paper.title),  # what ti: requires
             "abstract": tokenize(paper.abstract),
             "authors": tokenize(" ; ".join(paper.authors)),
             "categories": [category.lower() for category in paper.categories],
@@ -165,6 +166,7 @@ def update_lexical(store: Store, settings: Settings, show_progress: bool = True)
                 "abstract": 1.0,
                 "authors": 1.0,
                 "categories": 0.0,
+                "title_only": 0.0,  # a filter (ti:), never scored: "title" scores it
             }
         )
     target_sequence = store.max_change_sequence()

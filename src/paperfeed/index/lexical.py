@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.lexical_files import (
+    FILTER_FIELD_SOURCES,
     next_generation,
     read_segment,
     remove_leftovers,
@@ -88,7 +89,10 @@ class LexicalIndex:
             doc_ids: list[int] = []
             field_lengths = np.zeros(count, np.int32)
             for position, document in enumerate(documents):
-                tokens = document.tokens.get(field_name, ())
+                # a filter-only field not given: the field it refines
+                tokens = document.tokens.get(
+                    field_name, document.tokens.get(FILTER_FIELD_SOURCES.get(field_name, ""), [])
+                )
                 field_lengths[position] = len(tokens)
                 term_ids.extend(self._term_id(token) for token in tokens)
                 doc_ids.extend([position] * len(tokens))
@@ -441,6 +445,8 @@ class LexicalIndex:
             indexed_documents=manifest["indexed_documents"],
             last_sequence=manifest.get("last_sequence"),
         )
+        for field_name, source in FILTER_FIELD_SOURCES.items():  # a manifest of format 2
+            index.length_totals.setdefault(field_name, index.length_totals.get(source, 0))
         for name in manifest["segments"]:
             index.segments.append(read_segment(folder, name, generation))
         index._refresh_global_arrays()

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from paperfeed.index.lexical_types import FIELDS, Postings, Segment
+from paperfeed.index.lexical_types import FIELDS, FILTER_FIELDS, Postings, Segment
 from paperfeed.index.term_sequences import TermSequences
+
+# the field each filter-only field was split from (read in its place from older formats)
+FILTER_FIELD_SOURCES = {filtered: scored for scored, filtered in FILTER_FIELDS.items()}
 
 
 def stored_format_version(folder: Path) -> int:
@@ -90,15 +93,24 @@ def write_segment(folder: Path, segment: Segment, generation: int) -> None:
 def read_segment(folder: Path, name: str, generation: int) -> Segment:
     """The segment ``name`` with its live mask of ``generation``."""
     segment_folder = folder / name
+    # a field a segment of an older format lacks reads as the field it was split from
+    stored = {
+        field_name: field_name
+        if (segment_folder / f"{field_name}.lengths.npy").exists()
+        else FILTER_FIELD_SOURCES.get(field_name, field_name)
+        for field_name in FIELDS
+    }
     return Segment(
         name=name,
         keys=np.load(segment_folder / "keys.npy"),
         live=np.load(segment_folder / f"live.{generation}.npy"),
         lengths={
-            field_name: np.load(segment_folder / f"{field_name}.lengths.npy")
+            field_name: np.load(segment_folder / f"{stored[field_name]}.lengths.npy")
             for field_name in FIELDS
         },
-        fields={field_name: load_postings(segment_folder, field_name) for field_name in FIELDS},
+        fields={
+            field_name: load_postings(segment_folder, stored[field_name]) for field_name in FIELDS
+        },
         combined=load_postings(segment_folder, "combined"),
         sequences=TermSequences.load(segment_folder),
     )

@@ -12,9 +12,14 @@ from numpy.typing import NDArray
 
 from paperfeed.index.term_sequences import TermSequences
 
-FIELDS = ("title", "abstract", "authors", "categories")
+# "title" holds the title and the paper's keywords (a keyword match scores like a title
+# word); "title_only" the title alone, unweighted: what ``ti:`` requires
+FIELDS = ("title", "abstract", "authors", "categories", "title_only")
+# the field a fielded filter (``ti:``) reads, where it is not the scored field itself
+FILTER_FIELDS = {"title": "title_only"}
 # 2: segments also hold each paper's title + abstract term sequence (index/term_sequences.py)
-FORMAT_VERSION = 2
+# 3: the "title_only" field (a format-2 segment reads its "title" in its place)
+FORMAT_VERSION = 3
 
 
 @dataclass

@@ -6,6 +6,7 @@ import re
 
 import Stemmer
 
+from paperfeed.ingest.latex_symbols import GREEK_LETTERS
 from paperfeed.ingest.text_cleaning import fold_for_matching
 
 # Lucene's English stop-word list (also bm25s's default): short enough that no
@@ -52,7 +53,8 @@ STOP_WORDS = frozenset(
 # built by another version is rebuilt from scratch by ``paperfeed index`` (see
 # ``index.builder.update_lexical``), never searched with mismatched terms.
 # 1: lower-case + NFKD accent stripping. 2: ``fold_for_matching`` (ł, ø, æ, ß too).
-TOKENIZER_VERSION = 2
+# 3: Greek letters spelled out (the ``α`` that ``$\alpha$`` cleans to is ``alpha``).
+TOKENIZER_VERSION = 3
 
 # A word: letters and digits (snippets split texts by the same patterns).
 WORD_PATTERN = r"[^\W_]+"
@@ -71,10 +73,24 @@ _stems: dict[str, str] = {}
 MAX_CACHED_STEMS = 500_000
 
 
+# Each lower-case Greek letter as its LaTeX name: ingest renders ``$\alpha$-stable`` as
+# "α-stable", which a reader searches as "alpha-stable" (or "α-stable"); both are "alpha".
+# (Capitals are lower-cased and variant forms such as ϑ, ϕ, µ decomposed before this.)
+_GREEK_NAMES = str.maketrans(
+    {
+        symbol: name
+        for name, symbol in GREEK_LETTERS.items()
+        if name.islower() and not name.startswith("var")
+    }
+)
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents: the one folding of indexing, querying and snippets
-    (``Schrödinger``/``Schrodinger``, ``Łukasz``/``Lukasz``, ``Ø``/``o``, ``ß``/``ss``)."""
-    return fold_for_matching(text)
+    (``Schrödinger``/``Schrodinger``, ``Łukasz``/``Lukasz``, ``Ø``/``o``, ``ß``/``ss``,
+    ``α``/``alpha``)."""
+    folded = fold_for_matching(text)
+    return folded if folded.isascii() else folded.translate(_GREEK_NAMES)
 
 
 def stem(word: str) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex
+from paperfeed.index.lexical_types import FILTER_FIELDS
 from paperfeed.index.tokenizer import words
 from paperfeed.index.vector_search import DenseFilter
 from paperfeed.search.query import ParsedQuery
@@ -60,8 +61,10 @@ def query_filter(
         high = int(query.until.replace("-", "")) if query.until else 99_999_999
         restrict((padded >= low) & (padded <= high))
     for field_name, terms in query.fielded_terms:
+        # ti: requires the word in the title itself, not in a keyword scored with it
+        required_in = FILTER_FIELDS.get(field_name, field_name)
         for term in terms:
-            restrict(mask_of(lexical.keys_with(term, field_name)), term=True)
+            restrict(mask_of(lexical.keys_with(term, required_in)), term=True)
     for terms in query.phrase_terms:
         for term in terms:
             restrict(mask_of(lexical.keys_with(term)), term=True)

@@ -32,6 +32,7 @@ FIELD_PREFIXES = {
     "abs": "abstract",
     "abstract": "abstract",
 }
+_FILTER_PREFIXES = ("cat", "since", "until", "date", "id", "arxiv", "doi")
 _TOKEN = re.compile(r'(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 # an arXiv category: ``archive.SUBJECT`` (cs.LG, q-bio.NC, physics.optics) or an archive
 # that is a category itself, whose names all have a hyphen (hep-th, quant-ph, gr-qc); a
@@ -193,7 +194,8 @@ def category_names(values: Sequence[str]) -> list[str]:
         SearchError: naming the value and the part that is not a category name.
     """
     checked = []
-    for value in values:
+    # one string is one value ("cs.LG", "cs.CL cs.LG"), not a sequence of one-letter ones
+    for value in [values] if isinstance(values, str) else values:
         if not isinstance(value, str):
             raise SearchError(f"category {value!r} is not a category name (expected e.g. cs.LG)")
         for name in _CATEGORY_SEPARATORS.split(value.strip()):
@@ -262,13 +264,23 @@ def parse_query(text: str) -> ParsedQuery:
         negated, prefix, quoted, bare = match.groups()
         value = quoted if quoted is not None else bare
         prefix_lower = prefix.lower() if prefix else None
+        if prefix is None and bare is not None and bare.endswith(":"):
+            named = bare[:-1].lstrip("-").lower()
+            if named in FIELD_PREFIXES or named in _FILTER_PREFIXES:
+                # "au:" with nothing after it (or "ti: word"): not the words "au" and "ti"
+                query.notes.append(f"empty {bare} ignored (write {bare}value, no space)")
+                continue
         if prefix_lower is None or not (
-            prefix_lower in FIELD_PREFIXES
-            or prefix_lower in ("cat", "since", "until", "date", "id", "arxiv", "doi")
+            prefix_lower in FIELD_PREFIXES or prefix_lower in _FILTER_PREFIXES
         ):
             # not a known prefix: the whole token is text ("BERT:" or "foo:bar" included)
             if prefix is not None:
                 value = f"{prefix}:{value}"
+            if not value.strip():  # "" or " ": a phrase of nothing
+                query.notes.append(
+                    f"empty phrase {negated}{match.group(0)[len(negated) :]} ignored"
+                )
+                continue
             _add_text(query, value, negated == "-", quoted is not None and prefix is None)
             continue
         if not value.strip():

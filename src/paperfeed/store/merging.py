@@ -13,7 +13,6 @@ from paperfeed.models import Paper
 _LATEST_WINS = (
     "comment",
     "published",
-    "daily_date",
     "upvotes",
     "num_comments",
     "organization",
@@ -70,6 +69,7 @@ def _empty_row(arxiv_id: str) -> dict[str, Any]:
         "authors": "[]",
         "categories": "[]",
         "first_listed": None,
+        "daily_date": None,
         "sources": "[]",
     }
     for name in _LATEST_WINS:
@@ -83,7 +83,8 @@ def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
 
     Title, abstract and authors come from the highest-priority source that has them
     (``SOURCE_PRIORITY``); other non-empty values from the newer record replace older
-    ones, except that ``first_listed`` keeps the earliest date and ``sources`` accumulates.
+    ones, except that ``first_listed`` keeps the earliest date, ``daily_date`` the latest,
+    and ``sources`` accumulates.
     """
     merged = dict(row)
     outranks = _priority(paper.sources) >= _priority(json.loads(row["sources"]))
@@ -100,6 +101,12 @@ def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
     if paper.first_listed:
         earlier = merged.get("first_listed")
         merged["first_listed"] = min(earlier, paper.first_listed) if earlier else paper.first_listed
+    if paper.daily_date:
+        # the latest list a paper was on (the feed lists a paper again on a later day): the
+        # day files and the flattened file (which keeps the first day) of the same papers
+        # then agree whatever order they come in, and ingesting them again changes nothing
+        shown = merged.get("daily_date")
+        merged["daily_date"] = max(shown, paper.daily_date) if shown else paper.daily_date
     for name in _LATEST_WINS:
         value = getattr(paper, name)
         if name in _LINKS:

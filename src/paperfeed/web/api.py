@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
@@ -296,6 +297,16 @@ UNTIL = Annotated[
     str | None,
     Query(description="YYYY, YYYY-MM or YYYY-MM-DD", json_schema_extra=bound_schema()),
 ]
+
+
+def search_filters(
+    cat: Sequence[str] | None, since: str | None, until: str | None
+) -> dict[str, str]:
+    """A search's typed filters as query parameters for a link (the empty ones left out):
+    the search page's RSS link and the feed's own links carry them."""
+    categories = " ".join(value.strip() for value in cat or () if value.strip())
+    found = {"cat": categories, "since": (since or "").strip(), "until": (until or "").strip()}
+    return {name: value for name, value in found.items() if value}
 
 
 @router.get(

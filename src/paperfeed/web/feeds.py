@@ -29,7 +29,18 @@ from paperfeed.ingest.identifiers import url_id
 from paperfeed.models import StoredPaper
 from paperfeed.search import SORTS, SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, trending
-from paperfeed.web.api import DAY, MONTH, WEEK, Q, errors, refuse_empty
+from paperfeed.web.api import (
+    CATEGORIES,
+    DAY,
+    MONTH,
+    SINCE,
+    UNTIL,
+    WEEK,
+    Q,
+    errors,
+    refuse_empty,
+    search_filters,
+)
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import engine_of, settings_of, store_of
 
@@ -194,18 +205,24 @@ def search_rss(
             json_schema_extra={"enum": list(SORTS)},
         ),
     ] = "date",
+    cat: CATEGORIES = None,
+    since: SINCE = None,
+    until: UNTIL = None,
 ) -> Response:
     refuse_empty("q", q)
     try:
-        results = engine_of(request).search(parse_query(q), limit=FEED_SIZE, sort=sort)
+        # the search page's filters, as its "follow as RSS" link passes them on
+        parsed = parse_query(q).with_filters(cat or (), since or None, until or None)
+        results = engine_of(request).search(parsed, limit=FEED_SIZE, sort=sort)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
     base = settings_of(request).base_url
-    parameters = urlencode({"q": q} | ({"sort": sort} if sort != "date" else {}))
+    filters = search_filters(cat, since, until)
+    parameters = urlencode({"q": q} | filters | ({"sort": sort} if sort != "date" else {}))
     return rss_response(
         render_rss(
             f"Papers matching “{q}”",
-            f"{base}/search?{urlencode({'q': q})}",
+            f"{base}/search?{urlencode({'q': q} | filters)}",
             f"{base}/rss/search?{parameters}",
             f"Search results for {q}",
             [hit.paper for hit in results.hits] if results.close_match else [],  # not news

@@ -17,6 +17,7 @@ from paperfeed.search import SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.web.api import search_filters
 from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
 from paperfeed.web.presentation import arxiv_links, bibtex, vote_json
@@ -132,6 +133,8 @@ def search_page(
         "since": since or "",
         "until": until or "",
         "sort": sort,
+        # "follow as RSS" follows this search, its filters included
+        "feed_query": urlencode({"q": q} | search_filters(cat, since, until)),
     }
     if not q.strip() and not cat and not since and not until:
         return render(request, "search.html", context | {"results": None})

@@ -164,7 +164,7 @@ class PaperCards:
         why it matched, and the save and "not for me" controls."""
         paper_path = f"/papers/{url_id(paper.arxiv_id)}"
         shown_rank = f'<span class="rank">{escape(str(rank))}</span>' if rank else ""
-        title = f'{shown_rank}<a href="{paper_path}">{escape(paper.title)}</a>'
+        title = f'{shown_rank}<a href="{paper_path}">{escape(paper.shown_title)}</a>'
         organization = ""
         if paper.organization:
             name = self._organization_name(paper.organization)
