@@ -218,6 +218,17 @@ def test_similar_and_stats() -> None:
     assert stats["vectors"] == 50 and stats["lexical_documents"] == 50
 
 
+def test_similar_to_text_says_when_nothing_is_close() -> None:
+    _ingest_and_index()
+    # it printed the nearest papers as if they matched, the first at score 1.0
+    code, out, err = _run("similar", "--text", "qzxwv flurble")
+    assert code == 0
+    assert out.startswith("no close match; the nearest papers by meaning:\n"), out
+    assert "note: no close match: no paper has these words" in err
+    code, out, err = _run("similar", "--text", "flower pollination algorithm optimisation")
+    assert code == 0 and out.startswith("  1. ") and "no close match" not in out + err
+
+
 def test_bad_options_name_the_value() -> None:
     code, _, err = _run("search", "x", "--sort", "newest")
     assert code == 2 and "newest" in err
