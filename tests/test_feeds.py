@@ -180,12 +180,29 @@ def test_trending_cut_at_a_tie_keeps_the_lower_arxiv_ids(store: Store) -> None:
 
 def test_a_vote_brings_a_papers_source_upvotes_from_before_the_window(store: Store) -> None:
     """The window (ten half-lives) bounds which daily lists are read; a paper voted on
-    here counts its source's upvotes too, decayed from its own daily date."""
+    here counts its source's upvotes too, decayed from its own daily date. (The window
+    holds the four papers of 08-14 and 08-17; asked for more, the list goes on before it.)"""
     now = _noon("2026-08-17")
-    assert "2608.00005" not in [i.paper.arxiv_id for i in trending(store, 12, now=now)]
+    assert "2608.00005" not in [i.paper.arxiv_id for i in trending(store, 12, 4, now=now)]
     paper = store.get_paper("2608.00005")  # 100 upvotes on 2026-07-31, 34 half-lives back
     assert paper is not None
     user = insert_user(store, "voter@example.org", "voter", "hash")
     insert_vote(store, user.id, paper.key, at=now + 3600)  # after the anchor: weight 1
     scores = {item.paper.arxiv_id: item.score for item in trending(store, 12, now=now + 7200)}
     assert scores["2608.00005"] - 1.0 == pytest.approx(100 * 2.0**-34, rel=1e-6)
+
+
+def test_trending_goes_on_before_a_window_too_small_for_the_list(store: Store) -> None:
+    """A paper submitted today is today's daily list: the window (ten half-lives of 48 h)
+    then holds that list alone. The list goes on with what was trending at the end of the
+    lists before, in their order, each scored as decayed to the newest window's anchor."""
+    at_the_archive_end = trending(store, half_life_hours=48, now=_noon("2026-08-17"))
+    store.upsert_papers([_paper("2612.00001", "2026-12-07", 3)])
+    today = trending(store, half_life_hours=48, now=_noon("2026-12-07"))
+    assert [item.paper.arxiv_id for item in today] == ["2612.00001"] + [
+        item.paper.arxiv_id for item in at_the_archive_end
+    ]
+    assert today[0].score == pytest.approx(3.0)
+    assert all(item.score < 1e-10 for item in today[1:])  # 112 days: 56 half-lives
+    two = trending(store, half_life_hours=48, limit=2, now=_noon("2026-12-07"))
+    assert [item.paper.arxiv_id for item in two] == [item.paper.arxiv_id for item in today[:2]]

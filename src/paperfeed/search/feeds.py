@@ -15,7 +15,10 @@ The anchor is never the newest *vote*: one vote cast here today on an archive th
 in August would move the window past every August paper and empty the list. A vote cast
 after the anchor counts as cast at the anchor (weight 1), never more: the window stays
 where the source's papers are, and the fresh vote still adds its full weight. A store
-with no daily list at all anchors at its newest vote.
+with no daily list at all anchors at its newest vote. When the window holds fewer papers
+than asked for (a paper submitted here today makes a daily list of its own, far from an
+archive's last one), the list goes on with the window before it: what was trending at
+the end of the earlier lists, scored at their own newest list's noon.
 """
 
 from __future__ import annotations
@@ -243,19 +246,50 @@ def trending(
     activity = _noon(latest_day) if latest_day else latest_vote_time(store)
     if activity is None:
         return []
-    anchor = min(now, activity)
+    anchor = first_anchor = min(now, activity)
+    hidden = set(hidden_paper_keys(store))  # the daily lists leave them out already
+    best: list[int] = []
+    scores: dict[int, float] = {}
+    while True:
+        window = _window_scores(store, anchor, half_life, hidden | set(best))
+        # a score decayed to the first window's anchor (it may underflow to 0.0: the
+        # order stays the windows', newest window first)
+        factor = 2.0 ** (-(first_anchor - anchor) / half_life)
+        scores.update((key, score * factor) for key, score in window.items())
+        best += _top_scores(store, window, limit - len(best))
+        if len(best) >= limit:
+            break
+        # Too few papers in the window: a paper submitted today (or a sync after a gap)
+        # makes a new daily list far from the rest, and the window would hold only it.
+        # The list goes on with what was trending at the end of the lists before.
+        window_start = anchor - _WINDOW_HALF_LIVES * half_life
+        earlier, _ = neighbouring_daily_dates(
+            store, datetime.fromtimestamp(window_start, UTC).date().isoformat()
+        )
+        if earlier is None:
+            break
+        anchor = _noon(earlier)
+    papers = store.get_papers(best)
+    upvotes = total_upvotes(store, [papers[key] for key in best])
+    return [FeedItem(papers[key], upvotes[key], scores[key]) for key in best]
+
+
+def _window_scores(
+    store: Store, anchor: float, half_life: float, left_out: set[int]
+) -> dict[int, float]:
+    """Each paper's trending score at ``anchor`` from the votes and daily lists of the
+    window of ``_WINDOW_HALF_LIVES`` half-lives before it; ``left_out`` keys not scored."""
     window_start = anchor - _WINDOW_HALF_LIVES * half_life
     first_day = datetime.fromtimestamp(window_start, UTC).date().isoformat()
     last_day = datetime.fromtimestamp(anchor, UTC).date().isoformat()
     # Scored from keys, times and counts; only the papers shown are read (reading every
     # paper voted on in the window was ~1 s a page at 200,000 votes).
-    hidden = set(hidden_paper_keys(store))  # the daily lists leave them out already
     window_votes = [
-        (key, at) for key, at in votes_between(store, window_start, anchor) if key not in hidden
+        (key, at) for key, at in votes_between(store, window_start, anchor) if key not in left_out
     ]
     # a vote cast at or after the anchor counts as cast at it: weight 1
     later_votes = {
-        key: count for key, count in vote_counts_since(store, anchor).items() if key not in hidden
+        key: count for key, count in vote_counts_since(store, anchor).items() if key not in left_out
     }
     # the upvotes a source reported count for the window's daily papers and for every
     # paper voted on here, whatever its daily date (as cast at its noon)
@@ -265,17 +299,14 @@ def trending(
     reported += upvoted_among(store, sorted(voted - in_window))
     scores: dict[int, float] = {}
     for key, source_upvotes, day in reported:
-        if day <= last_day:
+        if day <= last_day and key not in left_out:
             age = anchor - _noon(day)
             scores[key] = source_upvotes * 2.0 ** (-max(age, 0.0) / half_life)
     for key, at in window_votes:
         scores[key] = scores.get(key, 0.0) + 2.0 ** (-(anchor - at) / half_life)
     for key, count in later_votes.items():
         scores[key] = scores.get(key, 0.0) + count
-    best = _top_scores(store, scores, limit)
-    papers = store.get_papers(best)
-    upvotes = total_upvotes(store, [papers[key] for key in best])
-    return [FeedItem(papers[key], upvotes[key], scores[key]) for key in best]
+    return scores
 
 
 def _top_scores(store: Store, scores: dict[int, float], limit: int) -> list[int]:
