@@ -47,8 +47,8 @@ def store(database_url: str) -> Store:
 def test_latest_day_by_default_most_upvoted_first(store: Store) -> None:
     feed = daily_feed(store, today=date(2026, 8, 20))
     assert (feed.period, feed.label) == ("day", "2026-08-17")
-    # equal upvotes: ordered by id so the page is stable
-    assert [item.paper.arxiv_id for item in feed.items] == ["2608.00003", "2608.00004"]
+    # equal upvotes: the higher arXiv id first, as the original site (and stable)
+    assert [item.paper.arxiv_id for item in feed.items] == ["2608.00004", "2608.00003"]
     assert (feed.previous, feed.next) == ("2026-08-16", "2026-08-18")
 
 
