@@ -133,6 +133,17 @@ def test_arxiv_id_or_url_goes_to_the_paper(site: Site) -> None:
         by_url = client.get("/search", params={"q": "https://arxiv.org/abs/2608.19880v2"})
     assert by_id.status_code == 303 and by_id.headers["location"] == "/papers/2608.19880"
     assert by_url.headers["location"] == "/papers/2608.19880"
+    # the original site's paper page, and arXiv URLs with a query or a fragment
+    for pasted in (
+        "https://huggingface.co/papers/2608.19880",
+        "https://huggingface.co/papers/2608.19880#community",
+        "https://arxiv.org/abs/2608.19880?context=cs",
+        "https://arxiv.org/pdf/2608.19880v1#page=2",
+    ):
+        with site.client() as client:
+            answer = client.get("/search", params={"q": pasted})
+        assert answer.status_code == 303, pasted
+        assert answer.headers["location"] == "/papers/2608.19880"
 
 
 def test_search_help_without_a_query(site: Site) -> None:
