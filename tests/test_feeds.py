@@ -141,6 +141,15 @@ def test_trending_on_an_empty_store(database_url: str) -> None:
     assert trending(Store(database_url)) == []
     with pytest.raises(FeedError, match="half-life -1"):
         trending(Store(database_url), half_life_hours=-1)
+    for endless in (float("nan"), float("inf")):
+        with pytest.raises(FeedError, match=f"half-life {endless!r} hours"):
+            trending(Store(database_url), half_life_hours=endless)
+
+
+def test_a_half_life_of_centuries_reads_every_vote(store: Store) -> None:
+    """A window of ten half-lives reaching before 1970 used to overflow the date (500)."""
+    items = trending(store, half_life_hours=1e300, now=_noon("2026-08-17"))
+    assert [item.paper.arxiv_id for item in items][:2] == ["2608.00005", "2608.00002"]
 
 
 def test_a_vote_after_the_newest_daily_list_keeps_the_window(store: Store) -> None:

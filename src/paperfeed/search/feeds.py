@@ -23,6 +23,7 @@ the end of the earlier lists, scored at their own newest list's noon.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -247,8 +248,8 @@ def trending(
         limit: how many papers to return.
         now: the current time in epoch seconds (default: the clock).
     """
-    if half_life_hours <= 0:
-        raise FeedError(f"half-life {half_life_hours!r} hours must be positive")
+    if not 0 < half_life_hours < math.inf:
+        raise FeedError(f"half-life {half_life_hours!r} hours must be a positive number")
     now = time.time() if now is None else now
     half_life = half_life_hours * 3600.0
     latest_day = latest_daily_date(store, until=datetime.fromtimestamp(now, UTC).date().isoformat())
@@ -271,7 +272,7 @@ def trending(
         # Too few papers in the window: a paper submitted today (or a sync after a gap)
         # makes a new daily list far from the rest, and the window would hold only it.
         # The list goes on with what was trending at the end of the lists before.
-        window_start = anchor - _WINDOW_HALF_LIVES * half_life
+        window_start = max(anchor - _WINDOW_HALF_LIVES * half_life, 0.0)
         earlier, _ = neighbouring_daily_dates(
             store, datetime.fromtimestamp(window_start, UTC).date().isoformat()
         )
@@ -288,7 +289,8 @@ def _window_scores(
 ) -> dict[int, float]:
     """Each paper's trending score at ``anchor`` from the votes and daily lists of the
     window of ``_WINDOW_HALF_LIVES`` half-lives before it; ``left_out`` keys not scored."""
-    window_start = anchor - _WINDOW_HALF_LIVES * half_life
+    # never before 1970: a half-life of centuries reads every vote, not a date overflow
+    window_start = max(anchor - _WINDOW_HALF_LIVES * half_life, 0.0)
     first_day = datetime.fromtimestamp(window_start, UTC).date().isoformat()
     last_day = datetime.fromtimestamp(anchor, UTC).date().isoformat()
     # Scored from keys, times and counts; only the papers shown are read (reading every
