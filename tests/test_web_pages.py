@@ -122,6 +122,14 @@ def test_search_paging_sorting_and_filters(site: Site) -> None:
         since = client.get("/search", params={"q": "model", "since": "2026-08-21"})
         bad = client.get("/search", params={"q": "model", "sort": "stars"})
     assert len(_titles(first.text)) == 20 and "Page 1 of" in first.text
+    last = int(first.text.split("Page 1 of ", 1)[1].split("<", 1)[0])
+    with site.client() as client:
+        at_the_end = client.get("/search", params={"q": "model", "page": last})
+        past = client.get("/search", params={"q": "model", "page": last + 1})
+    assert at_the_end.status_code == 200 and _titles(at_the_end.text)
+    # was a 200 "Page N+1 of N" without a result
+    assert past.status_code == 404
+    assert f"page {last + 1} is past the last page ({last}) of this search" in past.text
     assert not set(_titles(first.text)) & set(_titles(second.text))
     assert all("Aug 21, 2026" in card for card in since.text.split('<article class="card"')[1:])
     assert bad.status_code == 400 and "stars" in bad.text
