@@ -280,6 +280,9 @@ class SearchEngine:
             papers=MappingProxyType(fetched),
             matches=len(order) + (found.lexical_beyond if counted else 0),
             matches_exact=counted,
+            beyond=found.lexical_rest
+            if found.lexical_rest is not None and counted
+            else np.empty(0, np.int64),
         )
 
     # -- public API --------------------------------------------------------------

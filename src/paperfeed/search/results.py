@@ -45,8 +45,13 @@ def page_of_results(
     this site's)."""
     pinned_keys = set(pinned)
     keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
+    matches = len(ranking.keys) if ranking.matches is None else ranking.matches
+    total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
     if page.sort == "date":
-        keys.sort(key=lambda key: -int(dates[key]) if key < len(dates) else 0)
+        # every match, not only the ranked candidates: the newest first, whatever its
+        # relevance (a feed of a saved search must not miss a new paper ranked 1,200th)
+        keys += [key for key in ranking.beyond.tolist() if key not in pinned_keys]
+        keys = _newest_first(keys, dates)
     elif page.sort == "upvotes":
         # source upvotes from the index plus the votes cast here since, on these papers
         # only (counting every paper's votes grew with the site: 15.5 ms at 200,000 votes)
@@ -67,8 +72,11 @@ def page_of_results(
             continue  # deleted since the index was built
         lexical_rank = ranking.lexical_ranks.get(key)
         semantic_rank = ranking.semantic_ranks.get(key)
+        score = ranking.scores.get(key)
         if key in pinned_keys:
             found_by = "identifier"
+        elif score is None:  # a lexical match past the candidates (a date order)
+            found_by, score = "lexical", 0.0
         elif lexical_rank and semantic_rank:
             found_by = "both"
         else:
@@ -76,7 +84,7 @@ def page_of_results(
         hits.append(
             make_hit(
                 paper,
-                ranking.scores.get(key, 1.0),
+                1.0 if score is None else score,
                 stems,
                 found_by,
                 lexical_rank,
@@ -84,8 +92,6 @@ def page_of_results(
                 ranking.similarities.get(key),
             )
         )
-    matches = len(ranking.keys) if ranking.matches is None else ranking.matches
-    total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
     return SearchResults(
         query.text,
         hits,
@@ -96,6 +102,16 @@ def page_of_results(
         total_exact=ranking.matches_exact or not ranking.close_match,
         ranked=len(keys),
     )
+
+
+def _newest_first(keys: list[int], dates: NDArray[np.int32]) -> list[int]:
+    """``keys`` by their index date, newest first (stable; a key past ``dates``, newer
+    than the index, last)."""
+    found = np.asarray(keys, dtype=np.int64)
+    known = found < len(dates)
+    newest = np.zeros(len(found), np.int64)
+    newest[known] = -dates[found[known]].astype(np.int64)
+    return [int(key) for key in found[np.argsort(newest, kind="stable")]]
 
 
 def query_stems_of(query: ParsedQuery) -> set[str]:
