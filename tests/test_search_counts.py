@@ -65,7 +65,8 @@ def crowded_site(settings: Settings) -> Iterator[Site]:
 @pytest.fixture
 def crowded_site_with_a_late_paper(settings: Settings) -> Iterator[Site]:
     """The crowd, and a newer paper that names diffusion once in a long abstract: the
-    lowest BM25F of all, past the 1,000 candidates a relevance order ranks."""
+    lowest BM25F of all, past the 1,000 candidates a relevance order ranks (and the only
+    one with upvotes)."""
     late = Paper(
         LATE_ID,
         title="Field notes on coastal erosion",
@@ -73,6 +74,7 @@ def crowded_site_with_a_late_paper(settings: Settings) -> Iterator[Site]:
         + " A diffusion term closes the budget.",
         authors=["C. Writer"],
         daily_date="2026-03-02",
+        upvotes=7,
     )
     yield from _site(settings, [*_crowd(), late])
 
@@ -106,18 +108,19 @@ def test_a_phrase_past_the_depth_is_an_honest_lower_bound(crowded_site: Site) ->
     assert small == small | {"total": 60, "total_exact": True, "ranked": 60}
 
 
-def test_newest_first_reaches_a_match_past_the_candidate_depth(
+def test_date_and_upvote_orders_reach_a_match_past_the_candidate_depth(
     crowded_site_with_a_late_paper: Site,
 ) -> None:
     """A date order (the page's sort, the API, the CLI, a saved search's RSS feed) used to
     sort only the 1,001 best by relevance: the newest paper naming the word, ranked past
-    them, was on no page and never reached a feed reader."""
+    them, was on no page and never reached a feed reader. The same for most upvoted."""
     site = crowded_site_with_a_late_paper
     with site.client() as client:
         relevance = client.get("/api/search", params={"q": "diffusion", "limit": 100}).json()
         newest = client.get("/api/search", params={"q": "diffusion", "sort": "date"}).json()
         page = client.get("/search", params={"q": "diffusion", "sort": "date"}).text
         feed = feedparser.parse(client.get("/rss/search", params={"q": "diffusion"}).content)
+        upvoted = client.get("/api/search", params={"q": "diffusion", "sort": "upvotes"}).json()
         last = client.get(
             "/search", params={"q": "diffusion", "sort": "date", "page": -(-1251 // 20)}
         )
@@ -125,6 +128,7 @@ def test_newest_first_reaches_a_match_past_the_candidate_depth(
     assert LATE_ID not in [hit["id"] for hit in relevance["hits"]]
     assert newest["hits"][0]["id"] == LATE_ID and newest["hits"][0]["found_by"] == "lexical"
     assert newest["ranked"] == newest["total"] == 1251  # every match is reachable
+    assert upvoted["hits"][0]["id"] == LATE_ID and upvoted["hits"][0]["upvotes"] == 7
     assert f'href="/papers/{LATE_ID}"' in page and "are ranked here" not in page
     assert feed.entries[0].link.endswith(f"/papers/{LATE_ID}")
     assert last.status_code == 200 and "Page 63 of 63" in last.text

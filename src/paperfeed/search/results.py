@@ -17,7 +17,7 @@ from paperfeed.search.ranking import Ranking
 from paperfeed.search.similar import make_hit
 from paperfeed.search.snippets import query_stems
 from paperfeed.store import Store
-from paperfeed.store.accounts import count_votes
+from paperfeed.store.accounts import count_votes, vote_counts_since
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,20 @@ def page_of_results(
     keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
     matches = len(ranking.keys) if ranking.matches is None else ranking.matches
     total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
-    if page.sort == "date":
-        # every match, not only the ranked candidates: the newest first, whatever its
-        # relevance (a feed of a saved search must not miss a new paper ranked 1,200th)
+    if page.sort != "relevance":
+        # every match, not only the ranked candidates: the newest (or most upvoted) first,
+        # whatever its relevance (a saved search's feed must not miss the paper ranked
+        # 1,200th for relevance that came out today)
         keys += [key for key in ranking.beyond.tolist() if key not in pinned_keys]
-        keys = _newest_first(keys, dates)
+    if page.sort == "date":
+        keys = _in_order(keys, dates, {})
     elif page.sort == "upvotes":
         # source upvotes from the index plus the votes cast here since, on these papers
         # only (counting every paper's votes grew with the site: 15.5 ms at 200,000 votes)
-        local = count_votes(store, keys)
-        keys.sort(
-            key=lambda key: -((int(upvotes[key]) if key < len(upvotes) else 0) + local.get(key, 0))
+        # unless they are most of the papers anyway
+        many = len(keys) > _VOTES_COUNTED_BY_PAPER
+        keys = _in_order(
+            keys, upvotes, vote_counts_since(store, 0.0) if many else count_votes(store, keys)
         )
     shown = keys[page.offset : page.offset + page.limit]
     papers = {key: ranking.papers[key] for key in shown if key in ranking.papers}
@@ -104,14 +107,20 @@ def page_of_results(
     )
 
 
-def _newest_first(keys: list[int], dates: NDArray[np.int32]) -> list[int]:
-    """``keys`` by their index date, newest first (stable; a key past ``dates``, newer
-    than the index, last)."""
+# Up to this many papers, their local votes are read by key; past it, all at once.
+_VOTES_COUNTED_BY_PAPER = 5000
+
+
+def _in_order(keys: list[int], values: NDArray[np.int32], extra: dict[int, int]) -> list[int]:
+    """``keys`` by their ``values`` (an index array: dates, upvotes) plus ``extra``, the
+    highest first; stable, a key past ``values`` (newer than the index) counting 0."""
     found = np.asarray(keys, dtype=np.int64)
-    known = found < len(dates)
-    newest = np.zeros(len(found), np.int64)
-    newest[known] = -dates[found[known]].astype(np.int64)
-    return [int(key) for key in found[np.argsort(newest, kind="stable")]]
+    known = found < len(values)
+    order = np.zeros(len(found), np.int64)
+    order[known] = -values[found[known]].astype(np.int64)
+    if extra:
+        order -= np.fromiter((extra.get(key, 0) for key in keys), np.int64, len(keys))
+    return [int(key) for key in found[np.argsort(order, kind="stable")]]
 
 
 def query_stems_of(query: ParsedQuery) -> set[str]:
