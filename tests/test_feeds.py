@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from paperfeed.models import Paper
+from paperfeed.search import feeds
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.store import Store
 from paperfeed.store.accounts import insert_user, insert_vote
@@ -201,7 +202,9 @@ def test_a_vote_brings_a_papers_source_upvotes_from_before_the_window(store: Sto
     assert scores["2608.00005"] - 1.0 == pytest.approx(100 * 2.0**-34, rel=1e-6)
 
 
-def test_trending_goes_on_before_a_window_too_small_for_the_list(store: Store) -> None:
+def test_trending_goes_on_before_a_window_too_small_for_the_list(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A paper submitted today is today's daily list: the window (ten half-lives of 48 h)
     then holds that list alone. The list goes on with what was trending at the end of the
     lists before, in their order, each scored as decayed to the newest window's anchor."""
@@ -215,3 +218,10 @@ def test_trending_goes_on_before_a_window_too_small_for_the_list(store: Store) -
     assert all(item.score < 1e-10 for item in today[1:])  # 112 days: 56 half-lives
     two = trending(store, half_life_hours=48, limit=2, now=_noon("2026-12-07"))
     assert [item.paper.arxiv_id for item in two] == [item.paper.arxiv_id for item in today[:2]]
+    # the earlier windows fill a page's worth, not the whole archive (a caller asking
+    # for "all", to filter them, read ~9,300 papers in 0.8 s on the quick-start corpus)
+    monkeypatch.setattr(feeds, "_FILLED_AT_MOST", 3)
+    everything = trending(store, half_life_hours=48, limit=1_000_000, now=_noon("2026-12-07"))
+    assert [item.paper.arxiv_id for item in everything] == [
+        item.paper.arxiv_id for item in today[:3]
+    ]

@@ -52,6 +52,9 @@ from paperfeed.store.moderation import hidden_paper_keys
 DEFAULT_HALF_LIFE_HOURS = 48.0
 # Beyond ten half-lives a vote weighs under 1/1000 of a fresh one: not worth reading.
 _WINDOW_HALF_LIVES = 10
+# A window holding fewer papers than asked for is followed by the ones before it, until
+# the list holds this many (the most /api/trending gives).
+_FILLED_AT_MOST = 200
 # ASCII digits, matched whole (``re.fullmatch``): ``\d`` takes "２０２６" and ``$`` a
 # trailing newline, and the date, week or month names the list a URL is cached under
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
@@ -260,14 +263,18 @@ def trending(
     hidden = set(hidden_paper_keys(store))  # the daily lists leave them out already
     best: list[int] = []
     scores: dict[int, float] = {}
+    wanted = limit
     while True:
         window = _window_scores(store, anchor, half_life, hidden | set(best))
         # a score decayed to the first window's anchor (it may underflow to 0.0: the
         # order stays the windows', newest window first)
         factor = 2.0 ** (-(first_anchor - anchor) / half_life)
         scores.update((key, score * factor) for key, score in window.items())
-        best += _top_scores(store, window, limit - len(best))
-        if len(best) >= limit:
+        best += _top_scores(store, window, wanted - len(best))
+        # the earlier windows fill a list as long as a page shows, not a whole archive
+        # (a caller asking for every paper of the window, to filter them, reads just it)
+        wanted = min(limit, _FILLED_AT_MOST)
+        if len(best) >= wanted:
             break
         # Too few papers in the window: a paper submitted today (or a sync after a gap)
         # makes a new daily list far from the rest, and the window would hold only it.
