@@ -206,6 +206,7 @@ class SearchEngine:
             prose=query.reads_as_prose,
             matrix=self.vectors,
             fetched=fetched,
+            keep_rest=not query.phrases,  # a phrase's matches past the depth are unchecked
         )
         if query.phrases:
             found = restrict(

@@ -115,10 +115,12 @@ def gather(
     prose: bool = False,
     matrix: VectorIndex | None = None,
     fetched: dict[int, StoredPaper] | None = None,
+    keep_rest: bool = False,
 ) -> Candidates:
     """The lexical top ``lexical_depth`` and the dense top ``dense_depth`` under
     ``filters``, with every feature of each (cosines from ``matrix``, the in-process
-    vectors, when there is one)."""
+    vectors, when there is one); with ``keep_rest``, the keys of the lexical matches
+    past the depth too (a search's date and upvote orders reach them)."""
     allowed = filters.mask
     lexical_keys = np.empty(0, np.int64)
     lexical_scores = np.empty(0, np.float32)
@@ -175,7 +177,7 @@ def gather(
         # extras with a positive BM25F are lexical matches past the depth: not counted
         # twice (every candidate with a positive BM25F is among ``matching``)
         lexical_beyond=max(0, len(matching) - int((lexical_all > 0).sum())),
-        lexical_rest=np.setdiff1d(matching, keys, assume_unique=True),
+        lexical_rest=np.setdiff1d(matching, keys, assume_unique=True) if keep_rest else None,
     )
 
 
