@@ -236,6 +236,18 @@ def test_bad_options_name_the_value() -> None:
     assert code == 1 and "'not-an-id'" in err
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_a_setting_that_is_no_finite_number_is_refused(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PAPERFEED_TRENDING_HALF_LIFE_HOURS=nan`` (or ``inf``) used to start the site,
+    whose every trending page then answered 500."""
+    monkeypatch.setenv("PAPERFEED_TRENDING_HALF_LIFE_HOURS", value)
+    code, _, err = _run("stats")
+    assert code == 1
+    assert f"PAPERFEED_TRENDING_HALF_LIFE_HOURS='{value}' is not a finite number" in err
+
+
 @pytest.mark.postgres
 def test_the_same_commands_work_on_postgresql(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch

@@ -74,6 +74,11 @@ def test_a_truncated_gz_says_what_was_stored(tmp_path: Path, settings: Settings)
     small.write_bytes(gzip.compress(lines[:20_000])[:-40])
     code, _, err = _run("ingest", "--quiet", "--format", "daily-papers-flat", str(small))
     assert code == 1 and "small.jsonl.gz" in err and err.rstrip().endswith("nothing was stored")
+    # the same without --format: telling the format used to fail on the damage first,
+    # saying neither where the file ends nor what was stored
+    code, _, err = _run("ingest", "--quiet", str(small))
+    assert code == 1 and "small.jsonl.gz' after line" in err
+    assert err.rstrip().endswith("nothing was stored")
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(whole[: len(whole) * 9 // 10])  # ~2,340 records readable
     code, _, err = _run("ingest", "--quiet", "--format", "daily-papers-flat", str(cut))

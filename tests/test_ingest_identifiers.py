@@ -27,6 +27,10 @@ from paperfeed.store import Store
         ("https://arxiv.org/pdf/2401.00165", "2401.00165"),
         ("https://export.arxiv.org/abs/2401.00165/", "2401.00165"),
         ("arxiv.org/html/2401.00165v1", "2401.00165"),
+        ("https://arxiv.org/abs/2401.00165v2?context=cs", "2401.00165"),
+        ("https://arxiv.org/pdf/2401.00165#page=3", "2401.00165"),
+        ("https://huggingface.co/papers/2401.00165", "2401.00165"),
+        ("huggingface.co/papers/2401.00165#community", "2401.00165"),
         ("0704.0001", "0704.0001"),
         ("hep-th/9901001", "hep-th/9901001"),
         ("hep-th/9901001v2", "hep-th/9901001"),
@@ -59,6 +63,8 @@ def test_normalize_arxiv_id_accepts_decorated_ids(raw: str, expected: str) -> No
         "HEP-TH/9901001",  # archives are lower case
         "https://arxiv.org/abs/",
         "https://example.org/abs/2401.00165",
+        "2401.00165?context=cs",  # a query only after a page URL
+        "https://huggingface.co/papers/",
         "doi:10.48550/arXiv.2401.00165",
         "2613.00001",  # month 13
         "2600.00001",  # month 00

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +62,9 @@ def test_daily_papers_keeps_the_original_sites_json_shape(
     recorded, ours = _recorded_and_ours(site, shared_file, tmp_path)
     assert len(recorded) == 17 and len(ours) == 17
 
-    # Most upvoted first. Ties are ordered by something the original does not publish
-    # (2608.20281 before 2608.19891, both at 3 upvotes); we break them by arXiv id, so
-    # the order is compared as the same upvote sequence with the same ids in each tie.
-    def tiers(entries: list[dict[str, Any]]) -> list[tuple[int, set[str]]]:
-        return [
-            (upvotes, {entry["paper"]["id"] for entry in tier})
-            for upvotes, tier in groupby(entries, key=lambda entry: entry["paper"]["upvotes"])
-        ]
-
-    assert tiers(ours) == tiers(recorded)
+    # Most upvoted first, ties the newest published first, then the higher arXiv id: the
+    # original's order exactly (2608.20281 before 2608.19891, both at 3 upvotes).
+    assert [entry["paper"]["id"] for entry in ours] == [entry["paper"]["id"] for entry in recorded]
     assert ours[0]["paper"]["id"] == recorded[0]["paper"]["id"] == TOP_PAPER
 
     # Every key we send is one the original sends; we leave out what we do not store.

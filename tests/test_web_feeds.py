@@ -11,7 +11,7 @@ import feedparser
 import httpx
 
 from paperfeed.models import Paper
-from running_site import LATEST_DAY, XSS_ID, XSS_TITLE, Site, csrf_of
+from running_site import ARXIV_ONLY_ID, LATEST_DAY, XSS_ID, XSS_TITLE, Site, csrf_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
@@ -230,3 +230,35 @@ def test_one_vote_today_leaves_trending_full_on_an_archive(site: Site) -> None:
     assert rss_before == rss_after == 50
     # the fresh vote still counts: the voted paper is on the list
     assert "2608.20335" in [entry["paper"]["id"] for entry in after]
+
+
+def test_a_paper_submitted_today_leaves_trending_full_on_an_archive(site: Site) -> None:
+    """Submitting a paper puts it on today's list, the newest daily list: trending's window
+    used to move to today and hold only that paper's day, emptying the list (20 → 0 on the
+    fixture archive, which ends on 2026-08-21) as one vote did before."""
+    trending_card = '<h3 class="title"><span class="rank">'
+    with site.client() as client:
+        before = [entry["paper"]["id"] for entry in client.get("/api/trending?limit=20").json()]
+        form = client.get("/signup").text
+        client.post(
+            "/signup",
+            data={
+                "email": "submitter@example.org",
+                "name": "Submitter",
+                "password": "correct horse",
+                "csrf_token": csrf_of(form),
+            },
+        )
+        submitted = client.post(
+            "/submit",
+            data={"arxiv_id": ARXIV_ONLY_ID, "csrf_token": csrf_of(client.get("/submit").text)},
+        )
+        assert submitted.status_code == 303, submitted.text
+        after = [entry["paper"]["id"] for entry in client.get("/api/trending?limit=20").json()]
+        page_after = client.get("/trending").text.count(trending_card)
+        rss_after = len(_channel(client.get("/rss/trending")).findall("item"))
+    assert len(before) == len(after) == 20
+    assert page_after == rss_after == 50
+    # what was trending at the archive's end follows whatever today's list holds
+    kept = [paper_id for paper_id in after if paper_id != ARXIV_ONLY_ID]
+    assert kept == before[: len(kept)]

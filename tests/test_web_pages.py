@@ -128,6 +128,14 @@ def test_search_paging_sorting_and_filters(site: Site) -> None:
         since = client.get("/search", params={"q": "model", "since": "2026-08-21"})
         bad = client.get("/search", params={"q": "model", "sort": "stars"})
     assert len(_titles(first.text)) == 20 and "Page 1 of" in first.text
+    last = int(first.text.split("Page 1 of ", 1)[1].split("<", 1)[0])
+    with site.client() as client:
+        at_the_end = client.get("/search", params={"q": "model", "page": last})
+        past = client.get("/search", params={"q": "model", "page": last + 1})
+    assert at_the_end.status_code == 200 and _titles(at_the_end.text)
+    # was a 200 "Page N+1 of N" without a result
+    assert past.status_code == 404
+    assert f"page {last + 1} is past the last page ({last}) of this search" in past.text
     assert not set(_titles(first.text)) & set(_titles(second.text))
     assert all("Aug 21, 2026" in card for card in since.text.split('<article class="card"')[1:])
     assert bad.status_code == 400 and "stars" in bad.text
@@ -139,6 +147,17 @@ def test_arxiv_id_or_url_goes_to_the_paper(site: Site) -> None:
         by_url = client.get("/search", params={"q": "https://arxiv.org/abs/2608.19880v2"})
     assert by_id.status_code == 303 and by_id.headers["location"] == "/papers/2608.19880"
     assert by_url.headers["location"] == "/papers/2608.19880"
+    # the original site's paper page, and arXiv URLs with a query or a fragment
+    for pasted in (
+        "https://huggingface.co/papers/2608.19880",
+        "https://huggingface.co/papers/2608.19880#community",
+        "https://arxiv.org/abs/2608.19880?context=cs",
+        "https://arxiv.org/pdf/2608.19880v1#page=2",
+    ):
+        with site.client() as client:
+            answer = client.get("/search", params={"q": pasted})
+        assert answer.status_code == 303, pasted
+        assert answer.headers["location"] == "/papers/2608.19880"
 
 
 def test_search_help_without_a_query(site: Site) -> None:

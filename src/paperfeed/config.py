@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import secrets
@@ -21,9 +22,12 @@ def _read_float(environ: Mapping[str, str], key: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{key}={raw!r} is not a number") from None
+    if not math.isfinite(value):  # "nan", "inf", "1e400": no setting means any of them
+        raise SettingsError(f"{key}={raw!r} is not a finite number")
+    return value
 
 
 def _read_int(environ: Mapping[str, str], key: str, default: int, minimum: int = 0) -> int:

@@ -323,6 +323,12 @@ class LexicalIndex:
         """How many papers ``top`` could return at any depth: positive scores, allowed."""
         return len(self._positive(scores, allowed))
 
+    def positive_keys(
+        self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.int64]:
+        """The keys of the papers ``top`` could return at any depth, in index order."""
+        return self._keys[self._positive(scores, allowed)].astype(np.int64)
+
     def _positive(
         self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None
     ) -> NDArray[np.int64]:

@@ -27,20 +27,27 @@ _IDENTIFIER = re.compile(
     r"(?:v[0-9]+)?"
 )
 _FIRST_NEW_STYLE = "0704"
-# Everything a person may paste around an id: a prefix or an abstract/PDF/HTML page URL.
+# A page URL an id is pasted in: arXiv's abstract, PDF or HTML page, or the daily-papers
+# site's paper page (the site paperfeed is modelled on).
+_PAGE_URL = (
+    r"(?:https?://)?(?:(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/"
+    r"|(?:www\.)?huggingface\.co/papers/)"
+)
+# Everything a person may paste around an id: a prefix or a page URL.
 _DECORATED_IDENTIFIER = re.compile(
-    r"(?:arxiv:|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)?"
-    r"(?P<identifier>.+?)"
-    r"(?:\.pdf)?/?",
+    rf"(?:arxiv:|{_PAGE_URL})?(?P<identifier>.+?)(?:\.pdf)?/?",
     re.IGNORECASE,
 )
+# A page URL's query or fragment (``?context=cs``, ``#community``) says nothing of the id.
+_PAGE_URL_TAIL = re.compile(rf"({_PAGE_URL}[^?#]+)[?#].*", re.IGNORECASE | re.DOTALL)
 
 
 def normalize_arxiv_id(raw: str) -> str | None:
     """Return the bare arXiv id in ``raw``, or ``None`` if ``raw`` is not one.
 
     Accepts surrounding whitespace, an ``arXiv:`` prefix, ``https://arxiv.org/abs/…``
-    and ``…/pdf/….pdf`` URLs and a version suffix, which is dropped because every
+    and ``…/pdf/….pdf`` URLs (a query or fragment after them too), the daily-papers
+    site's ``https://huggingface.co/papers/…`` and a version suffix, which is dropped because every
     version of a paper is the same record to us.
 
     Args:
@@ -54,7 +61,8 @@ def normalize_arxiv_id(raw: str) -> str | None:
     # Fast path: the sources we read almost always hold the bare id already.
     match = _IDENTIFIER.fullmatch(text)
     if match is None:
-        decorated = _DECORATED_IDENTIFIER.fullmatch(text)
+        tail = _PAGE_URL_TAIL.fullmatch(text)
+        decorated = _DECORATED_IDENTIFIER.fullmatch(tail.group(1) if tail else text)
         if decorated is None:
             return None
         match = _IDENTIFIER.fullmatch(decorated.group("identifier"))

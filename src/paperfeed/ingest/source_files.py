@@ -47,17 +47,31 @@ def open_text(path: Path) -> TextIO:
     return io.TextIOWrapper(cast(BinaryIO, open_binary(path)), encoding="utf-8-sig", newline="")
 
 
+_HEAD_CHUNK = 1 << 16
+
+
 def read_head(path: Path, size: int) -> bytes:
-    """Return the first ``size`` bytes of ``path``, decompressed if it is gzip.
+    """Return the first ``size`` bytes of ``path``, decompressed if it is gzip; of a
+    truncated or corrupt file, what could be read before the damage (the read proper
+    then says where it ends and what was stored).
 
     Raises:
-        IngestError: the file cannot be opened or decompressed.
+        IngestError: the file cannot be opened, or not one byte of it decompressed.
     """
+    head = bytearray()
     with open_binary(path) as stream:
         try:
-            return stream.read(size)
+            # one decompressed block at a time (``read1``): a ``read`` that meets the
+            # damage loses every byte it had gathered
+            while len(head) < size:
+                chunk = stream.read1(min(_HEAD_CHUNK, size - len(head)))
+                if not chunk:
+                    break
+                head += chunk
         except READ_ERRORS as error:
-            raise IngestError(f"cannot read '{path}': {error}") from None
+            if not head:
+                raise IngestError(f"cannot read '{path}': {error}") from None
+    return bytes(head)
 
 
 def is_tar_archive(head: bytes) -> bool:

@@ -21,6 +21,7 @@ from paperfeed.search.feeds import (
     FeedError,
     FeedItem,
     daily_feed,
+    daily_order,
     total_upvotes,
     trending,
 )
@@ -116,7 +117,7 @@ def _newest(store: Store, submitter: str | None, wanted: int) -> list[FeedItem]:
         )
         upvotes = total_upvotes(store, papers)
         items = [FeedItem(paper, upvotes[paper.key], float(upvotes[paper.key])) for paper in papers]
-        items.sort(key=lambda item: (item.paper.daily_date or "", item.upvotes), reverse=True)
+        items.sort(key=lambda item: (item.paper.daily_date or "", *daily_order(item)), reverse=True)
         found.extend(items)
         before, _ = neighbouring_daily_dates(store, first.isoformat())
         last = date.fromisoformat(before) if before else None

@@ -206,6 +206,7 @@ class SearchEngine:
             prose=query.reads_as_prose,
             matrix=self.vectors,
             fetched=fetched,
+            keep_rest=not query.phrases,  # a phrase's matches past the depth are unchecked
         )
         if query.phrases:
             found = restrict(
@@ -280,6 +281,9 @@ class SearchEngine:
             papers=MappingProxyType(fetched),
             matches=len(order) + (found.lexical_beyond if counted else 0),
             matches_exact=counted,
+            beyond=found.lexical_rest
+            if found.lexical_rest is not None and counted
+            else np.empty(0, np.int64),
         )
 
     # -- public API --------------------------------------------------------------

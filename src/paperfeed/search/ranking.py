@@ -115,21 +115,23 @@ def gather(
     prose: bool = False,
     matrix: VectorIndex | None = None,
     fetched: dict[int, StoredPaper] | None = None,
+    keep_rest: bool = False,
 ) -> Candidates:
     """The lexical top ``lexical_depth`` and the dense top ``dense_depth`` under
     ``filters``, with every feature of each (cosines from ``matrix``, the in-process
-    vectors, when there is one)."""
+    vectors, when there is one); with ``keep_rest``, the keys of the lexical matches
+    past the depth too (a search's date and upvote orders reach them)."""
     allowed = filters.mask
     lexical_keys = np.empty(0, np.int64)
     lexical_scores = np.empty(0, np.float32)
-    lexical_matches = 0
+    matching = np.empty(0, np.int64)
     scores: NDArray[np.float32] | None = None
     query_terms: list[QueryTerm] = []
     if lexical is not None and scored_terms:
         query_terms = lexical.query_terms(list(scored_terms))
         scores = lexical.score_query_terms(query_terms)
         lexical_keys, lexical_scores = lexical.top(scores, lexical_depth, allowed)
-        lexical_matches = lexical.count_positive(scores, allowed)
+        matching = lexical.positive_keys(scores, allowed)
     dense_keys = np.empty(0, np.int64)
     if vectors is not None and query_vector is not None:
         dense_keys, _ = vectors.search(query_vector, dense_depth, filters)
@@ -172,8 +174,10 @@ def gather(
         prose=prose,
         query_vector=query_vector,
         vectors=rows,
-        # extras with a positive BM25F are lexical matches past the depth: counted here
-        lexical_beyond=max(0, lexical_matches - int((lexical_all > 0).sum())),
+        # extras with a positive BM25F are lexical matches past the depth: not counted
+        # twice (every candidate with a positive BM25F is among ``matching``)
+        lexical_beyond=max(0, len(matching) - int((lexical_all > 0).sum())),
+        lexical_rest=np.setdiff1d(matching, keys, assume_unique=True) if keep_rest else None,
     )
 
 
@@ -200,6 +204,7 @@ def restrict(candidates: Candidates, keep: NDArray[np.bool_]) -> Candidates:
         query_vector=candidates.query_vector,
         vectors=candidates.vectors[positions] if candidates.vectors is not None else None,
         lexical_beyond=candidates.lexical_beyond,  # unchecked by ``keep``: an upper bound
+        lexical_rest=None,  # unchecked by ``keep``: not known to match
     )
 
 
@@ -306,6 +311,9 @@ class Ranking:
     # ``len(keys)``); not exact when phrases filter more than the candidates
     matches: int | None = None
     matches_exact: bool = True
+    # the lexical matches past the candidate depth, when known (not under a quoted
+    # phrase): a date order reaches them too, so the newest match is never left out
+    beyond: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
 
 
 def every_allowed(lexical: LexicalIndex | None, allowed: NDArray[np.bool_] | None) -> Ranking:

@@ -17,7 +17,7 @@ from paperfeed.search.ranking import Ranking
 from paperfeed.search.similar import make_hit
 from paperfeed.search.snippets import query_stems
 from paperfeed.store import Store
-from paperfeed.store.accounts import count_votes
+from paperfeed.store.accounts import count_votes, vote_counts_since
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,22 @@ def page_of_results(
     this site's)."""
     pinned_keys = set(pinned)
     keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
+    matches = len(ranking.keys) if ranking.matches is None else ranking.matches
+    total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
+    if page.sort != "relevance":
+        # every match, not only the ranked candidates: the newest (or most upvoted) first,
+        # whatever its relevance (a saved search's feed must not miss the paper ranked
+        # 1,200th for relevance that came out today)
+        keys += [key for key in ranking.beyond.tolist() if key not in pinned_keys]
     if page.sort == "date":
-        keys.sort(key=lambda key: -int(dates[key]) if key < len(dates) else 0)
+        keys = _in_order(keys, dates, {})
     elif page.sort == "upvotes":
         # source upvotes from the index plus the votes cast here since, on these papers
         # only (counting every paper's votes grew with the site: 15.5 ms at 200,000 votes)
-        local = count_votes(store, keys)
-        keys.sort(
-            key=lambda key: -((int(upvotes[key]) if key < len(upvotes) else 0) + local.get(key, 0))
+        # unless they are most of the papers anyway
+        many = len(keys) > _VOTES_COUNTED_BY_PAPER
+        keys = _in_order(
+            keys, upvotes, vote_counts_since(store, 0.0) if many else count_votes(store, keys)
         )
     shown = keys[page.offset : page.offset + page.limit]
     papers = {key: ranking.papers[key] for key in shown if key in ranking.papers}
@@ -67,8 +75,11 @@ def page_of_results(
             continue  # deleted since the index was built
         lexical_rank = ranking.lexical_ranks.get(key)
         semantic_rank = ranking.semantic_ranks.get(key)
+        score = ranking.scores.get(key)
         if key in pinned_keys:
             found_by = "identifier"
+        elif score is None:  # a lexical match past the candidates (a date order)
+            found_by, score = "lexical", 0.0
         elif lexical_rank and semantic_rank:
             found_by = "both"
         else:
@@ -76,7 +87,7 @@ def page_of_results(
         hits.append(
             make_hit(
                 paper,
-                ranking.scores.get(key, 1.0),
+                1.0 if score is None else score,
                 stems,
                 found_by,
                 lexical_rank,
@@ -84,8 +95,6 @@ def page_of_results(
                 ranking.similarities.get(key),
             )
         )
-    matches = len(ranking.keys) if ranking.matches is None else ranking.matches
-    total = len(keys) - len(ranking.keys) + matches if ranking.close_match else len(pinned)
     return SearchResults(
         query.text,
         hits,
@@ -96,6 +105,22 @@ def page_of_results(
         total_exact=ranking.matches_exact or not ranking.close_match,
         ranked=len(keys),
     )
+
+
+# Up to this many papers, their local votes are read by key; past it, all at once.
+_VOTES_COUNTED_BY_PAPER = 5000
+
+
+def _in_order(keys: list[int], values: NDArray[np.int32], extra: dict[int, int]) -> list[int]:
+    """``keys`` by their ``values`` (an index array: dates, upvotes) plus ``extra``, the
+    highest first; stable, a key past ``values`` (newer than the index) counting 0."""
+    found = np.asarray(keys, dtype=np.int64)
+    known = found < len(values)
+    order = np.zeros(len(found), np.int64)
+    order[known] = -values[found[known]].astype(np.int64)
+    if extra:
+        order -= np.fromiter((extra.get(key, 0) for key in keys), np.int64, len(keys))
+    return [int(key) for key in found[np.argsort(order, kind="stable")]]
 
 
 def query_stems_of(query: ParsedQuery) -> set[str]:

@@ -153,6 +153,9 @@ def search_page(
         )
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
+    pages = max(1, -(-results.pageable // PAGE_SIZE))
+    if page > pages:  # as the daily lists: no empty "Page 52 of 51"
+        raise HTTPException(404, f"page {page} is past the last page ({pages}) of this search")
     papers = [hit.paper for hit in results.hits]
     return render(
         request,
@@ -163,7 +166,7 @@ def search_page(
             "upvotes": total_upvotes(store, papers),
             "voted": accounts.voted_ids(store, session_user(request), papers),
             "page": page,
-            "pages": max(1, -(-results.pageable // PAGE_SIZE)),
+            "pages": pages,
             "trend": _search_trend(request, q, cat, since, until),
         },
         shown=papers,
