@@ -93,7 +93,8 @@ class Candidates:
     vectors: NDArray[np.float32] | None = None
     # papers with a query term, under the filters, that the lexical depth left out
     lexical_beyond: int = 0
-    # their keys (None: not gathered), for the orders that are not relevance
+    # the keys of every paper with a query term, under the filters, these candidates
+    # included (None: not gathered), for the orders that are not relevance
     lexical_rest: NDArray[np.int64] | None = None
 
 

@@ -177,7 +177,9 @@ def gather(
         # extras with a positive BM25F are lexical matches past the depth: not counted
         # twice (every candidate with a positive BM25F is among ``matching``)
         lexical_beyond=max(0, len(matching) - int((lexical_all > 0).sum())),
-        lexical_rest=np.setdiff1d(matching, keys, assume_unique=True) if keep_rest else None,
+        # every match, the candidates among them: a set difference here cost every
+        # search; the rare date and upvote orders skip the ranked keys themselves
+        lexical_rest=matching if keep_rest else None,
     )
 
 
@@ -311,7 +313,7 @@ class Ranking:
     # ``len(keys)``); not exact when phrases filter more than the candidates
     matches: int | None = None
     matches_exact: bool = True
-    # the lexical matches past the candidate depth, when known (not under a quoted
+    # every lexical match (the ranked keys among them), when known (not under a quoted
     # phrase): a date order reaches them too, so the newest match is never left out
     beyond: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
 
