@@ -51,8 +51,8 @@ def page_of_results(
         # every match, not only the ranked candidates: the newest (or most upvoted) first,
         # whatever its relevance (a saved search's feed must not miss the paper ranked
         # 1,200th for relevance that came out today)
-        shown = set(keys)
-        keys += [key for key in ranking.beyond.tolist() if key not in shown]
+        ranked = set(keys)
+        keys += [key for key in ranking.beyond.tolist() if key not in ranked]
     if page.sort == "date":
         keys = _in_order(keys, dates, {})
     elif page.sort == "upvotes":
