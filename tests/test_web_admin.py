@@ -543,6 +543,10 @@ def test_the_admin_api_with_a_token(site: Site) -> None:
         assert revoked.json()["state"] == "revoked"
         again = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
         assert again.status_code == 400 and "revoked already" in again.json()["detail"]
+        unknown = api.post("/api/admin/invites/999/revoke")  # 404, like an unknown comment
+        assert unknown.status_code == 404 and unknown.json()["detail"] == "no invite 999"
+        never = api.post("/api/admin/invites", json={"days": 0})
+        assert never.status_code == 400 and "more than 0 and at most 3650" in never.text
         bad = api.post("/api/admin/invites", json={"email": "not an address"})
         assert bad.status_code == 400 and "'not an address'" in bad.json()["detail"]
 
