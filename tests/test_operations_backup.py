@@ -249,7 +249,15 @@ def test_restore_refuses_what_is_not_a_backup_and_a_home_in_use(
     shutil.rmtree(settings.home)
     incomplete = _run("restore", str(torn))
     assert incomplete.exit_code == 1 and "incomplete" in incomplete.output
+    assert "'paperfeed.db' is 4 bytes, its manifest says" in incomplete.output  # not "missing"
     assert not settings.home.exists()
+    newer = tmp_path / "newer"  # from a later version, restored by this one
+    shutil.copytree(tmp_path / "plain", newer)
+    manifest = json.loads((newer / MANIFEST).read_text())
+    (newer / MANIFEST).write_text(json.dumps(manifest | {"schema_versions": [1, 2, 999]}))
+    downgrade = _run("restore", str(newer))
+    assert downgrade.exit_code == 1 and "made by a newer paperfeed" in downgrade.output
+    assert "999" in downgrade.output and not settings.home.exists()
 
     secret = _run("backup", "--include-secrets", str(tmp_path / "secret"))  # no home now
     assert secret.exit_code == 1 and "no database" in secret.output

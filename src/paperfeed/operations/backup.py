@@ -281,8 +281,13 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise BackupError(f"{incomplete}: {required!r} is missing")
     for name, size in files.items():
         present = folder / name
-        if not present.is_file() or present.stat().st_size != size:
+        if not present.is_file():
             raise BackupError(f"{incomplete}: {name!r} is missing")
+        if present.stat().st_size != size:
+            raise BackupError(
+                f"{incomplete}: {name!r} is {present.stat().st_size:,} bytes, "
+                f"its manifest says {size:,}"
+            )
     return manifest
 
 

@@ -87,6 +87,23 @@ def _check_kinds(settings: Settings, folder: Path, manifest: dict[str, Any]) -> 
         )
 
 
+def _check_schema(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a backup whose database has migrations this version does not know: the
+    older code would run on a schema it was not written for."""
+    from paperfeed.store.migrations import MIGRATIONS
+
+    known = {version for version, _name, _apply in MIGRATIONS}
+    versions = manifest.get("schema_versions") or []
+    newer = sorted(v for v in versions if isinstance(v, int) and v not in known)
+    if newer:
+        raise BackupError(
+            f"the backup {str(folder)!r} was made by a newer paperfeed (schema migrations "
+            f"{', '.join(f'{v:03d}' for v in newer)} are unknown to this version, which "
+            f"knows up to {max(known):03d}): upgrade paperfeed, then restore (nothing was "
+            "changed)"
+        )
+
+
 def _replace_folder(staged: Path, target: Path) -> None:
     """Swap ``staged`` in for ``target`` by two renames (the old one is removed after)."""
     if target.exists():
@@ -144,6 +161,7 @@ def restore_backup(
     folder = folder.expanduser().absolute()
     manifest = read_manifest(folder)
     _check_kinds(settings, folder, manifest)
+    _check_schema(folder, manifest)
     in_use = _home_in_use(settings)
     if in_use and not force:
         raise BackupError(
