@@ -13,15 +13,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
+from sqlalchemy.engine import make_url
 
 from paperfeed.config import Settings
 from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
 from paperfeed.digest.subscribing import subscribe
+from paperfeed.search.hidden import REFRESH_SECONDS
 from paperfeed.store import Store, schema
 from paperfeed.store.database import UpsertCounts
 from paperfeed.store.loading import ingest_sources
@@ -273,3 +276,40 @@ def test_https_behind_a_trusted_proxy_marks_the_session_cookie_secure(
     assert ("secure" in attributes(forwarded)) == bool(trusted)
     assert "secure" not in attributes(plain)
     assert "httponly" in attributes(forwarded) and "samesite=lax" in attributes(forwarded)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_that_stops_answering_is_a_503_naming_it_and_metrics_go_on(
+    site: Site, postgres_server: Any
+) -> None:
+    """PostgreSQL gone (every connection cut, none let in): /readyz answered 500 with a
+    traceback in the log, and /metrics 500, so the scrape lost every figure, in an outage."""
+    name = make_url(site.settings.database_url).database
+    with site.client() as client:
+        assert client.get("/readyz").status_code == 200
+        before = _scrape(client)
+        assert _value(before, "paperfeed_database_up") == 1
+        postgres_server.psql(
+            f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false; SELECT pg_terminate_backend"
+            f"(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        )
+        time.sleep(REFRESH_SECONDS + 0.1)  # the hidden papers are due to be re-read too
+        try:
+            ready = client.get("/readyz")
+            alive = client.get("/healthz")
+            during = _scrape(client)
+        finally:
+            postgres_server.psql(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true;")
+        assert client.get("/readyz").status_code == 200  # back once the database is
+    assert alive.status_code == 200
+    assert ready.status_code == 503, ready.text
+    body = ready.json()
+    assert body["not_ready"] == ["database"]
+    assert body["checks"]["database"]["detail"].startswith("the database does not answer")
+    assert _value(during, "paperfeed_database_up") == 0
+    assert ("paperfeed_store_papers", ()) not in during  # left out, not a false 0
+    readyz = {"method": "GET", "route": "/readyz", "status": "503"}
+    counted = "paperfeed_http_requests_total"  # one registry per process: a difference
+    assert _value(during, counted, **readyz) - _value(before, counted, **readyz) == 1
+    assert _value(during, "paperfeed_index_papers") == site.store.count_papers()

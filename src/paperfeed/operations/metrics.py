@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from paperfeed.operations.metrics_folder import multiprocess_mode
 from paperfeed.search import SearchEngine
@@ -80,6 +81,21 @@ class StoreCollector(Collector):
         return []  # computed at scrape; nothing to check for name clashes up front
 
     def collect(self) -> Iterable[Metric]:
+        try:
+            figures = self._store_figures()
+        except SQLAlchemyError:
+            figures = None  # the database does not answer: say so, give the rest
+        yield GaugeMetricFamily(
+            "paperfeed_database_up",
+            "1 when the database answered this scrape, 0 when it did not (then the "
+            "metrics read from it are left out).",
+            value=0.0 if figures is None else 1.0,
+        )
+        yield from figures or []
+        yield from self._index_figures()
+
+    def _store_figures(self) -> list[Metric]:
+        """The metrics read from the database, each read whole before any is given."""
         runs = CounterMetricFamily(
             "paperfeed_sync_runs",
             "Sync runs recorded, by source and outcome (ok, failed, running).",
@@ -132,29 +148,27 @@ class StoreCollector(Collector):
                 )
             )
             papers = connection.scalar(select(func.count()).select_from(schema.papers))
-        yield runs
-        yield added
-        yield last_success
         depth = GaugeMetricFamily(
             "paperfeed_outbox_depth",
             "Mails waiting to be sent (pending, or claimed by a sender just now).",
         )
         depth.add_metric([], float(by_status.get("pending", 0) + by_status.get("sending", 0)))
-        yield depth
         messages = GaugeMetricFamily(
             "paperfeed_outbox_messages", "Outbox messages by status.", labels=["status"]
         )
         for status, count in sorted(by_status.items()):
             messages.add_metric([str(status)], float(count))
-        yield messages
-        yield CounterMetricFamily(
+        failed = CounterMetricFamily(
             "paperfeed_outbox_send_failures",
             "Failed attempts to hand an outbox message to the mail server.",
             value=float(failures or 0),
         )
-        yield GaugeMetricFamily(
+        stored = GaugeMetricFamily(
             "paperfeed_store_papers", "Papers stored.", value=float(papers or 0)
         )
+        return [runs, added, last_success, depth, messages, failed, stored]
+
+    def _index_figures(self) -> Iterable[Metric]:
         status = self.engine.status()
         yield GaugeMetricFamily(
             "paperfeed_index_papers",
