@@ -284,7 +284,8 @@ def test_a_database_that_stops_answering_is_a_503_naming_it_and_metrics_go_on(
     site: Site, postgres_server: Any
 ) -> None:
     """PostgreSQL gone (every connection cut, none let in): /readyz answered 500 with a
-    traceback in the log, and /metrics 500, so the scrape lost every figure, in an outage."""
+    traceback in the log, /metrics 500, so the scrape lost every figure, in an outage, and
+    every page "Internal Server Error"."""
     name = make_url(site.settings.database_url).database
     with site.client() as client:
         assert client.get("/readyz").status_code == 200
@@ -299,10 +300,17 @@ def test_a_database_that_stops_answering_is_a_503_naming_it_and_metrics_go_on(
             ready = client.get("/readyz")
             alive = client.get("/healthz")
             during = _scrape(client)
+            api = client.get("/api/search", params={"q": "agent red teaming outage"})
+            page = client.get("/search", params={"q": "agent red teaming outage"})
         finally:
             postgres_server.psql(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true;")
         assert client.get("/readyz").status_code == 200  # back once the database is
     assert alive.status_code == 200
+    for answer in (api, page):  # unavailable for a moment, not an internal error
+        assert answer.status_code == 503, answer.text[:300]
+        assert answer.headers["retry-after"] == "10"
+        assert "the database is not answering right now" in answer.text
+    assert api.json()["detail"].startswith("the database is not answering")
     assert ready.status_code == 503, ready.text
     body = ready.json()
     assert body["not_ready"] == ["database"]
