@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError
 
 from paperfeed import __version__
@@ -202,17 +202,33 @@ def _sqlite_snapshot(settings: Settings, target: Path) -> None:
         source.close()
 
 
+def libpq_target(database_url: str) -> tuple[str, dict[str, str]]:
+    """What pg_dump and pg_restore get: the database URL for ``--dbname`` without its
+    password, and an environment carrying the password as ``PGPASSWORD`` (a command line
+    can be read by every user of the machine, a process's environment only by its owner)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    # URL.set(password=None) would keep the password: None there means "unchanged"
+    bare = URL.create(
+        url.drivername, url.username, None, url.host, url.port, url.database, url.query
+    )
+    return bare.render_as_string(hide_password=False), environment
+
+
 def _pg_dump(settings: Settings, target: Path) -> bool:
     """``pg_dump --format=custom`` into ``target`` when pg_dump is on PATH."""
     program = shutil.which("pg_dump")
     if program is None:
         return False
-    url = make_url(settings.database_url).set(drivername="postgresql")
+    database, environment = libpq_target(settings.database_url)
     done = subprocess.run(
         [program, "--format=custom", "--no-owner", "--file", str(target),
-         "--dbname", url.render_as_string(hide_password=False)],
+         "--dbname", database],
         capture_output=True,
         text=True,
+        env=environment,
     )  # fmt: skip
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip() or done.returncode}")

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from paperfeed.config import Settings
 from paperfeed.operations.backup import (
     INDEX_FOLDER,
@@ -29,6 +27,7 @@ from paperfeed.operations.backup import (
     BackupError,
     BackupReport,
     is_sqlite,
+    libpq_target,
     read_manifest,
     sqlite_counts,
     sqlite_path,
@@ -134,12 +133,13 @@ def _pg_restore(settings: Settings, dump: Path) -> None:
             f"--if-exists --no-owner --dbname URL {dump}, then run paperfeed restore again "
             "for the index"
         )
-    url = make_url(settings.database_url).set(drivername="postgresql")
+    database, environment = libpq_target(settings.database_url)
     done = subprocess.run(
         [program, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         "--dbname", url.render_as_string(hide_password=False), str(dump)],
+         "--dbname", database, str(dump)],
         capture_output=True,
         text=True,
+        env=environment,
     )  # fmt: skip
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip() or done.returncode}")
