@@ -111,7 +111,13 @@ def record(store: Store, actor: Actor, action: str, target: str, detail: str = "
 
 def audit_log(store: Store, limit: int = 200) -> list[AuditEntry]:
     """The newest audit entries first."""
-    return admin_rows.list_audit(store, limit)
+    return admin_rows.list_audit(store, limit)[1]
+
+
+def audit_page(store: Store, offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
+    """How many audit entries there are, and ``limit`` of them from ``offset``, newest
+    first (the log is never pruned: an admin pages back through all of it)."""
+    return admin_rows.list_audit(store, limit, offset)
 
 
 # -- users ----------------------------------------------------------------------------
