@@ -93,7 +93,7 @@ def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quie
             show_progress=not quiet,
             ray_address=ray_address,
         )
-    except (EmbedderError, PgVectorError) as error:
+    except (EmbedderError, PgVectorError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"lexical: +{report.lexical_added} papers; embedded {report.embedded}; "
@@ -165,7 +165,7 @@ def quickstart(quiet: bool) -> None:
     store = open_store(settings)
     try:
         report = load_bundled_corpus(store, settings, show_progress=not quiet)
-    except (EmbedderError, PgVectorError) as error:  # the papers are stored; the index is not
+    except (EmbedderError, PgVectorError, OSError) as error:  # the papers are stored, not indexed
         raise click.ClickException(f"{error} (the papers are stored)") from None
     click.echo(report)
     click.echo('try: paperfeed search "KL divergence"   or   paperfeed stats')

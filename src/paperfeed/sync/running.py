@@ -173,9 +173,13 @@ def run_sync(
         run_id = start_run(store, INDEX)
         try:
             report.index = update_index(store, settings, embed=embed, show_progress=show_progress)
-        except (EmbedderError, PgVectorError) as error:
+        except (EmbedderError, PgVectorError, OSError) as error:
+            # OSError: an index folder that cannot be written (read-only, not a folder)
             report.index_error = str(error)
             finish_run(store, run_id, "failed", detail=str(error))
+        except Exception as error:  # as for a source: recorded, then raised
+            finish_run(store, run_id, "failed", detail=f"{type(error).__name__}: {error}")
+            raise
         else:
             finish_run(
                 store,
