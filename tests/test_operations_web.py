@@ -122,6 +122,7 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
         run = start_run(site.store, "arxiv")
         finish_run(site.store, run, "ok", UpsertCounts(added=5))
         finish_run(site.store, start_run(site.store, "arxiv"), "failed", detail="boom")
+        unfinished = start_run(site.store, "daily-papers")  # going on as the scrape comes
         queue_confirmation(site.store, site.settings, subscribe(site.store, "o@example.org"))
         refused = replace(site.settings, smtp_host="127.0.0.1", smtp_port=free_port())
         delivery = deliver_due(site.store, Mailer(refused))
@@ -144,6 +145,14 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
         assert _value(after, stages, stage=stage) > _value(before, stages, stage=stage), stage
     assert _value(after, "paperfeed_sync_runs_total", source="arxiv", status="ok") == 1
     assert _value(after, "paperfeed_sync_runs_total", source="arxiv", status="failed") == 1
+    # a run going on is a gauge: counted as "running", the counter would drop when it ends
+    assert _value(after, "paperfeed_sync_runs_in_progress", source="daily-papers") == 1
+    assert not any(dict(labels).get("status") == "running" for (_, labels) in after)
+    finish_run(site.store, unfinished, "ok")
+    with site.client() as client:
+        ended = _scrape(client)
+    assert _value(ended, "paperfeed_sync_runs_total", source="daily-papers", status="ok") == 1
+    assert ("paperfeed_sync_runs_in_progress", (("source", "daily-papers"),)) not in ended
     assert _value(after, "paperfeed_sync_papers_added_total", source="arxiv") == 5
     last = _value(after, "paperfeed_sync_last_success_timestamp_seconds", source="arxiv")
     assert abs(last - time.time()) < 120

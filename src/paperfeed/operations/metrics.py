@@ -98,8 +98,16 @@ class StoreCollector(Collector):
         """The metrics read from the database, each read whole before any is given."""
         runs = CounterMetricFamily(
             "paperfeed_sync_runs",
-            "Sync runs recorded, by source and outcome (ok, failed, running).",
+            "Sync runs finished, by source and outcome (ok, failed).",
             labels=["source", "status"],
+        )
+        # a run "running" now is "ok" or "failed" later: counted there, never here, since a
+        # counter that went down would read as a restart to Prometheus
+        in_progress = GaugeMetricFamily(
+            "paperfeed_sync_runs_in_progress",
+            "Sync runs started and not finished, by source (a killed sync stays here until "
+            "the source's next run).",
+            labels=["source"],
         )
         added = CounterMetricFamily(
             "paperfeed_sync_papers_added",
@@ -123,7 +131,8 @@ class StoreCollector(Collector):
                     func.coalesce(func.sum(sync_runs.c.added), 0),
                 ).group_by(sync_runs.c.source, sync_runs.c.status)
             ):
-                runs.add_metric([source, status], float(count))
+                family = in_progress if status == "running" else runs
+                family.add_metric([source] if status == "running" else [source, status], count)
                 totals[source] = totals.get(source, 0.0) + float(papers)
             for source, papers in sorted(totals.items()):
                 added.add_metric([source], papers)
@@ -166,7 +175,7 @@ class StoreCollector(Collector):
         stored = GaugeMetricFamily(
             "paperfeed_store_papers", "Papers stored.", value=float(papers or 0)
         )
-        return [runs, added, last_success, depth, messages, failed, stored]
+        return [runs, in_progress, added, last_success, depth, messages, failed, stored]
 
     def _index_figures(self) -> Iterable[Metric]:
         status = self.engine.status()
