@@ -116,6 +116,13 @@ def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
     assert code == 1 and "invite validity 0.0 days" in err
     assert _run("users", "list") == (0, "", "")
     assert audit_log(store) == []
+    # said before the password is asked twice, not after
+    code, out, err = _run("users", "create", "not-an-address", stdin=f"{PASSWORD}\n" * 2)
+    assert code == 1 and "is not an email address" in err and "Password" not in out + err
+    _run("users", "create", "ada@example.org", "--password-stdin", stdin=PASSWORD)
+    code, out, err = _run("users", "create", "ADA@example.org", stdin=f"{PASSWORD}\n" * 2)
+    assert code == 1 and "an account for 'ada@example.org' exists already" in err
+    assert "Password" not in out + err
 
 
 def test_a_bad_signup_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
