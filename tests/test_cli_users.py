@@ -79,6 +79,7 @@ def test_the_operator_manages_users(store: Store) -> None:
     link = out.strip()
     assert link.startswith("http://") and "/signup?invite=" in link
     assert check_invite(store, link.partition("invite=")[2]).email == "bob@example.org"
+    assert "warning: PAPERFEED_BASE_URL is not set, so the link names http://" in err
 
     actions = [(entry.actor, entry.action) for entry in audit_log(store)][::-1]
     assert all(actor.startswith("command line (") for actor, _ in actions)
@@ -92,6 +93,11 @@ def test_the_operator_manages_users(store: Store) -> None:
         "user.demote",
         "invite.create",
     ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAPERFEED_BASE_URL", "https://papers.lab.example")
+        code, out, err = _run("users", "invite")
+    assert code == 0 and out.startswith("https://papers.lab.example/signup?invite=")
+    assert "warning" not in err
 
 
 def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:

@@ -190,3 +190,9 @@ def invite(email: str | None, days: float | None) -> None:
     click.echo(
         f"single use, for {made.email or 'anyone'}, expires {_when(made.expires_at)}", err=True
     )
+    if not settings.base_url_configured:  # the invitee cannot open a link to localhost
+        click.echo(
+            f"warning: PAPERFEED_BASE_URL is not set, so the link names {settings.base_url}: "
+            "set it to the site's public address (or change the link's start by hand)",
+            err=True,
+        )
