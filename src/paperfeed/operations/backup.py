@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
 from paperfeed import __version__
 from paperfeed.config import Settings
+from paperfeed.operations.libpq import libpq_target
 from paperfeed.store import schema
 from paperfeed.store.database import create_database_engine
 from paperfeed.store.migrations import applied_versions
@@ -200,21 +201,6 @@ def _sqlite_snapshot(settings: Settings, target: Path) -> None:
     finally:
         destination.close()
         source.close()
-
-
-def libpq_target(database_url: str) -> tuple[str, dict[str, str]]:
-    """What pg_dump and pg_restore get: the database URL for ``--dbname`` without its
-    password, and an environment carrying the password as ``PGPASSWORD`` (a command line
-    can be read by every user of the machine, a process's environment only by its owner)."""
-    url = make_url(database_url).set(drivername="postgresql")
-    environment = dict(os.environ)
-    if url.password:
-        environment["PGPASSWORD"] = str(url.password)
-    # URL.set(password=None) would keep the password: None there means "unchanged"
-    bare = URL.create(
-        url.drivername, url.username, None, url.host, url.port, url.database, url.query
-    )
-    return bare.render_as_string(hide_password=False), environment
 
 
 def _pg_dump(settings: Settings, target: Path) -> bool:

@@ -27,11 +27,11 @@ from paperfeed.operations.backup import (
     BackupError,
     BackupReport,
     is_sqlite,
-    libpq_target,
     read_manifest,
     sqlite_counts,
     sqlite_path,
 )
+from paperfeed.operations.libpq import libpq_target
 from paperfeed.store.database import create_database_engine
 
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
