@@ -73,7 +73,11 @@ def count_active_admins(store: Store) -> int:
             connection.scalar(
                 select(func.count())
                 .select_from(_USERS)
-                .where(_USERS.c.role == "admin", _USERS.c.disabled_at.is_(None))
+                .where(
+                    _USERS.c.role == "admin",
+                    _USERS.c.disabled_at.is_(None),
+                    _USERS.c.deleted_at.is_(None),  # its owner deleted it: nobody signs in
+                )
             )
             or 0
         )
