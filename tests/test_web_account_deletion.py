@@ -169,11 +169,17 @@ def test_the_last_admin_cannot_delete_the_account_and_a_deleted_admin_is_none(
             promote = CliRunner().invoke(main, ["users", "promote", email])
             assert promote.exit_code == 0, promote.output
         deputy = {"Authorization": f"Bearer {make_token(second)}"}
+        root = {"Authorization": f"Bearer {make_token(first)}"}
+        listed = first.get("/api/admin/users", headers=root).json()["users"]
+        ids = {user["email"]: user["id"] for user in listed}
+        root_id, deputy_id = ids["root@example.org"], ids["deputy@example.org"]
         gone = second.request("DELETE", "/api/account", json={"password": PASSWORD}, headers=deputy)
         assert gone.status_code == 200, gone.text
-        root = {"Authorization": f"Bearer {make_token(first)}"}
-        me = first.get("/api/admin/users", params={"q": "root@"}, headers=root).json()
-        [root_id] = [user["id"] for user in me["users"]]
+        for command in ("promote", "enable", "disable"):  # no account is left to act on
+            acted = CliRunner().invoke(main, ["users", command, str(deputy_id)])
+            assert acted.exit_code == 1 and f"no user '{deputy_id}'" in acted.output
+        promoted = first.post(f"/api/admin/users/{deputy_id}/promote", headers=root)
+        assert promoted.status_code == 404, promoted.text
         demoted = first.post(f"/api/admin/users/{root_id}/demote", headers=root)
         assert demoted.status_code == 400 and "is the last admin" in demoted.json()["detail"]
         kept = first.request("DELETE", "/api/account", json={"password": PASSWORD}, headers=root)

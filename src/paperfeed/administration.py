@@ -140,6 +140,8 @@ def find_user(store: Store, reference: str | int) -> User:
         except accounts.AccountError:
             address = text.lower()
         user = account_rows.find_user_by_email(store, address)
+    if user is not None and "@" not in user.email:
+        user = None  # its owner deleted it: only its blanked comments' author row is left
     if user is None:
         raise UnknownUserError(f"no user {quoted(text)} (give an email address or a user id)")
     return user
