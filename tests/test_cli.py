@@ -9,6 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from paperfeed.cli import main
+from paperfeed.config import Settings
+from paperfeed.store import Store
+from paperfeed.store.syncing import recent_runs
+from running_site import free_port
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ARXIV = FIXTURES / "cli_arxiv_sample.jsonl"  # first 30 records of arxiv_2025-03.jsonl.gz
@@ -259,3 +263,29 @@ def test_the_same_commands_work_on_postgresql(
     assert json.loads(out)["hits"][0]["id"] == "2503.11692"
     code, out, _ = _run("stats", "--json")
     assert json.loads(out)["database"].startswith("/paperfeed_test_")
+
+
+def test_an_index_folder_that_cannot_be_written_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PAPERFEED_INDEX_DIR where no folder can be made (under a file here; read-only
+    under systemd's ProtectSystem=strict): `index` and `sync` ended in a traceback, and
+    the sync's index run was left "running"."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PAPERFEED_INDEX_DIR", str(blocker / "index"))
+    code, out, _ = _run("ingest", "--quiet", str(ARXIV))
+    assert code == 0, out
+    result = CliRunner().invoke(main, ["index", "--quiet"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Not a directory" in result.stderr and str(blocker) in result.stderr
+    monkeypatch.setenv("PAPERFEED_DAILY_PAPERS_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "0")
+    monkeypatch.setenv("PAPERFEED_ARXIV_OAI_URL", "")
+    synced = CliRunner().invoke(main, ["sync", "--quiet"])
+    assert synced.exit_code == 1 and isinstance(synced.exception, SystemExit), synced.output
+    assert "index: FAILED: [Errno 20] Not a directory" in synced.output
+    store = Store(Settings.from_environment().database_url)
+    states = {run.source: run.status for run in recent_runs(store)}
+    store.close()
+    assert states["index"] == "failed"

@@ -79,6 +79,7 @@ def test_the_operator_manages_users(store: Store) -> None:
     link = out.strip()
     assert link.startswith("http://") and "/signup?invite=" in link
     assert check_invite(store, link.partition("invite=")[2]).email == "bob@example.org"
+    assert "warning: PAPERFEED_BASE_URL is not set, so the link names http://" in err
 
     actions = [(entry.actor, entry.action) for entry in audit_log(store)][::-1]
     assert all(actor.startswith("command line (") for actor, _ in actions)
@@ -92,6 +93,11 @@ def test_the_operator_manages_users(store: Store) -> None:
         "user.demote",
         "invite.create",
     ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAPERFEED_BASE_URL", "https://papers.lab.example")
+        code, out, err = _run("users", "invite")
+    assert code == 0 and out.startswith("https://papers.lab.example/signup?invite=")
+    assert "warning" not in err
 
 
 def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
@@ -116,6 +122,13 @@ def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
     assert code == 1 and "invite validity 0.0 days" in err
     assert _run("users", "list") == (0, "", "")
     assert audit_log(store) == []
+    # said before the password is asked twice, not after
+    code, out, err = _run("users", "create", "not-an-address", stdin=f"{PASSWORD}\n" * 2)
+    assert code == 1 and "is not an email address" in err and "Password" not in out + err
+    _run("users", "create", "ada@example.org", "--password-stdin", stdin=PASSWORD)
+    code, out, err = _run("users", "create", "ADA@example.org", stdin=f"{PASSWORD}\n" * 2)
+    assert code == 1 and "an account for 'ada@example.org' exists already" in err
+    assert "Password" not in out + err
 
 
 def test_a_bad_signup_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,9 +29,15 @@ def test_cuda_without_a_gpu_build_falls_back_to_the_cpu_and_says_so(
     assert "PAPERFEED_EMBED_PROVIDER=cuda" in message
     assert "no CUDAExecutionProvider" in message and "embedding on the CPU" in message
     assert "pip install 'paperfeed[gpu]'" in message
+    assert "did not start" not in message  # one warning, the one that says why
     on_cpu = load_embedder("minilm", threads=1, provider="cpu")
     texts = ["KL divergence between posteriors", "graph neural networks"]
     assert np.allclose(embedder.embed(texts), on_cpu.embed(texts), atol=1e-6)
+    # the fallback embeds as the CPU path does (one text a call for the int8 model), so an
+    # empty text in a batch gets the CPU's vector, not one shaped by its batch's padding
+    two = load_embedder("minilm", threads=2, provider="cuda")
+    batch = ["", "a", "short", "graph neural networks for molecules " * 8]
+    assert np.allclose(two.embed(batch), load_embedder("minilm", threads=2).embed(batch), atol=1e-6)
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="this onnxruntime has CUDA: no fallback to see")

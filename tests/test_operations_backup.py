@@ -249,7 +249,15 @@ def test_restore_refuses_what_is_not_a_backup_and_a_home_in_use(
     shutil.rmtree(settings.home)
     incomplete = _run("restore", str(torn))
     assert incomplete.exit_code == 1 and "incomplete" in incomplete.output
+    assert "'paperfeed.db' is 4 bytes, its manifest says" in incomplete.output  # not "missing"
     assert not settings.home.exists()
+    newer = tmp_path / "newer"  # from a later version, restored by this one
+    shutil.copytree(tmp_path / "plain", newer)
+    manifest = json.loads((newer / MANIFEST).read_text())
+    (newer / MANIFEST).write_text(json.dumps(manifest | {"schema_versions": [1, 2, 999]}))
+    downgrade = _run("restore", str(newer))
+    assert downgrade.exit_code == 1 and "made by a newer paperfeed" in downgrade.output
+    assert "999" in downgrade.output and not settings.home.exists()
 
     secret = _run("backup", "--include-secrets", str(tmp_path / "secret"))  # no home now
     assert secret.exit_code == 1 and "no database" in secret.output
@@ -267,8 +275,22 @@ def test_restore_refuses_what_is_not_a_backup_and_a_home_in_use(
 def test_backup_and_restore_on_postgresql(
     postgres_server: Any, postgres_url: str, paperfeed_home: Path, tmp_path: Path
 ) -> None:
-    # the pg_dump and pg_restore of the server's own version
-    path = os.pathsep.join([str(postgres_server.bin_path), os.environ.get("PATH", "")])
+    # the pg_dump and pg_restore of the server's own version, each run through a wrapper
+    # that notes the command line every user of the machine can read (ps, /proc)
+    wrappers, seen = tmp_path / "bin", tmp_path / "command-lines"
+    wrappers.mkdir()
+    for program in ("pg_dump", "pg_restore"):
+        wrapper = wrappers / program
+        wrapper.write_text(
+            f'#!/bin/sh\nprintf "%s\\n" "$*" >> {seen}\n'
+            f'printf "PGPASSWORD=%s\\n" "$PGPASSWORD" >> {seen}\n'
+            f'exec {postgres_server.bin_path / program} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    path = os.pathsep.join([str(wrappers), os.environ.get("PATH", "")])
+    # a password in the URL (the socket trusts the test user, so any password connects)
+    postgres_url = postgres_url.replace("postgres:@", "postgres:s3cret-pw@", 1)
+    assert "s3cret-pw" in postgres_url
     environment = {
         "PAPERFEED_DATABASE_URL": postgres_url,
         "PAPERFEED_ARXIV_API_URL": "",
@@ -308,6 +330,9 @@ def test_backup_and_restore_on_postgresql(
     with serve(settings) as url:
         assert _answers(url) == answers
     store.close()
+    lines = seen.read_text().splitlines()
+    assert len(lines) == 4 and lines[1] == lines[3] == "PGPASSWORD=s3cret-pw", lines
+    assert "s3cret-pw" not in lines[0] + lines[2]  # pg_dump's and pg_restore's arguments
 
 
 def test_restore_with_the_index_outside_the_home_replaces_each_part(

@@ -77,6 +77,11 @@ def test_mail_test_reports_a_refusal_and_a_server_that_is_not_there(
     assert down.exit_code == 1
     assert "cannot reach the mail server 127.0.0.1:" in down.output
     assert "Connection refused" in down.output and "Traceback" not in down.output
+    monkeypatch.setenv("PAPERFEED_SMTP_PORT", "99999")  # no such port: said, not tried
+    no_port = runner.invoke(main, ["mail", "test", "ada@example.org"])
+    assert no_port.exit_code == 1
+    assert "PAPERFEED_SMTP_PORT='99999' must be at most 65535" in no_port.output
+    monkeypatch.delenv("PAPERFEED_SMTP_PORT")
     monkeypatch.setenv("PAPERFEED_SMTP_HOST", "")
     unset = runner.invoke(main, ["mail", "test", "ada@example.org"])
     assert unset.exit_code == 1 and "PAPERFEED_SMTP_HOST is unset" in unset.output

@@ -13,15 +13,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
+from sqlalchemy.engine import make_url
 
 from paperfeed.config import Settings
 from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
 from paperfeed.digest.subscribing import subscribe
+from paperfeed.search.hidden import REFRESH_SECONDS
 from paperfeed.store import Store, schema
 from paperfeed.store.database import UpsertCounts
 from paperfeed.store.loading import ingest_sources
@@ -119,6 +122,7 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
         run = start_run(site.store, "arxiv")
         finish_run(site.store, run, "ok", UpsertCounts(added=5))
         finish_run(site.store, start_run(site.store, "arxiv"), "failed", detail="boom")
+        unfinished = start_run(site.store, "daily-papers")  # going on as the scrape comes
         queue_confirmation(site.store, site.settings, subscribe(site.store, "o@example.org"))
         refused = replace(site.settings, smtp_host="127.0.0.1", smtp_port=free_port())
         delivery = deliver_due(site.store, Mailer(refused))
@@ -141,6 +145,14 @@ def test_metrics_count_requests_by_route_and_read_the_store(site: Site) -> None:
         assert _value(after, stages, stage=stage) > _value(before, stages, stage=stage), stage
     assert _value(after, "paperfeed_sync_runs_total", source="arxiv", status="ok") == 1
     assert _value(after, "paperfeed_sync_runs_total", source="arxiv", status="failed") == 1
+    # a run going on is a gauge: counted as "running", the counter would drop when it ends
+    assert _value(after, "paperfeed_sync_runs_in_progress", source="daily-papers") == 1
+    assert not any(dict(labels).get("status") == "running" for (_, labels) in after)
+    finish_run(site.store, unfinished, "ok")
+    with site.client() as client:
+        ended = _scrape(client)
+    assert _value(ended, "paperfeed_sync_runs_total", source="daily-papers", status="ok") == 1
+    assert ("paperfeed_sync_runs_in_progress", (("source", "daily-papers"),)) not in ended
     assert _value(after, "paperfeed_sync_papers_added_total", source="arxiv") == 5
     last = _value(after, "paperfeed_sync_last_success_timestamp_seconds", source="arxiv")
     assert abs(last - time.time()) < 120
@@ -273,3 +285,48 @@ def test_https_behind_a_trusted_proxy_marks_the_session_cookie_secure(
     assert ("secure" in attributes(forwarded)) == bool(trusted)
     assert "secure" not in attributes(plain)
     assert "httponly" in attributes(forwarded) and "samesite=lax" in attributes(forwarded)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_that_stops_answering_is_a_503_naming_it_and_metrics_go_on(
+    site: Site, postgres_server: Any
+) -> None:
+    """PostgreSQL gone (every connection cut, none let in): /readyz answered 500 with a
+    traceback in the log, /metrics 500, so the scrape lost every figure, in an outage, and
+    every page "Internal Server Error"."""
+    name = make_url(site.settings.database_url).database
+    with site.client() as client:
+        assert client.get("/readyz").status_code == 200
+        before = _scrape(client)
+        assert _value(before, "paperfeed_database_up") == 1
+        postgres_server.psql(
+            f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false; SELECT pg_terminate_backend"
+            f"(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        )
+        time.sleep(REFRESH_SECONDS + 0.1)  # the hidden papers are due to be re-read too
+        try:
+            ready = client.get("/readyz")
+            alive = client.get("/healthz")
+            during = _scrape(client)
+            api = client.get("/api/search", params={"q": "agent red teaming outage"})
+            page = client.get("/search", params={"q": "agent red teaming outage"})
+        finally:
+            postgres_server.psql(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true;")
+        assert client.get("/readyz").status_code == 200  # back once the database is
+    assert alive.status_code == 200
+    for answer in (api, page):  # unavailable for a moment, not an internal error
+        assert answer.status_code == 503, answer.text[:300]
+        assert answer.headers["retry-after"] == "10"
+        assert "the database is not answering right now" in answer.text
+    assert api.json()["detail"].startswith("the database is not answering")
+    assert ready.status_code == 503, ready.text
+    body = ready.json()
+    assert body["not_ready"] == ["database"]
+    assert body["checks"]["database"]["detail"].startswith("the database does not answer")
+    assert _value(during, "paperfeed_database_up") == 0
+    assert ("paperfeed_store_papers", ()) not in during  # left out, not a false 0
+    readyz = {"method": "GET", "route": "/readyz", "status": "503"}
+    counted = "paperfeed_http_requests_total"  # one registry per process: a difference
+    assert _value(during, counted, **readyz) - _value(before, counted, **readyz) == 1
+    assert _value(during, "paperfeed_index_papers") == site.store.count_papers()

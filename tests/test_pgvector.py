@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect, text
+from click.testing import CliRunner
+from sqlalchemy import inspect, select, text
 
+from paperfeed.cli import main
 from paperfeed.config import Settings, SettingsError
 from paperfeed.index import pgvector_index
 from paperfeed.index.builder import dense_folder, update_index
@@ -19,7 +23,7 @@ from paperfeed.search import SearchEngine
 from paperfeed.search.query import parse_query
 from paperfeed.store import Store, schema
 from paperfeed.store.loading import ingest_sources
-from running_site import FIXTURES, LATEST_DAY, load_site_corpus
+from running_site import FIXTURES, LATEST_DAY, free_port, load_site_corpus
 
 pytestmark = pytest.mark.postgres
 QUERIES = [
@@ -221,3 +225,44 @@ def test_for_you_its_first_picks_and_the_day_s_topics_are_the_same_with_pgvector
     papers = [item.paper for item in daily_feed(pgvector.store).items]
     topics = day_topics(pgvector.dense, papers)
     assert topics and topics == day_topics(exact.dense, papers)
+
+
+def test_a_role_that_cannot_create_the_extension_is_told_what_to_do(
+    postgres_server: Any, paperfeed_home: Path
+) -> None:
+    """A database owner that is no superuser (pgvector is not a trusted extension):
+    `paperfeed index` said what to do, but `sync` and `quickstart` ended in a traceback,
+    and the sync left its index run "running" for good."""
+    role = f"pf_plain_{os.getpid()}"
+    postgres_server.psql(f"CREATE ROLE {role} LOGIN; CREATE DATABASE {role} OWNER {role};")
+    url = str(postgres_server.get_uri(role)).replace("//postgres:", f"//{role}:", 1)
+    environment = {
+        "PAPERFEED_HOME": str(paperfeed_home),
+        "PAPERFEED_DATABASE_URL": url,
+        "PAPERFEED_VECTOR_BACKEND": "pgvector",
+        "PAPERFEED_ARXIV_OAI_URL": "",
+        "PAPERFEED_ARXIV_RSS_URL": "",
+        # a source that fails at once (nothing listens there); the index runs after it
+        "PAPERFEED_DAILY_PAPERS_URL": f"http://127.0.0.1:{free_port()}",
+        "PAPERFEED_SYNC_RETRIES": "0",
+        "PAPERFEED_ARXIV_API_URL": "",
+    }
+    advice = "this role cannot create it; as a superuser run CREATE EXTENSION vector"
+    runner = CliRunner()
+    ingested = runner.invoke(
+        main, ["ingest", str(FIXTURES / "cli_arxiv_sample.jsonl"), "--quiet"], env=environment
+    )
+    assert ingested.exit_code == 0, ingested.output
+    synced = runner.invoke(main, ["sync", "--quiet"], env=environment)
+    assert synced.exit_code == 1 and isinstance(synced.exception, SystemExit), synced.output
+    assert "index: FAILED: PAPERFEED_VECTOR_BACKEND=pgvector" in synced.output
+    assert advice in synced.output
+    store = Store(url)
+    with store.engine.connect() as connection:
+        runs = schema.sync_runs.c
+        states = dict(connection.execute(select(runs.source, runs.status)).tuples().all())
+    store.close()
+    assert states["index"] == "failed"  # recorded, not "running" for ever
+    started = runner.invoke(main, ["quickstart", "--quiet"], env=environment)
+    assert started.exit_code == 1 and isinstance(started.exception, SystemExit), started.output
+    assert advice in started.output and "(the papers are stored)" in started.output

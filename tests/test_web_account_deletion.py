@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from click.testing import CliRunner
 
 from account_helpers import make_token, sign_in, sign_up
+from paperfeed.cli import main
 from running_site import Site, csrf_of
 
 PAPER = "2608.19880"
@@ -152,3 +154,40 @@ def test_signing_up_with_someone_s_address_reaches_nothing_of_their_subscription
         assert gone.status_code == 200
     kept = get_subscription(site.store, victim.id)
     assert kept is not None and kept.confirmed and kept.topics[0].query == "secret"
+
+
+def test_the_last_admin_cannot_delete_the_account_and_a_deleted_admin_is_none(
+    site: Site,
+) -> None:
+    """An admin who deleted their account still counted as an admin, so the other one
+    could then demote themself and leave the site with none; and the last admin could
+    delete their own account."""
+    with site.client() as first, site.client() as second:
+        sign_up(first, "root@example.org", PASSWORD)
+        sign_up(second, "deputy@example.org", PASSWORD)
+        for email in ("root@example.org", "deputy@example.org"):
+            promote = CliRunner().invoke(main, ["users", "promote", email])
+            assert promote.exit_code == 0, promote.output
+        deputy = {"Authorization": f"Bearer {make_token(second)}"}
+        root = {"Authorization": f"Bearer {make_token(first)}"}
+        listed = first.get("/api/admin/users", headers=root).json()["users"]
+        ids = {user["email"]: user["id"] for user in listed}
+        root_id, deputy_id = ids["root@example.org"], ids["deputy@example.org"]
+        gone = second.request("DELETE", "/api/account", json={"password": PASSWORD}, headers=deputy)
+        assert gone.status_code == 200, gone.text
+        for command in ("promote", "enable", "disable"):  # no account is left to act on
+            acted = CliRunner().invoke(main, ["users", command, str(deputy_id)])
+            assert acted.exit_code == 1 and f"no user '{deputy_id}'" in acted.output
+        promoted = first.post(f"/api/admin/users/{deputy_id}/promote", headers=root)
+        assert promoted.status_code == 404, promoted.text
+        demoted = first.post(f"/api/admin/users/{root_id}/demote", headers=root)
+        assert demoted.status_code == 400 and "is the last admin" in demoted.json()["detail"]
+        kept = first.request("DELETE", "/api/account", json={"password": PASSWORD}, headers=root)
+        assert kept.status_code == 403, kept.text
+        assert "root@example.org is the last admin of this site" in kept.json()["detail"]
+        assert first.get("/admin").status_code == 200  # still signed in, still an admin
+        page = first.get("/account/delete").text
+        refused = first.post(
+            "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
+        )
+        assert refused.status_code == 403 and "last admin of this site" in refused.text

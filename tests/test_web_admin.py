@@ -228,6 +228,32 @@ def test_a_big_site_s_users_come_in_pages_and_can_be_found(site: Site) -> None:
     assert root.get("/api/admin/users?limit=0").status_code == 400
 
 
+def test_the_whole_audit_log_comes_in_pages(site: Site) -> None:
+    """A year of a lab's moderation is more than 200 actions: the page and the API showed
+    the newest 200 and nothing older; both now page back through all of it."""
+    _user(site, "root@example.org", admin=True)  # the first entry: user.create
+    for number in range(1, 230):
+        administration.record(site.store, CLI, "paper.hide", f"paper {number:03d}")
+    root = _signed_in(site, "root@example.org")
+
+    first = _text(root.get("/admin/audit").text)
+    assert "Page 1 of 2: 230 actions, newest first." in first
+    assert "paper 229" in first and "paper 030" in first and "paper 029" not in first
+    older = root.get("/admin/audit", params={"page": 2})
+    text = _text(older.text)
+    assert "paper 029" in text and "paper 001" in text and "root@example.org" in text
+    assert 'rel="prev" href="/admin/audit?page=1"' in older.text and 'rel="next"' not in older.text
+    assert "Page 2 of 2" in _text(root.get("/admin/audit?page=7").text)  # past the last
+    assert root.get("/admin/audit?page=0").status_code == 400
+
+    listed = root.get("/api/admin/audit", params={"offset": 225, "limit": 10}).json()
+    assert listed["total"] == 230
+    targets = [entry["target"] for entry in listed["entries"]]
+    assert targets == ["paper 004", "paper 003", "paper 002", "paper 001", "root@example.org"]
+    assert len(root.get("/api/admin/audit").json()["entries"]) == 200
+    assert root.get("/api/admin/audit?limit=1001").status_code == 400
+
+
 def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     site: Site,
 ) -> None:
@@ -543,6 +569,10 @@ def test_the_admin_api_with_a_token(site: Site) -> None:
         assert revoked.json()["state"] == "revoked"
         again = api.post(f"/api/admin/invites/{invite.json()['id']}/revoke")
         assert again.status_code == 400 and "revoked already" in again.json()["detail"]
+        unknown = api.post("/api/admin/invites/999/revoke")  # 404, like an unknown comment
+        assert unknown.status_code == 404 and unknown.json()["detail"] == "no invite 999"
+        never = api.post("/api/admin/invites", json={"days": 0})
+        assert never.status_code == 400 and "more than 0 and at most 3650" in never.text
         bad = api.post("/api/admin/invites", json={"email": "not an address"})
         assert bad.status_code == 400 and "'not an address'" in bad.json()["detail"]
 

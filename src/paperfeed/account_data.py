@@ -18,6 +18,7 @@ from typing import Any
 from paperfeed.accounts import AccountError, User, sign_in
 from paperfeed.store import Store
 from paperfeed.store.account_data import erase_account, read_account_data
+from paperfeed.store.administration import count_active_admins
 
 EXPORT_FORMAT = "paperfeed-account-export"
 EXPORT_VERSION = 1
@@ -41,9 +42,15 @@ def delete_account(store: Store, user: User, password: str, client: str) -> None
     so a stolen session cannot be used to guess it).
 
     Raises:
-        AccountError: the password is wrong (nothing is deleted).
+        AccountError: the password is wrong, or the account is the site's last admin
+            (nothing is deleted).
         RateLimitedError: too many wrong passwords from this client.
     """
+    if user.is_admin and count_active_admins(store) <= 1:
+        raise AccountError(
+            f"{user.email} is the last admin of this site: make another user an admin "
+            "first (paperfeed users promote EMAIL); nothing was deleted"
+        )
     checked = sign_in(store, user.email, password, client)
     if checked is None or checked.id != user.id:
         raise AccountError("the password is wrong: nothing was deleted")

@@ -60,6 +60,10 @@ class UnknownUserError(LookupError):
     """No user with this address or id."""
 
 
+class UnknownInviteError(LookupError):
+    """No invite with this id."""
+
+
 class InviteError(ValueError):
     """An invite link that cannot be used: unknown, expired, used, revoked or for
     another address."""
@@ -107,7 +111,13 @@ def record(store: Store, actor: Actor, action: str, target: str, detail: str = "
 
 def audit_log(store: Store, limit: int = 200) -> list[AuditEntry]:
     """The newest audit entries first."""
-    return admin_rows.list_audit(store, limit)
+    return admin_rows.list_audit(store, limit)[1]
+
+
+def audit_page(store: Store, offset: int, limit: int) -> tuple[int, list[AuditEntry]]:
+    """How many audit entries there are, and ``limit`` of them from ``offset``, newest
+    first (the log is never pruned: an admin pages back through all of it)."""
+    return admin_rows.list_audit(store, limit, offset)
 
 
 # -- users ----------------------------------------------------------------------------
@@ -130,6 +140,8 @@ def find_user(store: Store, reference: str | int) -> User:
         except accounts.AccountError:
             address = text.lower()
         user = account_rows.find_user_by_email(store, address)
+    if user is not None and "@" not in user.email:
+        user = None  # its owner deleted it: only its blanked comments' author row is left
     if user is None:
         raise UnknownUserError(f"no user {quoted(text)} (give an email address or a user id)")
     return user
@@ -277,7 +289,7 @@ def create_invite(
         AdminError: ``days`` not positive; AccountError: a bad address.
     """
     if not days > 0 or days > 3650:
-        raise AdminError(f"invite validity {days!r} days must be between 0 and 3650")
+        raise AdminError(f"invite validity {days!r} days must be more than 0 and at most 3650")
     address = accounts.normalize_email(email) if email and email.strip() else None
     token = secrets.token_urlsafe(24)
     now = time.time()
@@ -303,11 +315,12 @@ def revoke_invite(store: Store, actor: Actor, invite_id: int) -> None:
     """Revoke an unused invite.
 
     Raises:
-        AdminError: no such invite, or it was used or revoked already.
+        UnknownInviteError: no such invite.
+        AdminError: it was used or revoked already.
     """
     invite = admin_rows.find_invite(store, invite_id)
     if invite is None:
-        raise AdminError(f"no invite {invite_id}")
+        raise UnknownInviteError(f"no invite {invite_id}")
     if not admin_rows.revoke_invite(store, invite_id, time.time()):
         raise AdminError(f"invite {invite_id} was used or revoked already")
     record(store, actor, "invite.revoke", f"invite {invite_id}")

@@ -30,7 +30,9 @@ def _read_float(environ: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
-def _read_int(environ: Mapping[str, str], key: str, default: int, minimum: int = 0) -> int:
+def _read_int(
+    environ: Mapping[str, str], key: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = environ.get(key)
     if raw is None or raw == "":
         return default
@@ -40,6 +42,8 @@ def _read_int(environ: Mapping[str, str], key: str, default: int, minimum: int =
         raise SettingsError(f"{key}={raw!r} is not a whole number") from None
     if value < minimum:
         raise SettingsError(f"{key}={raw!r} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{key}={raw!r} must be at most {maximum}")
     return value
 
 
@@ -463,7 +467,11 @@ class Settings:
             ).strip(),
             smtp_host=(env.get("PAPERFEED_SMTP_HOST") or "").strip(),
             smtp_port=_read_int(
-                env, "PAPERFEED_SMTP_PORT", 465 if smtp_security == "tls" else 25, minimum=1
+                env,
+                "PAPERFEED_SMTP_PORT",
+                465 if smtp_security == "tls" else 25,
+                minimum=1,
+                maximum=65535,
             ),
             smtp_security=smtp_security,
             smtp_user=env.get("PAPERFEED_SMTP_USER") or "",

@@ -93,7 +93,7 @@ def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quie
             show_progress=not quiet,
             ray_address=ray_address,
         )
-    except (EmbedderError, PgVectorError) as error:
+    except (EmbedderError, PgVectorError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(
         f"lexical: +{report.lexical_added} papers; embedded {report.embedded}; "
@@ -157,10 +157,15 @@ def stats(as_json: bool) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def quickstart(quiet: bool) -> None:
     """Load the bundled corpus (~9.9k real daily papers, with vectors) and index it."""
+    from paperfeed.index.embedder import EmbedderError
+    from paperfeed.index.pgvector_index import PgVectorError
     from paperfeed.quickstart import load_bundled_corpus
 
     settings = load_settings()
     store = open_store(settings)
-    report = load_bundled_corpus(store, settings, show_progress=not quiet)
+    try:
+        report = load_bundled_corpus(store, settings, show_progress=not quiet)
+    except (EmbedderError, PgVectorError, OSError) as error:  # the papers are stored, not indexed
+        raise click.ClickException(f"{error} (the papers are stored)") from None
     click.echo(report)
     click.echo('try: paperfeed search "KL divergence"   or   paperfeed stats')

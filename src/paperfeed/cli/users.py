@@ -8,13 +8,14 @@ as done by the command line. The first admin of a site is made here
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from datetime import UTC, datetime
 
 import click
 
-from paperfeed import administration
+from paperfeed import accounts, administration
 from paperfeed.accounts import AccountError, DuplicateEmailError, User
 from paperfeed.administration import Actor, AdminError, UnknownUserError
 from paperfeed.cli.common import load_settings, open_store
@@ -66,6 +67,13 @@ def users_command() -> None:
 def create(email: str, name: str, admin: bool, password_stdin: bool) -> None:
     """Make an account for EMAIL (the first admin: --admin)."""
     store = _store()
+    try:  # a bad or taken address is said before the password is typed twice
+        address = accounts.normalize_email(email)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    with contextlib.suppress(UnknownUserError):
+        administration.find_user(store, address)
+        raise click.ClickException(f"an account for {address!r} exists already")
     password = _password(password_stdin)
     try:
         user = administration.create_user(
@@ -182,3 +190,9 @@ def invite(email: str | None, days: float | None) -> None:
     click.echo(
         f"single use, for {made.email or 'anyone'}, expires {_when(made.expires_at)}", err=True
     )
+    if not settings.base_url_configured:  # the invitee cannot open a link to localhost
+        click.echo(
+            f"warning: PAPERFEED_BASE_URL is not set, so the link names {settings.base_url}: "
+            "set it to the site's public address (or change the link's start by hand)",
+            err=True,
+        )

@@ -344,6 +344,11 @@ def _load_onnx_runtime(
     from tokenizers import Tokenizer
 
     threads = threads or available_threads()
+    providers = session_providers(provider, onnxruntime.get_available_providers())
+    if "CUDAExecutionProvider" not in providers:
+        # no CUDA here (warned): embed exactly as the CPU path does (its threads, its
+        # kernels, one text a call for int8), so the vectors are the CPU's
+        provider = "cpu"
     int8 = str(metadata.get("precision", "")).startswith("int8")
     # one thread a call and that many calls at once (see OnnxEmbedder); a query is one
     # text, one call, so its threads split that call
@@ -357,7 +362,7 @@ def _load_onnx_runtime(
         session = onnxruntime.InferenceSession(
             str(model_path),
             sess_options=options,
-            providers=session_providers(provider, onnxruntime.get_available_providers()),
+            providers=providers,
             # only the CPU's kernels were probed (a GPU provider brings its own)
             disabled_optimizers=list(disabled_fusions()) if provider == "cpu" else [],
         )

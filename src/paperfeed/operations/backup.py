@@ -38,6 +38,7 @@ from sqlalchemy.exc import DatabaseError
 
 from paperfeed import __version__
 from paperfeed.config import Settings
+from paperfeed.operations.libpq import libpq_target
 from paperfeed.store import schema
 from paperfeed.store.database import create_database_engine
 from paperfeed.store.migrations import applied_versions
@@ -207,12 +208,13 @@ def _pg_dump(settings: Settings, target: Path) -> bool:
     program = shutil.which("pg_dump")
     if program is None:
         return False
-    url = make_url(settings.database_url).set(drivername="postgresql")
+    database, environment = libpq_target(settings.database_url)
     done = subprocess.run(
         [program, "--format=custom", "--no-owner", "--file", str(target),
-         "--dbname", url.render_as_string(hide_password=False)],
+         "--dbname", database],
         capture_output=True,
         text=True,
+        env=environment,
     )  # fmt: skip
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip() or done.returncode}")
@@ -281,8 +283,13 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise BackupError(f"{incomplete}: {required!r} is missing")
     for name, size in files.items():
         present = folder / name
-        if not present.is_file() or present.stat().st_size != size:
+        if not present.is_file():
             raise BackupError(f"{incomplete}: {name!r} is missing")
+        if present.stat().st_size != size:
+            raise BackupError(
+                f"{incomplete}: {name!r} is {present.stat().st_size:,} bytes, "
+                f"its manifest says {size:,}"
+            )
     return manifest
 
 

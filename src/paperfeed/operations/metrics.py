@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from paperfeed.operations.metrics_folder import multiprocess_mode
 from paperfeed.search import SearchEngine
@@ -80,10 +81,33 @@ class StoreCollector(Collector):
         return []  # computed at scrape; nothing to check for name clashes up front
 
     def collect(self) -> Iterable[Metric]:
+        try:
+            figures = self._store_figures()
+        except SQLAlchemyError:
+            figures = None  # the database does not answer: say so, give the rest
+        yield GaugeMetricFamily(
+            "paperfeed_database_up",
+            "1 when the database answered this scrape, 0 when it did not (then the "
+            "metrics read from it are left out).",
+            value=0.0 if figures is None else 1.0,
+        )
+        yield from figures or []
+        yield from self._index_figures()
+
+    def _store_figures(self) -> list[Metric]:
+        """The metrics read from the database, each read whole before any is given."""
         runs = CounterMetricFamily(
             "paperfeed_sync_runs",
-            "Sync runs recorded, by source and outcome (ok, failed, running).",
+            "Sync runs finished, by source and outcome (ok, failed).",
             labels=["source", "status"],
+        )
+        # a run "running" now is "ok" or "failed" later: counted there, never here, since a
+        # counter that went down would read as a restart to Prometheus
+        in_progress = GaugeMetricFamily(
+            "paperfeed_sync_runs_in_progress",
+            "Sync runs started and not finished, by source (a killed sync stays here until "
+            "the source's next run).",
+            labels=["source"],
         )
         added = CounterMetricFamily(
             "paperfeed_sync_papers_added",
@@ -107,7 +131,8 @@ class StoreCollector(Collector):
                     func.coalesce(func.sum(sync_runs.c.added), 0),
                 ).group_by(sync_runs.c.source, sync_runs.c.status)
             ):
-                runs.add_metric([source, status], float(count))
+                family = in_progress if status == "running" else runs
+                family.add_metric([source] if status == "running" else [source, status], count)
                 totals[source] = totals.get(source, 0.0) + float(papers)
             for source, papers in sorted(totals.items()):
                 added.add_metric([source], papers)
@@ -132,29 +157,27 @@ class StoreCollector(Collector):
                 )
             )
             papers = connection.scalar(select(func.count()).select_from(schema.papers))
-        yield runs
-        yield added
-        yield last_success
         depth = GaugeMetricFamily(
             "paperfeed_outbox_depth",
             "Mails waiting to be sent (pending, or claimed by a sender just now).",
         )
         depth.add_metric([], float(by_status.get("pending", 0) + by_status.get("sending", 0)))
-        yield depth
         messages = GaugeMetricFamily(
             "paperfeed_outbox_messages", "Outbox messages by status.", labels=["status"]
         )
         for status, count in sorted(by_status.items()):
             messages.add_metric([str(status)], float(count))
-        yield messages
-        yield CounterMetricFamily(
+        failed = CounterMetricFamily(
             "paperfeed_outbox_send_failures",
             "Failed attempts to hand an outbox message to the mail server.",
             value=float(failures or 0),
         )
-        yield GaugeMetricFamily(
+        stored = GaugeMetricFamily(
             "paperfeed_store_papers", "Papers stored.", value=float(papers or 0)
         )
+        return [runs, in_progress, added, last_success, depth, messages, failed, stored]
+
+    def _index_figures(self) -> Iterable[Metric]:
         status = self.engine.status()
         yield GaugeMetricFamily(
             "paperfeed_index_papers",

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from paperfeed.config import Settings
 from paperfeed.operations.backup import (
     INDEX_FOLDER,
@@ -33,6 +31,7 @@ from paperfeed.operations.backup import (
     sqlite_counts,
     sqlite_path,
 )
+from paperfeed.operations.libpq import libpq_target
 from paperfeed.store.database import create_database_engine
 
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -87,6 +86,23 @@ def _check_kinds(settings: Settings, folder: Path, manifest: dict[str, Any]) -> 
         )
 
 
+def _check_schema(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a backup whose database has migrations this version does not know: the
+    older code would run on a schema it was not written for."""
+    from paperfeed.store.migrations import MIGRATIONS
+
+    known = {version for version, _name, _apply in MIGRATIONS}
+    versions = manifest.get("schema_versions") or []
+    newer = sorted(v for v in versions if isinstance(v, int) and v not in known)
+    if newer:
+        raise BackupError(
+            f"the backup {str(folder)!r} was made by a newer paperfeed (schema migrations "
+            f"{', '.join(f'{v:03d}' for v in newer)} are unknown to this version, which "
+            f"knows up to {max(known):03d}): upgrade paperfeed, then restore (nothing was "
+            "changed)"
+        )
+
+
 def _replace_folder(staged: Path, target: Path) -> None:
     """Swap ``staged`` in for ``target`` by two renames (the old one is removed after)."""
     if target.exists():
@@ -117,12 +133,13 @@ def _pg_restore(settings: Settings, dump: Path) -> None:
             f"--if-exists --no-owner --dbname URL {dump}, then run paperfeed restore again "
             "for the index"
         )
-    url = make_url(settings.database_url).set(drivername="postgresql")
+    database, environment = libpq_target(settings.database_url)
     done = subprocess.run(
         [program, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         "--dbname", url.render_as_string(hide_password=False), str(dump)],
+         "--dbname", database, str(dump)],
         capture_output=True,
         text=True,
+        env=environment,
     )  # fmt: skip
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip() or done.returncode}")
@@ -144,6 +161,7 @@ def restore_backup(
     folder = folder.expanduser().absolute()
     manifest = read_manifest(folder)
     _check_kinds(settings, folder, manifest)
+    _check_schema(folder, manifest)
     in_use = _home_in_use(settings)
     if in_use and not force:
         raise BackupError(

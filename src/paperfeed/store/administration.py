@@ -73,7 +73,11 @@ def count_active_admins(store: Store) -> int:
             connection.scalar(
                 select(func.count())
                 .select_from(_USERS)
-                .where(_USERS.c.role == "admin", _USERS.c.disabled_at.is_(None))
+                .where(
+                    _USERS.c.role == "admin",
+                    _USERS.c.disabled_at.is_(None),
+                    _USERS.c.deleted_at.is_(None),  # its owner deleted it: nobody signs in
+                )
             )
             or 0
         )
@@ -316,13 +320,17 @@ def insert_audit(
         )
 
 
-def list_audit(store: Store, limit: int = 200) -> list[AuditEntry]:
-    """The newest entries first."""
+def list_audit(store: Store, limit: int = 200, offset: int = 0) -> tuple[int, list[AuditEntry]]:
+    """How many entries there are, and ``limit`` of them from ``offset``, newest first."""
     with store.engine.connect() as connection:
+        total = int(connection.scalar(select(func.count()).select_from(_AUDIT)) or 0)
         rows = connection.execute(
-            select(_AUDIT).order_by(_AUDIT.c.at.desc(), _AUDIT.c.id.desc()).limit(limit)
+            select(_AUDIT)
+            .order_by(_AUDIT.c.at.desc(), _AUDIT.c.id.desc())
+            .offset(offset)
+            .limit(limit)
         ).all()
-    return [
+    return total, [
         AuditEntry(
             id=int(row.id),
             at=float(row.at),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from paperfeed.config import Settings
 from paperfeed.index.builder import IndexReport, update_index
 from paperfeed.index.embedder import EmbedderError
+from paperfeed.index.pgvector_index import PgVectorError
 from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
 from paperfeed.ingest.preprint_categories import check_preprint_categories
 from paperfeed.store import Store
@@ -176,9 +177,13 @@ def run_sync(
         run_id = start_run(store, INDEX)
         try:
             report.index = update_index(store, settings, embed=embed, show_progress=show_progress)
-        except EmbedderError as error:
+        except (EmbedderError, PgVectorError, OSError) as error:
+            # OSError: an index folder that cannot be written (read-only, not a folder)
             report.index_error = str(error)
             finish_run(store, run_id, "failed", detail=str(error))
+        except Exception as error:  # as for a source: recorded, then raised
+            finish_run(store, run_id, "failed", detail=f"{type(error).__name__}: {error}")
+            raise
         else:
             finish_run(
                 store,

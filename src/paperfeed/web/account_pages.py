@@ -166,8 +166,8 @@ class AccountDeletion(BaseModel):
 @api_router.get("/account/export")
 def api_export(request: Request) -> Response:
     """Your data as JSON: account fields (never the password hash), votes, comments,
-    collections with their papers, submissions and subscriptions. A bearer token or a
-    signed-in session."""
+    collections with their papers and submissions (not the digest subscription of the
+    address: sign-up does not prove an address). A bearer token or a signed-in session."""
     user = bearer_user(request) or session_user(request)
     if user is None:
         raise HTTPException(401, "sign in or send 'Authorization: Bearer <token>'")
@@ -177,8 +177,8 @@ def api_export(request: Request) -> Response:
 @api_router.delete("/account")
 def api_delete(request: Request, deletion: Annotated[AccountDeletion, Body()]) -> JSONResponse:
     """Delete your account (the password confirms it). Comments are blanked to
-    "[deleted]" keeping their threads; votes, collections, the subscription, sessions
-    and API tokens (this one too) are removed. Answers 403 for a wrong password."""
+    "[deleted]" keeping their threads; votes, collections, sessions and API tokens (this
+    one too) are removed. Answers 403 for a wrong password, and to the site's last admin."""
     user = api_user(request)
     try:
         delete_account(store_of(request), user, deletion.password, client_address(request))

@@ -78,7 +78,21 @@ def _section_data(store: Store, section: str, request: Request) -> dict[str, Any
         }
     if section == "papers":
         return {"hidden": moderation.hidden_papers(store)}
-    return {"entries": administration.audit_log(store)}
+    return audit_page_data(store)
+
+
+# Entries a page of /admin/audit shows, newest first; older ones on the next pages.
+AUDIT_A_PAGE = 200
+
+
+def audit_page_data(store: Store, page: int = 1) -> dict[str, Any]:
+    """Page ``page`` of the audit log (past the last page: the last)."""
+    total, entries = administration.audit_page(store, (page - 1) * AUDIT_A_PAGE, AUDIT_A_PAGE)
+    pages = max(1, -(-total // AUDIT_A_PAGE))
+    if page > pages:
+        page = pages
+        total, entries = administration.audit_page(store, (page - 1) * AUDIT_A_PAGE, AUDIT_A_PAGE)
+    return {"entries": entries, "audit_total": total, "audit_page": page, "audit_pages": pages}
 
 
 # Users a page of /admin/users lists: a lab's whole list on one page, a big site's in pages.
@@ -145,8 +159,10 @@ def papers_page(request: Request, _admin: PageAdmin) -> HTMLResponse:
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit_page(request: Request, _admin: PageAdmin) -> HTMLResponse:
-    return _section(request, "audit")
+def audit_page(
+    request: Request, _admin: PageAdmin, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
+) -> HTMLResponse:
+    return _section(request, "audit", data=audit_page_data(store_of(request), page))
 
 
 # -- users ----------------------------------------------------------------------------------

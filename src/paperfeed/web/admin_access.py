@@ -18,6 +18,7 @@ from paperfeed.administration import (
     AdminError,
     InviteError,
     NotAdminError,
+    UnknownInviteError,
     UnknownUserError,
 )
 from paperfeed.moderation import DuplicateReportError, ModerationError, UnknownTargetError
@@ -37,12 +38,14 @@ ADMIN_ERRORS = (
     InviteError,
     ModerationError,
     UnknownUserError,
+    UnknownInviteError,
     UnknownTargetError,
     DuplicateReportError,
 )
 _STATUSES = (
     (NotAdminError, 403),
     (UnknownUserError, 404),
+    (UnknownInviteError, 404),
     (UnknownTargetError, 404),
     (DuplicateReportError, 409),
     (DuplicateEmailError, 409),

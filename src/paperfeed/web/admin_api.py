@@ -147,8 +147,14 @@ def list_hidden(request: Request, _admin: Reader) -> dict[str, Any]:
 
 
 @router.get("/audit", summary="The audit log of admin actions, newest first (admins only)")
-def list_audit(request: Request, _admin: Reader) -> dict[str, Any]:
-    return {"entries": [audit_json(entry) for entry in administration.audit_log(store_of(request))]}
+def list_audit(
+    request: Request,
+    _admin: Reader,
+    limit: Annotated[int, Query(ge=1, le=1_000, description="at most this many")] = 200,
+    offset: Annotated[int, Query(ge=0, description="skip this many newest first")] = 0,
+) -> dict[str, Any]:
+    total, entries = administration.audit_page(store_of(request), offset, limit)
+    return {"total": total, "entries": [audit_json(entry) for entry in entries]}
 
 
 # -- users ------------------------------------------------------------------------------------

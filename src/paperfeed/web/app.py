@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +53,7 @@ from paperfeed.web.page_cache import AnonymousPageCache
 from paperfeed.web.presentation import error_body, error_header
 from paperfeed.web.templating import make_templates, render
 
+log = logging.getLogger("paperfeed.web")
 STATIC = Path(__file__).resolve().parent / "static"
 
 # Only our own scripts, styles and images: an injected <script> or inline handler
@@ -193,6 +196,20 @@ async def _unencodable_text(request: Request, error: Exception) -> Response:
     return _error_response(request, 400, message)
 
 
+async def _database_unavailable(request: Request, error: Exception) -> Response:
+    """503 with ``Retry-After`` while the database does not answer (PostgreSQL down or
+    restarting, SQLite's file locked past its timeout): the service is unavailable for a
+    moment, so the answer says so, not "Internal Server Error" and a traceback."""
+    assert isinstance(error, OperationalError)
+    log.warning("database did not answer %s: %s", request.url.path, str(error.orig or error))
+    message = "the database is not answering right now: try again in a moment"
+    headers = {"Retry-After": "10", "Cache-Control": "no-store"}
+    try:
+        return _error_response(request, 503, message, headers)
+    except SQLAlchemyError:  # the error page reads who is signed in
+        return Response(message, 503, headers=headers, media_type="text/plain")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the site for ``settings`` (default: from the ``PAPERFEED_*`` environment).
 
@@ -229,6 +246,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(UnicodeEncodeError, _unencodable_text)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     # added first, so it runs inside the session middleware and can see who is signed in
     app.add_middleware(AnonymousPageCache, seconds=settings.page_cache_seconds)
     app.add_middleware(
