@@ -64,8 +64,11 @@ def test_the_owner_downloads_then_deletes_the_account(site: Site) -> None:
         assert sorted(c["text"] for c in data["comments"]) == ["A lone remark", "A thread of mine"]
         assert [c["name"] for c in data["collections"]] == ["Reading group"]
         assert [p["paper"] for p in data["collections"][0]["papers"]] == [OTHER]
-        # a digest subscription is not the account's: sign-up does not prove the address
-        assert "subscriptions" not in data
+        # the digest subscription it made, signed in with its own address, is its own
+        assert [
+            (sub["email"], sub["frequency"], [topic["query"] for topic in sub["topics"]])
+            for sub in data["subscriptions"]
+        ] == [("leaving@example.org", "daily", ["agents"])]
         assert data["account"]["api_tokens"][0]["label"] == "script"
         by_token = anonymous.get(
             "/api/account/export", headers={"Authorization": f"Bearer {token}"}
@@ -84,6 +87,9 @@ def test_the_owner_downloads_then_deletes_the_account(site: Site) -> None:
             "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
         )
         assert gone.status_code == 200 and "Account deleted" in gone.text
+        from paperfeed.store.subscriptions import find_subscription
+
+        assert find_subscription(site.store, "leaving@example.org") is None
 
         # the vote is taken back; the thread keeps its reply under "[deleted]"
         assert _upvotes(anonymous, PAPER) == before
@@ -107,7 +113,7 @@ def test_the_owner_downloads_then_deletes_the_account(site: Site) -> None:
             sign_up(newcomer, "leaving@example.org", "a fresh passphrase")
             fresh = newcomer.get("/account/export").json()
             assert fresh["votes"] == fresh["comments"] == fresh["collections"] == []
-            assert "subscriptions" not in fresh
+            assert fresh["subscriptions"] == []
 
 
 def test_the_api_deletes_an_account_with_its_token_and_password(site: Site) -> None:
@@ -146,7 +152,15 @@ def test_signing_up_with_someone_s_address_reaches_nothing_of_their_subscription
     confirm_subscription(site.store, victim.id)
     with site.client() as impostor:
         sign_up(impostor, "victim@example.org", PASSWORD)
-        assert "secret" not in impostor.get("/account/export").text
+        # subscribing again, signed in, leaves the subscription as it is and no one's
+        again = impostor.post(
+            "/api/subscriptions",
+            json={"email": "victim@example.org", "topics": ["mine now"]},
+            headers={"X-CSRF-Token": csrf_of(impostor.get("/account").text)},
+        )
+        assert again.status_code == 202, again.text
+        exported = impostor.get("/account/export")
+        assert exported.json()["subscriptions"] == [] and "secret" not in exported.text
         page = impostor.get("/account").text
         gone = impostor.post(
             "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
@@ -154,6 +168,40 @@ def test_signing_up_with_someone_s_address_reaches_nothing_of_their_subscription
         assert gone.status_code == 200
     kept = get_subscription(site.store, victim.id)
     assert kept is not None and kept.confirmed and kept.topics[0].query == "secret"
+
+
+def test_a_subscription_confirmed_while_signed_in_to_its_address_is_the_account_s(
+    site: Site,
+) -> None:
+    """A reader who subscribed before signing up makes the subscription their own by
+    following its confirmation link (it came to their mailbox) while signed in; then
+    it is in their download, and deleting the account ends it."""
+    from paperfeed.digest.rendering import link
+    from paperfeed.store.subscriptions import find_subscription
+
+    with site.client() as anonymous, site.client() as reader:
+        made = anonymous.post(
+            "/api/subscriptions",
+            json={"email": "reader@example.org", "frequency": "weekly", "topics": ["RLHF"]},
+        )
+        assert made.status_code == 202, made.text
+        subscription = find_subscription(site.store, "reader@example.org")
+        assert subscription is not None and subscription.owner is None
+        confirm = link(site.settings, "/subscribe/confirm", "confirm", subscription)
+        sign_up(reader, "reader@example.org", PASSWORD)
+        assert reader.get("/account/export").json()["subscriptions"] == []
+        assert reader.get(confirm.removeprefix(site.settings.base_url)).status_code == 200
+        owned = reader.get("/account/export").json()["subscriptions"]
+        assert [(sub["frequency"], sub["topics"][0]["query"]) for sub in owned] == [
+            ("weekly", "RLHF")
+        ]
+        assert owned[0]["confirmed_at"] is not None
+        page = reader.get("/account").text
+        gone = reader.post(
+            "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
+        )
+        assert gone.status_code == 200
+    assert find_subscription(site.store, "reader@example.org") is None
 
 
 def test_the_last_admin_cannot_delete_the_account_and_a_deleted_admin_is_none(

@@ -2,9 +2,10 @@
 
 Deletion rule (the README's "Accounts" section says the same): comments are blanked
 and show "[deleted]" where replies need their thread (as deleting one comment does);
-votes are removed, so each paper's count drops by one; collections, the digest
-subscription of the account's address (with its topics and mail), sessions, API tokens
-and reset links are deleted; papers submitted to a daily list stay on it. The user row
+votes are removed, so each paper's count drops by one; collections, the account's own
+digest subscriptions (made or confirmed while signed in to it, with their topics and
+unsent mail), sessions, API tokens and reset links are deleted; papers submitted to a
+daily list stay on it. The user row
 stays, emptied (no address, no name, no password), so the blanked comments keep an
 author row and the address is free for a new sign-up.
 """

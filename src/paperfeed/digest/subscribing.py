@@ -98,12 +98,14 @@ def subscribe(
     frequency: str = "daily",
     time_zone: str = "UTC",
     topics: Sequence[TopicInput] = (),
+    owner: int | None = None,
 ) -> Subscription:
-    """Create a subscription, unconfirmed until its link is followed.
+    """Create a subscription, unconfirmed until its link is followed; ``owner`` is the
+    account it belongs to (one signed in with this address), if any.
 
-    An address that is subscribed already keeps its settings: only its manage link
-    (sent to that address) may change them, so nobody can rewrite another person's
-    subscription by typing their address.
+    An address that is subscribed already keeps its settings and owner: only its
+    manage link (sent to that address) may change them, so nobody can rewrite another
+    person's subscription by typing their address.
 
     Returns:
         The new subscription, or the existing one unchanged.
@@ -115,7 +117,9 @@ def subscribe(
     existing = find_subscription(store, address)
     if existing is not None:
         return existing
-    return save_subscription(store, address, frequency, time_zone.strip(), checked_topics)
+    return save_subscription(
+        store, address, frequency, time_zone.strip(), checked_topics, owner=owner
+    )
 
 
 def update_subscription(

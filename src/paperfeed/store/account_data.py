@@ -120,6 +120,35 @@ def _submissions(connection: Connection, user_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _subscriptions(connection: Connection, user_id: int) -> list[dict[str, Any]]:
+    """The account's own digest subscriptions (``subscriptions.user_id``), with topics."""
+    subscriptions = schema.subscriptions
+    rows = connection.execute(
+        select(subscriptions).where(subscriptions.c.user_id == user_id).order_by(subscriptions.c.id)
+    ).all()
+    result = []
+    for row in rows:
+        topics = connection.execute(
+            select(schema.subscription_topics.c.query, schema.subscription_topics.c.min_relevance)
+            .where(schema.subscription_topics.c.subscription_id == row.id)
+            .order_by(schema.subscription_topics.c.id)
+        ).all()
+        result.append(
+            {
+                "email": row.email,
+                "frequency": row.frequency,
+                "time_zone": row.time_zone,
+                "created_at": float(row.created_at),
+                "confirmed_at": _when(row.confirmed_at),
+                "topics": [
+                    {"query": topic.query, "min_relevance": float(topic.min_relevance)}
+                    for topic in topics
+                ],
+            }
+        )
+    return result
+
+
 def read_account_data(store: Store, user_id: int) -> dict[str, Any]:
     """Everything of one account, in one consistent read (never the password hash)."""
     with store.engine.connect() as connection:
@@ -130,19 +159,20 @@ def read_account_data(store: Store, user_id: int) -> dict[str, Any]:
             "comments": _comments(connection, user_id),
             "collections": _collections(connection, user_id),
             "submissions": _submissions(connection, user_id),
+            "subscriptions": _subscriptions(connection, user_id),
         }
 
 
 def erase_account(store: Store, user_id: int, email: str, now: float) -> None:
     """Erase an account in one transaction: comments blanked (the rows stay, so replies
-    keep their thread), votes, collections, submissions records, the account's own mails
-    (reset links), sessions, API tokens and reset links deleted; the user row emptied (no
+    keep their thread), votes, collections, submissions records, the account's own
+    digest subscriptions (topics and unsent mail too), the account's own mails (reset
+    links), sessions, API tokens and reset links deleted; the user row emptied (no
     address, name "[deleted]", no password) and marked deleted, so the blanked comments
     still have an author row to point at.
 
-    A digest subscription is not the account's: sign-up does not prove the address, so
-    whoever signs up with someone's address must not read or end their subscription
-    (its confirmation proved the mailbox to the subscription alone). Its own
+    A subscription of the same address that is not the account's (made by someone not
+    signed in to it: sign-up does not prove the address) is left alone; its own
     unsubscribe link ends it."""
     comments = schema.comments
     with store.engine.begin() as connection:
@@ -164,6 +194,20 @@ def erase_account(store: Store, user_id: int, email: str, now: float) -> None:
         connection.execute(
             delete(schema.submissions).where(schema.submissions.c.user_id == user_id)
         )
+        subscriptions = schema.subscriptions
+        owned_subscriptions = select(subscriptions.c.id).where(subscriptions.c.user_id == user_id)
+        connection.execute(
+            delete(schema.subscription_topics).where(
+                schema.subscription_topics.c.subscription_id.in_(owned_subscriptions)
+            )
+        )
+        connection.execute(
+            delete(schema.outbox).where(
+                schema.outbox.c.subscription_id.in_(owned_subscriptions),
+                schema.outbox.c.status.in_(["pending", "sending"]),
+            )
+        )
+        connection.execute(delete(subscriptions).where(subscriptions.c.user_id == user_id))
         # the account's own mails (reset links), not a subscription's
         connection.execute(
             delete(schema.outbox).where(

@@ -187,6 +187,10 @@ subscriptions = Table(
     Column("time_zone", String(64), nullable=False),  # IANA name, e.g. "Europe/Paris"
     Column("created_at", Float, nullable=False),
     Column("confirmed_at", Float),  # None until the confirmation link is followed
+    # the account it belongs to (migration 18): made or confirmed while signed in to the
+    # account of this address; None for anyone else's (sign-up proves no address)
+    Column("user_id", Integer),
+    Index("ix_subscriptions_user", "user_id"),
     # ids are never handed out twice (migration 5): an old link cannot reach a new row
     sqlite_autoincrement=True,
 )

@@ -47,6 +47,7 @@ class Subscription:
     confirmed: bool
     topics: list[Topic] = field(default_factory=list)
     created_at: float = 0.0  # signed links carry it: a link names one subscription ever
+    owner: int | None = None  # the account it belongs to (migration 18), if one proved it
 
 
 @dataclass(frozen=True)
@@ -86,17 +87,24 @@ def _subscriptions(store: Store, rows: Sequence[Row[Any]]) -> list[Subscription]
             row.confirmed_at is not None,
             topics.get(row.id, []),
             float(row.created_at),
+            row.user_id,
         )
         for row in rows
     ]
 
 
 def save_subscription(
-    store: Store, email: str, frequency: str, time_zone: str, topics: Sequence[Topic]
+    store: Store,
+    email: str,
+    frequency: str,
+    time_zone: str,
+    topics: Sequence[Topic],
+    owner: int | None = None,
 ) -> Subscription:
     """Create the subscription of ``email``, or replace its settings and topics.
 
-    An existing subscription keeps its confirmation: changing topics needs no new opt-in.
+    An existing subscription keeps its confirmation (changing topics needs no new
+    opt-in) and its owner; ``owner``, the account it belongs to, is set on a new one.
     """
     now = time.time()
     with store.engine.begin() as connection:
@@ -107,12 +115,16 @@ def save_subscription(
             try:
                 result = connection.execute(
                     _SUBSCRIPTIONS.insert().values(
-                        email=email, frequency=frequency, time_zone=time_zone, created_at=now
+                        email=email,
+                        frequency=frequency,
+                        time_zone=time_zone,
+                        created_at=now,
+                        user_id=owner,
                     )
                 )
             except IntegrityError:  # subscribed concurrently: settle on that row
                 connection.rollback()
-                return save_subscription(store, email, frequency, time_zone, topics)
+                return save_subscription(store, email, frequency, time_zone, topics, owner)
             subscription_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         else:
             subscription_id = int(existing.id)
@@ -162,6 +174,32 @@ def confirm_subscription(store: Store, subscription_id: int) -> bool:
             .values(confirmed_at=time.time())
         )
     return bool(result.rowcount)
+
+
+def claim_subscription(store: Store, subscription_id: int, user_id: int) -> bool:
+    """Make the subscription ``user_id``'s, unless it is an account's already; returns
+    whether it is now that account's."""
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(_SUBSCRIPTIONS)
+            .where(_SUBSCRIPTIONS.c.id == subscription_id, _SUBSCRIPTIONS.c.user_id.is_(None))
+            .values(user_id=user_id)
+        )
+        owner = connection.scalar(
+            select(_SUBSCRIPTIONS.c.user_id).where(_SUBSCRIPTIONS.c.id == subscription_id)
+        )
+    return owner == user_id
+
+
+def owned_subscriptions(store: Store, user_id: int) -> list[Subscription]:
+    """The subscriptions that belong to the account ``user_id``, oldest first."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(_SUBSCRIPTIONS)
+            .where(_SUBSCRIPTIONS.c.user_id == user_id)
+            .order_by(_SUBSCRIPTIONS.c.id)
+        ).all()
+    return _subscriptions(store, rows)
 
 
 def delete_subscription(store: Store, subscription_id: int) -> bool:

@@ -19,6 +19,7 @@ from paperfeed.digest.subscribing import (
     MAX_TOPICS,
     SubscriptionError,
     TopicInput,
+    mail_address,
     mailbox_of,
     read_token,
     subscribe,
@@ -30,13 +31,22 @@ from paperfeed.store.daily import latest_daily_date
 from paperfeed.store.subscriptions import (
     Subscription,
     Topic,
+    claim_subscription,
     confirm_subscription,
     delete_subscription,
     get_subscription,
 )
 from paperfeed.web.api import errors
 from paperfeed.web.schema_hints import time_zone_schema
-from paperfeed.web.security import check_csrf, client_address, engine_of, settings_of, store_of
+from paperfeed.web.security import (
+    bearer_user,
+    check_csrf,
+    client_address,
+    engine_of,
+    session_user,
+    settings_of,
+    store_of,
+)
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -99,6 +109,22 @@ def _check_subscribe_rate(request: Request, email: str) -> None:
     accounts.check_rate(store, f"subscribe:mailbox:{mailbox_of(email)[:320]}", *SUBSCRIBE_LIMIT)
 
 
+def _own_account(request: Request, email: str) -> int | None:
+    """The id of the caller's account (API token or session) when it has the address
+    being subscribed: the subscription is then that account's own, in its download and
+    deletion. Anyone else's subscription of an address stays no account's.
+
+    Raises:
+        SubscriptionError: ``email`` is not an address mail can be sent to.
+    """
+    address = mail_address(email)
+    try:
+        user = bearer_user(request) or session_user(request)
+    except HTTPException:  # a bad token: subscribing needs none, so it is not an owner
+        user = None
+    return user.id if user is not None and user.email == address else None
+
+
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(request: Request) -> HTMLResponse:
     return render(request, "subscribe.html", _form_context(None))
@@ -120,7 +146,8 @@ def subscribe_submit(
     try:
         _check_subscribe_rate(request, email)
         topics = _topics_from_form(topic or [], relevance or [])
-        subscription = subscribe(store, email, frequency, time_zone, topics)
+        owner = _own_account(request, email)
+        subscription = subscribe(store, email, frequency, time_zone, topics, owner)
     except accounts.RateLimitedError as error:
         return render(
             request, "subscribe.html", _form_context(None, str(error), **values), status_code=429
@@ -138,6 +165,11 @@ def subscribe_submit(
 def confirm(request: Request, token: str = "") -> HTMLResponse:
     subscription = _subscription_of(request, "confirm", token)
     confirm_subscription(store_of(request), subscription.id)
+    user = session_user(request)
+    if user is not None and user.email == subscription.email:
+        # the link came to the mailbox and is followed signed in to the account of
+        # that address: both are one person's, so the subscription is the account's
+        claim_subscription(store_of(request), subscription.id, user.id)
     manage = link(settings_of(request), "/subscribe/manage", "manage", subscription)
     return render(request, "subscribe_done.html", {"message": "confirmed", "manage_url": manage})
 
@@ -325,6 +357,7 @@ def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
             body.frequency,
             body.time_zone,
             body.topic_inputs(),
+            _own_account(request, body.email),
         )
     except accounts.RateLimitedError as error:
         raise HTTPException(429, str(error)) from None

@@ -31,6 +31,7 @@ from paperfeed.store.migrations import (
     m015_vote_time_index,
     m016_organization_index,
     m017_canonical_addresses,
+    m018_subscription_owner,
 )
 
 Migration = Callable[[Connection], None]
@@ -55,6 +56,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (15, "vote_time_index", m015_vote_time_index.apply),
     (16, "organization_index", m016_organization_index.apply),
     (17, "canonical_addresses", m017_canonical_addresses.apply),
+    (18, "subscription_owner", m018_subscription_owner.apply),
 ]
 
 
