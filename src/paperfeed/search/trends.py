@@ -120,9 +120,9 @@ def monthly_trend(
         raise SearchError("the search index is not built yet (run paperfeed index)")
     if query.arxiv_ids:
         notes.append("arXiv ids are not counted in a trend")
-    if query.categories:  # why a category counts nothing, as the search says it
-        notes += category_notes(engine.lexical, query.categories)
     keys = _matching_keys(engine, query)
+    if query.categories and not len(keys):  # why a category counts nothing, as a search
+        notes += category_notes(engine.lexical, query.categories)
     if query.phrases:
         if len(keys) <= PHRASE_CHECK_LIMIT:
             keys = np.array(_phrase_filter(engine, query, keys), np.int64)
