@@ -241,6 +241,11 @@ class LexicalIndex:
         """One more than the largest live key: the size of a mask over live paper keys."""
         return len(self._position_of_key)
 
+    @property
+    def segment_offsets(self) -> NDArray[np.int64]:
+        """Each segment's first global position, then the number of positions."""
+        return self._offsets
+
     def segment_at(self, offset: int) -> tuple[Segment, bool]:
         """The segment starting at global position ``offset``, and whether all of it is live."""
         return self._by_offset[offset]
@@ -317,12 +322,6 @@ class LexicalIndex:
         candidates, best_scores = best(candidates, scores[candidates], limit)
         return self._keys[candidates], best_scores
 
-    def count_positive(
-        self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
-    ) -> int:
-        """How many papers ``top`` could return at any depth: positive scores, allowed."""
-        return len(self._positive(scores, allowed))
-
     def positive_keys(
         self, scores: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
     ) -> NDArray[np.int64]:
@@ -373,28 +372,6 @@ class LexicalIndex:
         positions = np.full(len(keys), -1, np.int64)
         positions[inside] = table[keys[inside]]
         return positions
-
-    def gather_sequences(
-        self, positions: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int32], NDArray[np.int64]] | None:
-        """The title + abstract term sequences of the docs at global ``positions`` (-1:
-        none), for ``term_sequences.adjacent_pair_shares``: all terms in one array and the
-        index into ``positions`` each belongs to. None when a segment predates sequences."""
-        if not self.has_sequences:
-            return None
-        terms: list[NDArray[np.int32]] = []
-        owners: list[NDArray[np.int64]] = []
-        segment_of = np.searchsorted(self._offsets, positions, side="right") - 1
-        for index in np.unique(segment_of[positions >= 0]).tolist():
-            inside = np.flatnonzero((segment_of == index) & (positions >= 0))
-            sequences = self.segments[index].sequences
-            assert sequences is not None
-            found, lengths = sequences.gather(positions[inside] - self._offsets[index])
-            terms.append(found)
-            owners.append(np.repeat(inside, lengths))
-        if not terms:
-            return np.empty(0, np.int32), np.empty(0, np.int64)
-        return np.concatenate(terms), np.concatenate(owners)
 
     @property
     def has_sequences(self) -> bool:

@@ -90,9 +90,29 @@ def proximity(
         for first, second in pairs
         if first in vocabulary and second in vocabulary
     ]
-    gathered = lexical.gather_sequences(lexical.positions_of(keys))
-    assert gathered is not None  # has_sequences
-    terms, owners = gathered
+    terms, owners = _term_sequences_at(lexical, lexical.positions_of(keys))
     return adjacent_pair_shares(
         terms, owners, len(keys), np.array(known, np.int64).reshape(-1, 2), len(pairs)
     )
+
+
+def _term_sequences_at(
+    lexical: LexicalIndex, positions: NDArray[np.int64]
+) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+    """The title + abstract term sequences of the docs at global ``positions`` (-1:
+    none), for ``term_sequences.adjacent_pair_shares``: all terms in one array and the
+    index into ``positions`` each belongs to (every segment has sequences)."""
+    terms: list[NDArray[np.int32]] = []
+    owners: list[NDArray[np.int64]] = []
+    offsets = lexical.segment_offsets
+    segment_of = np.searchsorted(offsets, positions, side="right") - 1
+    for index in np.unique(segment_of[positions >= 0]).tolist():
+        inside = np.flatnonzero((segment_of == index) & (positions >= 0))
+        sequences = lexical.segments[index].sequences
+        assert sequences is not None  # the caller checked has_sequences
+        found, lengths = sequences.gather(positions[inside] - offsets[index])
+        terms.append(found)
+        owners.append(np.repeat(inside, lengths))
+    if not terms:
+        return np.empty(0, np.int32), np.empty(0, np.int64)
+    return np.concatenate(terms), np.concatenate(owners)

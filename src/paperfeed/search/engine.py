@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,6 @@ from paperfeed.search.query_embedding import QueryEmbedding
 from paperfeed.search.ranking import (
     DENSE_DEPTH,
     LEXICAL_DEPTH,
-    KeyedNumbers,
     Ranking,
     best_similarity,
     every_allowed,
@@ -36,6 +34,7 @@ from paperfeed.search.ranking import (
     fused_scores,
     gather,
     is_close_match,
+    ranking_of,
     restrict,
 )
 from paperfeed.search.results import (
@@ -261,30 +260,9 @@ class SearchEngine:
         timings["fusion"] = time.perf_counter() - started
         for observe in self.timing_observers:
             observe(timings)
-        has_cosine = ~np.isnan(found.cosine)
         # past the depth, a phrase's word order is unchecked: count what was checked
         counted = not (query.phrases and found.lexical_beyond)
-        return Ranking(
-            keys=tuple(found.keys[order].tolist()),
-            scores=KeyedNumbers(found.keys[order], scores[order], float),
-            lexical_ranks=KeyedNumbers(
-                found.keys[found.lexical_order], np.arange(1, len(found.lexical_order) + 1), int
-            ),
-            semantic_ranks=KeyedNumbers(
-                found.keys[found.dense_order], np.arange(1, len(found.dense_order) + 1), int
-            ),
-            similarities=KeyedNumbers(found.keys[has_cosine], found.cosine[has_cosine], float),
-            timings=MappingProxyType(timings),
-            close_match=close,
-            best_similarity=best,
-            notes=tuple(notes),
-            papers=MappingProxyType(fetched),
-            matches=len(order) + (found.lexical_beyond if counted else 0),
-            matches_exact=counted,
-            beyond=found.lexical_rest
-            if found.lexical_rest is not None and counted
-            else np.empty(0, np.int64),
-        )
+        return ranking_of(found, order, scores, close, best, notes, timings, fetched, counted)
 
     # -- public API --------------------------------------------------------------
 

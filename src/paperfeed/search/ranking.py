@@ -335,3 +335,41 @@ def every_allowed(lexical: LexicalIndex | None, allowed: NDArray[np.bool_] | Non
         similarities=MappingProxyType({}),
         timings=MappingProxyType({}),
     )
+
+
+def ranking_of(
+    found: Candidates,
+    order: NDArray[np.int64],
+    scores: NDArray[np.float64],
+    close: bool,
+    best: float | None,
+    notes: Sequence[str],
+    timings: Mapping[str, float],
+    fetched: Mapping[int, StoredPaper],
+    counted: bool,
+) -> Ranking:
+    """The ranking of ``found`` in ``order`` (positions into it) with their ``scores``;
+    ``counted``: every match past the depth was checked (not so under a phrase), so the
+    count is exact and a date order may reach them."""
+    has_cosine = ~np.isnan(found.cosine)
+    return Ranking(
+        keys=tuple(found.keys[order].tolist()),
+        scores=KeyedNumbers(found.keys[order], scores[order], float),
+        lexical_ranks=KeyedNumbers(
+            found.keys[found.lexical_order], np.arange(1, len(found.lexical_order) + 1), int
+        ),
+        semantic_ranks=KeyedNumbers(
+            found.keys[found.dense_order], np.arange(1, len(found.dense_order) + 1), int
+        ),
+        similarities=KeyedNumbers(found.keys[has_cosine], found.cosine[has_cosine], float),
+        timings=MappingProxyType(timings),
+        close_match=close,
+        best_similarity=best,
+        notes=tuple(notes),
+        papers=MappingProxyType(fetched),
+        matches=len(order) + (found.lexical_beyond if counted else 0),
+        matches_exact=counted,
+        beyond=found.lexical_rest
+        if found.lexical_rest is not None and counted
+        else np.empty(0, np.int64),
+    )
