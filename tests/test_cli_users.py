@@ -42,6 +42,7 @@ def test_the_operator_manages_users(store: Store) -> None:
     assert code == 0 and "created user eve@example.org" in out
     code, out, _ = _run("users", "list")
     lines = [line.split("\t") for line in out.splitlines()]
+    assert [line[4] for line in lines] == ["0 comments", "0 comments"]
     assert [(line[1], line[2], line[3]) for line in lines] == [
         ("root@example.org", "admin", "active"),
         ("eve@example.org", "user", "active"),
@@ -65,7 +66,7 @@ def test_the_operator_manages_users(store: Store) -> None:
     session = accounts.start_session(store, eve)
     code, out, _ = _run("users", "reset-password", "eve@example.org", "--password-stdin",
                         stdin="a brand new password\n")  # fmt: skip
-    assert code == 0 and "1 sessions and 0 API tokens ended" in out
+    assert code == 0 and "1 session and 0 API tokens ended" in out  # said "1 sessions"
     assert accounts.user_for_session(store, session) is None
     assert accounts.authenticate(store, "eve@example.org", "a brand new password") is not None
 

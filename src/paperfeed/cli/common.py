@@ -34,3 +34,8 @@ def open_engine() -> Any:
 
     settings = load_settings()
     return SearchEngine(open_store(settings), settings)
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: "1 comment", "3 API tokens"."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

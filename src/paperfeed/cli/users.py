@@ -18,7 +18,7 @@ import click
 from paperfeed import accounts, administration
 from paperfeed.accounts import AccountError, DuplicateEmailError, User
 from paperfeed.administration import Actor, AdminError, UnknownUserError
-from paperfeed.cli.common import load_settings, open_store
+from paperfeed.cli.common import counted, load_settings, open_store
 from paperfeed.store import Store
 
 _ERRORS = (AccountError, AdminError, DuplicateEmailError, UnknownUserError)
@@ -103,8 +103,8 @@ def list_users(as_json: bool) -> None:
             click.echo(json.dumps(record))
         else:
             click.echo(
-                f"{user.id}\t{user.email}\t{user.role}\t{state}\t{user.comments} comments"
-                f"\t{user.name}"
+                f"{user.id}\t{user.email}\t{user.role}\t{state}"
+                f"\t{counted(user.comments, 'comment')}\t{user.name}"
             )
 
 
@@ -143,7 +143,7 @@ def disable(user: str, hide_comments: bool) -> None:
         )
     except _ERRORS as error:
         raise click.ClickException(str(error)) from None
-    suffix = f"; {hidden} comments hidden" if hide_comments else ""
+    suffix = f"; {counted(hidden, 'comment')} hidden" if hide_comments else ""
     click.echo(f"{target.email} is disabled (sessions and API tokens ended){suffix}")
 
 
@@ -170,7 +170,8 @@ def reset_password(user: str, password_stdin: bool) -> None:
         )
     except _ERRORS as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"password of {target.email} set; {sessions} sessions and {tokens} API tokens ended")
+    ended = f"{counted(sessions, 'session')} and {counted(tokens, 'API token')}"
+    click.echo(f"password of {target.email} set; {ended} ended")
 
 
 @users_command.command("invite")
