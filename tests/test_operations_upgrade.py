@@ -71,6 +71,27 @@ def test_migrate_upgrades_a_previous_version_database(
     assert found.exit_code == 0 and '"2608.00677"' in found.output
 
 
+def test_migrate_says_when_a_newer_version_upgraded_the_database(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "the schema is up to date" on a database a newer release had upgraded."""
+    monkeypatch.setenv("PAPERFEED_DATABASE_URL", database_url)
+    assert CliRunner().invoke(main, ["migrate"]).exit_code == 0
+    engine = create_database_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            schema.schema_migrations.insert().values(
+                version=999, name="from_the_future", applied_at=datetime.now(UTC).isoformat()
+            )
+        )
+    engine.dispose()
+    for arguments in (["migrate"], ["migrate", "--check"]):
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == 1, result.output
+        assert "up to date" not in result.output
+        assert "migrations this version does not know (999): a newer paperfeed" in (result.stderr)
+
+
 def test_any_command_also_migrates_and_migrate_names_a_bad_database(
     paperfeed_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -89,6 +89,16 @@ def migrate(check: bool) -> None:
         click.echo(f"applied {version:03d} {name}")
     for version, name in report.pending:
         click.echo(f"pending {version:03d} {name}")
+    if report.unknown:
+        # "up to date" would hide that older code now runs on a newer schema
+        newer = ", ".join(f"{version:03d}" for version in report.unknown)
+        click.echo(
+            f"the database has migrations this version does not know ({newer}): a newer "
+            "paperfeed upgraded it. Run that version, or restore a backup made before the "
+            "upgrade (paperfeed restore)",
+            err=True,
+        )
+        sys.exit(1)
     if report.pending:
         sys.exit(1)
     if not report.applied:

@@ -26,6 +26,13 @@ class MigrationReport:
     applied: tuple[tuple[int, str], ...]
 
     @property
+    def unknown(self) -> tuple[int, ...]:
+        """Versions the database has that this version does not (a newer paperfeed
+        upgraded it)."""
+        known = {version for version, _, _ in MIGRATIONS}
+        return tuple(version for version, _ in self.present if version not in known)
+
+    @property
     def current(self) -> int:
         done = [version for version, _ in self.present + self.applied]
         return max(done, default=0)
