@@ -262,3 +262,36 @@ def test_a_paper_submitted_today_leaves_trending_full_on_an_archive(site: Site) 
     # what was trending at the archive's end follows whatever today's list holds
     kept = [paper_id for paper_id in after if paper_id != ARXIV_ONLY_ID]
     assert kept == before[: len(kept)]
+
+
+def test_a_feed_reader_polling_an_unchanged_feed_gets_304(site: Site) -> None:
+    """Feed readers poll; every poll got the whole feed again (no ETag to send back)."""
+    from account_helpers import make_token, sign_up
+
+    url = f"{site.url}/rss/trending"
+    first = feedparser.parse(url)
+    assert first.status == 200 and first.entries and first.etag.startswith('W/"')
+    # the anonymous page cache's copy answers the reader's tag...
+    again = feedparser.parse(url, etag=first.etag)
+    assert again.status == 304 and not again.entries
+    # ...and so does the feed itself (a request the cache does not take)
+    with site.client(headers={"Authorization": "Bearer not-a-cache-hit"}) as client:
+        fresh = client.get("/rss/trending", headers={"If-None-Match": first.etag})
+        assert fresh.status_code == 304 and fresh.content == b""
+        assert fresh.headers["etag"] == first.etag
+        other = client.get("/rss/trending", headers={"If-None-Match": 'W/"another"'})
+        assert other.status_code == 200 and other.headers["etag"] == first.etag
+    # a new comment is a new version of the paper's discussion feed
+    paper_feed = f"{site.url}/rss/papers/{ARXIV_ONLY_ID}"
+    before = feedparser.parse(paper_feed)
+    assert before.status == 200
+    with site.client() as browser:
+        sign_up(browser, "poller@example.org", "correct horse battery")
+        token = make_token(browser)
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as api:
+        posted = api.post(f"/api/papers/{ARXIV_ONLY_ID}/comments", json={"text": "New here"})
+        assert posted.status_code == 201, posted.text
+    with site.client(headers={"Authorization": "Bearer not-a-cache-hit"}) as client:
+        after = client.get(f"/rss/papers/{ARXIV_ONLY_ID}", headers={"If-None-Match": before.etag})
+    assert after.status_code == 200 and "New here" in after.text
+    assert after.headers["etag"] != before.etag

@@ -20,7 +20,7 @@ from paperfeed.discussion import (
 )
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.store.comments import Comment
-from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, render_rss_entries, rss_response
+from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, rss_response
 from paperfeed.web.row_ids import CommentId
 from paperfeed.web.security import (
     api_user,
@@ -253,11 +253,10 @@ def paper_comments_rss(request: Request, id: str) -> Response:
             )
         )
     return rss_response(
-        render_rss_entries(
-            f"Discussion of “{paper.title}”",
-            page,
-            f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
-            f"Comments on {paper.arxiv_id}, newest first",
-            entries,
-        )
+        request,
+        f"Discussion of “{paper.title}”",
+        page,
+        f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
+        f"Comments on {paper.arxiv_id}, newest first",
+        entries,
     )

@@ -13,6 +13,7 @@ are ``<dc:creator>`` elements: RSS's own ``<author>`` must be an email address.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Sequence
@@ -56,6 +57,7 @@ _RSS_DOCUMENT: dict[int | str, dict[str, Any]] = {
         "description": "An RSS 2.0 document",
         "content": {RSS_MEDIA_TYPE: {"schema": {"type": "string"}}},
     },
+    304: {"description": "Not modified: the If-None-Match header names the feed's ETag"},
 }
 RSS_RESPONSES = _RSS_DOCUMENT | errors(400)
 
@@ -113,16 +115,9 @@ def render_rss_entries(
     return document
 
 
-def render_rss(
-    title: str,
-    link: str,
-    self_link: str,
-    description: str,
-    papers: Sequence[StoredPaper],
-    base: str,
-) -> bytes:
-    """An RSS 2.0 document with one item per paper."""
-    entries = [
+def paper_entries(papers: Sequence[StoredPaper], base: str) -> list[FeedEntry]:
+    """One feed item per paper."""
+    return [
         FeedEntry(
             title=paper.title or paper.arxiv_id,
             link=f"{base}/papers/{url_id(paper.arxiv_id)}",
@@ -133,11 +128,30 @@ def render_rss(
         )
         for paper in papers
     ]
-    return render_rss_entries(title, link, self_link, description, entries)
 
 
-def rss_response(document: bytes | str) -> Response:
-    return Response(document, media_type=f"{RSS_MEDIA_TYPE}; charset=utf-8")
+def rss_response(
+    request: Request,
+    title: str,
+    link: str,
+    self_link: str,
+    description: str,
+    entries: Sequence[FeedEntry],
+) -> Response:
+    """The feed, or 304 Not Modified to a reader that sends the ``ETag`` it has.
+
+    Feed readers poll; with ``If-None-Match`` (RFC 9110, 13.1.2) an unchanged feed costs
+    them and us no body. The tag is weak: it names the feed's content, while the
+    document's ``lastBuildDate`` says when it was rendered.
+    """
+    content = repr((title, link, self_link, description, tuple(entries))).encode()
+    tag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    asked = request.headers.get("if-none-match", "")
+    if tag in (value.strip() for value in asked.split(",")) or asked.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    document = render_rss_entries(title, link, self_link, description, entries)
+    return Response(document, media_type=f"{RSS_MEDIA_TYPE}; charset=utf-8", headers=headers)
 
 
 @router.get(
@@ -159,14 +173,12 @@ def daily_rss(
     base = settings_of(request).base_url
     query = str(request.url.query)
     return rss_response(
-        render_rss(
-            f"Daily papers — {feed.label}",
-            f"{base}/" + (f"?{query}" if query else ""),
-            f"{base}/rss/daily" + (f"?{query}" if query else ""),
-            "The daily list of papers, most upvoted first",
-            [item.paper for item in feed.items[:FEED_SIZE]],
-            base,
-        )
+        request,
+        f"Daily papers — {feed.label}",
+        f"{base}/" + (f"?{query}" if query else ""),
+        f"{base}/rss/daily" + (f"?{query}" if query else ""),
+        "The daily list of papers, most upvoted first",
+        paper_entries([item.paper for item in feed.items[:FEED_SIZE]], base),
     )
 
 
@@ -178,14 +190,12 @@ def trending_rss(request: Request) -> Response:
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=FEED_SIZE)
     return rss_response(
-        render_rss(
-            "Trending papers",
-            f"{base}/trending",
-            f"{base}/rss/trending",
-            f"Papers by upvotes decayed with a {half_life:g}-hour half-life",
-            [item.paper for item in items],
-            base,
-        )
+        request,
+        "Trending papers",
+        f"{base}/trending",
+        f"{base}/rss/trending",
+        f"Papers by upvotes decayed with a {half_life:g}-hour half-life",
+        paper_entries([item.paper for item in items], base),
     )
 
 
@@ -220,12 +230,11 @@ def search_rss(
     filters = search_filters(cat, since, until)
     parameters = urlencode({"q": q} | filters | ({"sort": sort} if sort != "date" else {}))
     return rss_response(
-        render_rss(
-            f"Papers matching “{q}”",
-            f"{base}/search?{urlencode({'q': q} | filters)}",
-            f"{base}/rss/search?{parameters}",
-            f"Search results for {q}",
-            [hit.paper for hit in results.hits] if results.close_match else [],  # not news
-            base,
-        )
+        request,
+        f"Papers matching “{q}”",
+        f"{base}/search?{urlencode({'q': q} | filters)}",
+        f"{base}/rss/search?{parameters}",
+        f"Search results for {q}",
+        # nothing close is not news: an empty feed
+        paper_entries([hit.paper for hit in results.hits] if results.close_match else [], base),
     )

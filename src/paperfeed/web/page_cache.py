@@ -66,6 +66,10 @@ class AnonymousPageCache:
                 # the route that made the page, as routing would have set it: the request
                 # is counted and logged under it (operations_endpoints.RequestObserver)
                 scope["route"] = route
+            if _not_modified(scope, start):
+                # the reader has this version (a feed's ETag): no body, as the route says
+                tag = [(name, value) for name, value in start["headers"] if name.lower() == b"etag"]
+                start, body = {**start, "status": 304, "headers": tag}, b""
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
             return
@@ -102,6 +106,15 @@ class AnonymousPageCache:
         while len(self._entries) > MAX_ENTRIES or self._bytes > MAX_BYTES:
             _, dropped = self._entries.popitem(last=False)
             self._bytes -= _size(dropped)
+
+
+def _not_modified(scope: Scope, start: Message) -> bool:
+    """The request's ``If-None-Match`` names the kept answer's ``ETag``."""
+    tags = [value for name, value in start.get("headers", []) if name.lower() == b"etag"]
+    asked = [value for name, value in scope["headers"] if name == b"if-none-match"]
+    if not tags or not asked:
+        return False
+    return tags[0] in {value.strip() for value in asked[0].split(b",")} or asked[0] == b"*"
 
 
 def _size(entry: _Entry) -> int:
