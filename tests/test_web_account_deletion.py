@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from account_helpers import make_token, sign_in, sign_up
 from paperfeed.cli import main
+from paperfeed.store import schema
 from running_site import Site, csrf_of
 
 PAPER = "2608.19880"
@@ -138,6 +140,12 @@ def test_the_api_deletes_an_account_with_its_token_and_password(site: Site) -> N
         assert _upvotes(anonymous, PAPER) == before
         assert anonymous.get("/api/account/export", headers=bearer).status_code == 401
         assert browser.get("/account", follow_redirects=False).status_code == 303
+        # /api/docs told script writers the download leaves the subscriptions out; since
+        # migration 18 it holds the account's own
+        paths = anonymous.get("/api/openapi.json").json()["paths"]
+        described = " ".join(paths["/api/account/export"]["get"]["description"].split())
+        assert "own digest subscriptions" in described, described
+        assert "not the digest subscription" not in described
 
 
 def test_signing_up_with_someone_s_address_reaches_nothing_of_their_subscription(
@@ -239,3 +247,33 @@ def test_the_last_admin_cannot_delete_the_account_and_a_deleted_admin_is_none(
             "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
         )
         assert refused.status_code == 403 and "last admin of this site" in refused.text
+
+
+def test_the_download_lists_votes_cast_at_one_time_in_the_same_order_everywhere(
+    site: Site,
+) -> None:
+    """Votes (and tokens) of one moment were listed by time alone: in the store's row
+    order on SQLite and in whatever order PostgreSQL's sort left them."""
+    with site.client() as browser:
+        sign_up(browser, "ties@example.org", PASSWORD)
+        token = make_token(browser)
+    with site.store.engine.connect() as connection:
+        user_id = connection.scalar(
+            select(schema.users.c.id).where(schema.users.c.email == "ties@example.org")
+        )
+        stored = connection.execute(
+            select(schema.papers.c.key, schema.papers.c.arxiv_id).order_by(schema.papers.c.key)
+        ).all()
+    picked: list[tuple[int, str]] = []  # stored in the opposite order of their ids
+    for key, arxiv_id in stored:
+        if not picked or arxiv_id < picked[-1][1]:
+            picked.append((int(key), arxiv_id))
+    assert len(picked) >= 3, stored[:10]
+    with site.store.engine.begin() as connection:
+        for key, _ in picked:
+            connection.execute(
+                schema.votes.insert().values(user_id=user_id, paper_key=key, created_at=1.0e9)
+            )
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as api:
+        votes = api.get("/api/account/export").json()["votes"]
+    assert [vote["paper"] for vote in votes] == sorted(arxiv_id for _, arxiv_id in picked)

@@ -254,6 +254,55 @@ def test_the_whole_audit_log_comes_in_pages(site: Site) -> None:
     assert root.get("/api/admin/audit?limit=1001").status_code == 400
 
 
+def test_an_offset_past_a_database_integer_is_named_not_a_500(site: Site) -> None:
+    """``offset=9223372036854775808`` on the users' or the audit log's list answered 500
+    (SQLite: "Python int too large to convert", PostgreSQL: "bigint out of range")."""
+    root = _user(site, "root@example.org", admin=True)
+    token = accounts.create_api_token(site.store, root, "script")
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as api:
+        for route in ("/api/admin/users", "/api/admin/audit"):
+            for offset in (2**63, 10**30):
+                refused = api.get(route, params={"offset": offset})
+                assert refused.status_code == 400, (route, offset, refused.text)
+                error = refused.json()["error"]
+                assert "offset" in error and str(offset) in error, error
+            far = api.get(route, params={"offset": admin_api.MAX_OFFSET})
+            assert far.status_code == 200, far.text
+            listed = far.json()
+            assert listed["total"] >= 1 and not (listed.get("users") or listed.get("entries"))
+
+
+def test_papers_hidden_at_one_time_are_listed_in_the_same_order_on_every_database(
+    site: Site,
+) -> None:
+    """Migration 17 hides every paper no page can name at one time: the hidden list,
+    ordered by that time alone, came in the store's order (SQLite's row order; on
+    PostgreSQL whatever the sort left), so the two databases listed them differently."""
+    root = _user(site, "root@example.org", admin=True)
+    with site.store.engine.connect() as connection:
+        stored = connection.execute(
+            select(schema.papers.c.key, schema.papers.c.arxiv_id).order_by(schema.papers.c.key)
+        ).all()
+    # stored (and hidden) in the opposite order of their ids
+    picked: list[tuple[int, str]] = []
+    for key, arxiv_id in stored:
+        if not picked or arxiv_id < picked[-1][1]:
+            picked.append((int(key), arxiv_id))
+    assert len(picked) >= 3, stored[:10]
+    at = time.time()
+    with site.store.engine.begin() as connection:
+        for key, _ in picked:
+            connection.execute(
+                schema.hidden_papers.insert().values(
+                    paper_key=key, hidden_by=None, hidden_at=at, reason="no page can name it"
+                )
+            )
+    token = accounts.create_api_token(site.store, root, "script")
+    with site.client(headers={"Authorization": f"Bearer {token}"}) as api:
+        listed = [entry["paper"] for entry in api.get("/api/admin/papers/hidden").json()["papers"]]
+    assert listed == sorted(arxiv_id for _, arxiv_id in picked)
+
+
 def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
     site: Site,
 ) -> None:

@@ -31,7 +31,7 @@ def _account(connection: Connection, user_id: int) -> dict[str, Any]:
     tokens = connection.execute(
         select(schema.api_tokens.c.label, schema.api_tokens.c.created_at)
         .where(schema.api_tokens.c.user_id == user_id)
-        .order_by(schema.api_tokens.c.created_at)
+        .order_by(schema.api_tokens.c.created_at, schema.api_tokens.c.token_hash)
     ).all()
     return {
         "id": int(row.id),
@@ -48,7 +48,7 @@ def _votes(connection: Connection, user_id: int) -> list[dict[str, Any]]:
         select(_PAPERS.c.arxiv_id, _PAPERS.c.title, schema.votes.c.created_at)
         .join(_PAPERS, _PAPERS.c.key == schema.votes.c.paper_key)
         .where(schema.votes.c.user_id == user_id)
-        .order_by(schema.votes.c.created_at)
+        .order_by(schema.votes.c.created_at, _PAPERS.c.arxiv_id)
     ).all()
     return [
         {"paper": row.arxiv_id, "title": row.title, "created_at": float(row.created_at)}
@@ -112,7 +112,7 @@ def _submissions(connection: Connection, user_id: int) -> list[dict[str, Any]]:
         select(_PAPERS.c.arxiv_id, _PAPERS.c.title, schema.submissions.c.submitted_at)
         .join(_PAPERS, _PAPERS.c.key == schema.submissions.c.paper_key)
         .where(schema.submissions.c.user_id == user_id)
-        .order_by(schema.submissions.c.submitted_at)
+        .order_by(schema.submissions.c.submitted_at, _PAPERS.c.arxiv_id)
     ).all()
     return [
         {"paper": row.arxiv_id, "title": row.title, "submitted_at": float(row.submitted_at)}

@@ -189,7 +189,7 @@ def list_tokens(store: Store, user_id: int) -> list[tuple[str, str, float]]:
                 schema.api_tokens.c.created_at,
             )
             .where(schema.api_tokens.c.user_id == user_id)
-            .order_by(schema.api_tokens.c.created_at.desc())
+            .order_by(schema.api_tokens.c.created_at.desc(), schema.api_tokens.c.token_hash)
         ).all()
     return [(row.token_hash, row.label, row.created_at) for row in rows]
 

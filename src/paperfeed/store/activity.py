@@ -30,7 +30,7 @@ def submitted_keys(store: Store, user_id: int, limit: int) -> list[tuple[int, fl
         rows = connection.execute(
             select(table.c.paper_key, table.c.submitted_at)
             .where(table.c.user_id == user_id)
-            .order_by(table.c.submitted_at.desc())
+            .order_by(table.c.submitted_at.desc(), table.c.paper_key.desc())
             .limit(limit)
         ).all()
     return [(int(row.paper_key), float(row.submitted_at)) for row in rows]
@@ -43,7 +43,7 @@ def voted_keys_of_user(store: Store, user_id: int, limit: int) -> list[tuple[int
         rows = connection.execute(
             select(table.c.paper_key, table.c.created_at)
             .where(table.c.user_id == user_id)
-            .order_by(table.c.created_at.desc())
+            .order_by(table.c.created_at.desc(), table.c.paper_key.desc())
             .limit(limit)
         ).all()
     return [(int(row.paper_key), float(row.created_at)) for row in rows]

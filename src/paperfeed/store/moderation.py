@@ -242,7 +242,8 @@ def list_hidden_papers(store: Store) -> list[HiddenPaper]:
         rows = connection.execute(
             select(_HIDDEN, papers.c.arxiv_id, papers.c.title)
             .join(papers, papers.c.key == _HIDDEN.c.paper_key)
-            .order_by(_HIDDEN.c.hidden_at.desc())
+            # ties (migration 17 hid its papers at one time) by id, on every database
+            .order_by(_HIDDEN.c.hidden_at.desc(), papers.c.arxiv_id)
         ).all()
     return [
         HiddenPaper(

@@ -166,8 +166,10 @@ class AccountDeletion(BaseModel):
 @api_router.get("/account/export")
 def api_export(request: Request) -> Response:
     """Your data as JSON: account fields (never the password hash), votes, comments,
-    collections with their papers and submissions (not the digest subscription of the
-    address: sign-up does not prove an address). A bearer token or a signed-in session."""
+    collections with their papers, submissions and the account's own digest
+    subscriptions (made, or confirmed, while signed in to it; sign-up does not prove an
+    address, so one made by anyone else is not in it). A bearer token or a signed-in
+    session."""
     user = bearer_user(request) or session_user(request)
     if user is None:
         raise HTTPException(401, "sign in or send 'Authorization: Bearer <token>'")

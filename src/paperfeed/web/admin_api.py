@@ -112,6 +112,11 @@ class ReasonIn(BaseModel):
 
 # -- reading ---------------------------------------------------------------------------------
 
+# Past any list's end, and within what SQLite's and PostgreSQL's OFFSET take (a 64-bit
+# integer): a bigger one answered 500 (SQLite: "Python int too large", PostgreSQL:
+# "bigint out of range") instead of naming the bad value.
+MAX_OFFSET = 1_000_000_000
+
 
 @router.get("/users", summary="Users, oldest first (admins only)")
 def list_users(
@@ -119,7 +124,7 @@ def list_users(
     _admin: Reader,
     q: Annotated[str, Query(description="only users whose address or name holds this")] = "",
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="at most this many")] = None,
-    offset: Annotated[int, Query(ge=0, description="skip this many first")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="skip this many first")] = 0,
 ) -> dict[str, Any]:
     total, users = administration.users_page(store_of(request), q, offset, limit)
     return {"total": total, "users": [user_json(user) for user in users]}
@@ -151,7 +156,9 @@ def list_audit(
     request: Request,
     _admin: Reader,
     limit: Annotated[int, Query(ge=1, le=1_000, description="at most this many")] = 200,
-    offset: Annotated[int, Query(ge=0, description="skip this many newest first")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="skip this many newest first")
+    ] = 0,
 ) -> dict[str, Any]:
     total, entries = administration.audit_page(store_of(request), offset, limit)
     return {"total": total, "entries": [audit_json(entry) for entry in entries]}
