@@ -28,7 +28,11 @@ def print_sync_report(report: Any) -> None:
 @click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
 @click.option("--no-index", is_flag=True, help="Store only; update the index later.")
 @click.option("--no-embed", is_flag=True, help="Update the lexical index only; embed later.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress bars, nor a line per page or wait (failures are still said).",
+)
 def sync(
     source: str | None,
     first: str | None,
