@@ -229,3 +229,19 @@ def test_an_index_dir_that_is_a_file_is_named(
         assert code == 1 and "Traceback" not in err, (command, err)
         assert f"PAPERFEED_INDEX_DIR={str(a_file)!r} is a file, not a folder" in err
     assert a_file.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["sync"], "nor a line per page or wait"),
+        (["similar"], "--json One JSON document on stdout."),
+        (["stats"], "--json One JSON document on stdout."),
+        (["collections", "export"], "[default: bibtex]"),
+        (["collections", "import"], "auto: told apart by the file's content. [default: auto]"),
+        (["digest", "send"], "or with --period weekly this ISO week"),
+    ],
+)
+def test_each_option_says_what_it_does(command: list[str], says: str) -> None:
+    code, out, _ = _run(*command, "--help")
+    assert code == 0 and says in " ".join(out.split()), out
