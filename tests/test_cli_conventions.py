@@ -240,6 +240,7 @@ def test_an_index_dir_that_is_a_file_is_named(
         (["collections", "export"], "[default: bibtex]"),
         (["collections", "import"], "auto: told apart by the file's content. [default: auto]"),
         (["digest", "send"], "or with --period weekly this ISO week"),
+        (["users", "invite"], "Days the link stays valid, at most 3650"),
     ],
 )
 def test_each_option_says_what_it_does(command: list[str], says: str) -> None:

@@ -175,7 +175,12 @@ def reset_password(user: str, password_stdin: bool) -> None:
 
 @users_command.command("invite")
 @click.option("--email", default=None, help="Only this address may use the invite.")
-@click.option("--days", type=float, default=None, help="Validity (default PAPERFEED_INVITE_DAYS).")
+@click.option(
+    "--days",
+    type=float,
+    default=None,
+    help="Days the link stays valid, at most 3650 (default PAPERFEED_INVITE_DAYS, 7).",
+)
 def invite(email: str | None, days: float | None) -> None:
     """Print a single-use sign-up link (for PAPERFEED_SIGNUP=invite)."""
     # a bad option value is a usage error naming the option, before anything is made
