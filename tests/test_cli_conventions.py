@@ -246,3 +246,14 @@ def test_an_index_dir_that_is_a_file_is_named(
 def test_each_option_says_what_it_does(command: list[str], says: str) -> None:
     code, out, _ = _run(*command, "--help")
     assert code == 0 and says in " ".join(out.split()), out
+
+
+def test_a_bad_embedding_model_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec, problem in (
+        ("bogus", "unknown embedder spec 'bogus'"),
+        ("onnx:/nonexistent", "embedding model file not found"),
+    ):
+        monkeypatch.setenv("PAPERFEED_EMBED_MODEL", spec)
+        code, _, err = _run("index", "--quiet")
+        assert code == 1 and "Traceback" not in err, err
+        assert f"PAPERFEED_EMBED_MODEL={spec!r}: {problem}" in err, err
