@@ -235,6 +235,8 @@ def test_an_index_dir_that_is_a_file_is_named(
     ("command", "says"),
     [
         (["sync"], "nor a line per page or wait"),
+        (["sync"], "sync [OPTIONS] [SOURCE] Fetch new papers"),  # the SOURCE the text names
+        (["sync"], "SOURCE is arxiv, arxiv-listing, daily-papers, biorxiv or medrxiv"),
         (["similar"], "--json One JSON document on stdout."),
         (["stats"], "--json One JSON document on stdout."),
         (["collections", "export"], "[default: bibtex]"),
