@@ -60,7 +60,7 @@ def list_collections(email: str) -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A file (default stdout).",
+    help="A file (default, or -: stdout).",
 )
 def export(collection_id: int, name: str, output: Path | None) -> None:
     """Write collection COLLECTION_ID as BibTeX, RIS, CSV or JSON."""
@@ -69,7 +69,7 @@ def export(collection_id: int, name: str, output: Path | None) -> None:
     if collection is None:
         raise click.ClickException(f"no collection {collection_id}")
     text, _ = export_papers(collection, lists.collection_papers(store, collection), name)
-    if output is None:
+    if output is None or str(output) == "-":  # as search --batch - reads stdin
         click.echo(text, nl=False)
     else:
         try:
