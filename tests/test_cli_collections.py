@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import bibtexparser
+import pytest
 from click.testing import CliRunner
 
 from paperfeed import collections as lists
@@ -80,3 +81,15 @@ def test_an_export_to_a_path_that_cannot_be_written_names_it(tmp_path: Path) -> 
     code, _, err = _run("collections", "export", str(reading.id), "-o", str(tmp_path))
     assert code == 2 and "Traceback" not in err  # a folder is a bad option value
     assert f"'--output' / '-o': File '{tmp_path}' is a directory" in err
+
+
+def test_an_export_to_dash_goes_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(Settings.from_environment().database_url)
+    reading = lists.create_collection(
+        store, insert_user(store, "ada@example.org", "Ada", "not-a-real-hash"), "Reading"
+    )
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run("collections", "export", str(reading.id), "--format", "json", "-o", "-")
+    assert code == 0 and '"name": "Reading"' in out
+    assert not (tmp_path / "-").exists()  # it wrote a file named '-'

@@ -197,3 +197,65 @@ def test_a_bad_byte_in_a_csv_is_named_by_its_own_line(tmp_path: Path) -> None:
         marked.write_bytes(b"\xef\xbb\xbf" + ending.join(line.rstrip(b"\n") for line in lines[:4]))
         code, out, err = _run("ingest", "--quiet", "--format", "abstract-dataset", str(marked))
         assert code == 0 and "rejected 0" in out, err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("PAPERFEED_TITLE_WEIGHT", "-2", "PAPERFEED_TITLE_WEIGHT='-2' must not be negative"),
+        ("PAPERFEED_PAGE_CACHE_SECONDS", "-1", "PAPERFEED_PAGE_CACHE_SECONDS='-1' must not be"),
+        ("PAPERFEED_SYNC_DELAY_SECONDS", "-3", "PAPERFEED_SYNC_DELAY_SECONDS='-3' must not be"),
+        ("PAPERFEED_SYNC_BACKOFF_SECONDS", "-1", "PAPERFEED_SYNC_BACKOFF_SECONDS='-1' must not"),
+        ("PAPERFEED_ARXIV_API_URL", "ftp://x", "PAPERFEED_ARXIV_API_URL='ftp://x' is not an http"),
+        ("PAPERFEED_SMTP_SECURITY", "SSL", "PAPERFEED_SMTP_SECURITY='SSL' is not one of"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_it_as_set(
+    name: str, value: str, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, _, err = _run("stats")
+    assert code == 1 and named in err and "Traceback" not in err, err
+
+
+def test_an_index_dir_that_is_a_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_file = tmp_path / "index.txt"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("PAPERFEED_INDEX_DIR", str(a_file))
+    for command in (["stats"], ["search", "diffusion"], ["index", "--no-embed"]):
+        code, _, err = _run(*command)
+        assert code == 1 and "Traceback" not in err, (command, err)
+        assert f"PAPERFEED_INDEX_DIR={str(a_file)!r} is a file, not a folder" in err
+    assert a_file.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["sync"], "nor a line per page or wait"),
+        (["sync"], "sync [OPTIONS] [SOURCE] Fetch new papers"),  # the SOURCE the text names
+        (["sync"], "SOURCE is arxiv, arxiv-listing, daily-papers, biorxiv or medrxiv"),
+        (["similar"], "--json One JSON document on stdout."),
+        (["stats"], "--json One JSON document on stdout."),
+        (["collections", "export"], "[default: bibtex]"),
+        (["collections", "import"], "auto: told apart by the file's content. [default: auto]"),
+        (["digest", "send"], "or with --period weekly this ISO week"),
+        (["users", "invite"], "Days the link stays valid, at most 3650"),
+    ],
+)
+def test_each_option_says_what_it_does(command: list[str], says: str) -> None:
+    code, out, _ = _run(*command, "--help")
+    assert code == 0 and says in " ".join(out.split()), out
+
+
+def test_a_bad_embedding_model_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec, problem in (
+        ("bogus", "unknown embedder spec 'bogus'"),
+        ("onnx:/nonexistent", "embedding model file not found"),
+    ):
+        monkeypatch.setenv("PAPERFEED_EMBED_MODEL", spec)
+        code, _, err = _run("index", "--quiet")
+        assert code == 1 and "Traceback" not in err, err
+        assert f"PAPERFEED_EMBED_MODEL={spec!r}: {problem}" in err, err

@@ -119,8 +119,12 @@ def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
     assert code == 1 and "no user '²'" in err and "Traceback" not in err
     code, _, err = _run("users", "reset-password", "2147483648", "--password-stdin", stdin=PASSWORD)
     assert code == 1 and "no user '2147483648'" in err
-    code, _, err = _run("users", "invite", "--days", "0")
-    assert code == 1 and "invite validity 0.0 days" in err
+    # a bad option value is a usage error (exit 2) naming the option, as README says
+    for days in ("0", "-1", "nan", "5000"):
+        code, _, err = _run("users", "invite", "--days", days)
+        assert code == 2 and "Invalid value for '--days': invite validity" in err, err
+    code, _, err = _run("users", "invite", "--email", "not-an-address")
+    assert code == 2 and "'--email': email 'not-an-address' is not an email address" in err
     assert _run("users", "list") == (0, "", "")
     assert audit_log(store) == []
     # said before the password is asked twice, not after
@@ -142,6 +146,9 @@ def test_a_bad_signup_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERFEED_INVITE_DAYS", "-2")
     with pytest.raises(ValueError, match="PAPERFEED_INVITE_DAYS='-2' must be a positive"):
         Settings.from_environment()
+    monkeypatch.setenv("PAPERFEED_INVITE_DAYS", "5000")  # longer than an invite may last
+    code, _, err = _run("users", "invite")
+    assert code == 1 and "PAPERFEED_INVITE_DAYS='5000' must be at most 3650" in err, err
 
 
 def test_the_first_admin_from_a_real_shell(paperfeed_home: Path) -> None:

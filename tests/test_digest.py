@@ -406,6 +406,8 @@ def test_cli_digest_send_dry_run_then_for_real(
     assert len(inbox.messages) == 1
     bad = runner.invoke(main, ["digest", "send", "--for", "2026-8-21"])
     assert bad.exit_code != 0 and "'2026-8-21' is malformed" in bad.output
+    week = runner.invoke(main, ["digest", "send", "--for", "2026-W34"])  # daily by default
+    assert week.exit_code == 2 and "(a week needs --period weekly)" in week.output
     assert "sent 1" in runner.invoke(main, ["digest", "status"]).output
     store.close()
     Store(mail_settings.database_url).close()

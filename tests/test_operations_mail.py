@@ -85,3 +85,16 @@ def test_mail_test_reports_a_refusal_and_a_server_that_is_not_there(
     monkeypatch.setenv("PAPERFEED_SMTP_HOST", "")
     unset = runner.invoke(main, ["mail", "test", "ada@example.org"])
     assert unset.exit_code == 1 and "PAPERFEED_SMTP_HOST is unset" in unset.output
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_a_ca_file_that_cannot_be_read_is_named(
+    inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, security: str
+) -> None:
+    monkeypatch.setenv("PAPERFEED_SMTP_SECURITY", security)
+    for ca_file in (tmp_path / "missing.pem", tmp_path):
+        monkeypatch.setenv("PAPERFEED_SMTP_CA_FILE", str(ca_file))
+        result = CliRunner().invoke(main, ["mail", "test", "ada@example.org"])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"PAPERFEED_SMTP_CA_FILE={str(ca_file)!r} cannot be used" in result.output
+    assert inbox.messages == []

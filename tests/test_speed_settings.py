@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio.to_thread
@@ -10,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from paperfeed.config import Settings, SettingsError
 from paperfeed.web import create_app
+from running_site import free_port
 
 
 def test_defaults() -> None:
@@ -77,3 +82,30 @@ def test_server_threads_size_each_workers_thread_pool(tmp_path: Path) -> None:
     limited = Settings.from_environment(home | {"PAPERFEED_SERVER_THREADS": "1"})
     assert limited.server_threads == 1
     assert _worker_thread_pool_size(limited) == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("PAPERFEED_SERVER_LOOP", "uvloop"), ("PAPERFEED_SERVER_HTTP", "httptools")]
+)
+def test_serve_names_a_loop_or_parser_that_is_not_installed(
+    key: str, value: str, paperfeed_home: Path
+) -> None:
+    """Each worker failed to import it, and was restarted every second, for ever."""
+    blocked = f"import sys; sys.modules[{value!r}] = None; from paperfeed.cli import main; main()"
+    environment = {**os.environ, key: value, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(
+        [sys.executable, "-c", blocked, "serve", "--port", str(free_port())],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as server:
+        try:
+            _, err = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.communicate()
+            pytest.fail(f"paperfeed serve with {key}={value} (not installed) kept running")
+    assert server.returncode == 1 and "Traceback" not in err, err
+    assert f"{key}={value!r} needs the {value} package: pip install {value}" in err

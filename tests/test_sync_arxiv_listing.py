@@ -22,7 +22,7 @@ from paperfeed.search.new_listing import new_feed
 from paperfeed.store import Store, schema
 from preprint_replay import PreprintReplay, serve_preprints
 from replay_server import Replay, serve_replay
-from running_site import serve
+from running_site import free_port, serve
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 RECORDS = [json.loads(line) for line in (FIXTURES / "oai" / "arxiv_2026-07-01.jsonl").open()]
@@ -224,3 +224,14 @@ def test_a_paper_in_two_followed_listings_keeps_its_own_archives_type(
 
         page = httpx.get(f"{url}/new", params={"date": DAY, "kind": "cross"}, timeout=30).text
         assert "2606.30673" not in page
+
+
+def test_a_listing_that_failed_says_from_until_were_ignored_without_a_stray_bracket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAPERFEED_ARXIV_RSS_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("PAPERFEED_SYNC_RETRIES", "0")
+    code, out = _sync("arxiv-listing", "--from", DAY, "--no-index", "--quiet")
+    assert code == 1 and "arxiv-listing: FAILED" in out
+    assert "[the listing holds the latest announcement only: --from/--until ignored]" in out
+    assert "[ (" not in out

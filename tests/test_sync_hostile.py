@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -233,3 +238,27 @@ def test_a_day_that_is_one_deep_object_fails_cleanly(monkeypatch: pytest.MonkeyP
         f"{base}/api/daily_papers?date={DAILY}&limit=100: the JSON is nested more than 100" in err
     )
     assert "Traceback" not in err
+
+
+def test_a_sync_stopped_by_ctrl_c_is_recorded_as_interrupted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run stopped by Ctrl+C stayed 'running' on /status and in paperfeed stats for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes the request, never answers
+        monkeypatch.setenv(
+            "PAPERFEED_DAILY_PAPERS_URL", f"http://127.0.0.1:{silent.getsockname()[1]}"
+        )
+        monkeypatch.setenv("PAPERFEED_ARXIV_OAI_URL", "")
+        monkeypatch.setenv("PAPERFEED_SYNC_TIMEOUT_SECONDS", "60")
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        command = [sys.executable, "-m", "paperfeed.cli", "sync", "daily-papers", "--quiet"]
+        with subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True) as run:
+            silent.settimeout(30)
+            connection, _ = silent.accept()  # the sync is waiting for its answer now
+            run.send_signal(signal.SIGINT)
+            _, err = run.communicate(timeout=30)
+            connection.close()
+    assert run.returncode != 0 and "Traceback" not in err, err
+    stats = CliRunner().invoke(main, ["stats"])
+    assert "daily-papers FAILED at" in stats.stdout, stats.stdout
+    assert "interrupted (Ctrl+C) before it finished" in stats.stdout

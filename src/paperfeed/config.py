@@ -74,6 +74,13 @@ def _read_positive(environ: Mapping[str, str], key: str, default: float) -> floa
     return value
 
 
+def _read_not_negative(environ: Mapping[str, str], key: str, default: float) -> float:
+    value = _read_float(environ, key, default)
+    if value < 0:
+        raise SettingsError(f"{key}={environ.get(key)!r} must not be negative")
+    return value
+
+
 def _read_url(environ: Mapping[str, str], key: str, default: str) -> str:
     """An http(s) URL; set but empty means "off" (returned as "")."""
     raw = environ.get(key)
@@ -366,6 +373,8 @@ class Settings:
             raise SettingsError(f"PAPERFEED_HOME={str(home)!r} is a file, not a folder")
         database_url = env.get("PAPERFEED_DATABASE_URL") or f"sqlite:///{home / 'paperfeed.db'}"
         index_dir = Path(env.get("PAPERFEED_INDEX_DIR") or home / "index").expanduser()
+        if index_dir.exists() and not index_dir.is_dir():
+            raise SettingsError(f"PAPERFEED_INDEX_DIR={str(index_dir)!r} is a file, not a folder")
         fusion = env.get("PAPERFEED_FUSION") or "calibrated"
         if fusion not in FUSION_METHODS:
             raise SettingsError(
@@ -394,7 +403,7 @@ class Settings:
         smtp_security = (env.get("PAPERFEED_SMTP_SECURITY") or "none").lower()
         if smtp_security not in SMTP_SECURITY:
             raise SettingsError(
-                f"PAPERFEED_SMTP_SECURITY={smtp_security!r} is not one of "
+                f"PAPERFEED_SMTP_SECURITY={env.get('PAPERFEED_SMTP_SECURITY')!r} is not one of "
                 f"{', '.join(SMTP_SECURITY)}"
             )
         digest_hour_text = env.get("PAPERFEED_DIGEST_HOUR") or ""
@@ -433,6 +442,10 @@ class Settings:
                 f"{', '.join(SIGNUP_POLICIES)}"
             )
         invite_days = _read_positive(env, "PAPERFEED_INVITE_DAYS", 7.0)
+        if invite_days > 3650:  # the longest an invite may last (administration.create_invite)
+            raise SettingsError(
+                f"PAPERFEED_INVITE_DAYS={env.get('PAPERFEED_INVITE_DAYS')!r} must be at most 3650"
+            )
         for server in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ()):
             if server.lower() not in BIORXIV_SERVERS:
                 raise SettingsError(
@@ -450,7 +463,7 @@ class Settings:
             embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
             query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
             query_threads=_read_int(env, "PAPERFEED_QUERY_THREADS", 1),
-            title_weight=_read_float(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
+            title_weight=_read_not_negative(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
             min_similarity=min_similarity,
@@ -462,9 +475,9 @@ class Settings:
             base_url=base_url.rstrip("/"),
             base_url_configured=bool(env.get("PAPERFEED_BASE_URL")),
             trusted_proxies=_read_networks(env, "PAPERFEED_TRUSTED_PROXIES"),
-            arxiv_api_url=env.get(
-                "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
-            ).strip(),
+            arxiv_api_url=_read_url(
+                env, "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
+            ),
             smtp_host=(env.get("PAPERFEED_SMTP_HOST") or "").strip(),
             smtp_port=_read_int(
                 env,
@@ -479,7 +492,7 @@ class Settings:
             smtp_ca_file=env.get("PAPERFEED_SMTP_CA_FILE") or "",
             mail_from=mail_from,
             digest_hour=digest_hour,
-            page_cache_seconds=_read_float(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
+            page_cache_seconds=_read_not_negative(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
             server_threads=_read_int(env, "PAPERFEED_SERVER_THREADS", 2),
             server_loop=_read_choice(env, "PAPERFEED_SERVER_LOOP", SERVER_LOOPS),
             server_http=_read_choice(env, "PAPERFEED_SERVER_HTTP", SERVER_HTTP_PARSERS),
@@ -493,10 +506,10 @@ class Settings:
                 env, "PAPERFEED_DAILY_PAPERS_REFRESH_DAYS", 3, minimum=1
             ),
             sync_interval_minutes=sync_interval or None,
-            sync_delay_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_DELAY_SECONDS", 3.0)),
+            sync_delay_seconds=_read_not_negative(env, "PAPERFEED_SYNC_DELAY_SECONDS", 3.0),
             sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
             sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
-            sync_backoff_seconds=max(0.0, _read_float(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0)),
+            sync_backoff_seconds=_read_not_negative(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0),
             sync_budget_minutes=_read_positive(
                 env, "PAPERFEED_SYNC_BUDGET_MINUTES", DEFAULT_SYNC_BUDGET_MINUTES
             ),

@@ -53,12 +53,14 @@ def list_collections(email: str) -> None:
 
 @collections_command.command("export")
 @click.argument("collection_id", type=int)
-@click.option("--format", "name", type=click.Choice(list(FORMATS)), default="bibtex")
+@click.option(
+    "--format", "name", type=click.Choice(list(FORMATS)), default="bibtex", show_default=True
+)
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A file (default stdout).",
+    help="A file (default, or -: stdout).",
 )
 def export(collection_id: int, name: str, output: Path | None) -> None:
     """Write collection COLLECTION_ID as BibTeX, RIS, CSV or JSON."""
@@ -67,7 +69,7 @@ def export(collection_id: int, name: str, output: Path | None) -> None:
     if collection is None:
         raise click.ClickException(f"no collection {collection_id}")
     text, _ = export_papers(collection, lists.collection_papers(store, collection), name)
-    if output is None:
+    if output is None or str(output) == "-":  # as search --batch - reads stdin
         click.echo(text, nl=False)
     else:
         try:
@@ -81,7 +83,14 @@ def export(collection_id: int, name: str, output: Path | None) -> None:
 @click.argument("collection_id", type=int)
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user", "email", required=True, help="The collection owner's email.")
-@click.option("--format", "name", type=click.Choice(IMPORT_FORMATS), default="auto")
+@click.option(
+    "--format",
+    "name",
+    type=click.Choice(IMPORT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="auto: told apart by the file's content.",
+)
 def import_file(collection_id: int, source: Path, email: str, name: str) -> None:
     """Add the papers of a BibTeX or RIS file to collection COLLECTION_ID.
 

@@ -29,8 +29,8 @@ def digest() -> None:
     "--for",
     "label",
     metavar="DAY|WEEK",
-    help="Compose for this day (2026-08-21) or ISO week (2026-W34, or any day of it "
-    "with --period weekly) instead of each subscriber's last complete one.",
+    help="Compose for this day (2026-08-21), or with --period weekly this ISO week "
+    "(2026-W34, or any day of it), instead of each subscriber's last complete one.",
 )
 @click.option("--dry-run", is_flag=True, help="Compose and print; queue and send nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -55,7 +55,8 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
         try:
             label = Period.parse(frequency, label).label  # a day of the week names its week
         except PeriodError as error:
-            raise click.BadParameter(str(error), param_hint="--for") from None
+            hint = " (a week needs --period weekly)" if "-W" in label.upper() else ""
+            raise click.BadParameter(f"{error}{hint}", param_hint="--for") from None
     if not settings.base_url_configured:
         click.echo(
             f"warning: PAPERFEED_BASE_URL is not set: links in the mails say {settings.base_url}",

@@ -102,7 +102,7 @@ def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quie
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def stats(as_json: bool) -> None:
     """Papers, sources and index state."""
     from paperfeed.store.embedding_rows import count_fresh_embeddings

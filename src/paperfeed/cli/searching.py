@@ -260,7 +260,7 @@ def search(
 @click.argument("arxiv_id", required=False)
 @click.option("--text", help="Find papers like this pasted abstract instead of an id.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -> None:
     """Papers similar to ARXIV_ID (or to --text)."""
     from paperfeed.ingest import normalize_paper_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import replace
 
@@ -27,6 +28,16 @@ def serve(host: str, port: int, workers: int) -> None:
     from paperfeed.operations.metrics_folder import prepare_multiprocess_folder
 
     settings = load_settings()
+    # a loop or parser named but not installed failed in every worker, restarted forever
+    for variable, chosen in (
+        ("PAPERFEED_SERVER_LOOP", settings.server_loop),
+        ("PAPERFEED_SERVER_HTTP", settings.server_http),
+    ):
+        if chosen in ("uvloop", "httptools") and importlib.util.find_spec(chosen) is None:
+            raise click.ClickException(
+                f"{variable}={chosen!r} needs the {chosen} package: pip install {chosen} "
+                "(or set it to auto)"
+            )
     prepare_multiprocess_folder(settings)  # before prometheus_client is first imported
 
     from paperfeed.web import create_app

@@ -22,13 +22,18 @@ def print_sync_report(report: Any) -> None:
 @click.argument(
     "source",
     required=False,
+    metavar="[SOURCE]",
     type=click.Choice(["arxiv", "daily-papers", "biorxiv", "medrxiv", "arxiv-listing"]),
 )
 @click.option("--from", "first", metavar="YYYY-MM-DD", help="Start of the window.")
 @click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
 @click.option("--no-index", is_flag=True, help="Store only; update the index later.")
 @click.option("--no-embed", is_flag=True, help="Update the lexical index only; embed later.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress bars, nor a line per page or wait (failures are still said).",
+)
 def sync(
     source: str | None,
     first: str | None,
@@ -40,7 +45,8 @@ def sync(
     """Fetch new papers (arXiv OAI-PMH and its daily listing, the daily-papers API,
     bioRxiv and medRxiv), then update the index.
 
-    Without SOURCE, every configured source. Without --from, each source carries on
+    SOURCE is arxiv, arxiv-listing, daily-papers, biorxiv or medrxiv; without it, every
+    configured source. Without --from, each source carries on
     from where its last sync stopped (the first time: the last 7 days). Exit status 0
     when every source synced (whether or not anything was new), 1 when one failed or
     was left incomplete: what it fetched is stored and the next run carries on.

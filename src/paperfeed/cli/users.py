@@ -176,9 +176,25 @@ def reset_password(user: str, password_stdin: bool) -> None:
 
 @users_command.command("invite")
 @click.option("--email", default=None, help="Only this address may use the invite.")
-@click.option("--days", type=float, default=None, help="Validity (default PAPERFEED_INVITE_DAYS).")
+@click.option(
+    "--days",
+    type=float,
+    default=None,
+    help="Days the link stays valid, at most 3650 (default PAPERFEED_INVITE_DAYS, 7).",
+)
 def invite(email: str | None, days: float | None) -> None:
     """Print a single-use sign-up link (for PAPERFEED_SIGNUP=invite)."""
+    # a bad option value is a usage error naming the option, before anything is made
+    if days is not None and not 0 < days <= 3650:
+        raise click.BadParameter(
+            f"invite validity {days!r} days must be more than 0 and at most 3650",
+            param_hint="'--days'",
+        )
+    if email is not None:
+        try:
+            accounts.normalize_email(email)
+        except AccountError as error:
+            raise click.BadParameter(str(error), param_hint="'--email'") from None
     settings = load_settings()
     store = _store()
     try:

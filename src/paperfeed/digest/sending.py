@@ -84,7 +84,13 @@ class Mailer:
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()  # verifies the certificate and host name
         if self.settings.smtp_ca_file:
-            context.load_verify_locations(cafile=self.settings.smtp_ca_file)
+            try:
+                context.load_verify_locations(cafile=self.settings.smtp_ca_file)
+            except (OSError, ssl.SSLError) as error:  # its message does not name the file
+                raise MailError(
+                    f"PAPERFEED_SMTP_CA_FILE={self.settings.smtp_ca_file!r} cannot be used "
+                    f"as CA certificates (PEM): {error.strerror or error}"
+                ) from None
         return context
 
     def _connect(self) -> smtplib.SMTP:

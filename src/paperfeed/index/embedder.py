@@ -303,15 +303,22 @@ def load_embedder(
 
 def load_configured_embedder(settings: Settings, for_queries: bool = False) -> Embedder:
     """The embedder the settings name, with their thread, window and spinning options;
-    ``for_queries``: with ``PAPERFEED_QUERY_THREADS`` threads (one query at a time)."""
-    return load_embedder(
-        settings.embed_model,
-        threads=settings.query_threads if for_queries else settings.embed_threads,
-        max_tokens=settings.embed_max_tokens,
-        spinning=settings.embed_spinning,
-        provider=settings.embed_provider,
-        for_queries=for_queries,
-    )
+    ``for_queries``: with ``PAPERFEED_QUERY_THREADS`` threads (one query at a time).
+
+    Raises:
+        EmbedderError: as :func:`load_embedder`, naming the setting the spec came from.
+    """
+    try:
+        return load_embedder(
+            settings.embed_model,
+            threads=settings.query_threads if for_queries else settings.embed_threads,
+            max_tokens=settings.embed_max_tokens,
+            spinning=settings.embed_spinning,
+            provider=settings.embed_provider,
+            for_queries=for_queries,
+        )
+    except EmbedderError as error:
+        raise EmbedderError(f"PAPERFEED_EMBED_MODEL={settings.embed_model!r}: {error}") from None
 
 
 def _parse_hashing_dimension(spec: str, argument: str) -> int:

@@ -82,9 +82,10 @@ def sync_arxiv_listing(
             )
     except IngestError as error:
         report.error = describe_failure(error, "PAPERFEED_ARXIV_RSS_URL")
+    ignored = "the listing holds the latest announcement only: --from/--until ignored"
     report.window = ", ".join(days)
     if first is not None or last is not None:
-        report.window += " (the listing holds the latest announcement only: --from/--until ignored)"
+        report.window = f"{report.window} ({ignored})" if report.window else ignored
     report.requests = client.requests
     report.seconds = time.monotonic() - started
     return report

@@ -27,6 +27,7 @@ from paperfeed.sync.reports import SourceReport, SyncError
 
 SOURCES = (arxiv.SOURCE, arxiv_listing.SOURCE, daily_papers.SOURCE, "biorxiv", "medrxiv")
 INDEX = "index"
+INTERRUPTED = "interrupted (Ctrl+C) before it finished; the next run carries on"
 
 
 @dataclass
@@ -158,6 +159,9 @@ def run_sync(
         except SyncError as error:
             finish_run(store, run_id, "failed", detail=str(error))
             raise
+        except KeyboardInterrupt:  # Ctrl+C: else the run stayed "running" on /status for ever
+            finish_run(store, run_id, "failed", detail=INTERRUPTED)
+            raise
         except Exception as error:  # recorded, so a failure is never silent; then raised
             finish_run(store, run_id, "failed", detail=f"{type(error).__name__}: {error}")
             raise
@@ -181,6 +185,9 @@ def run_sync(
             # OSError: an index folder that cannot be written (read-only, not a folder)
             report.index_error = str(error)
             finish_run(store, run_id, "failed", detail=str(error))
+        except KeyboardInterrupt:
+            finish_run(store, run_id, "failed", detail=INTERRUPTED)
+            raise
         except Exception as error:  # as for a source: recorded, then raised
             finish_run(store, run_id, "failed", detail=f"{type(error).__name__}: {error}")
             raise
