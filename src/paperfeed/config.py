@@ -2,103 +2,26 @@
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import formataddr
 from pathlib import Path
 
-
-class SettingsError(ValueError):
-    """A ``PAPERFEED_*`` variable holds a value that cannot be used."""
-
-
-def _read_float(environ: Mapping[str, str], key: str, default: float) -> float:
-    raw = environ.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{key}={raw!r} is not a number") from None
-    if not math.isfinite(value):  # "nan", "inf", "1e400": no setting means any of them
-        raise SettingsError(f"{key}={raw!r} is not a finite number")
-    return value
-
-
-def _read_int(
-    environ: Mapping[str, str], key: str, default: int, minimum: int = 0, maximum: int | None = None
-) -> int:
-    raw = environ.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{key}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise SettingsError(f"{key}={raw!r} must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{key}={raw!r} must be at most {maximum}")
-    return value
-
-
-def _read_bool(environ: Mapping[str, str], key: str, default: bool) -> bool:
-    raw = environ.get(key)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{key}={raw!r} is not a yes/no value (expected true or false)")
-
-
-def _read_embed_max_tokens(environ: Mapping[str, str]) -> int:
-    value = _read_int(environ, "PAPERFEED_EMBED_MAX_TOKENS", 0)
-    if 0 < value < 8:
-        raise SettingsError(
-            f"PAPERFEED_EMBED_MAX_TOKENS={value} is too short (0 for the model's window, or >= 8)"
-        )
-    return value
-
-
-def _read_positive(environ: Mapping[str, str], key: str, default: float) -> float:
-    value = _read_float(environ, key, default)
-    if value <= 0:
-        raise SettingsError(f"{key}={environ.get(key)!r} must be a positive number")
-    return value
-
-
-def _read_not_negative(environ: Mapping[str, str], key: str, default: float) -> float:
-    value = _read_float(environ, key, default)
-    if value < 0:
-        raise SettingsError(f"{key}={environ.get(key)!r} must not be negative")
-    return value
-
-
-def _read_url(environ: Mapping[str, str], key: str, default: str) -> str:
-    """An http(s) URL; set but empty means "off" (returned as "")."""
-    raw = environ.get(key)
-    if raw is None:
-        return default
-    value = raw.strip()
-    if value and not value.startswith(("http://", "https://")):
-        raise SettingsError(f"{key}={raw!r} is not an http(s) URL (or empty, to turn it off)")
-    return value
-
-
-def _read_words(environ: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Space- or comma-separated names, e.g. ``cs.CL cs.LG``."""
-    raw = environ.get(key)
-    if raw is None:
-        return default
-    return tuple(word for word in raw.replace(",", " ").split() if word)
-
+from paperfeed.setting_values import SettingsError as SettingsError
+from paperfeed.setting_values import (
+    read_bool,
+    read_choice,
+    read_embed_max_tokens,
+    read_float,
+    read_int,
+    read_mail_from,
+    read_networks,
+    read_not_negative,
+    read_positive,
+    read_url,
+    read_words,
+)
 
 _secret_keys: dict[Path, str] = {}
 
@@ -131,22 +54,6 @@ def secret_key_of(settings: Settings) -> str:
     return key
 
 
-def _read_networks(environ: Mapping[str, str], key: str) -> tuple[str, ...]:
-    """Comma-separated addresses or CIDR networks, each checked."""
-    networks = []
-    for part in (environ.get(key) or "").split(","):
-        if not part.strip():
-            continue
-        try:
-            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
-        except ValueError:
-            raise SettingsError(
-                f"{key}: {part.strip()!r} is not an IP address or network "
-                "(expected e.g. 127.0.0.1 or 10.0.0.0/8)"
-            ) from None
-    return tuple(networks)
-
-
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 FUSION_METHODS = ("calibrated", "weighted", "rrf")
 # arXiv's OAI-PMH base URL as https://info.arxiv.org/help/oa/index.html gives it
@@ -168,46 +75,10 @@ SERVER_LOOPS = ("auto", "asyncio", "uvloop")
 SERVER_HTTP_PARSERS = ("auto", "h11", "httptools")
 
 
-def _read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
-    """One of ``choices`` (case-insensitive); unset or empty gives the first."""
-    value = (environ.get(key) or choices[0]).strip().lower()
-    if value not in choices:
-        raise SettingsError(f"{key}={environ.get(key)!r} is not one of {', '.join(choices)}")
-    return value
-
-
 # One source's run of ``paperfeed sync`` stops when it has spent either (what it stored
 # stays stored; the next run carries on). A first arXiv week is ~20 requests.
 DEFAULT_SYNC_BUDGET_MINUTES = 120.0
 DEFAULT_SYNC_MAX_REQUESTS = 10_000
-
-
-# "Name <local@domain>" or "local@domain": a dot-atom local part and a host name
-_MAIL_FROM = re.compile(r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<inner>[^<>]*)>|(?P<bare>[^<>]*?))\s*$")
-_MAIL_FROM_ADDRESS = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*$"
-)
-
-
-def _read_mail_from(raw: str) -> str:
-    """The From header of every mail, written so that a name with a comma or quotes
-    (``Papers, Inc <p@example.org>``) stays one mailbox; a line break, or no address
-    to send from, is refused naming the value."""
-    text = raw or "paperfeed <paperfeed@localhost>"
-    if any(character in text for character in "\r\n\x00"):
-        raise SettingsError(f"PAPERFEED_MAIL_FROM={text!r} contains a line break")
-    found = _MAIL_FROM.match(text)
-    address = (found.group("inner") or found.group("bare") or "").strip() if found else ""
-    if not _MAIL_FROM_ADDRESS.match(address):
-        raise SettingsError(
-            f"PAPERFEED_MAIL_FROM={text!r} is not an address to send from "
-            "(expected e.g. Daily Papers <papers@example.org> or papers@example.org)"
-        )
-    name = (found.group("name") or "").strip() if found else ""
-    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        name = name[1:-1].replace('\\"', '"')
-    return formataddr((name, address)) if name else address
 
 
 @dataclass(frozen=True)
@@ -381,15 +252,15 @@ class Settings:
                 f"PAPERFEED_FUSION={fusion!r} is not a fusion method (expected one of "
                 f"{', '.join(FUSION_METHODS)})"
             )
-        dense_weight = _read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.3)
-        min_similarity = _read_float(env, "PAPERFEED_MIN_SIMILARITY", 0.33)
+        dense_weight = read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.3)
+        min_similarity = read_float(env, "PAPERFEED_MIN_SIMILARITY", 0.33)
         if not -1.0 <= min_similarity <= 1.0:
             raise SettingsError(
                 f"PAPERFEED_MIN_SIMILARITY={min_similarity!r} must be between -1 and 1"
             )
         if not 0.0 <= dense_weight <= 1.0:
             raise SettingsError(f"PAPERFEED_DENSE_WEIGHT={dense_weight!r} must be between 0 and 1")
-        half_life = _read_float(env, "PAPERFEED_TRENDING_HALF_LIFE_HOURS", 48.0)
+        half_life = read_float(env, "PAPERFEED_TRENDING_HALF_LIFE_HOURS", 48.0)
         if half_life <= 0:
             raise SettingsError(
                 f"PAPERFEED_TRENDING_HALF_LIFE_HOURS={half_life!r} must be positive"
@@ -408,7 +279,7 @@ class Settings:
             )
         digest_hour_text = env.get("PAPERFEED_DIGEST_HOUR") or ""
         digest_hour = (
-            _read_int(env, "PAPERFEED_DIGEST_HOUR", 0) if digest_hour_text.strip() else None
+            read_int(env, "PAPERFEED_DIGEST_HOUR", 0) if digest_hour_text.strip() else None
         )
         if digest_hour is not None and digest_hour > 23:
             raise SettingsError(f"PAPERFEED_DIGEST_HOUR={digest_hour_text!r} must be 0..23")
@@ -429,8 +300,8 @@ class Settings:
                 f"PAPERFEED_EMBED_PROVIDER={embed_provider!r} is not one of "
                 f"{', '.join(EMBED_PROVIDERS)}"
             )
-        mail_from = _read_mail_from(env.get("PAPERFEED_MAIL_FROM") or "")
-        sync_interval = _read_float(env, "PAPERFEED_SYNC_INTERVAL_MINUTES", 0.0)
+        mail_from = read_mail_from(env.get("PAPERFEED_MAIL_FROM") or "")
+        sync_interval = read_float(env, "PAPERFEED_SYNC_INTERVAL_MINUTES", 0.0)
         if sync_interval < 0:
             raise SettingsError(
                 f"PAPERFEED_SYNC_INTERVAL_MINUTES={sync_interval!r} must not be negative"
@@ -441,12 +312,12 @@ class Settings:
                 f"PAPERFEED_SIGNUP={env.get('PAPERFEED_SIGNUP')!r} is not one of "
                 f"{', '.join(SIGNUP_POLICIES)}"
             )
-        invite_days = _read_positive(env, "PAPERFEED_INVITE_DAYS", 7.0)
+        invite_days = read_positive(env, "PAPERFEED_INVITE_DAYS", 7.0)
         if invite_days > 3650:  # the longest an invite may last (administration.create_invite)
             raise SettingsError(
                 f"PAPERFEED_INVITE_DAYS={env.get('PAPERFEED_INVITE_DAYS')!r} must be at most 3650"
             )
-        for server in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ()):
+        for server in read_words(env, "PAPERFEED_BIORXIV_SERVERS", ()):
             if server.lower() not in BIORXIV_SERVERS:
                 raise SettingsError(
                     f"PAPERFEED_BIORXIV_SERVERS: unknown server {server!r} "
@@ -457,29 +328,29 @@ class Settings:
             database_url=database_url,
             index_dir=index_dir,
             embed_model=env.get("PAPERFEED_EMBED_MODEL") or "minilm",
-            embed_batch_size=_read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
-            embed_threads=_read_int(env, "PAPERFEED_EMBED_THREADS", 0),
-            embed_max_tokens=_read_embed_max_tokens(env),
-            embed_spinning=_read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
-            query_cache_size=_read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
-            query_threads=_read_int(env, "PAPERFEED_QUERY_THREADS", 1),
-            title_weight=_read_not_negative(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
+            embed_batch_size=read_int(env, "PAPERFEED_EMBED_BATCH_SIZE", 32, minimum=1),
+            embed_threads=read_int(env, "PAPERFEED_EMBED_THREADS", 0),
+            embed_max_tokens=read_embed_max_tokens(env),
+            embed_spinning=read_bool(env, "PAPERFEED_EMBED_SPINNING", False),
+            query_cache_size=read_int(env, "PAPERFEED_QUERY_CACHE_SIZE", 4096),
+            query_threads=read_int(env, "PAPERFEED_QUERY_THREADS", 1),
+            title_weight=read_not_negative(env, "PAPERFEED_TITLE_WEIGHT", 2.0),
             fusion=fusion,
             dense_weight=dense_weight,
             min_similarity=min_similarity,
-            exact_search_limit=_read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 50_000),
-            hnsw_ef_search=_read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
+            exact_search_limit=read_int(env, "PAPERFEED_EXACT_SEARCH_LIMIT", 50_000),
+            hnsw_ef_search=read_int(env, "PAPERFEED_HNSW_EF_SEARCH", 256, minimum=1),
             trending_half_life_hours=half_life,
             secret_key=env.get("PAPERFEED_SECRET_KEY") or "",
-            secure_cookies=_read_bool(env, "PAPERFEED_SECURE_COOKIES", False),
+            secure_cookies=read_bool(env, "PAPERFEED_SECURE_COOKIES", False),
             base_url=base_url.rstrip("/"),
             base_url_configured=bool(env.get("PAPERFEED_BASE_URL")),
-            trusted_proxies=_read_networks(env, "PAPERFEED_TRUSTED_PROXIES"),
-            arxiv_api_url=_read_url(
+            trusted_proxies=read_networks(env, "PAPERFEED_TRUSTED_PROXIES"),
+            arxiv_api_url=read_url(
                 env, "PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query"
             ),
             smtp_host=(env.get("PAPERFEED_SMTP_HOST") or "").strip(),
-            smtp_port=_read_int(
+            smtp_port=read_int(
                 env,
                 "PAPERFEED_SMTP_PORT",
                 465 if smtp_security == "tls" else 25,
@@ -492,50 +363,50 @@ class Settings:
             smtp_ca_file=env.get("PAPERFEED_SMTP_CA_FILE") or "",
             mail_from=mail_from,
             digest_hour=digest_hour,
-            page_cache_seconds=_read_not_negative(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
-            server_threads=_read_int(env, "PAPERFEED_SERVER_THREADS", 2),
-            server_loop=_read_choice(env, "PAPERFEED_SERVER_LOOP", SERVER_LOOPS),
-            server_http=_read_choice(env, "PAPERFEED_SERVER_HTTP", SERVER_HTTP_PARSERS),
-            arxiv_oai_url=_read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),
-            arxiv_sets=_read_words(env, "PAPERFEED_ARXIV_SETS", ("cs",)),
-            arxiv_categories=_read_words(env, "PAPERFEED_ARXIV_CATEGORIES", ()),
-            daily_papers_url=_read_url(
+            page_cache_seconds=read_not_negative(env, "PAPERFEED_PAGE_CACHE_SECONDS", 10.0),
+            server_threads=read_int(env, "PAPERFEED_SERVER_THREADS", 2),
+            server_loop=read_choice(env, "PAPERFEED_SERVER_LOOP", SERVER_LOOPS),
+            server_http=read_choice(env, "PAPERFEED_SERVER_HTTP", SERVER_HTTP_PARSERS),
+            arxiv_oai_url=read_url(env, "PAPERFEED_ARXIV_OAI_URL", DEFAULT_ARXIV_OAI_URL),
+            arxiv_sets=read_words(env, "PAPERFEED_ARXIV_SETS", ("cs",)),
+            arxiv_categories=read_words(env, "PAPERFEED_ARXIV_CATEGORIES", ()),
+            daily_papers_url=read_url(
                 env, "PAPERFEED_DAILY_PAPERS_URL", DEFAULT_DAILY_PAPERS_URL
             ).rstrip("/"),
-            daily_papers_refresh_days=_read_int(
+            daily_papers_refresh_days=read_int(
                 env, "PAPERFEED_DAILY_PAPERS_REFRESH_DAYS", 3, minimum=1
             ),
             sync_interval_minutes=sync_interval or None,
-            sync_delay_seconds=_read_not_negative(env, "PAPERFEED_SYNC_DELAY_SECONDS", 3.0),
-            sync_timeout_seconds=_read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
-            sync_retries=_read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
-            sync_backoff_seconds=_read_not_negative(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0),
-            sync_budget_minutes=_read_positive(
+            sync_delay_seconds=read_not_negative(env, "PAPERFEED_SYNC_DELAY_SECONDS", 3.0),
+            sync_timeout_seconds=read_positive(env, "PAPERFEED_SYNC_TIMEOUT_SECONDS", 60.0),
+            sync_retries=read_int(env, "PAPERFEED_SYNC_RETRIES", 4),
+            sync_backoff_seconds=read_not_negative(env, "PAPERFEED_SYNC_BACKOFF_SECONDS", 10.0),
+            sync_budget_minutes=read_positive(
                 env, "PAPERFEED_SYNC_BUDGET_MINUTES", DEFAULT_SYNC_BUDGET_MINUTES
             ),
-            sync_max_requests=_read_int(
+            sync_max_requests=read_int(
                 env, "PAPERFEED_SYNC_MAX_REQUESTS", DEFAULT_SYNC_MAX_REQUESTS, minimum=1
             ),
             vector_backend=vector_backend,
             embed_provider=embed_provider,
             signup=signup,
             invite_days=invite_days,
-            log_format=_read_choice(env, "PAPERFEED_LOG_FORMAT", LOG_FORMATS),
+            log_format=read_choice(env, "PAPERFEED_LOG_FORMAT", LOG_FORMATS),
             ready_max_sync_age_hours=(
-                _read_positive(env, "PAPERFEED_READY_MAX_SYNC_AGE_HOURS", 1.0)
+                read_positive(env, "PAPERFEED_READY_MAX_SYNC_AGE_HOURS", 1.0)
                 if env.get("PAPERFEED_READY_MAX_SYNC_AGE_HOURS")
                 else None
             ),
-            biorxiv_api_url=_read_url(
+            biorxiv_api_url=read_url(
                 env, "PAPERFEED_BIORXIV_API_URL", DEFAULT_BIORXIV_API_URL
             ).rstrip("/"),
             biorxiv_servers=tuple(
-                name.lower() for name in _read_words(env, "PAPERFEED_BIORXIV_SERVERS", ())
+                name.lower() for name in read_words(env, "PAPERFEED_BIORXIV_SERVERS", ())
             ),
-            biorxiv_categories=_read_words(env, "PAPERFEED_BIORXIV_CATEGORIES", ()),
+            biorxiv_categories=read_words(env, "PAPERFEED_BIORXIV_CATEGORIES", ()),
             # the listing follows arXiv itself: a site pointed at a mirror or a test server
             # for OAI-PMH names its listing too, or has none
-            arxiv_rss_url=_read_url(
+            arxiv_rss_url=read_url(
                 env,
                 "PAPERFEED_ARXIV_RSS_URL",
                 DEFAULT_ARXIV_RSS_URL
