@@ -208,6 +208,7 @@ def test_a_bad_byte_in_a_csv_is_named_by_its_own_line(tmp_path: Path) -> None:
         ("PAPERFEED_SYNC_BACKOFF_SECONDS", "-1", "PAPERFEED_SYNC_BACKOFF_SECONDS='-1' must not"),
         ("PAPERFEED_ARXIV_API_URL", "ftp://x", "PAPERFEED_ARXIV_API_URL='ftp://x' is not an http"),
         ("PAPERFEED_SMTP_SECURITY", "SSL", "PAPERFEED_SMTP_SECURITY='SSL' is not one of"),
+        ("PAPERFEED_FUSION", "bm25", "PAPERFEED_FUSION='bm25' is not one of calibrated,"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_it_as_set(
@@ -216,6 +217,16 @@ def test_a_bad_setting_is_refused_naming_it_as_set(
     monkeypatch.setenv(name, value)
     code, _, err = _run("stats")
     assert code == 1 and named in err and "Traceback" not in err, err
+
+
+def test_choices_are_read_in_any_case_as_the_sign_up_policy_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PAPERFEED_SIGNUP=Invite was taken while PAPERFEED_FUSION=RRF was refused
+    monkeypatch.setenv("PAPERFEED_FUSION", "RRF")
+    monkeypatch.setenv("PAPERFEED_SIGNUP", "Invite")
+    settings = Settings.from_environment()
+    assert (settings.fusion, settings.signup) == ("rrf", "invite")
 
 
 def test_an_index_dir_that_is_a_file_is_named(

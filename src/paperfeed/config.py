@@ -246,12 +246,7 @@ class Settings:
         index_dir = Path(env.get("PAPERFEED_INDEX_DIR") or home / "index").expanduser()
         if index_dir.exists() and not index_dir.is_dir():
             raise SettingsError(f"PAPERFEED_INDEX_DIR={str(index_dir)!r} is a file, not a folder")
-        fusion = env.get("PAPERFEED_FUSION") or "calibrated"
-        if fusion not in FUSION_METHODS:
-            raise SettingsError(
-                f"PAPERFEED_FUSION={fusion!r} is not a fusion method (expected one of "
-                f"{', '.join(FUSION_METHODS)})"
-            )
+        fusion = read_choice(env, "PAPERFEED_FUSION", FUSION_METHODS)  # "RRF" is rrf
         dense_weight = read_float(env, "PAPERFEED_DENSE_WEIGHT", 0.3)
         min_similarity = read_float(env, "PAPERFEED_MIN_SIMILARITY", 0.33)
         if not -1.0 <= min_similarity <= 1.0:
