@@ -157,6 +157,13 @@ def test_stats_report_the_syncs(harvested: tuple[Site, Replay], monkeypatch: Any
     assert sources["index"]["last"]["status"] == "ok"
     text = CliRunner().invoke(main, ["stats"]).stdout
     assert "sync:     arxiv OK at" in text
+    # a run under way has nothing to say yet: no "RUNNING at 2026-12-07 10:00 UTC: "
+    from paperfeed.store.syncing import start_run
+
+    start_run(site.store, "arxiv")
+    lines = CliRunner().invoke(main, ["stats"]).stdout.splitlines()
+    running = [line for line in lines if line.startswith("sync:     arxiv RUNNING at ")]
+    assert len(running) == 1 and running[0].endswith(" UTC"), lines
 
 
 def test_a_store_never_synced_says_so(settings: Settings) -> None:

@@ -408,9 +408,8 @@ def overview_lines(overview: Sequence[SourceStatus]) -> list[str]:
     for entry in overview:
         last = entry.last
         when = datetime.fromtimestamp(last.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(
-            f"sync:     {entry.source} {last.status.upper()} at {when}: {last.detail or ''}"
-        )
+        said = f": {last.detail}" if last.detail else ""  # a run under way has no detail yet
+        lines.append(f"sync:     {entry.source} {last.status.upper()} at {when}{said}")
         if entry.failing and entry.last_ok is not None:
             ok_when = datetime.fromtimestamp(entry.last_ok.started_at, UTC)
             lines.append(f"          last successful sync {ok_when:%Y-%m-%d %H:%M} UTC")
