@@ -336,6 +336,31 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
 # -- sign-up policies ----------------------------------------------------------------------------
 
 
+def _field(page: str, name: str) -> str:
+    found = re.search(rf'<input type="[a-z]+" name="{name}" value="([^"]*)"', page)
+    assert found, f"no {name} field holding a value"
+    return found.group(1)
+
+
+def test_a_refused_hide_or_invite_form_keeps_what_the_admin_typed(site: Site) -> None:
+    """A mistyped id used to bring the "Hide paper" form back empty, the reason gone."""
+    _user(site, "root@example.org", admin=True)
+    root = _signed_in(site, "root@example.org")
+    csrf = _csrf(root)
+    hide = {"arxiv_id": "2608.1988", "reason": "spam, reported twice", "csrf_token": csrf}
+    refused = root.post("/admin/papers/hide", data=hide)
+    assert refused.status_code in (400, 404) and "2608.1988" in refused.text
+    assert _field(refused.text, "arxiv_id") == "2608.1988"
+    assert _field(refused.text, "reason") == "spam, reported twice"
+    invite = {"email": "guest@example.org", "days": "soon", "csrf_token": csrf}
+    refused = root.post("/admin/invites", data=invite)
+    assert refused.status_code == 400 and "is not a number of days" in refused.text
+    assert _field(refused.text, "email") == "guest@example.org"
+    assert _field(refused.text, "days") == "soon"
+    fresh = root.get("/admin/papers").text
+    assert _field(fresh, "arxiv_id") == "" and _field(fresh, "reason") == ""
+
+
 @pytest.fixture
 def invite_site(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, database_url: str

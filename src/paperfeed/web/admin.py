@@ -56,6 +56,7 @@ def _section(
         "open_reports": moderation.count_open_reports(store),
         "error": None,
         "new_invite": None,
+        "typed": {},
     }
     context |= _section_data(store, section, request) if data is None else data
     return render(request, "admin.html", context | values, status_code=status_code)
@@ -124,10 +125,11 @@ def _back(section: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _failed(request: Request, section: str, error: Exception) -> HTMLResponse:
-    """The section again, with the error above it and the error's status."""
+def _failed(request: Request, section: str, error: Exception, **typed: str) -> HTMLResponse:
+    """The section again, with the error above it and the error's status, and its form
+    holding what was ``typed``."""
     status = http_error(error).status_code
-    return _section(request, section, status_code=status, error=str(error.args[0]))
+    return _section(request, section, status_code=status, error=str(error.args[0]), typed=typed)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -226,13 +228,13 @@ def create_invite(
         validity = float(days) if days.strip() else settings.invite_days
     except ValueError:
         error = administration.AdminError(f"invite validity {days!r} is not a number of days")
-        return _failed(request, "invites", error)
+        return _failed(request, "invites", error, email=email, days=days)
     try:
         invite, token = administration.create_invite(
             store_of(request), actor, email or None, validity
         )
     except ADMIN_ERRORS as error:
-        return _failed(request, "invites", error)
+        return _failed(request, "invites", error, email=email, days=days)
     link = administration.invite_link(settings.base_url, token)
     return _section(request, "invites", new_invite={"invite": invite, "link": link})
 
@@ -298,7 +300,7 @@ def hide_paper(
     try:
         moderation.hide_paper(store_of(request), actor, arxiv_id, reason)
     except ADMIN_ERRORS as error:
-        return _failed(request, "papers", error)
+        return _failed(request, "papers", error, arxiv_id=arxiv_id, reason=reason)
     refresh_search(request)
     return _back("papers")
 
