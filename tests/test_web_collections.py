@@ -201,6 +201,31 @@ def test_pages_escape_names_and_cards_have_a_save_menu(site: Site) -> None:
     assert "not matched" in good_import.text
 
 
+def test_sign_in_to_save_comes_back_to_the_same_search(site: Site) -> None:
+    """Signed out, "☆ Save" on a search result led to sign-in and then back to /search
+    with the query gone; it now comes back to the results the reader was saving from."""
+    with site.client() as browser:
+        _sign_up(browser, "reader@example.org")
+        browser.post("/signout", data={"csrf_token": csrf_of(browser.get("/").text)})
+        results = browser.get("/search", params={"q": "agent & tools", "sort": "date"}).text
+        save = re.search(r'<a class="save-link" href="([^"]+)"', results)
+        assert save, "no sign-in-to-save link on a signed-out search"
+        signin = browser.get(save.group(1).replace("&amp;", "&"))
+        back = re.search(r'name="next" value="([^"]+)"', signin.text)
+        assert back and back.group(1).replace("&amp;", "&") == "/search?q=agent+%26+tools&sort=date"
+        signed_in = browser.post(
+            "/signin",
+            data={
+                "email": "reader@example.org",
+                "password": "correct horse",
+                "next": back.group(1).replace("&amp;", "&"),
+                "csrf_token": csrf_of(signin.text),
+            },
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == "/search?q=agent+%26+tools&sort=date"
+
+
 def test_account_shows_upvotes_submissions_comments_collections(site: Site) -> None:
     with site.client() as browser:
         csrf = _sign_up(browser)
