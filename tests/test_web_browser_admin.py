@@ -155,7 +155,7 @@ return [document.documentElement.scrollWidth, screen,
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_admin_pages_fit_a_phone_screen(site: Site, browser: WebDriver) -> None:
+def test_admin_pages_fit_a_phone_screen(site: Site, browser: WebDriver) -> None:  # noqa: F811
     """At 375px the users and audit tables pushed the whole admin page sideways (the
     header and forms scrolled off with them); a wide table now scrolls within itself."""
     admin = administration.create_user(site.store, CLI, "root@example.org", PASSWORD, admin=True)
