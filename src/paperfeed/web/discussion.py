@@ -245,7 +245,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         kind = "replied" if comment.parent_id is not None else "commented"
         entries.append(
             FeedEntry(
-                title=f"{comment.author} {kind} on “{paper.title}”",
+                title=f"{comment.author} {kind} on “{paper.shown_title}”",
                 link=link,
                 published=datetime.fromtimestamp(comment.created_at, UTC),
                 description=comment.text,
@@ -254,7 +254,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         )
     return rss_response(
         render_rss_entries(
-            f"Discussion of “{paper.title}”",
+            f"Discussion of “{paper.shown_title}”",
             page,
             f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
             f"Comments on {paper.arxiv_id}, newest first",

@@ -124,7 +124,7 @@ def render_rss(
     """An RSS 2.0 document with one item per paper."""
     entries = [
         FeedEntry(
-            title=paper.title or paper.arxiv_id,
+            title=paper.shown_title,
             link=f"{base}/papers/{url_id(paper.arxiv_id)}",
             published=_moment(paper.date),
             description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
