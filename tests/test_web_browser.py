@@ -327,3 +327,39 @@ def test_search_filters_show_their_whole_placeholder(
             field,
         )
         assert fits, f"the {name} field cuts its placeholder off at {width}px"
+
+
+@pytest.fixture
+def scriptless_browser() -> Iterator[WebDriver]:
+    """Chromium with JavaScript switched off, as some readers browse."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2}
+    )
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_scripts_a_paper_page_shows_its_bibtex(
+    site: Site, scriptless_browser: WebDriver
+) -> None:
+    """With JavaScript off, "Cite" and "Copy BibTeX" were buttons that did nothing and the
+    BibTeX stayed hidden: no way to cite the paper. Now the BibTeX shows, those buttons
+    don't."""
+    driver = scriptless_browser
+    _open(driver, site, f"/papers/{TOP_PAPER_ID}")
+    toggle = driver.find_element(By.ID, "cite-toggle")
+    assert toggle.get_attribute("aria-expanded") is None  # app.js, which sets it, never ran
+    bibtex = driver.find_element(By.ID, "bibtex")
+    assert bibtex.is_displayed() and bibtex.text.startswith("@")
+    assert TOP_PAPER_ID in bibtex.text
+    assert not toggle.is_displayed()
+    assert not driver.find_element(By.ID, "copy-bibtex").is_displayed()
