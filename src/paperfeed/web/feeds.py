@@ -219,9 +219,11 @@ def search_rss(
     base = settings_of(request).base_url
     filters = search_filters(cat, since, until)
     parameters = urlencode({"q": q} | filters | ({"sort": sort} if sort != "date" else {}))
+    # named with its filters: two feeds of one query, in two categories, are told apart
+    described = ", ".join(f"{name} {value}" for name, value in filters.items())
     return rss_response(
         render_rss(
-            f"Papers matching “{q}”",
+            f"Papers matching “{q}”" + (f" ({described})" if described else ""),
             f"{base}/search?{urlencode({'q': q} | filters)}",
             f"{base}/rss/search?{parameters}",
             f"Search results for {q}",
