@@ -239,3 +239,31 @@ def test_the_last_admin_cannot_delete_the_account_and_a_deleted_admin_is_none(
             "/account/delete", data={"password": PASSWORD, "csrf_token": csrf_of(page)}
         )
         assert refused.status_code == 403 and "last admin of this site" in refused.text
+
+
+def test_signed_in_the_subscribe_form_holds_the_account_s_address_and_makes_it_theirs(
+    site: Site,
+) -> None:
+    """Signed in, /subscribe offered an empty address box: a reader who typed another
+    spelling of the address (or another address) made a subscription no account owns,
+    missing from the account's download and left behind by its deletion."""
+    with site.client() as reader, site.client() as stranger:
+        sign_up(reader, "Reader@Example.org", PASSWORD)
+        form = reader.get("/subscribe").text
+        assert 'name="email" value="reader@example.org"' in form.lower()
+        email = form[form.index('name="email" value="') :].split('"')[3]
+        answer = reader.post(
+            "/subscribe",
+            data={
+                "email": email,
+                "frequency": "weekly",
+                "time_zone": "UTC",
+                "topic": ["diffusion"],
+                "relevance": ["0.3"],
+                "csrf_token": csrf_of(form),
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        owned = reader.get("/account/export").json()["subscriptions"]
+        assert [sub["frequency"] for sub in owned] == ["weekly"]
+        assert 'name="email" value=""' in stranger.get("/subscribe").text  # signed out

@@ -149,7 +149,10 @@ def _own_account(request: Request, email: str) -> int | None:
 
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(request: Request) -> HTMLResponse:
-    return render(request, "subscribe.html", _form_context(None))
+    """The form; signed in, its address is the account's (a subscription to it is then
+    the account's own, in its download and deletion)."""
+    user = session_user(request)
+    return render(request, "subscribe.html", _form_context(None, email=user.email if user else ""))
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
