@@ -94,7 +94,7 @@ def test_the_account_page_brings_its_answers_into_view(
     site: Site,
     browser: WebDriver,  # noqa: F811
 ) -> None:
-    """ "Change password" with a wrong current password came back to the top of /account,
+    """A wrong current password in "Change password" came back to the top of /account,
     the error 400px below the window's edge: the reader saw nothing happen. The answer
     (an error, "Password changed", a new API token) now takes the focus, and so the view."""
     driver = browser
