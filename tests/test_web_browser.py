@@ -368,3 +368,30 @@ def test_without_scripts_a_paper_page_shows_its_bibtex(
     assert TOP_PAPER_ID in bibtex.text
     assert not toggle.is_displayed()
     assert not driver.find_element(By.ID, "copy-bibtex").is_displayed()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_escape_closes_the_save_menu_and_gives_the_focus_back(
+    site: Site, browser: WebDriver
+) -> None:
+    """Opened by the keyboard, a card's save menu could not be closed by it: Escape did
+    nothing, the menu stayed over the cards below."""
+    driver = browser
+    _open(driver, site, "/signup?next=/")
+    form = driver.find_element(By.CSS_SELECTOR, "form.stacked")
+    form.find_element(By.NAME, "email").send_keys("ada@example.org")
+    form.find_element(By.NAME, "name").send_keys("Ada")
+    form.find_element(By.NAME, "password").send_keys("correct horse battery")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "a.who")))
+    menu = _card(driver, TOP_PAPER_ID).find_element(By.CSS_SELECTOR, "details.save")
+    summary = menu.find_element(By.TAG_NAME, "summary")
+    driver.execute_script("arguments[0].focus()", summary)
+    summary.send_keys(Keys.ENTER)
+    _wait(driver).until(lambda d: menu.get_attribute("open") is not None)
+    driver.switch_to.active_element.send_keys(Keys.TAB)
+    inside = driver.switch_to.active_element
+    assert inside.find_element(By.XPATH, "ancestor::details").id == menu.id
+    inside.send_keys(Keys.ESCAPE)
+    _wait(driver).until(lambda d: menu.get_attribute("open") is None)
+    assert driver.switch_to.active_element.id == summary.id

@@ -136,3 +136,13 @@ document.addEventListener("submit", async (event) => {
     button.removeAttribute("aria-busy");
   }
 });
+
+// Escape closes an open save menu and gives the focus back to its "☆ Save" button, as a
+// menu does (a <details> alone stays open, the focus inside it).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+  const menu = event.target.closest("details.save[open]");
+  if (!menu) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});
