@@ -419,3 +419,21 @@ def test_an_untitled_paper_is_named_by_its_id_in_markdown_feeds_and_the_account(
     assert "<title>Discussion of “arXiv:hep-th/9901001”</title>" in feed
     assert "<title>Ada commented on “arXiv:hep-th/9901001”</title>" in feed
     assert "· on arXiv:hep-th/9901001 ·" in account
+
+
+def test_sign_in_from_the_sign_up_page_leads_where_sign_up_would(site: Site) -> None:
+    """The header's "Sign in" on /signup?next=/search?q=agent went back to /signup after
+    signing in: a "Create an account" form shown to a signed-in reader."""
+    with site.client() as client:
+        signup = client.get("/signup", params={"next": "/search?q=agent"}).text
+        forgot = client.get("/forgot-password").text
+        search = client.get("/search", params={"q": "agent"}).text
+    header = r'<a href="(/signin\?[^"]*)" class="button small">Sign in</a>'
+    links = [re.search(header, page) for page in (signup, forgot, search)]
+    assert all(links), "no Sign in link in the header"
+    hrefs = [link.group(1) for link in links if link]
+    assert hrefs == [
+        "/signin?next=%2Fsearch%3Fq%3Dagent",
+        "/signin?next=%2Faccount",  # where the forgotten-password page leads
+        "/signin?next=%2Fsearch%3Fq%3Dagent",
+    ]
