@@ -5,6 +5,7 @@ sign-up, and every admin route refused to a non-admin with nothing changed."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Iterator
@@ -334,6 +335,31 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
 
 
 # -- sign-up policies ----------------------------------------------------------------------------
+
+
+def test_an_action_on_a_found_user_comes_back_to_the_search_at_that_user(site: Site) -> None:
+    """Disabling "bob" found by a search of the users came back to the whole list's first
+    page: the search gone, the admin hunting for the row again (on a big site, pages away)."""
+    _user(site, "root@example.org", admin=True)
+    for name in ("alice", "bob", "bobby"):
+        _user(site, f"{name}@example.org")
+    root = _signed_in(site, "root@example.org")
+    found = root.get("/admin/users", params={"q": "bob"}).text
+    bob = administration.find_user(site.store, "bob@example.org")
+    form = re.search(rf'action="/admin/users/{bob.id}/disable".*?</form>', found, re.S)
+    assert form, "no disable form for bob"
+    back = re.search(r'name="next" value="([^"]+)"', form.group(0))
+    assert back and html.unescape(back.group(1)) == "/admin/users?q=bob"
+    fields = {"csrf_token": csrf_of(found), "next": html.unescape(back.group(1))}
+    disabled = root.post(f"/admin/users/{bob.id}/disable", data=fields)
+    assert disabled.status_code == 303
+    assert disabled.headers["location"] == f"/admin/users?q=bob#user-{bob.id}"
+    enabled = root.post(f"/admin/users/{bob.id}/enable", data={"csrf_token": fields["csrf_token"]})
+    assert enabled.headers["location"] == f"/admin/users#user-{bob.id}"  # no next: the list
+    away = root.post(
+        f"/admin/users/{bob.id}/promote", data=fields | {"next": "https://evil.example/x"}
+    )
+    assert away.headers["location"] == f"/admin/users#user-{bob.id}"
 
 
 def _field(page: str, name: str) -> str:

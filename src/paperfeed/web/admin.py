@@ -4,6 +4,7 @@ with the forms that act on them (each posts, then goes back to its section)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +19,7 @@ from paperfeed.store.comments import find_comment
 from paperfeed.web.admin_access import ADMIN_ERRORS, form_admin, http_error, page_admin
 from paperfeed.web.row_ids import CommentId, InviteId, ReportId, UserId
 from paperfeed.web.security import check_csrf, session_user, settings_of, store_of
-from paperfeed.web.templating import render, safe_next
+from paperfeed.web.templating import page_posted_from, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,6 +126,15 @@ def _back(section: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+def _back_to_user(request: Request, next_field: str, user_id: int) -> RedirectResponse:
+    """Back to the page of the users list the action was on (its search and page kept),
+    at the user's row; a list it was not posted from: the first page."""
+    back = page_posted_from(request, next_field).partition("#")[0]
+    if urlsplit(back).path != "/admin/users":
+        back = "/admin/users"
+    return RedirectResponse(f"{back}#user-{user_id}", status_code=303)
+
+
 def _failed(request: Request, section: str, error: Exception, **typed: str) -> HTMLResponse:
     """The section again, with the error above it and the error's status, and its form
     holding what was ``typed``."""
@@ -174,7 +184,11 @@ USER_ACTIONS = ("promote", "demote", "disable", "enable")
 
 @router.post("/admin/users/{user_id}/password")
 def user_password(
-    request: Request, user_id: UserId, password: str = Form(""), csrf_token: str = Form("")
+    request: Request,
+    user_id: UserId,
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     actor = form_admin(request, csrf_token)
     store = store_of(request)
@@ -183,7 +197,7 @@ def user_password(
         administration.reset_password(store, actor, user, password)
     except ADMIN_ERRORS as error:
         return _failed(request, "users", error)
-    return _back("users")
+    return _back_to_user(request, next, user_id)
 
 
 # (after /password, which this pattern would take)
@@ -194,6 +208,7 @@ def user_action(
     action: str,
     csrf_token: str = Form(""),
     hide_comments: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     actor = form_admin(request, csrf_token)
     if action not in USER_ACTIONS:
@@ -211,7 +226,7 @@ def user_action(
             administration.enable(store, actor, user)
     except ADMIN_ERRORS as error:
         return _failed(request, "users", error)
-    return _back("users")
+    return _back_to_user(request, next, user_id)
 
 
 # -- invites --------------------------------------------------------------------------------
