@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -12,6 +12,7 @@ from paperfeed import accounts, administration, moderation
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_paper_id
 from paperfeed.ingest.identifiers import url_id
+from paperfeed.models import StoredPaper
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
@@ -207,8 +208,17 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
     viewer = session_user(request)
     if hidden and not (viewer and viewer.is_admin):  # admins still see it, to show it again
         raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
+    return paper_page_answer(request, paper, hidden)
+
+
+def paper_page_answer(
+    request: Request, paper: StoredPaper, hidden: bool, status_code: int = 200, **values: Any
+) -> HTMLResponse:
+    """The page of ``paper`` (found and visible to the caller), ``values`` added: a refused
+    comment's error and text, so the comment form holds what was typed."""
+    store = store_of(request)
     try:
-        similar = engine_of(request).similar(normalized, limit=8)
+        similar = engine_of(request).similar(paper.arxiv_id, limit=8)
     except SearchError:
         similar = []
     counts = total_upvotes(store, [paper] + [hit.paper for hit in similar])
@@ -225,7 +235,9 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "threads": paper_threads(store, paper),
             "max_comment": MAX_COMMENT_CHARACTERS,
             "hidden_by_moderator": hidden,
-        },
+        }
+        | values,
+        status_code=status_code,
         shown=[paper] + [hit.paper for hit in similar],
     )
     page.headers["Vary"] = "Accept"  # the same address answers markdown to agents
