@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import httpx
 from click.testing import CliRunner
 
@@ -267,3 +269,20 @@ def test_signed_in_the_subscribe_form_holds_the_account_s_address_and_makes_it_t
         owned = reader.get("/account/export").json()["subscriptions"]
         assert [sub["frequency"] for sub in owned] == ["weekly"]
         assert 'name="email" value=""' in stranger.get("/subscribe").text  # signed out
+        # /account lists it (it was in the download only) with the link to change it
+        account = reader.get("/account").text
+        listed = account[account.index('<ul class="profile-list digests">') :]
+        listed = listed[: listed.index("</ul>")]
+        assert "Weekly to reader@example.org" in listed and "topics: diffusion" in listed
+        assert "waiting for the confirmation link" in listed
+        manage = html.unescape(listed.split('href="')[1].split('"')[0])
+        assert manage.startswith("/subscribe/manage?token=")
+        page = reader.get(manage)
+        assert page.status_code == 200 and 'value="diffusion"' in page.text
+        assert "profile-list digests" not in _another_account(site)
+
+
+def _another_account(site: Site) -> str:
+    with site.client() as other:
+        sign_up(other, "other@example.org", PASSWORD)
+        return other.get("/account").text

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperfeed import accounts, administration, moderation
+from paperfeed.config import secret_key_of
+from paperfeed.digest.subscribing import make_token
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_paper_id
 from paperfeed.ingest.identifiers import url_id
@@ -18,6 +20,7 @@ from paperfeed.search import SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.store.subscriptions import Subscription, owned_subscriptions
 from paperfeed.web.api import search_filters
 from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
@@ -380,8 +383,19 @@ def _account_context(request: Request, user: accounts.User, **values: object) ->
         "profile": profile_of(store, user),
         "password_message": None,
         "password_error": False,
+        "digests": _digests(request, user),
     }
     return context | values
+
+
+def _digests(request: Request, user: accounts.User) -> list[tuple[Subscription, str]]:
+    """The account's digest subscriptions, each with the link to change or end it (the
+    one its mails carry): listed in the download, they were nowhere on the page."""
+    secret = secret_key_of(settings_of(request))
+    return [
+        (owned, "/subscribe/manage?" + urlencode({"token": make_token(secret, "manage", owned)}))
+        for owned in owned_subscriptions(store_of(request), user.id)
+    ]
 
 
 @router.get("/account", response_class=HTMLResponse)
