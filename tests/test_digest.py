@@ -576,3 +576,64 @@ def test_subscribing_sends_the_confirmation_not_every_digest_waiting(
     assert [message["To"] for message in inbox.messages] == ["newcomer@example.org"]
     assert outbox_counts(mail_site.store) == {"pending": 3, "sent": 1}
     assert _send(mail_site, period=None)[1].sent == 3  # the next run sends them
+
+
+def _topic_rows(page: str) -> list[tuple[str, str]]:
+    queries = re.findall(r'<input type="text" name="topic" value="([^"]*)"', page)
+    relevances = re.findall(r'<input type="number" name="relevance" value="([^"]*)"', page)
+    return list(zip(queries, relevances, strict=True))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_refused_subscribe_or_manage_form_keeps_the_topics_typed(
+    mail_site: Site, inbox: Inbox
+) -> None:
+    """One bad topic (or a mistyped address) used to bring the form back with every
+    topic row empty: the reader typed them all again."""
+    with mail_site.client() as client:
+        form = client.get("/subscribe").text
+        typed = {
+            "email": "reader@example.org",
+            "frequency": "weekly",
+            "time_zone": "Europe/Paris",
+            "topic": ["KL divergence cat:cs.LG", "cat:", "video generation"],
+            "relevance": ["0.55", "0.3", "0.4"],
+            "csrf_token": csrf_of(form),
+        }
+        refused = client.post("/subscribe", data=typed)
+        assert refused.status_code == 400 and "has no words or categories" in refused.text
+        rows = _topic_rows(refused.text)
+        assert rows[:3] == [
+            ("KL divergence cat:cs.LG", "0.55"),
+            ("cat:", "0.3"),
+            ("video generation", "0.4"),
+        ]
+        assert 'value="reader@example.org"' in refused.text
+        assert 'value="weekly" checked' in refused.text
+        assert '<option value="Europe/Paris" selected>' in refused.text
+
+        subscribed = client.post("/subscribe", data=typed | {"topic": ["diffusion"]})
+        assert subscribed.status_code == 200, subscribed.text
+        confirm_url = re.search(r"(http\S+/subscribe/confirm\?token=\S+)", _text(inbox.messages[0]))
+        assert confirm_url
+        page = client.get(_local(confirm_url.group(1)))
+        manage_url = re.search(r'href="http[^"]+(/subscribe/manage\?token=[^"]+)"', page.text)
+        assert manage_url
+        manage = client.get(manage_url.group(1).replace("&amp;", "&")).text
+        token = re.search(r'name="token" value="([^"]+)"', manage)
+        assert token
+        changed = client.post(
+            "/subscribe/manage",
+            data={
+                "token": token.group(1),
+                "frequency": "daily",
+                "time_zone": "Asia/Tokyo",
+                "topic": ["diffusion", "speech recognition"],
+                "relevance": ["0.5", "7"],
+                "csrf_token": csrf_of(manage),
+                "action": "save",
+            },
+        )
+        assert changed.status_code == 400 and "must be 0..1" in changed.text
+        assert _topic_rows(changed.text)[:2] == [("diffusion", "0.5"), ("speech recognition", "7")]
+        assert '<option value="Asia/Tokyo" selected>' in changed.text

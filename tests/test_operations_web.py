@@ -320,6 +320,7 @@ def test_a_database_that_stops_answering_is_a_503_naming_it_and_metrics_go_on(
         assert answer.headers["retry-after"] == "10"
         assert "the database is not answering right now" in answer.text
     assert api.json()["detail"].startswith("the database is not answering")
+    assert "<h1>Unavailable for a moment</h1>" in page.text  # not "Something went wrong"
     assert ready.status_code == 503, ready.text
     body = ready.json()
     assert body["not_ready"] == ["database"]

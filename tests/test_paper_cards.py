@@ -139,7 +139,8 @@ def test_a_snippet_is_shown_as_the_search_marked_it(store: Store, paper: StoredP
 def test_signed_out_the_card_offers_sign_in_to_save(store: Store, paper: StoredPaper) -> None:
     card = parsed(cards_for(store).card(paper, 0, False))
     link = card.one("a", class_="save-link")
-    assert parse_qs(urlsplit(link.attributes["href"]).query) == {"next": ["/search"]}
+    back = "/search?q=kl+%26+more&page=2"  # the page and its query: the search comes back
+    assert parse_qs(urlsplit(link.attributes["href"]).query) == {"next": [back]}
     assert urlsplit(link.attributes["href"]).path == "/signin"
     assert not card.all("form", class_="not-for-me")
     assert not card.all("details")

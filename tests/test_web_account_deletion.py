@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import httpx
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -277,3 +279,48 @@ def test_the_download_lists_votes_cast_at_one_time_in_the_same_order_everywhere(
     with site.client(headers={"Authorization": f"Bearer {token}"}) as api:
         votes = api.get("/api/account/export").json()["votes"]
     assert [vote["paper"] for vote in votes] == sorted(arxiv_id for _, arxiv_id in picked)
+
+
+def test_signed_in_the_subscribe_form_holds_the_account_s_address_and_makes_it_theirs(
+    site: Site,
+) -> None:
+    """Signed in, /subscribe offered an empty address box: a reader who typed another
+    spelling of the address (or another address) made a subscription no account owns,
+    missing from the account's download and left behind by its deletion."""
+    with site.client() as reader, site.client() as stranger:
+        sign_up(reader, "Reader@Example.org", PASSWORD)
+        form = reader.get("/subscribe").text
+        assert 'name="email" value="reader@example.org"' in form.lower()
+        email = form[form.index('name="email" value="') :].split('"')[3]
+        answer = reader.post(
+            "/subscribe",
+            data={
+                "email": email,
+                "frequency": "weekly",
+                "time_zone": "UTC",
+                "topic": ["diffusion"],
+                "relevance": ["0.3"],
+                "csrf_token": csrf_of(form),
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        owned = reader.get("/account/export").json()["subscriptions"]
+        assert [sub["frequency"] for sub in owned] == ["weekly"]
+        assert 'name="email" value=""' in stranger.get("/subscribe").text  # signed out
+        # /account lists it (it was in the download only) with the link to change it
+        account = reader.get("/account").text
+        listed = account[account.index('<ul class="profile-list digests">') :]
+        listed = listed[: listed.index("</ul>")]
+        assert "Weekly to reader@example.org" in listed and "topics: diffusion" in listed
+        assert "waiting for the confirmation link" in listed
+        manage = html.unescape(listed.split('href="')[1].split('"')[0])
+        assert manage.startswith("/subscribe/manage?token=")
+        page = reader.get(manage)
+        assert page.status_code == 200 and 'value="diffusion"' in page.text
+        assert "profile-list digests" not in _another_account(site)
+
+
+def _another_account(site: Site) -> str:
+    with site.client() as other:
+        sign_up(other, "other@example.org", PASSWORD)
+        return other.get("/account").text

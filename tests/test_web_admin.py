@@ -5,6 +5,7 @@ sign-up, and every admin route refused to a non-admin with nothing changed."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Iterator
@@ -383,6 +384,56 @@ def test_hiding_a_paper_takes_it_out_of_search_and_the_lists_until_shown_again(
 
 
 # -- sign-up policies ----------------------------------------------------------------------------
+
+
+def test_an_action_on_a_found_user_comes_back_to_the_search_at_that_user(site: Site) -> None:
+    """Disabling "bob" found by a search of the users came back to the whole list's first
+    page: the search gone, the admin hunting for the row again (on a big site, pages away)."""
+    _user(site, "root@example.org", admin=True)
+    for name in ("alice", "bob", "bobby"):
+        _user(site, f"{name}@example.org")
+    root = _signed_in(site, "root@example.org")
+    found = root.get("/admin/users", params={"q": "bob"}).text
+    bob = administration.find_user(site.store, "bob@example.org")
+    form = re.search(rf'action="/admin/users/{bob.id}/disable".*?</form>', found, re.S)
+    assert form, "no disable form for bob"
+    back = re.search(r'name="next" value="([^"]+)"', form.group(0))
+    assert back and html.unescape(back.group(1)) == "/admin/users?q=bob"
+    fields = {"csrf_token": csrf_of(found), "next": html.unescape(back.group(1))}
+    disabled = root.post(f"/admin/users/{bob.id}/disable", data=fields)
+    assert disabled.status_code == 303
+    assert disabled.headers["location"] == f"/admin/users?q=bob#user-{bob.id}"
+    enabled = root.post(f"/admin/users/{bob.id}/enable", data={"csrf_token": fields["csrf_token"]})
+    assert enabled.headers["location"] == f"/admin/users#user-{bob.id}"  # no next: the list
+    away = root.post(
+        f"/admin/users/{bob.id}/promote", data=fields | {"next": "https://evil.example/x"}
+    )
+    assert away.headers["location"] == f"/admin/users#user-{bob.id}"
+
+
+def _field(page: str, name: str) -> str:
+    found = re.search(rf'<input type="[a-z]+" name="{name}" value="([^"]*)"', page)
+    assert found, f"no {name} field holding a value"
+    return found.group(1)
+
+
+def test_a_refused_hide_or_invite_form_keeps_what_the_admin_typed(site: Site) -> None:
+    """A mistyped id used to bring the "Hide paper" form back empty, the reason gone."""
+    _user(site, "root@example.org", admin=True)
+    root = _signed_in(site, "root@example.org")
+    csrf = _csrf(root)
+    hide = {"arxiv_id": "2608.1988", "reason": "spam, reported twice", "csrf_token": csrf}
+    refused = root.post("/admin/papers/hide", data=hide)
+    assert refused.status_code in (400, 404) and "2608.1988" in refused.text
+    assert _field(refused.text, "arxiv_id") == "2608.1988"
+    assert _field(refused.text, "reason") == "spam, reported twice"
+    invite = {"email": "guest@example.org", "days": "soon", "csrf_token": csrf}
+    refused = root.post("/admin/invites", data=invite)
+    assert refused.status_code == 400 and "is not a number of days" in refused.text
+    assert _field(refused.text, "email") == "guest@example.org"
+    assert _field(refused.text, "days") == "soon"
+    fresh = root.get("/admin/papers").text
+    assert _field(fresh, "arxiv_id") == "" and _field(fresh, "reason") == ""
 
 
 @pytest.fixture

@@ -78,3 +78,59 @@ def test_a_reader_resets_a_forgotten_password_in_the_browser(
             assert driver.find_element(By.LINK_TEXT, "Download your data")
             _no_alert(driver)
             assert _page_errors(driver) == []
+
+
+_IN_VIEW = """
+const shown = document.querySelector(arguments[0]);
+if (!shown) return null;
+const box = shown.getBoundingClientRect();
+return [shown.textContent.trim(), box.top >= 0 && box.bottom <= window.innerHeight,
+        document.activeElement === shown];
+"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_account_page_brings_its_answers_into_view(
+    site: Site,
+    browser: WebDriver,  # noqa: F811
+) -> None:
+    """A wrong current password in "Change password" came back to the top of /account,
+    the error 400px below the window's edge: the reader saw nothing happen. The answer
+    (an error, "Password changed", a new API token) now takes the focus, and so the view."""
+    driver = browser
+    driver.set_window_size(1280, 700)
+    _open(driver, f"{site.url}/signup?next=/account")
+    form = driver.find_element(By.CSS_SELECTOR, "form.stacked")
+    form.find_element(By.NAME, "email").send_keys("ada@example.org")
+    form.find_element(By.NAME, "name").send_keys("Ada")
+    form.find_element(By.NAME, "password").send_keys("correct horse battery")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(driver).until(EC.url_to_be(f"{site.url}/account"))
+
+    def change_password(current: str) -> None:
+        change = driver.find_element(By.CSS_SELECTOR, 'form[action="/account/password"]')
+        change.find_element(By.NAME, "current").send_keys(current)
+        change.find_element(By.NAME, "new").send_keys("a new horse battery")
+        driver.execute_script("arguments[0].requestSubmit()", change)
+        _wait(driver).until(EC.url_to_be(f"{site.url}/account/password"))
+        _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "footer.site")))
+
+    change_password("not my password")
+    text, in_view, focused = driver.execute_script(_IN_VIEW, "p.error")
+    assert text == "the current password is wrong"
+    assert in_view and focused
+    assert driver.find_element(By.CSS_SELECTOR, "p.error").get_attribute("role") == "alert"
+
+    change_password("correct horse battery")
+    text, in_view, focused = driver.execute_script(_IN_VIEW, "p.notice")
+    assert text.startswith("Password changed")
+    assert in_view and focused
+
+    _open(driver, f"{site.url}/account")
+    tokens = driver.find_element(By.CSS_SELECTOR, 'form[action="/account/tokens"]')
+    tokens.find_element(By.NAME, "label").send_keys("laptop")
+    driver.execute_script("arguments[0].requestSubmit()", tokens)
+    _wait(driver).until(EC.presence_of_element_located((By.ID, "new-token")))
+    text, in_view, focused = driver.execute_script(_IN_VIEW, "p.notice")
+    assert text.startswith("Your new token")
+    assert in_view and focused

@@ -29,6 +29,7 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 
 PASSWORD = "correct horse battery"
 TOP_PAPER_ID = "2608.19880"
+CLI = Actor(None, "command line (test)")
 
 
 @pytest.fixture
@@ -144,3 +145,33 @@ def test_an_admin_invites_and_the_invitee_signs_up_and_reports(
     # the refused pages (403, 400) are logged as failed loads: expected, not script errors
     refusals = "the server responded with a status of 4"
     assert [error for error in _page_errors(driver) if refusals not in error] == []
+
+
+_PAGE_WIDER_THAN_SCREEN = """
+const screen = document.documentElement.clientWidth;
+return [document.documentElement.scrollWidth, screen,
+  Array.from(document.querySelectorAll('main table')).map(t => t.className)];
+"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_admin_pages_fit_a_phone_screen(site: Site, browser: WebDriver) -> None:  # noqa: F811
+    """At 375px the users and audit tables pushed the whole admin page sideways (the
+    header and forms scrolled off with them); a wide table now scrolls within itself."""
+    admin = administration.create_user(site.store, CLI, "root@example.org", PASSWORD, admin=True)
+    user = administration.create_user(site.store, CLI, "reader@example.org", PASSWORD)
+    actor = Actor.of(admin)
+    administration.create_invite(site.store, actor, "guest@example.org", 7)
+    administration.disable(site.store, actor, user)
+    _sign_in(browser, site, "root@example.org")
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 375, "height": 800, "deviceScaleFactor": 1, "mobile": True},
+    )
+    for path in ("/admin", "/admin/users", "/admin/invites", "/admin/audit"):
+        _open(browser, site, path)
+        page_width, screen, tables = browser.execute_script(_PAGE_WIDER_THAN_SCREEN)
+        assert screen == 375, f"the screen is {screen}px wide, not a phone's"
+        assert tables, f"no table on {path} to measure"
+        assert page_width <= screen, f"{path} is {page_width}px wide on a {screen}px screen"
+        assert not _page_errors(browser)

@@ -95,7 +95,12 @@ def test_the_save_control_is_small_and_titles_keep_their_width(
         f"/collections/{collection}",
     ]
     for width in (390, 1280):
-        browser.set_window_size(width, 1000)
+        # emulated: a headless window is never narrower than 500px, so set_window_size(390)
+        # measured the cards at 500
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": width < 640},
+        )
         for path in pages:
             browser.get(site.url + path)
             WebDriverWait(browser, 15).until(
@@ -103,6 +108,7 @@ def test_the_save_control_is_small_and_titles_keep_their_width(
             )
             cards = browser.execute_script(_MEASURE)
             assert cards, f"no card on {path}"
+            assert browser.execute_script("return window.innerWidth") == width
             for save_height, save_width, title_width, card_width, card_height in cards:
                 where = f"{path} at {width}px (card {card_width:.0f}x{card_height:.0f})"
                 assert save_height <= 40, f"save control {save_height:.0f}px tall on {where}"
@@ -145,3 +151,51 @@ def test_a_paper_pages_buttons_are_one_row_signed_out_and_in(
     WebDriverWait(browser, 15).until(EC.url_contains("/papers/2608.19880"))
     names = _action_row_is_one_line_of_equal_buttons(browser, "signed in")
     assert "☆ Save" in names and "✕ Not for me" in names
+
+
+_WIDER_THAN_SCREEN = """
+const screen = document.documentElement.clientWidth;
+const wide = Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > screen + 1)
+  .map(e => e.tagName.toLowerCase() + ': ' + e.textContent.trim().slice(0, 60));
+return [document.documentElement.scrollWidth, screen, wide.slice(-3)];
+"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_page_is_wider_than_a_phone(site: Site, browser: WebDriver) -> None:
+    """At 375 CSS pixels (a phone, emulated: a headless window is at least 500 wide) no
+    page scrolls sideways; /api/docs did, its longest path in a heading ran 80px past
+    the screen's edge."""
+    collection = _public_collection(site)
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 375, "height": 800, "deviceScaleFactor": 1, "mobile": True},
+    )
+    pages = [
+        "/",
+        "/?week=2026-W34",
+        "/?month=2026-08",
+        "/trending",
+        "/new",
+        "/search?q=agent&cat=cs.AI&sort=date",
+        "/search",
+        "/papers/2608.19880",
+        "/authors/Chengsong%20Huang",
+        "/organizations/Google",
+        f"/collections/{collection}",
+        "/subscribe",
+        "/digest/preview",
+        "/status",
+        "/signin",
+        "/signup",
+        "/forgot-password",
+        "/for-you",
+        "/api/docs",
+    ]
+    for path in pages:
+        browser.get(site.url + path)
+        WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body")))
+        page_width, screen, wide = browser.execute_script(_WIDER_THAN_SCREEN)
+        assert screen == 375, f"the screen is {screen}px wide, not a phone's"
+        assert page_width <= screen, f"{path} is {page_width}px wide at {screen}px: {wide}"

@@ -201,6 +201,52 @@ def test_pages_escape_names_and_cards_have_a_save_menu(site: Site) -> None:
     assert "not matched" in good_import.text
 
 
+def test_sign_in_to_save_comes_back_to_the_same_search(site: Site) -> None:
+    """Signed out, "☆ Save" on a search result led to sign-in and then back to /search
+    with the query gone; it now comes back to the results the reader was saving from."""
+    with site.client() as browser:
+        _sign_up(browser, "reader@example.org")
+        browser.post("/signout", data={"csrf_token": csrf_of(browser.get("/").text)})
+        results = browser.get("/search", params={"q": "agent & tools", "sort": "date"}).text
+        save = re.search(r'<a class="save-link" href="([^"]+)"', results)
+        assert save, "no sign-in-to-save link on a signed-out search"
+        signin = browser.get(save.group(1).replace("&amp;", "&"))
+        back = re.search(r'name="next" value="([^"]+)"', signin.text)
+        assert back and back.group(1).replace("&amp;", "&") == "/search?q=agent+%26+tools&sort=date"
+        signed_in = browser.post(
+            "/signin",
+            data={
+                "email": "reader@example.org",
+                "password": "correct horse",
+                "next": back.group(1).replace("&amp;", "&"),
+                "csrf_token": csrf_of(signin.text),
+            },
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == "/search?q=agent+%26+tools&sort=date"
+
+
+def test_a_refused_collection_edit_keeps_what_was_typed(site: Site) -> None:
+    """A name of spaces (past the browser's "required") answered a bare error page and
+    the new description typed with it was gone; the collection's page comes back with
+    the edit form open, the error above it and the form as typed."""
+    with site.client() as browser:
+        csrf = _sign_up(browser)
+        created = browser.post(
+            "/collections", data={"name": "Reading", "is_public": "1", "csrf_token": csrf}
+        )
+        path = created.headers["location"]
+        typed = {"name": "   ", "description": "Papers for Thursday's group", "csrf_token": csrf}
+        refused = browser.post(f"{path}/edit", data=typed)
+        page = browser.get(path).text
+    assert refused.status_code == 400 and "name is empty" in refused.text
+    assert '<details class="collection-edit" open>' in refused.text
+    assert "Papers for Thursday&#39;s group</textarea>" in refused.text
+    assert 'name="is_public" value="1" checked' not in refused.text  # unticked, as sent
+    assert '<h1 class="collection-name">Reading</h1>' in page  # nothing was changed
+    assert "Thursday" not in page
+
+
 def test_account_shows_upvotes_submissions_comments_collections(site: Site) -> None:
     with site.client() as browser:
         csrf = _sign_up(browser)

@@ -176,6 +176,37 @@ def test_session_needs_csrf_and_forms_work(site: Site) -> None:
     assert sorted(_stored_texts(site)) == ["A reply", "From the form, edited", "by script"]
 
 
+def test_a_refused_comment_or_reply_comes_back_in_its_form(site: Site) -> None:
+    """Over the rate limit (or with a character no comment may hold) a comment answered a
+    bare error page: the text the reader wrote was gone. The paper's page comes back with
+    the error over the form the text was written in, and the text in it."""
+    limit, _ = COMMENT_RATE_LIMIT
+    with site.client() as browser:
+        _sign_up(browser, "ada@example.org", "Ada")
+        page = browser.get(f"/papers/{TOP_PAPER}").text
+        csrf = csrf_of(page)
+        form = f"/papers/{TOP_PAPER}/comments"
+        first = browser.post(form, data={"text": "First", "csrf_token": csrf})
+        thread = int(first.headers["location"].rpartition("#comment-")[2])
+        bell = browser.post(form, data={"text": "Ring \x07 twice & <b>", "csrf_token": csrf})
+        reply = {"text": "Which \x07 one?", "parent": str(thread), "csrf_token": csrf}
+        bad_reply = browser.post(form, data=reply)
+        for n in range(limit - 1):
+            assert browser.post(form, data={"text": f"n{n}", "csrf_token": csrf}).is_redirect
+        long_text = "A careful review, paragraph after paragraph."
+        limited = browser.post(form, data={"text": long_text, "csrf_token": csrf})
+    assert bell.status_code == 400 and "control character" in bell.text
+    assert 'aria-label="Your comment">Ring \x07 twice &amp; &lt;b&gt;</textarea>' in bell.text
+    assert '<p class="error" role="alert" tabindex="-1" autofocus>comment contains' in bell.text
+    assert bad_reply.status_code == 400
+    assert 'aria-label="Your reply">Which \x07 one?</textarea>' in bad_reply.text
+    assert '<details class="reply-box" open>' in bad_reply.text
+    assert 'aria-label="Your comment"></textarea>' in bad_reply.text  # the new-comment box
+    assert limited.status_code == 429 and "too many" in limited.text
+    assert f'aria-label="Your comment">{long_text}</textarea>' in limited.text
+    assert long_text not in _stored_texts(site)
+
+
 def test_a_comment_as_long_as_allowed_is_taken_in_any_script(site: Site) -> None:
     """A comment may be 10,000 characters: in Chinese a browser's form sends 9 bytes a
     character and ASCII-escaped JSON 12 for an emoji, so the 64 KiB body limit of other

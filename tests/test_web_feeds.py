@@ -149,6 +149,8 @@ def test_a_filtered_search_is_followed_with_its_filters(site: Site) -> None:
     assert ids and ids == [hit["id"] for hit in api["hits"]]
     assert api["total"] < unfiltered["total"]
     assert "cat=cs.CV" in (feed.findtext("link") or "")
+    # named as filtered: it read "Papers matching “learning”", as the unfiltered feed does
+    assert feed.findtext("title") == "Papers matching “learning” (cat cs.CV, until 2025-12)"
     assert bad.status_code == 400 and "'garbage'" in bad.json()["detail"]
 
 

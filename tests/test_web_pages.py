@@ -381,3 +381,59 @@ def test_a_paper_known_by_id_and_abstract_alone_has_a_heading_and_a_link(
     assert '<a href="/papers/hep-th/9901001">arXiv:hep-th/9901001</a>' in found
     assert "<h1>arXiv:hep-th/9901001</h1>" in page
     assert "<title>arXiv:hep-th/9901001 · paperfeed</title>" in page
+
+
+def test_an_untitled_paper_is_named_by_its_id_in_markdown_feeds_and_the_account(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # the page said arXiv:ID, but its Markdown began "# " and its discussion feed was
+    # "Discussion of “”", each comment "Ada commented on “”", the account page "on ·"
+    dataset = tmp_path / "abstracts.csv"
+    dataset.write_text(
+        "arxiv_id,abstract\nhep-th/9901001,Bosonic strings on an orbifold with flux.\n"
+    )
+    assert CliRunner().invoke(main, ["ingest", "--quiet", str(dataset)]).exit_code == 0
+    assert CliRunner().invoke(main, ["index", "--quiet", "--no-embed"]).exit_code == 0
+    with serve(settings) as base, httpx.Client(base_url=base) as client:
+        form = client.get("/signup").text
+        signed_up = client.post(
+            "/signup",
+            data={
+                "email": "ada@example.org",
+                "name": "Ada",
+                "password": "correct horse",
+                "csrf_token": csrf_of(form),
+            },
+        )
+        assert signed_up.status_code == 303, signed_up.text
+        paper = client.get("/papers/hep-th/9901001").text
+        commented = client.post(
+            "/papers/hep-th/9901001/comments",
+            data={"text": "Which orbifold?", "csrf_token": csrf_of(paper)},
+        )
+        assert commented.status_code == 303, commented.text
+        markdown = client.get("/papers/hep-th/9901001.md").text
+        feed = client.get("/rss/papers/hep-th/9901001").text
+        account = client.get("/account").text
+    assert markdown.startswith("# arXiv:hep-th/9901001\n")
+    assert "<title>Discussion of “arXiv:hep-th/9901001”</title>" in feed
+    assert "<title>Ada commented on “arXiv:hep-th/9901001”</title>" in feed
+    assert "· on arXiv:hep-th/9901001 ·" in account
+
+
+def test_sign_in_from_the_sign_up_page_leads_where_sign_up_would(site: Site) -> None:
+    """The header's "Sign in" on /signup?next=/search?q=agent went back to /signup after
+    signing in: a "Create an account" form shown to a signed-in reader."""
+    with site.client() as client:
+        signup = client.get("/signup", params={"next": "/search?q=agent"}).text
+        forgot = client.get("/forgot-password").text
+        search = client.get("/search", params={"q": "agent"}).text
+    header = r'<a href="(/signin\?[^"]*)" class="button small">Sign in</a>'
+    links = [re.search(header, page) for page in (signup, forgot, search)]
+    assert all(links), "no Sign in link in the header"
+    hrefs = [link.group(1) for link in links if link]
+    assert hrefs == [
+        "/signin?next=%2Fsearch%3Fq%3Dagent",
+        "/signin?next=%2Faccount",  # where the forgotten-password page leads
+        "/signin?next=%2Fsearch%3Fq%3Dagent",
+    ]

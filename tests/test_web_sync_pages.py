@@ -87,6 +87,28 @@ def test_new_on_arxiv_lists_the_day_by_category(harvested: tuple[Site, Replay]) 
         assert "nonexclusive-distrib" in paper.text and 'href="/new?date=2026-07-01"' in paper.text
 
 
+def test_grouped_by_topic_the_next_page_stays_grouped(
+    harvested: tuple[Site, Replay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a day grouped by topic, "Next →" led to the next page as a flat list (the
+    daily lists keep the grouping); the pager links also lacked rel=prev/next."""
+    from paperfeed.web import sync_pages
+
+    monkeypatch.setattr(sync_pages, "PAGE_SIZE", 20)  # the day's 45 papers: three pages
+    site, _ = harvested
+    with site.client() as client:
+        grouped = client.get("/new", params={"date": DAY, "group": "topics"}).text
+        following = f'rel="next" href="/new?date={DAY}&amp;page=2&amp;group=topics"'
+        assert following in grouped
+        second = client.get("/new", params={"date": DAY, "group": "topics", "page": 2}).text
+        assert f'rel="prev" href="/new?date={DAY}&amp;group=topics"' in second
+        assert "Page 2 of 3" in second
+        flat = client.get("/new", params={"date": DAY, "page": 2}).text
+    assert f'rel="next" href="/new?date={DAY}&amp;page=3">' in flat
+    assert f'href="/new?date={DAY}&amp;page=2&amp;group=topics">Group by topic' in flat
+    assert f'href="/new?date={DAY}&amp;page=2">Flat list' in second
+
+
 def test_followed_categories_bound_the_feed(harvested: tuple[Site, Replay]) -> None:
     site, _ = harvested
     feed = new_feed(site.store, "arxiv", DAY, followed=["cs.CL"])

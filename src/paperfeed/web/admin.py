@@ -4,6 +4,7 @@ with the forms that act on them (each posts, then goes back to its section)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +19,7 @@ from paperfeed.store.comments import find_comment
 from paperfeed.web.admin_access import ADMIN_ERRORS, form_admin, http_error, page_admin
 from paperfeed.web.row_ids import CommentId, InviteId, ReportId, UserId
 from paperfeed.web.security import check_csrf, session_user, settings_of, store_of
-from paperfeed.web.templating import render, safe_next
+from paperfeed.web.templating import page_posted_from, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +57,7 @@ def _section(
         "open_reports": moderation.count_open_reports(store),
         "error": None,
         "new_invite": None,
+        "typed": {},
     }
     context |= _section_data(store, section, request) if data is None else data
     return render(request, "admin.html", context | values, status_code=status_code)
@@ -124,10 +126,20 @@ def _back(section: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _failed(request: Request, section: str, error: Exception) -> HTMLResponse:
-    """The section again, with the error above it and the error's status."""
+def _back_to_user(request: Request, next_field: str, user_id: int) -> RedirectResponse:
+    """Back to the page of the users list the action was on (its search and page kept),
+    at the user's row; a list it was not posted from: the first page."""
+    back = page_posted_from(request, next_field).partition("#")[0]
+    if urlsplit(back).path != "/admin/users":
+        back = "/admin/users"
+    return RedirectResponse(f"{back}#user-{user_id}", status_code=303)
+
+
+def _failed(request: Request, section: str, error: Exception, **typed: str) -> HTMLResponse:
+    """The section again, with the error above it and the error's status, and its form
+    holding what was ``typed``."""
     status = http_error(error).status_code
-    return _section(request, section, status_code=status, error=str(error.args[0]))
+    return _section(request, section, status_code=status, error=str(error.args[0]), typed=typed)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -172,7 +184,11 @@ USER_ACTIONS = ("promote", "demote", "disable", "enable")
 
 @router.post("/admin/users/{user_id}/password")
 def user_password(
-    request: Request, user_id: UserId, password: str = Form(""), csrf_token: str = Form("")
+    request: Request,
+    user_id: UserId,
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     actor = form_admin(request, csrf_token)
     store = store_of(request)
@@ -181,7 +197,7 @@ def user_password(
         administration.reset_password(store, actor, user, password)
     except ADMIN_ERRORS as error:
         return _failed(request, "users", error)
-    return _back("users")
+    return _back_to_user(request, next, user_id)
 
 
 # (after /password, which this pattern would take)
@@ -192,6 +208,7 @@ def user_action(
     action: str,
     csrf_token: str = Form(""),
     hide_comments: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     actor = form_admin(request, csrf_token)
     if action not in USER_ACTIONS:
@@ -209,7 +226,7 @@ def user_action(
             administration.enable(store, actor, user)
     except ADMIN_ERRORS as error:
         return _failed(request, "users", error)
-    return _back("users")
+    return _back_to_user(request, next, user_id)
 
 
 # -- invites --------------------------------------------------------------------------------
@@ -226,13 +243,13 @@ def create_invite(
         validity = float(days) if days.strip() else settings.invite_days
     except ValueError:
         error = administration.AdminError(f"invite validity {days!r} is not a number of days")
-        return _failed(request, "invites", error)
+        return _failed(request, "invites", error, email=email, days=days)
     try:
         invite, token = administration.create_invite(
             store_of(request), actor, email or None, validity
         )
     except ADMIN_ERRORS as error:
-        return _failed(request, "invites", error)
+        return _failed(request, "invites", error, email=email, days=days)
     link = administration.invite_link(settings.base_url, token)
     return _section(request, "invites", new_invite={"invite": invite, "link": link})
 
@@ -298,7 +315,7 @@ def hide_paper(
     try:
         moderation.hide_paper(store_of(request), actor, arxiv_id, reason)
     except ADMIN_ERRORS as error:
-        return _failed(request, "papers", error)
+        return _failed(request, "papers", error, arxiv_id=arxiv_id, reason=reason)
     refresh_search(request)
     return _back("papers")
 

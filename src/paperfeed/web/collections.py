@@ -349,7 +349,11 @@ def _page(
     error: str | None = None,
     status_code: int = 200,
     page: int = 1,
+    edit_error: str | None = None,
+    edited: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    """The collection's page; after a refused edit, ``edit_error`` and the form holding
+    what was typed (``edited``), open."""
     store = store_of(request)
     user = session_user(request)
     every = lists.papers_shown(store, collection, user)
@@ -373,6 +377,13 @@ def _page(
             "report": report,
             "import_error": error,
             "import_formats": IMPORT_FORMATS,
+            "edit_error": edit_error,
+            "edited": edited
+            or {
+                "name": collection.name,
+                "description": collection.description,
+                "is_public": collection.is_public,
+            },
         },
         status_code=status_code,
         shown=plain,
@@ -453,10 +464,13 @@ def edit_form(
     csrf_token: str = Form(""),
 ) -> Response:
     user = _form_user(request, csrf_token)
+    store = store_of(request)
     try:
-        lists.update_collection(
-            store_of(request), user, collection_id, name, description, bool(is_public)
-        )
+        collection = lists.owned_collection(store, collection_id, user)
+        lists.update_collection(store, user, collection_id, name, description, bool(is_public))
+    except CollectionError as error:  # a bad name or description: the form again, as typed
+        typed = {"name": name, "description": description, "is_public": bool(is_public)}
+        return _page(request, collection, None, None, 400, edit_error=str(error), edited=typed)
     except _ERRORS as error:
         raise _http_error(error) from None
     return RedirectResponse(f"/collections/{collection_id}", status_code=303)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from paperfeed import discussion
+from paperfeed import discussion, moderation
 from paperfeed.accounts import RateLimitedError, User
 from paperfeed.discussion import (
     CommentNotFoundError,
@@ -18,9 +18,11 @@ from paperfeed.discussion import (
     PaperWithdrawnError,
     Thread,
 )
+from paperfeed.ingest import normalize_paper_id
 from paperfeed.ingest.identifiers import url_id
 from paperfeed.store.comments import Comment
 from paperfeed.web.feeds import RSS_RESPONSES, FeedEntry, rss_response
+from paperfeed.web.pages import paper_page_answer
 from paperfeed.web.row_ids import CommentId
 from paperfeed.web.security import (
     api_user,
@@ -192,10 +194,36 @@ def comment_form(
         raise HTTPException(400, f"parent {parent!r} is not a comment id") from None
     try:
         comment = discussion.post_comment(store_of(request), user, arxiv_id, text, parent_id)
+    except PaperWithdrawnError as error:  # no form to type in again: the error alone
+        raise _http_error(error) from None
+    except (DiscussionError, RateLimitedError) as error:
+        return _refused_comment(request, arxiv_id, error, text, parent_id)
     except _ERRORS as error:
         raise _http_error(error) from None
     paper_id = _arxiv_id_of(request, comment)
     return RedirectResponse(f"/papers/{url_id(paper_id)}#comment-{comment.id}", status_code=303)
+
+
+def _refused_comment(
+    request: Request, arxiv_id: str, error: Exception, text: str, parent_id: int | None
+) -> Response:
+    """The paper's page again, the error over the comment (or reply) form and the form
+    holding the text as typed: refused for its length, a character, or the rate limit,
+    the comment was lost with a bare error page."""
+    store = store_of(request)
+    normalized = normalize_paper_id(arxiv_id)
+    paper = store.get_paper(normalized) if normalized else None
+    if paper is None:  # a malformed id: nothing to show the form on
+        raise _http_error(error)
+    return paper_page_answer(
+        request,
+        paper,
+        moderation.is_hidden(store, paper),
+        _http_error(error).status_code,
+        comment_error=str(error),
+        comment_typed=text,
+        comment_parent=parent_id,
+    )
 
 
 @router.post("/comments/{comment_id}/edit")
@@ -245,7 +273,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         kind = "replied" if comment.parent_id is not None else "commented"
         entries.append(
             FeedEntry(
-                title=f"{comment.author} {kind} on “{paper.title}”",
+                title=f"{comment.author} {kind} on “{paper.shown_title}”",
                 link=link,
                 published=datetime.fromtimestamp(comment.created_at, UTC),
                 description=comment.text,
@@ -254,7 +282,7 @@ def paper_comments_rss(request: Request, id: str) -> Response:
         )
     return rss_response(
         request,
-        f"Discussion of “{paper.title}”",
+        f"Discussion of “{paper.shown_title}”",
         page,
         f"{base}/rss/papers/{url_id(paper.arxiv_id)}",
         f"Comments on {paper.arxiv_id}, newest first",

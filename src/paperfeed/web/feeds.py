@@ -119,7 +119,7 @@ def paper_entries(papers: Sequence[StoredPaper], base: str) -> list[FeedEntry]:
     """One feed item per paper."""
     return [
         FeedEntry(
-            title=paper.title or paper.arxiv_id,
+            title=paper.shown_title,
             link=f"{base}/papers/{url_id(paper.arxiv_id)}",
             published=_moment(paper.date),
             description=(paper.organization or author_line(paper)) + " — " + paper.abstract,
@@ -229,9 +229,11 @@ def search_rss(
     base = settings_of(request).base_url
     filters = search_filters(cat, since, until)
     parameters = urlencode({"q": q} | filters | ({"sort": sort} if sort != "date" else {}))
+    # named with its filters: two feeds of one query, in two categories, are told apart
+    described = ", ".join(f"{name} {value}" for name, value in filters.items())
     return rss_response(
         request,
-        f"Papers matching “{q}”",
+        f"Papers matching “{q}”" + (f" ({described})" if described else ""),
         f"{base}/search?{urlencode({'q': q} | filters)}",
         f"{base}/rss/search?{parameters}",
         f"Search results for {q}",

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperfeed import accounts, administration, moderation
+from paperfeed.config import secret_key_of
+from paperfeed.digest.subscribing import make_token
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
 from paperfeed.ingest import IngestError, normalize_paper_id
 from paperfeed.ingest.identifiers import url_id
+from paperfeed.models import StoredPaper
 from paperfeed.profile import profile_of
 from paperfeed.search import SearchError, parse_query
 from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trending
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
+from paperfeed.store.subscriptions import Subscription, owned_subscriptions
 from paperfeed.web.api import search_filters
 from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
@@ -207,8 +211,17 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
     viewer = session_user(request)
     if hidden and not (viewer and viewer.is_admin):  # admins still see it, to show it again
         raise HTTPException(404, f"paper {normalized} was hidden by a moderator")
+    return paper_page_answer(request, paper, hidden)
+
+
+def paper_page_answer(
+    request: Request, paper: StoredPaper, hidden: bool, status_code: int = 200, **values: Any
+) -> HTMLResponse:
+    """The page of ``paper`` (found and visible to the caller), ``values`` added: a refused
+    comment's error and text, so the comment form holds what was typed."""
+    store = store_of(request)
     try:
-        similar = engine_of(request).similar(normalized, limit=8)
+        similar = engine_of(request).similar(paper.arxiv_id, limit=8)
     except SearchError:
         similar = []
     counts = total_upvotes(store, [paper] + [hit.paper for hit in similar])
@@ -225,7 +238,9 @@ def paper_page(request: Request, arxiv_id: str) -> Response:
             "threads": paper_threads(store, paper),
             "max_comment": MAX_COMMENT_CHARACTERS,
             "hidden_by_moderator": hidden,
-        },
+        }
+        | values,
+        status_code=status_code,
         shown=[paper] + [hit.paper for hit in similar],
     )
     page.headers["Vary"] = "Accept"  # the same address answers markdown to agents
@@ -368,8 +383,19 @@ def _account_context(request: Request, user: accounts.User, **values: object) ->
         "profile": profile_of(store, user),
         "password_message": None,
         "password_error": False,
+        "digests": _digests(request, user),
     }
     return context | values
+
+
+def _digests(request: Request, user: accounts.User) -> list[tuple[Subscription, str]]:
+    """The account's digest subscriptions, each with the link to change or end it (the
+    one its mails carry): listed in the download, they were nowhere on the page."""
+    secret = secret_key_of(settings_of(request))
+    return [
+        (owned, "/subscribe/manage?" + urlencode({"token": make_token(secret, "manage", owned)}))
+        for owned in owned_subscriptions(store_of(request), user.id)
+    ]
 
 
 @router.get("/account", response_class=HTMLResponse)

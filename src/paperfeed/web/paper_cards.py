@@ -132,15 +132,18 @@ class PaperCards:
         return f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(self._csrf)}">'
 
     @cached_property
+    def _back(self) -> str:
+        """This page, its query string included: where signing in or a form returns to."""
+        return self._path + (f"?{self._query_string}" if self._query_string else "")
+
+    @cached_property
     def _next_input(self) -> str:
-        """Where a form on this page returns to: this page, its query string included."""
-        back = self._path + (f"?{self._query_string}" if self._query_string else "")
-        return f'<input type="hidden" name="next" value="{escape(back)}">'
+        return f'<input type="hidden" name="next" value="{escape(self._back)}">'
 
     @cached_property
     def _sign_in_to_save(self) -> Markup:
         return Markup(
-            f'<a class="save-link" href="/signin?next={query_value(self._path)}" '
+            f'<a class="save-link" href="/signin?next={query_value(self._back)}" '
             'title="Sign in to save papers">'
             "☆ Save</a>"
         )

@@ -63,7 +63,7 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
     comments = comment_totals(store, [paper])[paper.key]
     threads = paper_threads(store, paper)
     links = arxiv_links(paper)
-    lines = [f"# {_escaped(paper.title)}", ""]
+    lines = [f"# {_escaped(paper.shown_title)}", ""]
     facts = [
         ("Authors", ", ".join(paper.authors) if paper.authors else None),
         ("Organization", paper.organization),
@@ -119,7 +119,8 @@ def paper_markdown(store: Store, engine: SearchEngine, paper: StoredPaper, base:
     lines += ["", "## Similar papers", ""]
     if similar:
         lines += [
-            f"- [{_escaped(hit.paper.title)}]({base}/papers/{url_id(hit.paper.arxiv_id)}.md) — "
+            f"- [{_escaped(hit.paper.shown_title)}]"
+            f"({base}/papers/{url_id(hit.paper.arxiv_id)}.md) — "
             f"{hit.paper.arxiv_id}, {upvotes[hit.paper.key]} upvotes"
             for hit in similar
         ]

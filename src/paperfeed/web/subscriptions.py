@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -74,10 +74,32 @@ def _topics_from_form(queries: list[str], relevances: list[str]) -> list[TopicIn
     return topics
 
 
+class _TypedTopic(NamedTuple):
+    """A topic row as the form sent it, shown again when the form is refused."""
+
+    query: str
+    min_relevance: str
+
+
+def _typed_topics(queries: list[str] | None, relevances: list[str] | None) -> list[_TypedTopic]:
+    shown = relevances or []
+    return [
+        _TypedTopic(query, shown[position] if position < len(shown) else "0.3")
+        for position, query in enumerate(queries or [])
+    ]
+
+
 def _form_context(
-    subscription: Subscription | None, error: str | None = None, **values: Any
+    subscription: Subscription | None,
+    error: str | None = None,
+    typed: list[_TypedTopic] | None = None,
+    **values: Any,
 ) -> dict[str, Any]:
-    topics: list[Topic] = list(subscription.topics) if subscription else []
+    """The form's fields: what was ``typed`` when a submission is refused (so nothing
+    typed is lost), else the ``subscription``'s own topics."""
+    topics: list[Topic | _TypedTopic] = (
+        list(typed) if typed is not None else list(subscription.topics) if subscription else []
+    )
     rows = max(TOPIC_ROWS, len(topics) + 1)
     return {
         "error": error,
@@ -127,7 +149,10 @@ def _own_account(request: Request, email: str) -> int | None:
 
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(request: Request) -> HTMLResponse:
-    return render(request, "subscribe.html", _form_context(None))
+    """The form; signed in, its address is the account's (a subscription to it is then
+    the account's own, in its download and deletion)."""
+    user = session_user(request)
+    return render(request, "subscribe.html", _form_context(None, email=user.email if user else ""))
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
@@ -143,6 +168,7 @@ def subscribe_submit(
     check_csrf(request, csrf_token)
     store = store_of(request)
     values = {"email": email, "frequency": frequency, "time_zone": time_zone}
+    typed = _typed_topics(topic, relevance)
     try:
         _check_subscribe_rate(request, email)
         topics = _topics_from_form(topic or [], relevance or [])
@@ -150,11 +176,17 @@ def subscribe_submit(
         subscription = subscribe(store, email, frequency, time_zone, topics, owner)
     except accounts.RateLimitedError as error:
         return render(
-            request, "subscribe.html", _form_context(None, str(error), **values), status_code=429
+            request,
+            "subscribe.html",
+            _form_context(None, str(error), typed, **values),
+            status_code=429,
         )
     except SubscriptionError as error:
         return render(
-            request, "subscribe.html", _form_context(None, str(error), **values), status_code=400
+            request,
+            "subscribe.html",
+            _form_context(None, str(error), typed, **values),
+            status_code=400,
         )
     _start_subscription(request, subscription)
     # the same answer whether or not the address was subscribed: no address probing
@@ -214,7 +246,8 @@ def manage_submit(
         subscription = update_subscription(store, subscription, frequency, time_zone, topics)
     except SubscriptionError as error:
         values = {"frequency": frequency, "time_zone": time_zone}
-        context = _form_context(subscription, str(error), **values) | {"token": token}
+        typed = _typed_topics(topic, relevance)
+        context = _form_context(subscription, str(error), typed, **values) | {"token": token}
         return render(request, "manage.html", context | {"saved": False}, status_code=400)
     context = _form_context(subscription) | {"token": token, "saved": True}
     return render(request, "manage.html", context)

@@ -142,8 +142,9 @@ def new_page(
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
 
-    def new_url(day: str | None, page_number: int = 1) -> str:
-        """The link to another day or page of the feed, keeping the category filter."""
+    def new_url(day: str | None, page_number: int = 1, grouping: str = "") -> str:
+        """The link to another day or page of the feed, keeping the category filter (and,
+        from a page to the next, ``grouping`` by topic)."""
         parameters: dict[str, object] = {"date": day}
         if source != "arxiv":
             parameters["source"] = source
@@ -155,6 +156,8 @@ def new_page(
             parameters["order"] = order
         if page_number > 1:
             parameters["page"] = page_number
+        if grouping:
+            parameters["group"] = grouping
         return "/new?" + urlencode(parameters)
 
     voted = accounts.voted_ids(store, session_user(request), [item.paper for item in shown])
@@ -177,6 +180,7 @@ def new_page(
             "by_key": {item.paper.key: item for item in shown},
             "because": because,
             "order": order,
+            "group": group,
         },
         shown=[item.paper for item in shown],
     )

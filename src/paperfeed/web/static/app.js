@@ -102,3 +102,47 @@ document.addEventListener("submit", async (event) => {
     button.removeAttribute("aria-busy");
   }
 });
+
+// "Not for me" on a card or a paper page: marked (or undone) in place, the page and the
+// keyboard focus where the reader left them (the plain form reloads the page at its top).
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.classList || !form.classList.contains("not-for-me")) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(form.getAttribute("action"), {
+      method: "POST",
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
+      body: new FormData(form),
+      credentials: "same-origin",
+    });
+    if (!response.ok) {
+      form.submit();  // the plain form's answer: a sign-in page, or the error named
+      return;
+    }
+    const result = await response.json();
+    document.querySelectorAll('button.not-for-me-button[data-paper="' + CSS.escape(result.id) + '"]').forEach((other) => {
+      const marked = result.not_for_me;
+      other.classList.toggle("marked", marked);
+      other.setAttribute("aria-pressed", marked ? "true" : "false");
+      other.title = marked ? "Undo: show papers like this again" : "Not for me: show fewer like this";
+      other.textContent = marked ? "↺ Undo not for me" : "✕ Not for me";
+      other.form.querySelector('input[name="change"]').value = marked ? "remove" : "add";
+    });
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+});
+
+// Escape closes an open save menu and gives the focus back to its "☆ Save" button, as a
+// menu does (a <details> alone stays open, the focus inside it).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+  const menu = event.target.closest("details.save[open]");
+  if (!menu) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});
