@@ -32,6 +32,7 @@ from paperfeed.web import (
     admin_api,
     api,
     cold_start,
+    collection_pages,
     collections,
     discussion,
     feeds,
@@ -298,7 +299,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         discussion.feed_router,
         cold_start.router,  # /authors/{name}/mine, before people's /authors/{name:path}
         collections.api_router,
-        collections.router,
+        collection_pages.router,
         admin.router,
         admin_api.router,
         admin_api.reports_router,

@@ -1,5 +1,5 @@
-"""Collections on the site: the collection page, the save menu's forms, the JSON API,
-export to reference managers and import from them."""
+"""Collections in the JSON API: reading and changing them, export to reference managers
+and import from them (the pages and forms are in ``collection_pages``)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 from starlette.concurrency import run_in_threadpool
 
 from paperfeed import collections as lists
-from paperfeed.accounts import RateLimitedError, User, voted_ids
+from paperfeed.accounts import RateLimitedError, User
 from paperfeed.collections import (
     MAX_DESCRIPTION_CHARACTERS,
     MAX_NAME_CHARACTERS,
@@ -27,30 +27,29 @@ from paperfeed.collections import (
 from paperfeed.collections.exporting import FORMATS as EXPORT_FORMATS
 from paperfeed.collections.exporting import ExportError, collection_json, export_papers
 from paperfeed.collections.importing import (
-    IMPORT_FORMATS,
     MAX_IMPORT_BYTES,
     ImportFileError,
     ImportReport,
     import_references,
 )
-from paperfeed.search.feeds import total_upvotes
 from paperfeed.web.row_ids import CollectionId
 from paperfeed.web.schema_hints import ARXIV_ID_PATTERN
 from paperfeed.web.security import (
     api_user,
     bearer_user,
-    check_csrf,
     domain_http_error,
     session_user,
     store_of,
 )
-from paperfeed.web.templating import render, safe_next, sign_in_location
 
 api_router = APIRouter(prefix="/api/collections", tags=["collections"])
-router = APIRouter(include_in_schema=False)
-_ERRORS = (CollectionError, CollectionNotFoundError, NotYourCollectionError, RateLimitedError)
+COLLECTION_ERRORS = (
+    CollectionError,
+    CollectionNotFoundError,
+    NotYourCollectionError,
+    RateLimitedError,
+)
 _SLUG = re.compile(r"[^a-z0-9]+")
-PAGE_SIZE = 50  # papers per page of a collection, as on the daily lists
 
 
 _STATUSES = (
@@ -60,7 +59,8 @@ _STATUSES = (
 )
 
 
-def _http_error(error: Exception) -> HTTPException:
+def collection_http_error(error: Exception) -> HTTPException:
+    """The HTTP answer to a collection's error (404, 403, 409, 429 or 400)."""
     return domain_http_error(error, _STATUSES)
 
 
@@ -166,8 +166,8 @@ def create(
         collection = lists.create_collection(
             store_of(request), user, body.name, body.description, body.is_public
         )
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return _with_papers(request, collection)
 
 
@@ -175,8 +175,8 @@ def create(
 def get_collection(request: Request, collection_id: CollectionId) -> dict[str, Any]:
     try:
         collection = lists.visible_collection(store_of(request), collection_id, _viewer(request))
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return _with_papers(request, collection)
 
 
@@ -191,8 +191,8 @@ def change(
         collection = lists.update_collection(
             store_of(request), user, collection_id, body.name, body.description, body.is_public
         )
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return _with_papers(request, collection)
 
 
@@ -202,8 +202,8 @@ def delete(
 ) -> dict[str, Any]:
     try:
         lists.delete_collection(store_of(request), user, collection_id)
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return {"id": collection_id, "deleted": True}
 
 
@@ -217,8 +217,8 @@ def add(
     try:
         added = lists.add_paper(store_of(request), user, collection_id, body.id)
         paper = lists.stored_paper(store_of(request), body.id)
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return {"collection": collection_id, "id": paper.arxiv_id, "saved": True, "added": added}
 
 
@@ -232,8 +232,8 @@ def remove(
     try:
         removed = lists.remove_paper(store_of(request), user, collection_id, paper_id)
         paper = lists.stored_paper(store_of(request), paper_id)
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return {"collection": collection_id, "id": paper.arxiv_id, "saved": False, "removed": removed}
 
 
@@ -276,8 +276,8 @@ def export(
         text, chosen = export_papers(collection, papers, format)
     except ExportError as error:
         raise HTTPException(400, f"parameter 'format': {error}") from None
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     disposition = f'attachment; filename="{_filename(collection, chosen.extension)}"'
     return Response(
         text, media_type=chosen.media_type, headers={"Content-Disposition": disposition}
@@ -321,194 +321,6 @@ async def import_file(
         )
     except ImportFileError as error:
         raise HTTPException(400, str(error)) from None
-    except _ERRORS as error:
-        raise _http_error(error) from None
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
     return JSONResponse(_report_json(report))
-
-
-# -- pages and forms --------------------------------------------------------------------
-
-
-def _form_user(request: Request, csrf_token: str) -> User:
-    user = session_user(request)
-    if user is None:
-        back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2])
-        raise HTTPException(303, "sign in first", headers={"Location": sign_in_location(back)})
-    check_csrf(request, csrf_token)
-    return user
-
-
-def _back(request: Request, default: str) -> str:
-    return safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2], default)
-
-
-def _page(
-    request: Request,
-    collection: Collection,
-    report: ImportReport | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-    page: int = 1,
-    edit_error: str | None = None,
-    edited: dict[str, Any] | None = None,
-) -> HTMLResponse:
-    """The collection's page; after a refused edit, ``edit_error`` and the form holding
-    what was typed (``edited``), open."""
-    store = store_of(request)
-    user = session_user(request)
-    every = lists.papers_shown(store, collection, user)
-    # an imported library holds thousands: paged as the daily lists are (2,000 were 7.6 MB)
-    pages = max(1, -(-len(every) // PAGE_SIZE))
-    if page > pages:
-        raise HTTPException(404, f"page {page} is past the last page ({pages}) of this collection")
-    papers = every[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    plain = [paper for paper, _ in papers]
-    return render(
-        request,
-        "collection.html",
-        {
-            "collection": collection,
-            "papers": papers,
-            "page": page,
-            "pages": pages,
-            "upvotes": total_upvotes(store, plain),
-            "voted": voted_ids(store, user, plain),
-            "mine": user is not None and user.id == collection.user_id,
-            "report": report,
-            "import_error": error,
-            "import_formats": IMPORT_FORMATS,
-            "edit_error": edit_error,
-            "edited": edited
-            or {
-                "name": collection.name,
-                "description": collection.description,
-                "is_public": collection.is_public,
-            },
-        },
-        status_code=status_code,
-        shown=plain,
-    )
-
-
-@router.get("/collections/{collection_id}", response_class=HTMLResponse)
-def collection_page(
-    request: Request, collection_id: CollectionId, page: Annotated[int, Query(ge=1)] = 1
-) -> HTMLResponse:
-    try:
-        collection = lists.visible_collection(
-            store_of(request), collection_id, session_user(request)
-        )
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    return _page(request, collection, page=page)
-
-
-@router.post("/collections")
-def create_form(
-    request: Request,
-    name: str = Form(""),
-    description: str = Form(""),
-    is_public: str = Form(""),
-    arxiv_id: str = Form(""),
-    csrf_token: str = Form(""),
-) -> Response:
-    """Create a collection (and save ``arxiv_id`` in it, from a card's save menu)."""
-    user = _form_user(request, csrf_token)
-    store = store_of(request)
-    try:
-        collection = lists.create_collection(store, user, name, description, bool(is_public))
-        if arxiv_id.strip():
-            lists.add_paper(store, user, collection.id, arxiv_id)
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    if arxiv_id.strip():
-        return RedirectResponse(_back(request, f"/collections/{collection.id}"), status_code=303)
-    return RedirectResponse(f"/collections/{collection.id}", status_code=303)
-
-
-@router.post("/collections/{collection_id}/papers")
-def toggle_form(
-    request: Request,
-    collection_id: CollectionId,
-    arxiv_id: str = Form(""),
-    change: str = Form("add"),
-    csrf_token: str = Form(""),
-) -> Response:
-    """The save menu: ``change`` is add or remove. Answers JSON to scripts, redirects forms."""
-    user = _form_user(request, csrf_token)
-    store = store_of(request)
-    if change not in ("add", "remove"):
-        raise HTTPException(400, f"change {change!r} is not 'add' or 'remove'")
-    try:
-        if change == "add":
-            lists.add_paper(store, user, collection_id, arxiv_id)
-        else:
-            lists.remove_paper(store, user, collection_id, arxiv_id)
-        paper = lists.stored_paper(store, arxiv_id)
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse(
-            {"collection": collection_id, "id": paper.arxiv_id, "saved": change == "add"}
-        )
-    return RedirectResponse(_back(request, f"/collections/{collection_id}"), status_code=303)
-
-
-@router.post("/collections/{collection_id}/edit")
-def edit_form(
-    request: Request,
-    collection_id: CollectionId,
-    name: str = Form(""),
-    description: str = Form(""),
-    is_public: str = Form(""),
-    csrf_token: str = Form(""),
-) -> Response:
-    user = _form_user(request, csrf_token)
-    store = store_of(request)
-    try:
-        collection = lists.owned_collection(store, collection_id, user)
-        lists.update_collection(store, user, collection_id, name, description, bool(is_public))
-    except CollectionError as error:  # a bad name or description: the form again, as typed
-        typed = {"name": name, "description": description, "is_public": bool(is_public)}
-        return _page(request, collection, None, None, 400, edit_error=str(error), edited=typed)
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    return RedirectResponse(f"/collections/{collection_id}", status_code=303)
-
-
-@router.post("/collections/{collection_id}/delete")
-def delete_form(
-    request: Request, collection_id: CollectionId, csrf_token: str = Form("")
-) -> Response:
-    user = _form_user(request, csrf_token)
-    try:
-        lists.delete_collection(store_of(request), user, collection_id)
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    return RedirectResponse("/account#collections", status_code=303)
-
-
-@router.post("/collections/{collection_id}/import", response_class=HTMLResponse)
-async def import_form(
-    request: Request,
-    collection_id: CollectionId,
-    file: Annotated[UploadFile, File()],
-    format: Annotated[str, Form()] = "auto",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    user = _form_user(request, csrf_token)
-    store = store_of(request)
-    try:
-        collection = lists.owned_collection(store, collection_id, user)
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    content = await file.read(MAX_IMPORT_BYTES + 1)
-    try:
-        report = await run_in_threadpool(
-            import_references, store, user, collection_id, content, format
-        )
-    except ImportFileError as error:
-        return _page(request, collection, error=str(error), status_code=400)
-    except _ERRORS as error:
-        raise _http_error(error) from None
-    return _page(request, lists.owned_collection(store, collection_id, user), report=report)
