@@ -240,10 +240,12 @@ def test_a_day_that_is_one_deep_object_fails_cleanly(monkeypatch: pytest.MonkeyP
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_a_sync_stopped_by_ctrl_c_is_recorded_as_interrupted(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, stop: signal.Signals
 ) -> None:
-    """A run stopped by Ctrl+C stayed 'running' on /status and in paperfeed stats for ever."""
+    """A run stopped by Ctrl+C (or by systemd's or kill's SIGTERM) stayed 'running' on
+    /status and in paperfeed stats until the source's next run."""
     with socket.create_server(("127.0.0.1", 0)) as silent:  # takes the request, never answers
         monkeypatch.setenv(
             "PAPERFEED_DAILY_PAPERS_URL", f"http://127.0.0.1:{silent.getsockname()[1]}"
@@ -255,10 +257,10 @@ def test_a_sync_stopped_by_ctrl_c_is_recorded_as_interrupted(
         with subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True) as run:
             silent.settimeout(30)
             connection, _ = silent.accept()  # the sync is waiting for its answer now
-            run.send_signal(signal.SIGINT)
+            run.send_signal(stop)
             _, err = run.communicate(timeout=30)
             connection.close()
     assert run.returncode != 0 and "Traceback" not in err, err
     stats = CliRunner().invoke(main, ["stats"])
     assert "daily-papers FAILED at" in stats.stdout, stats.stdout
-    assert "interrupted (Ctrl+C) before it finished" in stats.stdout
+    assert "interrupted (Ctrl+C or SIGTERM) before it finished" in stats.stdout

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -16,6 +20,20 @@ def print_sync_report(report: Any) -> None:
 
     for line in report_lines(report):
         click.echo(line, err="FAILED" in line)
+
+
+@contextmanager
+def stopped_like_ctrl_c() -> Iterator[None]:
+    """While the sync runs, SIGTERM (systemd, cron's timeouts, ``kill``) ends it as Ctrl+C
+    does, so its run is recorded as interrupted instead of staying "running"."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a signal handler
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command()
@@ -64,17 +82,18 @@ def sync(
     configure_logging(settings)  # the job's one log line, on stderr
     store = open_store(settings)
     try:
-        report = run_sync(
-            store,
-            settings,
-            [source] if source else None,
-            first,
-            last,
-            index=not no_index,
-            embed=not no_embed,
-            show_progress=not quiet,
-            on_progress=None if quiet else lambda line: click.echo(line, err=True),
-        )
+        with stopped_like_ctrl_c():
+            report = run_sync(
+                store,
+                settings,
+                [source] if source else None,
+                first,
+                last,
+                index=not no_index,
+                embed=not no_embed,
+                show_progress=not quiet,
+                on_progress=None if quiet else lambda line: click.echo(line, err=True),
+            )
     except SyncError as error:
         raise click.ClickException(str(error)) from None
     print_sync_report(report)

@@ -27,7 +27,7 @@ from paperfeed.sync.reports import SourceReport, SyncError
 
 SOURCES = (arxiv.SOURCE, arxiv_listing.SOURCE, daily_papers.SOURCE, "biorxiv", "medrxiv")
 INDEX = "index"
-INTERRUPTED = "interrupted (Ctrl+C) before it finished; the next run carries on"
+INTERRUPTED = "interrupted (Ctrl+C or SIGTERM) before it finished; the next run carries on"
 
 
 @dataclass
