@@ -6,35 +6,44 @@ function csrfOf(form) {
   return field ? field.value : "";
 }
 
-document.addEventListener("submit", async (event) => {
-  const form = event.target;
-  if (!form.classList || !form.classList.contains("vote")) return;
-  event.preventDefault();
-  const button = form.querySelector("button.upvote");
-  // busy, not disabled: a disabled button drops the keyboard focus to the page's top
-  if (button.getAttribute("aria-busy") === "true") return;
-  button.setAttribute("aria-busy", "true");
-  try {
-    const response = await fetch(form.action, {
-      method: "POST",
-      headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
-      credentials: "same-origin",
-    });
-    if (response.status === 401) {
-      window.location = "/signin?next=" + encodeURIComponent(window.location.pathname + window.location.search);
-      return;
+// A form of the given class, posted in place: fetch with its CSRF token, a JSON answer
+// handed to answered(form, response). The button is busy meanwhile, not disabled: a
+// disabled button drops the keyboard focus to the page's top.
+function postInPlace(formClass, buttonSelector, sendFields, answered) {
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.classList || !form.classList.contains(formClass)) return;
+    event.preventDefault();
+    const button = form.querySelector(buttonSelector);
+    if (button.getAttribute("aria-busy") === "true") return;
+    button.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(form.getAttribute("action"), {
+        method: "POST",
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
+        body: sendFields ? new FormData(form) : undefined,
+        credentials: "same-origin",
+      });
+      await answered(form, response);
+    } finally {
+      button.removeAttribute("aria-busy");
     }
-    if (!response.ok) return;
-    const result = await response.json();
-    // the same paper may be shown more than once on a page (e.g. in similar papers)
-    document.querySelectorAll('button.upvote[data-paper="' + CSS.escape(result.id) + '"]').forEach((other) => {
-      other.classList.toggle("voted", result.upvoted);
-      other.setAttribute("aria-pressed", result.upvoted ? "true" : "false");
-      other.querySelector(".count").textContent = String(result.upvotes);
-    });
-  } finally {
-    button.removeAttribute("aria-busy");
+  });
+}
+
+postInPlace("vote", "button.upvote", false, async (form, response) => {
+  if (response.status === 401) {
+    window.location = "/signin?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    return;
   }
+  if (!response.ok) return;
+  const result = await response.json();
+  // the same paper may be shown more than once on a page (e.g. in similar papers)
+  document.querySelectorAll('button.upvote[data-paper="' + CSS.escape(result.id) + '"]').forEach((other) => {
+    other.classList.toggle("voted", result.upvoted);
+    other.setAttribute("aria-pressed", result.upvoted ? "true" : "false");
+    other.querySelector(".count").textContent = String(result.upvotes);
+  });
 });
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -67,74 +76,42 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // The save menu: add to or remove from a collection without leaving the page.
-document.addEventListener("submit", async (event) => {
-  const form = event.target;
-  if (!form.classList || !form.classList.contains("save-toggle")) return;
-  event.preventDefault();
-  const button = form.querySelector("button");
-  if (button.getAttribute("aria-busy") === "true") return;
-  button.setAttribute("aria-busy", "true");  // keeps the focus where the reader is
-  try {
-    const response = await fetch(form.getAttribute("action"), {
-      method: "POST",
-      headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
-      body: new FormData(form),
-      credentials: "same-origin",
+postInPlace("save-toggle", "button", true, async (form, response) => {
+  if (!response.ok) return;
+  const result = await response.json();
+  const paper = result.id;
+  // the same paper may be on the page twice; each copy's menu has a form per collection
+  document.querySelectorAll('details.save[data-paper="' + CSS.escape(paper) + '"]').forEach((menu) => {
+    menu.querySelectorAll('form.save-toggle[action="' + form.getAttribute("action") + '"]').forEach((other) => {
+      const option = other.querySelector("button");
+      other.querySelector('input[name="change"]').value = result.saved ? "remove" : "add";
+      option.classList.toggle("in", result.saved);
+      option.setAttribute("aria-pressed", result.saved ? "true" : "false");
+      option.querySelector(".mark").textContent = result.saved ? "✓" : "+";
     });
-    if (!response.ok) return;
-    const result = await response.json();
-    const paper = result.id;
-    // the same paper may be on the page twice; each copy's menu has a form per collection
-    document.querySelectorAll('details.save[data-paper="' + CSS.escape(paper) + '"]').forEach((menu) => {
-      menu.querySelectorAll('form.save-toggle[action="' + form.getAttribute("action") + '"]').forEach((other) => {
-        const option = other.querySelector("button");
-        other.querySelector('input[name="change"]').value = result.saved ? "remove" : "add";
-        option.classList.toggle("in", result.saved);
-        option.setAttribute("aria-pressed", result.saved ? "true" : "false");
-        option.querySelector(".mark").textContent = result.saved ? "✓" : "+";
-      });
-      const saved = menu.querySelector(".save-option.in") !== null;
-      const summary = menu.querySelector("summary");
-      summary.classList.toggle("saved", saved);
-      summary.textContent = saved ? "★ Saved" : "☆ Save";
-    });
-  } finally {
-    button.removeAttribute("aria-busy");
-  }
+    const saved = menu.querySelector(".save-option.in") !== null;
+    const summary = menu.querySelector("summary");
+    summary.classList.toggle("saved", saved);
+    summary.textContent = saved ? "★ Saved" : "☆ Save";
+  });
 });
 
 // "Not for me" on a card or a paper page: marked (or undone) in place, the page and the
 // keyboard focus where the reader left them (the plain form reloads the page at its top).
-document.addEventListener("submit", async (event) => {
-  const form = event.target;
-  if (!form.classList || !form.classList.contains("not-for-me")) return;
-  event.preventDefault();
-  const button = form.querySelector("button");
-  if (button.getAttribute("aria-busy") === "true") return;
-  button.setAttribute("aria-busy", "true");
-  try {
-    const response = await fetch(form.getAttribute("action"), {
-      method: "POST",
-      headers: { "Accept": "application/json", "X-CSRF-Token": csrfOf(form) },
-      body: new FormData(form),
-      credentials: "same-origin",
-    });
-    if (!response.ok) {
-      form.submit();  // the plain form's answer: a sign-in page, or the error named
-      return;
-    }
-    const result = await response.json();
-    document.querySelectorAll('button.not-for-me-button[data-paper="' + CSS.escape(result.id) + '"]').forEach((other) => {
-      const marked = result.not_for_me;
-      other.classList.toggle("marked", marked);
-      other.setAttribute("aria-pressed", marked ? "true" : "false");
-      other.title = marked ? "Undo: show papers like this again" : "Not for me: show fewer like this";
-      other.textContent = marked ? "↺ Undo not for me" : "✕ Not for me";
-      other.form.querySelector('input[name="change"]').value = marked ? "remove" : "add";
-    });
-  } finally {
-    button.removeAttribute("aria-busy");
+postInPlace("not-for-me", "button", true, async (form, response) => {
+  if (!response.ok) {
+    form.submit();  // the plain form's answer: a sign-in page, or the error named
+    return;
   }
+  const result = await response.json();
+  document.querySelectorAll('button.not-for-me-button[data-paper="' + CSS.escape(result.id) + '"]').forEach((other) => {
+    const marked = result.not_for_me;
+    other.classList.toggle("marked", marked);
+    other.setAttribute("aria-pressed", marked ? "true" : "false");
+    other.title = marked ? "Undo: show papers like this again" : "Not for me: show fewer like this";
+    other.textContent = marked ? "↺ Undo not for me" : "✕ Not for me";
+    other.form.querySelector('input[name="change"]').value = marked ? "remove" : "add";
+  });
 });
 
 // Escape closes an open save menu and gives the focus back to its "☆ Save" button, as a
