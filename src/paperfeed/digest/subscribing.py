@@ -92,16 +92,27 @@ def time_zone_names() -> list[str]:
     return sorted(available_timezones())
 
 
+# The account a caller is signed in to: its id and its (canonical) address.
+SignedIn = tuple[int, str]
+
+
+def owning_account(address: str, signed_in: SignedIn | None) -> int | None:
+    """The account a subscription of ``address`` belongs to, when made or confirmed by
+    ``signed_in``: that account if it has this very address, else none. Sign-up proves
+    no address, so a subscription is never an account's for the address alone."""
+    return signed_in[0] if signed_in is not None and signed_in[1] == address else None
+
+
 def subscribe(
     store: Store,
     email: str,
     frequency: str = "daily",
     time_zone: str = "UTC",
     topics: Sequence[TopicInput] = (),
-    owner: int | None = None,
+    signed_in: SignedIn | None = None,
 ) -> Subscription:
-    """Create a subscription, unconfirmed until its link is followed; ``owner`` is the
-    account it belongs to (one signed in with this address), if any.
+    """Create a subscription, unconfirmed until its link is followed; made by
+    ``signed_in``, it is that account's when the addresses agree (``owning_account``).
 
     An address that is subscribed already keeps its settings and owner: only its
     manage link (sent to that address) may change them, so nobody can rewrite another
@@ -117,6 +128,7 @@ def subscribe(
     existing = find_subscription(store, address)
     if existing is not None:
         return existing
+    owner = owning_account(address, signed_in)
     return save_subscription(
         store, address, frequency, time_zone.strip(), checked_topics, owner=owner
     )

@@ -17,10 +17,11 @@ from paperfeed.digest.subscribing import (
     FREQUENCIES,
     MAX_TOPIC_LENGTH,
     MAX_TOPICS,
+    SignedIn,
     SubscriptionError,
     TopicInput,
-    mail_address,
     mailbox_of,
+    owning_account,
     read_token,
     subscribe,
     time_zone_names,
@@ -131,20 +132,14 @@ def _check_subscribe_rate(request: Request, email: str) -> None:
     accounts.check_rate(store, f"subscribe:mailbox:{mailbox_of(email)[:320]}", *SUBSCRIBE_LIMIT)
 
 
-def _own_account(request: Request, email: str) -> int | None:
-    """The id of the caller's account (API token or session) when it has the address
-    being subscribed: the subscription is then that account's own, in its download and
-    deletion. Anyone else's subscription of an address stays no account's.
-
-    Raises:
-        SubscriptionError: ``email`` is not an address mail can be sent to.
-    """
-    address = mail_address(email)
+def _signed_in(request: Request) -> SignedIn | None:
+    """The caller's account (API token or session), if any: a subscription it makes to
+    its own address is its own, in its download and deletion."""
     try:
         user = bearer_user(request) or session_user(request)
-    except HTTPException:  # a bad token: subscribing needs none, so it is not an owner
-        user = None
-    return user.id if user is not None and user.email == address else None
+    except HTTPException:  # a bad token: subscribing needs none, so it is no account
+        return None
+    return (user.id, user.email) if user is not None else None
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -172,8 +167,7 @@ def subscribe_submit(
     try:
         _check_subscribe_rate(request, email)
         topics = _topics_from_form(topic or [], relevance or [])
-        owner = _own_account(request, email)
-        subscription = subscribe(store, email, frequency, time_zone, topics, owner)
+        subscription = subscribe(store, email, frequency, time_zone, topics, _signed_in(request))
     except accounts.RateLimitedError as error:
         return render(
             request,
@@ -198,10 +192,11 @@ def confirm(request: Request, token: str = "") -> HTMLResponse:
     subscription = _subscription_of(request, "confirm", token)
     confirm_subscription(store_of(request), subscription.id)
     user = session_user(request)
-    if user is not None and user.email == subscription.email:
-        # the link came to the mailbox and is followed signed in to the account of
-        # that address: both are one person's, so the subscription is the account's
-        claim_subscription(store_of(request), subscription.id, user.id)
+    # the link came to the mailbox: followed signed in to the account of that address,
+    # both are one person's, so the subscription is the account's
+    owner = owning_account(subscription.email, (user.id, user.email) if user else None)
+    if owner is not None:
+        claim_subscription(store_of(request), subscription.id, owner)
     manage = link(settings_of(request), "/subscribe/manage", "manage", subscription)
     return render(request, "subscribe_done.html", {"message": "confirmed", "manage_url": manage})
 
@@ -390,7 +385,7 @@ def subscribe_api(request: Request, body: SubscriptionBody) -> dict[str, str]:
             body.frequency,
             body.time_zone,
             body.topic_inputs(),
-            _own_account(request, body.email),
+            _signed_in(request),
         )
     except accounts.RateLimitedError as error:
         raise HTTPException(429, str(error)) from None
