@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from paperfeed.store import schema
 from paperfeed.store.database import Store
-from paperfeed.store.subscriptions import NO_SUBSCRIPTION
+from paperfeed.store.subscriptions import NO_SUBSCRIPTION, delete_subscriptions_in
 
 _PAPERS = schema.papers
 DELETED_NAME = "[deleted]"
@@ -194,20 +194,7 @@ def erase_account(store: Store, user_id: int, email: str, now: float) -> None:
         connection.execute(
             delete(schema.submissions).where(schema.submissions.c.user_id == user_id)
         )
-        subscriptions = schema.subscriptions
-        owned_subscriptions = select(subscriptions.c.id).where(subscriptions.c.user_id == user_id)
-        connection.execute(
-            delete(schema.subscription_topics).where(
-                schema.subscription_topics.c.subscription_id.in_(owned_subscriptions)
-            )
-        )
-        connection.execute(
-            delete(schema.outbox).where(
-                schema.outbox.c.subscription_id.in_(owned_subscriptions),
-                schema.outbox.c.status.in_(["pending", "sending"]),
-            )
-        )
-        connection.execute(delete(subscriptions).where(subscriptions.c.user_id == user_id))
+        delete_subscriptions_in(connection, schema.subscriptions.c.user_id == user_id)
         # the account's own mails (reset links), not a subscription's
         connection.execute(
             delete(schema.outbox).where(

@@ -202,20 +202,23 @@ def owned_subscriptions(store: Store, user_id: int) -> list[Subscription]:
     return _subscriptions(store, rows)
 
 
+def delete_subscriptions_in(connection: Connection, chosen: ColumnElement[bool]) -> int:
+    """Delete the subscriptions ``chosen`` selects, their topics and their unsent mail,
+    in the caller's transaction; returns how many subscriptions went."""
+    ids = select(_SUBSCRIPTIONS.c.id).where(chosen)
+    connection.execute(delete(_TOPICS).where(_TOPICS.c.subscription_id.in_(ids)))
+    connection.execute(
+        delete(_OUTBOX).where(
+            _OUTBOX.c.subscription_id.in_(ids), _OUTBOX.c.status.in_(["pending", "sending"])
+        )
+    )
+    return int(connection.execute(delete(_SUBSCRIPTIONS).where(chosen)).rowcount)
+
+
 def delete_subscription(store: Store, subscription_id: int) -> bool:
     """Delete a subscription, its topics and its unsent mail."""
     with store.engine.begin() as connection:
-        connection.execute(delete(_TOPICS).where(_TOPICS.c.subscription_id == subscription_id))
-        connection.execute(
-            delete(_OUTBOX).where(
-                _OUTBOX.c.subscription_id == subscription_id,
-                _OUTBOX.c.status.in_(["pending", "sending"]),
-            )
-        )
-        result = connection.execute(
-            delete(_SUBSCRIPTIONS).where(_SUBSCRIPTIONS.c.id == subscription_id)
-        )
-    return bool(result.rowcount)
+        return bool(delete_subscriptions_in(connection, _SUBSCRIPTIONS.c.id == subscription_id))
 
 
 def confirmed_subscriptions(store: Store, frequency: str) -> list[Subscription]:
