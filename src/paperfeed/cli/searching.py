@@ -265,7 +265,7 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
     """Papers similar to ARXIV_ID (or to --text)."""
     from paperfeed.ingest import normalize_paper_id
     from paperfeed.search import SearchError
-    from paperfeed.search.results import no_match_note
+    from paperfeed.search.results import far_from_text_note
 
     if (arxiv_id is None) == (text is None):
         raise click.UsageError("give an ARXIV_ID or --text (not both)")
@@ -283,13 +283,9 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
     if as_json:
         click.echo(json.dumps([hit_to_json(hit) for hit in hits], indent=1))
         return
-    floor = engine.settings.min_similarity
-    if hits and not any(
-        hit.found_by != "semantic" or (hit.similarity or 0.0) >= floor for hit in hits
-    ):
-        # as a search does: nothing shares a word with the text or is close in meaning
-        best = max((hit.similarity for hit in hits if hit.similarity is not None), default=None)
-        click.echo(f"note: {no_match_note(best, floor)}", err=True)
+    far = far_from_text_note(hits, engine.settings.min_similarity)
+    if far is not None:
+        click.echo(f"note: {far}", err=True)
         click.echo("no close match; the nearest papers by meaning:")
     color = sys.stdout.isatty()
     for position, hit in enumerate(hits, start=1):

@@ -171,3 +171,15 @@ def no_match_note(best: float | None, floor: float) -> str:
         f"no close match: no paper has these words, and the nearest by meaning is only "
         f"{best:.2f} similar (a close match is at least {floor:.2f}); showing the nearest few"
     )
+
+
+def far_from_text_note(hits: Sequence[Hit], floor: float) -> str | None:
+    """Why papers like a pasted text are only the nearest few, as a search says it
+    (``ranking.is_close_match`` on its candidates): none shares a word with the text
+    and none is ``floor`` similar in meaning. None when some hit is close."""
+    if not hits or any(
+        hit.found_by != "semantic" or (hit.similarity or 0.0) >= floor for hit in hits
+    ):
+        return None
+    best = max((hit.similarity for hit in hits if hit.similarity is not None), default=None)
+    return no_match_note(best, floor)
