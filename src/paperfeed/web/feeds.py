@@ -42,6 +42,7 @@ from paperfeed.web.api import (
     refuse_empty,
     search_filters,
 )
+from paperfeed.web.page_cache import names_tag
 from paperfeed.web.presentation import author_line
 from paperfeed.web.security import engine_of, settings_of, store_of
 
@@ -147,8 +148,7 @@ def rss_response(
     content = repr((title, link, self_link, description, tuple(entries))).encode()
     tag = f'W/"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    asked = request.headers.get("if-none-match", "")
-    if tag in (value.strip() for value in asked.split(",")) or asked.strip() == "*":
+    if names_tag(request.headers.get("if-none-match", ""), tag):
         return Response(status_code=304, headers=headers)
     document = render_rss_entries(title, link, self_link, description, entries)
     return Response(document, media_type=f"{RSS_MEDIA_TYPE}; charset=utf-8", headers=headers)

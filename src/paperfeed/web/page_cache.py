@@ -66,10 +66,14 @@ class AnonymousPageCache:
                 # the route that made the page, as routing would have set it: the request
                 # is counted and logged under it (operations_endpoints.RequestObserver)
                 scope["route"] = route
-            if _not_modified(scope, start):
+            tag = _header(start["headers"], b"etag")
+            asked = _header(scope["headers"], b"if-none-match")
+            if tag is not None and asked is not None and names_tag(asked, tag):
                 # the reader has this version (a feed's ETag): no body, as the route says
-                tag = [(name, value) for name, value in start["headers"] if name.lower() == b"etag"]
-                start, body = {**start, "status": 304, "headers": tag}, b""
+                start, body = (
+                    {**start, "status": 304, "headers": [(b"etag", tag.encode("latin-1"))]},
+                    b"",
+                )
             await send(start)
             await send({"type": "http.response.body", "body": body, "more_body": False})
             return
@@ -108,13 +112,19 @@ class AnonymousPageCache:
             self._bytes -= _size(dropped)
 
 
-def _not_modified(scope: Scope, start: Message) -> bool:
-    """The request's ``If-None-Match`` names the kept answer's ``ETag``."""
-    tags = [value for name, value in start.get("headers", []) if name.lower() == b"etag"]
-    asked = [value for name, value in scope["headers"] if name == b"if-none-match"]
-    if not tags or not asked:
-        return False
-    return tags[0] in {value.strip() for value in asked[0].split(b",")} or asked[0] == b"*"
+def names_tag(if_none_match: str, tag: str) -> bool:
+    """An ``If-None-Match`` value names ``tag``: one of the tags it lists, or ``*``
+    (RFC 9110, 13.1.2)."""
+    asked = if_none_match.strip()
+    return asked == "*" or tag in {value.strip() for value in asked.split(",")}
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case) in raw ASGI headers."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _size(entry: _Entry) -> int:
