@@ -1,8 +1,9 @@
 """Embedding speed and quality, paperfeed's ONNX runtime next to sentence-transformers (torch).
 
-Every variant embeds the same texts on the same cores in this one process, one after the
-other, and is scored on two query sets with exact cosine retrieval (dense side only, so the
-numbers measure the embedder and nothing else):
+Every variant embeds the same texts on the same cores in this one process, taking turns
+chunk by chunk (so that a machine whose speed drifts slows every variant alike), and is
+scored on two query sets with exact cosine retrieval (dense side only, so the numbers
+measure the embedder and nothing else):
 
 * BEIR SciFact: 5,183 abstracts, the 300 test claims; nDCG@10 and Recall@100 as in BEIR;
 * known items on the bundled daily-papers corpus (9,877 papers): for 300 seeded papers, the
@@ -40,7 +41,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,7 @@ class Row:
     docs_per_second: float = 0.0
     cpu_ms_per_doc: float = 0.0
     quality: dict[str, tuple[float, float]] | None = None
+    chunk_rates: list[float] = field(default_factory=list)  # docs/s of each timed chunk
 
 
 def load_scifact(data_dir: Path, limit_docs: int | None) -> QuerySet:
@@ -229,56 +231,109 @@ def _sentence_transformers(window: int, threads: int) -> Callable[[Sequence[str]
     return embed
 
 
-def embed_all(
-    embed: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], calls: int
-) -> tuple[np.ndarray, float, float]:
-    """Vectors, wall seconds and CPU seconds of embedding ``texts``."""
-    step = calls or CHUNK
-    wall, cpu = time.perf_counter(), time.process_time()
-    parts = [embed(texts[start : start + step]) for start in range(0, len(texts), step)]
-    return np.concatenate(parts), time.perf_counter() - wall, time.process_time() - cpu
+def interleaved_timing(
+    variants: Sequence[Variant], query_set: QuerySet, timed: bool
+) -> list[np.ndarray]:
+    """Each variant's document vectors of ``query_set``, its chunks taken in turns.
+
+    The variants embed chunk 1 one after the other, then chunk 2 in the next order, and so
+    on, so a shared machine whose speed drifts over minutes (other tenants, the clock)
+    slows them all alike: their ratio is then the machine's least noisy figure. When
+    ``timed``, each variant's wall and CPU seconds and its per-chunk rates are kept.
+    """
+    texts = query_set.doc_texts
+    parts: list[list[np.ndarray]] = [[] for _ in variants]
+    for number, start in enumerate(range(0, len(texts), CHUNK)):
+        chunk = texts[start : start + CHUNK]
+        turn = number % len(variants)
+        for index in [*range(turn, len(variants)), *range(turn)]:
+            variant = variants[index]
+            step = variant.calls or len(chunk)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for begin in range(0, len(chunk), step):
+                parts[index].append(variant.embed(chunk[begin : begin + step]))
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            if timed:
+                variant.wall += wall
+                variant.cpu += cpu
+                variant.chunk_rates.append(len(chunk) / wall)
+    return [np.concatenate(variant_parts) for variant_parts in parts]
 
 
-def run_variant(
-    variant: str, query_sets: list[QuerySet], threads: int, timed: str
-) -> tuple[Row, np.ndarray | None, np.ndarray | None]:
-    """The variant's row, and its SciFact document and query vectors."""
-    embed, calls = make_variant(variant, threads)
-    embed(["warm-up so that session start-up is not timed"] * 4)
-    row = Row(variant, quality={})
-    scifact_docs = scifact_queries = None
+@dataclass
+class Variant:
+    """A variant being measured: how it embeds, and the time its timed chunks took."""
+
+    name: str
+    embed: Callable[[Sequence[str]], np.ndarray]
+    calls: int  # texts a call (0: the whole chunk)
+    wall: float = 0.0
+    cpu: float = 0.0
+    chunk_rates: list[float] = field(default_factory=list)
+
+
+def run_variants(
+    names: Sequence[str], query_sets: list[QuerySet], threads: int, timed: str
+) -> tuple[list[Row], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """A row per variant, and each variant's SciFact document and query vectors."""
+    variants = []
+    for name in names:
+        embed, calls = make_variant(name, threads)
+        embed(["warm-up so that session start-up is not timed"] * 4)
+        variants.append(Variant(name, embed, calls))
+    rows = [Row(variant.name, quality={}) for variant in variants]
+    scifact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for query_set in query_sets:
-        docs, wall, cpu = embed_all(embed, query_set.doc_texts, calls)
-        queries = np.concatenate([embed([text]) for text in query_set.query_texts])
-        if query_set.name == timed:
-            row.docs_per_second = len(docs) / wall
-            row.cpu_ms_per_doc = 1000 * cpu / len(docs)
-        assert row.quality is not None
-        row.quality[query_set.name] = evaluate(query_set, docs, queries)
-        if query_set.name == "SciFact":
-            scifact_docs, scifact_queries = docs, queries
-        rate = len(docs) / wall
-        print(f"[embedders] {variant} {query_set.name}: {rate:.1f} docs/s", file=sys.stderr)
-    return row, scifact_docs, scifact_queries
+        started = time.perf_counter()
+        all_docs = interleaved_timing(variants, query_set, query_set.name == timed)
+        for variant, row, docs in zip(variants, rows, all_docs, strict=True):
+            queries = np.concatenate([variant.embed([text]) for text in query_set.query_texts])
+            assert row.quality is not None
+            row.quality[query_set.name] = evaluate(query_set, docs, queries)
+            if query_set.name == "SciFact":
+                scifact[variant.name] = (docs, queries)
+        print(
+            f"[embedders] {query_set.name}: {len(variants)} variants in turns, "
+            f"{time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+    for variant, row in zip(variants, rows, strict=True):
+        row.docs_per_second = len(query_sets[0].doc_texts) / variant.wall
+        row.cpu_ms_per_doc = 1000 * variant.cpu / len(query_sets[0].doc_texts)
+        row.chunk_rates = variant.chunk_rates
+    return rows, scifact
 
 
 def format_table(rows: Sequence[Row], query_sets: list[QuerySet], timed: str) -> str:
     reference = next((r for r in rows if r.variant == "st"), None)
-    header = "| variant | docs/s | CPU ms/doc | x st |"
-    rule = "|---|---:|---:|---:|"
+    header = "| variant | docs/s | CPU ms/doc | x st | x st by chunk: median (min-max) |"
+    rule = "|---|---:|---:|---:|---:|"
     for query_set in query_sets:
         names = ("nDCG@10", "R@100") if query_set.name == "SciFact" else ("MRR@10", "S@10")
         header += f" {query_set.name.split(' (')[0]} {names[0]} | {names[1]} |"
         rule += "---:|---:|"
-    lines = [f"speed timed on {timed}", header, rule]
+    chunks = len(rows[0].chunk_rates) if rows else 0
+    lines = [f"speed timed on {timed}, {chunks} chunks of up to {CHUNK} docs, variants in turns"]
+    lines += [header, rule]
     for r in rows:
         ratio = r.docs_per_second / reference.docs_per_second if reference else float("nan")
         line = f"| {r.variant} | {r.docs_per_second:.1f} | {r.cpu_ms_per_doc:.1f} | {ratio:.2f} |"
+        line += f" {chunk_ratios(r, reference)} |"
         for query_set in query_sets:
             first, second = (r.quality or {})[query_set.name]
             line += f" {first:.4f} | {second:.4f} |"
         lines.append(line)
     return "\n".join(lines)
+
+
+def chunk_ratios(row: Row, reference: Row | None) -> str:
+    """The spread of a variant's speed over the reference's, chunk by chunk."""
+    if reference is None or not row.chunk_rates:
+        return "-"
+    ratios = sorted(
+        mine / theirs for mine, theirs in zip(row.chunk_rates, reference.chunk_rates, strict=True)
+    )
+    return f"{float(np.median(ratios)):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
 
 
 def save_vectors(folder: Path, query_set: QuerySet, vectors: np.ndarray, data_dir: Path) -> None:
@@ -340,17 +395,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{len(query_set.query_texts)} queries",
             file=sys.stderr,
         )
-    rows = []
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    rows, scifact = run_variants(names, query_sets, args.threads, timed)
     against: list[str] = []
-    for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
-        row, vectors, queries = run_variant(variant, query_sets, args.threads, timed)
-        rows.append(row)
-        if variant == "minilm" and args.save_vectors and vectors is not None:
+    for name in names:
+        if name not in scifact:
+            continue
+        vectors, queries = scifact[name]
+        if name == "minilm" and args.save_vectors:
             save_vectors(args.save_vectors, query_sets[0], vectors, args.data)
-        if args.against_vectors and queries is not None:
+        if args.against_vectors:
             ndcg, recall = against_saved(args.against_vectors, query_sets[0], queries)
             against.append(
-                f"{variant} queries against the documents in {args.against_vectors}: "
+                f"{name} queries against the documents in {args.against_vectors}: "
                 f"SciFact nDCG@10 {ndcg:.4f}, R@100 {recall:.4f}"
             )
     print(

@@ -1,0 +1,68 @@
+"""bench/embedders.py times its variants in turns, chunk by chunk, on the same texts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+import embedders  # noqa: E402  (bench/ is not a package)
+
+SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "beir_scifact"
+
+
+def test_variants_take_turns_and_each_embeds_every_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedders, "CHUNK", 3)
+    calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        def embed(texts):  # type: ignore[no-untyped-def]
+            calls.append((name, tuple(texts)))
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+        return embed
+
+    variants = [embedders.Variant("a", recorder("a"), 0), embedders.Variant("b", recorder("b"), 2)]
+    texts = [f"text {number}" for number in range(7)]
+    query_set = embedders.QuerySet("SciFact", texts, [], [])
+    vectors = embedders.interleaved_timing(variants, query_set, timed=True)
+
+    # chunk 1: a then b; chunk 2: b then a; chunk 3: a then b; b in calls of two texts
+    assert [name for name, _ in calls] == ["a", "b", "b", "b", "b", "a", "a", "b"]
+    assert calls[0][1] == ("text 0", "text 1", "text 2")
+    assert calls[1][1] == ("text 0", "text 1") and calls[2][1] == ("text 2",)
+    assert [vector.shape for vector in vectors] == [(7, 2), (7, 2)]
+    assert [len(variant.chunk_rates) for variant in variants] == [3, 3]
+    assert all(variant.wall > 0 and variant.cpu >= 0 for variant in variants)
+
+
+def test_table_shows_each_variant_and_its_spread_against_the_reference() -> None:
+    rows = [
+        embedders.Row("st", 10.0, 100.0, {"SciFact": (0.8, 0.9)}, [10.0, 12.0, 8.0]),
+        embedders.Row("minilm", 25.0, 40.0, {"SciFact": (0.81, 0.9)}, [30.0, 24.0, 20.0]),
+    ]
+    query_set = embedders.QuerySet("SciFact", [], [], [])
+    table = embedders.format_table(rows, [query_set], "SciFact")
+    assert "3 chunks" in table and "variants in turns" in table
+    assert "| st | 10.0 | 100.0 | 1.00 | 1.00 (1.00-1.00) |" in table
+    assert "| minilm | 25.0 | 40.0 | 2.50 | 2.50 (2.00-3.00) | 0.8100 | 0.9000 |" in table
+
+
+@pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/data/eval/beir_scifact")
+def test_bench_runs_two_variants_side_by_side() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "embedders.py"), "--variants", "hashing,hashing:64"]
+        + ["--limit-docs", "40", "--skip-known-items", "--force"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "variants in turns" in done.stdout
+    assert "| hashing |" in done.stdout and "| hashing:64 |" in done.stdout
