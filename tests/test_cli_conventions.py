@@ -29,6 +29,8 @@ def _run(*arguments: str) -> tuple[int, str, str]:
     [
         (["--since", "garbage"], "'--since': since 'garbage' is not a date"),
         (["--until", "2025-13"], "'--until': until '2025-13' is not a date"),
+        # the shape is right but the calendar has no such day: it was taken as 2025-03-02
+        (["--since", "2025-02-30"], "since '2025-02-30' is not a date (February 2025 has no"),
         (["--category", "cs LG"], "'--category': category 'cs LG' is not a category name"),
         (["--since", "2025-06", "--until", "2025-01"], "since 2025-06-01 is after until"),
     ],

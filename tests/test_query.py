@@ -66,6 +66,12 @@ def test_malformed_syntax_falls_back_with_a_note() -> None:
     assert query.since is None and list(query.categories) == []
     assert any("since:yesterday" in note for note in query.notes)
     assert any("'!!'" in note for note in query.notes)
+    # the right shape, a day the month lacks: ignored and said, as since:yesterday
+    query = parse_query("diffusion since:2025-02-29 until:2025-04-31")
+    assert query.since is None and query.until is None
+    assert "ignored since:2025-02-29 (February 2025 has no day 29)" in query.notes
+    assert "ignored until:2025-04-31 (April 2025 has no day 31)" in query.notes
+    assert parse_query("x since:2024-02-29").since == "2024-02-29"  # a leap year's
 
 
 def test_unknown_prefix_is_text() -> None:

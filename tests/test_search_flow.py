@@ -123,6 +123,8 @@ def test_bad_filters_over_http_are_400_naming_the_value(site: Site) -> None:
     with site.client() as client:
         for params, bad in (
             ({"q": "diffusion", "since": "garbage"}, "garbage"),
+            # a day the calendar lacks was read as "2025-02-31" and kept the papers of 1-3 March
+            ({"q": "diffusion", "until": "2025-02-30"}, "February 2025 has no day 30"),
             ({"q": "diffusion", "cat": "cs LG"}, "cs LG"),
             ({"q": "diffusion", "cat": 'cs.LG"'}, 'cs.LG"'),
         ):

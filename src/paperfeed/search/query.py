@@ -9,11 +9,13 @@ parsing never raises.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from paperfeed.calendar_dates import calendar_date
 from paperfeed.index.tokenizer import STOP_WORDS, tokenize, words
 from paperfeed.ingest import normalize_arxiv_id, normalize_doi
 from paperfeed.ingest.preprint_categories import (
@@ -47,7 +49,7 @@ _DOI_LIKE = re.compile(
     r"|10\.\d{4,9}/)",
     re.IGNORECASE,
 )
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2}))?(?:-([0-9]{2}))?$")  # ASCII digits only
 _URL_OR_ID = re.compile(
     r"^(?:https?://)?(?:(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)|(?:www\.)?huggingface\.co/papers)/\S+$|^\S*\d{4}\.\d{4,5}(v\d+)?$|^[a-z\-]+(\.[A-Z]{2})?/\d{7}(v\d+)?$",
     re.IGNORECASE,
@@ -171,9 +173,10 @@ class ParsedQuery:
                 continue
             expanded = _expand_date(value.strip(), end=name == "until")
             if expanded is None:
-                raise SearchError(
-                    f"{name} {value!r} is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"
-                )
+                reason = _why_not_a_date(value.strip())
+                if reason.startswith("expected"):
+                    reason = "expected YYYY, YYYY-MM or YYYY-MM-DD"
+                raise SearchError(f"{name} {value!r} is not a date ({reason})")
             bounds[name] = expanded
         low, high = bounds["since"], bounds["until"]
         if low and high and low > high:
@@ -232,13 +235,24 @@ def _expand_date(raw: str, end: bool) -> str | None:
     year, month, day = match.group(1), match.group(2), match.group(3)
     if month is not None and not 1 <= int(month) <= 12:
         return None
-    if day is not None and not 1 <= int(day) <= 31:
-        return None
+    if day is not None and calendar_date(f"{year}-{month}-{day}") is None:
+        return None  # 2025-02-30, 2025-04-31, 2025-02-29
     if day is None:
         day = "31" if end else "01"  # YYYYMMDD comparison makes "-31" safe for any month
     if month is None:
         month = "12" if end else "01"
     return f"{year}-{month}-{day}"
+
+
+def _why_not_a_date(raw: str) -> str:
+    """Why ``raw`` is no date bound, for a note or an error: a day the month lacks, or the
+    shape."""
+    match = _DATE.match(raw)
+    if match and match.group(3) is not None and 1 <= int(match.group(2)) <= 12:
+        year, month, day = (int(part) for part in match.groups())
+        if year and (day == 0 or day > calendar.monthrange(year, month)[1]):
+            return f"{calendar.month_name[month]} {year} has no day {day}"
+    return "expected a date like 2025-03-07"
 
 
 def parse_query(text: str) -> ParsedQuery:
@@ -367,7 +381,7 @@ def _add_date(query: ParsedQuery, prefix: str, value: str) -> ParsedQuery:
         return replace(query, since=start or query.since, until=stop or query.until)
     expanded = _expand_date(value, end=prefix == "until")
     if expanded is None:
-        query.notes.append(f"ignored {prefix}:{value} (expected a date like 2025-03-07)")
+        query.notes.append(f"ignored {prefix}:{value} ({_why_not_a_date(value)})")
         return query
     if prefix == "since":
         return replace(query, since=expanded)
