@@ -66,3 +66,17 @@ def test_bench_runs_two_variants_side_by_side() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "variants in turns" in done.stdout
     assert "| hashing |" in done.stdout and "| hashing:64 |" in done.stdout
+
+
+@pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/data/eval/beir_scifact")
+def test_bench_can_time_the_known_item_corpus_instead() -> None:
+    command = [sys.executable, str(BENCH / "embedders.py"), "--variants", "hashing"]
+    command += ["--limit-docs", "40", "--sample", "20", "--force", "--time-known-items"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "speed timed on known items (n=20+20)" in done.stdout
+    refused = subprocess.run(
+        [*command, "--skip-known-items"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode == 2
+    assert "--time-known-items needs the known items" in refused.stderr
