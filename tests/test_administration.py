@@ -72,7 +72,8 @@ def test_disabling_ends_sessions_and_tokens_and_hides_nothing_unless_asked(store
     administration.disable(store, Actor.of(admin), user)
     assert accounts.user_for_session(store, session) is None
     assert accounts.user_for_token(store, token) is None
-    assert accounts.authenticate(store, "eve@example.org", PASSWORD) is None
+    with pytest.raises(accounts.AccountDisabledError):  # the right password, disabled
+        accounts.authenticate(store, "eve@example.org", PASSWORD)
     paper = store.get_paper("2608.19880")
     assert paper is not None
     [thread] = discussion.paper_threads(store, paper)

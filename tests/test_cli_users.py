@@ -56,7 +56,8 @@ def test_the_operator_manages_users(store: Store) -> None:
     assert code == 0 and "sessions and API tokens ended" in out
     assert accounts.user_for_session(store, session) is None
     assert accounts.user_for_token(store, token) is None
-    assert accounts.authenticate(store, "eve@example.org", PASSWORD) is None
+    with pytest.raises(accounts.AccountDisabledError):  # the right password, disabled
+        accounts.authenticate(store, "eve@example.org", PASSWORD)
     code, out, _ = _run("users", "list", "--json")
     records = [json.loads(line) for line in out.splitlines()]
     assert [(r["email"], r["state"]) for r in records][1] == ("eve@example.org", "disabled")

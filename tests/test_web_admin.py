@@ -135,7 +135,7 @@ def test_report_removal_and_disabling_over_http(site: Site) -> None:
         "/signin",
         data={"email": "eve@example.org", "password": PASSWORD, "csrf_token": csrf_of(form)},
     )
-    assert signin.status_code == 401
+    assert signin.status_code == 403 and "disabled" in signin.text
     assert "Buy cheap" not in root.get(comments).text
     [eve_row] = [u for u in root.get("/api/admin/users").json()["users"] if u["id"] == eve.id]
     assert eve_row["disabled"] and eve_row["comments"] == 1  # the one not removed
@@ -149,6 +149,36 @@ def test_report_removal_and_disabling_over_http(site: Site) -> None:
     assert "root@example.org user.disable eve@example.org" in _text(root.get("/admin").text)
     entries = root.get("/api/admin/audit").json()["entries"]
     assert [e["action"] for e in entries[:2]] == ["user.disable", "comment.delete"]
+
+
+def test_a_disabled_user_signing_in_is_told_the_account_is_disabled(site: Site) -> None:
+    """With the right password a disabled user was told "wrong email or password" and
+    kept retyping it; now the sign-in form says the account is disabled and to ask the
+    site's admin. A wrong password still gets the answer an unknown address gets, so a
+    guesser learns nothing about which addresses have accounts."""
+    root = _user(site, "root@example.org", admin=True)
+    eve = _user(site, "eve@example.org")
+    administration.disable(site.store, Actor.of(root), eve)
+
+    def sign_in(email: str, password: str) -> httpx.Response:
+        with site.client() as browser:
+            form = browser.get("/signin?next=/for-you").text
+            fields = {"email": email, "password": password, "next": "/for-you"}
+            answer = browser.post("/signin", data=fields | {"csrf_token": csrf_of(form)})
+            assert browser.get("/account").status_code == 303  # no session either way
+            return answer
+
+    right = sign_in("eve@example.org", PASSWORD)
+    assert right.status_code == 403
+    [alert] = re.findall(r'<p class="error" role="alert">(.*?)</p>', right.text)
+    assert "disabled" in alert and "admin" in html.unescape(alert)
+    assert 'value="eve@example.org"' in right.text  # the form again, as typed
+    for email, password in [("eve@example.org", "not her password"), ("nobody@x.org", PASSWORD)]:
+        wrong = sign_in(email, password)
+        assert wrong.status_code == 401 and "wrong email or password" in wrong.text
+        assert "disabled" not in wrong.text
+    # the right password is no failed guess: retrying is answered the same, never throttled
+    assert all(sign_in("eve@example.org", PASSWORD).status_code == 403 for _ in range(6))
 
 
 # -- hiding a paper ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""A forgotten password, reset in a real headless browser (Debian's chromium, Selenium),
-with the mail read from a real SMTP server (aiosmtpd)."""
+"""Account pages in a real headless browser (Debian's chromium, Selenium): a forgotten
+password reset with the mail read from a real SMTP server (aiosmtpd), the account page's
+answers in view, and deleting a collection through its confirmation page."""
 
 from __future__ import annotations
 
@@ -134,3 +135,45 @@ def test_the_account_page_brings_its_answers_into_view(
     text, in_view, focused = driver.execute_script(_IN_VIEW, "p.notice")
     assert text.startswith("Your new token")
     assert in_view and focused
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_deleting_a_collection_asks_first(
+    site: Site,
+    browser: WebDriver,  # noqa: F811
+    screenshots: Path,  # noqa: F811
+) -> None:
+    """The "Delete this collection" button deleted at the click; it now opens a page
+    naming the collection and its paper count, where Cancel goes back and Delete deletes."""
+    driver = browser
+    _open(driver, f"{site.url}/signup?next=/account")
+    form = driver.find_element(By.CSS_SELECTOR, "form.stacked")
+    form.find_element(By.NAME, "email").send_keys("ada@example.org")
+    form.find_element(By.NAME, "name").send_keys("Ada")
+    form.find_element(By.NAME, "password").send_keys("correct horse battery")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(driver).until(EC.url_to_be(f"{site.url}/account"))
+    create = driver.find_element(By.CSS_SELECTOR, 'form[action="/collections"]')
+    create.find_element(By.NAME, "name").send_keys("Thursday group")
+    create.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(driver).until(EC.url_contains("/collections/"))
+    collection = driver.current_url
+
+    def ask() -> None:
+        driver.find_element(By.CSS_SELECTOR, "details.collection-edit summary").click()
+        driver.find_element(By.PARTIAL_LINK_TEXT, "Delete this collection").click()
+        _wait(driver).until(EC.url_to_be(f"{collection}/delete"))
+
+    ask()
+    question = driver.find_element(By.ID, "collection-delete")
+    assert "Delete “Thursday group”?" in question.text and "0 papers" in question.text
+    _shot(driver, screenshots, "collection-delete-asked")
+    question.find_element(By.LINK_TEXT, "Cancel").click()
+    _wait(driver).until(EC.url_to_be(collection))
+    assert driver.find_element(By.CSS_SELECTOR, "h1.collection-name").text == "Thursday group"
+
+    ask()
+    driver.find_element(By.CSS_SELECTOR, "#collection-delete button[type=submit]").click()
+    _wait(driver).until(EC.url_to_be(f"{site.url}/account#collections"))
+    assert "Thursday group" not in driver.find_element(By.TAG_NAME, "main").text
+    assert _page_errors(driver) == []

@@ -247,6 +247,44 @@ def test_a_refused_collection_edit_keeps_what_was_typed(site: Site) -> None:
     assert "Thursday" not in page
 
 
+def test_deleting_a_collection_asks_first_without_javascript(site: Site) -> None:
+    """The collection page's Delete button deleted at once; now it leads to a page naming
+    the collection and its paper count, with Cancel and a Delete that does it. A post
+    without that page's confirmation (an old page's form) deletes nothing."""
+    with site.client() as browser:
+        csrf = _sign_up(browser)
+        created = browser.post("/collections", data={"name": HOSTILE_NAME, "csrf_token": csrf})
+        path = created.headers["location"]
+        for arxiv_id in (TOP_PAPER, "2608.10615"):
+            browser.post(f"{path}/papers", data={"arxiv_id": arxiv_id, "csrf_token": csrf})
+        page = browser.get(path).text
+        [link] = re.findall(r'<a class="link danger" href="([^"]+)">Delete this collection', page)
+        assert f'action="{path}/delete"' not in page  # no one-click form left
+        asked = browser.get(link)
+        assert asked.status_code == 200
+        assert "Delete “&lt;img src=x" in asked.text and "<img src=x" not in asked.text
+        assert "<strong>2 papers</strong>" in asked.text
+        assert f'<a class="button" href="{path}">Cancel</a>' in asked.text
+        assert browser.get(path).status_code == 200  # asking deleted nothing
+
+        old_form = browser.post(f"{path}/delete", data={"csrf_token": csrf})
+        assert old_form.status_code == 200 and "<strong>2 papers</strong>" in old_form.text
+        assert browser.get(path).status_code == 200
+        forged = browser.post(f"{path}/delete", data={"confirm": "delete", "csrf_token": "x"})
+        assert forged.status_code == 403 and browser.get(path).status_code == 200
+
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', asked.text))
+        assert fields["confirm"] == "delete"
+        deleted = browser.post(f"{path}/delete", data=fields)
+        assert deleted.status_code == 303 and deleted.headers["location"] == "/account#collections"
+        assert browser.get(path).status_code == 404
+        assert browser.get(link).status_code == 404
+    with site.client() as stranger:  # signed out: the question is asked after signing in
+        signed_out = stranger.get(link)
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"] == f"/signin?next={link}"
+
+
 def test_account_shows_upvotes_submissions_comments_collections(site: Site) -> None:
     with site.client() as browser:
         csrf = _sign_up(browser)

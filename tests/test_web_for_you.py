@@ -29,13 +29,23 @@ def _sign_up(client, email: str = "ada@example.org") -> None:  # type: ignore[no
     assert response.status_code == 303, response.text
 
 
-def test_signed_out_visitors_get_a_401_with_a_sign_in_prompt(site: Site) -> None:
+def test_signed_out_visitors_are_sent_to_sign_in_and_back(site: Site) -> None:
+    """For you is linked in the header, but a signed-out browser got a 401; now it is
+    sent to the sign-in form, which comes back to /for-you. The API keeps its 401."""
+    sign_up(site.store, "ada@example.org", "correct horse", "Ada")
+    with site.client(follow_redirects=True) as browser:
+        page = browser.get("/for-you")
+        assert [step.status_code for step in page.history] == [303]
+        assert page.status_code == 200 and str(page.url).endswith("/signin?next=/for-you")
+        assert "<h1>Sign in</h1>" in page.text
+        [next_field] = re.findall(r'<input type="hidden" name="next" value="([^"]*)">', page.text)
+        assert next_field == "/for-you"
+        fields = {"email": "ada@example.org", "password": "correct horse", "next": next_field}
+        back = browser.post("/signin", data=fields | {"csrf_token": csrf_of(page.text)})
+    assert back.status_code == 200 and str(back.url).endswith("/for-you")
+    assert "No recommendations yet" in back.text
     with site.client() as client:
-        page = client.get("/for-you")
-        api = client.get("/api/for_you")
-    assert page.status_code == 401
-    assert "Sign in to see papers picked for you" in page.text
-    assert 'href="/signin?next=/for-you"' in page.text
+        api = client.get("/api/for_you", headers={"Accept": "application/json"})
     assert api.status_code == 401
     assert "sign in or send 'Authorization: Bearer <token>'" in api.json()["detail"]
 

@@ -48,6 +48,16 @@ class AccountError(ValueError):
     """Bad account input; the message names the field and the value."""
 
 
+class AccountDisabledError(AccountError):
+    """The password was right, but an admin has disabled the account."""
+
+
+DISABLED_MESSAGE = (
+    "this account has been disabled by an admin of this site; "
+    "ask the site's admin to enable it again"
+)
+
+
 class RateLimitedError(RuntimeError):
     """Too many attempts in the window; ``retry_after`` is in seconds."""
 
@@ -113,7 +123,13 @@ def sign_up(store: Store, email: str, password: str, name: str = "") -> User:
 
 
 def authenticate(store: Store, email: str, password: str) -> User | None:
-    """The user with this email and password, or None (either may be wrong)."""
+    """The user with this email and password, or None (either may be wrong).
+
+    Raises:
+        AccountDisabledError: the password is right but an admin disabled the account;
+            only a right password learns this, so a guesser cannot tell which addresses
+            have accounts.
+    """
     try:
         address = normalize_email(email)
     except AccountError:
@@ -123,8 +139,10 @@ def authenticate(store: Store, email: str, password: str) -> User | None:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or user.disabled_at is not None:  # disabled by an admin: no sign-in
+    if user is None:
         return None
+    if user.disabled_at is not None:  # disabled by an admin: no sign-in
+        raise AccountDisabledError(DISABLED_MESSAGE)
     if _hasher.check_needs_rehash(user.password_hash):
         account_rows.update_password_hash(store, user.id, _hasher.hash(password))
     return user
@@ -308,6 +326,8 @@ def sign_in(
         The user, or None for a wrong address or password (counted as a failure).
 
     Raises:
+        AccountDisabledError: the password is right but the account is disabled (not
+            counted as a failure: there was no wrong guess to slow down).
         RateLimitedError: this client must wait before trying this address again, or
             has too many sign-ins under way.
     """
@@ -326,13 +346,22 @@ def sign_in(
     if not attempt_rows.claim_window_attempt(store, by_client, moment, limit, window):
         _, started = attempt_rows.attempts_of(store, by_client)
         raise _refusal(started + window - moment)
-    with _in_flight_slot(client):
-        user = authenticate(store, email, password)
+    try:
+        with _in_flight_slot(client):
+            user = authenticate(store, email, password)
+    except AccountDisabledError:
+        _forget_attempt(store, pair, by_client)
+        raise
     if user is None:
         return None
+    _forget_attempt(store, pair, by_client)
+    return user
+
+
+def _forget_attempt(store: Store, pair: str, by_client: str) -> None:
+    """A right password: the pair's failures are cleared and the client's count given back."""
     attempt_rows.clear_attempts(store, pair)
     attempt_rows.release_attempt(store, by_client)
-    return user
 
 
 # -- API tokens ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ from paperfeed.collections.importing import (
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.web.collections import COLLECTION_ERRORS, collection_http_error
 from paperfeed.web.row_ids import CollectionId
-from paperfeed.web.security import check_csrf, session_user, store_of
+from paperfeed.web.security import check_csrf, page_user, session_user, store_of
 from paperfeed.web.templating import render, safe_next, sign_in_location
 
 router = APIRouter(include_in_schema=False)
@@ -176,13 +176,40 @@ def edit_form(
     return RedirectResponse(f"/collections/{collection_id}", status_code=303)
 
 
+# Deleting asks first, without JavaScript: the collection page links to a page naming
+# the collection and its paper count, whose form carries CONFIRM_DELETE. A post without
+# it (a form from before this step, a stray script) gets that page and deletes nothing.
+CONFIRM_DELETE = "delete"
+
+
+def _delete_page(request: Request, collection: Collection) -> HTMLResponse:
+    return render(request, "collection_delete.html", {"collection": collection})
+
+
+@router.get("/collections/{collection_id}/delete", response_class=HTMLResponse)
+def delete_confirmation(request: Request, collection_id: CollectionId) -> HTMLResponse:
+    """The "Delete this collection?" page: its name and paper count, Delete and Cancel."""
+    user = page_user(request)
+    try:
+        collection = lists.owned_collection(store_of(request), collection_id, user)
+    except COLLECTION_ERRORS as error:
+        raise collection_http_error(error) from None
+    return _delete_page(request, collection)
+
+
 @router.post("/collections/{collection_id}/delete")
 def delete_form(
-    request: Request, collection_id: CollectionId, csrf_token: str = Form("")
+    request: Request,
+    collection_id: CollectionId,
+    csrf_token: str = Form(""),
+    confirm: str = Form(""),
 ) -> Response:
     user = _form_user(request, csrf_token)
+    store = store_of(request)
     try:
-        lists.delete_collection(store_of(request), user, collection_id)
+        if confirm != CONFIRM_DELETE:
+            return _delete_page(request, lists.owned_collection(store, collection_id, user))
+        lists.delete_collection(store, user, collection_id)
     except COLLECTION_ERRORS as error:
         raise collection_http_error(error) from None
     return RedirectResponse("/account#collections", status_code=303)

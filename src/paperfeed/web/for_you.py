@@ -15,7 +15,7 @@ from paperfeed.search.recommending import (
     recommend,
 )
 from paperfeed.web.presentation import because_text
-from paperfeed.web.security import bearer_user, engine_of, session_user, store_of
+from paperfeed.web.security import bearer_user, engine_of, page_user, session_user, store_of
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,9 +29,8 @@ HOW_TO = (
 
 @router.get("/for-you", response_class=HTMLResponse)
 def for_you_page(request: Request) -> HTMLResponse:
-    user = session_user(request)
-    if user is None:
-        return render(request, "for_you.html", {"signed_out": True}, status_code=401)
+    """The page in the site's header: a signed-out visitor is sent to sign in, then back."""
+    user = page_user(request)
     store = store_of(request)
     result = recommend(engine_of(request), user.id, limit=PAGE_SIZE)
     papers = [item.paper for item in result.items]
@@ -39,7 +38,6 @@ def for_you_page(request: Request) -> HTMLResponse:
         request,
         "for_you.html",
         {
-            "signed_out": False,
             "result": result,
             "how_to": HOW_TO,
             "min_for_svm": MIN_POSITIVES_FOR_SVM,

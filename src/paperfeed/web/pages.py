@@ -303,6 +303,9 @@ def signin(
         response = render(request, "signin.html", context, status_code=429)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
+    except accounts.AccountDisabledError as error:
+        context = {"next": safe_next(next), "error": str(error), "email": email}
+        return render(request, "signin.html", context, status_code=403)
     if user is None:
         context = {"next": safe_next(next), "error": "wrong email or password", "email": email}
         return render(request, "signin.html", context, status_code=401)
