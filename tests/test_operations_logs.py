@@ -27,13 +27,14 @@ def test_sync_and_digest_each_log_one_json_line(monkeypatch: pytest.MonkeyPatch)
     runner = CliRunner()
     with serve_replay(Replay(records=[dict(record) for record in RECORDS], page_size=20)) as base:
         monkeypatch.setenv("PAPERFEED_ARXIV_OAI_URL", f"{base}/oai")
-        synced = runner.invoke(main, ["sync", "--quiet", "--from", "2026-07-01"])
+        # not --quiet: that leaves standard error to warnings and errors (test_cli_quiet)
+        synced = runner.invoke(main, ["sync", "--from", "2026-07-01"])
     assert synced.exit_code == 0, synced.output
     [job] = [entry for entry in _json_lines(synced.stderr) if entry.get("job") == "sync"]
     assert job["event"] == "job" and job["outcome"] == "ok" and job["level"] == "info"
     assert job["added"] == len(RECORDS) and job["sources"] == ["arxiv"]
     assert isinstance(job["ms"], float) and job["failed_sources"] == []
-    sent = runner.invoke(main, ["digest", "send", "--quiet"])
+    sent = runner.invoke(main, ["digest", "send"])
     assert sent.exit_code == 0, sent.output
     [digest] = [entry for entry in _json_lines(sent.stderr) if entry.get("job") == "digest-send"]
     assert digest["outcome"] == "ok" and digest["sent"] == 0 and digest["failed"] == 0

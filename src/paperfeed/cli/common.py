@@ -3,12 +3,27 @@ opened with errors a person can read."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from paperfeed.config import Settings, SettingsError
 from paperfeed.store import Store, StoreError
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def quiet_option(leaves_out: str) -> Callable[[_Command], _Command]:
+    """``--quiet`` for a command cron runs, where anything it prints is mailed: the help
+    says what ``leaves_out`` (progress bars...) and that only warnings and errors reach
+    standard error. The command passes the flag to ``configure_logging`` and keeps its
+    own notes back; what it prints on standard output is its result, as without it."""
+    return click.option(
+        "--quiet",
+        is_flag=True,
+        help=f"{leaves_out}; only warnings and errors on standard error (for cron).",
+    )
 
 
 def load_settings() -> Settings:

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from paperfeed.cli.common import load_settings, open_store
+from paperfeed.cli.common import load_settings, open_store, quiet_option
 from paperfeed.operations.logs import configure_logging
 
 
@@ -33,7 +33,7 @@ def digest() -> None:
     "(2026-W34, or any day of it), instead of each subscriber's last complete one.",
 )
 @click.option("--dry-run", is_flag=True, help="Compose and print; queue and send nothing.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@quiet_option("No progress bars")
 def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -> None:
     """Queue every due digest in the outbox, then send what the outbox holds.
 
@@ -49,7 +49,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.store.syncing import failed_sources
 
     settings = load_settings()
-    configure_logging(settings)  # the job's log lines, on stderr
+    configure_logging(settings, quiet=quiet)  # the job's log lines, on stderr
     store = open_store(settings)
     if label is not None:
         try:

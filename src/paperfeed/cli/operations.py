@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from paperfeed.cli.common import load_settings
+from paperfeed.cli.common import load_settings, quiet_option
 from paperfeed.operations.backup import BackupError, BackupReport, create_backup
 from paperfeed.operations.mail_check import MailCheckError, send_test_message
 from paperfeed.operations.restore import restore_backup
@@ -23,6 +23,15 @@ def _counts(report: BackupReport) -> str:
     return ", ".join(f"{count} {name}" for name, count in report.counts.items())
 
 
+def _say_notes(report: BackupReport, quiet: bool) -> None:
+    """The report's warnings, always, and its notes unless ``quiet``, on standard error."""
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not quiet:
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
+
+
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
@@ -30,7 +39,8 @@ def _counts(report: BackupReport) -> str:
     is_flag=True,
     help="Also copy the secret key and the SMTP password (keep such a backup private).",
 )
-def backup(folder: Path, include_secrets: bool) -> None:
+@quiet_option("No line per step, nor notes")
+def backup(folder: Path, include_secrets: bool, quiet: bool) -> None:
     """Back up the database, the index and the settings into FOLDER, while the site runs.
 
     FOLDER is written beside itself and renamed into place at the end: an earlier
@@ -39,12 +49,14 @@ def backup(folder: Path, include_secrets: bool) -> None:
     settings = load_settings()
     try:
         report = create_backup(
-            settings, folder, include_secrets, on_step=lambda text: click.echo(text, err=True)
+            settings,
+            folder,
+            include_secrets,
+            on_step=None if quiet else lambda text: click.echo(text, err=True),
         )
     except (BackupError, StoreError) as error:
         raise click.ClickException(str(error)) from None
-    for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+    _say_notes(report, quiet)
     click.echo(
         f"backed up to {report.folder}: database {report.database}, {report.index_files} "
         f"index files; {_counts(report)}"
@@ -67,8 +79,7 @@ def restore(folder: Path, force: bool) -> None:
         )
     except (BackupError, StoreError) as error:
         raise click.ClickException(str(error)) from None
-    for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+    _say_notes(report, quiet=False)
     click.echo(f"restored {report.folder} into {settings.home}: {_counts(report)}")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from paperfeed.cli.common import load_settings, open_engine, open_store
+from paperfeed.cli.common import load_settings, open_engine, open_store, quiet_option
 from paperfeed.ingest import FORMATS, IngestError
 from paperfeed.models import Rejection
 from paperfeed.store.loading import StrictIngestError, ingest_sources
@@ -18,7 +18,7 @@ from paperfeed.store.loading import StrictIngestError, ingest_sources
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "source_format", type=click.Choice(FORMATS), help="Skip detection.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@quiet_option("No progress bar")
 def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, quiet: bool) -> None:
     """Add papers from files or folders (arXiv JSONL, daily-papers API, datasets...)."""
     settings = load_settings()
@@ -73,7 +73,7 @@ def ingest(sources: tuple[Path, ...], source_format: str | None, strict: bool, q
     metavar="ADDRESS|auto",
     help="Embed on this Ray cluster (host:port, ray://host:port, or auto); needs paperfeed[ray].",
 )
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@quiet_option("No progress bars")
 def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quiet: bool) -> None:
     """Bring the search index up to date (resumable; only new or changed papers)."""
     from paperfeed.index.builder import update_index
@@ -154,7 +154,7 @@ def stats(as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@quiet_option("No progress bars")
 def quickstart(quiet: bool) -> None:
     """Load the bundled corpus (~9.9k real daily papers, with vectors) and index it."""
     from paperfeed.index.embedder import EmbedderError

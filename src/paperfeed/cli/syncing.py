@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from paperfeed.cli.common import load_settings, open_store
+from paperfeed.cli.common import load_settings, open_store, quiet_option
 from paperfeed.operations.logs import configure_logging
 
 
@@ -47,11 +47,7 @@ def stopped_like_ctrl_c() -> Iterator[None]:
 @click.option("--until", "last", metavar="YYYY-MM-DD", help="End of the window.")
 @click.option("--no-index", is_flag=True, help="Store only; update the index later.")
 @click.option("--no-embed", is_flag=True, help="Update the lexical index only; embed later.")
-@click.option(
-    "--quiet",
-    is_flag=True,
-    help="No progress bars, nor a line per page or wait (failures are still said).",
-)
+@quiet_option("No progress bars, nor a line per page or wait (failures are still said)")
 def sync(
     source: str | None,
     first: str | None,
@@ -79,7 +75,7 @@ def sync(
     except SyncError as error:
         raise click.UsageError(str(error)) from None
     settings = load_settings()
-    configure_logging(settings)  # the job's one log line, on stderr
+    configure_logging(settings, quiet=quiet)  # the job's one log line, on stderr
     store = open_store(settings)
     try:
         with stopped_like_ctrl_c():

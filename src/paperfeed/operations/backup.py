@@ -75,7 +75,8 @@ class BackupReport:
     database: str  # "sqlite", "postgresql (pg_dump)", or "postgresql (not included)"
     index_files: int
     counts: dict[str, int]
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # worth knowing on every run (no secrets copied)
+    warnings: tuple[str, ...] = ()  # something is missing from the result (no database)
 
 
 def is_sqlite(settings: Settings) -> bool:
@@ -337,6 +338,7 @@ def create_backup(
             "(nothing was written)"
         ) from None
     notes: list[str] = []
+    warnings: list[str] = []
     try:
         if is_sqlite(settings) and not sqlite_path(settings).exists():
             raise BackupError(f"there is no database at {str(sqlite_path(settings))!r} to back up")
@@ -361,7 +363,7 @@ def create_backup(
                     database = "postgresql (pg_dump)"
                 else:
                     database = "postgresql (not included)"
-                    notes.append(
+                    warnings.append(
                         "pg_dump is not on PATH: the database is not in this backup; run "
                         "pg_dump --format=custom --file paperfeed.pgdump "
                         f"{_redacted_url(settings.database_url)}"
@@ -407,7 +409,7 @@ def create_backup(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BackupReport(destination, database, index_files, counts, tuple(notes))
+    return BackupReport(destination, database, index_files, counts, tuple(notes), tuple(warnings))
 
 
 def _os_reason(error: OSError) -> str:

@@ -45,9 +45,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     """Send ``paperfeed.*`` log records at INFO and above to standard error, as the
-    settings say; calling it again only updates the format."""
+    settings say; calling it again only updates the format and the level.
+
+    Args:
+        settings: the log format (``PAPERFEED_LOG_FORMAT``).
+        quiet: WARNING and above only (a command's ``--quiet``): under cron, whatever
+            reaches standard error is mailed, and a run that went well must send nothing.
+    """
     logger = logging.getLogger("paperfeed")
     handler = next((item for item in logger.handlers if item.get_name() == _HANDLER_NAME), None)
     if handler is None:
@@ -61,7 +67,7 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     # propagation stays on: a handler on the root (pytest's, an embedding app's) sees them too
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def log_request(method: str, route: str, status: int, seconds: float) -> None:

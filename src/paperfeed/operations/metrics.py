@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from paperfeed.operations.metrics_folder import multiprocess_mode
 from paperfeed.search import SearchEngine
 from paperfeed.store import schema
+from paperfeed.store.syncing import running_runs_in
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # prometheus_client chose memory or files when first imported (just above): decide with it,
@@ -102,11 +103,12 @@ class StoreCollector(Collector):
             labels=["source", "status"],
         )
         # a run "running" now is "ok" or "failed" later: counted there, never here, since a
-        # counter that went down would read as a restart to Prometheus
+        # counter that went down would read as a restart to Prometheus; one whose process
+        # on this host has ended is failed already (the next sync records it so)
         in_progress = GaugeMetricFamily(
             "paperfeed_sync_runs_in_progress",
-            "Sync runs started and not finished, by source (a killed sync stays here until "
-            "the source's next run).",
+            "Sync runs started and not finished, by source (a run of another host is "
+            "counted until it records its end: its process cannot be checked from here).",
             labels=["source"],
         )
         added = CounterMetricFamily(
@@ -123,6 +125,7 @@ class StoreCollector(Collector):
         outbox = schema.outbox
         with self.engine.store.engine.connect() as connection:
             totals: dict[str, float] = {}
+            counted: dict[tuple[str, str], int] = {}
             for source, status, count, papers in connection.execute(
                 select(
                     sync_runs.c.source,
@@ -131,9 +134,20 @@ class StoreCollector(Collector):
                     func.coalesce(func.sum(sync_runs.c.added), 0),
                 ).group_by(sync_runs.c.source, sync_runs.c.status)
             ):
-                family = in_progress if status == "running" else runs
-                family.add_metric([source] if status == "running" else [source, status], count)
+                if status != "running":
+                    counted[(source, str(status))] = counted.get((source, str(status)), 0) + count
                 totals[source] = totals.get(source, 0.0) + float(papers)
+            going: dict[str, int] = {}
+            for run in running_runs_in(connection):
+                if run.status == "running":
+                    going[run.source] = going.get(run.source, 0) + 1
+                else:  # its process ended: failed, as it will be recorded
+                    key = (run.source, run.status)
+                    counted[key] = counted.get(key, 0) + 1
+            for (source, status), count in sorted(counted.items()):
+                runs.add_metric([source, status], count)
+            for source, count in sorted(going.items()):
+                in_progress.add_metric([source], count)
             for source, papers in sorted(totals.items()):
                 added.add_metric([source], papers)
             for source, finished in connection.execute(

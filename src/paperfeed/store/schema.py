@@ -255,6 +255,10 @@ sync_runs = Table(
     Column("rejected", Integer, nullable=False, default=0),
     Column("withdrawn", Integer, nullable=False, default=0),
     Column("detail", Text),  # the window harvested, or the failure's reason
+    # the process recording the run (migration 19): a reader on the same host can tell
+    # that a run still "running" lost its process (kill -9, the OOM killer, a power cut)
+    Column("pid", Integer),
+    Column("host", Text),
     Index("ix_sync_runs_source_started", "source", "started_at"),
 )
 

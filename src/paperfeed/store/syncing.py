@@ -3,20 +3,23 @@
 A harvest page is stored in one transaction together with the point to resume from
 (its resumption token), so a process killed at any moment leaves either the whole page
 and the token after it, or neither. Sync runs are recorded as they start and end, so
-a failure (or a run that was killed and never ended) is visible on ``/status`` and in
-``paperfeed stats``.
+a failure is visible on ``/status`` and in ``paperfeed stats``. A run records its process
+id and host, so one still "running" whose process on this host has ended (``kill -9``,
+the OOM killer, a power cut) is read as failed, and the next sync records it so.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
 
 from paperfeed.models import Paper
+from paperfeed.processes import process_ended, this_host
 from paperfeed.store import schema
 from paperfeed.store.database import (
     Store,
@@ -56,6 +59,8 @@ class SyncRun:
     rejected: int
     withdrawn: int
     detail: str | None
+    pid: int | None = None  # the process recording it, on ``host`` (None: before migration 19)
+    host: str | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -262,7 +267,13 @@ def start_run(store: Store, source: str) -> int:
     """Record that a run of ``source`` started; returns its id."""
     with store.engine.begin() as connection:
         result = connection.execute(
-            _RUNS.insert().values(source=source, started_at=time.time(), status="running")
+            _RUNS.insert().values(
+                source=source,
+                started_at=time.time(),
+                status="running",
+                pid=os.getpid(),
+                host=this_host(),
+            )
         )
         key = result.inserted_primary_key
         assert key is not None
@@ -297,9 +308,67 @@ def finish_run(
         )
 
 
-def _run_from_row(row: object) -> SyncRun:
+def _stopped(pid: int) -> str:
+    return f"stopped without finishing (process {pid} ended)"
+
+
+def _recorded_run(row: object) -> SyncRun:
     values = row._mapping  # type: ignore[attr-defined]
     return SyncRun(**{name: values[name] for name in SyncRun.__dataclass_fields__})
+
+
+def _has_ended(run: SyncRun, host: str) -> bool:
+    """Whether ``run`` is recorded as running by a process of ``host`` that is gone."""
+    return (
+        run.status == "running"
+        and run.pid is not None
+        and run.host == host
+        and process_ended(run.pid, run.started_at)
+    )
+
+
+def _run_from_row(row: object) -> SyncRun:
+    """A run as it stands: one still recorded as running whose process on this host has
+    ended is failed; one of another host, whose process cannot be checked from here, is
+    still running, and says where."""
+    run = _recorded_run(row)
+    if run.status != "running" or run.pid is None or run.host is None:
+        return run
+    host = this_host()
+    if run.host != host:
+        return replace(run, detail=f"running on host {run.host} (process {run.pid})")
+    if process_ended(run.pid, run.started_at):
+        return replace(run, status="failed", detail=_stopped(run.pid))
+    return run
+
+
+def settle_ended_runs(store: Store) -> list[SyncRun]:
+    """Record as failed, for good, the runs this host recorded as running whose process
+    has ended (a sync calls it as it starts); returns them as they were recorded.
+
+    Their ``finished_at`` stays empty: when the process ended is not known.
+    """
+    host = this_host()
+    with store.engine.begin() as connection:
+        rows = connection.execute(
+            select(_RUNS).where(_RUNS.c.status == "running", _RUNS.c.host == host)
+        ).all()
+        ended = [run for run in map(_recorded_run, rows) if _has_ended(run, host)]
+        for run in ended:
+            assert run.pid is not None
+            connection.execute(
+                _RUNS.update()
+                .where(_RUNS.c.id == run.id, _RUNS.c.status == "running")
+                .values(status="failed", detail=_stopped(run.pid))
+            )
+    return ended
+
+
+def running_runs_in(connection: Connection) -> list[SyncRun]:
+    """The runs recorded as running, as they stand (see ``_run_from_row``), read on the
+    caller's connection."""
+    rows = connection.execute(select(_RUNS).where(_RUNS.c.status == "running")).all()
+    return [_run_from_row(row) for row in rows]
 
 
 def recent_runs(store: Store, limit: int = 20) -> list[SyncRun]:

@@ -21,7 +21,7 @@ from paperfeed.index.pgvector_index import PgVectorError
 from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
 from paperfeed.ingest.preprint_categories import check_preprint_categories
 from paperfeed.store import Store
-from paperfeed.store.syncing import finish_run, start_run
+from paperfeed.store.syncing import finish_run, settle_ended_runs, start_run
 from paperfeed.sync import arxiv, arxiv_listing, biorxiv, daily_papers
 from paperfeed.sync.reports import SourceReport, SyncError
 
@@ -152,6 +152,9 @@ def run_sync(
         )
     started = time.monotonic()
     report = SyncReport()
+    # the runs of an earlier sync on this host that was killed (kill -9, OOM, power cut)
+    # and never recorded its end: failed for good, as they read already
+    settle_ended_runs(store)
     for source in chosen:
         run_id = start_run(store, source)
         try:

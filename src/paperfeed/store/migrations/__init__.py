@@ -32,6 +32,7 @@ from paperfeed.store.migrations import (
     m016_organization_index,
     m017_canonical_addresses,
     m018_subscription_owner,
+    m019_sync_run_owner,
 )
 
 Migration = Callable[[Connection], None]
@@ -57,6 +58,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (16, "organization_index", m016_organization_index.apply),
     (17, "canonical_addresses", m017_canonical_addresses.apply),
     (18, "subscription_owner", m018_subscription_owner.apply),
+    (19, "sync_run_owner", m019_sync_run_owner.apply),
 ]
 
 
