@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import shutil
@@ -73,16 +72,11 @@ _database_numbers = itertools.count(1)
 
 
 @pytest.fixture
-def postgres_url(postgres_server: Any) -> Iterator[str]:
-    """A fresh, empty database on the test server, dropped after the test."""
+def postgres_url(postgres_server: Any) -> str:
+    """A fresh, empty database on the test server."""
     name = f"paperfeed_test_{os.getpid()}_{next(_database_numbers)}"
     postgres_server.psql(f"CREATE DATABASE {name};")
-    yield str(postgres_server.get_uri(name))
-    # Dropped now, not with the cluster at the end: each database is ~8 MB of files, and
-    # a run's ~1,000 of them were written back and then deleted by the last test's teardown.
-    # (should it fail, the cluster's removal at the end takes the database)
-    with contextlib.suppress(Exception):
-        postgres_server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+    return str(postgres_server.get_uri(name))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
