@@ -163,6 +163,14 @@ def quickstart(quiet: bool) -> None:
 
     settings = load_settings()
     store = open_store(settings)
+    if settings.vector_backend == "pgvector":
+        # said before ~10k papers are stored (a minute on PostgreSQL), not after
+        from paperfeed.index.pgvector_index import check_usable
+
+        try:
+            check_usable(store)
+        except PgVectorError as error:
+            raise click.ClickException(f"{error} (nothing was loaded)") from None
     try:
         report = load_bundled_corpus(store, settings, show_progress=not quiet)
     except (EmbedderError, PgVectorError, OSError) as error:  # the papers are stored, not indexed

@@ -72,6 +72,16 @@ def prepare(store: Store, model: str, dimension: int) -> None:
     Raises:
         PgVectorError: not PostgreSQL, or the extension is missing and cannot be created.
     """
+    check_usable(store)
+
+
+def check_usable(store: Store) -> None:
+    """Make sure pgvector can be used here: the extension and ``paper_vectors`` exist, or
+    are made now (a step for before long work that would end in this error anyway).
+
+    Raises:
+        PgVectorError: not PostgreSQL, or the extension is missing and cannot be created.
+    """
     if store.engine.dialect.name != "postgresql":
         raise PgVectorError(
             f"PAPERFEED_VECTOR_BACKEND=pgvector needs PostgreSQL, not "
