@@ -15,8 +15,17 @@ _YEAR = r"(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
 DAY_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 WEEK_PATTERN = rf"^{_YEAR}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 MONTH_PATTERN = rf"^{_YEAR}-(0[1-9]|1[0-2])$"
-# what search/query.py's date bounds accept: any year, months 01-12, days 01-31
-BOUND_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+# A day the calendar has, without lookarounds (schemathesis generates from the pattern):
+# any month's 1-28th, the 29th and 30th but of February, the 31st of seven months, and
+# 29 February of a leap year (divisible by 4; of the centuries, those divisible by 400).
+_MONTH_DAY = (
+    r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+)
+_FOURTH = r"(0[48]|[2468][048]|[13579][26])"  # 04, 08, ... 96: two digits divisible by 4
+_LEAP_YEAR = rf"([0-9]{{2}}{_FOURTH}|{_FOURTH}00)"
+# what search/query.py's date bounds accept: any year, a year's month (01-12), or a day
+# the calendar has (search.query rejects 2025-02-30 with a 400 naming it)
+BOUND_PATTERN = rf"^[0-9]{{4}}(-(0[1-9]|1[0-2]))?$|^{_YEAR}-{_MONTH_DAY}$|^{_LEAP_YEAR}-02-29$"
 # an arXiv id as a path segment: new or old style, optional arXiv: prefix and version
 ARXIV_ID_REGEX = (
     r"(?:[Aa][Rr][Xx][Ii][Vv]:)?"
