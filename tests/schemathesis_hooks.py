@@ -5,6 +5,9 @@ of ``date``, ``week`` or ``month`` and answers two of them with a 400 naming bot
 generated request giving more than one is sent with the first of them only (in every
 phase); everything else is sent as generated.
 
+Nor can it say "since no later than until": a search's ``since`` after its ``until`` is a
+400 naming both, so such a request is sent without its ``until``.
+
 A ``cursor`` of ``GET /api/papers`` is one the server signed (the ``Link`` of a previous
 page): any other is refused with a 400 naming it, so a generated one is not sent.
 """
@@ -25,6 +28,13 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         return
     if case.path == "/api/papers":
         query.pop("cursor", None)
+    since, until = query.get("since"), query.get("until")
+    if isinstance(since, str) and isinstance(until, str) and since.strip() and until.strip():
+        # YYYY, YYYY-MM and YYYY-MM-DD as the first and the last day they cover
+        first = since + "-01-01"[len(since) - 4 :] if len(since) < 10 else since
+        last = until + "-12-31"[len(until) - 4 :] if len(until) < 10 else until
+        if first > last:
+            del query["until"]
     given = [name for name in _PERIODS if query.get(name) is not None]
     for name in given[1:]:
         del query[name]

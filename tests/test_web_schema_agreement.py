@@ -23,6 +23,11 @@ from running_site import Site
         ("/api/search", {"q": ""}, "parameter 'q' is empty"),
         ("/rss/search", {"q": ""}, "parameter 'q' is empty"),
         ("/api/search", {"q": "agent", "since": ""}, "parameter 'since' is empty"),
+        # the same rule on every endpoint the document gives since/until (schemathesis
+        # sent /rss/search?until=, which answered a feed of everything)
+        ("/rss/search", {"q": "agent", "until": ""}, "parameter 'until' is empty"),
+        ("/api/papers/search", {"q": "agent", "since": " "}, "parameter 'since' is empty"),
+        ("/api/papers/search/trend", {"q": "agent", "until": ""}, "parameter 'until' is empty"),
         ("/api/papers/search/trend", {"q": "-agent"}, "has nothing to count"),
     ],
 )

@@ -247,11 +247,7 @@ def _run_search(
             f"parameter 'sort': unknown sort {quoted(sort)} (expected one of {', '.join(SORTS)})",
         )
     refuse_empty("q", q)
-    # the page's form sends empty boxes (no filter there); an API caller who sends one
-    # meant a value: what the OpenAPI document says, a date or nothing
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and not value.strip():
-            raise HTTPException(400, f"parameter {name!r} is empty (a date, or leave it out)")
+    refuse_empty_bounds(since, until)
     search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)
     try:
         return run_search(engine_of(request), search, snippets=snippets)
@@ -275,6 +271,15 @@ def refuse_empty(name: str, value: str) -> None:
         raise HTTPException(
             400, f"parameter {name!r} is empty: give some words, a phrase, a filter or an id"
         )
+
+
+def refuse_empty_bounds(since: str | None, until: str | None) -> None:
+    """An empty ``since=`` or ``until=`` is a 400 naming it. The search page's form sends
+    empty boxes (no filter there); an API or feed caller who sends one meant a value:
+    what the OpenAPI document says, a date or nothing."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not value.strip():
+            raise HTTPException(400, f"parameter {name!r} is empty (a date, or leave it out)")
 
 
 LIMIT = Annotated[int, Query(ge=1, le=100, description="how many hits")]
@@ -333,6 +338,7 @@ def search_papers(
     ``HfApi.list_papers`` and ``hf papers search`` read). ``/api/search`` answers the
     same search with notes, totals, snippets and why each paper matched."""
     store = store_of(request)
+    refuse_empty_bounds(since, until)
     search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)
     try:
         papers = hub_search(engine_of(request), search)

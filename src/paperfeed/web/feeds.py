@@ -40,6 +40,7 @@ from paperfeed.web.api import (
     Q,
     errors,
     refuse_empty,
+    refuse_empty_bounds,
     search_filters,
 )
 from paperfeed.web.page_cache import names_tag
@@ -220,6 +221,7 @@ def search_rss(
     until: UNTIL = None,
 ) -> Response:
     refuse_empty("q", q)
+    refuse_empty_bounds(since, until)
     try:
         # the search page's filters, as its "follow as RSS" link passes them on
         parsed = parse_query(q).with_filters(cat or (), since or None, until or None)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from paperfeed.search import SearchError
 from paperfeed.search.trends import monthly_trend
-from paperfeed.web.api import CATEGORIES, SINCE, UNTIL
+from paperfeed.web.api import CATEGORIES, SINCE, UNTIL, refuse_empty_bounds
 from paperfeed.web.security import engine_of
 
 api_router = APIRouter(prefix="/api", tags=["api"])
@@ -40,6 +40,7 @@ def search_trend_api(
         raise HTTPException(
             400, f"parameter 'q': {q!r} has nothing to count (give a word first, e.g. 'agent')"
         )
+    refuse_empty_bounds(since, until)
     try:
         trend = monthly_trend(engine_of(request), q, cat or (), since, until)
     except SearchError as error:
