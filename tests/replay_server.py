@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import html
 import json
+import os
 import tarfile
 import threading
 import urllib.parse
@@ -39,6 +40,25 @@ OAI_HEAD = (
     'http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">\n'
 )
 LICENSE = "http://arxiv.org/licenses/nonexclusive-distrib/1.0/"
+
+
+SOURCE = Path(__file__).resolve().parents[1] / "src"
+
+
+def cli_environment(home: Path, daily_papers_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a ``paperfeed`` process run as a subprocess (this checkout's code
+    first on its path) whose sync reads only the replayed daily-papers site at
+    ``daily_papers_url``, without pauses; ``settings`` adds or overrides the rest."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]),
+        "PAPERFEED_HOME": str(home),
+        "PAPERFEED_DAILY_PAPERS_URL": daily_papers_url,
+        "PAPERFEED_ARXIV_OAI_URL": "",
+        "PAPERFEED_ARXIV_API_URL": "",
+        "PAPERFEED_SYNC_DELAY_SECONDS": "0",
+        **settings,
+    }
 
 
 def load_arxiv_records(

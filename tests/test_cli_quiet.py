@@ -7,7 +7,6 @@ MiniLM embedder (whose loading logs the fusion probe at INFO).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from replay_server import Replay, serve_replay
+from replay_server import Replay, cli_environment, serve_replay
 
-SOURCE = Path(__file__).resolve().parents[1] / "src"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DAY = "2025-06-02"  # 2 entries in the shared daily_papers_api.tar.gz
 
@@ -41,19 +39,14 @@ def replay() -> Replay:
 def environment(paperfeed_home: Path, replay: Replay) -> Iterator[dict[str, str]]:
     """A cron job's environment: a home, the replayed daily-papers site, MiniLM."""
     with serve_replay(replay) as base:
-        yield {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]),
-            "PAPERFEED_HOME": str(paperfeed_home),
-            "PAPERFEED_EMBED_MODEL": "minilm",
-            "PAPERFEED_DAILY_PAPERS_URL": base,
-            "PAPERFEED_ARXIV_OAI_URL": "",
-            "PAPERFEED_ARXIV_API_URL": "",
-            "PAPERFEED_SYNC_DELAY_SECONDS": "0",
-            "PAPERFEED_SYNC_BACKOFF_SECONDS": "0",
-            "PAPERFEED_SYNC_TIMEOUT_SECONDS": "5",
-            "PAPERFEED_BASE_URL": "https://papers.example.org",
-        }
+        yield cli_environment(
+            paperfeed_home,
+            base,
+            PAPERFEED_EMBED_MODEL="minilm",
+            PAPERFEED_SYNC_BACKOFF_SECONDS="0",
+            PAPERFEED_SYNC_TIMEOUT_SECONDS="5",
+            PAPERFEED_BASE_URL="https://papers.example.org",
+        )
 
 
 def test_a_quiet_run_that_went_well_writes_nothing_on_standard_error(

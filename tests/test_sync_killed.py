@@ -7,7 +7,6 @@ site, which holds its answer until the test has killed it.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,10 +22,9 @@ from sqlalchemy import select
 from paperfeed.config import Settings
 from paperfeed.store import Store, schema
 from paperfeed.store.syncing import recent_runs, start_run
-from replay_server import Replay, serve_replay
+from replay_server import Replay, cli_environment, serve_replay
 from running_site import serve
 
-SOURCE = Path(__file__).resolve().parents[1] / "src"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DAY = "2025-06-02"  # 2 entries in the shared daily_papers_api.tar.gz
 STOPPED = "stopped without finishing (process {pid} ended)"
@@ -40,16 +38,7 @@ def replay() -> Replay:
 @pytest.fixture
 def environment(paperfeed_home: Path, replay: Replay) -> Iterator[dict[str, str]]:
     with serve_replay(replay) as base:
-        yield {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]),
-            "PAPERFEED_HOME": str(paperfeed_home),
-            "PAPERFEED_DAILY_PAPERS_URL": base,
-            "PAPERFEED_ARXIV_OAI_URL": "",
-            "PAPERFEED_ARXIV_API_URL": "",
-            "PAPERFEED_SYNC_DELAY_SECONDS": "0",
-            "PAPERFEED_SYNC_TIMEOUT_SECONDS": "60",
-        }
+        yield cli_environment(paperfeed_home, base, PAPERFEED_SYNC_TIMEOUT_SECONDS="60")
 
 
 def _paperfeed(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:

@@ -173,9 +173,7 @@ class ParsedQuery:
                 continue
             expanded = _expand_date(value.strip(), end=name == "until")
             if expanded is None:
-                reason = _why_not_a_date(value.strip())
-                if reason.startswith("expected"):
-                    reason = "expected YYYY, YYYY-MM or YYYY-MM-DD"
+                reason = _why_not_a_date(value.strip(), "expected YYYY, YYYY-MM or YYYY-MM-DD")
                 raise SearchError(f"{name} {value!r} is not a date ({reason})")
             bounds[name] = expanded
         low, high = bounds["since"], bounds["until"]
@@ -244,15 +242,15 @@ def _expand_date(raw: str, end: bool) -> str | None:
     return f"{year}-{month}-{day}"
 
 
-def _why_not_a_date(raw: str) -> str:
-    """Why ``raw`` is no date bound, for a note or an error: a day the month lacks, or the
-    shape."""
+def _why_not_a_date(raw: str, expected: str = "expected a date like 2025-03-07") -> str:
+    """Why ``raw`` is no date bound, for a note or an error: a day the month lacks, or
+    else ``expected``, the shape."""
     match = _DATE.match(raw)
     if match and match.group(3) is not None and 1 <= int(match.group(2)) <= 12:
         year, month, day = (int(part) for part in match.groups())
         if year and (day == 0 or day > calendar.monthrange(year, month)[1]):
             return f"{calendar.month_name[month]} {year} has no day {day}"
-    return "expected a date like 2025-03-07"
+    return expected
 
 
 def parse_query(text: str) -> ParsedQuery:

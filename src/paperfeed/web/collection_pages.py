@@ -183,7 +183,8 @@ CONFIRM_DELETE = "delete"
 
 
 def _delete_page(request: Request, collection: Collection) -> HTMLResponse:
-    return render(request, "collection_delete.html", {"collection": collection})
+    context = {"collection": collection, "confirm": CONFIRM_DELETE}
+    return render(request, "collection_delete.html", context)
 
 
 @router.get("/collections/{collection_id}/delete", response_class=HTMLResponse)
