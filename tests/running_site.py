@@ -131,8 +131,7 @@ def copy_of_site_corpus(settings: Settings, folder: Path, postgres_server: Any =
         template_url = f"sqlite:///{template_home / 'paperfeed.db'}"
         if postgres_server is not None:
             name = f"paperfeed_site_corpus_{os.getpid()}_{len(_loaded_corpora)}"
-            postgres_server.psql(f"CREATE DATABASE {name};")
-            template_url = str(postgres_server.get_uri(name))
+            template_url = postgres_server.create_database(name)
         template_settings = dataclasses.replace(
             settings,
             home=template_home,
@@ -156,8 +155,7 @@ def copy_of_site_corpus(settings: Settings, folder: Path, postgres_server: Any =
     else:
         name = make_url(settings.database_url).database
         template = make_url(template_url).database
-        postgres_server.psql(f"DROP DATABASE {name};")
-        postgres_server.psql(f"CREATE DATABASE {name} TEMPLATE {template};")
+        postgres_server.replace_with_copy(name, template)
     return Store(settings.database_url)
 
 

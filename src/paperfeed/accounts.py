@@ -6,6 +6,7 @@ recommended parameter set); API tokens are random and stored only as their SHA-2
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -40,8 +41,13 @@ _log = logging.getLogger("paperfeed.accounts")
 MINIMUM_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pf_"
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both cases take the same time. Made
+    on first use: hashing at import cost every command and worker ~150 ms on start."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -136,7 +142,7 @@ def authenticate(store: Store, email: str, password: str) -> User | None:
         return None
     user = account_rows.find_user_by_email(store, address)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None:
