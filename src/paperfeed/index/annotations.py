@@ -13,9 +13,10 @@ words' stems (document frequencies from the batch being annotated, or the lexica
 so specific multi-word phrases and title phrases rise, and the top five are chosen by
 maximal marginal relevance (J. Carbonell and J. Goldstein, SIGIR 1998) with stem overlap
 as the redundancy: ``lambda * score - (1 - lambda) * max_overlap(p, chosen)``. It is
-lexical only: it costs a fraction of a millisecond per paper, where scoring candidates
+lexical only: keywords and TL;DR together cost ~2.5 ms a paper on a 2-core AMD EPYC, a
+tenth of embedding it (``bench/triage.py --parts cost``), where scoring candidates
 against the MiniLM embedding would mean embedding ~30 phrases a paper (more than the
-paper's own embedding), past the 20% the daily sync may grow by (``bench/triage.py``).
+paper's own embedding), past the 20% the daily sync may grow by.
 
 **TL;DR**: the abstract's most representative sentence by lexical centrality — the
 sentence whose TF-IDF vector is closest (cosine) to the whole abstract's plus the
@@ -33,8 +34,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
-from paperfeed.index.tokenizer import STOP_WORDS, fold, stem
+from paperfeed.index.tokenizer import MAX_CACHED_STEMS, STOP_WORDS, fold, stem
 
 KEYWORDS_SHOWN = 5
 TLDR_CHARS = 200
@@ -101,17 +103,44 @@ def batch_frequencies(texts: Iterable[str]) -> DocumentFrequency:
     return lambda term: (counts.get(term, 0), documents)
 
 
+_folded_tokens: dict[str, str] = {}
+
+
+def _fold_token(token: str) -> str:
+    """``fold(token)``, cached: a paper's words are folded five times over (its text, its
+    title, its sentences, its phrases), and the vocabulary is small. Bounded as the
+    stems' cache is."""
+    folded = _folded_tokens.get(token)
+    if folded is None:
+        if len(_folded_tokens) >= MAX_CACHED_STEMS:
+            _folded_tokens.clear()
+        folded = _folded_tokens[token] = fold(token)
+    return folded
+
+
 def folded_words(text: str) -> list[str]:
     """The folded words of ``text`` (inline ``$math$`` dropped), stop words kept."""
-    return [
-        word for word in (fold(token) for token in _TOKEN.findall(_MATH.sub(" ", text))) if word
-    ]
+    return [word for word in map(_fold_token, _TOKEN.findall(_MATH.sub(" ", text))) if word]
 
 
 def _idf(frequency: DocumentFrequency, term: str) -> float:
     # BM25's smoothed idf (Robertson & Zaragoza 2009), floored at a small positive value
     df, documents = frequency(term)
     return math.log(1.0 + (documents - df + 0.5) / (df + 0.5))
+
+
+def _remembered_idf(frequency: DocumentFrequency) -> Callable[[str], float]:
+    """``_idf(frequency, term)`` computed once a term for one paper (its sentences repeat
+    the abstract's terms)."""
+    known: dict[str, float] = {}
+
+    def idf(term: str) -> float:
+        value = known.get(term)
+        if value is None:
+            value = known[term] = _idf(frequency, term)
+        return value
+
+    return idf
 
 
 def _pieces(text: str) -> list[list[str]]:
@@ -122,7 +151,7 @@ def _pieces(text: str) -> list[list[str]]:
         possessive = token[-2:] in ("'s", "’s")
         if possessive:
             token = token[:-2]  # "SC's loss" is two pieces: the phrase ends at the owner
-        folded = fold(token)
+        folded = _fold_token(token)
         if not folded[0].isalnum() or folded in BOUNDARY_WORDS or not _content(folded):
             if current:
                 pieces.append(current)
@@ -143,11 +172,9 @@ def _content(word: str) -> bool:
     return len(stripped) > 1 and not stripped.isdigit()
 
 
-def _display(words: list[str]) -> str:
+def _display_word(word: str) -> str:
     # acronyms and names with inner capitals keep their case ("LLM", "GPT-4", "LoRA")
-    return " ".join(
-        word if any(letter.isupper() for letter in word[1:]) else word.lower() for word in words
-    )
+    return word if any(map(str.isupper, word[1:])) else word.lower()
 
 
 def extract_keywords(
@@ -163,17 +190,24 @@ def extract_keywords(
     """
     term_counts: Counter[str] = Counter(stem(word) for word in folded_words(f"{title} {abstract}"))
     title_stems = {stem(word) for word in folded_words(title)}
-    surfaces: dict[tuple[str, ...], Counter[str]] = {}
+    surfaces: dict[tuple[str, ...], dict[str, int]] = {}  # phrase -> its spellings, counted
     occurrences: Counter[tuple[str, ...]] = Counter()
     in_title: set[tuple[str, ...]] = set()
     for source, text in (("title", title), ("abstract", abstract)):
         for piece in _pieces(text):
+            # each word folded, stemmed and shown once, not once per phrase it is in
+            piece_stems = [stem(_fold_token(word)) for word in piece]
+            piece_shown = [_display_word(word) for word in piece]
             for size in range(1, MAX_PHRASE_WORDS + 1):
                 for start in range(len(piece) - size + 1):
-                    words = piece[start : start + size]
-                    stems = tuple(stem(fold(word)) for word in words)
+                    stems = tuple(piece_stems[start : start + size])
                     occurrences[stems] += 1
-                    surfaces.setdefault(stems, Counter())[_display(words)] += 1
+                    spelled = " ".join(piece_shown[start : start + size])
+                    spellings = surfaces.get(stems)
+                    if spellings is None:
+                        surfaces[stems] = {spelled: 1}
+                    else:
+                        spellings[spelled] = spellings.get(spelled, 0) + 1
                     if source == "title":
                         in_title.add(stems)
     if not occurrences:
@@ -197,7 +231,8 @@ def extract_keywords(
             length *= 0.8  # a lone word mentioned once rarely names the paper
         scored[stems] = base * length * title_bonus * repeat
     chosen = _diverse(scored, count)
-    return [surfaces[stems].most_common(1)[0][0] for stems in chosen]
+    # the most frequent spelling, the first seen among equals (as Counter.most_common)
+    return [max(surfaces[stems].items(), key=itemgetter(1))[0] for stems in chosen]
 
 
 def _diverse(scored: Mapping[tuple[str, ...], float], count: int) -> list[tuple[str, ...]]:
@@ -206,23 +241,29 @@ def _diverse(scored: Mapping[tuple[str, ...], float], count: int) -> list[tuple[
     if not pool:
         return []
     top = scored[pool[0]] or 1.0
+    stem_sets = {stems: frozenset(stems) for stems in pool}
+    # each candidate's largest overlap with a chosen phrase, and whether a chosen phrase
+    # holds all its stems, kept up to date as phrases are chosen
+    overlap = dict.fromkeys(pool, 0.0)
+    inside_chosen = dict.fromkeys(pool, False)
     chosen: list[tuple[str, ...]] = []
     while pool and len(chosen) < count:
         best_value, best = -math.inf, pool[0]
         for stems in pool:
-            overlap = max(
-                (len(set(stems) & set(other)) / len(set(stems) | set(other)) for other in chosen),
-                default=0.0,
-            )
-            value = MMR_LAMBDA * scored[stems] / top - (1 - MMR_LAMBDA) * overlap
-            if overlap >= 0.5 and any(set(stems) <= set(other) for other in chosen):
+            if overlap[stems] >= 0.5 and inside_chosen[stems]:
                 continue  # already said by a longer phrase
+            value = MMR_LAMBDA * scored[stems] / top - (1 - MMR_LAMBDA) * overlap[stems]
             if value > best_value:
                 best_value, best = value, stems
         if best_value == -math.inf:
             break
         chosen.append(best)
         pool.remove(best)
+        best_set = stem_sets[best]
+        for stems in pool:
+            own = stem_sets[stems]
+            overlap[stems] = max(overlap[stems], len(own & best_set) / len(own | best_set))
+            inside_chosen[stems] = inside_chosen[stems] or own <= best_set
     return chosen
 
 
@@ -249,9 +290,11 @@ def choose_tldr(title: str, abstract: str, frequency: DocumentFrequency) -> str:
     if len(parts) == 1:
         return trim(parts[0])
 
+    idf = _remembered_idf(frequency)
+
     def vector(text: str) -> dict[str, float]:
         counts = Counter(stem(word) for word in folded_words(text) if word not in STOP_WORDS)
-        return {term: tf * _idf(frequency, term) for term, tf in counts.items()}
+        return {term: tf * idf(term) for term, tf in counts.items()}
 
     whole = vector(abstract)
     for term, weight in vector(title).items():
