@@ -54,6 +54,8 @@ STOP_WORDS = frozenset(
 # ``index.builder.update_lexical``), never searched with mismatched terms.
 # 1: lower-case + NFKD accent stripping. 2: ``fold_for_matching`` (ł, ø, æ, ß too).
 # 3: Greek letters spelled out (the ``α`` that ``$\alpha$`` cleans to is ``alpha``).
+# (Keywords and TL;DRs are made from folded words: bump ``annotations.ANNOTATOR_VERSION``
+# with this.)
 TOKENIZER_VERSION = 3
 
 # A word: letters and digits (snippets split texts by the same patterns).
