@@ -184,8 +184,8 @@ def part_cost(papers: list[tuple[str, str]], settings: Settings) -> None:
     print(f"| embedding ({embedder.name}) | {embed:.2f} |")
     print(f"annotation adds {annotate / embed:.1%} to the embedding stage's time")
     print(
-        f"the 9,877-paper quick-start corpus (vectors bundled, nothing embedded) takes "
-        f"~{annotate * 9877 / 1000:.0f} s more to annotate at `paperfeed quickstart`"
+        f"a corpus the size of the quick start's (9,877 papers) takes ~{annotate * 9877 / 1000:.0f}"
+        " s to annotate (the quick start imports the bundle's annotations instead)"
     )
 
 
