@@ -59,14 +59,10 @@ def test_the_bundled_keywords_and_tldrs_are_what_the_annotator_makes_today(
     store = Store(settings.database_url)
     ingest_sources(store, [BUNDLE / "papers.jsonl.gz"], show_progress=False)
     assert annotate_pending(store, lexical_folder(settings), show_progress=False) == 9877
-    made = json.loads(
-        json.dumps(
-            {
-                arxiv_id: [content_hash, keywords, tldr]
-                for arxiv_id, content_hash, keywords, tldr in fresh_annotations(store)
-            }
-        )
-    )
+    made = {
+        arxiv_id: [content_hash, keywords, tldr]
+        for arxiv_id, content_hash, keywords, tldr in fresh_annotations(store)
+    }
     bundle = json.loads(gzip.decompress((BUNDLE / ANNOTATIONS).read_bytes()))
     assert bundle["annotator_version"] == ANNOTATOR_VERSION
     assert len(made) == len(bundle["papers"]) == 9877

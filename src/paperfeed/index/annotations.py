@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 
-from paperfeed.index.tokenizer import MAX_CACHED_STEMS, STOP_WORDS, fold, stem
+from paperfeed.index.tokenizer import STOP_WORDS, fold_word, stem
 
 KEYWORDS_SHOWN = 5
 TLDR_CHARS = 200
@@ -106,24 +106,9 @@ def batch_frequencies(texts: Iterable[str]) -> DocumentFrequency:
     return lambda term: (counts.get(term, 0), documents)
 
 
-_folded_tokens: dict[str, str] = {}
-
-
-def _fold_token(token: str) -> str:
-    """``fold(token)``, cached: a paper's words are folded five times over (its text, its
-    title, its sentences, its phrases), and the vocabulary is small. Bounded as the
-    stems' cache is."""
-    folded = _folded_tokens.get(token)
-    if folded is None:
-        if len(_folded_tokens) >= MAX_CACHED_STEMS:
-            _folded_tokens.clear()
-        folded = _folded_tokens[token] = fold(token)
-    return folded
-
-
 def folded_words(text: str) -> list[str]:
     """The folded words of ``text`` (inline ``$math$`` dropped), stop words kept."""
-    return [word for word in map(_fold_token, _TOKEN.findall(_MATH.sub(" ", text))) if word]
+    return [word for word in map(fold_word, _TOKEN.findall(_MATH.sub(" ", text))) if word]
 
 
 def _idf(frequency: DocumentFrequency, term: str) -> float:
@@ -154,7 +139,7 @@ def _pieces(text: str) -> list[list[str]]:
         possessive = token[-2:] in ("'s", "’s")
         if possessive:
             token = token[:-2]  # "SC's loss" is two pieces: the phrase ends at the owner
-        folded = _fold_token(token)
+        folded = fold_word(token)
         if not folded[0].isalnum() or folded in BOUNDARY_WORDS or not _content(folded):
             if current:
                 pieces.append(current)
@@ -199,7 +184,7 @@ def extract_keywords(
     for source, text in (("title", title), ("abstract", abstract)):
         for piece in _pieces(text):
             # each word folded, stemmed and shown once, not once per phrase it is in
-            piece_stems = [stem(_fold_token(word)) for word in piece]
+            piece_stems = [stem(fold_word(word)) for word in piece]
             piece_shown = [_display_word(word) for word in piece]
             for size in range(1, MAX_PHRASE_WORDS + 1):
                 for start in range(len(piece) - size + 1):

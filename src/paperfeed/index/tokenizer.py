@@ -95,6 +95,20 @@ def fold(text: str) -> str:
     return folded if folded.isascii() else folded.translate(_GREEK_NAMES)
 
 
+_folded_words: dict[str, str] = {}
+
+
+def fold_word(word: str) -> str:
+    """``fold(word)`` for one word, cached as the stems are (the annotator folds a paper's
+    words five times over: its text, its title, its sentences, its phrases)."""
+    folded = _folded_words.get(word)
+    if folded is None:
+        if len(_folded_words) >= MAX_CACHED_STEMS:
+            _folded_words.clear()
+        folded = _folded_words[word] = fold(word)
+    return folded
+
+
 def stem(word: str) -> str:
     """Snowball English stem of a folded word (cached: the vocabulary is small)."""
     stemmed = _stems.get(word)
