@@ -150,6 +150,25 @@ def test_sort_by_upvotes_adds_the_votes_cast_here(engine: SearchEngine) -> None:
     assert by_votes[:2] == ["2401.00003", "2401.00002"] and "2401.00004" not in by_votes
 
 
+def test_an_empty_query_lists_nothing_unless_browsing(engine: SearchEngine) -> None:
+    empty = engine.search("")
+    assert empty.hits == [] and any("empty query" in note for note in empty.notes)
+    browsed = engine.search("", browse=True)  # relevance has nothing to rank: newest first
+    newest_first = ["2401.00005", "2401.00004", "2401.00003", "2401.00002", "2401.00001"]
+    assert _ids(browsed) == newest_first and browsed.total == 5
+    assert _ids(engine.search("", limit=2, offset=1, browse=True)) == newest_first[1:3]
+    assert _ids(engine.search("", sort="upvotes", browse=True))[0] == "2401.00002"
+    assert _ids(engine.search("", categories=["cs.CV"], browse=True)) == newest_first[2:4]
+    assert _ids(engine.search("-diffusion", browse=True)) == [
+        "2401.00005",
+        "2401.00004",
+        "2401.00001",
+    ]
+    assert engine.search("", browse=False).hits == []  # the browsing page is cached apart
+    words = engine.search("diffusion", browse=True)  # words are still ranked by relevance
+    assert _ids(words) == _ids(engine.search("diffusion"))
+
+
 def test_arxiv_id_comes_first(engine: SearchEngine) -> None:
     results = engine.search("https://arxiv.org/abs/2401.00004v2")
     assert _ids(results) == ["2401.00004"]

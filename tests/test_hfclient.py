@@ -52,6 +52,24 @@ def test_list_papers_reads_a_search(site: Site) -> None:
         assert paper.summary and paper.upvotes is not None and paper.published_at is not None
 
 
+def test_list_papers_without_a_query_lists_the_newest_papers(site: Site) -> None:
+    """``HfApi().list_papers()`` sends no ``q``: every paper, newest first, ``limit`` at a
+    time, as its docstring ("List daily papers") promises."""
+    papers = list(_api(site).list_papers(limit=30))
+    assert len(papers) == 30
+    # the date the site shows (the daily list's, else the listing's), as its date sort
+    stored = {paper.arxiv_id: paper for batch in site.store.iter_papers() for paper in batch}
+    days = [stored[paper.id].date or "" for paper in papers]
+    assert days == sorted(days, reverse=True)
+    assert days[0] == max(paper.date or "" for paper in stored.values()) == LATEST_DAY
+    everything = list(_api(site).list_papers(limit=120))
+    assert len(everything) == 120 and [paper.id for paper in everything[:30]] == [
+        paper.id for paper in papers
+    ]
+    searched = list(_api(site).list_papers(query="terminal agents", limit=5))
+    assert searched[0].id == "2608.18580"  # a query still ranks by relevance
+
+
 def test_list_daily_papers_reads_a_day(site: Site) -> None:
     papers = list(_api(site).list_daily_papers(date=LATEST_DAY))
     assert len(papers) == 18 and papers[0].id == TOP_PAPER

@@ -237,7 +237,8 @@ class SearchEngine:
         if method not in FUSIONS:
             raise SearchError(f"unknown fusion {method!r} (expected one of {', '.join(FUSIONS)})")
         if not query.scored_terms and not query.semantic_text:
-            return every_allowed(self.lexical, self.allowed_mask(query))
+            browsing = not query.has_content  # only a browsing search ranks an empty query
+            return every_allowed(self.lexical, self.allowed_mask(query), browsing)
         fetched: dict[int, StoredPaper] = {}
         found, found_notes, timings = self.candidates(
             query, use_lexical, use_dense, query_vector, fetched
@@ -276,6 +277,7 @@ class SearchEngine:
         since: str | None = None,
         until: str | None = None,
         snippets: bool = True,
+        browse: bool = False,
     ) -> SearchResults:
         """Search with a parsed query (or its text) plus explicit filters.
 
@@ -288,6 +290,8 @@ class SearchEngine:
             since, until: extra date bounds, ``YYYY-MM-DD`` (or ``YYYY``/``YYYY-MM``).
             snippets: make snippets and matched terms (``explain`` makes them later
                 for the few hits a caller keeps; the digest does).
+            browse: a query without words lists every paper under its filters, newest
+                first (``relevance`` has nothing to rank), instead of none.
 
         Raises:
             SearchError: naming the bad value: a sort, limit or offset out of range, a
@@ -307,14 +311,17 @@ class SearchEngine:
         if offset < 0:
             raise SearchError(f"offset {offset} is negative")
 
+        browsing = browse and not parsed.has_content and not parsed.arxiv_ids
+        sort = "date" if browsing and sort == "relevance" else sort
+
         def run() -> SearchResults:
-            return self._search(parsed, limit, offset, sort, snippets)
+            return self._search(parsed, PageRequest(offset, limit, sort, snippets), browsing)
 
         found = (
             run()
             if sort == "upvotes"
             else self.caches.results.get_or_make(
-                (parsed.canonical, limit, offset, sort, snippets), run
+                (parsed.canonical, limit, offset, sort, snippets, browsing), run
             )
         )
         # the cached page belongs to the canonical form: this spelling's text and notes
@@ -322,9 +329,7 @@ class SearchEngine:
             found, query=parsed.text, notes=parsed.notes + found.notes, hits=list(found.hits)
         )
 
-    def _search(
-        self, query: ParsedQuery, limit: int, offset: int, sort: str, snippets: bool
-    ) -> SearchResults:
+    def _search(self, query: ParsedQuery, page: PageRequest, browsing: bool) -> SearchResults:
         notes: list[str] = []
         if not self._index_built:
             notes.append("there is no search index yet: run paperfeed index")
@@ -340,7 +345,7 @@ class SearchEngine:
                 notes.append(f"no paper {arxiv_id} in this paperfeed")
             else:
                 pinned.append(paper.key)
-        if not query.has_content and not query.has_filters:
+        if not query.has_content and not query.has_filters and not browsing:
             if not pinned and not query.arxiv_ids:
                 notes.append("empty query: type some words, a phrase or a filter")
             papers = self.store.get_papers(pinned)
@@ -349,9 +354,9 @@ class SearchEngine:
             ]
             return SearchResults(
                 query.text,
-                pinned_hits[offset : offset + limit],
+                pinned_hits[page.offset : page.offset + page.limit],
                 len(pinned_hits),
-                offset,
+                page.offset,
                 notes,
             )
         # one ranking serves every page and sort order of the same query
@@ -364,7 +369,7 @@ class SearchEngine:
             query,
             ranking,
             pinned,
-            PageRequest(offset, limit, sort, snippets),
+            page,
             notes,
             self.dates,
             self.upvotes,

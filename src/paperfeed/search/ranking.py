@@ -318,14 +318,19 @@ class Ranking:
     beyond: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
 
 
-def every_allowed(lexical: LexicalIndex | None, allowed: NDArray[np.bool_] | None) -> Ranking:
+def every_allowed(
+    lexical: LexicalIndex | None, allowed: NDArray[np.bool_] | None, browsing: bool = False
+) -> Ranking:
     """The ranking of a query of filters alone (``cat:cs.CL since:2025-06``): every
-    allowed live paper matches, in key order."""
+    allowed live paper matches, in key order. ``allowed`` None (no filter) matches none,
+    unless ``browsing`` (an empty search box that lists every paper)."""
     keys: list[int] = []
-    if lexical is not None and allowed is not None:
+    if lexical is not None and (allowed is not None or browsing):
         live = lexical.live_keys()
-        live = live[live < len(allowed)]
-        keys = live[allowed[live]].tolist()
+        if allowed is not None:
+            live = live[live < len(allowed)]
+            live = live[allowed[live]]
+        keys = live.tolist()
     empty: Mapping[int, int] = MappingProxyType({})
     return Ranking(
         keys=tuple(keys),

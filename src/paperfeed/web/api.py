@@ -323,8 +323,11 @@ def search_papers(
     request: Request,
     q: Annotated[
         str,
-        Query(max_length=MAX_QUERY, description="the query, in the search syntax"),
-    ],
+        Query(
+            max_length=MAX_QUERY,
+            description="the query, in the search syntax (none: every paper, newest first)",
+        ),
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT, description="how many papers")] = 20,
     offset: OFFSET = 0,
     sort: SORT = "relevance",
@@ -336,7 +339,8 @@ def search_papers(
     ``{paper: {id, authors: [{name}], publishedAt, title, summary, upvotes, ...},
     title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
     ``HfApi.list_papers`` and ``hf papers search`` read). ``/api/search`` answers the
-    same search with notes, totals, snippets and why each paper matched."""
+    same search with notes, totals, snippets and why each paper matched. Without ``q``
+    (``HfApi().list_papers()``), every paper under the filters, newest first."""
     store = store_of(request)
     refuse_empty_bounds(since, until)
     search = SearchRequest(q, limit, offset, sort, tuple(cat or ()), since, until)

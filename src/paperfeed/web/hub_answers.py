@@ -96,9 +96,10 @@ class SearchRequest:
 
 
 def run_search(
-    engine: SearchEngine, request: SearchRequest, snippets: bool = True
+    engine: SearchEngine, request: SearchRequest, snippets: bool = True, browse: bool = False
 ) -> SearchResults:
     """Run a search: the text parsed once, the typed filters merged into it, checked.
+    ``browse``: an empty text lists every paper under the filters, newest first.
 
     Raises:
         SearchError: a malformed query, filter or sort, or too long a query (the
@@ -114,18 +115,21 @@ def run_search(
             f"parameter 'q': the query is {len(request.text)} characters long (at most {MAX_QUERY})"
         )
     query = parse_query(request.text).with_filters(request.categories, request.since, request.until)
-    return engine.search(query, request.limit, request.offset, request.sort, snippets=snippets)
+    return engine.search(
+        query, request.limit, request.offset, request.sort, snippets=snippets, browse=browse
+    )
 
 
 def search_papers(engine: SearchEngine, request: SearchRequest) -> list[StoredPaper]:
     """The papers a search finds, best first; none when nothing matches closely (the
-    explained ``/api/search`` says why).
+    explained ``/api/search`` says why). Without a query (``HfApi.list_papers()``),
+    every paper under the filters, newest first.
 
     Raises:
         SearchError: as ``run_search``.
     """
     # the original shape carries no snippet: none is made
-    results = run_search(engine, request, snippets=False)
+    results = run_search(engine, request, snippets=False, browse=True)
     return [hit.paper for hit in results.hits] if results.close_match else []
 
 
