@@ -236,8 +236,8 @@ def test_similar_to_text_says_when_nothing_is_close() -> None:
 def test_bad_options_name_the_value() -> None:
     code, _, err = _run("search", "x", "--sort", "newest")
     assert code == 2 and "newest" in err
-    code, _, err = _run("similar", "not-an-id")
-    assert code == 1 and "'not-an-id'" in err
+    code, _, err = _run("similar", "not-an-id")  # a malformed argument: a usage error
+    assert code == 2 and "Invalid value for 'ARXIV_ID': 'not-an-id' is not an arXiv id" in err
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])

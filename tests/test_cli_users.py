@@ -104,7 +104,8 @@ def test_the_operator_manages_users(store: Store) -> None:
 
 def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
     code, _, err = _run("users", "create", "not-an-address", "--password-stdin", stdin="x" * 9)
-    assert code == 1 and "email 'not-an-address' is not an email address" in err
+    assert code == 2 and "Invalid value for 'EMAIL'" in err  # malformed: a usage error
+    assert "email 'not-an-address' is not an email address" in err
     code, _, err = _run("users", "create", "ada@example.org", "--password-stdin", stdin="short\n")
     assert code == 1 and "password is 5 characters long (at least 8)" in err
     code, _, err = _run("users", "create", "ada@example.org", "--password-stdin", stdin="\n")
@@ -130,7 +131,7 @@ def test_bad_input_is_named_and_changes_nothing(store: Store) -> None:
     assert audit_log(store) == []
     # said before the password is asked twice, not after
     code, out, err = _run("users", "create", "not-an-address", stdin=f"{PASSWORD}\n" * 2)
-    assert code == 1 and "is not an email address" in err and "Password" not in out + err
+    assert code == 2 and "is not an email address" in err and "Password" not in out + err
     _run("users", "create", "ada@example.org", "--password-stdin", stdin=PASSWORD)
     code, out, err = _run("users", "create", "ADA@example.org", stdin=f"{PASSWORD}\n" * 2)
     assert code == 1 and "an account for 'ada@example.org' exists already" in err

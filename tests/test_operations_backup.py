@@ -126,6 +126,7 @@ def test_backup_while_the_server_writes_then_wipe_and_restore(site: Site, tmp_pa
     shutil.rmtree(home)  # the wipe
     restored = _run("restore", str(tmp_path / "during"))
     assert restored.exit_code == 0, restored.output
+    assert restored.stderr.strip(), "a restore says each step on standard error"
     store = Store(site.settings.database_url)
     during_comments = _comments(store)
     # a snapshot of a moment: the comments up to some id, each as it was written
@@ -137,8 +138,10 @@ def test_backup_while_the_server_writes_then_wipe_and_restore(site: Site, tmp_pa
     assert len(during_comments) + len(during_votes) < len(live_comments) + len(live_votes)
     store.close()
 
-    again = _run("restore", "--force", str(tmp_path / "quiet"))
+    again = _run("restore", "--force", "--quiet", str(tmp_path / "quiet"))
     assert again.exit_code == 0, again.output
+    # for cron: no step, no note; the one result line on standard output
+    assert again.stderr == "" and again.stdout.startswith(f"restored {tmp_path / 'quiet'} into ")
     store = Store(site.settings.database_url)
     assert _comments(store) == live_comments and _votes(store) == live_votes
     assert store.count_papers() == papers

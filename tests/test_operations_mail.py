@@ -64,12 +64,12 @@ def test_mail_test_reports_a_refusal_and_a_server_that_is_not_there(
     assert "refused 'bob@refused.example'" in refused.output and "550" in refused.output
     assert inbox.messages == []
     malformed = runner.invoke(main, ["mail", "test", "not an address"])
-    assert (
-        malformed.exit_code == 1 and "'not an address' is not an email address" in malformed.output
-    )
+    assert malformed.exit_code == 2, malformed.output  # a usage error, as click's own
+    assert "Invalid value for 'ADDRESS'" in malformed.output
+    assert "'not an address' is not an email address" in malformed.output
     for hostile in ("ada@example.org>", "bob,eve@evil.example"):  # header syntax
         refused_address = runner.invoke(main, ["mail", "test", hostile])
-        assert refused_address.exit_code == 1
+        assert refused_address.exit_code == 2
         assert f"'{hostile}' is not an email address" in refused_address.output
     assert inbox.messages == []
     monkeypatch.setenv("PAPERFEED_SMTP_PORT", str(free_port()))  # nobody listens there

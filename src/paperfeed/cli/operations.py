@@ -1,7 +1,8 @@
 """``paperfeed backup``, ``restore``, ``migrate`` and ``mail test``: running an install.
 
-Thin wrappers over ``paperfeed.operations``; each exits 0 when it did what was asked and
-1 (with a message naming the folder, address or setting at fault) when it did not.
+Thin wrappers over ``paperfeed.operations``; each exits 0 when it did what was asked,
+1 (with a message naming the folder, address or setting at fault) when it did not, and 2
+for a malformed argument or option, as click does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import click
 
 from paperfeed.cli.common import load_settings, quiet_option
+from paperfeed.mail_addresses import AddressError, canonical_address
 from paperfeed.operations.backup import BackupError, BackupReport, create_backup
 from paperfeed.operations.mail_check import MailCheckError, send_test_message
 from paperfeed.operations.restore import restore_backup
@@ -66,7 +68,8 @@ def backup(folder: Path, include_secrets: bool, quiet: bool) -> None:
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--force", is_flag=True, help="Replace what PAPERFEED_HOME holds now.")
-def restore(folder: Path, force: bool) -> None:
+@quiet_option("No line per step, nor notes")
+def restore(folder: Path, force: bool, quiet: bool) -> None:
     """Restore the backup in FOLDER into PAPERFEED_HOME (stop the server first).
 
     Refuses a folder that is not a complete backup, and a home that is not empty
@@ -75,11 +78,14 @@ def restore(folder: Path, force: bool) -> None:
     settings = load_settings()
     try:
         report = restore_backup(
-            settings, folder, force, on_step=lambda text: click.echo(text, err=True)
+            settings,
+            folder,
+            force,
+            on_step=None if quiet else lambda text: click.echo(text, err=True),
         )
     except (BackupError, StoreError) as error:
         raise click.ClickException(str(error)) from None
-    _say_notes(report, quiet=False)
+    _say_notes(report, quiet)
     click.echo(f"restored {report.folder} into {settings.home}: {_counts(report)}")
 
 
@@ -132,6 +138,10 @@ def mail() -> None:
 @click.argument("address")
 def mail_test(address: str) -> None:
     """Send one message to ADDRESS through the configured SMTP server (PAPERFEED_SMTP_*)."""
+    try:  # a malformed address is a usage error (exit 2), said before any setting is read
+        canonical_address(address)
+    except AddressError as error:
+        raise click.BadParameter(str(error), param_hint="'ADDRESS'") from None
     settings = load_settings()
     try:
         click.echo(send_test_message(settings, address))

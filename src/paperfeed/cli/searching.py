@@ -274,7 +274,9 @@ def similar(arxiv_id: str | None, text: str | None, limit: int, as_json: bool) -
         if arxiv_id is not None:
             normalized = normalize_paper_id(arxiv_id)
             if normalized is None:
-                raise click.ClickException(f"{arxiv_id!r} is not an arXiv id or a DOI")
+                raise click.BadParameter(
+                    f"{arxiv_id!r} is not an arXiv id or a DOI", param_hint="'ARXIV_ID'"
+                )
             hits = engine.similar(normalized, limit)
         else:
             hits = engine.similar_to_text(text or "", limit)

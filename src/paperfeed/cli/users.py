@@ -70,7 +70,7 @@ def create(email: str, name: str, admin: bool, password_stdin: bool) -> None:
     try:  # a bad or taken address is said before the password is typed twice
         address = accounts.normalize_email(email)
     except AccountError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.BadParameter(str(error), param_hint="'EMAIL'") from None
     with contextlib.suppress(UnknownUserError):
         administration.find_user(store, address)
         raise click.ClickException(f"an account for {address!r} exists already")
