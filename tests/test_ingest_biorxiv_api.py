@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from paperfeed.ingest import IngestError
-from paperfeed.ingest.biorxiv_api import parse_details_page, split_authors
+from paperfeed.ingest.biorxiv_api import date_in_doi, parse_details_page, split_authors
 from paperfeed.ingest.identifiers import normalize_doi, normalize_paper_id, url_id
 from paperfeed.ingest.preprint_categories import (
     category_tag,
@@ -80,6 +80,14 @@ def test_counts_as_strings_empty_windows_and_bad_records() -> None:
         parse_details_page(b'{"messages":[{"status":"ok","total":"many"}]}', "u", "biorxiv")
     with pytest.raises(IngestError, match="status 'error: interval'"):
         parse_details_page(b'{"messages":[{"status":"error: interval"}]}', "u", "biorxiv")
+
+
+def test_a_dated_doi_names_the_first_version_s_day() -> None:
+    assert date_in_doi("10.1101/2024.01.02.123456", "2024-03-01") == "2024-01-02"
+    assert date_in_doi("10.1101/123456", "2024-03-01") is None  # before December 2019
+    assert date_in_doi("10.1101/2024.02.30.123456", "2024-03-01") is None  # no such day
+    assert date_in_doi("10.1101/2024.05.02.123456", "2024-03-01") is None  # after the post
+    assert date_in_doi("10.1038/2024.01.02.123456", "2024-03-01") is None  # not a preprint
 
 
 def test_dois_in_every_form() -> None:

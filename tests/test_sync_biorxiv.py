@@ -137,6 +137,31 @@ def test_an_older_version_on_a_later_page_still_dates_the_paper(
     assert code == 0 and "biorxiv: added 0, updated 0" in out
 
 
+def test_a_paper_seen_only_as_a_later_version_is_dated_by_its_doi(
+    api_url: str, replay: PreprintReplay
+) -> None:
+    """Its DOI (10.1101/2026.05.14.594321) names the day it was made; the first
+    version's own date replaces that guess once the first version is harvested."""
+    code, out, err = _sync("biorxiv", "--from", LAST, "--until", LAST, "--no-index")
+    assert code == 0, out + err
+    store = _store()
+    revised = store.get_paper(REVISED)
+    assert revised is not None and revised.updated == LAST
+    assert revised.published == "2026-05-14" and revised.first_listed is None
+    assert revised.date == "2026-05-14"  # what the pages show and the date filters read
+    # the earlier window brings version 1: its own date, not the DOI's, is the paper's
+    code, out, err = _sync("biorxiv", "--from", FIRST, "--until", FIRST)
+    assert code == 0, out + err
+    revised = store.get_paper(REVISED)
+    assert revised is not None and revised.title.endswith("(revised)")
+    assert revised.published == FIRST and revised.first_listed == FIRST
+    # a later version never moves a known first date to its DOI's
+    code, out, err = _sync("biorxiv", "--from", LAST, "--until", LAST, "--no-index")
+    assert code == 0, out + err
+    again = store.get_paper(REVISED)
+    assert again is not None and again.published == FIRST == again.first_listed
+
+
 def test_empty_window_and_incremental_default(api_url: str, replay: PreprintReplay) -> None:
     code, out, _ = _sync("biorxiv", "--from", "2026-06-01", "--until", "2026-06-02", "--no-index")
     assert code == 0

@@ -40,6 +40,9 @@ class Paper:
     accounts: list[SourceAccount] = field(default_factory=list, compare=False)
     ai_summary: str | None = None  # the source's own one-line summary (daily-papers API)
     ai_keywords: list[str] | None = None  # the source's own keywords (daily-papers API)
+    # a guess at ``published`` (a bioRxiv DOI's date, from a later version's record):
+    # stored only while the paper has no ``published``; the first version's own date wins
+    published_estimate: str | None = None
 
 
 @dataclass(frozen=True)

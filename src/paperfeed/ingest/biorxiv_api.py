@@ -18,6 +18,7 @@ the spelling ``cat:`` filters take (``paperfeed.ingest.preprint_categories``).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from paperfeed.calendar_dates import is_calendar_date
@@ -148,6 +149,21 @@ def split_authors(authors: str) -> list[str]:
     return names
 
 
+# a DOI issued since December 2019 names its day: 10.1101/2024.01.02.123456
+_DATED_DOI = re.compile(r"10\.1101/(\d{4})\.(\d{2})\.(\d{2})\.\d+(?:v\d+)?$")
+
+
+def date_in_doi(doi: str, posted: str) -> str | None:
+    """The day a dated bioRxiv/medRxiv DOI names (the first version's, give or take the
+    days before it was posted), or None: an older DOI (``10.1101/123456``), no such day,
+    or a day after ``posted`` (this version's date, which the first cannot follow)."""
+    match = _DATED_DOI.fullmatch(doi)
+    if match is None:
+        return None
+    day = "-".join(match.groups())
+    return day if is_calendar_date(day) and day <= posted else None
+
+
 def paper_from_record(record: object, server: str) -> Paper:
     """One record of the collection as a ``Paper``.
 
@@ -191,6 +207,7 @@ def paper_from_record(record: object, server: str) -> Paper:
         # the first version's date is when the preprint was first listed
         first_listed=day if version == 1 else None,
         published=day if version == 1 else None,
+        published_estimate=None if version == 1 else date_in_doi(doi, day),
         updated=day,
         doi=published_doi,  # as arXiv's ``doi``: the published version's DOI
         organization=institution,

@@ -113,6 +113,8 @@ def merge_into_row(row: dict[str, Any], paper: Paper) -> dict[str, Any]:
             value = web_link(value)
         if value is not None and value != "":
             merged[name] = value
+    if paper.published_estimate and not merged.get("published"):
+        merged["published"] = paper.published_estimate
     if paper.ai_keywords:
         merged["ai_keywords"] = json.dumps(paper.ai_keywords)
     sources = json.loads(merged["sources"])

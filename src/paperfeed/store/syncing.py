@@ -206,8 +206,13 @@ def store_preprint_page(
 
 def _earlier_dates(older: Paper, published: str | None, first_listed: str | None) -> Paper | None:
     """Only the dates of an older version's record that are earlier than the stored
-    ones (None when there are none): merged, they change nothing else."""
-    earlier_published = _earlier(older.published, published)
+    ones (None when there are none): merged, they change nothing else. A first version
+    seen after a later one (no first listing stored) brings its own date, in place of
+    the later version's estimate."""
+    if older.first_listed and first_listed is None and older.published:
+        earlier_published: str | None = older.published
+    else:
+        earlier_published = _earlier(older.published, published)
     earlier_listed = _earlier(older.first_listed, first_listed)
     if earlier_published is None and earlier_listed is None:
         return None
