@@ -12,7 +12,7 @@ Each row is the best of 3 calls of ``feeds.trending`` (50 papers, 48-hour half-l
 ``feeds.daily_feed`` for the corpus's last full week, and of ``/api/daily_papers`` sorted
 by trending within that week and within a month a year before it (its votes decayed to
 the period's end). A second table times the status
-line every feed page shows (``syncing.sync_overview``) as sync runs pile up: 4 sources
+line every feed page shows (``sync_runs.sync_overview``) as sync runs pile up: 4 sources
 every 30 minutes is ~70,000 runs a year, and runs are never deleted. Run it twice to
 compare two checkouts: ``PYTHONPATH=<checkout>/src python bench/feeds.py``.
 
@@ -40,7 +40,7 @@ from paperfeed.search.feeds import daily_feed, trending
 from paperfeed.store import Store, schema
 from paperfeed.store.daily import latest_daily_date
 from paperfeed.store.loading import ingest_sources
-from paperfeed.store.syncing import sync_overview
+from paperfeed.store.sync_runs import sync_overview
 
 USERS = 3000
 DAY = 86400.0

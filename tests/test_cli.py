@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.store import Store
-from paperfeed.store.syncing import recent_runs
+from paperfeed.store.sync_runs import recent_runs
 from running_site import free_port
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -28,7 +28,7 @@ from paperfeed.search.hidden import REFRESH_SECONDS
 from paperfeed.store import Store, schema
 from paperfeed.store.database import UpsertCounts
 from paperfeed.store.loading import ingest_sources
-from paperfeed.store.syncing import finish_run, start_run
+from paperfeed.store.sync_runs import finish_run, start_run
 from running_site import FIXTURES, XSS_ID, Site, free_port, load_site_corpus, serve
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from paperfeed.config import Settings
 from paperfeed.store import Store, schema
-from paperfeed.store.syncing import recent_runs, start_run
+from paperfeed.store.sync_runs import recent_runs, start_run
 from replay_server import Replay, cli_environment, serve_replay
 from running_site import serve
 

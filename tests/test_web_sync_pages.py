@@ -13,7 +13,7 @@ import pytest
 from paperfeed.config import Settings
 from paperfeed.search.new_listing import new_feed
 from paperfeed.store import Store
-from paperfeed.store.syncing import recent_runs
+from paperfeed.store.sync_runs import recent_runs
 from paperfeed.sync.running import run_sync
 from replay_server import Replay, serve_replay
 from running_site import Site, load_site_corpus, serve
@@ -180,7 +180,7 @@ def test_stats_report_the_syncs(harvested: tuple[Site, Replay], monkeypatch: Any
     text = CliRunner().invoke(main, ["stats"]).stdout
     assert "sync:     arxiv OK at" in text
     # a run under way has nothing to say yet: no "RUNNING at 2026-12-07 10:00 UTC: "
-    from paperfeed.store.syncing import start_run
+    from paperfeed.store.sync_runs import start_run
 
     start_run(site.store, "arxiv")
     lines = CliRunner().invoke(main, ["stats"]).stdout.splitlines()

@@ -27,7 +27,7 @@ from paperfeed.digest.scheduling import run_once as send_due_digests
 from paperfeed.search import SearchEngine
 from paperfeed.store import Store
 from paperfeed.store.scheduler_lock import run_when_elected
-from paperfeed.store.syncing import failed_sources
+from paperfeed.store.sync_runs import failed_sources
 from paperfeed.sync.reports import SyncError
 from paperfeed.sync.running import SyncReport
 from paperfeed.sync.scheduling import scheduled_tick

@@ -46,7 +46,7 @@ def digest_send(frequency: str, label: str | None, dry_run: bool, quiet: bool) -
     from paperfeed.digest.sending import Mailer, deliver_due, queue_digests
     from paperfeed.search import SearchEngine
     from paperfeed.store.subscriptions import Subscription, waiting_for_retry
-    from paperfeed.store.syncing import failed_sources
+    from paperfeed.store.sync_runs import failed_sources
 
     settings = load_settings()
     configure_logging(settings, quiet=quiet)  # the job's log lines, on stderr

@@ -106,7 +106,7 @@ def index(no_embed: bool, embed_limit: int | None, ray_address: str | None, quie
 def stats(as_json: bool) -> None:
     """Papers, sources and index state."""
     from paperfeed.store.embedding_rows import count_fresh_embeddings
-    from paperfeed.store.syncing import overview_lines, sync_overview
+    from paperfeed.store.sync_runs import overview_lines, sync_overview
 
     settings = load_settings()
     engine = open_engine()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from paperfeed.config import Settings
 from paperfeed.search import SearchEngine
-from paperfeed.store.syncing import first_run_started_at, sync_overview
+from paperfeed.store.sync_runs import first_run_started_at, sync_overview
 
 # without PAPERFEED_READY_MAX_SYNC_AGE_HOURS: three missed intervals, at least an hour
 DEFAULT_SYNC_INTERVALS = 3

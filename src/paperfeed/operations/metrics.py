@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from paperfeed.operations.metrics_folder import multiprocess_mode
 from paperfeed.search import SearchEngine
 from paperfeed.store import schema
-from paperfeed.store.syncing import running_runs_in
+from paperfeed.store.sync_runs import running_runs_in
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # prometheus_client chose memory or files when first imported (just above): decide with it,

@@ -21,7 +21,7 @@ from paperfeed.index.pgvector_index import PgVectorError
 from paperfeed.ingest.arxiv_taxonomy import check_categories, check_sets
 from paperfeed.ingest.preprint_categories import check_preprint_categories
 from paperfeed.store import Store
-from paperfeed.store.syncing import finish_run, settle_ended_runs, start_run
+from paperfeed.store.sync_runs import finish_run, settle_ended_runs, start_run
 from paperfeed.sync import arxiv, arxiv_listing, biorxiv, daily_papers
 from paperfeed.sync.reports import SourceReport, SyncError
 

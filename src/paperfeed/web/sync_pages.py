@@ -18,7 +18,7 @@ from paperfeed.search.personal import order_for_user
 from paperfeed.search.query import category_names
 from paperfeed.search.topics import Topic, day_topics
 from paperfeed.store import Store
-from paperfeed.store.syncing import SourceStatus, recent_runs, sync_overview
+from paperfeed.store.sync_runs import SourceStatus, recent_runs, sync_overview
 from paperfeed.web.presentation import because_text
 from paperfeed.web.security import engine_of, session_user, settings_of, store_of
 from paperfeed.web.templating import render

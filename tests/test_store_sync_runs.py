@@ -4,7 +4,7 @@ latest successful run, as every feed page's status line reads them."""
 from __future__ import annotations
 
 from paperfeed.store import Store
-from paperfeed.store.syncing import finish_run, latest_runs, start_run, sync_overview
+from paperfeed.store.sync_runs import finish_run, latest_runs, start_run, sync_overview
 
 
 def test_latest_and_latest_successful_run_of_each_source(database_url: str) -> None:
