@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ def paperfeed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(paperfeed_home: Path) -> Settings:
     return Settings.from_environment()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loaded_site_corpora() -> Iterator[None]:
+    """At the session's end, the site corpora ``running_site`` loaded in this process go
+    (in /tmp, outside pytest's own folders)."""
+    yield
+    running_site = sys.modules.get("running_site")
+    if running_site is not None:
+        running_site.remove_loaded_corpora()
 
 
 @pytest.fixture(scope="session")

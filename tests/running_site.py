@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import dataclasses
 import json
 import os
@@ -119,6 +118,14 @@ def _corpus_key(settings: Settings) -> tuple[object, ...]:
     return tuple(values)
 
 
+def remove_loaded_corpora() -> None:
+    """Remove the folders of the corpora loaded in this test process (conftest calls it
+    at the session's end: an xdist worker leaves without running ``atexit``)."""
+    for template_home, _ in _loaded_corpora.values():
+        shutil.rmtree(template_home, ignore_errors=True)
+    _loaded_corpora.clear()
+
+
 def copy_of_site_corpus(settings: Settings, folder: Path, postgres_server: Any = None) -> Store:
     """The store of ``load_site_corpus(settings, folder)``, made by copying one loaded earlier
     in this test process with the same settings: the SQLite file (by SQLite's backup) or the
@@ -127,7 +134,6 @@ def copy_of_site_corpus(settings: Settings, folder: Path, postgres_server: Any =
     key = _corpus_key(settings)
     if key not in _loaded_corpora:
         template_home = Path(tempfile.mkdtemp(prefix="paperfeed-site-corpus-"))
-        atexit.register(shutil.rmtree, template_home, ignore_errors=True)
         template_url = f"sqlite:///{template_home / 'paperfeed.db'}"
         if postgres_server is not None:
             name = f"paperfeed_site_corpus_{os.getpid()}_{len(_loaded_corpora)}"
