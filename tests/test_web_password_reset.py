@@ -17,6 +17,8 @@ from account_helpers import (
     sign_up,
     smtp_server,
 )
+from paperfeed import administration
+from paperfeed.administration import Actor
 from paperfeed.store import schema
 from running_site import Site, csrf_of, serve
 
@@ -134,6 +136,35 @@ def test_expired_forged_and_superseded_links_are_refused(site: Site) -> None:
             ended = client.get(second)
             assert ended.status_code == 400 and "no longer valid" in ended.text
         assert sign_in(httpx.Client(base_url=site.url), "bob@example.org", NEW).status_code == 303
+
+
+def test_a_disabled_account_gets_no_reset_link_and_loses_the_ones_it_had(site: Site) -> None:
+    """A reset would not let a disabled account sign in: disabling ends its links, and a
+    request for a new one is answered as for an unknown address, with no mail."""
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        mailing = replace(site.settings, smtp_host="127.0.0.1", smtp_port=port)
+        with serve(mailing) as url, httpx.Client(base_url=url) as client:
+            sign_up(client, "carol@example.org", OLD)
+            assert _ask(client, "carol@example.org").status_code == 200
+            inbox.wait_for(1)
+            mailed = reset_path(inbox.messages[0][1])
+            carol = administration.find_user(site.store, "carol@example.org")
+            administration.disable(site.store, Actor.command_line(), carol)
+            ended = client.get(mailed)
+            assert ended.status_code == 400 and "no longer valid" in ended.text
+            asked = _ask(client, "carol@example.org")
+            unknown = _ask(client, "nobody@example.org")
+            assert asked.status_code == unknown.status_code == 200
+            assert asked.text.replace("carol@", "X@") == unknown.text.replace("nobody@", "X@")
+            time.sleep(1.5)  # nothing arrives
+            assert len(inbox.messages) == 1
+            disabled = administration.find_user(site.store, "carol@example.org")
+            administration.enable(site.store, Actor.command_line(), disabled)
+            assert _ask(client, "carol@example.org").status_code == 200
+            inbox.wait_for(2)
+            assert _set(client, reset_path(inbox.messages[1][1]), NEW).status_code == 200
+        assert sign_in(httpx.Client(base_url=site.url), "carol@example.org", NEW).status_code == 303
 
 
 def test_reset_requests_are_limited_per_inbox_and_per_client(site: Site) -> None:

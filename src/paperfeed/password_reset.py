@@ -85,14 +85,15 @@ def check_reset_rate(store: Store, email: str, client: str, now: float | None = 
 def issue_reset(
     store: Store, secret_key: str, email: str, now: float | None = None
 ) -> IssuedReset | None:
-    """A new reset link for the account of ``email``, or None when there is none (or
-    the text is no address): the caller answers the same either way."""
+    """A new reset link for the account of ``email``, or None when there is none, it is
+    disabled (a reset would not let it sign in), or the text is no address: the caller
+    answers the same either way."""
     try:
         address = canonical_address(email)
     except AddressError:
         return None
     user = account_rows.find_user_by_email(store, address)
-    if user is None:
+    if user is None or user.disabled_at is not None:
         return None
     moment = time.time() if now is None else now
     secret = secrets.token_urlsafe(32)

@@ -167,15 +167,13 @@ def set_role(store: Store, user_id: int, role: str) -> None:
 
 
 def set_disabled(store: Store, user_id: int, at: float | None) -> None:
-    """Disable the account (``at``: when) and end its sessions and tokens in the same
-    transaction, or enable it again (``at`` None)."""
+    """Disable the account (``at``: when) and end its sessions, tokens and password-reset
+    links in the same transaction, or enable it again (``at`` None)."""
     with store.engine.begin() as connection:
         connection.execute(update(_USERS).where(_USERS.c.id == user_id).values(disabled_at=at))
         if at is not None:
-            connection.execute(delete(schema.sessions).where(schema.sessions.c.user_id == user_id))
-            connection.execute(
-                delete(schema.api_tokens).where(schema.api_tokens.c.user_id == user_id)
-            )
+            for table in (schema.sessions, schema.api_tokens, schema.password_resets):
+                connection.execute(delete(table).where(table.c.user_id == user_id))
 
 
 # -- invites ----------------------------------------------------------------------------
