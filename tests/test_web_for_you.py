@@ -38,6 +38,9 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back(site: Site) -> None:
         assert [step.status_code for step in page.history] == [303]
         assert page.status_code == 200 and str(page.url).endswith("/signin?next=/for-you")
         assert "<h1>Sign in</h1>" in page.text
+        # what For you is, said to the visitor it was hidden from
+        assert "For you ranks the last month's papers" in page.text
+        assert "For you ranks" not in browser.get("/signin").text
         [next_field] = re.findall(r'<input type="hidden" name="next" value="([^"]*)">', page.text)
         assert next_field == "/for-you"
         fields = {"email": "ada@example.org", "password": "correct horse", "next": next_field}
