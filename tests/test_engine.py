@@ -273,6 +273,32 @@ def test_a_page_of_hits_costs_one_database_query(engine: SearchEngine) -> None:
     assert len(statements) == 1, statements
 
 
+def test_papers_read_for_a_page_are_kept_until_the_index_reloads(engine: SearchEngine) -> None:
+    """Distinct searches share papers: a paper read for one page is not read again for
+    the next, until ``paperfeed index`` changes the index (the engine then reloads)."""
+    statements: list[str] = []
+
+    def count(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(engine.store.engine, "before_cursor_execute", count)
+    try:
+        first = engine.search("diffusion guidance", limit=10)
+        read = len(statements)
+        again = engine.search("video diffusion", limit=10)  # another query, the same papers
+        kept = len(statements) - read
+        engine.store.upsert_papers([Paper("2401.00003", title="Video Diffusion at Scale, v2")])
+        update_index(engine.store, engine.settings, show_progress=False)
+        assert engine.reload_if_changed()
+        renamed = engine.search("video diffusion", limit=10)
+    finally:
+        event.remove(engine.store.engine, "before_cursor_execute", count)
+    assert read == 1 and kept == 0, statements
+    assert {hit.paper.arxiv_id for hit in again.hits} <= {hit.paper.arxiv_id for hit in first.hits}
+    titles = {hit.paper.arxiv_id: hit.paper.title for hit in renamed.hits}
+    assert titles["2401.00003"] == "Video Diffusion at Scale, v2"
+
+
 def test_query_embeddings_are_reused_across_queries(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,7 @@ def small_caches(monkeypatch: pytest.MonkeyPatch) -> None:
         (engine_caches, "RESULT_CACHE_BYTES"),
         (engine_caches, "SIMILAR_CACHE_BYTES"),
         (engine_caches, "RANKING_CACHE_BYTES"),
+        (engine_caches, "PAPER_CACHE_BYTES"),
         (page_cache, "MAX_BYTES"),
         (snippets, "ANALYSED_BYTES"),
     ):

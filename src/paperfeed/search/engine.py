@@ -67,7 +67,7 @@ class SearchEngine:
         self.upvotes = np.zeros(0, np.int32)
         self.queries = QueryEmbedding(settings)
         self._loaded_state: tuple[int, int] | None = None
-        self.caches = EngineCaches()
+        self.caches = EngineCaches(store)
         self._tokenizer_current = True
         self._index_built = True
         self.hidden = HiddenPapers(store)
@@ -348,7 +348,7 @@ class SearchEngine:
         if not query.has_content and not query.has_filters and not browsing:
             if not pinned and not query.arxiv_ids:
                 notes.append("empty query: type some words, a phrase or a filter")
-            papers = self.store.get_papers(pinned)
+            papers = self.caches.papers.get_papers(pinned)
             pinned_hits = [
                 self._hit(papers[key], 1.0, set(), "identifier", None, None) for key in pinned
             ]
@@ -373,6 +373,7 @@ class SearchEngine:
             notes,
             self.dates,
             self.upvotes,
+            self.caches.papers.get_papers,
         )
 
     def explain(self, hit: Hit, query: ParsedQuery | str) -> Hit:

@@ -4,14 +4,14 @@ that explain an empty answer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex
-from paperfeed.models import Hit, SearchResults
+from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.query import ParsedQuery
 from paperfeed.search.ranking import Ranking
 from paperfeed.search.similar import make_hit
@@ -39,10 +39,12 @@ def page_of_results(
     notes: list[str],
     dates: NDArray[np.int32],
     upvotes: NDArray[np.int32],
+    read_papers: Callable[[Sequence[int]], dict[int, StoredPaper]] | None = None,
 ) -> SearchResults:
     """The page ``page`` asks for of ``pinned`` (papers named by id, first) and
     ``ranking``, sorted by relevance, date (newest first) or upvotes (the source's plus
-    this site's)."""
+    this site's). The page's papers come from ``read_papers`` (the engine's recent
+    papers), else from ``store``."""
     pinned_keys = set(pinned)
     keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
     matches = len(ranking.keys) if ranking.matches is None else ranking.matches
@@ -67,7 +69,7 @@ def page_of_results(
     papers = {key: ranking.papers[key] for key in shown if key in ranking.papers}
     missing = [key for key in shown if key not in papers]
     if missing:
-        papers.update(store.get_papers(missing))
+        papers.update((read_papers or store.get_papers)(missing))
     stems = query_stems_of(query) if page.snippets else None
     hits: list[Hit] = []
     for key in shown:
