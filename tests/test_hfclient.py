@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from hub_site import ingest_recorded_day
-from paperfeed.accounts import sign_up, submit_paper
+from paperfeed.accounts import sign_up
 from paperfeed.store.loading import ingest_sources
+from paperfeed.votes import submit_paper
 from running_site import ARXIV_ONLY_ID, LATEST_DAY, Site
 
 huggingface_hub = pytest.importorskip("huggingface_hub")

@@ -197,7 +197,7 @@ def test_for_you_its_first_picks_and_the_day_s_topics_are_the_same_with_pgvector
 ) -> None:
     """They read a window's vectors; with pgvector those are in PostgreSQL only, and For
     you said so and stopped, the picks were empty and the topics silently gone."""
-    from paperfeed import accounts
+    from paperfeed import accounts, votes
     from paperfeed.search.cold_start import diverse_recent
     from paperfeed.search.feeds import daily_feed
     from paperfeed.search.recommending import recommend
@@ -208,7 +208,7 @@ def test_for_you_its_first_picks_and_the_day_s_topics_are_the_same_with_pgvector
     assert pgvector.vectors is None and exact.vectors is not None
     user = accounts.sign_up(pgvector.store, "reader@example.org", "correct horse")
     for arxiv_id in ("2608.19880", "2608.18580", "2608.00677"):
-        accounts.upvote(pgvector.store, user, arxiv_id)
+        votes.upvote(pgvector.store, user, arxiv_id)
     marked = pgvector.store.get_paper("2608.20335")
     assert marked is not None
     mark_not_for_me(pgvector.store, user.id, marked.key)

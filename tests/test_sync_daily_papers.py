@@ -11,7 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from paperfeed import accounts
+from paperfeed import accounts, votes
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.search.feeds import total_upvotes
@@ -187,13 +187,13 @@ def test_one_paperfeed_follows_another(
         ]
         top = from_a[0]["paper"]["id"]
         voter = accounts.sign_up(store_a, "a@example.org", "a long passphrase", "A")
-        accounts.toggle_vote(store_a, voter, top)
+        votes.toggle_vote(store_a, voter, top)
         report = sync_daily_papers(store_b, settings_b, "2026-08-21", "2026-08-21")
         assert report.counts.updated == 1
         paper_b = store_b.get_paper(top)
         assert paper_b is not None and paper_b.upvotes == from_a[0]["paper"]["upvotes"] + 1
         local = accounts.sign_up(store_b, "b@example.org", "another passphrase", "B")
-        accounts.toggle_vote(store_b, local, top)
+        votes.toggle_vote(store_b, local, top)
         assert total_upvotes(store_b, [paper_b])[paper_b.key] == paper_b.upvotes + 1
     store_a.close()
 

@@ -11,8 +11,9 @@ import bibtexparser
 import httpx
 import rispy
 
-from paperfeed.accounts import create_api_token, upvote
+from paperfeed.accounts import create_api_token
 from paperfeed.store.accounts import find_user_by_email, insert_user
+from paperfeed.votes import upvote
 from running_site import ARXIV_ONLY_ID, LATEST_DAY, Site, csrf_of
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

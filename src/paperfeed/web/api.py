@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from paperfeed import accounts, moderation
+from paperfeed import accounts, moderation, votes
 from paperfeed.config import secret_key_of
 from paperfeed.discussion import comment_totals
 from paperfeed.ingest import normalize_paper_id, quoted
@@ -402,7 +402,7 @@ def upvote(
     request: Request, id: PAPER_ID, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
-    return vote_json(accounts.upvote(store_of(request), user, paper.arxiv_id))
+    return vote_json(votes.upvote(store_of(request), user, paper.arxiv_id))
 
 
 @paper_router.delete(
@@ -412,7 +412,7 @@ def withdraw_upvote(
     request: Request, id: PAPER_ID, user: Annotated[accounts.User, Depends(api_user)]
 ) -> dict[str, Any]:
     paper = _stored(request, id)
-    return vote_json(accounts.withdraw_vote(store_of(request), user, paper.arxiv_id))
+    return vote_json(votes.withdraw_vote(store_of(request), user, paper.arxiv_id))
 
 
 @paper_router.get("/papers/{id:arxiv}", summary="One paper", responses=errors(401, 404))
@@ -423,7 +423,7 @@ def get_paper(request: Request, id: PAPER_ID) -> dict[str, Any]:
     ``date``, ``links``, ``upvoted`` (by the caller), ..."""
     paper = _stored(request, id)
     return paper_answer(store_of(request), paper) | {
-        "upvoted": bool(accounts.voted_ids(store_of(request), _optional_user(request), [paper]))
+        "upvoted": bool(votes.voted_ids(store_of(request), _optional_user(request), [paper]))
     }
 
 

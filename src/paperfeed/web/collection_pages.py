@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from paperfeed import collections as lists
-from paperfeed.accounts import User, voted_ids
+from paperfeed.accounts import User
 from paperfeed.collections import Collection, CollectionError
 from paperfeed.collections.importing import (
     IMPORT_FORMATS,
@@ -20,6 +20,7 @@ from paperfeed.collections.importing import (
     import_references,
 )
 from paperfeed.search.feeds import total_upvotes
+from paperfeed.votes import voted_ids
 from paperfeed.web.collections import COLLECTION_ERRORS, collection_http_error
 from paperfeed.web.row_ids import CollectionId
 from paperfeed.web.security import check_csrf, page_user, session_user, store_of

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from paperfeed import accounts
+from paperfeed import votes
 from paperfeed.search.feeds import total_upvotes
 from paperfeed.search.recommending import (
     MIN_POSITIVES_FOR_SVM,
@@ -42,7 +42,7 @@ def for_you_page(request: Request) -> HTMLResponse:
             "how_to": HOW_TO,
             "min_for_svm": MIN_POSITIVES_FOR_SVM,
             "upvotes": total_upvotes(store, papers),
-            "voted": accounts.voted_ids(store, user, papers),
+            "voted": votes.voted_ids(store, user, papers),
             "because": [because_text(item) for item in result.items],
         },
         shown=papers,

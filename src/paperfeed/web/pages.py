@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from paperfeed import accounts, administration, moderation
+from paperfeed import accounts, administration, moderation, votes
 from paperfeed.config import secret_key_of
 from paperfeed.digest.subscribing import make_token
 from paperfeed.discussion import MAX_COMMENT_CHARACTERS, paper_threads
@@ -76,7 +76,7 @@ def daily(
         topics = grouped_items(engine_of(request), shown, group)  # the page's topics
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
-    voted = accounts.voted_ids(store, session_user(request), [i.paper for i in shown])
+    voted = votes.voted_ids(store, session_user(request), [i.paper for i in shown])
     period = "date" if feed.period == "day" else feed.period
 
     def page_url(number: int) -> str:
@@ -108,7 +108,7 @@ def trending_page(request: Request) -> HTMLResponse:
     store = store_of(request)
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store, half_life, limit=50)
-    voted = accounts.voted_ids(store, session_user(request), [item.paper for item in items])
+    voted = votes.voted_ids(store, session_user(request), [item.paper for item in items])
     return render(
         request,
         "trending.html",
@@ -168,7 +168,7 @@ def search_page(
         | {
             "results": results,
             "upvotes": total_upvotes(store, papers),
-            "voted": accounts.voted_ids(store, session_user(request), papers),
+            "voted": votes.voted_ids(store, session_user(request), papers),
             "page": page,
             "pages": pages,
             "trend": _search_trend(request, q, cat, since, until),
@@ -231,7 +231,7 @@ def paper_page_answer(
         {
             "paper": paper,
             "upvotes": counts,
-            "voted": accounts.voted_ids(store, session_user(request), [paper]),
+            "voted": votes.voted_ids(store, session_user(request), [paper]),
             "similar": similar,
             "links": arxiv_links(paper),
             "bibtex": bibtex(paper),
@@ -264,7 +264,7 @@ def upvote_form(
         return RedirectResponse(sign_in_location(back), status_code=303)
     check_csrf(request, csrf_token)
     try:
-        result = accounts.toggle_vote(store_of(request), user, arxiv_id)
+        result = votes.toggle_vote(store_of(request), user, arxiv_id)
     except LookupError as error:
         raise HTTPException(404, str(error)) from None
     if wants_json:
@@ -472,7 +472,7 @@ def submit(request: Request, arxiv_id: str = Form(""), csrf_token: str = Form(""
     store = store_of(request)
     try:
         accounts.check_rate(store, f"submit:user:{user.id}", *SUBMIT_LIMIT)
-        paper = accounts.submit_paper(
+        paper = votes.submit_paper(
             store, user, arxiv_id, settings_of(request).arxiv_api_url or None
         )
     except accounts.RateLimitedError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from paperfeed import accounts
+from paperfeed import votes
 from paperfeed.search.profiles import OrganizationNames, Profile, author_profile
 from paperfeed.search.profiles import organization_profile as find_organization
 from paperfeed.store import Store
@@ -38,7 +38,7 @@ def _page(request: Request, profile: Profile) -> HTMLResponse:
         {
             "profile": profile,
             "chart": profile_chart(profile),
-            "voted": accounts.voted_ids(store, session_user(request), list(profile.papers)),
+            "voted": votes.voted_ids(store, session_user(request), list(profile.papers)),
         },
         shown=list(profile.papers),
     )

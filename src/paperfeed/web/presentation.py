@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from paperfeed.accounts import VoteResult
 from paperfeed.calendar_dates import is_calendar_date
 from paperfeed.collections.exporting import source_url, to_bibtex
 from paperfeed.ingest import web_link
 from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import Hit, StoredPaper
 from paperfeed.search.recommending import Recommendation
+from paperfeed.votes import VoteResult
 
 
 def author_line(paper: StoredPaper, shown: int = 3) -> str:

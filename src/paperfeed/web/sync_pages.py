@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from paperfeed import accounts
+from paperfeed import votes
 from paperfeed.ingest.preprint_categories import normalize_category
 from paperfeed.search import SearchEngine, SearchError
 from paperfeed.search.feeds import FeedError, FeedItem
@@ -160,7 +160,7 @@ def new_page(
             parameters["group"] = grouping
         return "/new?" + urlencode(parameters)
 
-    voted = accounts.voted_ids(store, session_user(request), [item.paper for item in shown])
+    voted = votes.voted_ids(store, session_user(request), [item.paper for item in shown])
     return render(
         request,
         "new.html",
