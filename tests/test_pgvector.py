@@ -260,7 +260,7 @@ def test_a_role_that_cannot_create_the_extension_is_told_what_to_do(
     store = Store(url)
     with store.engine.connect() as connection:
         runs = schema.sync_runs.c
-        states = dict(connection.execute(select(runs.source, runs.status)).tuples().all())
+        states = dict(connection.execute(select(runs.source, runs.status)).all())
     store.close()
     assert states["index"] == "failed"  # recorded, not "running" for ever
     store = Store(url)
