@@ -1,4 +1,4 @@
-"""chromedriver for the browser tests, with Chromium's scratch folders in one of their own."""
+"""Headless Chromium for the browser tests, with its scratch folders in one of their own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -29,3 +31,15 @@ def chromium_service() -> Iterator[Service]:
         yield Service(str(CHROMEDRIVER), env=dict(os.environ, TMPDIR=scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def chromium(options: webdriver.ChromeOptions) -> Iterator[WebDriver]:
+    """A Chromium driven with ``options`` (pages get 60 s to load), quit at the end."""
+    with chromium_service() as service:
+        driver = webdriver.Chrome(service=service, options=options)
+        driver.set_page_load_timeout(60)
+        try:
+            yield driver
+        finally:
+            driver.quit()

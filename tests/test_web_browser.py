@@ -34,7 +34,7 @@ from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from chromium_service import chromium_service  # noqa: E402
+from chromium_service import chromium  # noqa: E402
 
 WAIT_S = 15
 TOP_PAPER_ID = "2608.19880"
@@ -57,13 +57,8 @@ def browser() -> Iterator[WebDriver]:
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with chromium_service() as service:
-        driver = webdriver.Chrome(service=service, options=options)
-        driver.set_page_load_timeout(60)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium(options) as driver:
+        yield driver
 
 
 @pytest.fixture
@@ -346,13 +341,8 @@ def scriptless_browser() -> Iterator[WebDriver]:
     options.add_experimental_option(
         "prefs", {"profile.managed_default_content_settings.javascript": 2}
     )
-    with chromium_service() as service:
-        driver = webdriver.Chrome(service=service, options=options)
-        driver.set_page_load_timeout(60)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium(options) as driver:
+        yield driver
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

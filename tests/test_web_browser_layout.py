@@ -30,7 +30,7 @@ from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from chromium_service import chromium_service  # noqa: E402
+from chromium_service import chromium  # noqa: E402
 
 # each card's save control, title, and the card itself, as client rects
 _MEASURE = """
@@ -61,13 +61,8 @@ def browser() -> Iterator[WebDriver]:
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(flag)
-    with chromium_service() as service:
-        driver = webdriver.Chrome(service=service, options=options)
-        driver.set_page_load_timeout(60)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    with chromium(options) as driver:
+        yield driver
 
 
 def _public_collection(site: Site) -> int:

@@ -2,7 +2,7 @@
 
 A harvest page is stored in one transaction together with the point to resume from
 (its resumption token), so a process killed at any moment leaves either the whole page
-and the token after it, or neither. The runs themselves are ``sync_runs``'.
+and the token after it, or neither. Each sync run is recorded by ``store.sync_runs``.
 """
 
 from __future__ import annotations
