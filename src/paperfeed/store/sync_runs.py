@@ -94,6 +94,20 @@ def _stopped(pid: int) -> str:
     return f"stopped without finishing (process {pid} ended)"
 
 
+# A run recorded before migration 19 has no process id to check: still "running" a day
+# after it started (no sync takes that long), it is read as stopped.
+_UNCHECKABLE_AFTER_SECONDS = 24 * 3600
+_STOPPED_UNCHECKED = "stopped without finishing (recorded before process ids were kept)"
+
+
+def _stale_unchecked(run: SyncRun, now: float) -> bool:
+    return (
+        run.status == "running"
+        and run.pid is None
+        and now - run.started_at > _UNCHECKABLE_AFTER_SECONDS
+    )
+
+
 def _recorded_run(row: object) -> SyncRun:
     values = row._mapping  # type: ignore[attr-defined]
     return SyncRun(**{name: values[name] for name in SyncRun.__dataclass_fields__})
@@ -114,6 +128,8 @@ def _run_from_row(row: object) -> SyncRun:
     ended is failed; one of another host, whose process cannot be checked from here, is
     still running, and says where."""
     run = _recorded_run(row)
+    if _stale_unchecked(run, time.time()):
+        return replace(run, status="failed", detail=_STOPPED_UNCHECKED)
     if run.status != "running" or run.pid is None or run.host is None:
         return run
     host = this_host()
@@ -126,22 +142,25 @@ def _run_from_row(row: object) -> SyncRun:
 
 def settle_ended_runs(store: Store) -> list[SyncRun]:
     """Record as failed, for good, the runs this host recorded as running whose process
-    has ended (a sync calls it as it starts); returns them as they were recorded.
+    has ended (a sync calls it as it starts), and those recorded before process ids were
+    kept that started over a day ago; returns them as they were recorded.
 
     Their ``finished_at`` stays empty: when the process ended is not known.
     """
-    host = this_host()
+    host, now = this_host(), time.time()
     with store.engine.begin() as connection:
-        rows = connection.execute(
-            select(_RUNS).where(_RUNS.c.status == "running", _RUNS.c.host == host)
-        ).all()
-        ended = [run for run in map(_recorded_run, rows) if _has_ended(run, host)]
+        rows = connection.execute(select(_RUNS).where(_RUNS.c.status == "running")).all()
+        ended = [
+            run
+            for run in map(_recorded_run, rows)
+            if _has_ended(run, host) or _stale_unchecked(run, now)
+        ]
         for run in ended:
-            assert run.pid is not None
+            detail = _STOPPED_UNCHECKED if run.pid is None else _stopped(run.pid)
             connection.execute(
                 _RUNS.update()
                 .where(_RUNS.c.id == run.id, _RUNS.c.status == "running")
-                .values(status="failed", detail=_stopped(run.pid))
+                .values(status="failed", detail=detail)
             )
     return ended
 
