@@ -90,22 +90,9 @@ def finish_run(
         )
 
 
-def _stopped(pid: int) -> str:
-    return f"stopped without finishing (process {pid} ended)"
-
-
 # A run recorded before migration 19 has no process id to check: still "running" a day
 # after it started (no sync takes that long), it is read as stopped.
 _UNCHECKABLE_AFTER_SECONDS = 24 * 3600
-_STOPPED_UNCHECKED = "stopped without finishing (recorded before process ids were kept)"
-
-
-def _stale_unchecked(run: SyncRun, now: float) -> bool:
-    return (
-        run.status == "running"
-        and run.pid is None
-        and now - run.started_at > _UNCHECKABLE_AFTER_SECONDS
-    )
 
 
 def _recorded_run(row: object) -> SyncRun:
@@ -113,30 +100,34 @@ def _recorded_run(row: object) -> SyncRun:
     return SyncRun(**{name: values[name] for name in SyncRun.__dataclass_fields__})
 
 
-def _has_ended(run: SyncRun, host: str) -> bool:
-    """Whether ``run`` is recorded as running by a process of ``host`` that is gone."""
-    return (
-        run.status == "running"
-        and run.pid is not None
-        and run.host == host
-        and process_ended(run.pid, run.started_at)
-    )
+def _why_stopped(run: SyncRun, host: str, now: float) -> str | None:
+    """Why a run recorded as running has stopped without finishing, or None while it may
+    still run: its process on ``host`` has ended, or it was recorded before process ids
+    were kept and started over a day ago."""
+    if run.status != "running":
+        return None
+    if run.pid is None:
+        if now - run.started_at > _UNCHECKABLE_AFTER_SECONDS:
+            return "stopped without finishing (recorded before process ids were kept)"
+        return None
+    if run.host == host and process_ended(run.pid, run.started_at):
+        return f"stopped without finishing (process {run.pid} ended)"
+    return None
 
 
 def _run_from_row(row: object) -> SyncRun:
-    """A run as it stands: one still recorded as running whose process on this host has
-    ended is failed; one of another host, whose process cannot be checked from here, is
-    still running, and says where."""
+    """A run as it stands: one still recorded as running that has stopped (see
+    ``_why_stopped``) is failed; one of another host, whose process cannot be checked from
+    here, is still running, and says where."""
     run = _recorded_run(row)
-    if _stale_unchecked(run, time.time()):
-        return replace(run, status="failed", detail=_STOPPED_UNCHECKED)
-    if run.status != "running" or run.pid is None or run.host is None:
+    if run.status != "running":
         return run
     host = this_host()
-    if run.host != host:
+    why = _why_stopped(run, host, time.time())
+    if why is not None:
+        return replace(run, status="failed", detail=why)
+    if run.pid is not None and run.host is not None and run.host != host:
         return replace(run, detail=f"running on host {run.host} (process {run.pid})")
-    if process_ended(run.pid, run.started_at):
-        return replace(run, status="failed", detail=_stopped(run.pid))
     return run
 
 
@@ -148,19 +139,18 @@ def settle_ended_runs(store: Store) -> list[SyncRun]:
     Their ``finished_at`` stays empty: when the process ended is not known.
     """
     host, now = this_host(), time.time()
+    ended: list[SyncRun] = []
     with store.engine.begin() as connection:
         rows = connection.execute(select(_RUNS).where(_RUNS.c.status == "running")).all()
-        ended = [
-            run
-            for run in map(_recorded_run, rows)
-            if _has_ended(run, host) or _stale_unchecked(run, now)
-        ]
-        for run in ended:
-            detail = _STOPPED_UNCHECKED if run.pid is None else _stopped(run.pid)
+        for run in map(_recorded_run, rows):
+            why = _why_stopped(run, host, now)
+            if why is None:
+                continue
+            ended.append(run)
             connection.execute(
                 _RUNS.update()
                 .where(_RUNS.c.id == run.id, _RUNS.c.status == "running")
-                .values(status="failed", detail=detail)
+                .values(status="failed", detail=why)
             )
     return ended
 
