@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
@@ -11,6 +10,7 @@ from paperfeed.models import Paper
 from paperfeed.search import SearchEngine, SearchError, parse_query
 from paperfeed.store import Store
 from paperfeed.store.accounts import insert_user, insert_vote
+from sql_statements import statements_run
 
 PAPERS = [
     Paper(
@@ -259,16 +259,8 @@ def test_pages_of_one_query_come_from_one_ranking(engine: SearchEngine) -> None:
 
 def test_a_page_of_hits_costs_one_database_query(engine: SearchEngine) -> None:
     """Page assembly fetches the page's papers in one statement, not one per hit."""
-    statements: list[str] = []
-
-    def count(*arguments: object) -> None:
-        statements.append(str(arguments[2]))
-
-    event.listen(engine.store.engine, "before_cursor_execute", count)
-    try:
+    with statements_run(engine.store) as statements:
         results = engine.search("diffusion models image generation", limit=10)
-    finally:
-        event.remove(engine.store.engine, "before_cursor_execute", count)
     assert len(results.hits) >= 2
     assert len(statements) == 1, statements
 
@@ -276,23 +268,15 @@ def test_a_page_of_hits_costs_one_database_query(engine: SearchEngine) -> None:
 def test_papers_read_for_a_page_are_kept_until_the_index_reloads(engine: SearchEngine) -> None:
     """Distinct searches share papers: a paper read for one page is not read again for
     the next, until ``paperfeed index`` changes the index (the engine then reloads)."""
-    statements: list[str] = []
-
-    def count(*arguments: object) -> None:
-        statements.append(str(arguments[2]))
-
-    event.listen(engine.store.engine, "before_cursor_execute", count)
-    try:
+    with statements_run(engine.store) as statements:
         first = engine.search("diffusion guidance", limit=10)
         read = len(statements)
         again = engine.search("video diffusion", limit=10)  # another query, the same papers
         kept = len(statements) - read
-        engine.store.upsert_papers([Paper("2401.00003", title="Video Diffusion at Scale, v2")])
-        update_index(engine.store, engine.settings, show_progress=False)
-        assert engine.reload_if_changed()
-        renamed = engine.search("video diffusion", limit=10)
-    finally:
-        event.remove(engine.store.engine, "before_cursor_execute", count)
+    engine.store.upsert_papers([Paper("2401.00003", title="Video Diffusion at Scale, v2")])
+    update_index(engine.store, engine.settings, show_progress=False)
+    assert engine.reload_if_changed()
+    renamed = engine.search("video diffusion", limit=10)
     assert read == 1 and kept == 0, statements
     assert {hit.paper.arxiv_id for hit in again.hits} <= {hit.paper.arxiv_id for hit in first.hits}
     titles = {hit.paper.arxiv_id: hit.paper.title for hit in renamed.hits}

@@ -4,12 +4,7 @@ paper when asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import event
 
 from paperfeed import collections as lists
 from paperfeed import discussion, feedback
@@ -17,6 +12,7 @@ from paperfeed.models import Paper, StoredPaper
 from paperfeed.store import Store
 from paperfeed.store.accounts import insert_user
 from paperfeed.web.page_context import CommentTotals, Dismissals, Saving
+from sql_statements import statements_run
 
 IDS = [f"2608.0000{number}" for number in range(1, 6)]
 
@@ -38,23 +34,6 @@ def _papers(store: Store) -> list[StoredPaper]:
     return [paper for paper in papers if paper is not None]
 
 
-@contextmanager
-def _queries(store: Store, *words: str) -> Iterator[list[str]]:
-    """The statements naming every one of ``words``, while the block runs."""
-    seen: list[str] = []
-
-    def record(*arguments: Any) -> None:
-        statement = str(arguments[2])
-        if all(word in statement.lower() for word in words):
-            seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
-
-
 def test_the_shown_papers_are_counted_in_one_query_and_others_when_asked(store: Store) -> None:
     ada = insert_user(store, "ada@example.org", "ada", "not-a-real-hash")
     first, second, third, fourth, fifth = _papers(store)
@@ -65,13 +44,13 @@ def test_the_shown_papers_are_counted_in_one_query_and_others_when_asked(store: 
     discussion.delete_comment(store, ada, deleted.id)
 
     totals = CommentTotals(store, [first, second, third, fourth])
-    with _queries(store, "count(", "comments") as queries:
+    with statements_run(store, "count(", "comments") as queries:
         shown = [totals(paper) for paper in (first, second, third, fourth)]
     assert shown == [3 + 2, 1, 0, 0]
     # one query, for those papers only: counting every commented paper grows with the site
     assert len(queries) == 1 and " IN (" in queries[0]
     # a paper the page did not announce is still counted right, on its own
-    with _queries(store, "count(", "comments") as queries:
+    with statements_run(store, "count(", "comments") as queries:
         assert totals(fifth) == 4
         assert totals(fifth) == 4 and totals(first) == 5
     assert len(queries) == 1
@@ -92,10 +71,10 @@ def test_saved_and_dismissed_papers_are_read_for_the_shown_papers(store: Store) 
 
     saving = Saving(store, ada, [first, second, third])
     dismissed = Dismissals(store, ada, [first, second, third])
-    with _queries(store, "collection_papers") as member_reads:
+    with statements_run(store, "collection_papers") as member_reads:
         assert [saving.saved(paper) for paper in (first, second, third)] == [True, False, False]
         assert saving.has(later, first) and not saving.has(later, second)
-    with _queries(store, "not_for_me") as mark_reads:
+    with statements_run(store, "not_for_me") as mark_reads:
         assert [dismissed.has(paper) for paper in (first, second, third)] == [False, True, False]
     # one read each, for those papers only: the user's whole history grows
     assert len(member_reads) == 1 and " IN (" in member_reads[0]

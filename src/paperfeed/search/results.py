@@ -39,12 +39,12 @@ def page_of_results(
     notes: list[str],
     dates: NDArray[np.int32],
     upvotes: NDArray[np.int32],
-    read_papers: Callable[[Sequence[int]], dict[int, StoredPaper]] | None = None,
+    read_papers: Callable[[Sequence[int]], dict[int, StoredPaper]],
 ) -> SearchResults:
     """The page ``page`` asks for of ``pinned`` (papers named by id, first) and
     ``ranking``, sorted by relevance, date (newest first) or upvotes (the source's plus
-    this site's). The page's papers come from ``read_papers`` (the engine's recent
-    papers), else from ``store``."""
+    this site's). The papers the ranking did not read come from ``read_papers`` (the
+    engine's recent papers); ``store`` counts this site's votes."""
     pinned_keys = set(pinned)
     keys = pinned + [key for key in ranking.keys if key not in pinned_keys]
     matches = len(ranking.keys) if ranking.matches is None else ranking.matches
@@ -69,7 +69,7 @@ def page_of_results(
     papers = {key: ranking.papers[key] for key in shown if key in ranking.papers}
     missing = [key for key in shown if key not in papers]
     if missing:
-        papers.update((read_papers or store.get_papers)(missing))
+        papers.update(read_papers(missing))
     stems = query_stems_of(query) if page.snippets else None
     hits: list[Hit] = []
     for key in shown:
