@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -127,6 +128,10 @@ def test_not_for_me_hides_a_paper_from_for_you_is_listed_and_reversible(site: Si
     assert again.json()["changed"] is False
     assert top not in [paper["id"] for paper in after]
     assert [paper["id"] for paper in listed] == [top]
+    # when, as every other moment in the API: ISO 8601 in UTC, just now
+    marked_at = datetime.fromisoformat(listed[0]["marked_at"])
+    assert marked_at.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - marked_at) < timedelta(minutes=5)
     assert (
         'id="not-for-me"' in account
         and f'href="/papers/{top}"' in account.split('id="not-for-me"')[1]

@@ -1,4 +1,5 @@
-"""The one reading of a ``YYYY-MM-DD`` day: what ingest accepts and what the site reads back.
+"""The one reading of a ``YYYY-MM-DD`` day: what ingest accepts and what the site reads back;
+and the one writing of a stored moment (epoch seconds) in an API answer.
 
 Two traps make this more than ``date.fromisoformat``: the shape ``[0-9]{4}-[0-9]{2}-
 [0-9]{2}`` says nothing of the calendar (``2026-02-30``, ``2026-13-45``), and Python
@@ -11,7 +12,7 @@ use it.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -33,3 +34,9 @@ def calendar_date(text: str) -> date | None:
 def is_calendar_date(text: str) -> bool:
     """Whether ``text`` is exactly ``YYYY-MM-DD`` and a day the calendar has."""
     return calendar_date(text) is not None
+
+
+def iso_moment(moment: float | None) -> str | None:
+    """A stored moment (epoch seconds) as the API writes it: ISO 8601 in UTC with its
+    offset, e.g. ``2026-12-07T13:05:45.123456+00:00``; None stays None."""
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()

@@ -4,7 +4,6 @@ the signed-in user's report of a comment (``POST /api/comments/{id}/report``).""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field
 from paperfeed import administration, moderation
 from paperfeed.accounts import RateLimitedError, User, check_rate
 from paperfeed.administration import Actor, Invite
+from paperfeed.calendar_dates import iso_moment
 from paperfeed.store import Store
 from paperfeed.store.administration import AuditEntry, UserSummary
 from paperfeed.store.moderation import HiddenPaper, Report
@@ -33,10 +33,6 @@ Reader = Annotated[User, Depends(api_admin_reader)]
 Writer = Annotated[User, Depends(api_admin_writer)]
 
 
-def _iso(moment: float | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
-
-
 def user_json(user: UserSummary) -> dict[str, Any]:
     return {
         "id": user.id,
@@ -44,8 +40,8 @@ def user_json(user: UserSummary) -> dict[str, Any]:
         "name": user.name,
         "role": user.role,
         "disabled": user.disabled_at is not None,
-        "disabledAt": _iso(user.disabled_at),
-        "createdAt": _iso(user.created_at),
+        "disabledAt": iso_moment(user.disabled_at),
+        "createdAt": iso_moment(user.created_at),
         "comments": user.comments,
     }
 
@@ -55,9 +51,9 @@ def invite_json(invite: Invite) -> dict[str, Any]:
         "id": invite.id,
         "email": invite.email,
         "state": administration.invite_state(invite),
-        "createdAt": _iso(invite.created_at),
-        "expiresAt": _iso(invite.expires_at),
-        "usedAt": _iso(invite.used_at),
+        "createdAt": iso_moment(invite.created_at),
+        "expiresAt": iso_moment(invite.expires_at),
+        "usedAt": iso_moment(invite.used_at),
     }
 
 
@@ -69,7 +65,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "commentAuthor": report.comment_author,
         "reporter": report.reporter,
         "reason": report.reason,
-        "createdAt": _iso(report.created_at),
+        "createdAt": iso_moment(report.created_at),
         "resolution": report.resolution,
     }
 
@@ -78,14 +74,14 @@ def hidden_json(paper: HiddenPaper) -> dict[str, Any]:
     return {
         "paper": paper.arxiv_id,
         "title": paper.title,
-        "hiddenAt": _iso(paper.hidden_at),
+        "hiddenAt": iso_moment(paper.hidden_at),
         "reason": paper.reason,
     }
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
     return {
-        "at": _iso(entry.at),
+        "at": iso_moment(entry.at),
         "actor": entry.actor,
         "action": entry.action,
         "target": entry.target,

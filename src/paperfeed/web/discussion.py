@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from paperfeed import discussion, moderation
 from paperfeed.accounts import RateLimitedError, User
+from paperfeed.calendar_dates import iso_moment
 from paperfeed.discussion import (
     CommentNotFoundError,
     DiscussionError,
@@ -51,10 +52,6 @@ class CommentEdit(BaseModel):
     text: Any = Field(description="the new plain text")
 
 
-def _iso(moment: float | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
-
-
 def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
     """One comment as the API shows it."""
     removed = comment.removed_by_moderator
@@ -66,8 +63,8 @@ def comment_json(comment: Comment, arxiv_id: str) -> dict[str, Any]:
         "text": "" if removed else comment.text,
         "deleted": comment.deleted,
         "removedByModerator": removed,
-        "created_at": _iso(comment.created_at),
-        "edited_at": _iso(comment.edited_at),
+        "created_at": iso_moment(comment.created_at),
+        "edited_at": iso_moment(comment.edited_at),
         "url": f"/papers/{url_id(arxiv_id)}#comment-{comment.id}",
     }
 

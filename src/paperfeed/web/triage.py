@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from paperfeed.calendar_dates import iso_moment
 from paperfeed.feedback import MarkResult, marked_papers, set_not_for_me
 from paperfeed.search.feeds import FeedError, daily_feed
 from paperfeed.search.topics import day_topics
@@ -94,7 +95,12 @@ def list_api(request: Request) -> dict[str, Any]:
         raise HTTPException(401, "sign in or send 'Authorization: Bearer <token>'")
     return {
         "papers": [
-            {"id": paper.arxiv_id, "title": paper.title, "marked_at": at, **triage_fields(paper)}
+            {
+                "id": paper.arxiv_id,
+                "title": paper.title,
+                "marked_at": iso_moment(at),
+                **triage_fields(paper),
+            }
             for paper, at in marked_papers(store_of(request), user)
         ]
     }
