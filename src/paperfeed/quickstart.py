@@ -65,14 +65,16 @@ def import_bundled_vectors(store: Store, folder: Path = BUNDLE) -> int:
     manifest = json.loads(manifest_path.read_text())
     vectors = np.load(folder / "vectors.npy").astype(np.float32)
     by_id = {arxiv_id: row for row, arxiv_id in enumerate(manifest["ids"])}
+    # one read of every paper's key and hash: a read per paper took ~5 s of a quick start
+    stored = keys_and_hashes(store)
     keys: list[int] = []
     hashes: list[str] = []
     rows: list[int] = []
     for arxiv_id, row in by_id.items():
-        paper = store.get_paper(arxiv_id)
-        if paper is not None and paper.content_hash == manifest["hashes"][row]:
-            keys.append(paper.key)
-            hashes.append(paper.content_hash)
+        key, content_hash = stored.get(arxiv_id, (0, ""))
+        if content_hash and content_hash == manifest["hashes"][row]:
+            keys.append(key)
+            hashes.append(content_hash)
             rows.append(row)
     chosen = vectors[rows]
     chosen /= np.maximum(np.linalg.norm(chosen, axis=1, keepdims=True), 1e-12)

@@ -94,7 +94,14 @@ class LexicalIndex:
                     field_name, document.tokens.get(FILTER_FIELD_SOURCES.get(field_name, ""), [])
                 )
                 field_lengths[position] = len(tokens)
-                term_ids.extend(self._term_id(token) for token in tokens)
+                # known terms by C-level lookups; only new ones go through ``_term_id``
+                ids = list(map(self.vocabulary.get, tokens))
+                if None in ids:
+                    ids = [
+                        known if known is not None else self._term_id(token)
+                        for known, token in zip(ids, tokens, strict=True)
+                    ]
+                term_ids.extend(ids)  # type: ignore[arg-type]
                 doc_ids.extend([position] * len(tokens))
             lengths[field_name] = field_lengths
             self.length_totals[field_name] += int(field_lengths.sum())

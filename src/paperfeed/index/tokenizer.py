@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import filterfalse
 
 import Stemmer
 
@@ -130,11 +131,12 @@ def words(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Index terms of ``text``: folded, stop words removed, stemmed."""
-    stems = _stems
-    terms = []
-    for word in _words_of(fold(text)):
-        if word in STOP_WORDS:
-            continue
-        stemmed = stems.get(word)
-        terms.append(stemmed if stemmed is not None else stem(word))
-    return terms
+    content_words = list(filterfalse(STOP_WORDS.__contains__, _words_of(fold(text))))
+    # known stems by C-level lookups (``map``); only words never stemmed go through Python
+    terms = list(map(_stems.get, content_words))
+    if None in terms:
+        return [
+            known if known is not None else stem(word)
+            for known, word in zip(terms, content_words, strict=True)
+        ]
+    return terms  # type: ignore[return-value]

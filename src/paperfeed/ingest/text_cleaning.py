@@ -125,10 +125,17 @@ def fold_for_matching(text: str) -> str:
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
-    base_letters = "".join(
-        character for character in decomposed if not unicodedata.combining(character)
-    )
+    # only the non-ASCII runs can hold a combining mark: an abstract with one curly quote
+    # was walked character by character, ~40% of indexing's folding time
+    base_letters = _NON_ASCII_RUN.sub(_without_combining_marks, decomposed)
     return base_letters.translate(_FOLDED_LETTERS).casefold()
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_combining_marks(run: re.Match[str]) -> str:
+    return "".join(character for character in run.group() if not unicodedata.combining(character))
 
 
 def _join_lines(text: str) -> str:

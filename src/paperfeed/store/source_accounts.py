@@ -54,25 +54,28 @@ def record_accounts_in(connection: Connection, papers: Iterable[Paper]) -> int:
             )
         ):
             existing[(row.kind, row.name)] = row.profile
-    written = 0
+    added: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for key, account in latest.items():
         profile = json.dumps(account.profile, sort_keys=True)
         if key not in existing:
-            connection.execute(
-                table.insert().values(
-                    kind=account.kind, name=account.name, profile=profile, updated_at=now
-                )
-            )
+            added.append({"kind": account.kind, "name": account.name, "profile": profile})
         elif existing[key] != profile:
-            connection.execute(
-                table.update()
-                .where(table.c.kind == account.kind, table.c.name == account.name)
-                .values(profile=profile, updated_at=now)
+            changed.append(
+                {"at_kind": account.kind, "at_name": account.name, "new_profile": profile}
             )
-        else:
-            continue
-        written += 1
-    return written
+    # one statement each, run for many rows: a statement per account took ~3 s of the
+    # quick start's 9,877 papers
+    if added:
+        connection.execute(table.insert().values(updated_at=now), added)
+    if changed:
+        connection.execute(
+            table.update()
+            .where(table.c.kind == bindparam("at_kind"), table.c.name == bindparam("at_name"))
+            .values(profile=bindparam("new_profile"), updated_at=now),
+            changed,
+        )
+    return len(added) + len(changed)
 
 
 # built once, as ``store.database.PAPERS_WITH_KEYS``: every JSON search runs them

@@ -1,0 +1,73 @@
+"""The daily-papers source's submitters and organisations, written with the papers that
+name them, on SQLite and PostgreSQL: new ones added, the latest description winning."""
+
+from __future__ import annotations
+
+from paperfeed.models import Paper, SourceAccount
+from paperfeed.store import Store
+from paperfeed.store.source_accounts import (
+    MAX_NAME,
+    ORGANIZATION,
+    USER,
+    accounts_named,
+    record_accounts_in,
+)
+
+
+def _paper(number: int, *accounts: SourceAccount) -> Paper:
+    return Paper(
+        arxiv_id=f"2608.{number:05d}",
+        title=f"Paper {number}",
+        abstract="An abstract.",
+        accounts=list(accounts),
+    )
+
+
+def _user(name: str, fullname: str) -> SourceAccount:
+    return SourceAccount(USER, name, {"name": name, "fullname": fullname})
+
+
+def _record(store: Store, papers: list[Paper]) -> int:
+    with store.engine.begin() as connection:
+        return record_accounts_in(connection, papers)
+
+
+def test_accounts_are_added_then_only_changed_ones_rewritten(database_url: str) -> None:
+    store = Store(database_url)
+    lab = SourceAccount(ORGANIZATION, "A Lab", {"name": "a-lab", "fullname": "A Lab"})
+    first = [_paper(number, _user(f"user{number}", f"User {number}"), lab) for number in range(700)]
+    # a chunk's worth and more: 700 users and one organisation, named by 700 papers
+    assert _record(store, first) == 701
+    users = accounts_named(store, USER, [f"user{number}" for number in range(700)])
+    assert len(users) == 700 and users["user42"] == {"name": "user42", "fullname": "User 42"}
+    assert accounts_named(store, ORGANIZATION, ["A Lab"]) == {"A Lab": lab.profile}
+
+    # the same descriptions again write nothing
+    assert _record(store, first) == 0
+    # two renamed, one new; within a batch, the last description of an account wins
+    again = [
+        _paper(1, _user("user1", "Renamed Once")),
+        _paper(2, _user("user2", "Renamed Twice"), _user("user1", "Renamed At Last")),
+        _paper(3, _user("newcomer", "New Comer"), lab),
+    ]
+    assert _record(store, again) == 3
+    found = accounts_named(store, USER, ["user1", "user2", "user3", "newcomer", "nobody"])
+    assert {name: profile["fullname"] for name, profile in found.items()} == {
+        "user1": "Renamed At Last",
+        "user2": "Renamed Twice",
+        "user3": "User 3",
+        "newcomer": "New Comer",
+    }
+
+
+def test_a_name_the_table_cannot_hold_is_left_out_and_the_rest_kept(database_url: str) -> None:
+    store = Store(database_url)
+    too_long = "x" * (MAX_NAME + 1)
+    papers = [
+        _paper(1, _user(too_long, "Too Long"), _user("fine", "Fine")),
+        _paper(2, _user("nul\x00name", "Has A NUL")),
+    ]
+    assert _record(store, papers) == 1
+    assert accounts_named(store, USER, [too_long, "fine"]) == {
+        "fine": {"name": "fine", "fullname": "Fine"}
+    }
