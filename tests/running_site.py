@@ -22,6 +22,7 @@ import httpx
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from http_clients import http_client
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
 from paperfeed.store import Store
@@ -45,7 +46,7 @@ class Site:
     store: Store
 
     def client(self, **options: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **options)  # type: ignore[arg-type]
+        return http_client(base_url=self.url, timeout=30, **options)
 
 
 def load_site_corpus(settings: Settings, folder: Path) -> Store:

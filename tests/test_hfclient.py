@@ -9,9 +9,9 @@ import subprocess
 import sys
 from datetime import date
 
-import httpx
 import pytest
 
+from http_clients import http_get
 from hub_site import ingest_recorded_day
 from paperfeed.accounts import sign_up
 from paperfeed.store.loading import ingest_sources
@@ -210,7 +210,7 @@ def test_the_hub_paginator_walks_every_paper_once(site: Site) -> None:
     seen += [paper["id"] for paper in pages]
     assert len(seen) == len(set(seen)) == site.store.count_papers() - 1
     assert "2609.00001" not in seen  # newer than the walk's start: on a fresh walk's first page
-    fresh = httpx.get(f"{site.url}/api/papers", params={"limit": 1})
+    fresh = http_get(f"{site.url}/api/papers", params={"limit": 1})
     assert [paper["id"] for paper in fresh.json()] == ["2609.00001"]
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import httpx
 import pytest
 from sqlalchemy import select
 
+from http_clients import http_client
 from paperfeed.mail_addresses import AddressError, canonical_address, inbox_of
 from paperfeed.store import schema
 from running_site import Site, csrf_of, serve
@@ -71,7 +71,7 @@ def _recipients(site: Site) -> list[str]:
 
 def test_confirmation_cap_counts_every_spelling_of_one_inbox(site: Site) -> None:
     proxied = replace(site.settings, trusted_proxies=("127.0.0.1",))
-    with serve(proxied) as url, httpx.Client(base_url=url) as client:
+    with serve(proxied) as url, http_client(base_url=url) as client:
         answers = {
             spellings[0]: [
                 client.post(

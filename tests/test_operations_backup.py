@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import MetaData, create_engine, select
 
+from http_clients import http_client
 from paperfeed.accounts import create_api_token
 from paperfeed.cli import main
 from paperfeed.config import Settings, secret_key_of
@@ -57,7 +57,7 @@ def _votes(store: Store) -> set[tuple[int, int]]:
 
 
 def _answers(url: str) -> list[list[str]]:
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with http_client(base_url=url, timeout=30) as client:
         return [
             [hit["id"] for hit in client.get("/api/search", params={"q": query}).json()["hits"]]
             for query in QUERIES
@@ -147,7 +147,7 @@ def test_backup_while_the_server_writes_then_wipe_and_restore(site: Site, tmp_pa
     assert store.count_papers() == papers
     with serve(site.settings) as url:
         assert _answers(url) == live_answers
-        with httpx.Client(base_url=url) as client:
+        with http_client(base_url=url) as client:
             thread = client.get(f"/api/papers/{PAPER_IDS[0]}/comments").json()
         assert "c0" in {item["text"] for item in thread["threads"]}
     store.close()
@@ -307,7 +307,7 @@ def test_backup_and_restore_on_postgresql(
     store = load_site_corpus(settings, folder)
     token = create_api_token(store, insert_user(store, "pg@example.org", "pg", "x"))
     with serve(settings) as url:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+        with http_client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
             assert client.post(f"/api/papers/{PAPER_IDS[1]}/upvote").is_success
             said = client.post(f"/api/papers/{PAPER_IDS[1]}/comments", json={"text": "pg!"})
             assert said.status_code == 201

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
+from http_clients import http_client, http_get
 from paperfeed.config import Settings
 from paperfeed.digest.sending import Mailer, deliver_due, queue_confirmation
 from paperfeed.digest.subscribing import subscribe
@@ -89,7 +90,7 @@ def test_not_ready_without_an_index_or_with_a_stale_sync(
             )
         )
     finish_run(store, start_run(store, "arxiv"), "failed")  # ...and failed again just now
-    with serve(settings) as url, httpx.Client(base_url=url) as client:
+    with serve(settings) as url, http_client(base_url=url) as client:
         alive = client.get("/healthz")
         ready = client.get("/readyz")
     store.close()
@@ -229,7 +230,7 @@ def test_two_workers_count_every_request_and_log_json_lines(
         deadline = time.monotonic() + 90
         while True:
             try:
-                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                if http_get(f"{base}/healthz", timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -239,11 +240,11 @@ def test_two_workers_count_every_request_and_log_json_lines(
         requests = 24
         for _ in range(requests):
             # a fresh connection each time: the kernel spreads them over both workers
-            assert httpx.get(f"{base}/papers/2608.00677", timeout=30).status_code == 200
+            assert http_get(f"{base}/papers/2608.00677", timeout=30).status_code == 200
         paper = {"method": "GET", "route": PAPER_ROUTE, "status": "200"}
         for _ in range(6):
             # whichever worker answers the scrape, it sums both workers' counts
-            with httpx.Client(base_url=base, timeout=30) as client:
+            with http_client(base_url=base, timeout=30) as client:
                 samples = _scrape(client)
             assert _value(samples, "paperfeed_http_requests_total", **paper) == requests
         assert (served_home / "metrics").is_dir()
@@ -274,8 +275,8 @@ def test_https_behind_a_trusted_proxy_marks_the_session_cookie_secure(
     proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     with serve(settings) as url:
         # the sign-up form starts a session (its CSRF token) and so sets the cookie
-        forwarded = httpx.get(f"{url}/signup", headers=proxied).headers.get("set-cookie", "")
-        plain = httpx.get(f"{url}/signup").headers.get("set-cookie", "")
+        forwarded = http_get(f"{url}/signup", headers=proxied).headers.get("set-cookie", "")
+        plain = http_get(f"{url}/signup").headers.get("set-cookie", "")
     assert "paperfeed_session=" in forwarded and "paperfeed_session=" in plain
 
     def attributes(cookie: str) -> set[str]:

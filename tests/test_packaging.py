@@ -16,6 +16,7 @@ import httpx
 import pytest
 import yaml
 
+from http_clients import http_get
 from running_site import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +172,7 @@ def test_the_image_builds_and_serves_healthz(tmp_path: Path) -> None:
         deadline = time.monotonic() + 180
         while True:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                answer = http_get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 if answer.status_code == 200:
                     break
             except httpx.TransportError:
@@ -179,7 +180,7 @@ def test_the_image_builds_and_serves_healthz(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the container did not answer /healthz"
             time.sleep(1)
         assert answer.json() == {"status": "ok"}
-        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
+        assert http_get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
         health = ""
         while time.monotonic() < deadline and health != "healthy":
             health = subprocess.run(

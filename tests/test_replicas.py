@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from account_helpers import sign_up
+from http_clients import http_client, http_get
 from paperfeed.config import Settings
 from running_site import ARXIV_ONLY_ID, LATEST_DAY, csrf_of, free_port, load_site_corpus
 
@@ -79,7 +80,7 @@ def _wait_until_answering(replica: Replica) -> None:
     deadline = time.monotonic() + 90
     while True:
         try:
-            if httpx.get(replica.url + "/", timeout=5).status_code == 200:
+            if http_get(replica.url + "/", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -142,8 +143,8 @@ def test_writes_on_one_replica_are_read_on_the_other_at_once(
     a, b, _ = replicas
     paper = "2608.19880"
     # an anonymous visitor warms b's page cache before anything changes
-    anonymous_before = httpx.get(f"{b.url}/api/daily_papers", params={"date": LATEST_DAY})
-    with httpx.Client(base_url=a.url) as on_a, httpx.Client(base_url=b.url) as on_b:
+    anonymous_before = http_get(f"{b.url}/api/daily_papers", params={"date": LATEST_DAY})
+    with http_client(base_url=a.url) as on_a, http_client(base_url=b.url) as on_b:
         sign_up(on_a, "ada@example.org", "correct horse")
         on_b.cookies = on_a.cookies  # the same visitor, sent to the other replica
         assert on_b.get("/account").status_code == 200
@@ -241,7 +242,7 @@ def test_a_paper_indexed_by_one_replica_reaches_the_other_without_re_embedding(
 
     def found_on(replica: Replica) -> bool:
         # with a token: an API read is never served from the anonymous page cache
-        response = httpx.get(
+        response = http_get(
             f"{replica.url}/api/search",
             params={"q": "zebrafish quasar"},
             headers={"Authorization": "Bearer none"},
@@ -277,4 +278,4 @@ def test_one_replica_runs_the_scheduler_and_the_other_takes_over(
     )
     second_holders = _advisory_holders(url)
     assert len(second_holders) == 1 and second_holders != first_holders
-    assert httpx.get(standby.url + "/trending", timeout=10).status_code == 200
+    assert http_get(standby.url + "/trending", timeout=10).status_code == 200

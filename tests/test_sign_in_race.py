@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from account_helpers import sign_up as sign_up_on_page
+from http_clients import http_client, http_get
 from paperfeed.accounts import RateLimitedError, sign_in, sign_up
 from paperfeed.config import Settings
 from paperfeed.store import Store
@@ -23,7 +24,7 @@ GUESSES = 40
 
 
 def _guess(site: Site, cookies: dict[str, str], token: str, password: str) -> int:
-    with httpx.Client(base_url=site.url, cookies=cookies, timeout=60) as client:
+    with http_client(base_url=site.url, cookies=cookies, timeout=60) as client:
         answer = client.post(
             "/signin",
             data={"email": "target@example.org", "password": password, "csrf_token": token},
@@ -82,7 +83,7 @@ def test_two_worker_processes_share_one_count(
         deadline = time.monotonic() + 60
         while True:
             try:
-                httpx.get(url + "/signin", timeout=5)
+                http_get(url + "/signin", timeout=5)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.communicate()[0]

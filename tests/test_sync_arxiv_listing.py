@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from http_clients import http_client, http_get
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.index.builder import update_index
@@ -108,33 +109,30 @@ def test_listing_is_recorded_once_and_new_shows_arxivs_sections(sources: Preprin
         ]
     )
     update_index(store, Settings.from_environment(), show_progress=False)
-    with serve(Settings.from_environment()) as url:
-        import httpx
-
-        with httpx.Client(base_url=url, timeout=30) as client:
-            page = client.get("/new", params={"date": DAY}).text
-            ids = re.findall(r'<article class="card" data-id="([^"]+)"', page)
-            assert ids == NEW + CROSS + REPLACED
-            headings = re.findall(r'<h2 class="section" id="(\w+)">([^<]+)</h2>', page)
-            assert headings == [
-                ("new", "New submissions"),
-                ("cross", "Cross-lists"),
-                ("replace", "Replacements"),
-            ]
-            assert "replacement of a cross-list" in page and "cross-list</p>" in page
-            assert "10.1101/2026.06.29.600001" not in page  # not an arXiv paper
-            only = client.get("/new", params={"date": DAY, "kind": "replace"}).text
-            assert re.findall(r'data-id="(\d{4}\.\d{5})"', only) == REPLACED
-            bad = client.get("/new", params={"kind": "crosses"})
-            assert bad.status_code == 400 and "unknown section 'crosses'" in html.unescape(bad.text)
-            today = client.get("/new").text  # the clock is past 2026-07-01
-            assert "No announcement today" in today
-            assert f'href="/new?date={DAY}"' in today
-            biorxiv = client.get("/new", params={"source": "biorxiv", "date": DAY}).text
-            assert "Posted on bioRxiv" in biorxiv and "New on bioRxiv" in biorxiv
-            assert "2606.30775" not in biorxiv
-            bad_source = client.get("/new", params={"source": "chemrxiv"})
-            assert bad_source.status_code == 400
+    with serve(Settings.from_environment()) as url, http_client(base_url=url, timeout=30) as client:
+        page = client.get("/new", params={"date": DAY}).text
+        ids = re.findall(r'<article class="card" data-id="([^"]+)"', page)
+        assert ids == NEW + CROSS + REPLACED
+        headings = re.findall(r'<h2 class="section" id="(\w+)">([^<]+)</h2>', page)
+        assert headings == [
+            ("new", "New submissions"),
+            ("cross", "Cross-lists"),
+            ("replace", "Replacements"),
+        ]
+        assert "replacement of a cross-list" in page and "cross-list</p>" in page
+        assert "10.1101/2026.06.29.600001" not in page  # not an arXiv paper
+        only = client.get("/new", params={"date": DAY, "kind": "replace"}).text
+        assert re.findall(r'data-id="(\d{4}\.\d{5})"', only) == REPLACED
+        bad = client.get("/new", params={"kind": "crosses"})
+        assert bad.status_code == 400 and "unknown section 'crosses'" in html.unescape(bad.text)
+        today = client.get("/new").text  # the clock is past 2026-07-01
+        assert "No announcement today" in today
+        assert f'href="/new?date={DAY}"' in today
+        biorxiv = client.get("/new", params={"source": "biorxiv", "date": DAY}).text
+        assert "Posted on bioRxiv" in biorxiv and "New on bioRxiv" in biorxiv
+        assert "2606.30775" not in biorxiv
+        bad_source = client.get("/new", params={"source": "chemrxiv"})
+        assert bad_source.status_code == 400
 
 
 def test_weekend_listing_failures_and_the_setting(
@@ -220,9 +218,7 @@ def test_a_paper_in_two_followed_listings_keeps_its_own_archives_type(
     again = new_feed(store, "arxiv", DAY)
     assert again.announce_types == feed.announce_types
     with serve(Settings.from_environment()) as url:
-        import httpx
-
-        page = httpx.get(f"{url}/new", params={"date": DAY, "kind": "cross"}, timeout=30).text
+        page = http_get(f"{url}/new", params={"date": DAY, "kind": "cross"}, timeout=30).text
         assert "2606.30673" not in page
 
 

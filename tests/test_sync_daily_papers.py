@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
+from http_clients import http_client
 from paperfeed import accounts, votes
 from paperfeed.cli import main
 from paperfeed.config import Settings
@@ -175,9 +175,9 @@ def test_one_paperfeed_follows_another(
         store_b = Store(settings_b.database_url)
         report = sync_daily_papers(store_b, settings_b, "2026-08-19", "2026-08-21")
         assert report.error is None and report.counts.added > 0
-        with httpx.Client(base_url=url_a) as client:
+        with http_client(base_url=url_a) as client:
             from_a = client.get("/api/daily_papers", params={"date": "2026-08-21"}).json()
-        with serve(settings_b) as url_b, httpx.Client(base_url=url_b) as client:
+        with serve(settings_b) as url_b, http_client(base_url=url_b) as client:
             from_b = client.get("/api/daily_papers", params={"date": "2026-08-21"}).json()
         assert [entry["paper"]["id"] for entry in from_b] == [
             entry["paper"]["id"] for entry in from_a

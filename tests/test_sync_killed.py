@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from http_clients import http_get
 from paperfeed.config import Settings
 from paperfeed.store import Store, schema
 from paperfeed.store.sync_runs import recent_runs, start_run
@@ -65,7 +65,7 @@ def _recorded(settings: Settings, source: str) -> list[tuple[str, str | None]]:
 
 def _metrics(settings: Settings) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     with serve(settings) as url:
-        text = httpx.get(f"{url}/metrics").text
+        text = http_get(f"{url}/metrics").text
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)

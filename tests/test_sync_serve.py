@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
+from http_clients import http_get
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from paperfeed.digest.subscribing import subscribe
@@ -122,15 +123,15 @@ def test_serve_syncs_on_its_schedule_shows_the_day_and_mails_digests_after(
         page = ""
         while time.monotonic() - started < 60 and server.poll() is None:
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/new", timeout=5).text
+                page = http_get(f"http://127.0.0.1:{port}/new", timeout=5).text
             except httpx.TransportError:
                 page = ""
             if title in page and received:
                 break
             time.sleep(0.3)
         elapsed = time.monotonic() - started
-        status = httpx.get(f"http://127.0.0.1:{port}/status", timeout=5).text
-        searched = httpx.get(
+        status = http_get(f"http://127.0.0.1:{port}/status", timeout=5).text
+        searched = http_get(
             f"http://127.0.0.1:{port}/api/search",
             params={"q": title, "limit": 1},
             timeout=10,

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from account_helpers import make_token, sign_in, sign_up
+from http_clients import http_client
 from paperfeed.cli import main
 from paperfeed.store import schema
 from running_site import Site, csrf_of
@@ -26,7 +27,7 @@ def _fill_account(site: Site, browser: httpx.Client, email: str) -> tuple[str, i
     """Sign up and leave traces everywhere; returns the API token and a thread's id."""
     sign_up(browser, email, PASSWORD)
     token = make_token(browser)
-    api = httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {token}"})
+    api = http_client(base_url=site.url, headers={"Authorization": f"Bearer {token}"})
     assert api.post(f"/api/papers/{PAPER}/upvote").json()["upvoted"] is True
     thread = api.post(f"/api/papers/{PAPER}/comments", json={"text": "A thread of mine"})
     assert thread.status_code == 201

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 
 from account_helpers import Inbox, reset_path, sign_up, smtp_server
@@ -27,6 +26,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 
+from http_clients import http_client  # noqa: E402
+
 
 def _open(driver: WebDriver, url: str) -> None:
     driver.get(url)
@@ -44,7 +45,7 @@ def test_a_reader_resets_a_forgotten_password_in_the_browser(
     with smtp_server(inbox) as port:
         mailing = replace(site.settings, smtp_host="127.0.0.1", smtp_port=port)
         with serve(mailing) as url:
-            with httpx.Client(base_url=url) as client:
+            with http_client(base_url=url) as client:
                 sign_up(client, "grace@example.org", "the old passphrase")
             _open(driver, url + "/signin")
             driver.find_element(By.LINK_TEXT, "Forgot password?").click()

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from http_clients import http_client
 from hub_site import TOP_PAPER, ingest_recorded_day
 from paperfeed.accounts import create_api_token, sign_up
 from running_site import LATEST_DAY, XSS_ID, Site, csrf_of
@@ -69,7 +70,7 @@ def test_every_paper_by_cursor(site: Site) -> None:
     total = site.store.count_papers()
     seen: list[str] = []
     url: str | None = f"{site.url}/api/papers?limit=50"
-    with httpx.Client(timeout=30) as client:
+    with http_client(timeout=30) as client:
         while url is not None:
             response = client.get(url)
             assert response.status_code == 200

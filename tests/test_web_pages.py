@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 from click.testing import CliRunner
 
+from http_clients import http_client
 from paperfeed.cli import main
 from paperfeed.config import Settings
 from running_site import ARXIV_ONLY_ID, XSS_ID, XSS_TITLE, Site, csrf_of, serve
@@ -375,7 +375,7 @@ def test_a_paper_known_by_id_and_abstract_alone_has_a_heading_and_a_link(
     )
     assert CliRunner().invoke(main, ["ingest", "--quiet", str(dataset)]).exit_code == 0
     assert CliRunner().invoke(main, ["index", "--quiet", "--no-embed"]).exit_code == 0
-    with serve(settings) as base, httpx.Client(base_url=base) as client:
+    with serve(settings) as base, http_client(base_url=base) as client:
         found = client.get("/search", params={"q": "orbifold strings"}).text
         page = client.get("/papers/hep-th/9901001").text
     assert '<a href="/papers/hep-th/9901001">arXiv:hep-th/9901001</a>' in found
@@ -394,7 +394,7 @@ def test_an_untitled_paper_is_named_by_its_id_in_markdown_feeds_and_the_account(
     )
     assert CliRunner().invoke(main, ["ingest", "--quiet", str(dataset)]).exit_code == 0
     assert CliRunner().invoke(main, ["index", "--quiet", "--no-embed"]).exit_code == 0
-    with serve(settings) as base, httpx.Client(base_url=base) as client:
+    with serve(settings) as base, http_client(base_url=base) as client:
         form = client.get("/signup").text
         signed_up = client.post(
             "/signup",

@@ -17,6 +17,7 @@ from account_helpers import (
     sign_up,
     smtp_server,
 )
+from http_clients import http_client
 from paperfeed import administration
 from paperfeed.administration import Actor
 from paperfeed.store import schema
@@ -45,11 +46,11 @@ def test_a_forgotten_password_is_reset_by_mail(site: Site) -> None:
     with smtp_server(inbox) as port:
         mailing = replace(site.settings, smtp_host="127.0.0.1", smtp_port=port)
         with serve(mailing) as url:
-            with httpx.Client(base_url=url) as owner, httpx.Client(base_url=url) as laptop:
+            with http_client(base_url=url) as owner, http_client(base_url=url) as laptop:
                 sign_up(owner, "ada@example.org", OLD)
                 token = make_token(owner)
                 assert sign_in(laptop, "ada@example.org", OLD).status_code == 303
-            with httpx.Client(base_url=url) as visitor:
+            with http_client(base_url=url) as visitor:
                 assert 'href="/forgot-password">Forgot password?' in visitor.get("/signin").text
                 started = time.monotonic()
                 known = _ask(visitor, "Ada@Example.org.")  # another spelling of the address
@@ -91,9 +92,9 @@ def test_a_forgotten_password_is_reset_by_mail(site: Site) -> None:
                 assert reused.status_code == 400 and "used already" in reused.text
 
             # every old session and API token ended; only the new password signs in
-            with httpx.Client(base_url=url) as anyone:
+            with http_client(base_url=url) as anyone:
                 assert laptop.cookies  # (the laptop's cookie, kept from before)
-                stale = httpx.Client(base_url=url, cookies=dict(laptop.cookies))
+                stale = http_client(base_url=url, cookies=dict(laptop.cookies))
                 assert stale.get("/account", follow_redirects=False).status_code == 303
                 stale.close()
                 bearer = {"Authorization": f"Bearer {token}"}
@@ -107,7 +108,7 @@ def test_expired_forged_and_superseded_links_are_refused(site: Site) -> None:
     inbox = Inbox()
     with smtp_server(inbox) as port:
         mailing = replace(site.settings, smtp_host="127.0.0.1", smtp_port=port)
-        with serve(mailing) as url, httpx.Client(base_url=url) as client:
+        with serve(mailing) as url, http_client(base_url=url) as client:
             sign_up(client, "bob@example.org", OLD)
             assert _ask(client, "bob@example.org").status_code == 200
             inbox.wait_for(1)
@@ -135,7 +136,7 @@ def test_expired_forged_and_superseded_links_are_refused(site: Site) -> None:
             assert changed.status_code == 200
             ended = client.get(second)
             assert ended.status_code == 400 and "no longer valid" in ended.text
-        assert sign_in(httpx.Client(base_url=site.url), "bob@example.org", NEW).status_code == 303
+        assert sign_in(http_client(base_url=site.url), "bob@example.org", NEW).status_code == 303
 
 
 def test_a_disabled_account_gets_no_reset_link_and_loses_the_ones_it_had(site: Site) -> None:
@@ -144,7 +145,7 @@ def test_a_disabled_account_gets_no_reset_link_and_loses_the_ones_it_had(site: S
     inbox = Inbox()
     with smtp_server(inbox) as port:
         mailing = replace(site.settings, smtp_host="127.0.0.1", smtp_port=port)
-        with serve(mailing) as url, httpx.Client(base_url=url) as client:
+        with serve(mailing) as url, http_client(base_url=url) as client:
             sign_up(client, "carol@example.org", OLD)
             assert _ask(client, "carol@example.org").status_code == 200
             inbox.wait_for(1)
@@ -164,12 +165,12 @@ def test_a_disabled_account_gets_no_reset_link_and_loses_the_ones_it_had(site: S
             assert _ask(client, "carol@example.org").status_code == 200
             inbox.wait_for(2)
             assert _set(client, reset_path(inbox.messages[1][1]), NEW).status_code == 200
-        assert sign_in(httpx.Client(base_url=site.url), "carol@example.org", NEW).status_code == 303
+        assert sign_in(http_client(base_url=site.url), "carol@example.org", NEW).status_code == 303
 
 
 def test_reset_requests_are_limited_per_inbox_and_per_client(site: Site) -> None:
     proxied = replace(site.settings, trusted_proxies=("127.0.0.1",))
-    with serve(proxied) as url, httpx.Client(base_url=url) as client:
+    with serve(proxied) as url, http_client(base_url=url) as client:
         form = csrf_of(client.get("/forgot-password").text)
         per_inbox = [
             client.post(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from http_clients import http_client
 from paperfeed.digest.rendering import link
 from paperfeed.digest.subscribing import subscribe
 from paperfeed.models import Paper
@@ -91,7 +92,7 @@ def test_sign_out_and_password_change_end_sessions(site: Site) -> None:
     with site.client() as browser, site.client() as laptop:
         _sign_up(browser, "ada@example.org")
         copied = dict(browser.cookies)  # the cookie as a thief would copy it
-        thief = httpx.Client(base_url=site.url, cookies=copied)
+        thief = http_client(base_url=site.url, cookies=copied)
         assert thief.get("/account").status_code == 200
         page = browser.get("/account").text
         assert browser.post("/signout", data={"csrf_token": csrf_of(page)}).status_code == 303
@@ -161,10 +162,10 @@ def test_failed_sign_ins_slow_the_guesser_not_the_owner(site: Site) -> None:
     owner, from another client, signs in; a success never counts."""
     proxied = replace(site.settings, trusted_proxies=("127.0.0.1/32",))
     with serve(proxied) as url:
-        with httpx.Client(base_url=site.url) as owner:
+        with http_client(base_url=site.url) as owner:
             _sign_up(owner, "owner@example.org")
-        guesser = httpx.Client(base_url=url, headers={"X-Forwarded-For": "198.51.100.7"})
-        owner = httpx.Client(base_url=url, headers={"X-Forwarded-For": "192.0.2.10"})
+        guesser = http_client(base_url=url, headers={"X-Forwarded-For": "198.51.100.7"})
+        owner = http_client(base_url=url, headers={"X-Forwarded-For": "192.0.2.10"})
         token = csrf_of(guesser.get("/signin").text)
         guesses = [
             guesser.post(
@@ -199,7 +200,7 @@ def test_failed_sign_ins_slow_the_guesser_not_the_owner(site: Site) -> None:
 
 def test_forwarded_for_counts_only_from_a_trusted_proxy(site: Site) -> None:
     proxied = replace(site.settings, trusted_proxies=("127.0.0.1",))
-    with serve(proxied) as url, httpx.Client(base_url=url) as client:
+    with serve(proxied) as url, http_client(base_url=url) as client:
         # behind the proxy, each inbox and client has its own count: five a client
         statuses = [
             client.post(
@@ -224,7 +225,7 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(site: Site) -> None:
 
 def test_confirmation_mails_are_capped_per_inbox(site: Site) -> None:
     proxied = replace(site.settings, trusted_proxies=("127.0.0.1",))
-    with serve(proxied) as url, httpx.Client(base_url=url) as client:
+    with serve(proxied) as url, http_client(base_url=url) as client:
         statuses = [
             client.post(
                 "/api/subscriptions",

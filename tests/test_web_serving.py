@@ -16,6 +16,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from http_clients import http_client, http_get
 from paperfeed.config import Settings
 from paperfeed.digest.subscribing import subscribe
 from paperfeed.models import Paper
@@ -62,14 +63,14 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                response = http_get(f"http://127.0.0.1:{port}/", timeout=5)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.communicate()[0]
                 assert time.monotonic() < deadline, "the server did not answer in 60 s"
                 time.sleep(0.2)
         assert response.status_code == 200 and "EnvHarness" in response.text
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        with http_client(base_url=f"http://127.0.0.1:{port}") as client:
             statuses = {client.get("/api/papers/2608.19880").status_code for _ in range(20)}
             # links follow the port it serves on when PAPERFEED_BASE_URL is unset
             feed = client.get("/rss/daily").text
@@ -86,7 +87,7 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
                 for number in range(7)
             ]
         # eight keep-alive clients at once: the parent hands them out four and four
-        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(8)]
+        clients = [http_client(base_url=f"http://127.0.0.1:{port}") for _ in range(8)]
         try:
             assert {c.get("/api/papers/2608.19880").status_code for c in clients} == {200}
             if sys.platform == "linux":
