@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from paperfeed.accounts import configure_password_hashing
 from paperfeed.config import Settings
+from paperfeed.setting_values import read_argon2_parameters
 from paperfeed.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TEST_ARGON2_PARAMETERS = "m=1024,t=1,p=1"
 SHARED_DATA = Path(
     os.environ.get("PAPERFEED_SHARED_DATA")
     or Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -30,6 +33,11 @@ def paperfeed_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     monkeypatch.setenv("PAPERFEED_HOME", str(home))
     monkeypatch.setenv("PAPERFEED_EMBED_MODEL", "hashing")
+    # Argon2id at 1 MiB and one pass: the default (64 MiB, 3 passes, 4 lanes) took ~300 ms
+    # of CPU a hash here, and a run hashes ~500 passwords. The same code, a smaller cost;
+    # tests/test_accounts.py checks the default.
+    monkeypatch.setenv("PAPERFEED_ARGON2_PARAMETERS", TEST_ARGON2_PARAMETERS)
+    configure_password_hashing(read_argon2_parameters(os.environ, "PAPERFEED_ARGON2_PARAMETERS"))
     return home
 
 

@@ -1,8 +1,9 @@
 """Accounts: sign-up and sign-in by password, sessions, API tokens, rate limits (votes
 and submissions by signed-in users are ``paperfeed.votes``).
 
-Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second
-recommended parameter set); API tokens are random and stored only as their SHA-256.
+Passwords are hashed with Argon2id (by default argon2-cffi's parameters, RFC 9106's
+second recommended set; ``PAPERFEED_ARGON2_PARAMETERS`` changes them); API tokens are
+random and stored only as their SHA-256.
 """
 
 from __future__ import annotations
@@ -33,7 +34,23 @@ __all__ = ["AccountError", "DuplicateEmailError", "RateLimitedError", "User"]
 _log = logging.getLogger("paperfeed.accounts")
 MINIMUM_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pf_"
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2-cffi's defaults until configure_password_hashing
+
+
+def configure_password_hashing(parameters: tuple[int, int, int]) -> None:
+    """Hash new passwords with Argon2id at ``(memory in KiB, passes, lanes)``
+    (``Settings.argon2_parameters``). A stored hash made with other parameters still
+    verifies, and is made again with these at its owner's next sign-in."""
+    global _hasher
+    memory, passes, lanes = parameters
+    if (_hasher.memory_cost, _hasher.time_cost, _hasher.parallelism) != parameters:
+        _hasher = PasswordHasher(time_cost=passes, memory_cost=memory, parallelism=lanes)
+        _dummy_hash.cache_clear()  # unknown addresses must take as long as known ones
+
+
+def password_hashing() -> tuple[int, int, int]:
+    """The Argon2id parameters new hashes are made with: (memory in KiB, passes, lanes)."""
+    return _hasher.memory_cost, _hasher.time_cost, _hasher.parallelism
 
 
 @functools.cache

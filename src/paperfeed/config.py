@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperfeed.setting_values import SettingsError as SettingsError
 from paperfeed.setting_values import (
+    ARGON2_DEFAULT,
+    read_argon2_parameters,
     read_bool,
     read_choice,
     read_embed_max_tokens,
@@ -22,6 +23,7 @@ from paperfeed.setting_values import (
     read_url,
     read_words,
 )
+from paperfeed.setting_values import SettingsError as SettingsError
 
 _secret_keys: dict[Path, str] = {}
 
@@ -164,6 +166,10 @@ class Settings:
         signup: who may sign up: ``open`` (anyone), ``invite`` (with an admin's invite
             link) or ``closed``.
         invite_days: how long a new invite link stays valid, in days.
+        argon2_parameters: Argon2id's cost for new password hashes as (memory in KiB,
+            passes, lanes), from ``m=65536,t=3,p=4`` (the default, RFC 9106's second
+            recommended set); a hash made with others still verifies and is made again
+            at its owner's next sign-in.
         log_format: ``text`` (one readable line per request or job) or ``json`` (one
             JSON object per line, for log shippers).
         ready_max_sync_age_hours: ``/readyz`` answers 503 when sync is configured and
@@ -227,6 +233,7 @@ class Settings:
     embed_provider: str = "cpu"
     signup: str = "open"
     invite_days: float = 7.0
+    argon2_parameters: tuple[int, int, int] = ARGON2_DEFAULT
     log_format: str = "text"
     ready_max_sync_age_hours: float | None = None
     # bioRxiv/medRxiv and arXiv's daily listing (issue 22)
@@ -386,6 +393,7 @@ class Settings:
             embed_provider=embed_provider,
             signup=signup,
             invite_days=invite_days,
+            argon2_parameters=read_argon2_parameters(env, "PAPERFEED_ARGON2_PARAMETERS"),
             log_format=read_choice(env, "PAPERFEED_LOG_FORMAT", LOG_FORMATS),
             ready_max_sync_age_hours=(
                 read_positive(env, "PAPERFEED_READY_MAX_SYNC_AGE_HOURS", 1.0)

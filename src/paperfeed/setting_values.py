@@ -124,6 +124,41 @@ def read_choice(environ: Mapping[str, str], key: str, choices: tuple[str, ...]) 
     return value
 
 
+# Argon2id's cost as (memory in KiB, passes, lanes): argon2-cffi's defaults, RFC 9106's
+# second recommended set (section 4), written as a stored hash writes them: m=65536,t=3,p=4
+ARGON2_DEFAULT = (65536, 3, 4)
+_ARGON2_NAMES = {"m": "memory in KiB", "t": "passes", "p": "lanes"}
+ARGON2_MOST_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB: more would be a typo
+
+
+def read_argon2_parameters(environ: Mapping[str, str], key: str) -> tuple[int, int, int]:
+    """``m=KiB,t=passes,p=lanes`` (any of them, any order; the others keep their default)."""
+    raw = environ.get(key)
+    if raw is None or not raw.strip():
+        return ARGON2_DEFAULT
+    values = dict(zip(_ARGON2_NAMES, ARGON2_DEFAULT, strict=True))
+    for part in raw.split(","):
+        name, equals, number = (piece.strip() for piece in part.partition("="))
+        if name not in values or not equals:
+            raise SettingsError(
+                f"{key}={raw!r}: {part.strip()!r} is not m=<memory in KiB>, t=<passes> or "
+                "p=<lanes> (e.g. m=65536,t=3,p=4)"
+            )
+        if not re.fullmatch("[0-9]{1,10}", number) or int(number) < 1:
+            raise SettingsError(f"{key}={raw!r}: {name} ({_ARGON2_NAMES[name]}) must be >= 1")
+        values[name] = int(number)
+    memory, passes, lanes = values["m"], values["t"], values["p"]
+    if lanes > 255:
+        raise SettingsError(f"{key}={raw!r}: p (lanes) must be at most 255")
+    if memory < 8 * lanes:  # Argon2's own floor (RFC 9106, section 3.1)
+        raise SettingsError(f"{key}={raw!r}: m must be at least 8 KiB a lane ({8 * lanes})")
+    if memory > ARGON2_MOST_MEMORY_KIB:
+        raise SettingsError(
+            f"{key}={raw!r}: m must be at most {ARGON2_MOST_MEMORY_KIB} KiB (4 GiB a hash)"
+        )
+    return memory, passes, lanes
+
+
 # "Name <local@domain>" or "local@domain": a dot-atom local part and a host name
 _MAIL_FROM = re.compile(r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<inner>[^<>]*)>|(?P<bare>[^<>]*?))\s*$")
 _MAIL_FROM_ADDRESS = re.compile(

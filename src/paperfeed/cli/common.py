@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from paperfeed.accounts import configure_password_hashing
 from paperfeed.config import Settings, SettingsError
 from paperfeed.store import Store, StoreError
 
@@ -29,9 +30,11 @@ def quiet_option(leaves_out: str) -> Callable[[_Command], _Command]:
 def load_settings() -> Settings:
     """The ``PAPERFEED_*`` settings; a bad one is a usage error naming it."""
     try:
-        return Settings.from_environment()
+        settings = Settings.from_environment()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+    configure_password_hashing(settings.argon2_parameters)
+    return settings
 
 
 def open_store(settings: Settings) -> Store:

@@ -21,7 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed import __version__
-from paperfeed.accounts import SESSION_SECONDS
+from paperfeed.accounts import SESSION_SECONDS, configure_password_hashing
 from paperfeed.config import Settings, secret_key_of
 from paperfeed.ingest import quoted
 from paperfeed.search import SearchEngine
@@ -218,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     process opens its own store and index.
     """
     settings = settings or Settings.from_environment()
+    configure_password_hashing(settings.argon2_parameters)
     store = Store(settings.database_url)
 
     @asynccontextmanager
