@@ -20,8 +20,8 @@ def _tls_context() -> ssl.SSLContext:
 
 
 def http_client(**options: Any) -> httpx.Client:
-    """``httpx.Client(**options)`` with the shared TLS context."""
-    return httpx.Client(verify=_tls_context(), **options)
+    """``httpx.Client(**options)`` with the shared TLS context (unless ``verify`` is given)."""
+    return httpx.Client(**{"verify": _tls_context(), **options})
 
 
 def http_get(url: str, **options: Any) -> httpx.Response:
