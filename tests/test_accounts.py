@@ -103,9 +103,9 @@ def test_a_hash_made_with_other_parameters_verifies_and_is_remade_at_sign_in(
     [
         ("m=65536,t=3,q=4", "'q=4' is not m=<memory in KiB>, t=<passes> or p=<lanes>"),
         ("65536", "'65536' is not m=<memory in KiB>"),
-        ("m=64MiB", "m \\(memory in KiB\\) must be >= 1"),
-        ("t=0", "t \\(passes\\) must be >= 1"),
-        ("m=８", "m \\(memory in KiB\\) must be >= 1"),
+        ("m=64MiB", "m \\(memory in KiB\\) must be a whole number >= 1"),
+        ("t=0", "t \\(passes\\) must be a whole number >= 1"),
+        ("m=８", "m \\(memory in KiB\\) must be a whole number >= 1"),
         ("p=256,m=65536", "p \\(lanes\\) must be at most 255"),
         ("m=16,p=4", "m must be at least 8 KiB a lane \\(32\\)"),
         ("m=8388608", "m must be at most 4194304 KiB"),

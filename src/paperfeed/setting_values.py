@@ -145,7 +145,9 @@ def read_argon2_parameters(environ: Mapping[str, str], key: str) -> tuple[int, i
                 "p=<lanes> (e.g. m=65536,t=3,p=4)"
             )
         if not re.fullmatch("[0-9]{1,10}", number) or int(number) < 1:
-            raise SettingsError(f"{key}={raw!r}: {name} ({_ARGON2_NAMES[name]}) must be >= 1")
+            raise SettingsError(
+                f"{key}={raw!r}: {name} ({_ARGON2_NAMES[name]}) must be a whole number >= 1"
+            )
         values[name] = int(number)
     memory, passes, lanes = values["m"], values["t"], values["p"]
     if lanes > 255:
