@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from paperfeed.processes import process_ended
+
 # Where the cluster goes when there is room: a tmpfs, so that CREATE DATABASE (which writes
 # the ~8 MB template through the WAL) costs ~25 ms here instead of ~200 ms on the disk.
 MEMORY_FOLDER = Path("/dev/shm")
@@ -29,21 +31,12 @@ _OWNED_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
 UNNAMED_FOLDER_SECONDS = 3600
 
 
-def _process_runs(pid: int) -> bool:
+def _server(folder: Path) -> tuple[int, float] | None:
+    """The process id in the data directory's ``postmaster.pid`` (its first line) and when
+    that file was written (after the server started)."""
+    lock_file = folder / "postmaster.pid"
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it runs
-        return True
-    return True
-
-
-def _server_pid(folder: Path) -> int | None:
-    """The process id in the data directory's ``postmaster.pid`` (its first line)."""
-    try:
-        first_line = (folder / "postmaster.pid").read_text().split("\n", 1)[0]
-        return int(first_line)
+        return int(lock_file.read_text().split("\n", 1)[0]), lock_file.stat().st_mtime
     except (OSError, ValueError):
         return None
 
@@ -53,26 +46,28 @@ def remove_abandoned_clusters(folders: list[Path]) -> list[Path]:
     before its teardown leaves its cluster running, and in /dev/shm (memory) for good.
     A server still running there is stopped at once (SIGQUIT, PostgreSQL's immediate
     shutdown). Another run's clusters, whose process still runs, are left alone.
-    Returns the folders removed."""
+    Whether a process runs is ``process_ended``'s answer, so an id reused by a process
+    started after the folder or lock file was written does not count. Returns the
+    folders removed."""
     removed: list[Path] = []
     for parent in folders:
         for folder in sorted(parent.glob(FOLDER_PREFIX + "*")):
+            try:
+                written = folder.stat().st_mtime
+            except OSError:
+                continue  # removed meanwhile
             owner = _OWNED_FOLDER.match(folder.name)
-            server = _server_pid(folder)
+            server = _server(folder)
+            server_runs = server is not None and not process_ended(*server)
             if owner is not None:
-                if _process_runs(int(owner.group(1))):
+                if not process_ended(int(owner.group(1)), written):
                     continue
-            else:
-                try:
-                    age = time.time() - folder.stat().st_mtime
-                except OSError:
-                    continue
-                if (server is not None and _process_runs(server)) or age < UNNAMED_FOLDER_SECONDS:
-                    continue
-            if server is not None and _process_runs(server):
-                os.kill(server, signal.SIGQUIT)
+            elif server_runs or time.time() - written < UNNAMED_FOLDER_SECONDS:
+                continue
+            if server is not None and server_runs:
+                os.kill(server[0], signal.SIGQUIT)
                 deadline = time.monotonic() + 10
-                while _process_runs(server) and time.monotonic() < deadline:
+                while not process_ended(*server) and time.monotonic() < deadline:
                     time.sleep(0.05)
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
