@@ -47,7 +47,8 @@ from paperfeed.web import (
     triage,
 )
 from paperfeed.web.body_limit import BodyLimit
-from paperfeed.web.mcp_server import build_mcp_server, http_endpoint
+from paperfeed.web.mcp_endpoint import LazyMcpEndpoint
+from paperfeed.web.mcp_server import build_mcp_server
 from paperfeed.web.methods import HttpMethods
 from paperfeed.web.operations_endpoints import install_operations
 from paperfeed.web.page_cache import AnonymousPageCache
@@ -227,7 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # the pool that runs the (synchronous) page and API handlers of this worker
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = settings.server_threads
-        async with mcp_sessions.run():  # the MCP endpoint's sessions (stateless: a task group)
+        async with mcp.running():  # the MCP server's sessions, once a client calls
             yield
         store.close()
 
@@ -243,7 +244,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.engine = SearchEngine(store, settings)
-    mcp_route, mcp_sessions = http_endpoint(build_mcp_server(settings, store, app.state.engine))
+    engine = app.state.engine
+    mcp = LazyMcpEndpoint(lambda: build_mcp_server(settings, store, engine))
     app.state.templates = make_templates()
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -295,7 +297,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions.router,
     ):
         app.include_router(router)
-    app.router.routes.append(mcp_route)  # /mcp: the MCP server over streamable HTTP
+    app.router.routes.append(mcp.route())  # /mcp: the MCP server over streamable HTTP
     for router in (
         discussion.feed_router,
         cold_start.router,  # /authors/{name}/mine, before people's /authors/{name:path}

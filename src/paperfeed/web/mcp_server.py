@@ -20,11 +20,8 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager as SessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
 from pydantic import Field
-from starlette.routing import BaseRoute
 
 from paperfeed import __version__, moderation
 from paperfeed import collections as lists
@@ -442,20 +439,3 @@ def build_mcp_server(
         return await _run(lambda: tools.not_for_me(user, id, undo))
 
     return server
-
-
-def http_endpoint(server: MCPServer, path: str = "/mcp") -> tuple[BaseRoute, SessionManager]:
-    """The streamable-HTTP endpoint for ``server``: a route to add to the site at ``path``
-    and the session manager whose ``run()`` the site's lifespan must enter.
-
-    Stateless, JSON answers: each POST is one exchange, so any worker process can answer
-    it. DNS-rebinding protection (a check of ``Host``) is off: the tools act only for a
-    bearer token, never for a browser's cookies, and the site runs under any host name.
-    """
-    app = server.streamable_http_app(
-        streamable_http_path=path,
-        stateless_http=True,
-        json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    return app.routes[0], server.session_manager
