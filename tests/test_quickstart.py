@@ -7,6 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import delete, update
 
 from paperfeed.cli import main
 from paperfeed.config import Settings
@@ -14,7 +15,7 @@ from paperfeed.index.annotation_stage import annotate_pending
 from paperfeed.index.annotations import ANNOTATOR_VERSION
 from paperfeed.index.builder import lexical_folder
 from paperfeed.quickstart import ANNOTATIONS, BUNDLE
-from paperfeed.store import Store
+from paperfeed.store import Store, schema
 from paperfeed.store.annotations import fresh_annotations
 from paperfeed.store.loading import ingest_sources
 
@@ -42,9 +43,22 @@ def test_quickstart_loads_the_bundle_with_its_vectors(monkeypatch: pytest.Monkey
     # papers the arXiv crawl knows carry its categories, so cat: works on a fresh install
     filtered = json.loads(runner.invoke(main, ["search", "cat:cs.CL agents", "--json"]).output)
     assert filtered["hits"] and all("cs.CL" in hit["categories"] for hit in filtered["hits"])
-    # running it again changes nothing
+    # running it again changes nothing, but puts back a vector and keywords that went
+    store = Store(Settings.from_environment().database_url)
+    with store.engine.begin() as connection:
+        lost = connection.execute(
+            delete(schema.embeddings).where(schema.embeddings.c.paper_key == 1)
+        )
+        assert lost.rowcount == 1
+        connection.execute(
+            update(schema.papers).where(schema.papers.c.key == 2).values(annotated_hash=None)
+        )
     again = runner.invoke(main, ["quickstart", "--quiet"])
+    assert again.exit_code == 0, again.output
     assert "added 0, unchanged 9877" in again.output
+    assert "imported 1 bundled vectors; embedded 0 more; 9877 of 9877 papers" in again.output
+    assert len(fresh_annotations(store)) == 9877
+    store.close()
 
 
 @pytest.mark.realdata

@@ -16,9 +16,14 @@ from paperfeed.store.annotations import (
     AnnotationRow,
     fresh_annotations,
     keys_and_hashes,
+    keys_with_fresh_annotations,
     save_annotations,
 )
-from paperfeed.store.embedding_rows import iter_fresh_embeddings, save_embeddings
+from paperfeed.store.embedding_rows import (
+    iter_fresh_embeddings,
+    keys_with_fresh_vectors,
+    save_embeddings,
+)
 from paperfeed.store.loading import ingest_sources
 
 BUNDLE = Path(__file__).resolve().parent / "data" / "quickstart"
@@ -26,8 +31,9 @@ ANNOTATIONS = "annotations.json.gz"
 
 
 def import_bundled_annotations(store: Store, folder: Path = BUNDLE) -> int:
-    """Store the bundle's keywords and TL;DRs for papers whose text still matches, when
-    today's annotator made them (else the index stage makes them). Returns how many."""
+    """Store the bundle's keywords and TL;DRs for papers whose text still matches and
+    that have none for it yet, when today's annotator made them (else the index stage
+    makes them). Returns how many."""
     path = folder / ANNOTATIONS
     if not path.exists():
         return 0
@@ -35,10 +41,14 @@ def import_bundled_annotations(store: Store, folder: Path = BUNDLE) -> int:
     if bundle.get("annotator_version") != ANNOTATOR_VERSION:
         return 0
     stored = keys_and_hashes(store)
+    # a quick start run again rewrites none of them
+    fresh = keys_with_fresh_annotations(store)
     rows = [
         AnnotationRow(stored[arxiv_id][0], content_hash, keywords, tldr)
         for arxiv_id, (content_hash, keywords, tldr) in bundle["papers"].items()
-        if arxiv_id in stored and stored[arxiv_id][1] == content_hash
+        if arxiv_id in stored
+        and stored[arxiv_id][1] == content_hash
+        and stored[arxiv_id][0] not in fresh
     ]
     for start in range(0, len(rows), 2000):
         save_annotations(store, rows[start : start + 2000])
@@ -58,7 +68,8 @@ def export_bundled_annotations(store: Store, folder: Path = BUNDLE) -> int:
 
 
 def import_bundled_vectors(store: Store, folder: Path = BUNDLE) -> int:
-    """Store the bundle's vectors for papers whose text still matches. Returns how many."""
+    """Store the bundle's vectors for papers whose text still matches and that have no
+    vector of the bundle's model for it yet. Returns how many."""
     manifest_path = folder / "vectors.json"
     if not manifest_path.exists():
         return 0
@@ -67,12 +78,13 @@ def import_bundled_vectors(store: Store, folder: Path = BUNDLE) -> int:
     by_id = {arxiv_id: row for row, arxiv_id in enumerate(manifest["ids"])}
     # one read of every paper's key and hash: a read per paper took ~5 s of a quick start
     stored = keys_and_hashes(store)
+    fresh = keys_with_fresh_vectors(store, manifest["model"])  # none rewritten on a rerun
     keys: list[int] = []
     hashes: list[str] = []
     rows: list[int] = []
     for arxiv_id, row in by_id.items():
         key, content_hash = stored.get(arxiv_id, (0, ""))
-        if content_hash and content_hash == manifest["hashes"][row]:
+        if content_hash and content_hash == manifest["hashes"][row] and key not in fresh:
             keys.append(key)
             hashes.append(content_hash)
             rows.append(row)

@@ -122,3 +122,10 @@ def keys_and_hashes(store: Store) -> dict[str, tuple[int, str]]:
                 select(_papers.c.arxiv_id, _papers.c.key, _papers.c.content_hash)
             )
         }
+
+
+def keys_with_fresh_annotations(store: Store) -> set[int]:
+    """Keys of the papers annotated from their current text."""
+    statement = select(_papers.c.key).where(_papers.c.annotated_hash == _papers.c.content_hash)
+    with store.engine.connect() as connection:
+        return {int(key) for key in connection.scalars(statement)}

@@ -146,3 +146,17 @@ def count_fresh_embeddings(store: Store, model: str) -> int:
     )
     with store.engine.connect() as connection:
         return int(connection.scalar(statement) or 0)
+
+
+def keys_with_fresh_vectors(store: Store, model: str) -> set[int]:
+    """Keys of the papers whose vector for ``model`` matches their current text."""
+    statement = (
+        select(schema.embeddings.c.paper_key)
+        .join(schema.papers, schema.papers.c.key == schema.embeddings.c.paper_key)
+        .where(
+            schema.embeddings.c.model == model,
+            schema.embeddings.c.content_hash == schema.papers.c.content_hash,
+        )
+    )
+    with store.engine.connect() as connection:
+        return {int(key) for key in connection.scalars(statement)}
