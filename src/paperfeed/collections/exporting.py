@@ -21,18 +21,20 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rispy
-from bibtexparser import model
-from bibtexparser.entrypoint import write_string
-from bibtexparser.library import Library
-from bibtexparser.writer import BibtexFormat
 
 from paperfeed.ingest import fold_for_matching
 from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import StoredPaper
 from paperfeed.store.collections import Collection
+
+if TYPE_CHECKING:
+    from bibtexparser import model
+
+# bibtexparser is imported where a file is written: its LaTeX tables (pylatexenc) took
+# ~70 ms of every `paperfeed` command's start, most of which never touch BibTeX
 
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 # BibTeX's (LaTeX's) special characters in plain text, and what writes each as itself:
@@ -147,6 +149,8 @@ def _bibtex_name(name: str) -> str:
 
 
 def _bibtex_entry(paper: StoredPaper, key: str) -> model.Entry:
+    from bibtexparser import model
+
     fields = [
         ("title", _bibtex_text(paper.title)),
         ("author", " and ".join(_bibtex_name(name) for name in paper.authors)),
@@ -179,6 +183,10 @@ def _bibtex_entry(paper: StoredPaper, key: str) -> model.Entry:
 
 def to_bibtex(papers: Sequence[StoredPaper]) -> str:
     """A BibTeX file with one entry per paper."""
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library
+    from bibtexparser.writer import BibtexFormat
+
     keys = citation_keys(papers)
     library = Library([_bibtex_entry(paper, keys[paper.key]) for paper in papers])
     layout = BibtexFormat()  # type: ignore[no-untyped-call]

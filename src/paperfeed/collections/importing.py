@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import rispy
-from bibtexparser import model
-from bibtexparser.entrypoint import parse_string
 
 from paperfeed.accounts import check_rate
 from paperfeed.collections import (
@@ -32,6 +31,9 @@ from paperfeed.store import Store
 from paperfeed.store import collections as collection_rows
 from paperfeed.store.accounts import User
 from paperfeed.store.moderation import hidden_paper_keys
+
+if TYPE_CHECKING:
+    from bibtexparser import model
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ENTRIES = 5000
@@ -148,6 +150,9 @@ def _bibtex_value(entry: model.Entry, *names: str) -> str | None:
 
 def parse_bibtex(text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
     """The entries of a BibTeX file, and ``(label, reason)`` of blocks that failed to parse."""
+    from bibtexparser import model  # when a file comes: see ``exporting``
+    from bibtexparser.entrypoint import parse_string
+
     library = parse_string(text)
     references = [_bibtex_reference(entry) for entry in library.entries]
     failed = []
@@ -185,6 +190,8 @@ def _bibtex_reference(entry: model.Entry) -> Reference:
 
 def _without_enclosing(entry: model.Entry) -> model.Entry:
     """The entry with each value's ``{...}`` or ``"..."`` taken off, as parsing does."""
+    from bibtexparser import model
+
     fields = []
     for item in entry.fields:
         value = item.value
