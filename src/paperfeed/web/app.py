@@ -243,8 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.engine = SearchEngine(store, settings)
-    engine = app.state.engine
+    engine = app.state.engine = SearchEngine(store, settings)
     mcp = LazyMcpEndpoint(lambda: build_mcp_server(settings, store, engine))
     app.state.templates = make_templates()
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -61,6 +61,7 @@ class LazyMcpEndpoint:
 
     @property
     def built(self) -> bool:
+        """Whether a client has called, so the server is built."""
         return self._handler is not None
 
     @asynccontextmanager
