@@ -30,11 +30,10 @@ from paperfeed.ingest.identifiers import is_doi, url_id
 from paperfeed.models import StoredPaper
 from paperfeed.store.collections import Collection
 
-if TYPE_CHECKING:
-    from bibtexparser import model
-
 # bibtexparser is imported where a file is written: its LaTeX tables (pylatexenc) took
 # ~70 ms of every `paperfeed` command's start, most of which never touch BibTeX
+if TYPE_CHECKING:
+    from bibtexparser import model
 
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 # BibTeX's (LaTeX's) special characters in plain text, and what writes each as itself:

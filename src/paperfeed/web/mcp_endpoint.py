@@ -56,7 +56,8 @@ class LazyMcpEndpoint:
         self._tasks: TaskGroup | None = None
 
     def route(self) -> Route:
-        """The route to add to the site (every method: the handler answers 405 itself)."""
+        """The route to add to the site. It takes every method: the SDK's handler answers
+        one it does not serve (PUT, PATCH, a stateless DELETE) with 405."""
         return Route(self.path, endpoint=self)
 
     @property
