@@ -1,7 +1,7 @@
 """The one question the search engine asks of a vector store: the top-k papers for a vector.
 
 Two implementations: :class:`InProcessVectors` (the index files each replica loads:
-exact numpy below ``PAPERFEED_EXACT_SEARCH_LIMIT`` vectors, faiss HNSW above) and
+exact below ``PAPERFEED_EXACT_SEARCH_LIMIT`` vectors, faiss HNSW above) and
 :class:`paperfeed.index.pgvector_index.PgVectorSearch` (an HNSW index inside PostgreSQL,
 ``PAPERFEED_VECTOR_BACKEND=pgvector``). The engine fuses either's candidates with BM25F
 the same way.
