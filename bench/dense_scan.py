@@ -12,7 +12,7 @@ scan, which then reads only those rows). It also counts the answers that differ 
 the exact scan's beyond ties, and the searches whose bound failed (answered by the exact
 scan).
 
-Run:  python bench/dense_scan.py [--queries 300] [--rounds 6]
+Run:  python bench/dense_scan.py [--queries 300] [--rounds 6] [--rows 50000]
 """
 
 from __future__ import annotations
@@ -21,10 +21,14 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import http_load  # this folder's: the home, its distinct queries, its _machine.py loader
+
+if TYPE_CHECKING:
+    from paperfeed.index.vectors import VectorIndex
 
 
 def main() -> int:
@@ -33,6 +37,14 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=300, help="queries of each kind")
     parser.add_argument("--rounds", type=int, default=6, help="alternating chunks per way")
     parser.add_argument("--limit", type=int, default=100, help="nearest vectors a search")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=0,
+        help="grow the index to this many vectors, each copy of a paper's vector moved by "
+        "noise of norm ~0.3 and renormalised (how the scan scales up to "
+        "PAPERFEED_EXACT_SEARCH_LIMIT, 50,000); 0: the home's vectors as they are",
+    )
     machine_module.add_machine_arguments(parser)
     arguments = parser.parse_args()
     machine = machine_module.Machine.check(arguments)
@@ -48,6 +60,8 @@ def main() -> int:
         print(f"no exact in-process index under {settings.index_dir / 'dense'}", file=sys.stderr)
         return 2
     generator = np.random.default_rng(23)
+    if arguments.rows > len(index):
+        index = _grown(index, arguments.rows, generator)
     _, texts, _ = http_load.prepare(arguments.queries)
     print(f"embedding {len(texts)} queries with {index.model} ...", file=sys.stderr)
     embedder = load_embedder(index.model, threads=1, for_queries=True)
@@ -117,6 +131,21 @@ def main() -> int:
             )
     machine.report()
     return 0
+
+
+def _grown(index: VectorIndex, rows: int, generator: np.random.Generator) -> VectorIndex:
+    """``index`` with ``rows`` vectors: its own, then noisy copies of them under new keys."""
+    from paperfeed.index.vectors import VectorIndex  # noqa: F811 (the runtime import)
+
+    base = np.asarray(index.vectors)
+    copies = base[generator.integers(0, len(base), rows - len(base))]
+    noise = generator.normal(0, 0.3 / np.sqrt(base.shape[1]), copies.shape).astype(np.float32)
+    copies = copies + noise
+    copies /= np.linalg.norm(copies, axis=1, keepdims=True)
+    keys = np.arange(rows, dtype=np.int64) + int(index.keys.max()) + 1
+    keys[: len(base)] = index.keys
+    vectors = np.concatenate([base, copies]).astype(np.float32)
+    return VectorIndex.build(index.model, keys, vectors, exact_limit=rows)
 
 
 def _same_up_to_ties(
