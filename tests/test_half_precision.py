@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from paperfeed.index.half_precision import MIN_ROWS
 from paperfeed.index.vectors import VectorIndex, inner_products
 
-ROWS = MIN_ROWS + 1904
+ROWS = 3 * MIN_ROWS
 DIMENSION = 64
 
 
@@ -50,8 +50,15 @@ def assert_same_answer(
     found: tuple[NDArray[np.int64], NDArray[np.float32]],
     expected: tuple[NDArray[np.int64], NDArray[np.float32]],
 ) -> None:
+    """The same papers with the same scores, best first. Scores within a rounding of
+    each other (float32 sums in another order differ in the last bit) may come in either
+    order; no pair in ``expected`` is that close unless it is a tie."""
     np.testing.assert_allclose(found[1], expected[1], atol=1e-6)
-    assert found[0].tolist() == expected[0].tolist()
+    assert set(found[0].tolist()) == set(expected[0].tolist())
+    assert (np.diff(found[1]) <= 1e-6).all()
+    exact_score = dict(zip(expected[0].tolist(), expected[1].tolist(), strict=True))
+    for key, score in zip(found[0].tolist(), found[1].tolist(), strict=True):
+        assert abs(exact_score[key] - score) <= 1e-6, key
 
 
 @pytest.mark.parametrize("limit", [1, 10, 100, 400])
@@ -68,7 +75,7 @@ def test_a_filter_keeps_its_papers_only_and_the_answer_exact() -> None:
     index, queries = clustered_index(seed=11)
     generator = np.random.default_rng(3)
     allowed = np.zeros(int(index.keys.max()) + 1, np.bool_)
-    allowed[generator.choice(index.keys, 4000, replace=False)] = True
+    allowed[generator.choice(index.keys, 2 * MIN_ROWS, replace=False)] = True
     index.search(queries[0], 10)
     for query in queries:
         for limit in (10, 100):
@@ -78,15 +85,15 @@ def test_a_filter_keeps_its_papers_only_and_the_answer_exact() -> None:
     assert index.half_scan.made
 
 
-@pytest.mark.parametrize("limit", [2000, 4000])
+@pytest.mark.parametrize("limit", [4000, 7000])
 def test_a_filter_that_leaves_fewer_papers_than_the_shortlist(limit: int) -> None:
     index, queries = clustered_index()
     allowed = np.zeros(int(index.keys.max()) + 1, np.bool_)
-    allowed[index.keys[::2]] = True  # 3,000 papers: fewer than the shortlist's 4,000 or 5,999
+    allowed[index.keys[::2]] = True  # 6,144 papers: fewer than the shortlist's 8,000 or 12,288
     index.search(queries[0], 10)
     found = index.search(queries[1], limit, allowed)
     assert index.half_scan.made
-    assert len(found[0]) == min(limit, 3000) and allowed[found[0]].all()
+    assert len(found[0]) == min(limit, ROWS // 2) and allowed[found[0]].all()
     assert_same_answer(found, exact_answer(index, queries[1], limit, allowed))
 
 

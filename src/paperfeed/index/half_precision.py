@@ -28,7 +28,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 # Below this many vectors (6 MB of float32) the exact scan stays in the caches and is as
-# fast as the copy: no copy is made.
+# fast as the copy: no copy is made, and a filter that keeps fewer is scanned exactly
+# (over the 9,877 bundled vectors, a filter keeping 1 in 5 took 0.58 ms exactly and ~0.8
+# from the copy; over 50,000, where the exact scan copies 10,000 scattered rows, 8.5-9.7).
 MIN_ROWS = 4096
 # float32 summation over 384 dimensions in a different order: |error| <= d * 2**-24 * sum
 # |q_j x_j| <= ~2.3e-5 for unit vectors; this covers it with room.

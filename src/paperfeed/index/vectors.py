@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from paperfeed.index.half_precision import LazyHalfPrecisionScan, shortlist_size
+from paperfeed.index.half_precision import MIN_ROWS, LazyHalfPrecisionScan, shortlist_size
 
 # HNSW parameters (Malkov & Yashunin 2018): M=32 links a node, efSearch trades recall
 # for speed. On real all-MiniLM vectors (the bundled 9,877 papers, 150 SciFact claims as
@@ -221,8 +221,8 @@ class VectorIndex:
         is no copy yet or its bound cannot prove the shortlist holds the answer."""
         if self.hnsw is not None:
             return None  # too large to copy; its exact searches are the rare filtered ones
-        if allowed_rows is not None and 2 * int(allowed_rows.sum()) < len(allowed_rows):
-            return None  # the exact scan reads only the allowed rows: under half, it is cheaper
+        if allowed_rows is not None and int(allowed_rows.sum()) < MIN_ROWS:
+            return None  # the exact scan copies the allowed rows: this few stay in the caches
         scan = self.half_scan.get(self.vectors)
         if scan is None:
             return None
