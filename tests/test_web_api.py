@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pydantic
 
 from paperfeed.accounts import create_api_token, sign_up
 from paperfeed.ingest.text_cleaning import clean_text
 from paperfeed.store.accounts import count_votes, insert_user
 from paperfeed.store.loading import ingest_sources
+from paperfeed.web.api import JsonAnswer
 from running_site import LATEST_DAY, XSS_ID, Site, csrf_of
 
 TOP_PAPER = "2608.19880"  # EnvHarness, 163 upvotes, the top of 2026-08-21
@@ -442,3 +444,23 @@ def test_openapi_schema_and_self_hosted_docs_page(site: Site) -> None:
         for element in docs.text.split(tag)[1:]:
             element = element.split(">", 1)[0]
             assert "http:" not in element and "https:" not in element and "//" not in element
+
+
+def test_list_answers_are_written_as_fastapis_encoder_writes_them() -> None:
+    """The search, daily, trending and similar routes answer their own JSON: the bytes
+    FastAPI's checked encoding wrote, NaN and infinities as null (not JSON's invalid
+    ``NaN``), text as UTF-8, dates as ISO strings."""
+    value = [
+        {
+            "score": float("nan"),
+            "upvotes": float("inf"),
+            "title": "Kullback–Leibler, é",
+            "date": datetime(2024, 1, 2).date(),
+            "authors": ("A", "B"),
+            "nested": {"keywords": ["x"], "tldr": None},
+        }
+    ]
+    body = JsonAnswer(value).body
+    assert body == pydantic.TypeAdapter(list[dict[str, Any]]).dump_json(value)
+    assert json.loads(body)[0]["score"] is None
+    assert JsonAnswer(value).headers["content-type"] == "application/json"

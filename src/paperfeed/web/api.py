@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+import pydantic_core
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
@@ -65,6 +66,22 @@ class ErrorAnswer(BaseModel):
     detail: str
     error: str = Field(description="the same message, where huggingface_hub reads it")
 
+
+class JsonAnswer(Response):
+    """An answer of plain JSON values (dicts, lists, strings, numbers), written by
+    pydantic's encoder as FastAPI would write it, without first checking it against the
+    route's declared model: for a list of papers, FastAPI's check and copy cost three
+    times the encoding (0.83 against 0.27 ms for a search's 20 entries, ~80 KB). The
+    route keeps its ``response_model`` for the schema."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        # NaN and infinities as null, as FastAPI's encoder writes them (JSON has neither)
+        return pydantic_core.to_json(content, inf_nan_mode="null")
+
+
+PAPER_LIST: Any = list[dict[str, Any]]  # what the list routes declare they answer
 
 _ERRORS = {
     400: "a parameter is malformed (the detail names it and the value given)",
@@ -133,6 +150,7 @@ def _stored(request: Request, arxiv_id: str) -> Any:
     "/daily_papers",
     summary="The daily list, in the original site's JSON shape",
     responses=errors(400),
+    response_model=PAPER_LIST,
 )
 def daily_papers(
     request: Request,
@@ -152,7 +170,7 @@ def daily_papers(
     ] = "publishedAt",
     p: Annotated[int, Query(ge=0, le=MAX_PAGE, description="page, from 0")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="papers per page")] = DEFAULT_LIMIT,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The papers of a day, an ISO week or a month, most upvoted first (without one: the
     newest daily lists, newest first), ``limit`` at a time from page ``p``, as
     ``huggingface_hub``'s ``HfApi.list_daily_papers`` and ``hf papers ls`` ask: a list of
@@ -161,7 +179,7 @@ def daily_papers(
     query = DailyQuery(date, week, month, submitter, sort, p, limit)
     half_life = settings_of(request).trending_half_life_hours
     try:
-        return daily_entries(store_of(request), query, half_life)
+        return JsonAnswer(daily_entries(store_of(request), query, half_life))
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
 
@@ -206,19 +224,23 @@ def list_all_papers(
     return page.papers
 
 
-@router.get("/trending", summary="Papers ordered by time-decayed upvotes")
+@router.get(
+    "/trending", summary="Papers ordered by time-decayed upvotes", response_model=PAPER_LIST
+)
 def trending_papers(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200, description="how many papers")] = 50,
-) -> list[dict[str, Any]]:
+) -> Response:
     half_life = settings_of(request).trending_half_life_hours
     items = trending(store_of(request), half_life, limit=limit)
     comments = comment_totals(store_of(request), [item.paper for item in items])
-    return [
-        daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
-        | {"trendingScore": round(item.score, 4)}
-        for item in items
-    ]
+    return JsonAnswer(
+        [
+            daily_papers_entry(item.paper, item.upvotes, comments[item.paper.key])
+            | {"trendingScore": round(item.score, 4)}
+            for item in items
+        ]
+    )
 
 
 _SEARCH_PARAMETERS = """
@@ -318,6 +340,7 @@ def search_filters(
     "/papers/search",
     summary="Search, answered in the original site's shape",
     responses=errors(400),
+    response_model=PAPER_LIST,
 )
 def search_papers(
     request: Request,
@@ -334,7 +357,7 @@ def search_papers(
     cat: CATEGORIES = None,
     since: SINCE = None,
     until: UNTIL = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """The hybrid search's hits as the original site answers a search: a list of
     ``{paper: {id, authors: [{name}], publishedAt, title, summary, upvotes, ...},
     title, summary, publishedAt, numComments}``, best first (what ``huggingface_hub``'s
@@ -348,10 +371,15 @@ def search_papers(
         papers = hub_search(engine_of(request), search)
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
-    return paper_entries(store, papers)
+    return JsonAnswer(paper_entries(store, papers))
 
 
-@router.get("/search", summary="Hybrid lexical + semantic search, explained", responses=errors(400))
+@router.get(
+    "/search",
+    summary="Hybrid lexical + semantic search, explained",
+    responses=errors(400),
+    response_model=dict[str, Any],
+)
 def search_explained(
     request: Request,
     q: Q,
@@ -361,7 +389,7 @@ def search_explained(
     cat: CATEGORIES = None,
     since: SINCE = None,
     until: UNTIL = None,
-) -> dict[str, Any]:
+) -> Response:
     """``{query, total, total_exact, ranked, offset, notes, hits: [{id, title, authors,
     score, snippet, matched_terms, found_by, lexical_rank, semantic_rank, ...}]}``.
 
@@ -369,28 +397,33 @@ def search_explained(
     ``ranked`` is how many of them paging reaches (the ranked candidates)."""
     results = _run_search(request, q, limit, offset, sort, cat, since, until)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in results.hits])
-    return {
-        "query": results.query,
-        "total": results.total,
-        "total_exact": results.total_exact,
-        "ranked": results.pageable,
-        "offset": results.offset,
-        "notes": list(results.notes),
-        "close_match": results.close_match,
-        "hits": [hit_json(hit, upvotes[hit.paper.key]) for hit in results.hits],
-    }
+    return JsonAnswer(
+        {
+            "query": results.query,
+            "total": results.total,
+            "total_exact": results.total_exact,
+            "ranked": results.pageable,
+            "offset": results.offset,
+            "notes": list(results.notes),
+            "close_match": results.close_match,
+            "hits": [hit_json(hit, upvotes[hit.paper.key]) for hit in results.hits],
+        }
+    )
 
 
 @paper_router.get(
-    "/papers/{id:arxiv}/similar", summary="Papers most like this one", responses=errors(400, 404)
+    "/papers/{id:arxiv}/similar",
+    summary="Papers most like this one",
+    responses=errors(400, 404),
+    response_model=PAPER_LIST,
 )
 def similar_papers(
     request: Request, id: PAPER_ID, limit: Annotated[int, Query(ge=1, le=50)] = 10
-) -> list[dict[str, Any]]:
+) -> Response:
     paper = _stored(request, id)
     hits = engine_of(request).similar(paper.arxiv_id, limit)
     upvotes = total_upvotes(store_of(request), [hit.paper for hit in hits])
-    return [hit_json(hit, upvotes[hit.paper.key]) for hit in hits]
+    return JsonAnswer([hit_json(hit, upvotes[hit.paper.key]) for hit in hits])
 
 
 @paper_router.post(
