@@ -199,16 +199,16 @@ def daily_papers(
             },
         }
     },
+    response_model=PAPER_LIST,
 )
 def list_all_papers(
     request: Request,
-    response: Response,
     cursor: Annotated[
         str | None,
         Query(max_length=200, description="the cursor of the previous page's next link"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=LISTING_LIMIT, description="papers per page")] = 50,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Every stored paper in the original site's paper shape, most recently added first.
     Pages are linked as on the original site's listings: a ``Link: <...>; rel="next"``
     header (what ``huggingface_hub``'s paginator follows) whose opaque, signed ``cursor``
@@ -218,10 +218,11 @@ def list_all_papers(
         page = papers_page(store_of(request), secret, cursor, limit)
     except CursorError as error:
         raise HTTPException(400, str(error)) from None
+    answer = JsonAnswer(page.papers)
     if page.next_cursor is not None:
         following = request.url.include_query_params(cursor=page.next_cursor, limit=limit)
-        response.headers["Link"] = f'<{following}>; rel="next"'
-    return page.papers
+        answer.headers["Link"] = f'<{following}>; rel="next"'
+    return answer
 
 
 @router.get(
