@@ -228,7 +228,7 @@ class VectorIndex:
             return None
         count = shortlist_size(limit, len(self.keys))
         positions, lowest = scan.shortlist(query, count, allowed_rows)
-        # in row order, so that equal scores fall as in the exact scan (a stable sort)
+        # in row order, so that equal scores come out in key order (keys ascend with rows)
         positions = np.sort(positions)
         scores = inner_products(self.vectors[positions], query)
         order = np.argsort(-scores, kind="stable")[: min(limit, len(positions))]
