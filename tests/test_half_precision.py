@@ -4,6 +4,7 @@ is the exact scan's, with or without filters, from the second search on."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import faiss
 import numpy as np
@@ -153,3 +154,16 @@ def test_threads_searching_at_once_share_one_copy_and_keep_their_openmp_threads(
     assert index.half_scan.made
     index.search(queries[1], 50)  # in this thread too: its OpenMP threads are put back
     assert faiss.omp_get_max_threads() == threads_before
+
+
+def test_an_index_made_from_another_has_its_own_copy() -> None:
+    index, queries = clustered_index()
+    for query in queries[:2]:
+        index.search(query, 10)
+    assert index.half_scan.made
+    reversed_vectors = replace(index, vectors=np.ascontiguousarray(index.vectors[::-1]))
+    assert not reversed_vectors.half_scan.made
+    for query in queries[:3]:
+        assert_same_answer(
+            reversed_vectors.search(query, 10), exact_answer(reversed_vectors, query, 10, None)
+        )

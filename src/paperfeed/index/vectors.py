@@ -75,9 +75,10 @@ class VectorIndex:
     hnsw_keys: NDArray[np.int64] | None = None
     hnsw_added: int = 0  # entries the last build added to a reused graph
     ef_search: int = HNSW_EF_SEARCH
-    # exact searches shortlist from a float16 copy (see paperfeed.index.half_precision)
+    # exact searches shortlist from a float16 copy (see paperfeed.index.half_precision);
+    # never passed in, so an index made from another (``dataclasses.replace``) has its own
     half_scan: LazyHalfPrecisionScan = field(
-        default_factory=LazyHalfPrecisionScan, repr=False, compare=False
+        default_factory=LazyHalfPrecisionScan, init=False, repr=False, compare=False
     )
 
     @property
