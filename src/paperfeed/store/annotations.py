@@ -44,6 +44,10 @@ def _stale() -> ColumnElement[bool]:
     )
 
 
+def _fresh() -> ColumnElement[bool]:
+    return _papers.c.annotated_hash == _papers.c.content_hash
+
+
 def count_papers_to_annotate(store: Store) -> int:
     with store.engine.connect() as connection:
         return int(
@@ -103,7 +107,7 @@ def fresh_annotations(store: Store) -> list[tuple[str, str, list[str], str]]:
     current text (for the quick-start bundle)."""
     statement = (
         select(_papers.c.arxiv_id, _papers.c.content_hash, _papers.c.keywords, _papers.c.tldr)
-        .where(_papers.c.annotated_hash == _papers.c.content_hash)
+        .where(_fresh())
         .order_by(_papers.c.key)
     )
     with store.engine.connect() as connection:
@@ -126,6 +130,6 @@ def keys_and_hashes(store: Store) -> dict[str, tuple[int, str]]:
 
 def keys_with_fresh_annotations(store: Store) -> set[int]:
     """Keys of the papers annotated from their current text."""
-    statement = select(_papers.c.key).where(_papers.c.annotated_hash == _papers.c.content_hash)
+    statement = select(_papers.c.key).where(_fresh())
     with store.engine.connect() as connection:
         return {int(key) for key in connection.scalars(statement)}

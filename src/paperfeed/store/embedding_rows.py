@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select
 
 from paperfeed.store import schema
 from paperfeed.store.database import Store
@@ -106,6 +107,19 @@ def save_embeddings(
         connection.execute(schema.embeddings.insert(), rows)
 
 
+def _fresh_embeddings(model: str, *columns: Any) -> Select[Any]:
+    """``columns`` of the vectors of ``model`` made from their paper's current text."""
+    return (
+        select(*columns)
+        .select_from(schema.embeddings)
+        .join(schema.papers, schema.papers.c.key == schema.embeddings.c.paper_key)
+        .where(
+            schema.embeddings.c.model == model,
+            schema.embeddings.c.content_hash == schema.papers.c.content_hash,
+        )
+    )
+
+
 def iter_fresh_embeddings(
     store: Store, model: str, batch_size: int = 20_000
 ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float32]]]:
@@ -113,13 +127,8 @@ def iter_fresh_embeddings(
     last_key = 0
     while True:
         statement = (
-            select(schema.embeddings.c.paper_key, schema.embeddings.c.vector)
-            .join(schema.papers, schema.papers.c.key == schema.embeddings.c.paper_key)
-            .where(
-                schema.embeddings.c.model == model,
-                schema.embeddings.c.content_hash == schema.papers.c.content_hash,
-                schema.embeddings.c.paper_key > last_key,
-            )
+            _fresh_embeddings(model, schema.embeddings.c.paper_key, schema.embeddings.c.vector)
+            .where(schema.embeddings.c.paper_key > last_key)
             .order_by(schema.embeddings.c.paper_key)
             .limit(batch_size)
         )
@@ -135,28 +144,13 @@ def iter_fresh_embeddings(
 
 def count_fresh_embeddings(store: Store, model: str) -> int:
     """Papers whose vector for ``model`` matches their current text."""
-    statement = (
-        select(func.count())
-        .select_from(schema.embeddings)
-        .join(schema.papers, schema.papers.c.key == schema.embeddings.c.paper_key)
-        .where(
-            schema.embeddings.c.model == model,
-            schema.embeddings.c.content_hash == schema.papers.c.content_hash,
-        )
-    )
+    statement = _fresh_embeddings(model, func.count())
     with store.engine.connect() as connection:
         return int(connection.scalar(statement) or 0)
 
 
 def keys_with_fresh_vectors(store: Store, model: str) -> set[int]:
     """Keys of the papers whose vector for ``model`` matches their current text."""
-    statement = (
-        select(schema.embeddings.c.paper_key)
-        .join(schema.papers, schema.papers.c.key == schema.embeddings.c.paper_key)
-        .where(
-            schema.embeddings.c.model == model,
-            schema.embeddings.c.content_hash == schema.papers.c.content_hash,
-        )
-    )
+    statement = _fresh_embeddings(model, schema.embeddings.c.paper_key)
     with store.engine.connect() as connection:
         return {int(key) for key in connection.scalars(statement)}
