@@ -50,6 +50,19 @@ class KeyedNumbers(Mapping[int, Number]):
             return value
         raise KeyError(key)
 
+    def get_many(self, keys: Sequence[int]) -> list[Number | None]:
+        """The numbers of ``keys`` in their order, None where a key is absent: one search
+        for a page's keys (a lookup a key through ``Mapping.get``, which raises and
+        catches ``KeyError`` for each absent one, took ~4 us; a page makes 80)."""
+        wanted = np.asarray(keys, np.int64)
+        if not len(self._keys) or not len(wanted):
+            return [None] * len(wanted)
+        positions = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
+        found = (self._keys[positions] == wanted).tolist()
+        values = self._values[positions].tolist()
+        kind = self._kind
+        return [kind(value) if hit else None for value, hit in zip(values, found, strict=True)]
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._keys.tolist())
 
@@ -60,6 +73,14 @@ class KeyedNumbers(Mapping[int, Number]):
     def nbytes(self) -> int:
         """The bytes of its two arrays (what ``caching.approximate_bytes`` counts)."""
         return int(self._keys.nbytes + self._values.nbytes)
+
+
+def numbers_for(numbers: Mapping[int, Number], keys: Sequence[int]) -> list[Number | None]:
+    """``numbers.get(key)`` for each of ``keys``, in one search when ``numbers`` is a
+    ``KeyedNumbers`` (a ranking's scores, ranks and cosines)."""
+    if isinstance(numbers, KeyedNumbers):
+        return numbers.get_many(keys)
+    return [numbers.get(key) for key in keys]
 
 
 def candidate_rows(

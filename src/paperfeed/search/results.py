@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.models import Hit, SearchResults, StoredPaper
 from paperfeed.search.query import ParsedQuery
-from paperfeed.search.ranking import Ranking
+from paperfeed.search.ranking import Ranking, numbers_for
 from paperfeed.search.similar import make_hit
 from paperfeed.search.snippets import query_stems
 from paperfeed.store import Store
@@ -72,13 +72,17 @@ def page_of_results(
         papers.update(read_papers(missing))
     stems = query_stems_of(query) if page.snippets else None
     hits: list[Hit] = []
-    for key in shown:
+    for key, lexical_rank, semantic_rank, score, similarity in zip(
+        shown,
+        numbers_for(ranking.lexical_ranks, shown),
+        numbers_for(ranking.semantic_ranks, shown),
+        numbers_for(ranking.scores, shown),
+        numbers_for(ranking.similarities, shown),
+        strict=True,
+    ):
         paper = papers.get(key)
         if paper is None:
             continue  # deleted since the index was built
-        lexical_rank = ranking.lexical_ranks.get(key)
-        semantic_rank = ranking.semantic_ranks.get(key)
-        score = ranking.scores.get(key)
         if key in pinned_keys:
             found_by = "identifier"
         elif score is None:  # a lexical match past the candidates (a date order)
@@ -95,7 +99,7 @@ def page_of_results(
                 found_by,
                 lexical_rank,
                 semantic_rank,
-                ranking.similarities.get(key),
+                similarity,
             )
         )
     return SearchResults(
