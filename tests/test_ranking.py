@@ -7,7 +7,7 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from paperfeed.search.ranking import KeyedNumbers, numbers_for
+from paperfeed.search.ranking import KeyedNumbers, absent_from, numbers_for
 
 
 def _scores() -> KeyedNumbers[float]:
@@ -48,3 +48,16 @@ def test_numbers_for_a_random_page_matches_single_lookups() -> None:
     numbers = KeyedNumbers(keys, generator.random(1_100), float)
     page = [*keys[:10].tolist(), *generator.integers(0, 50_000, 10).tolist()]
     assert numbers_for(numbers, page) == [numbers.get(key) for key in page]
+
+
+def test_absent_from_agrees_with_isin() -> None:
+    generator = np.random.default_rng(8)
+    for size, among_size in ((100, 622), (100, 0), (0, 50), (7, 1), (300, 300)):
+        keys = generator.choice(2_000, size, replace=False).astype(np.int64)
+        among = generator.choice(2_000, among_size, replace=False).astype(np.int64)
+        expected = ~np.isin(keys, among)
+        assert absent_from(keys, among).tolist() == expected.tolist()
+    assert absent_from(np.array([5, 9], np.int64), np.array([9, 9, 1], np.int64)).tolist() == [
+        True,
+        False,
+    ]

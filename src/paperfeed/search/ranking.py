@@ -123,6 +123,18 @@ def proximity(
     return result
 
 
+def absent_from(keys: NDArray[np.int64], among: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of ``keys`` are not in ``among``, by a sort and a binary search: ``np.isin``
+    took ~100 us for a query's 100 dense keys among its ~600 lexical ones (numpy 2.4),
+    this ~10 us."""
+    if len(among) == 0:
+        return np.ones(len(keys), np.bool_)
+    ordered = np.sort(among)
+    positions = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
+    absent: NDArray[np.bool_] = ordered[positions] != keys
+    return absent
+
+
 def gather(
     store: Store,
     lexical: LexicalIndex | None,
@@ -156,7 +168,7 @@ def gather(
     dense_keys = np.empty(0, np.int64)
     if vectors is not None and query_vector is not None:
         dense_keys, _ = vectors.search(query_vector, dense_depth, filters)
-    extra = dense_keys[~np.isin(dense_keys, lexical_keys)]
+    extra = dense_keys[absent_from(dense_keys, lexical_keys)]
     keys = np.concatenate([lexical_keys, extra]).astype(np.int64)
     lexical_all = np.concatenate([lexical_scores, np.zeros(len(extra), np.float32)])
     if scores is not None and lexical is not None and len(extra):
