@@ -11,6 +11,7 @@ from paperfeed.store.source_accounts import (
     USER,
     accounts_named,
     record_accounts_in,
+    users_and_organizations,
 )
 
 
@@ -71,3 +72,31 @@ def test_a_name_the_table_cannot_hold_is_left_out_and_the_rest_kept(database_url
     assert accounts_named(store, USER, [too_long, "fine"]) == {
         "fine": {"name": "fine", "fullname": "Fine"}
     }
+
+
+def test_users_and_organizations_are_read_together_each_by_its_own_kind(
+    database_url: str,
+) -> None:
+    store = Store(database_url)
+    # a user and an organisation may share a name: each list finds only its own kind
+    twin_user = _user("Twin", "Twin The User")
+    twin_lab = SourceAccount(ORGANIZATION, "Twin", {"name": "twin-lab", "fullname": "Twin"})
+    labs = [
+        SourceAccount(ORGANIZATION, f"Lab {number}", {"name": f"lab-{number}"})
+        for number in range(600)
+    ]
+    papers = [_paper(0, twin_user, twin_lab)] + [
+        _paper(number + 1, lab) for number, lab in enumerate(labs)
+    ]
+    assert _record(store, papers) == 602
+    users, organizations = users_and_organizations(store, ["Twin", "", "nobody"], ["Twin"])
+    assert users == {"Twin": twin_user.profile}
+    assert organizations == {"Twin": twin_lab.profile}
+    # more organisations than a chunk, one user: every one is found once
+    users, organizations = users_and_organizations(
+        store, ["Twin"], [lab.name for lab in labs] + ["Lab 5", "Lab 404"]
+    )
+    assert users == {"Twin": twin_user.profile}
+    assert len(organizations) == 600 and organizations["Lab 599"] == {"name": "lab-599"}
+    assert users_and_organizations(store, [], []) == ({}, {})
+    assert accounts_named(store, ORGANIZATION, ["Twin"]) == {"Twin": twin_lab.profile}

@@ -18,12 +18,7 @@ from paperfeed.search.daily_listing import DailyQuery, daily_papers
 from paperfeed.search.feeds import FeedItem, total_upvotes
 from paperfeed.store import Store
 from paperfeed.store.paper_pages import papers_before_key
-from paperfeed.store.source_accounts import (
-    ORGANIZATION,
-    USER,
-    accounts_named,
-    local_submitters,
-)
+from paperfeed.store.source_accounts import local_submitters, users_and_organizations
 from paperfeed.web.presentation import Accounts, daily_papers_entry, paper_entry, paper_json
 
 SEARCH_LIMIT = 120  # the most /api/papers/search answers at once, as on the original site
@@ -39,16 +34,15 @@ def accounts_for(store: Store, papers: Sequence[StoredPaper]) -> Accounts:
     """What is known of these papers' submitters and organisations: the source's
     descriptions, and for a paper a user of this site submitted, that user's display
     name (their ``fullname`` here; the site keeps no avatars)."""
-    users = accounts_named(store, USER, [p.submitted_by or "" for p in papers])
+    users, organizations = users_and_organizations(
+        store, [p.submitted_by or "" for p in papers], [p.organization or "" for p in papers]
+    )
     local = local_submitters(store, [paper.key for paper in papers])
     for paper in papers:
         name = local.get(paper.key)
         if name is not None and name == paper.submitted_by:
             users[name] = {"name": name, "user": name, "fullname": name, "type": "user"}
-    return Accounts(
-        users=users,
-        organizations=accounts_named(store, ORGANIZATION, [p.organization or "" for p in papers]),
-    )
+    return Accounts(users=users, organizations=organizations)
 
 
 def feed_entries(store: Store, items: Sequence[FeedItem]) -> list[dict[str, Any]]:
