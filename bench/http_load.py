@@ -235,8 +235,32 @@ def free_port() -> int:
         return port
 
 
+# The settings of this environment the server is given: how it serves, never where its
+# data is or what it syncs (the home above is the data). Before, every PAPERFEED_
+# variable was dropped, so `PAPERFEED_PAGE_CACHE_SECONDS=0` or `PAPERFEED_SERVER_LOOP=
+# asyncio` on the command line changed nothing in the server.
+SERVING_SETTINGS = (
+    "PAPERFEED_PAGE_CACHE_SECONDS",
+    "PAPERFEED_SERVER_LOOP",
+    "PAPERFEED_SERVER_HTTP",
+    "PAPERFEED_SERVER_THREADS",
+    "PAPERFEED_QUERY_THREADS",
+    "PAPERFEED_QUERY_CACHE_SIZE",
+    "PAPERFEED_EMBED_SPINNING",
+    "PAPERFEED_EXACT_SEARCH_LIMIT",
+    "PAPERFEED_HNSW_EF_SEARCH",
+    "PAPERFEED_LOG_FORMAT",
+)
+
+
+def serving_settings() -> dict[str, str]:
+    """The ``SERVING_SETTINGS`` set in this environment."""
+    return {name: os.environ[name] for name in SERVING_SETTINGS if name in os.environ}
+
+
 def start_server(port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PAPERFEED_")}
+    environment |= serving_settings()
     environment |= {"PAPERFEED_HOME": str(HOME), "PAPERFEED_EMBED_MODEL": "minilm"}
     script = Path(sys.executable).parent / "paperfeed"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "paperfeed.cli"]
@@ -448,6 +472,8 @@ def main() -> int:
         f"paperfeed serve over HTTP: {os.cpu_count()} cores, {arguments.workers} workers, "
         f"{arguments.concurrency} keep-alive connections, {arguments.seconds:g} s or "
         f"{total} requests per row ({arguments.client} client), {papers} papers in the store",
+        "server settings: "
+        + (" ".join(f"{name}={value}" for name, value in serving_settings().items()) or "defaults"),
         f"{'endpoint':<24} {'workload':<14} {'requests':>8} {'req/s':>8} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'errors':>6} {'client cpu':>10} {'server cpu':>12} {'other cpu':>9}",
         *rows,
