@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import OrderedDict
 
 import pytest
 
@@ -128,3 +129,54 @@ def test_snippets_from_many_threads_while_the_text_cache_evicts(
     finally:
         sys.setswitchinterval(previous)
     assert not failures, failures[:3]
+
+
+def _split_by_pattern(text: str) -> tuple[list[str], list[int]]:
+    parts = snippets._ASCII_WORD_SPLIT.split(text)
+    bounds = [0]
+    for part in parts:
+        bounds.append(bounds[-1] + len(part))
+    return parts[1::2], bounds
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "word",
+        "  leading and trailing spaces  ",
+        "Ends with a word",
+        "(starts and ends with marks).",
+        "snake_case x86-64 GPT-4o: 3.5x faster; p<0.05 & 100% <b>bold</b>\ttab\nline",
+        "!!! ??? ...",
+        "a" * 300,
+    ],
+)
+def test_an_ascii_text_splits_by_its_bytes_as_by_the_pattern(text: str) -> None:
+    words, bounds = snippets._split_ascii(text)
+    assert (words, bounds.tolist()) == _split_by_pattern(text)
+
+
+def test_random_ascii_texts_split_alike_and_snippets_do_not_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    generator = random.Random(23)
+    alphabet = "abcXYZ019 _-.,;:()<>&'\"\t\n%$#@!"
+    texts = ["".join(generator.choices(alphabet, k=generator.randint(0, 900))) for _ in range(300)]
+    for text in texts:
+        words, bounds = snippets._split_ascii(text)
+        assert (words, bounds.tolist()) == _split_by_pattern(text), text
+    stems = query_stems(["abc 019 XYZ"])
+    long_texts = [text for text in texts if len(text) >= snippets._ASCII_BYTES_FROM]
+    for split_by in ("bytes", "pattern"):
+        # a cache of its own for each pass (put back afterwards): every text split afresh
+        monkeypatch.setattr(snippets, "_analysed", OrderedDict())
+        monkeypatch.setattr(snippets, "_analysed_total", 0)
+        if split_by == "bytes":
+            by_bytes = [describe_match("a title", text, stems) for text in long_texts]
+        else:
+            monkeypatch.setattr(snippets, "_ASCII_BYTES_FROM", 10**9)  # the pattern for all
+            assert [describe_match("a title", text, stems) for text in long_texts] == by_bytes
+    assert len(long_texts) > 100 and any(matched for _, matched in by_bytes)

@@ -11,6 +11,8 @@ from itertools import accumulate, compress
 from operator import sub
 from typing import NamedTuple
 
+import numpy as np
+
 from paperfeed.index.tokenizer import (
     ASCII_WORD_PATTERN,
     STOP_WORDS,
@@ -98,18 +100,46 @@ def _analysed_bytes(analysed: _Analysed) -> int:
 def _analyse(text: str) -> _Analysed:
     found = _analysed.get(text)
     if found is None:
-        parts = (_ASCII_WORD_SPLIT if text.isascii() else _WORD_SPLIT).split(text)
-        words = parts[1::2]
+        if text.isascii() and len(text) >= _ASCII_BYTES_FROM:
+            words, bounds = _split_ascii(text)
+        else:
+            parts = (_ASCII_WORD_SPLIT if text.isascii() else _WORD_SPLIT).split(text)
+            words = parts[1::2]
+            bounds = array("I", accumulate(map(len, parts), initial=0))
         # dict lookups in C (``map``); only words never seen before go through Python
         stems = tuple(map(_stem_of_word.get, words))
         if None in stems:
             stems = tuple(
                 known or _stem_word(word) for known, word in zip(stems, words, strict=True)
             )
-        bounds = array("I", accumulate(map(len, parts), initial=0))
         found = _Analysed(text, bounds, stems)  # type: ignore[arg-type]
         _keep(text, found)
     return found
+
+
+# An ASCII text's words and bounds from its bytes, for texts this long and longer (an
+# abstract: 20 instead of 41 us; a title is quicker by the regular expression).
+_ASCII_BYTES_FROM = 256
+# every byte that is not an ASCII letter or digit (``ASCII_WORD_PATTERN``) -> a space
+_SPACE_BETWEEN_WORDS = bytes(
+    byte if chr(byte).isascii() and chr(byte).isalnum() else ord(" ") for byte in range(256)
+)
+_BOUND = np.dtype(f"=u{array('I').itemsize}")  # the C unsigned int of ``array("I")``
+
+
+def _split_ascii(text: str) -> tuple[list[str], array[int]]:
+    """``text``'s words and the bounds ``_Analysed`` keeps, as the split by
+    ``_ASCII_WORD_SPLIT`` gives them: the bounds are where a run of letters and digits
+    starts or ends, between 0 and the text's length."""
+    spaced = text.encode("ascii").translate(_SPACE_BETWEEN_WORDS)
+    words = spaced.decode("ascii").split()
+    in_word = np.zeros(len(spaced) + 2, np.bool_)  # a non-word byte on either side
+    in_word[1:-1] = np.frombuffer(spaced, np.uint8) != ord(" ")
+    edges = np.flatnonzero(in_word[1:] != in_word[:-1]).astype(_BOUND)
+    bounds = array("I", [0])
+    bounds.frombytes(edges.tobytes())
+    bounds.append(len(text))
+    return words, bounds
 
 
 def _keep(text: str, found: _Analysed) -> None:
