@@ -109,3 +109,12 @@ def test_serve_names_a_loop_or_parser_that_is_not_installed(
             pytest.fail(f"paperfeed serve with {key}={value} (not installed) kept running")
     assert server.returncode == 1 and "Traceback" not in err, err
     assert f"{key}={value!r} needs the {value} package: pip install {value}" in err
+
+
+def test_serve_says_which_loop_and_parser_auto_runs() -> None:
+    from paperfeed.cli.serving import package_that_runs
+
+    assert package_that_runs("asyncio", "uvloop", "asyncio") == "asyncio"
+    assert package_that_runs("httptools", "httptools", "h11") == "httptools"
+    assert package_that_runs("auto", "pytest", "h11") == "pytest"  # installed: the faster one
+    assert package_that_runs("auto", "no_such_parser_installed", "h11") == "h11"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -104,7 +105,9 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]
     assert server.returncode == 0, output
-    assert f"paperfeed on http://127.0.0.1:{port}/ with 2 worker(s)" in output
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    assert f"paperfeed on http://127.0.0.1:{port}/ with 2 worker(s), {loop} and {parser}" in output
 
 
 def test_serve_names_a_port_in_use(settings: Settings) -> None:

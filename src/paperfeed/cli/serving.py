@@ -96,7 +96,9 @@ def serve(host: str, port: int, workers: int) -> None:
 
     try:
         click.echo(
-            f"paperfeed on http://{host}:{port}/ with {workers} worker(s) "
+            f"paperfeed on http://{host}:{port}/ with {workers} worker(s), "
+            f"{package_that_runs(settings.server_loop, 'uvloop', 'asyncio')} and "
+            f"{package_that_runs(settings.server_http, 'httptools', 'h11')} "
             "(API docs: /api/docs; Ctrl+C stops)"
         )
         serve_forever(
@@ -107,3 +109,11 @@ def serve(host: str, port: int, workers: int) -> None:
         )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+
+
+def package_that_runs(setting: str, faster: str, fallback: str) -> str:
+    """The event loop or HTTP parser a ``PAPERFEED_SERVER_*`` setting runs: ``auto`` is
+    the faster package where it is installed, as uvicorn picks it."""
+    if setting != "auto":
+        return setting
+    return faster if importlib.util.find_spec(faster) is not None else fallback
