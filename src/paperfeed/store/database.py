@@ -301,7 +301,9 @@ class Store:
         found: dict[int, StoredPaper] = {}
         with self.engine.connect() as connection:
             for batch in key_batches(keys):
-                for row in connection.execute(PAPERS_WITH_KEYS, {"keys": batch}):
+                # all rows at once: iterating the result fetched them one call at a time
+                # (a page's 20 papers: 0.43 instead of 0.45-0.53 ms)
+                for row in connection.execute(PAPERS_WITH_KEYS, {"keys": batch}).all():
                     paper = stored_paper_from_row(row)
                     found[paper.key] = paper
         return found
