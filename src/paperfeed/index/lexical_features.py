@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.lexical import LexicalIndex, QueryTerm
+from paperfeed.index.sorted_lookup import find_sorted
 from paperfeed.index.term_sequences import adjacent_pair_shares
 
 
@@ -67,8 +68,7 @@ def coverage(
             if start == end or len(docs) == 0:
                 continue
             local = ordered[start:end] - offset
-            at = np.minimum(np.searchsorted(docs, local), len(docs) - 1)
-            has[start:end] = docs[at] == local
+            has[start:end] = find_sorted(docs, local)[1]
         in_order += idf * has
     result[order] = in_order
     return (result / weight_sum if weight_sum > 0 else result).astype(np.float32)

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from paperfeed.index.lexical import LexicalIndex
 from paperfeed.index.lexical_types import Postings, QueryTerm, Segment
 from paperfeed.index.postings import best
+from paperfeed.index.sorted_lookup import find_sorted
 
 # Float32 sums in another order differ in the last bits: bounds get this much slack so a
 # pruning decision never depends on rounding.
@@ -91,8 +92,7 @@ def _probe(
         local = candidates[low:high] - offset
         if not len(local):
             continue
-        found = np.minimum(np.searchsorted(docs, local), len(docs) - 1)
-        present = docs[found] == local
+        found, present = find_sorted(docs, local)
         rows_parts.append(low + np.flatnonzero(present))
         value_parts.append(values[found[present]])
     if not rows_parts:

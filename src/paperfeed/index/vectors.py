@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paperfeed.index.half_precision import MIN_ROWS, LazyHalfPrecisionScan, shortlist_size
+from paperfeed.index.sorted_lookup import find_sorted
 
 # HNSW parameters (Malkov & Yashunin 2018): M=32 links a node, efSearch trades recall
 # for speed. On real all-MiniLM vectors (the bundled 9,877 papers, 150 SciFact claims as
@@ -153,14 +154,13 @@ class VectorIndex:
         """The vectors of ``keys`` as rows, NaN rows for keys without one."""
         if len(self.keys) == 0 or len(keys) == 0:
             return np.full((len(keys), self.dimension), np.nan, np.float32)
-        positions = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        positions, present = find_sorted(self.keys, keys)
         # one gather, then NaN over the (rare) keys without a vector: filling a NaN matrix
         # and scattering the found rows into it wrote every row twice (~0.5 vs ~0.28 ms
         # for a query's ~1,100 candidates)
         rows = np.take(self.vectors, positions, axis=0).astype(np.float32, copy=False)
-        missing = self.keys[positions] != keys
-        if missing.any():
-            rows[missing] = np.nan
+        if not present.all():
+            rows[~present] = np.nan
         return rows
 
     def vector_of(self, key: int) -> NDArray[np.float32] | None:

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from paperfeed.index import lexical_features
 from paperfeed.index.lexical import LexicalIndex, QueryTerm
+from paperfeed.index.sorted_lookup import find_sorted
 from paperfeed.index.vector_search import NO_FILTER, DenseFilter, VectorSearch
 from paperfeed.index.vectors import VectorIndex, inner_products
 from paperfeed.models import StoredPaper
@@ -57,11 +58,12 @@ class KeyedNumbers(Mapping[int, Number]):
         wanted = np.asarray(keys, np.int64)
         if not len(self._keys) or not len(wanted):
             return [None] * len(wanted)
-        positions = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
-        found = (self._keys[positions] == wanted).tolist()
+        positions, found = find_sorted(self._keys, wanted)
         values = self._values[positions].tolist()
         kind = self._kind
-        return [kind(value) if hit else None for value, hit in zip(values, found, strict=True)]
+        return [
+            kind(value) if hit else None for value, hit in zip(values, found.tolist(), strict=True)
+        ]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._keys.tolist())
@@ -129,10 +131,8 @@ def absent_from(keys: NDArray[np.int64], among: NDArray[np.int64]) -> NDArray[np
     this ~10 us."""
     if len(among) == 0:
         return np.ones(len(keys), np.bool_)
-    ordered = np.sort(among)
-    positions = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
-    absent: NDArray[np.bool_] = ordered[positions] != keys
-    return absent
+    _, present = find_sorted(np.sort(among), keys)
+    return ~present
 
 
 def gather(
