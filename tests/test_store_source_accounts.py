@@ -9,7 +9,6 @@ from paperfeed.store.source_accounts import (
     MAX_NAME,
     ORGANIZATION,
     USER,
-    accounts_named,
     record_accounts_in,
     users_and_organizations,
 )
@@ -39,9 +38,9 @@ def test_accounts_are_added_then_only_changed_ones_rewritten(database_url: str) 
     first = [_paper(number, _user(f"user{number}", f"User {number}"), lab) for number in range(700)]
     # a chunk's worth and more: 700 users and one organisation, named by 700 papers
     assert _record(store, first) == 701
-    users = accounts_named(store, USER, [f"user{number}" for number in range(700)])
+    users, _ = users_and_organizations(store, [f"user{number}" for number in range(700)], [])
     assert len(users) == 700 and users["user42"] == {"name": "user42", "fullname": "User 42"}
-    assert accounts_named(store, ORGANIZATION, ["A Lab"]) == {"A Lab": lab.profile}
+    assert users_and_organizations(store, [], ["A Lab"])[1] == {"A Lab": lab.profile}
 
     # the same descriptions again write nothing
     assert _record(store, first) == 0
@@ -52,7 +51,7 @@ def test_accounts_are_added_then_only_changed_ones_rewritten(database_url: str) 
         _paper(3, _user("newcomer", "New Comer"), lab),
     ]
     assert _record(store, again) == 3
-    found = accounts_named(store, USER, ["user1", "user2", "user3", "newcomer", "nobody"])
+    found, _ = users_and_organizations(store, ["user1", "user2", "user3", "newcomer", "nobody"], [])
     assert {name: profile["fullname"] for name, profile in found.items()} == {
         "user1": "Renamed At Last",
         "user2": "Renamed Twice",
@@ -69,7 +68,7 @@ def test_a_name_the_table_cannot_hold_is_left_out_and_the_rest_kept(database_url
         _paper(2, _user("nul\x00name", "Has A NUL")),
     ]
     assert _record(store, papers) == 1
-    assert accounts_named(store, USER, [too_long, "fine"]) == {
+    assert users_and_organizations(store, [too_long, "fine"], [])[0] == {
         "fine": {"name": "fine", "fullname": "Fine"}
     }
 
@@ -99,4 +98,4 @@ def test_users_and_organizations_are_read_together_each_by_its_own_kind(
     assert users == {"Twin": twin_user.profile}
     assert len(organizations) == 600 and organizations["Lab 599"] == {"name": "lab-599"}
     assert users_and_organizations(store, [], []) == ({}, {})
-    assert accounts_named(store, ORGANIZATION, ["Twin"]) == {"Twin": twin_lab.profile}
+    assert users_and_organizations(store, [], ["Twin"]) == ({}, {"Twin": twin_lab.profile})

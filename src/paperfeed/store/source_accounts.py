@@ -99,14 +99,6 @@ _SUBMITTERS_OF_PAPERS = (
 )
 
 
-def accounts_named(store: Store, kind: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored profiles of accounts of ``kind`` by name; names not stored are absent."""
-    users, organizations = users_and_organizations(
-        store, names if kind == USER else (), names if kind == ORGANIZATION else ()
-    )
-    return users if kind == USER else organizations
-
-
 def users_and_organizations(
     store: Store, users: Sequence[str], organizations: Sequence[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:

@@ -66,7 +66,7 @@ def _timestamp(*days: str | None) -> str | None:
 @dataclass(frozen=True)
 class Accounts:
     """The source's descriptions of the submitters and organisations of some papers
-    (``store.source_accounts.accounts_named``): users by handle, organisations by
+    (``store.source_accounts.users_and_organizations``): users by handle, organisations by
     display name. Empty when none are stored: then only the names papers hold are sent."""
 
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
