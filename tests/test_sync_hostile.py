@@ -253,13 +253,29 @@ def test_a_sync_stopped_by_ctrl_c_is_recorded_as_interrupted(
         monkeypatch.setenv("PAPERFEED_ARXIV_OAI_URL", "")
         monkeypatch.setenv("PAPERFEED_SYNC_TIMEOUT_SECONDS", "60")
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-        command = [sys.executable, "-m", "paperfeed.cli", "sync", "daily-papers", "--quiet"]
+        # Ctrl+C as a terminal sends it: to a process whose SIGINT is not ignored. A shell
+        # without job control starts its background commands (the test run among them)
+        # with SIGINT ignored, which the sync would inherit and Python would keep.
+        command = [
+            sys.executable,
+            "-c",
+            "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "runpy.run_module('paperfeed.cli', run_name='__main__')",
+            "sync",
+            "daily-papers",
+            "--quiet",
+        ]
         with subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True) as run:
             silent.settimeout(30)
             connection, _ = silent.accept()  # the sync is waiting for its answer now
             run.send_signal(stop)
-            _, err = run.communicate(timeout=30)
-            connection.close()
+            try:
+                _, err = run.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                run.kill()  # a failure, not a run that waits on the sync for ever
+                pytest.fail(f"paperfeed sync kept running after {stop.name}")
+            finally:
+                connection.close()
     assert run.returncode != 0 and "Traceback" not in err, err
     stats = CliRunner().invoke(main, ["stats"])
     assert "daily-papers FAILED at" in stats.stdout, stats.stdout
