@@ -103,3 +103,31 @@ def test_the_endpoint_refuses_to_answer_outside_the_sites_lifespan(settings: Set
     with pytest.raises(RuntimeError, match="lifespan"):
         anyio.run(call)
     assert not endpoint.built
+
+
+def test_mcp_takes_only_post_and_says_so(settings: Settings) -> None:
+    """The server is stateless: a GET (an SSE stream with nothing to carry, held open until
+    the client leaves) and a DELETE (no session to end) are refused at once with 405 and
+    an ``Allow`` naming POST, as the MCP transport lets a server answer."""
+    app = create_app(settings)
+    endpoint = _mcp_endpoint(app)
+    sse = {"Accept": "text/event-stream"}
+
+    async def call() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://site") as http:
+            with anyio.fail_after(10):  # an SSE stream opened by mistake never ends
+                return [
+                    await http.get("/mcp", headers=sse),
+                    await http.delete("/mcp", headers=sse),
+                    await http.put("/mcp", json=LIST_TOOLS, headers=HEADERS),
+                    await http.patch("/mcp", json=LIST_TOOLS, headers=HEADERS),
+                    await http.options("/mcp"),
+                ]
+
+    *refused, options = anyio.run(call)
+    for answer in refused:
+        assert answer.status_code == 405, (answer.request.method, answer.text)
+        assert answer.headers["allow"] == "OPTIONS, POST", answer.request.method
+    assert options.status_code == 204 and options.headers["allow"] == "OPTIONS, POST"
+    assert not endpoint.built  # refused by the route, before the server is built

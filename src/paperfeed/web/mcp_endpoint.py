@@ -56,9 +56,12 @@ class LazyMcpEndpoint:
         self._tasks: TaskGroup | None = None
 
     def route(self) -> Route:
-        """The route to add to the site. It takes every method: the SDK's handler answers
-        one it does not serve (PUT, PATCH, a stateless DELETE) with 405."""
-        return Route(self.path, endpoint=self)
+        """The route to add to the site: POST only. The server is stateless (each POST is
+        one exchange), so it has no session to end with DELETE and nothing to send on the
+        SSE stream a GET would open; such a stream would hold its connection until the
+        client left. The MCP transport lets a server refuse that GET with 405, which the
+        SDK's clients expect; the 405 names POST in ``Allow`` (RFC 9110 section 15.5.6)."""
+        return Route(self.path, endpoint=self, methods=["POST"])
 
     @property
     def built(self) -> bool:
