@@ -19,9 +19,16 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+# httpx's default is 5 s. A full run shares 2 cores among 3 test workers and the servers
+# they start: one GET /forgot-password once took 5.7 s there, and the test failed on a
+# timeout, not on what it checks. A server that truly hangs still fails the test.
+TIMEOUT_SECONDS = 30.0
+
+
 def http_client(**options: Any) -> httpx.Client:
-    """``httpx.Client(**options)`` with the shared TLS context (unless ``verify`` is given)."""
-    return httpx.Client(**{"verify": _tls_context(), **options})
+    """``httpx.Client(**options)`` with the shared TLS context (unless ``verify`` is given)
+    and a 30 s timeout (unless ``timeout`` is)."""
+    return httpx.Client(**{"verify": _tls_context(), "timeout": TIMEOUT_SECONDS, **options})
 
 
 def http_get(url: str, **options: Any) -> httpx.Response:

@@ -42,7 +42,7 @@ def _set(client: httpx.Client, path: str, password: str) -> httpx.Response:
 
 
 def test_a_forgotten_password_is_reset_by_mail(site: Site) -> None:
-    inbox = Inbox(delay=1.5)  # a slow mail server: the answer must not wait for it
+    inbox = Inbox(delay=3.0)  # a slow mail server: the answer must not wait for it
     with smtp_server(inbox) as port:
         mailing = replace(site.settings, smtp_host="127.0.0.1", smtp_port=port)
         with serve(mailing) as url:
@@ -52,18 +52,18 @@ def test_a_forgotten_password_is_reset_by_mail(site: Site) -> None:
                 assert sign_in(laptop, "ada@example.org", OLD).status_code == 303
             with http_client(base_url=url) as visitor:
                 assert 'href="/forgot-password">Forgot password?' in visitor.get("/signin").text
-                started = time.monotonic()
                 known = _ask(visitor, "Ada@Example.org.")  # another spelling of the address
-                known_seconds = time.monotonic() - started
-                started = time.monotonic()
+                # the answer came before the mail server had taken the mail (it holds each
+                # one 3 s): the look-up and the mail run after the answer, so the answer
+                # neither waits for the mail server nor tells by its time that the address
+                # is known (an order, not a duration: a loaded machine cannot fail it)
+                assert inbox.messages == []
                 unknown = _ask(visitor, "nobody@example.org")
-                unknown_seconds = time.monotonic() - started
-                # the same answer, and neither waited for the 1.5 s mail server
+                # the same answer
                 assert known.status_code == unknown.status_code == 200
                 assert known.text.replace("Ada@Example.org.", "X") == unknown.text.replace(
                     "nobody@example.org", "X"
                 )
-                assert known_seconds < 1.5 and unknown_seconds < 1.5
                 inbox.wait_for(1)
                 time.sleep(2)  # nothing else arrives: the unknown address got no mail
                 assert len(inbox.messages) == 1
