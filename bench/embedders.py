@@ -327,8 +327,9 @@ def format_table(rows: Sequence[Row], query_sets: list[QuerySet], timed: str) ->
     lines = [f"speed timed on {timed}, {chunks} chunks of up to {CHUNK} docs, variants in turns"]
     lines += [header, rule]
     for r in rows:
-        ratio = r.docs_per_second / reference.docs_per_second if reference else float("nan")
-        line = f"| {r.variant} | {r.docs_per_second:.1f} | {r.cpu_ms_per_doc:.1f} | {ratio:.2f} |"
+        # without the st variant there is nothing to divide by: "-", as in the chunk column
+        ratio = f"{r.docs_per_second / reference.docs_per_second:.2f}" if reference else "-"
+        line = f"| {r.variant} | {r.docs_per_second:.1f} | {r.cpu_ms_per_doc:.1f} | {ratio} |"
         line += f" {chunk_ratios(r, reference)} |"
         for query_set in query_sets:
             first, second = (r.quality or {})[query_set.name]

@@ -52,6 +52,9 @@ def test_table_shows_each_variant_and_its_spread_against_the_reference() -> None
     assert "3 chunks" in table and "variants in turns" in table
     assert "| st | 10.0 | 100.0 | 1.00 | 1.00 (1.00-1.00) |" in table
     assert "| minilm | 25.0 | 40.0 | 2.50 | 2.50 (2.00-3.00) | 0.8100 | 0.9000 |" in table
+    # without st, no ratios: a dash, not "nan"
+    alone = embedders.format_table(rows[1:], [query_set], "SciFact")
+    assert "| minilm | 25.0 | 40.0 | - | - | 0.8100 | 0.9000 |" in alone and "nan" not in alone
 
 
 @pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/data/eval/beir_scifact")
