@@ -378,7 +378,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--threads", type=int, default=0, help="0 = all cores")
     parser.add_argument(
-        "--save-vectors", type=Path, help="write the SciFact vectors of variant 'minilm' here"
+        "--save-vectors",
+        type=Path,
+        help="write the SciFact vectors of the first minilm variant (minilm, minilm@224...) here",
     )
     parser.add_argument(
         "--against-vectors",
@@ -418,12 +420,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     rows, scifact = run_variants(names, query_sets, args.threads, timed)
     against: list[str] = []
+    saved = False  # the first minilm variant's vectors (minilm, minilm@224, ...)
     for name in names:
         if name not in scifact:
             continue
         vectors, queries = scifact[name]
-        if name == "minilm" and args.save_vectors:
+        if name.partition("@")[0] == "minilm" and args.save_vectors and not saved:
             save_vectors(args.save_vectors, query_sets[0], vectors, args.data)
+            saved = True
         if args.against_vectors:
             ndcg, recall = against_saved(args.against_vectors, query_sets[0], queries)
             against.append(
