@@ -129,9 +129,11 @@ def _settings(home: Path, model: str) -> Settings:
 FIELDS = ("keys", "lexical", "cosine", "coverage", "proximity", "lexical_order", "dense_order")
 
 
-def _cache_path(name: str, cases: list[Case], use_dense: bool) -> Path:
+def _cache_path(name: str, cases: list[Case], use_dense: bool, home: Path) -> Path:
+    """Where the candidates of ``cases`` on the home ``home`` are kept: a home of other
+    vectors (``--scifact-vectors``) gets its own file."""
     digest = hashlib.sha256(
-        json.dumps([CACHE_VERSION, use_dense] + [c.text for c in cases]).encode()
+        json.dumps([CACHE_VERSION, use_dense, home.name] + [c.text for c in cases]).encode()
     ).hexdigest()[:16]
     return OUT / "candidates" / f"{name.replace(' ', '_').replace(',', '')}-{digest}.npz"
 
@@ -180,7 +182,7 @@ def prepare(
     engine: SearchEngine, name: str, metric: str, cases: list[Case], use_dense: bool = True
 ) -> Prepared:
     """Gather every case's candidates (or read them back from bench/out/candidates)."""
-    path = _cache_path(name, cases, use_dense)
+    path = _cache_path(name, cases, use_dense, engine.settings.home)
     vectors = engine.vectors if use_dense else None
     if REUSE[0] and path.exists():
         found_all, relevant = _load(path)
@@ -235,8 +237,16 @@ def table(
 
 
 def build_scifact(model: str, vectors_folder: Path) -> SearchEngine:
-    """A paperfeed home holding the SciFact corpus and its vectors."""
-    home = OUT / f"scifact_home_{model.replace(':', '_')}"
+    """A paperfeed home holding the SciFact corpus and its vectors: one home for each
+    vectors file (re-used while that file is unchanged), so that other vectors
+    (``--scifact-vectors``, e.g. from another token window) are not ranked as the first."""
+    vectors_file = vectors_folder / "vectors.npy"
+    vectors_digest = (
+        hashlib.sha256(vectors_file.read_bytes()).hexdigest()[:12]
+        if vectors_file.exists()
+        else "no_vectors"
+    )
+    home = OUT / f"scifact_home_{model.replace(':', '_')}_{vectors_digest}"
     settings = _settings(home, model)
     store = Store(settings.database_url)
     if store.count_papers() == 0:
