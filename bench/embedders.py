@@ -420,14 +420,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     rows, scifact = run_variants(names, query_sets, args.threads, timed)
     against: list[str] = []
-    saved = False  # the first minilm variant's vectors (minilm, minilm@224, ...)
+    # the vectors saved are the first minilm variant's (minilm, minilm@224, ...)
+    to_save = next((name for name in names if name.partition("@")[0] == "minilm"), None)
     for name in names:
         if name not in scifact:
             continue
         vectors, queries = scifact[name]
-        if name.partition("@")[0] == "minilm" and args.save_vectors and not saved:
+        if name == to_save and args.save_vectors:
             save_vectors(args.save_vectors, query_sets[0], vectors, args.data)
-            saved = True
         if args.against_vectors:
             ndcg, recall = against_saved(args.against_vectors, query_sets[0], queries)
             against.append(

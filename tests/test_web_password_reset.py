@@ -54,9 +54,9 @@ def test_a_forgotten_password_is_reset_by_mail(site: Site) -> None:
                 assert 'href="/forgot-password">Forgot password?' in visitor.get("/signin").text
                 known = _ask(visitor, "Ada@Example.org.")  # another spelling of the address
                 # the answer came before the mail server had taken the mail (it holds each
-                # one 3 s): the look-up and the mail run after the answer, so the answer
-                # neither waits for the mail server nor tells by its time that the address
-                # is known (an order, not a duration: a loaded machine cannot fail it)
+                # one 3 s): the look-up and the mail run after the answer, so it does not
+                # wait for the mail server. An order, not a duration: only a test process
+                # stalled for 3 s between the answer and this line could miss it.
                 assert inbox.messages == []
                 unknown = _ask(visitor, "nobody@example.org")
                 # the same answer
