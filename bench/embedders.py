@@ -50,6 +50,7 @@ from _cpu_features import PRESETS, hidden_description, hide_cpu_features
 from _machine import Machine, add_machine_arguments, cores, cpu_description
 from paperfeed.index.embedder import (
     BUNDLED_MODELS_DIR,
+    EmbedderError,
     OnnxEmbedder,
     embedding_text,
     load_embedder,
@@ -207,14 +208,22 @@ def make_variant(variant: str, threads: int) -> tuple[Callable[[Sequence[str]], 
     if name == "st":
         return _sentence_transformers(window, threads), calls
     spec = {"minilm": "minilm", "fp32": f"onnx:{EXPORT_DIR / 'fp32'}"}.get(name, name)
-    embedder = load_embedder(
-        spec,
-        threads=threads,
-        max_tokens=window,
-        spinning="spin" in options,
-        # a query embedder's arrangement: one call at a time, its threads sharing it
-        for_queries="intra" in options,
-    )
+    try:
+        embedder = load_embedder(
+            spec,
+            threads=threads,
+            max_tokens=window,
+            spinning="spin" in options,
+            # a query embedder's arrangement: one call at a time, its threads sharing it
+            for_queries="intra" in options,
+        )
+    except EmbedderError as error:
+        hint = (
+            "; scripts/export_minilm_onnx.py writes it (docs/benchmarks.md), or leave 'fp32' out"
+            if name == "fp32"
+            else ""
+        )
+        raise SystemExit(f"variant {variant!r}: {error}{hint}") from None
     if isinstance(embedder, OnnxEmbedder) and "b32" in options:
         embedder.batch_rows = 32
     return embedder.embed, calls
@@ -282,15 +291,21 @@ class Variant:
     chunk_rates: list[float] = field(default_factory=list)
 
 
-def run_variants(
-    names: Sequence[str], query_sets: list[QuerySet], threads: int, timed: str
-) -> tuple[list[Row], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """A row per variant, and each variant's SciFact document and query vectors."""
+def make_variants(names: Sequence[str], threads: int) -> list[Variant]:
+    """Each variant loaded and warmed up (session start-up is not timed); a variant that
+    cannot be made stops the run before any data is read."""
     variants = []
     for name in names:
         embed, calls = make_variant(name, threads)
         embed(["warm-up so that session start-up is not timed"] * 4)
         variants.append(Variant(name, embed, calls))
+    return variants
+
+
+def run_variants(
+    variants: Sequence[Variant], query_sets: list[QuerySet], timed: str
+) -> tuple[list[Row], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """A row per variant, and each variant's SciFact document and query vectors."""
     rows = [Row(variant.name, quality={}) for variant in variants]
     scifact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for query_set in query_sets:
@@ -407,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.time_known_items and args.skip_known_items:
         parser.error("--time-known-items needs the known items: drop --skip-known-items")
     machine = Machine.check(args)
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    variants = make_variants(names, args.threads)
     query_sets = [load_scifact(args.data, args.limit_docs)]
     if not args.skip_known_items:
         query_sets.append(load_known_items(args.sample, args.limit_docs))
@@ -417,8 +434,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{len(query_set.query_texts)} queries",
             file=sys.stderr,
         )
-    names = [v.strip() for v in args.variants.split(",") if v.strip()]
-    rows, scifact = run_variants(names, query_sets, args.threads, timed)
+    rows, scifact = run_variants(variants, query_sets, timed)
     against: list[str] = []
     # the vectors saved are the first minilm variant's (minilm, minilm@224, ...)
     to_save = next((name for name in names if name.partition("@")[0] == "minilm"), None)

@@ -97,3 +97,25 @@ def test_an_option_it_does_not_know_is_refused_by_name(variant: str) -> None:
     # an option once ignored silently timed the default under another name
     with pytest.raises(SystemExit, match=re.escape(f"variant '{variant}'")):
         embedders.make_variant(variant, 1)
+
+
+def test_a_model_that_is_not_there_is_named_before_any_data_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the default variants include fp32, which only scripts/export_minilm_onnx.py writes:
+    # a run without it used to read both corpora, then stop on a traceback
+    monkeypatch.setattr(embedders, "EXPORT_DIR", tmp_path)
+    with pytest.raises(SystemExit, match=r"variant 'fp32@128': .*export_minilm_onnx\.py"):
+        embedders.make_variant("fp32@128", 1)
+    missing = tmp_path / "nowhere"
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "embedders.py"), "--variants", f"hashing,onnx:{missing}"]
+        + ["--limit-docs", "40", "--force"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"variant 'onnx:{missing}': embedding model file not found" in done.stderr
+    assert "Traceback" not in done.stderr and "[embedders] SciFact" not in done.stderr
