@@ -194,6 +194,28 @@ def test_unknown_paper_is_a_404_page(site: Site) -> None:
     )
 
 
+def test_a_papers_form_addresses_answer_get_with_405_naming_post(site: Site) -> None:
+    """The upvote, comment and not-for-me forms post to /papers/<id>/<action>; a GET there
+    (a bookmarked or retyped address) is a 405 naming POST, not a 404 saying that
+    "<id>/upvote" is not an arXiv id. Ids with slashes still reach their page."""
+    actions = ("upvote", "comments", "not-for-me")
+    with site.client() as client:
+        gets = [client.get(f"/papers/2608.19880/{action}") for action in actions]
+        heads = [client.head(f"/papers/2608.19880/{action}") for action in actions]
+        options = client.options("/papers/2608.19880/upvote")
+        page_options = client.options("/papers/2608.19880")
+        old_style = client.get("/papers/hep-th/9901001")  # not in the store: its own 404
+        posted = client.post("/papers/2608.19880/upvote", data={"next": "/search"})
+    for answer in gets + heads:
+        assert answer.status_code == 405, (answer.request.url, answer.status_code)
+        assert answer.headers["allow"] == "OPTIONS, POST", answer.request.url
+        assert "not an arXiv id" not in answer.text
+    assert options.status_code == 204 and options.headers["allow"] == "OPTIONS, POST"
+    assert page_options.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert old_style.status_code == 404 and "no paper hep-th/9901001" in old_style.text
+    assert posted.status_code == 303 and posted.headers["location"].startswith("/signin")
+
+
 def test_sign_up_vote_withdraw_and_sign_out(site: Site) -> None:
     with site.client() as client:
         _sign_up(client)

@@ -21,6 +21,7 @@ from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trendin
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
 from paperfeed.store.subscriptions import Subscription, owned_subscriptions
+from paperfeed.web import schema_hints  # noqa: F401  (registers {arxiv_id:paper_page})
 from paperfeed.web.api import search_filters
 from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
@@ -188,7 +189,7 @@ def _search_trend(
     return trend_chart(trend)
 
 
-@paper_router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
+@paper_router.get("/papers/{arxiv_id:paper_page}", response_class=HTMLResponse)
 def paper_page(request: Request, arxiv_id: str) -> Response:
     if wants_markdown(request):  # agents and `hf papers read` ask for the paper as markdown
         return markdown_answer(request, engine_of(request), arxiv_id)
