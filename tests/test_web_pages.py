@@ -194,26 +194,36 @@ def test_unknown_paper_is_a_404_page(site: Site) -> None:
     )
 
 
-def test_a_papers_form_addresses_answer_get_with_405_naming_post(site: Site) -> None:
-    """The upvote, comment and not-for-me forms post to /papers/<id>/<action>; a GET there
-    (a bookmarked or retyped address) is a 405 naming POST, not a 404 saying that
-    "<id>/upvote" is not an arXiv id. Ids with slashes still reach their page."""
-    actions = ("upvote", "comments", "not-for-me")
+def test_a_papers_form_addresses_opened_as_pages_lead_to_the_paper(site: Site) -> None:
+    """The upvote, comment and not-for-me forms post to /papers/<id>/<action>; that address
+    opened as a page (bookmarked, typed) leads to the paper, not to a 404 saying that
+    "<id>/upvote" is not an arXiv id. Ids with slashes still reach their own page."""
     with site.client() as client:
-        gets = [client.get(f"/papers/2608.19880/{action}") for action in actions]
-        heads = [client.head(f"/papers/2608.19880/{action}") for action in actions]
-        options = client.options("/papers/2608.19880/upvote")
-        page_options = client.options("/papers/2608.19880")
+        gets = {
+            action: client.get(f"/papers/2608.19880/{action}")
+            for action in ("upvote", "comments", "not-for-me")
+        }
+        head = client.head("/papers/2608.19880/upvote")
+        versioned = client.get("/papers/2608.19880v2/upvote")
+        followed = client.get("/papers/2608.19880/comments", follow_redirects=True)
         old_style = client.get("/papers/hep-th/9901001")  # not in the store: its own 404
+        not_an_id = client.get("/papers/not-an-id/upvote")
         posted = client.post("/papers/2608.19880/upvote", data={"next": "/search"})
-    for answer in gets + heads:
-        assert answer.status_code == 405, (answer.request.url, answer.status_code)
-        assert answer.headers["allow"] == "OPTIONS, POST", answer.request.url
-        assert "not an arXiv id" not in answer.text
-    assert options.status_code == 204 and options.headers["allow"] == "OPTIONS, POST"
-    assert page_options.headers["allow"] == "GET, HEAD, OPTIONS"
+        refused = client.put("/search")
+    assert {
+        action: (answer.status_code, answer.headers["location"]) for action, answer in gets.items()
+    } == {
+        "upvote": (303, "/papers/2608.19880"),
+        "comments": (303, "/papers/2608.19880#discussion"),
+        "not-for-me": (303, "/papers/2608.19880"),
+    }
+    assert (head.status_code, head.headers["location"]) == (303, "/papers/2608.19880")
+    assert versioned.headers["location"] == "/papers/2608.19880"
+    assert followed.status_code == 200 and 'id="discussion"' in followed.text
     assert old_style.status_code == 404 and "no paper hep-th/9901001" in old_style.text
+    assert not_an_id.status_code == 404 and "not-an-id/upvote" in not_an_id.text
     assert posted.status_code == 303 and posted.headers["location"].startswith("/signin")
+    assert refused.status_code == 405 and "<h1>Method not allowed</h1>" in refused.text
 
 
 def test_sign_up_vote_withdraw_and_sign_out(site: Site) -> None:

@@ -21,7 +21,6 @@ from paperfeed.search.feeds import FeedError, daily_feed, total_upvotes, trendin
 from paperfeed.search.trends import monthly_trend
 from paperfeed.store.accounts import delete_token, list_tokens
 from paperfeed.store.subscriptions import Subscription, owned_subscriptions
-from paperfeed.web import schema_hints  # noqa: F401  (registers {arxiv_id:paper_page})
 from paperfeed.web.api import search_filters
 from paperfeed.web.charts import BarChart, trend_chart
 from paperfeed.web.paper_markdown import markdown_answer, wants_markdown
@@ -47,6 +46,9 @@ from paperfeed.web.templating import page_posted_from, render, safe_next, sign_i
 router = APIRouter(include_in_schema=False)
 paper_router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
+# The forms on a paper's page post to /papers/<id>/<action> (upvote: below; comments:
+# web.discussion; not-for-me: web.triage), each with the part of the page it belongs to.
+PAPER_FORM_ANCHORS = {"upvote": "", "comments": "#discussion", "not-for-me": ""}
 LIST_PAGE_SIZE = 50  # papers per page of a day, week or month of the daily list
 SIGN_UP_LIMIT = (5, 3600)
 SUBMIT_LIMIT = (10, 3600)
@@ -189,11 +191,18 @@ def _search_trend(
     return trend_chart(trend)
 
 
-@paper_router.get("/papers/{arxiv_id:paper_page}", response_class=HTMLResponse)
+@paper_router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
 def paper_page(request: Request, arxiv_id: str) -> Response:
     if wants_markdown(request):  # agents and `hf papers read` ask for the paper as markdown
         return markdown_answer(request, engine_of(request), arxiv_id)
     store = store_of(request)
+    paper_id, slash, action = arxiv_id.rpartition("/")
+    form_of = normalize_paper_id(paper_id) if slash and action in PAPER_FORM_ANCHORS else None
+    if form_of is not None:
+        # a form's address opened as a page (bookmarked, typed): the page the form is on,
+        # not a 404 saying that "<id>/upvote" is not an arXiv id
+        anchor = PAPER_FORM_ANCHORS[action]
+        return RedirectResponse(f"/papers/{url_id(form_of)}{anchor}", status_code=303)
     normalized = normalize_paper_id(arxiv_id)
     if normalized is None:
         raise HTTPException(

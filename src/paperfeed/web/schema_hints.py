@@ -78,25 +78,3 @@ class ArxivIdConvertor(Convertor[str]):
 
 
 register_url_convertor("arxiv", ArxivIdConvertor())
-
-# The forms a paper's page posts to: /papers/<id>/upvote (web.pages), /comments
-# (web.discussion) and /not-for-me (web.triage).
-PAPER_FORM_ACTIONS = ("upvote", "comments", "not-for-me")
-
-
-class PaperPageConvertor(Convertor[str]):
-    """``{arxiv_id:paper_page}`` in the paper page's route: any text, so that a bad id or
-    a DOI (slashes and all) reaches the page, which explains it, except an address that
-    ends in one of the page's form actions. ``GET /papers/<id>/upvote`` is then a 405
-    naming POST, not a 404 saying that ``<id>/upvote`` is not an arXiv id."""
-
-    regex = rf"(?!.*/(?:{'|'.join(PAPER_FORM_ACTIONS)})$).*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("paper_page", PaperPageConvertor())
