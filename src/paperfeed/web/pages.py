@@ -46,12 +46,12 @@ from paperfeed.web.templating import page_posted_from, render, safe_next, sign_i
 router = APIRouter(include_in_schema=False)
 paper_router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
-# The forms on a paper's page post to /papers/<id>/<action> (upvote: below; comments:
-# web.discussion; not-for-me: web.triage), each with the part of the page it belongs to.
-PAPER_FORM_ANCHORS = {"upvote": "", "comments": "#discussion", "not-for-me": ""}
 LIST_PAGE_SIZE = 50  # papers per page of a day, week or month of the daily list
 SIGN_UP_LIMIT = (5, 3600)
 SUBMIT_LIMIT = (10, 3600)
+# The forms on a paper's page post to /papers/<id>/<action> (upvote: below; comments:
+# web.discussion; not-for-me: web.triage), each with the part of the page it belongs to.
+PAPER_FORM_ANCHORS = {"upvote": "", "comments": "#discussion", "not-for-me": ""}
 
 
 @router.get("/", response_class=HTMLResponse)
