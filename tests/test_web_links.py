@@ -13,9 +13,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
+from account_helpers import sign_in
 from paperfeed import administration
 from paperfeed.administration import Actor
-from running_site import Site, csrf_of
+from running_site import Site
 
 STARTS = ("/", "/search?q=agents", "/trending", "/papers/2608.19880")
 PAGES = 400  # addresses read per crawl: every kind of page, a few of each
@@ -84,15 +85,7 @@ def test_every_link_a_visitor_or_an_admin_can_follow_answers(site: Site) -> None
     with site.client() as visitor:
         seen_by_visitor, visitor_failures = _crawl(visitor)
     with site.client() as admin:
-        form = admin.get("/signin").text
-        signed_in = admin.post(
-            "/signin",
-            data={
-                "email": "root@example.org",
-                "password": "correct horse",
-                "csrf_token": csrf_of(form),
-            },
-        )
+        signed_in = sign_in(admin, "root@example.org", "correct horse")
         assert signed_in.status_code == 303, signed_in.text
         seen_by_admin, admin_failures = _crawl(admin)
         still_signed_in = admin.get("/account").status_code
