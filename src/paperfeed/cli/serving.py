@@ -33,7 +33,7 @@ def serve(host: str, port: int, workers: int) -> None:
         ("PAPERFEED_SERVER_LOOP", settings.server_loop),
         ("PAPERFEED_SERVER_HTTP", settings.server_http),
     ):
-        if chosen in ("uvloop", "httptools") and importlib.util.find_spec(chosen) is None:
+        if chosen in ("uvloop", "httptools") and not is_installed(chosen):
             raise click.ClickException(
                 f"{variable}={chosen!r} needs the {chosen} package: pip install {chosen} "
                 "(or set it to auto)"
@@ -116,4 +116,9 @@ def package_that_runs(setting: str, faster: str, fallback: str) -> str:
     the faster package where it is installed, as uvicorn picks it."""
     if setting != "auto":
         return setting
-    return faster if importlib.util.find_spec(faster) is not None else fallback
+    return faster if is_installed(faster) else fallback
+
+
+def is_installed(package: str) -> bool:
+    """Whether ``package`` can be imported here (found without importing it)."""
+    return importlib.util.find_spec(package) is not None
