@@ -17,6 +17,17 @@ import embedders  # noqa: E402  (bench/ is not a package)
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "beir_scifact"
 
 
+def run_embedders(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python bench/embedders.py ARGUMENTS`` in a process of its own, its output kept."""
+    return subprocess.run(
+        [sys.executable, str(BENCH / "embedders.py"), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def test_variants_take_turns_and_each_embeds_every_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embedders, "CHUNK", 3)
     calls: list[tuple[str, tuple[str, ...]]] = []
@@ -59,13 +70,8 @@ def test_table_shows_each_variant_and_its_spread_against_the_reference() -> None
 
 @pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/data/eval/beir_scifact")
 def test_bench_runs_two_variants_side_by_side() -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "embedders.py"), "--variants", "hashing,hashing:64"]
-        + ["--limit-docs", "40", "--skip-known-items", "--force"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_embedders(
+        "--variants", "hashing,hashing:64", "--limit-docs", "40", "--skip-known-items", "--force"
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "variants in turns" in done.stdout
@@ -74,14 +80,12 @@ def test_bench_runs_two_variants_side_by_side() -> None:
 
 @pytest.mark.skipif(not SCIFACT.is_dir(), reason="needs ../shared/data/eval/beir_scifact")
 def test_bench_can_time_the_known_item_corpus_instead() -> None:
-    command = [sys.executable, str(BENCH / "embedders.py"), "--variants", "hashing"]
-    command += ["--limit-docs", "40", "--sample", "20", "--force", "--time-known-items"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    arguments = ["--variants", "hashing", "--limit-docs", "40", "--sample", "20"]
+    arguments += ["--force", "--time-known-items"]
+    done = run_embedders(*arguments)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "speed timed on known items (n=20+20)" in done.stdout
-    refused = subprocess.run(
-        [*command, "--skip-known-items"], capture_output=True, text=True, timeout=60, check=False
-    )
+    refused = run_embedders(*arguments, "--skip-known-items", timeout=60)
     assert refused.returncode == 2
     assert "--time-known-items needs the known items" in refused.stderr
 
@@ -108,14 +112,7 @@ def test_a_model_that_is_not_there_is_named_before_any_data_is_read(
     with pytest.raises(SystemExit, match=r"variant 'fp32@128': .*export_minilm_onnx\.py"):
         embedders.make_variant("fp32@128", 1)
     missing = tmp_path / "nowhere"
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "embedders.py"), "--variants", f"hashing,onnx:{missing}"]
-        + ["--limit-docs", "40", "--force"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_embedders("--variants", f"hashing,onnx:{missing}", "--limit-docs", "40", "--force")
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"variant 'onnx:{missing}': embedding model file not found" in done.stderr
     assert "Traceback" not in done.stderr and "[embedders] SciFact" not in done.stderr
